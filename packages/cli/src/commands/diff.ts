@@ -1,0 +1,121 @@
+import { writeFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import { diff, DEFAULT_MEMORY, formatBytes, linesSource, type DiffMode, type DiffStats, type KeyEntry, type KeySource } from '@keydiff/core'
+import { LineWriter, type CommandIO } from '../io.ts'
+import { UsageError } from '../usage-error.ts'
+
+export const DIFF_USAGE = `Usage: keydiff diff --candidates <src> --references <src> [--references <src> ...] [options]
+
+Prints the orphans: candidate keys that no reference names. <src> is a newline-delimited
+file (gzip allowed), or - for standard input (one side at most).
+
+Options:
+  --candidates <src>       keys that exist, e.g. an object listing          (required)
+  --references <src>       keys in use; repeat to union several sources     (required)
+  --mode exact|bloom       exact: precisely the orphans; bloom: faster and smaller,
+                           misses about 1% of them, never a referenced key  (default: exact)
+  --memory <size>          memory budget, e.g. 128MiB, 2GiB                  (default: ${DEFAULT_MEMORY})
+  --sorted                 both inputs are sorted in byte order (LC_ALL=C sort): merge
+                           them with no index; order is checked             (default: off)
+  --output <file>          write orphans here                                (default: standard output)
+  --missing <file>         also write references with no candidate here (exact mode)
+  --stats <file>           write the run's statistics as JSON
+  --format lines|jsonl     one key per line, or JSON objects                 (default: lines)
+  --quiet                  no summary on standard error
+  -h, --help               show this help
+`
+
+export async function diffCommand (argv: string[], io: CommandIO): Promise<number> {
+  const { values } = parse(argv)
+  if (values.help === true) {
+    await new LineWriter(io.stdout, false).write(DIFF_USAGE)
+    return 0
+  }
+  const candidatesArg = values.candidates
+  const referenceArgs = values.references ?? []
+  if (candidatesArg === undefined) throw new UsageError('--candidates is required', DIFF_USAGE)
+  if (referenceArgs.length === 0) throw new UsageError('--references is required', DIFF_USAGE)
+  if ([candidatesArg, ...referenceArgs].filter(src => src === '-').length > 1) throw new UsageError('standard input (-) can feed one side at most', DIFF_USAGE)
+  const mode = (values.mode ?? 'exact') as DiffMode
+  if (mode !== 'exact' && mode !== 'bloom') throw new UsageError(`--mode must be exact or bloom, not ${JSON.stringify(values.mode)}`, DIFF_USAGE)
+  const format = values.format ?? 'lines'
+  if (format !== 'lines' && format !== 'jsonl') throw new UsageError(`--format must be lines or jsonl, not ${JSON.stringify(values.format)}`, DIFF_USAGE)
+  if (values.missing !== undefined && mode === 'bloom') throw new UsageError('--missing needs --mode exact', DIFF_USAGE)
+
+  const sorted = values.sorted === true
+  const open = (side: string, src: string): KeySource => linesSource(src === '-' ? io.stdin as never : src, { name: `${side} ${src === '-' ? '(standard input)' : src}`, sorted })
+  const run = diff({
+    candidates: open('candidates', candidatesArg),
+    references: referenceArgs.map(src => open('references', src)),
+    mode,
+    memory: values.memory ?? DEFAULT_MEMORY,
+    missing: values.missing !== undefined
+  })
+
+  const orphansOut = values.output === undefined ? new LineWriter(io.stdout, false) : LineWriter.toFile(values.output)
+  const missingOut = values.missing === undefined ? undefined : LineWriter.toFile(values.missing)
+  const render = format === 'lines' ? renderLine : renderJson
+  try {
+    for await (const part of run) {
+      const out = part.kind === 'orphans' ? orphansOut : missingOut
+      if (out !== undefined) await out.write(render(part.entries))
+    }
+  } finally {
+    await Promise.allSettled([orphansOut.close(), missingOut?.close()])
+  }
+  if (values.stats !== undefined) await writeFile(values.stats, JSON.stringify(run.stats, null, 2) + '\n')
+  if (values.quiet !== true) await new LineWriter(io.stderr, false).write(summary(run.stats))
+  return 0
+}
+
+function parse (argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        candidates: { type: 'string' },
+        references: { type: 'string', multiple: true },
+        mode: { type: 'string' },
+        memory: { type: 'string' },
+        sorted: { type: 'boolean' },
+        output: { type: 'string' },
+        missing: { type: 'string' },
+        stats: { type: 'string' },
+        format: { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' }
+      }
+    })
+  } catch (error) {
+    throw new UsageError((error as Error).message, DIFF_USAGE)
+  }
+}
+
+function renderLine (entries: readonly KeyEntry[]): string {
+  let text = ''
+  for (const entry of entries) text += entry.key + '\n'
+  return text
+}
+
+function renderJson (entries: readonly KeyEntry[]): string {
+  let text = ''
+  for (const entry of entries) {
+    text += JSON.stringify({ key: entry.key, size: entry.size, lastModified: entry.lastModified?.toISOString() }) + '\n'
+  }
+  return text
+}
+
+export function summary (stats: DiffStats): string {
+  const n = (value: number): string => value.toLocaleString('en-US')
+  const seconds = ((stats.durationMs ?? 0) / 1000).toFixed(2)
+  const lines = [
+    `keydiff: ${n(stats.candidates.count)} candidates, ${n(stats.references.count)} references → ${n(stats.orphans.count)} orphans` +
+      (stats.orphans.bytes > 0 ? ` (${formatBytes(stats.orphans.bytes)})` : '') +
+      (stats.missing === undefined ? '' : `, ${n(stats.missing.count)} missing`),
+    `         mode ${stats.mode}, strategy ${stats.strategy ?? '?'}, ${seconds} s, memory budget ${formatBytes(stats.memoryBudget)}` +
+      (stats.filter === undefined ? '' : `, filter ${formatBytes(stats.filter.bytes)} (~${(stats.filter.estimatedFalsePositiveRate * 100).toFixed(2)}% false positives)`)
+  ]
+  return lines.join('\n') + '\n'
+}

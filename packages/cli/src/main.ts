@@ -1,0 +1,55 @@
+import { KeydiffError } from '@keydiff/core'
+import { processIO, type CommandIO } from './io.ts'
+import { commands } from './commands/registry.ts'
+import { UsageError } from './usage-error.ts'
+
+/** Exit codes a scheduler can act on. */
+export const EXIT = { ok: 0, runtime: 1, usage: 2, partial: 3 } as const
+
+export function usage (): string {
+  const names = Object.keys(commands)
+  const width = Math.max(...names.map(name => name.length))
+  return [
+    'Usage: keydiff <command> [options]',
+    '',
+    'Finds orphaned keys (stored but no longer referenced) and removes them safely.',
+    '',
+    'Commands:',
+    ...names.map(name => `  ${name.padEnd(width)}  ${(commands[name] as { summary: string }).summary}`),
+    '',
+    'Run `keydiff <command> --help` for the options of a command.',
+    ''
+  ].join('\n')
+}
+
+/** Runs the CLI and returns its exit code; never throws. */
+export async function main (argv: string[], io: CommandIO = processIO()): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage())
+    return name === undefined ? EXIT.usage : EXIT.ok
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write('0.1.0\n')
+    return EXIT.ok
+  }
+  const command = commands[name]
+  if (command === undefined) {
+    io.stderr.write(`keydiff: unknown command ${JSON.stringify(name)}\n\n${usage()}`)
+    return EXIT.usage
+  }
+  try {
+    return await command.run(rest, io)
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`keydiff ${name}: ${error.message}\n\n${error.usage}`)
+      return EXIT.usage
+    }
+    if (error instanceof KeydiffError) {
+      io.stderr.write(`${error.message}${error.code === 'KEYDIFF_ABORTED' ? '' : ` (${error.code})`}\n`)
+      return EXIT.runtime
+    }
+    io.stderr.write(`keydiff ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    return EXIT.runtime
+  }
+}

@@ -1,0 +1,36 @@
+import type { KeyEntry } from '../keys/key-entry.ts'
+
+/** What happened to one key in a sink. A failure is reported, never thrown. */
+export interface SinkOutcome {
+  readonly key: string
+  readonly ok: boolean
+  /** Why it failed, with the store's own code where there is one. */
+  readonly error?: string
+  /** Whether trying again may succeed (throttling, a timeout). @default true */
+  readonly retryable?: boolean
+}
+
+export interface SinkApplyOptions {
+  signal?: AbortSignal
+}
+
+/**
+ * Where the orphans of a plan go: delete, quarantine, tag for a lifecycle rule, release a
+ * hold, drop a database. A sink acts on a batch and returns one outcome per key; it throws
+ * only when the whole batch failed (then every key of it counts as failed). Acting twice on
+ * a key is harmless: deleting what is already gone is a success.
+ */
+export interface Sink {
+  /** Names the sink and its target in logs and errors, e.g. `delete:s3://bucket`. */
+  readonly name: string
+  /** The action recorded in the audit log: `delete`, `quarantine`, `tag`, ... */
+  readonly action: string
+  /** Most keys per call (S3 DeleteObjects takes 1,000). @default 1000 */
+  readonly maxBatch?: number
+  apply: (batch: readonly KeyEntry[], options?: SinkApplyOptions) => Promise<SinkOutcome[]>
+}
+
+/** A sink whose action can be undone (quarantine, soft delete). */
+export interface RestorableSink extends Sink {
+  restore: (batch: readonly KeyEntry[], options?: SinkApplyOptions) => Promise<SinkOutcome[]>
+}

@@ -1,0 +1,91 @@
+import type { KeyBatch } from '../keys/key-entry.ts'
+import type { KeySourceLike } from '../keys/key-source.ts'
+
+/**
+ * `exact`: the orphans are exactly candidates − references, each once.
+ * `bloom`: references go into the Bloom filter only; a candidate the filter rejects is an
+ * orphan. Misses about a false-positive-rate share of the orphans, never reports a
+ * referenced key, and may repeat a candidate that the input repeats.
+ */
+export type DiffMode = 'exact' | 'bloom'
+
+/** `merge` when both sides are sorted (no filter, O(1) memory), else `hash`. */
+export type DiffStrategy = 'merge' | 'hash'
+
+export interface DiffOptions {
+  /** The keys that exist (an object listing). */
+  candidates: KeySourceLike
+  /** The keys in use; several sources are unioned before the diff. */
+  references: KeySourceLike | readonly KeySourceLike[]
+  /** @default 'exact' */
+  mode?: DiffMode
+  /** Also yield references that no candidate matches (exact mode only). @default false */
+  missing?: boolean
+  /** Memory budget, bytes or a size such as `'256MiB'`. @default '256MiB' */
+  memory?: number | string
+  /** Target false-positive rate of the Bloom filter. @default 0.01 */
+  falsePositiveRate?: number
+  /** Force a strategy; `merge` needs both sides sorted. @default chosen from the sources */
+  strategy?: DiffStrategy
+  /** Where the exact confirmation may spill; see ReferenceSetFactory. */
+  referenceSet?: ReferenceSetFactory
+  signal?: AbortSignal
+}
+
+/** A batch of output: orphans (candidates − references) or missing keys (references − candidates). */
+export interface DiffPart {
+  readonly kind: 'orphans' | 'missing'
+  readonly entries: KeyBatch
+}
+
+export interface DiffStats {
+  mode: DiffMode
+  /** Known once the run has started. */
+  strategy: DiffStrategy | undefined
+  phase: 'pending' | 'references' | 'candidates' | 'finishing' | 'done' | 'failed'
+  candidates: { count: number, bytes: number, source: string }
+  references: { count: number, source: string }
+  orphans: { count: number, bytes: number }
+  missing: { count: number } | undefined
+  filter: { blocks: number, bytes: number, bitsPerKey: number, estimatedFalsePositiveRate: number } | undefined
+  memoryBudget: number
+  /** ISO time the reference scan started: the basis of the sweep's time fence. */
+  referenceScanStartedAt: string | undefined
+  startedAt: string | undefined
+  durationMs: number | undefined
+}
+
+/** A diff in progress: iterate it for the output; `stats` is live and final at the end. */
+export interface DiffRun extends AsyncIterable<DiffPart> {
+  readonly stats: DiffStats
+}
+
+/**
+ * The exact confirmation of the hash strategy: holds the references and decides, for the
+ * candidates, which are orphans. The in-memory set is the default; the disk spill and the
+ * kept LevelDB index implement the same contract.
+ */
+export interface ReferenceSet {
+  /** Adds a batch of references. */
+  add: (batch: KeyBatch) => void | Promise<void>
+  /** All references are in. */
+  seal: () => void | Promise<void>
+  /**
+   * Given candidates and the filter's verdict (`maybe[i]` 0 means key i is certainly not a
+   * reference), returns the orphans it can settle now, each key once over the whole run.
+   */
+  probe: (batch: KeyBatch, maybe: Uint8Array) => KeyBatch | Promise<KeyBatch>
+  /** The orphans held back by `probe`, then the missing keys if they were asked for. */
+  drain: () => AsyncIterable<DiffPart>
+  /** Frees memory and removes temporary files; called on success, error and abort. */
+  close: () => void | Promise<void>
+}
+
+export interface ReferenceSetInit {
+  memory: number
+  trackMissing: boolean
+  estimatedCount: number | undefined
+  signal?: AbortSignal | undefined
+}
+
+export type ReferenceSetFactory = (init: ReferenceSetInit) => ReferenceSet | Promise<ReferenceSet>

@@ -1,0 +1,106 @@
+import { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
+import { asSourceError } from '../errors.ts'
+import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
+import type { KeySource } from '../keys/key-source.ts'
+import type { DiffMode, DiffPart, DiffStats, ReferenceSetFactory } from './diff-types.ts'
+
+export interface HashDiffInit {
+  candidates: KeySource
+  references: KeySource
+  mode: DiffMode
+  memory: number
+  falsePositiveRate: number
+  wantMissing: boolean
+  referenceSet: ReferenceSetFactory
+  stats: DiffStats
+  signal?: AbortSignal | undefined
+}
+
+// Share of the budget the filter may take when the reference count is unknown: in bloom
+// mode the filter is all there is; in exact mode the reference set needs the rest.
+const FILTER_SHARE = { bloom: 0.5, exact: 0.125 }
+
+/**
+ * References into the Bloom filter (and, in exact mode, the reference set); then each
+ * candidate batch is checked against the filter in one call. A rejected candidate is an
+ * orphan with no further work; an accepted one is confirmed by the reference set.
+ */
+export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> {
+  const { candidates, references, mode, stats, signal } = init
+  const filter = SplitBlockBloomFilter.create({
+    expectedCount: references.estimatedCount,
+    falsePositiveRate: init.falsePositiveRate,
+    maxBytes: Math.max(32, Math.floor(init.memory * FILTER_SHARE[mode]))
+  })
+  const exact = mode === 'exact'
+    ? await init.referenceSet({ memory: init.memory - filter.byteLength, trackMissing: init.wantMissing, estimatedCount: references.estimatedCount, signal })
+    : undefined
+  try {
+    stats.phase = 'references'
+    try {
+      for await (const batch of references) {
+        signal?.throwIfAborted()
+        stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
+        filter.addBatch(batch)
+        if (exact !== undefined) await exact.add(batch)
+        stats.references.count += batch.length
+      }
+    } catch (error) {
+      throw asSourceError(references.name, error)
+    }
+    stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
+    await exact?.seal()
+    stats.filter = describeFilter(filter)
+
+    stats.phase = 'candidates'
+    let maybe = new Uint8Array(4096)
+    try {
+      for await (const batch of candidates) {
+        signal?.throwIfAborted()
+        stats.candidates.count += batch.length
+        if (maybe.length < batch.length) maybe = new Uint8Array(batch.length * 2)
+        filter.checkBatch(batch, maybe)
+        const orphans = exact === undefined ? rejected(batch, maybe) : await exact.probe(batch, maybe)
+        for (const entry of batch) if (entry.size !== undefined) stats.candidates.bytes += entry.size
+        if (orphans.length > 0) {
+          count(stats, orphans)
+          yield { kind: 'orphans', entries: orphans }
+        }
+      }
+    } catch (error) {
+      throw asSourceError(candidates.name, error)
+    }
+
+    stats.phase = 'finishing'
+    if (exact !== undefined) {
+      for await (const part of exact.drain()) {
+        signal?.throwIfAborted()
+        if (part.kind === 'orphans') count(stats, part.entries)
+        else (stats.missing as { count: number }).count += part.entries.length
+        yield part
+      }
+    }
+  } finally {
+    await exact?.close()
+  }
+}
+
+function rejected (batch: KeyBatch, maybe: Uint8Array): KeyEntry[] {
+  const out: KeyEntry[] = []
+  for (let i = 0; i < batch.length; i++) if (maybe[i] === 0) out.push(batch[i] as KeyEntry)
+  return out
+}
+
+function count (stats: DiffStats, orphans: KeyBatch): void {
+  stats.orphans.count += orphans.length
+  for (const entry of orphans) if (entry.size !== undefined) stats.orphans.bytes += entry.size
+}
+
+function describeFilter (filter: SplitBlockBloomFilter): NonNullable<DiffStats['filter']> {
+  return {
+    blocks: filter.blocks,
+    bytes: filter.byteLength,
+    bitsPerKey: filter.insertedCount === 0 ? 0 : filter.byteLength * 8 / filter.insertedCount,
+    estimatedFalsePositiveRate: filter.estimatedFalsePositiveRate()
+  }
+}

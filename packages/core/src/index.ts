@@ -1,0 +1,70 @@
+export {
+  KeydiffError,
+  SourceError,
+  ParseError,
+  NotSortedError,
+  InvalidOptionError,
+  AbortError,
+  LockHeldError,
+  asSourceError
+} from './errors.ts'
+export type { KeydiffErrorCode, KeydiffErrorOptions } from './errors.ts'
+
+export type { KeyEntry, KeyBatch, BatchIterable } from './keys/key-entry.ts'
+export { keySource, toKeySource, isKeySource } from './keys/key-source.ts'
+export type { KeySource, KeySourceLike, KeySourceInit } from './keys/key-source.ts'
+export { deriveSource } from './keys/derive-source.ts'
+export { compareKeys } from './keys/compare-keys.ts'
+export { checkOrder } from './keys/check-order.ts'
+
+export { arraySource } from './sources/array-source.ts'
+export type { ArraySourceOptions } from './sources/array-source.ts'
+export { linesSource } from './sources/lines-source.ts'
+export type { LinesSourceOptions } from './sources/lines-source.ts'
+export { jsonLinesSource } from './sources/jsonl-source.ts'
+export type { JsonLinesSourceOptions } from './sources/jsonl-source.ts'
+export { csvSource } from './sources/csv-source.ts'
+export type { CsvSourceOptions } from './sources/csv-source.ts'
+export type { TextInput } from './sources/text-input.ts'
+
+export { map } from './transforms/map.ts'
+export type { MapOptions, KeyMapper } from './transforms/map.ts'
+export { filter } from './transforms/filter.ts'
+export { addPrefix, stripPrefix } from './transforms/prefix.ts'
+export type { StripPrefixOptions } from './transforms/prefix.ts'
+export { exclude, protectedMatcher } from './transforms/exclude.ts'
+export { union } from './transforms/union.ts'
+
+export { SplitBlockBloomFilter } from './bloom/split-block-filter.ts'
+export type { FilterSizeOptions } from './bloom/split-block-filter.ts'
+export { predictedFalsePositiveRate, blocksFor, bitsPerKeyFor } from './bloom/sizing.ts'
+export { xxh64 } from './bloom/xxh64.ts'
+export { hashBatch } from './bloom/batch-hasher.ts'
+
+export { diff, orphans, DEFAULT_MEMORY } from './engine/diff.ts'
+export { memoryReferenceSet } from './engine/memory-reference-set.ts'
+export type {
+  DiffOptions,
+  DiffMode,
+  DiffStrategy,
+  DiffPart,
+  DiffStats,
+  DiffRun,
+  ReferenceSet,
+  ReferenceSetInit,
+  ReferenceSetFactory
+} from './engine/diff-types.ts'
+
+export { parseSize, formatBytes } from './util/size.ts'
+
+export { keySourceSuite, awkwardKeys } from './conformance/key-source-suite.ts'
+export type { KeySourceSuiteOptions, KeySourceSupports, KeySourceFactory, KeySourceFixtureOptions } from './conformance/key-source-suite.ts'
+export type { TestFunction, Fixture } from './conformance/suite-types.ts'
+
+export type { Sink, RestorableSink, SinkOutcome, SinkApplyOptions } from './contracts/sink.ts'
+export type { Lock, LockLease, LockInfo, LockAcquireOptions } from './contracts/lock.ts'
+export type { PointLookup } from './contracts/point-lookup.ts'
+
+// Each area lists its own public names one by one in its public.ts.
+export * from './sweep/public.ts'
+export * from './spill/public.ts'

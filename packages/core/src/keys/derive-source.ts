@@ -1,0 +1,20 @@
+import type { KeyBatch } from './key-entry.ts'
+import type { KeySource } from './key-source.ts'
+
+/**
+ * A source made from another by a transform: it keeps the inner source's name, count
+ * estimate and scan start unless told otherwise, so metadata survives an `it-pipe` chain.
+ */
+export function deriveSource (
+  inner: KeySource,
+  batches: () => AsyncIterable<KeyBatch>,
+  overrides: { name?: string, sorted?: boolean, estimatedCount?: number | undefined } = {}
+): KeySource {
+  return {
+    name: overrides.name ?? inner.name,
+    sorted: overrides.sorted ?? inner.sorted,
+    estimatedCount: 'estimatedCount' in overrides ? overrides.estimatedCount : inner.estimatedCount,
+    get scanStartedAt () { return inner.scanStartedAt },
+    [Symbol.asyncIterator]: () => batches()[Symbol.asyncIterator]()
+  }
+}

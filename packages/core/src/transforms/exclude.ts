@@ -1,0 +1,27 @@
+import picomatch from 'picomatch'
+import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
+import { deriveSource } from '../keys/derive-source.ts'
+
+/**
+ * Builds a matcher for protected patterns: globs (`**\/*.lock`, `manifests/**`) matched
+ * against the whole key, dot files included.
+ */
+export function protectedMatcher (patterns: readonly string[]): (key: string) => boolean {
+  if (!Array.isArray(patterns) || patterns.some(p => typeof p !== 'string' || p.length === 0)) throw new TypeError('protected patterns must be non-empty strings')
+  if (patterns.length === 0) return () => false
+  return picomatch(patterns as string[], { dot: true })
+}
+
+/** Drops every key that matches one of the protected patterns. Order is kept. */
+export function exclude (patterns: readonly string[]): (source: KeySourceLike) => KeySource {
+  const isProtected = protectedMatcher(patterns)
+  return (input) => {
+    const source = toKeySource(input)
+    return deriveSource(source, async function * () {
+      for await (const batch of source) {
+        const out = batch.filter(entry => !isProtected(entry.key))
+        if (out.length > 0) yield out
+      }
+    })
+  }
+}
