@@ -35,11 +35,6 @@ export type { StripPrefixOptions } from './transforms/prefix.ts'
 export { exclude, protectedMatcher } from './transforms/exclude.ts'
 export { union } from './transforms/union.ts'
 
-export { SplitBlockBloomFilter } from './bloom/split-block-filter.ts'
-export type { FilterSizeOptions } from './bloom/split-block-filter.ts'
-export { predictedFalsePositiveRate, blocksFor, bitsPerKeyFor } from './bloom/sizing.ts'
-export { xxh64 } from './bloom/xxh64.ts'
-export { hashBatch } from './bloom/batch-hasher.ts'
 
 export { diff, orphans, DEFAULT_MEMORY } from './engine/diff.ts'
 export { memoryReferenceSet } from './engine/memory-reference-set.ts'
@@ -57,14 +52,12 @@ export type {
 
 export { parseSize, formatBytes } from './util/size.ts'
 
-export { keySourceSuite, awkwardKeys } from './conformance/key-source-suite.ts'
-export type { KeySourceSuiteOptions, KeySourceSupports, KeySourceFactory, KeySourceFixtureOptions } from './conformance/key-source-suite.ts'
-export type { TestFunction, Fixture } from './conformance/suite-types.ts'
-
 export type { Sink, RestorableSink, SinkOutcome, SinkApplyOptions } from './contracts/sink.ts'
 export type { Lock, LockLease, LockInfo, LockAcquireOptions } from './contracts/lock.ts'
 export type { PointLookup } from './contracts/point-lookup.ts'
 
 // Each area lists its own public names one by one in its public.ts.
+export * from './bloom/public.ts'
+export * from './conformance/public.ts'
 export * from './sweep/public.ts'
 export * from './spill/public.ts'

@@ -1,0 +1,5 @@
+export { SplitBlockBloomFilter } from './split-block-filter.ts'
+export type { FilterSizeOptions } from './split-block-filter.ts'
+export { predictedFalsePositiveRate, blocksFor, bitsPerKeyFor } from './sizing.ts'
+export { xxh64 } from './xxh64.ts'
+export { hashBatch } from './batch-hasher.ts'
