@@ -1,0 +1,72 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { gzipSync } from 'node:zlib'
+import { arraySource, compareKeys, csvSource, jsonLinesSource, keySource, keySourceSuite, linesSource, type KeyEntry, type KeySource } from '@keydiff/core'
+
+// Core's own sources are the reference implementations of the key-source contract.
+
+async function scratch (): Promise<{ dir: string, teardown: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'keydiff-conformance-'))
+  return { dir, teardown: async () => { await rm(dir, { recursive: true, force: true }) } }
+}
+
+/** Fails after `failAfter` keys, as a connection that drops mid-listing would. */
+function breakAfter (source: KeySource, failAfter: number | undefined): KeySource {
+  if (failAfter === undefined) return source
+  return keySource(async function * () {
+    let seen = 0
+    for await (const batch of source) {
+      seen += batch.length
+      if (seen > failAfter) throw new Error(`connection reset after ${seen} keys`)
+      yield batch
+    }
+  }, { name: source.name, sorted: source.sorted })
+}
+
+keySourceSuite({
+  test,
+  name: 'arraySource',
+  supports: { sorted: true, sizes: true, failure: true, controlCharacters: true },
+  factory: async (entries, { failAfter }) => ({
+    subject: breakAfter(arraySource([...entries].sort((a, b) => compareKeys(a.key, b.key)), { sorted: true, batchSize: 333 }), failAfter)
+  })
+})
+
+keySourceSuite({
+  test,
+  name: 'linesSource (gzip)',
+  supports: { controlCharacters: true, failure: true },
+  factory: async (entries, { failAfter }) => {
+    const { dir, teardown } = await scratch()
+    const path = join(dir, 'keys.txt.gz')
+    await writeFile(path, gzipSync(entries.map(entry => entry.key).join('\n') + '\n'))
+    return { subject: breakAfter(linesSource(path), failAfter), teardown }
+  }
+})
+
+keySourceSuite({
+  test,
+  name: 'jsonLinesSource',
+  supports: { sizes: true, controlCharacters: true },
+  factory: async (entries: readonly KeyEntry[]) => {
+    const { dir, teardown } = await scratch()
+    const path = join(dir, 'keys.jsonl')
+    await writeFile(path, entries.map(entry => JSON.stringify({ path: entry.key, bytes: entry.size })).join('\n'))
+    return { subject: jsonLinesSource(path, { field: 'path', sizeField: 'bytes' }), teardown }
+  }
+})
+
+keySourceSuite({
+  test,
+  name: 'csvSource',
+  supports: { sizes: true, controlCharacters: true },
+  factory: async (entries: readonly KeyEntry[]) => {
+    const { dir, teardown } = await scratch()
+    const path = join(dir, 'keys.csv')
+    const quote = (value: string): string => `"${value.replaceAll('"', '""')}"`
+    await writeFile(path, 'key,size\r\n' + entries.map(entry => `${quote(entry.key)},${entry.size ?? 0}`).join('\r\n'))
+    return { subject: csvSource(path, { column: 'key', sizeColumn: 'size', batchSize: 500 }), teardown }
+  }
+})
