@@ -19,6 +19,8 @@ export type KeydiffErrorCode =
   | 'KEYDIFF_LOCK_HELD'
   | 'KEYDIFF_SINK_FAILED'
   | 'KEYDIFF_ABORTED'
+  | 'KEYDIFF_CONNECTION_FAILED'
+  | 'KEYDIFF_AUDIT_FAILED'
 
 export interface KeydiffErrorOptions {
   cause?: unknown
