@@ -18,7 +18,7 @@ export interface KeySourceSupports {
   maxKeyBytes?: number
   /** Whether keys may hold control characters other than newlines (tab, \u0001). @default false */
   controlCharacters?: boolean
-  /** Whether keys may hold empty path segments (`a//b`); stores that keep keys as file paths cannot. @default true */
+  /** Whether keys may hold empty path segments (`a//b`, `a/`); stores that keep keys as file paths cannot. @default true */
   emptySegments?: boolean
 }
 
@@ -69,7 +69,7 @@ export function awkwardKeys (supports: KeySourceSupports = {}): string[] {
     'x'.repeat(Math.min(1000, maxBytes - 10))
   ]
   if (supports.controlCharacters === true) keys.push('tab\there', 'ctrl\u0001char')
-  return keys.filter(key => Buffer.byteLength(key) <= maxBytes && (supports.emptySegments !== false || !key.includes('//')))
+  return keys.filter(key => Buffer.byteLength(key) <= maxBytes && (supports.emptySegments !== false || !(key.includes('//') || key.endsWith('/'))))
 }
 
 async function collect (source: KeySource): Promise<KeyEntry[]> {

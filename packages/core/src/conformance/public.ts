@@ -1,3 +1,7 @@
 export { keySourceSuite, awkwardKeys } from './key-source-suite.ts'
 export type { KeySourceSuiteOptions, KeySourceSupports, KeySourceFactory, KeySourceFixtureOptions } from './key-source-suite.ts'
 export type { TestFunction, Fixture } from './suite-types.ts'
+export { sinkSuite } from './sink-suite.ts'
+export type { SinkSuiteOptions, SinkSupports, SinkFactory, SinkFixture, SinkFixtureOptions } from './sink-suite.ts'
+export { lockSuite } from './lock-suite.ts'
+export type { LockSuiteOptions, LockFactory } from './lock-suite.ts'

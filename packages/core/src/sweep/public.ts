@@ -1,1 +1,11 @@
-export {}
+export { lockFile } from '../lock/lock-file.ts'
+export type { LockFileOptions } from '../lock/lock-file.ts'
+export { createLockInfo, defaultLockOwner } from '../lock/lock-info.ts'
+
+export { directorySource } from '../store/directory-source.ts'
+export type { DirectorySourceOptions } from '../store/directory-source.ts'
+export { directoryDeleteSink } from '../store/directory-delete-sink.ts'
+export type { DirectorySinkOptions } from '../store/directory-delete-sink.ts'
+export { directoryQuarantineSink } from '../store/directory-quarantine-sink.ts'
+export type { DirectoryQuarantineSinkOptions } from '../store/directory-quarantine-sink.ts'
+export { canHoldKey } from '../store/store-path.ts'

@@ -1,0 +1,51 @@
+import { lstat, unlink } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import type { Sink } from '../contracts/sink.ts'
+import { changedSince } from './changed-since.ts'
+import { perKey } from './per-key.ts'
+import { removeEmptyParents } from './remove-empty-parents.ts'
+import { keyPath } from './store-path.ts'
+
+export interface DirectorySinkOptions {
+  /** The store's root directory. Required. */
+  root: string
+  /** Leave a file alone (a failed outcome) when its mtime or size differs from the plan's entry. @default true */
+  checkUnchanged?: boolean
+  /** Remove directories that the action leaves empty. @default true */
+  removeEmptyDirectories?: boolean
+}
+
+/**
+ * Deletes files of a directory store. A file already gone is a success; a key that would
+ * leave the root, or a file rewritten since the plan, is refused and reported.
+ */
+export function directoryDeleteSink (options: DirectorySinkOptions): Sink {
+  const root = checkRoot(options, 'directoryDeleteSink')
+  const checkUnchanged = options.checkUnchanged ?? true
+  const prune = options.removeEmptyDirectories ?? true
+  return {
+    name: `delete:dir:${root}`,
+    action: 'delete',
+    maxBatch: 1000,
+    apply: async (batch, applyOptions) => await perKey(batch, async entry => {
+      const path = keyPath(root, entry.key)
+      try {
+        const changed = changedSince(entry, await lstat(path))
+        if (changed !== undefined && (checkUnchanged || changed === 'not a regular file')) return changed
+        await unlink(path)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+        return undefined
+      }
+      if (prune) await removeEmptyParents(root, path)
+      return undefined
+    }, applyOptions?.signal)
+  }
+}
+
+export function checkRoot (options: { root: string }, what: string): string {
+  if (options === null || typeof options !== 'object' || typeof options.root !== 'string' || options.root.length === 0) {
+    throw new TypeError(`${what}: options.root is required`)
+  }
+  return resolve(options.root)
+}

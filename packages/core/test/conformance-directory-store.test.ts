@@ -1,0 +1,60 @@
+import { lstat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { canHoldKey, directoryDeleteSink, directoryQuarantineSink, directorySource, keySourceSuite, sinkSuite } from '@keydiff/core'
+import { makeUnremovable, tempDirectory, writeEntries } from './store-fixture.ts'
+
+async function exists (path: string): Promise<boolean> {
+  return await lstat(path).then(() => true, () => false)
+}
+
+const supports = { failures: true, canHold: canHoldKey }
+
+keySourceSuite({
+  test,
+  name: 'directorySource',
+  supports: { sorted: true, sizes: true, lastModified: true, controlCharacters: true, emptySegments: false, maxKeyBytes: 255 },
+  factory: async (entries) => {
+    const dir = await tempDirectory('source')
+    await writeEntries(dir.path, entries)
+    return { subject: directorySource({ root: dir.path, batchSize: 300 }), teardown: dir.remove }
+  }
+})
+
+sinkSuite({
+  test,
+  name: 'directoryDeleteSink',
+  supports,
+  factory: async (entries, options) => {
+    const dir = await tempDirectory('delete')
+    await writeEntries(dir.path, entries)
+    const undo = await makeUnremovable(dir.path, options.failKeys ?? [])
+    return {
+      subject: {
+        sink: directoryDeleteSink({ root: dir.path }),
+        actedOn: async key => !await exists(join(dir.path, ...key.split('/')))
+      },
+      teardown: async () => { await undo(); await dir.remove() }
+    }
+  }
+})
+
+sinkSuite({
+  test,
+  name: 'directoryQuarantineSink',
+  supports: { ...supports, restore: true },
+  factory: async (entries, options) => {
+    const dir = await tempDirectory('quarantine')
+    const root = join(dir.path, 'store')
+    const trash = join(dir.path, 'trash')
+    await writeEntries(root, entries)
+    const undo = await makeUnremovable(root, options.failKeys ?? [])
+    return {
+      subject: {
+        sink: directoryQuarantineSink({ root, trash }),
+        actedOn: async key => !await exists(join(root, ...key.split('/'))) && await exists(join(trash, ...key.split('/')))
+      },
+      teardown: async () => { await undo(); await dir.remove() }
+    }
+  }
+})
