@@ -1,1 +1,8 @@
-export {}
+export { postgresReferences } from './references.ts'
+export type { PostgresReferencesOptions, PostgresStrategy } from './references.ts'
+export type { QuerySpec } from './query-plan.ts'
+export type { RowMapper } from './cursor-rows.ts'
+export { postgresSnapshot } from './snapshot.ts'
+export type { PostgresSnapshot } from './snapshot.ts'
+export type { BinaryEncoding } from './key-types.ts'
+export { PostgresConnectionError } from './errors.ts'

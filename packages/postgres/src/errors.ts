@@ -1,0 +1,31 @@
+import { InvalidOptionError, KeydiffError, SourceError, type KeydiffErrorOptions } from '@keydiff/core'
+
+/** The server could not be reached or refused the credentials; names the endpoint, never the password. */
+export class PostgresConnectionError extends KeydiffError {
+  readonly endpoint: string
+
+  constructor (endpoint: string, message: string, options: KeydiffErrorOptions = {}) {
+    super(`[postgres] ${endpoint}: ${message}`, 'KEYDIFF_CONNECTION_FAILED', options)
+    this.name = 'PostgresConnectionError'
+    this.endpoint = endpoint
+  }
+}
+
+interface PgErrorLike { code?: string, message?: string }
+
+// SQLSTATE classes 08 (connection), 28 (authorization) and 3D (no such database) are the
+// server refusing us before any reading; ECONNREFUSED & co come from the socket.
+const CONNECTION_CODES = /^(08|28|3D)|^E[A-Z]+$/
+
+/** Turns whatever pg threw into an error that names what failed and where. */
+export function postgresError (where: string, endpoint: string, error: unknown, option?: string): KeydiffError {
+  if (error instanceof KeydiffError) return error
+  const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as PgErrorLike
+  const text = message ?? String(error)
+  if (typeof code === 'string' && CONNECTION_CODES.test(code)) return new PostgresConnectionError(endpoint, `${text} (${code})`, { cause: error })
+  // 42xxx: the SQL names a column/table that does not exist, or does not parse.
+  if (option !== undefined && typeof code === 'string' && code.startsWith('42')) {
+    return new InvalidOptionError(option, `${where}: ${text} (${code})`, { cause: error })
+  }
+  return new SourceError(where, `${text}${typeof code === 'string' ? ` (${code})` : ''}`, { cause: error })
+}
