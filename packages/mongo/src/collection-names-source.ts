@@ -1,0 +1,52 @@
+import type { MongoClient } from 'mongodb'
+import { asSourceError, compareKeys, InvalidOptionError, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { isSystemCollection, matches, type NamePattern } from './system-names.ts'
+
+export interface MongoCollectionsOptions {
+  client: MongoClient
+  /** The database whose collections are candidates. */
+  database: string
+  /** Only names that match are candidates. @default every name */
+  include?: NamePattern
+  /** Names that match are left out. `system.*` collections and views always are. @default none */
+  exclude?: NamePattern
+  /** Ask each collection's storage size (`collStats`); without it entries carry no size. @default true */
+  sizes?: boolean
+  /** @default `mongo:<database>/collections` */
+  name?: string
+  /** @default undefined */
+  signal?: AbortSignal
+}
+
+/** Collection names of one database as candidates, in byte order, with their storage size. */
+export function mongoCollections (options: MongoCollectionsOptions): KeySource {
+  const { client, database } = options
+  if (typeof database !== 'string' || database === '') throw new InvalidOptionError('database', 'name the database whose collections are candidates')
+  const name = options.name ?? `mongo:${database}/collections`
+  return keySource(async function * (): AsyncGenerator<KeyEntry[]> {
+    let entries: KeyEntry[]
+    try {
+      const db = client.db(database)
+      const listed = (await db.listCollections({}, { nameOnly: false }).toArray() as Array<{ name: string, type?: string }>)
+        .filter(collection => (collection.type === undefined || collection.type === 'collection') && !isSystemCollection(collection.name))
+        .filter(collection => matches(options.include, collection.name) && !(options.exclude !== undefined && matches(options.exclude, collection.name)))
+        .map(collection => collection.name)
+        .sort(compareKeys)
+      entries = []
+      for (const collection of listed) {
+        options.signal?.throwIfAborted()
+        const size = options.sizes === false ? undefined : await storageSize(client, database, collection)
+        entries.push(size === undefined ? { key: collection } : { key: collection, size })
+      }
+    } catch (error) {
+      throw asSourceError(name, error)
+    }
+    if (entries.length > 0) yield entries
+  }, { name, sorted: true })
+}
+
+async function storageSize (client: MongoClient, database: string, collection: string): Promise<number | undefined> {
+  const reply = await client.db(database).command({ collStats: collection })
+  const size = reply.storageSize ?? reply.size
+  return typeof size === 'number' ? size : undefined
+}

@@ -1,0 +1,49 @@
+import type { MongoClient } from 'mongodb'
+import { asSourceError, compareKeys, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { lastActivity, type ActivityProbe } from './activity.ts'
+import { isSystemDatabase, matches, type NamePattern } from './system-names.ts'
+
+export interface MongoDatabasesOptions {
+  /** The user's client; it needs the `listDatabases` privilege. */
+  client: MongoClient
+  /** Only names that match are candidates, e.g. `/^[0-9]+-[0-9a-f]{24}$/`. @default every name */
+  include?: NamePattern
+  /** Names that match are left out. `admin`, `local` and `config` always are. @default none */
+  exclude?: NamePattern
+  /**
+   * Fill each entry's `lastModified` with the database's last activity as these probes
+   * see it, for the sweep's time fence. One probe run per database. @default none
+   */
+  activity?: readonly ActivityProbe[]
+  /** @default 'mongo:databases' */
+  name?: string
+  /** @default undefined */
+  signal?: AbortSignal
+}
+
+/**
+ * Database names as candidates: `listDatabases`, with `sizeOnDisk` as the size, system
+ * databases never listed. Yielded in byte order (the list is small and sorted here).
+ */
+export function mongoDatabases (options: MongoDatabasesOptions): KeySource {
+  const name = options.name ?? 'mongo:databases'
+  return keySource(async function * (): AsyncGenerator<KeyEntry[]> {
+    let entries: KeyEntry[]
+    try {
+      const reply = await options.client.db('admin').admin().listDatabases({ nameOnly: false })
+      const listed = reply.databases
+        .filter(database => !isSystemDatabase(database.name) && matches(options.include, database.name) && !(options.exclude !== undefined && matches(options.exclude, database.name)))
+        .sort((a, b) => compareKeys(a.name, b.name))
+      entries = []
+      for (const database of listed) {
+        options.signal?.throwIfAborted()
+        const size = typeof database.sizeOnDisk === 'number' ? database.sizeOnDisk : undefined
+        const lastModified = options.activity === undefined ? undefined : await lastActivity(options.client, database.name, options.activity)
+        entries.push({ key: database.name, ...(size === undefined ? {} : { size }), ...(lastModified === undefined ? {} : { lastModified }) })
+      }
+    } catch (error) {
+      throw asSourceError(name, error)
+    }
+    if (entries.length > 0) yield entries
+  }, { name, sorted: true })
+}
