@@ -1,37 +1,55 @@
-import { KeydiffError } from '../errors.ts'
+import { readFile, rename, writeFile } from 'node:fs/promises'
 import type { KeyBatch } from '../keys/key-entry.ts'
-import { xxh64 } from './xxh64.ts'
+import { decodeFilter, encodeFilter } from './filter-bytes.ts'
+import { FilterFormatError, FilterShapeError } from './filter-errors.ts'
 import { BLOCK_BYTES, blocksFor, predictedFalsePositiveRate } from './sizing.ts'
+import { MAX_RESERVED_BYTES, WasmArena } from './wasm-arena.ts'
 
 const SALT = new Uint32Array([0x47b6137b, 0x44974d91, 0x8824ad5b, 0xa2b7289d, 0x705495c7, 0x2df1424b, 0x9efc4947, 0x5c6bfb31])
-const encoder = new TextEncoder()
+const single: [{ key: string }] = [{ key: '' }]
+const singleOut = new Uint8Array(1)
+
+/** The most blocks one filter can have: its bitset lives in 32-bit WebAssembly memory. */
+export const MAX_FILTER_BLOCKS = Math.floor(MAX_RESERVED_BYTES / BLOCK_BYTES)
 
 export interface FilterSizeOptions {
-  /** Keys expected; with `falsePositiveRate` this sets the size. */
+  /** Keys expected; with `falsePositiveRate` this sets the size. @default undefined (size from `maxBytes`) */
   expectedCount?: number
-  /** Target false-positive rate. @default 0.01 */
+  /** Target false-positive rate, used with `expectedCount`. @default 0.01 */
   falsePositiveRate?: number
-  /** A byte budget; the filter takes at most this many bytes (a multiple of 32). */
+  /** A byte budget: the filter takes at most this many bytes (whole 32-byte blocks), all of it when `expectedCount` is unknown. @default undefined (no cap) */
   maxBytes?: number
+}
+
+export interface FilterFileOptions {
+  /** Cancels the read or write. @default undefined */
+  signal?: AbortSignal
 }
 
 /**
  * The Split Block Bloom Filter of the Apache Parquet format: 256-bit blocks of eight 32-bit
  * words, XXH64 (seed 0) of the key's UTF-8 bytes, the block from the upper 32 bits of the
- * hash and one bit per word from the lower 32 bits times the spec's salts. Its bytes mean
+ * hash and one bit per word from the lower 32 bits times the spec's salts. Its bitset means
  * the same thing to any Parquet reader. It never answers "absent" for a key that was added.
+ *
+ * The bitset lives in WebAssembly memory, where whole batches are hashed and set or tested
+ * in one call each.
  */
 export class SplitBlockBloomFilter {
-  readonly words: Uint32Array
   readonly blocks: number
   /** Keys added (with repeats), for the false-positive estimate. */
   insertedCount = 0
+  private readonly arena: WasmArena
+  private wordsView: Uint32Array
 
   constructor (blocks: number, words?: Uint32Array) {
     if (!Number.isInteger(blocks) || blocks < 1) throw new RangeError('a filter needs at least one block')
-    if (words !== undefined && words.length !== blocks * 8) throw new KeydiffError(`filter bytes hold ${words.length / 8} blocks, expected ${blocks}`, 'KEYDIFF_FILTER_SHAPE')
+    if (blocks > MAX_FILTER_BLOCKS) throw new RangeError(`a filter has at most ${MAX_FILTER_BLOCKS} blocks, not ${blocks}`)
+    if (words !== undefined && words.length !== blocks * 8) throw new FilterShapeError(`the words hold ${words.length / 8} blocks, expected ${blocks}`)
     this.blocks = blocks
-    this.words = words ?? new Uint32Array(blocks * 8)
+    this.arena = new WasmArena(blocks * BLOCK_BYTES)
+    this.wordsView = new Uint32Array(this.arena.current, 0, blocks * 8)
+    if (words !== undefined) this.wordsView.set(words)
   }
 
   /** Sizes a filter from an expected count and rate, capped by a byte budget. */
@@ -40,11 +58,54 @@ export class SplitBlockBloomFilter {
     const maxBlocks = options.maxBytes === undefined ? Infinity : Math.max(1, Math.floor(options.maxBytes / BLOCK_BYTES))
     const wanted = options.expectedCount === undefined ? maxBlocks : blocksFor(options.expectedCount, rate)
     if (!Number.isFinite(wanted)) throw new TypeError('SplitBlockBloomFilter.create needs expectedCount or maxBytes')
-    return new SplitBlockBloomFilter(Math.min(wanted, maxBlocks))
+    return new SplitBlockBloomFilter(Math.min(wanted, maxBlocks, MAX_FILTER_BLOCKS))
+  }
+
+  /** A filter from the bytes of `toBytes()`; refuses other versions, shapes and damaged bytes. */
+  static fromBytes (bytes: Uint8Array, source = 'bytes'): SplitBlockBloomFilter {
+    const image = decodeFilter(bytes, source)
+    const filter = SplitBlockBloomFilter.fromParquetBitset(image.bitset)
+    filter.insertedCount = image.insertedCount
+    return filter
+  }
+
+  /**
+   * A filter from a bare Parquet bitset (a column chunk's Bloom filter after its header).
+   * The count of keys is unknown, so the estimated rate stays 0 until keys are added.
+   */
+  static fromParquetBitset (bitset: Uint8Array): SplitBlockBloomFilter {
+    if (bitset.byteLength === 0 || bitset.byteLength % BLOCK_BYTES !== 0) throw new FilterShapeError(`a bitset of ${bitset.byteLength} bytes is not whole 32-byte blocks`)
+    const filter = new SplitBlockBloomFilter(bitset.byteLength / BLOCK_BYTES)
+    filter.bitset.set(bitset)
+    return filter
+  }
+
+  /** Loads a filter saved with `save()`; errors name the file. */
+  static async load (path: string, options: FilterFileOptions = {}): Promise<SplitBlockBloomFilter> {
+    let bytes: Buffer
+    try {
+      bytes = await readFile(path, { signal: options.signal })
+    } catch (error) {
+      if ((error as { name?: string }).name === 'AbortError') throw error
+      throw new FilterFormatError(path, `cannot be read: ${(error as Error).message}`, { cause: error })
+    }
+    return SplitBlockBloomFilter.fromBytes(bytes, path)
   }
 
   get byteLength (): number {
     return this.blocks * BLOCK_BYTES
+  }
+
+  /** The filter's eight words per block, live (little-endian hosts: the Parquet byte order). */
+  get words (): Uint32Array {
+    // A very long key grows the arena's memory, which detaches the old view.
+    if (this.wordsView.buffer !== this.arena.current) this.wordsView = new Uint32Array(this.arena.current, 0, this.blocks * 8)
+    return this.wordsView
+  }
+
+  /** The Parquet bitset, live: what a Parquet writer stores after the filter's header. */
+  get bitset (): Uint8Array {
+    return new Uint8Array(this.words.buffer, 0, this.byteLength)
   }
 
   /** Adds one key, given as a 64-bit hash split into its upper and lower 32 bits. */
@@ -64,23 +125,59 @@ export class SplitBlockBloomFilter {
   }
 
   add (key: string): void {
-    const hash = xxh64(encoder.encode(key))
-    this.insertHash(Number(hash >> 32n), Number(hash & 0xffffffffn))
-    this.insertedCount++
+    single[0].key = key
+    this.addBatch(single)
   }
 
   has (key: string): boolean {
-    const hash = xxh64(encoder.encode(key))
-    return this.checkHash(Number(hash >> 32n), Number(hash & 0xffffffffn))
+    single[0].key = key
+    this.checkBatch(single, singleOut)
+    return singleOut[0] === 1
   }
 
   addBatch (batch: KeyBatch): void {
-    for (let i = 0; i < batch.length; i++) this.add((batch[i] as { key: string }).key)
+    const a = this.arena
+    for (let from = 0; from < batch.length;) {
+      const n = a.pack(batch, from)
+      a.kernel.add(n, a.offsetsPtr, a.bytesPtr, 0, this.blocks)
+      from += n
+    }
+    this.insertedCount += batch.length
   }
 
   /** Sets `out[i]` to 1 when key i may be present, 0 when it certainly is not. */
   checkBatch (batch: KeyBatch, out: Uint8Array): void {
-    for (let i = 0; i < batch.length; i++) out[i] = this.has((batch[i] as { key: string }).key) ? 1 : 0
+    if (out.length < batch.length) throw new RangeError('checkBatch: out needs one byte per key')
+    const a = this.arena
+    for (let from = 0; from < batch.length;) {
+      const n = a.pack(batch, from)
+      a.kernel.check(n, a.offsetsPtr, a.bytesPtr, 0, this.blocks, a.outPtr)
+      out.set(a.outBytes(n), from)
+      from += n
+    }
+  }
+
+  /** Sets every bit that `other` sets (bitwise OR); both must have the same number of blocks. */
+  union (other: SplitBlockBloomFilter): this {
+    if (other.blocks !== this.blocks) throw new FilterShapeError(`cannot union a filter of ${other.blocks} blocks into one of ${this.blocks}`)
+    const mine = this.words
+    const theirs = other.words
+    for (let i = 0; i < mine.length; i++) mine[i] = (mine[i] as number) | (theirs[i] as number)
+    // Keys common to both are counted twice: the estimate errs towards a higher rate.
+    this.insertedCount += other.insertedCount
+    return this
+  }
+
+  /** The portable bytes: a versioned header (shape, hash, count, checksums) and the bitset. */
+  toBytes (): Uint8Array {
+    return encodeFilter({ blocks: this.blocks, insertedCount: this.insertedCount, bitset: this.bitset })
+  }
+
+  /** Writes `toBytes()` to a file, through a temporary file so a crash leaves no half filter. */
+  async save (path: string, options: FilterFileOptions = {}): Promise<void> {
+    const temporary = `${path}.${process.pid}.tmp`
+    await writeFile(temporary, this.toBytes(), { signal: options.signal })
+    await rename(temporary, path)
   }
 
   /** The false-positive rate predicted for the keys added so far. */
