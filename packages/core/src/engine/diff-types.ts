@@ -27,8 +27,10 @@ export interface DiffOptions {
   falsePositiveRate?: number
   /** Force a strategy; `merge` needs both sides sorted. @default chosen from the sources */
   strategy?: DiffStrategy
-  /** Where the exact confirmation may spill; see ReferenceSetFactory. */
+  /** The exact confirmation; see ReferenceSetFactory. @default spillReferenceSet({ tmpdir }) */
   referenceSet?: ReferenceSetFactory
+  /** Where the default reference set makes its work directory when it spills. @default os.tmpdir() */
+  tmpdir?: string
   signal?: AbortSignal
 }
 
@@ -53,6 +55,8 @@ export interface DiffStats {
   referenceScanStartedAt: string | undefined
   startedAt: string | undefined
   durationMs: number | undefined
+  /** Bytes the exact confirmation wrote to its work directory (0 when it stayed in memory). */
+  spilledBytes?: number
 }
 
 /** A diff in progress: iterate it for the output; `stats` is live and final at the end. */
@@ -66,6 +70,8 @@ export interface DiffRun extends AsyncIterable<DiffPart> {
  * kept LevelDB index implement the same contract.
  */
 export interface ReferenceSet {
+  /** Bytes written to disk so far, for the stats. */
+  readonly spilledBytes?: number
   /** Adds a batch of references. */
   add: (batch: KeyBatch) => void | Promise<void>
   /** All references are in. */
@@ -75,7 +81,7 @@ export interface ReferenceSet {
    * reference), returns the orphans it can settle now, each key once over the whole run.
    */
   probe: (batch: KeyBatch, maybe: Uint8Array) => KeyBatch | Promise<KeyBatch>
-  /** The orphans held back by `probe`, then the missing keys if they were asked for. */
+  /** The orphans held back by `probe` and, if they were asked for, the missing keys (in any order). */
   drain: () => AsyncIterable<DiffPart>
   /** Frees memory and removes temporary files; called on success, error and abort. */
   close: () => void | Promise<void>
@@ -88,4 +94,10 @@ export interface ReferenceSetInit {
   signal?: AbortSignal | undefined
 }
 
-export type ReferenceSetFactory = (init: ReferenceSetInit) => ReferenceSet | Promise<ReferenceSet>
+export type ReferenceSetFactory = ((init: ReferenceSetInit) => ReferenceSet | Promise<ReferenceSet>) & {
+  /**
+   * False when the sets it makes are exact on their own and ignore `maybe`: the engine then
+   * builds no Bloom filter in exact mode and gives the set the whole budget. @default true
+   */
+  readonly usesFilter?: boolean
+}

@@ -5,8 +5,8 @@ import { union } from '../transforms/union.ts'
 import { parseSize } from '../util/size.ts'
 import type { DiffOptions, DiffPart, DiffRun, DiffStats } from './diff-types.ts'
 import { hashDiff } from './hash-diff.ts'
-import { memoryReferenceSet } from './memory-reference-set.ts'
 import { mergeDiff } from './merge-diff.ts'
+import { spillReferenceSet } from '../spill/spill-reference-set.ts'
 
 export const DEFAULT_MEMORY = '256MiB'
 
@@ -57,7 +57,7 @@ export function diff (options: DiffOptions): DiffRun {
       signal?.throwIfAborted()
       yield * strategy === 'merge'
         ? mergeDiff(candidates, references, stats, wantMissing, signal)
-        : hashDiff({ candidates, references, mode, memory, falsePositiveRate, wantMissing, referenceSet: options.referenceSet ?? memoryReferenceSet, stats, signal })
+        : hashDiff({ candidates, references, mode, memory, falsePositiveRate, wantMissing, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, signal })
       stats.phase = 'done'
     } catch (error) {
       stats.phase = 'failed'

@@ -27,13 +27,15 @@ const FILTER_SHARE = { bloom: 0.5, exact: 0.125 }
  */
 export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> {
   const { candidates, references, mode, stats, signal } = init
-  const filter = SplitBlockBloomFilter.create({
-    expectedCount: references.estimatedCount,
-    falsePositiveRate: init.falsePositiveRate,
-    maxBytes: Math.max(32, Math.floor(init.memory * FILTER_SHARE[mode]))
-  })
+  const filter = mode === 'exact' && init.referenceSet.usesFilter === false
+    ? undefined
+    : SplitBlockBloomFilter.create({
+      expectedCount: references.estimatedCount,
+      falsePositiveRate: init.falsePositiveRate,
+      maxBytes: Math.max(32, Math.floor(init.memory * FILTER_SHARE[mode]))
+    })
   const exact = mode === 'exact'
-    ? await init.referenceSet({ memory: init.memory - filter.byteLength, trackMissing: init.wantMissing, estimatedCount: references.estimatedCount, signal })
+    ? await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.wantMissing, estimatedCount: references.estimatedCount, signal })
     : undefined
   try {
     stats.phase = 'references'
@@ -41,7 +43,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
       for await (const batch of references) {
         signal?.throwIfAborted()
         stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
-        filter.addBatch(batch)
+        filter?.addBatch(batch)
         if (exact !== undefined) await exact.add(batch)
         stats.references.count += batch.length
       }
@@ -50,16 +52,16 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     }
     stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
     await exact?.seal()
-    stats.filter = describeFilter(filter)
+    if (filter !== undefined) stats.filter = describeFilter(filter)
 
     stats.phase = 'candidates'
-    let maybe = new Uint8Array(4096)
+    let maybe = new Uint8Array(4096).fill(1)
     try {
       for await (const batch of candidates) {
         signal?.throwIfAborted()
         stats.candidates.count += batch.length
-        if (maybe.length < batch.length) maybe = new Uint8Array(batch.length * 2)
-        filter.checkBatch(batch, maybe)
+        if (maybe.length < batch.length) maybe = new Uint8Array(batch.length * 2).fill(1)
+        filter?.checkBatch(batch, maybe)
         const orphans = exact === undefined ? rejected(batch, maybe) : await exact.probe(batch, maybe)
         for (const entry of batch) if (entry.size !== undefined) stats.candidates.bytes += entry.size
         if (orphans.length > 0) {
@@ -79,6 +81,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
         else (stats.missing as { count: number }).count += part.entries.length
         yield part
       }
+      if (exact.spilledBytes !== undefined) stats.spilledBytes = exact.spilledBytes
     }
   } finally {
     await exact?.close()

@@ -1,1 +1,3 @@
-export {}
+export { spillReferenceSet } from './spill-reference-set.ts'
+export type { SpillReferenceSetOptions } from './spill-reference-set.ts'
+export { DiskFullError } from './disk-full-error.ts'

@@ -1,0 +1,222 @@
+import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
+import type { DiffPart, ReferenceSet, ReferenceSetFactory, ReferenceSetInit } from '../engine/diff-types.ts'
+import { Fingerprinter } from './fingerprint.ts'
+import { EMITTED, EMPTY, FingerprintTable, MATCHED, REFERENCE } from './fingerprint-table.ts'
+import { KeyArena } from './key-arena.ts'
+import { drainPartition, missingOf } from './partition-drain.ts'
+import { PartitionWriter } from './partition-files.ts'
+import { FINGERPRINT_BYTES, candidateBound, keyBound, writeCandidate, writeFingerprint, writeKey } from './records.ts'
+import { WorkDir } from './work-dir.ts'
+
+export interface SpillReferenceSetOptions {
+  /** Directory under which the work directory (`keydiff-spill-*`) is made. @default os.tmpdir() */
+  tmpdir?: string
+  /** Number of partitions (a power of two) once spilling. @default sized from the budget and the estimated count */
+  partitions?: number
+  /** Most fingerprints held in memory before spilling, on top of the budget's limit (for tests). @default unlimited */
+  maxInMemory?: number
+}
+
+const MIN_PARTITIONS = 16
+const MIN_WRITE_BUFFER = 16 * 1024
+// Bytes one entry may cost in a partition's table: a slot is 21 bytes, the table at most
+// half full and doubling, plus its reference record.
+const ENTRY_COST = 4 * 21 + FINGERPRINT_BYTES + 1
+
+/**
+ * The default exact confirmation: 128-bit fingerprints of the references in an in-memory
+ * hash table while they fit the budget; beyond it, the table and everything after it go to
+ * partition files (by the fingerprint's top bits) in a work directory, and `drain` settles
+ * the partitions one at a time, the way DuckDB spills a hash join. Orphans are reported once
+ * each even when candidates repeat. The work directory is removed by `close`, on process
+ * exit and on SIGINT/SIGTERM.
+ */
+export function spillReferenceSet (options: SpillReferenceSetOptions = {}): ReferenceSetFactory {
+  if (options.partitions !== undefined && !(Number.isInteger(options.partitions) && options.partitions >= 1 && (options.partitions & (options.partitions - 1)) === 0)) {
+    throw new TypeError('spillReferenceSet: partitions must be a power of two')
+  }
+  return Object.assign((init: ReferenceSetInit) => new SpillReferenceSet(init, options), { usesFilter: false })
+}
+
+class SpillReferenceSet implements ReferenceSet {
+  private readonly fingerprinter = new Fingerprinter()
+  private table: FingerprintTable | undefined = new FingerprintTable()
+  private arena: KeyArena | undefined
+  private readonly writeBudget: number
+  private readonly tableBudget: number
+  private dir: WorkDir | undefined
+  private references: PartitionWriter | undefined
+  private candidates: PartitionWriter | undefined
+  private shift = 32
+  private sealed = false
+
+  constructor (private readonly init: ReferenceSetInit, private readonly options: SpillReferenceSetOptions) {
+    this.writeBudget = Math.min(32 * 1024 * 1024, Math.max(MIN_WRITE_BUFFER * MIN_PARTITIONS, Math.floor(init.memory / 8)))
+    this.tableBudget = Math.max(1024 * 1024, init.memory - this.writeBudget)
+    if (init.trackMissing) this.arena = new KeyArena()
+  }
+
+  /** Bytes spilled so far. */
+  get spilledBytes (): number {
+    return (this.references?.written ?? 0) + (this.candidates?.written ?? 0)
+  }
+
+  add (batch: KeyBatch): void {
+    const words = this.fingerprinter.fingerprint(batch)
+    for (let i = 0; i < batch.length; i++) {
+      const table = this.table
+      if (table === undefined) {
+        this.spillReference(words, i, REFERENCE, (batch[i] as KeyEntry).key)
+        continue
+      }
+      const at = 4 * i
+      const a = words[at] as number
+      const b = words[at + 1] as number
+      const c = words[at + 2] as number
+      const d = words[at + 3] as number
+      if (table.find(a, b, c, d) >= 0) continue
+      if (this.outgrown(table)) {
+        this.spill()
+        i--
+        continue
+      }
+      table.insert(a, b, c, d, REFERENCE, this.arena === undefined ? 0 : this.arena.append((batch[i] as KeyEntry).key))
+    }
+  }
+
+  seal (): void {
+    this.sealed = true
+    if (this.references !== undefined) this.startCandidates()
+  }
+
+  probe (batch: KeyBatch): KeyBatch {
+    const words = this.fingerprinter.fingerprint(batch)
+    const orphans: KeyEntry[] = []
+    for (let i = 0; i < batch.length; i++) {
+      const entry = batch[i] as KeyEntry
+      const table = this.table
+      if (table === undefined) {
+        this.spillCandidate(words, i, entry)
+        continue
+      }
+      const at = 4 * i
+      const a = words[at] as number
+      const b = words[at + 1] as number
+      const c = words[at + 2] as number
+      const d = words[at + 3] as number
+      const slot = table.find(a, b, c, d)
+      if (slot >= 0) {
+        if (table.states[slot] === REFERENCE) table.states[slot] = MATCHED
+      } else if (this.outgrown(table)) {
+        this.spill()
+        i--
+      } else {
+        table.insert(a, b, c, d, EMITTED, 0)
+        orphans.push(entry)
+      }
+    }
+    return orphans
+  }
+
+  async * drain (): AsyncGenerator<DiffPart> {
+    if (this.table !== undefined) {
+      if (this.init.trackMissing && this.arena !== undefined) yield * missingOf(this.table, this.arena.buffer)
+      return
+    }
+    const references = this.references as PartitionWriter
+    const candidates = this.candidates as PartitionWriter
+    candidates.close()
+    for (let p = 0; p < references.partitions; p++) {
+      this.init.signal?.throwIfAborted()
+      yield * drainPartition({
+        references: references.path(p),
+        referenceCount: references.records[p] as number,
+        candidates: candidates.path(p),
+        withKeys: this.init.trackMissing,
+        budget: this.tableBudget,
+        index: p
+      }, this.init.trackMissing)
+    }
+  }
+
+  close (): void {
+    this.table = undefined
+    this.arena = undefined
+    this.references?.release()
+    this.candidates?.release()
+    this.dir?.remove()
+  }
+
+  private outgrown (table: FingerprintTable): boolean {
+    const max = this.options.maxInMemory
+    if (max !== undefined && table.size >= max) return true
+    return table.full && table.grownByteLength + (this.arena?.byteLength ?? 0) > this.tableBudget
+  }
+
+  /** Moves the in-memory table to partition files; from here on everything goes to disk. */
+  private spill (): void {
+    const table = this.table as FingerprintTable
+    const partitions = this.options.partitions ?? this.partitionsFor(table.size)
+    this.dir = new WorkDir(this.options.tmpdir)
+    this.shift = 32 - Math.log2(partitions)
+    const bufferBytes = Math.max(MIN_WRITE_BUFFER, Math.floor(this.writeBudget / partitions))
+    this.references = new PartitionWriter(this.dir, 'references', partitions, bufferBytes)
+    const words = new Uint32Array(4)
+    const { states, payloads } = table
+    for (let slot = 0; slot < states.length; slot++) {
+      const state = states[slot] as number
+      if (state === EMPTY) continue
+      words.set(table.words.subarray(slot * 4, slot * 4 + 4))
+      const key = this.arena !== undefined && state !== EMITTED ? this.arena.read(payloads[slot] as number) : undefined
+      this.spillReference(words, 0, state, key)
+    }
+    this.table = undefined
+    this.arena = undefined
+    if (this.sealed) this.startCandidates()
+  }
+
+  private partitionsFor (inMemory: number): number {
+    // Unknown totals are guessed at 4× what outgrew memory; orphans add entries at drain.
+    const expected = Math.max(this.init.estimatedCount ?? 0, inMemory * 4) * 1.5
+    const perEntry = ENTRY_COST + (this.init.trackMissing ? 64 : 0)
+    const wanted = Math.ceil(expected * perEntry / this.tableBudget)
+    const most = Math.max(MIN_PARTITIONS, 2 ** Math.floor(Math.log2(this.writeBudget / MIN_WRITE_BUFFER)))
+    let partitions = MIN_PARTITIONS
+    while (partitions < wanted && partitions < most) partitions *= 2
+    return partitions
+  }
+
+  private startCandidates (): void {
+    const references = this.references as PartitionWriter
+    references.close()
+    const bufferBytes = Math.max(MIN_WRITE_BUFFER, Math.floor(this.writeBudget / references.partitions))
+    this.candidates = new PartitionWriter(this.dir as WorkDir, 'candidates', references.partitions, bufferBytes)
+  }
+
+  private partitionOf (high: number): number {
+    return this.shift === 32 ? 0 : high >>> this.shift
+  }
+
+  private spillReference (words: Uint32Array, i: number, state: number, key: string | undefined): void {
+    const writer = this.references as PartitionWriter
+    const p = this.partitionOf(words[4 * i] as number)
+    const withKey = this.init.trackMissing && state !== EMITTED
+    const buffer = writer.reserve(p, FINGERPRINT_BYTES + 1 + (withKey ? keyBound(key as string) : 0))
+    let at = writer.positions[p] as number
+    writeFingerprint(buffer, at, words, i)
+    buffer[at + FINGERPRINT_BYTES] = state
+    at += FINGERPRINT_BYTES + 1
+    if (withKey) at = writeKey(buffer, at, key as string)
+    writer.positions[p] = at
+    writer.records[p] = (writer.records[p] as number) + 1
+  }
+
+  private spillCandidate (words: Uint32Array, i: number, entry: KeyEntry): void {
+    const writer = this.candidates as PartitionWriter
+    const p = this.partitionOf(words[4 * i] as number)
+    const buffer = writer.reserve(p, candidateBound(entry))
+    writer.positions[p] = writeCandidate(buffer, writer.positions[p] as number, words, i, entry)
+    writer.records[p] = (writer.records[p] as number) + 1
+  }
+}
+

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { asDiskError } from './disk-full-error.ts'
+
+const live = new Set<string>()
+let hooked = false
+
+function removeAll (): void {
+  for (const dir of live) rmSync(dir, { recursive: true, force: true })
+  live.clear()
+}
+
+// On SIGINT/SIGTERM with nobody else listening, Node would exit without running `finally`
+// blocks: remove the work directories, then die of the same signal as before.
+function onSignal (signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return
+  removeAll()
+  process.removeListener(signal, onSignal)
+  process.kill(process.pid, signal)
+}
+
+function hook (): void {
+  if (hooked) return
+  hooked = true
+  process.on('exit', removeAll)
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+}
+
+/**
+ * A private directory for spill files, `keydiff-spill-XXXXXX` under `parent`. It is removed
+ * by `remove()`, and also when the process exits or is interrupted before that.
+ */
+export class WorkDir {
+  readonly path: string
+
+  constructor (parent: string = tmpdir()) {
+    try {
+      this.path = mkdtempSync(join(parent, 'keydiff-spill-'))
+    } catch (error) {
+      throw asDiskError(error, parent, 0)
+    }
+    hook()
+    live.add(this.path)
+  }
+
+  file (name: string): string {
+    return join(this.path, name)
+  }
+
+  remove (): void {
+    rmSync(this.path, { recursive: true, force: true })
+    live.delete(this.path)
+  }
+}
