@@ -1,0 +1,150 @@
+import type { Storage } from '@google-cloud/storage'
+import { AbortError, InvalidOptionError, SourceError, compareKeys, keySource } from '@keydiff/core'
+import type { KeyEntry, KeySource } from '@keydiff/core'
+import { prefetch } from './prefetch.ts'
+import type { Prefetched } from './prefetch.ts'
+import { callWithRetries, describeFailure, failureOf } from './request.ts'
+
+export interface GcsSourceOptions {
+  /** The user's client, configured with its own credentials. Required. */
+  storage: Storage
+  /** Bucket name. Required. */
+  bucket: string
+  /** Only objects whose names start with this. @default '' */
+  prefix?: string
+  /** Objects per page (`maxResults`); GCS gives at most 1000. @default 1000 */
+  pageSize?: number
+  /**
+   * Split points for parallel listing, sorted in byte order: the ranges `[start, p1)`,
+   * `[p1, p2)`, ..., `[pn, end)` are listed at once (`startOffset` inclusive, `endOffset`
+   * exclusive) and yielded in order, so the source stays sorted. See `hexSplitPoints`.
+   * @default [] (one range)
+   */
+  splitPoints?: readonly string[]
+  /** Ranges listed at the same time. @default 4 */
+  concurrency?: number
+  /** Pages read ahead per range while the consumer works. @default 2 */
+  prefetchPages?: number
+  /** Tries after a failed page that may pass again (throttling, 5xx, lost connection). @default 3 */
+  retries?: number
+  /** First retry delay in ms; doubles on each try. @default 250 */
+  retryDelay?: number
+  /** Which object time becomes `lastModified`. `updated` also moves on metadata changes: the safer fence. @default 'updated' */
+  lastModified?: 'updated' | 'timeCreated'
+  /** Passed on as the source's `estimatedCount` (GCS gives no count). @default undefined */
+  estimatedCount?: number
+  /** Billed project for requester-pays buckets. @default undefined */
+  userProject?: string
+  signal?: AbortSignal
+}
+
+interface ObjectItem {
+  name: string
+  size?: string
+  updated?: string
+  timeCreated?: string
+  generation?: string
+}
+
+interface ListPage {
+  items?: ObjectItem[]
+  nextPageToken?: string
+}
+
+const FIELDS = 'items(name,size,updated,timeCreated,generation),nextPageToken'
+
+export function positiveInteger (option: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new InvalidOptionError(option, `must be an integer from 1 to ${max}, got ${value}`)
+  return value
+}
+
+function checkSplitPoints (points: readonly string[]): void {
+  for (let i = 1; i < points.length; i++) {
+    if (compareKeys(points[i - 1] as string, points[i] as string) >= 0) {
+      throw new InvalidOptionError('splitPoints', `must be strictly increasing in UTF-8 byte order; ${JSON.stringify(points[i])} follows ${JSON.stringify(points[i - 1])}`)
+    }
+  }
+}
+
+/**
+ * The objects of a GCS bucket as a sorted key source: `objects.list` pages of only the
+ * fields needed, optionally as several key ranges listed in parallel. Every entry carries
+ * `size`, `lastModified` and the object's generation as `version`, which the sinks use as
+ * a precondition. A page that fails after its retries fails the iteration.
+ */
+export function gcsSource (options: GcsSourceOptions): KeySource {
+  const { storage, bucket: bucketName } = options
+  if (typeof bucketName !== 'string' || bucketName === '') throw new InvalidOptionError('bucket', 'a bucket name is required')
+  const prefix = options.prefix ?? ''
+  const pageSize = positiveInteger('pageSize', options.pageSize, 1000, 1000)
+  const concurrency = positiveInteger('concurrency', options.concurrency, 4)
+  const depth = positiveInteger('prefetchPages', options.prefetchPages, 2)
+  const retries = options.retries ?? 3
+  const retryDelay = options.retryDelay ?? 250
+  const timeField = options.lastModified ?? 'updated'
+  const splitPoints = [...(options.splitPoints ?? [])]
+  checkSplitPoints(splitPoints)
+  const name = `gs://${bucketName}/${prefix}`
+  const bucket = storage.bucket(bucketName)
+  const bounds: Array<string | undefined> = [undefined, ...splitPoints, undefined]
+
+  const toEntry = (item: ObjectItem): KeyEntry => {
+    const time = item[timeField] ?? item.updated ?? item.timeCreated
+    return {
+      key: item.name,
+      ...(item.size === undefined ? {} : { size: Number(item.size) }),
+      ...(time === undefined ? {} : { lastModified: new Date(time) }),
+      ...(item.generation === undefined ? {} : { version: item.generation })
+    }
+  }
+
+  async function * listRange (start: string | undefined, end: string | undefined): AsyncGenerator<KeyEntry[]> {
+    let pageToken: string | undefined
+    let page = 0
+    do {
+      page++
+      let body: ListPage
+      try {
+        body = await callWithRetries<ListPage>(bucket, {
+          uri: '/o',
+          qs: { prefix: prefix === '' ? undefined : prefix, maxResults: pageSize, pageToken, startOffset: start, endOffset: end, fields: FIELDS, userProject: options.userProject }
+        }, { retries, retryDelay, signal: options.signal })
+      } catch (error) {
+        if (error instanceof AbortError) throw error
+        const failure = failureOf(error)
+        const range = splitPoints.length === 0 ? '' : ` of range [${start ?? ''}, ${end ?? '∞'})`
+        throw new SourceError(name, `listing failed at page ${page}${range}: ${describeFailure(failure)}`, {
+          cause: error,
+          ...(failure.status === 404 ? { code: 'KEYDIFF_SOURCE_NOT_FOUND' as const } : {})
+        })
+      }
+      const items = body.items ?? []
+      if (items.length > 0) yield items.map(toEntry)
+      pageToken = body.nextPageToken
+    } while (pageToken !== undefined && pageToken !== '')
+  }
+
+  async function * listAll (): AsyncGenerator<KeyEntry[]> {
+    const waiting: Array<Prefetched<KeyEntry[]>> = []
+    let next = 0
+    const fill = (): void => {
+      while (next < bounds.length - 1 && waiting.length < concurrency) {
+        waiting.push(prefetch(listRange(bounds[next], bounds[next + 1]), depth))
+        next++
+      }
+    }
+    try {
+      fill()
+      while (waiting.length > 0) {
+        const current = waiting.shift() as Prefetched<KeyEntry[]>
+        yield * current
+        fill()
+      }
+    } finally {
+      for (const other of waiting) other.stop()
+    }
+  }
+
+  return keySource(listAll, { name, sorted: true, estimatedCount: options.estimatedCount })
+}

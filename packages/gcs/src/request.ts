@@ -1,0 +1,87 @@
+import type { Bucket } from '@google-cloud/storage'
+import { AbortError } from '@keydiff/core'
+
+/** One JSON API call relative to the bucket (`/o`, `/o/<name>`), through the user's client. */
+export interface GcsCall {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  /** Path under `/b/<bucket>`, already encoded. */
+  uri: string
+  qs?: Record<string, string | number | boolean | undefined>
+  json?: Record<string, unknown>
+}
+
+/** What went wrong in a call, in the API's own terms. */
+export interface GcsFailure {
+  /** HTTP status; 0 when no response came (network, timeout). */
+  status: number
+  /** The API's reason (`notFound`, `conditionNotMet`, `forbidden`, ...) or the error's code. */
+  reason: string
+  message: string
+  /** Throttling, server errors and lost connections may pass when tried again. */
+  retryable: boolean
+}
+
+export function encodeName (name: string): string {
+  return encodeURIComponent(name)
+}
+
+export function objectUri (name: string): string {
+  return `/o/${encodeName(name)}`
+}
+
+/** Reads status and reason from an ApiError of the client (or anything else thrown). */
+export function failureOf (error: unknown): GcsFailure {
+  const e = error as { code?: unknown, message?: unknown, errors?: Array<{ reason?: unknown }> }
+  const message = typeof e?.message === 'string' ? e.message : String(error)
+  const status = typeof e?.code === 'number' ? e.code : 0
+  const reason = typeof e?.errors?.[0]?.reason === 'string'
+    ? e.errors[0].reason
+    : typeof e?.code === 'string' ? e.code : status === 0 ? 'networkError' : `http${status}`
+  return { status, reason, message, retryable: status === 0 || status === 408 || status === 429 || status >= 500 }
+}
+
+export function describeFailure (failure: GcsFailure): string {
+  return `${failure.status === 0 ? '' : `${failure.status} `}${failure.reason}: ${failure.message}`
+}
+
+export function checkSignal (signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new AbortError('the operation was aborted', { cause: signal.reason })
+}
+
+export async function call<T = Record<string, unknown>> (bucket: Bucket, request: GcsCall): Promise<T> {
+  const qs: Record<string, string | number | boolean> = {}
+  for (const [key, value] of Object.entries(request.qs ?? {})) if (value !== undefined) qs[key] = value
+  const [body] = await bucket.request({
+    method: request.method ?? 'GET',
+    uri: request.uri,
+    qs,
+    ...(request.json === undefined ? {} : { json: request.json })
+  })
+  return (body ?? {}) as T
+}
+
+/** Calls the API, retrying what may pass on a second try with exponential backoff. */
+export async function callWithRetries<T = Record<string, unknown>> (bucket: Bucket, request: GcsCall, options: { retries: number, retryDelay: number, signal?: AbortSignal | undefined }): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    checkSignal(options.signal)
+    try {
+      return await call<T>(bucket, request)
+    } catch (error) {
+      if (attempt >= options.retries || !failureOf(error).retryable) throw error
+      await sleep(options.retryDelay * 2 ** attempt * (0.5 + Math.random() / 2), options.signal)
+    }
+  }
+}
+
+async function sleep (ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>(resolve => {
+    const timer = setTimeout(done, ms)
+    function done (): void {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+  checkSignal(signal)
+}
