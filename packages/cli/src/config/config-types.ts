@@ -1,0 +1,109 @@
+/** The `keydiff.toml` file: named stores and databases, and the runs that use them. */
+export interface KeydiffConfig {
+  stores?: Record<string, StoreConfig>
+  databases?: Record<string, DatabaseConfig>
+  runs: RunConfig[]
+}
+
+export type StoreConfig = DirectoryStoreConfig | S3StoreConfig | MinioStoreConfig | GcsStoreConfig
+
+export interface DirectoryStoreConfig {
+  type: 'directory'
+  /** Root of the tree; keys are paths relative to it, with `/`. */
+  path: string
+}
+
+export interface S3StoreConfig {
+  type: 's3'
+  bucket: string
+  prefix?: string
+  region?: string
+  /** For S3-compatible stores (Ceph, R2, MinIO through the AWS SDK). */
+  endpoint?: string
+  forcePathStyle?: boolean
+  accessKeyId?: string
+  secretAccessKey?: string
+}
+
+export interface MinioStoreConfig {
+  type: 'minio'
+  bucket: string
+  prefix?: string
+  endPoint: string
+  port?: number
+  useSSL?: boolean
+  accessKey?: string
+  secretKey?: string
+}
+
+export interface GcsStoreConfig {
+  type: 'gcs'
+  bucket: string
+  prefix?: string
+  projectId?: string
+  keyFilename?: string
+  apiEndpoint?: string
+}
+
+export type DatabaseConfig = PostgresDatabaseConfig | MysqlDatabaseConfig | MongoDatabaseConfig
+
+export interface PostgresDatabaseConfig {
+  type: 'postgres'
+  /** `postgres://user@host:5432/db`; `${PGURL}` keeps the secret out of the file. */
+  url: string
+}
+
+export interface MysqlDatabaseConfig {
+  type: 'mysql'
+  url: string
+}
+
+export interface MongoDatabaseConfig {
+  type: 'mongo'
+  url: string
+  /** The database that holds the reference collections. */
+  database?: string
+}
+
+/** Where a run's candidates come from. */
+export type CandidatesConfig =
+  | { store: string, prefix?: string }
+  | { file: string }
+  | { database: string, databases: { include?: string } }
+
+/** One reference source; several in a run are unioned. */
+export type ReferenceConfig =
+  | { file: string, format?: 'lines' | 'jsonl' | 'csv', field?: string, column?: string | number, prefix?: string, template?: string }
+  | { database: string, query: string, prefix?: string, template?: string }
+  | { database: string, table: string, column: string, where?: string, prefix?: string, template?: string }
+  | { database: string, collection: string, field?: string, fields?: string[], filter?: Record<string, unknown>, prefix?: string, template?: string }
+
+export type ActionConfig =
+  | { type: 'delete' }
+  | { type: 'quarantine', prefix?: string, bucket?: string, directory?: string }
+  | { type: 'tag', key?: string, value?: string }
+  | { type: 'release-hold' }
+  | { type: 'custom-time' }
+  | { type: 'drop-database', backup?: string, idle?: string }
+
+export interface RunConfig {
+  name: string
+  candidates: CandidatesConfig
+  references: ReferenceConfig[]
+  /** @default 'exact' */
+  mode?: 'exact' | 'bloom'
+  /** @default '256MiB' */
+  memory?: string
+  /** Objects younger than the reference scan's start minus this are never acted on. @default '24h' */
+  grace?: string
+  /** Required with `grace = "0s"`. @default false */
+  acknowledgeZeroGrace?: boolean
+  /** Globs that never enter a plan. @default [] */
+  protect?: string[]
+  /** Per-prefix summary depth of the plan's report. @default 1 */
+  summaryDepth?: number
+  /** What to do with the plan's keys; a run without an action only plans (a dry run). */
+  action?: ActionConfig
+  /** Where plans, audit logs and locks live. @default '.keydiff/<run name>' */
+  workdir?: string
+}
