@@ -130,7 +130,9 @@ test('stats count candidates, references, orphans and bytes', async () => {
   assert.deepEqual([d.stats.candidates.count, d.stats.candidates.bytes, d.stats.references.count], [3, 16, 2])
   assert.deepEqual(d.stats.orphans, { count: 2, bytes: 11 })
   assert.deepEqual(d.stats.missing, { count: 1 })
-  assert.ok(d.stats.filter !== undefined && d.stats.filter.estimatedFalsePositiveRate < 0.01)
+  // The default exact set (fingerprints, spilled past the budget) is exact on its own: no filter.
+  assert.equal(d.stats.filter, undefined)
+  assert.equal(d.stats.spilledBytes, 0)
   assert.ok(typeof d.stats.referenceScanStartedAt === 'string')
 })
 
