@@ -1,0 +1,120 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { SplitBlockBloomFilter, bitsPerKeyFor, blocksFor, predictedFalsePositiveRate, xxh64 } from '../src/index.ts'
+
+const encoder = new TextEncoder()
+const entries = (keys: string[]): Array<{ key: string }> => keys.map((key) => ({ key }))
+
+function split<T> (items: T[], cuts: number[]): T[][] {
+  const points = [...new Set(cuts.map((cut) => cut % (items.length + 1)))].sort((a, b) => a - b)
+  const parts: T[][] = []
+  let from = 0
+  for (const point of [...points, items.length]) {
+    parts.push(items.slice(from, point))
+    from = point
+  }
+  return parts
+}
+
+test('no false negatives for any keys and any batch split', () => {
+  fc.assert(fc.property(
+    fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 70 })), { maxLength: 200 }),
+    fc.array(fc.nat(), { maxLength: 6 }),
+    fc.integer({ min: 1, max: 40 }),
+    (keys, cuts, blocks) => {
+      const filter = new SplitBlockBloomFilter(blocks)
+      for (const part of split(entries(keys), cuts)) filter.addBatch(part)
+      for (const part of split(entries(keys), cuts.map((cut) => cut * 7 + 3))) {
+        const out = new Uint8Array(part.length)
+        filter.checkBatch(part, out)
+        assert.ok(out.every((bit) => bit === 1))
+      }
+      for (const key of keys) assert.ok(filter.has(key))
+      assert.equal(filter.insertedCount, keys.length)
+    }
+  ), { numRuns: 200 })
+})
+
+test('the WebAssembly bits are the bits of the spec, set from the BigInt XXH64 oracle in JS', () => {
+  fc.assert(fc.property(
+    fc.array(fc.string({ unit: 'binary', maxLength: 60 }), { maxLength: 300 }),
+    fc.integer({ min: 1, max: 5000 }),
+    (keys, blocks) => {
+      const fast = new SplitBlockBloomFilter(blocks)
+      fast.addBatch(entries(keys))
+      const reference = new SplitBlockBloomFilter(blocks)
+      for (const key of keys) {
+        const hash = xxh64(encoder.encode(key))
+        reference.insertHash(Number(hash >> 32n), Number(hash & 0xffffffffn))
+      }
+      assert.deepEqual(fast.words, reference.words)
+    }
+  ), { numRuns: 100 })
+})
+
+test('checkBatch answers as the spec check does, for present and absent keys', () => {
+  const filter = new SplitBlockBloomFilter(16)
+  filter.addBatch(entries(Array.from({ length: 300 }, (_, i) => `in/${i}`)))
+  const probes = Array.from({ length: 5000 }, (_, i) => `probe/${i}`)
+  const out = new Uint8Array(probes.length)
+  filter.checkBatch(entries(probes), out)
+  let maybe = 0
+  probes.forEach((key, i) => {
+    const hash = xxh64(encoder.encode(key))
+    assert.equal(out[i] === 1, filter.checkHash(Number(hash >> 32n), Number(hash & 0xffffffffn)), key)
+    maybe += out[i] as number
+  })
+  // A filter this full says "maybe" often, but not always: both answers were exercised.
+  assert.ok(maybe > 0 && maybe < probes.length)
+})
+
+test('the block index uses all 32 upper bits, even where high × blocks passes 2^53', () => {
+  const blocks = 3_000_001
+  const filter = new SplitBlockBloomFilter(blocks)
+  filter.insertHash(0xffffffff, 1)
+  const word = Math.floor(0xffffffff * blocks / 2 ** 32) * 8
+  assert.notEqual(filter.words[word], 0)
+  assert.ok(filter.checkHash(0xffffffff, 1))
+})
+
+test('a very long key grows the memory and the filter keeps its bits', () => {
+  const filter = new SplitBlockBloomFilter(64)
+  filter.addBatch(entries(['a', 'b']))
+  const before = [...filter.words]
+  filter.add('ü'.repeat(1_000_000))
+  assert.ok(filter.has('a') && filter.has('b') && filter.has('ü'.repeat(1_000_000)))
+  assert.ok(before.every((word, i) => (((filter.words[i] as number) & word) >>> 0) === word))
+})
+
+test('create sizes from the count and rate, from the byte budget alone, and caps by it', () => {
+  const sized = SplitBlockBloomFilter.create({ expectedCount: 1_000_000 })
+  assert.equal(sized.blocks, blocksFor(1_000_000, 0.01))
+  const bits = sized.byteLength * 8 / 1_000_000
+  assert.ok(bits > 10 && bits < 11, `1% needs about 10.5 bits per key, got ${bits}`)
+  assert.ok(predictedFalsePositiveRate(1_000_000, sized.blocks) <= 0.01)
+  assert.equal(SplitBlockBloomFilter.create({ maxBytes: 1000 }).byteLength, 992)
+  assert.equal(SplitBlockBloomFilter.create({ expectedCount: 1_000_000, maxBytes: 64 * 1024 }).byteLength, 64 * 1024)
+  assert.equal(SplitBlockBloomFilter.create({ expectedCount: 0 }).blocks, 1)
+  assert.throws(() => SplitBlockBloomFilter.create({}), TypeError)
+  assert.throws(() => SplitBlockBloomFilter.create({ expectedCount: 10, falsePositiveRate: 1 }), RangeError)
+})
+
+test('the blocked prediction needs about 10.5 bits per key for 1% and 17 for 0.1%', () => {
+  assert.ok(Math.abs(bitsPerKeyFor(0.01) - 10.5) < 0.3, String(bitsPerKeyFor(0.01)))
+  assert.ok(Math.abs(bitsPerKeyFor(0.001) - 17) < 0.5, String(bitsPerKeyFor(0.001)))
+})
+
+test('the measured false-positive rate is near the prediction, which the stats report', () => {
+  const count = 40_000
+  const filter = SplitBlockBloomFilter.create({ expectedCount: count, falsePositiveRate: 0.02 })
+  filter.addBatch(entries(Array.from({ length: count }, (_, i) => `blobs/${i.toString(16).padStart(40, '0')}`)))
+  const predicted = filter.estimatedFalsePositiveRate()
+  const probes = entries(Array.from({ length: 200_000 }, (_, i) => `absent/${i}`))
+  const out = new Uint8Array(probes.length)
+  filter.checkBatch(probes, out)
+  const measured = out.reduce((sum, bit) => sum + bit, 0) / probes.length
+  // ~4,000 expected false positives: the sampling error is under 5%, this allows 20%.
+  assert.ok(Math.abs(measured / predicted - 1) < 0.2, `measured ${measured}, predicted ${predicted}`)
+  assert.ok(predicted <= 0.02 && predicted > 0.015)
+})
