@@ -56,26 +56,44 @@ export function renderKey (value: unknown, binary: BinaryEncoding): string | und
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
-const INTEGER = /^-?(0|[1-9][0-9]{0,18})$/
+const INTEGER = /^-?(0|[1-9][0-9]*)$/
 const HEX = /^(?:[0-9a-f]{2})*$/
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/** Look-up parameter types by key column type OID, and the integer ranges that fit. */
+const COLUMN_TYPES: ReadonlyMap<number, { array: string, min?: bigint, max?: bigint }> = new Map([
+  [25, { array: 'text[]' }], [1043, { array: 'varchar[]' }], [1042, { array: 'bpchar[]' }], [19, { array: 'name[]' }], [705, { array: 'text[]' }],
+  [2950, { array: 'uuid[]' }],
+  [17, { array: 'bytea[]' }],
+  [21, { array: 'int2[]', min: -(2n ** 15n), max: 2n ** 15n - 1n }],
+  [23, { array: 'int4[]', min: -(2n ** 31n), max: 2n ** 31n - 1n }],
+  [20, { array: 'int8[]', min: -(2n ** 63n), max: 2n ** 63n - 1n }],
+  [26, { array: 'oid[]', min: 0n, max: 2n ** 32n - 1n }]
+])
+
+/** The array type a look-up parameter is cast to, so the column's own index serves it. */
+export function arrayCast (typeOid: number): string {
+  return COLUMN_TYPES.get(typeOid)?.array ?? 'text[]'
+}
 
 /**
  * The inverse of renderKey, for look-ups: the column value a key stands for, or undefined
  * when no row can render to that key (so it cannot be referenced).
  */
-export function parseKey (key: string, kind: KeyKind, binary: BinaryEncoding): string | Buffer | undefined {
+export function parseKey (key: string, typeOid: number, binary: BinaryEncoding): string | Buffer | undefined {
+  const kind = KINDS.get(typeOid)
   switch (kind) {
+    case undefined:
     case 'text': return key
     case 'uuid': return UUID.test(key) ? key : undefined
-    case 'integer': return INTEGER.test(key) ? key : undefined
+    case 'integer': {
+      if (!INTEGER.test(key)) return undefined
+      const range = COLUMN_TYPES.get(typeOid)
+      const value = BigInt(key)
+      return range?.min !== undefined && range.max !== undefined && (value < range.min || value > range.max) ? undefined : key
+    }
     case 'bytea':
       if (binary === 'hex') return HEX.test(key) ? Buffer.from(key, 'hex') : undefined
       return BASE64.test(key) ? Buffer.from(key, 'base64') : undefined
   }
-}
-
-/** The array type a look-up parameter is cast to. */
-export function arrayCast (kind: KeyKind): string {
-  return { text: 'text[]', uuid: 'uuid[]', integer: 'numeric[]', bytea: 'bytea[]' }[kind]
 }
