@@ -11,8 +11,18 @@ export class DiskFullError extends KeydiffError {
   }
 }
 
-/** Turns a write failure into DiskFullError when the disk is full; anything else passes through. */
-export function asDiskError (error: unknown, directory: string, written: number): unknown {
+/** Spill file I/O failed for another reason than a full disk; names the directory. */
+export class SpillError extends KeydiffError {
+  constructor (directory: string, message: string, options: KeydiffErrorOptions = {}) {
+    super(`spill directory ${directory}: ${message}`, 'KEYDIFF_SPILL_FAILED', options)
+    this.name = 'SpillError'
+  }
+}
+
+/** Names a spill I/O failure: DiskFullError when the disk is full, else SpillError. */
+export function asDiskError (error: unknown, directory: string, written: number): KeydiffError {
+  if (error instanceof KeydiffError) return error
   const code = (error as NodeJS.ErrnoException | undefined)?.code
-  return code === 'ENOSPC' || code === 'EDQUOT' ? new DiskFullError(directory, written, { cause: error }) : error
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new DiskFullError(directory, written, { cause: error })
+  return new SpillError(directory, `${code ?? 'I/O failed'}: ${(error as Error).message}`, { cause: error })
 }

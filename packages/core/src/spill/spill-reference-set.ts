@@ -54,6 +54,9 @@ class SpillReferenceSet implements ReferenceSet {
     this.writeBudget = Math.min(32 * 1024 * 1024, Math.max(MIN_WRITE_BUFFER * MIN_PARTITIONS, Math.floor(init.memory / 8)))
     this.tableBudget = Math.max(1024 * 1024, init.memory - this.writeBudget)
     if (init.trackMissing) this.arena = new KeyArena()
+    // A count that will not fit goes to disk from the start rather than after a full table.
+    const expected = (init.estimatedCount ?? 0) * 1.2
+    if (expected > 0 && FingerprintTable.bytesFor(expected * 2) * 1.5 > this.tableBudget) this.spill()
   }
 
   /** Bytes spilled so far. */
@@ -150,7 +153,8 @@ class SpillReferenceSet implements ReferenceSet {
   private outgrown (table: FingerprintTable): boolean {
     const max = this.options.maxInMemory
     if (max !== undefined && table.size >= max) return true
-    return table.full && table.grownByteLength + (this.arena?.byteLength ?? 0) > this.tableBudget
+    // While growing, the old and the new table are both alive.
+    return table.full && table.byteLength + table.grownByteLength + (this.arena?.byteLength ?? 0) > this.tableBudget
   }
 
   /** Moves the in-memory table to partition files; from here on everything goes to disk. */

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { asDiskError } from './disk-full-error.ts'
+import { InvalidOptionError } from '../errors.ts'
+import { DiskFullError } from './disk-full-error.ts'
 
 const live = new Set<string>()
 let hooked = false
@@ -39,7 +40,9 @@ export class WorkDir {
     try {
       this.path = mkdtempSync(join(parent, 'keydiff-spill-'))
     } catch (error) {
-      throw asDiskError(error, parent, 0)
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw new DiskFullError(parent, 0, { cause: error })
+      throw new InvalidOptionError('tmpdir', `cannot make a spill directory under ${parent}: ${code ?? String(error)}`, { cause: error })
     }
     hook()
     live.add(this.path)
