@@ -1,4 +1,4 @@
-import type { Document, MongoClient } from 'mongodb'
+import type { Collection, Document, MongoClient } from 'mongodb'
 import { ObjectId } from 'mongodb'
 import { isSystemCollection } from './system-names.ts'
 
@@ -48,14 +48,23 @@ export const lastInsertActivity: ActivityProbe = async (client, database) => {
   let latest: Date | undefined
   for (const { name, type } of collections as Array<{ name: string, type?: string }>) {
     if (isSystemCollection(name) || (type !== undefined && type !== 'collection')) continue
-    const newest = await db.collection(name).find({ _id: { $type: 'objectId' } }, { projection: { _id: 1 }, sort: { _id: -1 }, limit: 1 }).toArray()
-    const id = newest[0]?._id
+    const id = await newestObjectId(db.collection(name))
     if (id instanceof ObjectId) {
       const at = id.getTimestamp()
       if (latest === undefined || at > latest) latest = at
     }
   }
   return latest
+}
+
+// `_id`s of a higher BSON type (dates, booleans) sort above ObjectIds; only then is the
+// `$type` filter needed, which some servers lack.
+async function newestObjectId (collection: Collection): Promise<unknown> {
+  const newest = await collection.find({}, { projection: { _id: 1 }, sort: { _id: -1 }, limit: 1 }).toArray()
+  const id = newest[0]?._id
+  if (id === undefined || id instanceof ObjectId) return id
+  const typed = await collection.find({ _id: { $type: 'objectId' } }, { projection: { _id: 1 }, sort: { _id: -1 }, limit: 1 }).toArray()
+  return typed[0]?._id
 }
 
 /** The default probes: operations running now, and the newest ObjectId insert. */
