@@ -1,0 +1,14 @@
+import { KeydiffError } from '@keydiff/core'
+import type { KeydiffErrorOptions } from '@keydiff/core'
+
+/** A whole sink batch could not be acted on (the bucket is missing or unreachable). */
+export class GcsSinkError extends KeydiffError {
+  /** The sink's name, such as `delete:gs://bucket`. */
+  readonly sink: string
+
+  constructor (sink: string, message: string, options: KeydiffErrorOptions = {}) {
+    super(`${sink}: ${message}`, 'KEYDIFF_SINK_FAILED', options)
+    this.name = 'GcsSinkError'
+    this.sink = sink
+  }
+}

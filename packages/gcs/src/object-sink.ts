@@ -1,0 +1,105 @@
+import type { Bucket, Storage } from '@google-cloud/storage'
+import { InvalidOptionError } from '@keydiff/core'
+import type { KeyEntry, SinkApplyOptions, SinkOutcome } from '@keydiff/core'
+import { GcsSinkError } from './gcs-errors.ts'
+import { call, checkSignal, describeFailure, failureOf } from './request.ts'
+import type { GcsFailure } from './request.ts'
+import { positiveInteger } from './gcs-source.ts'
+
+/** What every GCS sink takes. */
+export interface GcsSinkOptions {
+  /** The user's client, configured with its own credentials. Required. */
+  storage: Storage
+  /** Bucket name. Required. */
+  bucket: string
+  /** Objects acted on at the same time. @default 16 */
+  concurrency?: number
+  /** Most keys per `apply` call. @default 1000 */
+  maxBatch?: number
+  /** Billed project for requester-pays buckets. @default undefined */
+  userProject?: string
+}
+
+/** What a per-object action gives back: ok, or the failure to report. */
+export type ObjectResult = true | { failure: GcsFailure, note?: string }
+
+export interface ObjectSinkContext {
+  readonly bucket: Bucket
+  readonly bucketName: string
+  readonly userProject: string | undefined
+}
+
+export const OK: ObjectResult = true
+
+export function fail (failure: GcsFailure, note?: string): ObjectResult {
+  return note === undefined ? { failure } : { failure, note }
+}
+
+/** The outcome of a generation precondition that did not hold: the object changed since the plan. */
+export function staleGeneration (entry: KeyEntry, failure: GcsFailure): ObjectResult {
+  return fail({ ...failure, retryable: false }, `generation ${entry.version ?? '?'} is no longer the live object: it was rewritten after the plan, and is left alone`)
+}
+
+function outcome (key: string, result: ObjectResult): SinkOutcome {
+  if (result === true) return { key, ok: true }
+  const error = result.note === undefined ? describeFailure(result.failure) : `${result.note} (${describeFailure(result.failure)})`
+  return { key, ok: false, error, retryable: result.failure.retryable }
+}
+
+/**
+ * Runs one action per object with bounded concurrency and turns each result into an outcome.
+ * Before the first batch, the bucket is checked once: without that, a missing bucket would
+ * make every delete a "not found", which a delete sink counts as done.
+ */
+export function objectRunner (name: string, options: GcsSinkOptions): {
+  context: ObjectSinkContext
+  maxBatch: number
+  run: (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions | undefined, act: (entry: KeyEntry) => Promise<ObjectResult>) => Promise<SinkOutcome[]>
+} {
+  if (typeof options.bucket !== 'string' || options.bucket === '') throw new InvalidOptionError('bucket', 'a bucket name is required')
+  const concurrency = positiveInteger('concurrency', options.concurrency, 16)
+  const maxBatch = positiveInteger('maxBatch', options.maxBatch, 1000)
+  const bucket = options.storage.bucket(options.bucket)
+  const context = { bucket, bucketName: options.bucket, userProject: options.userProject }
+  let checked: Promise<void> | undefined
+
+  const checkBucket = async (): Promise<void> => {
+    try {
+      await call(bucket, { uri: '', qs: { fields: 'name', userProject: options.userProject } })
+    } catch (error) {
+      checked = undefined
+      throw new GcsSinkError(name, `bucket ${options.bucket} cannot be read: ${describeFailure(failureOf(error))}`, { cause: error })
+    }
+  }
+
+  const run = async (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions | undefined, act: (entry: KeyEntry) => Promise<ObjectResult>): Promise<SinkOutcome[]> => {
+    if (batch.length === 0) return []
+    if (batch.length > maxBatch) throw new InvalidOptionError('batch', `${name} takes at most ${maxBatch} keys per call, got ${batch.length}`)
+    checkSignal(applyOptions?.signal)
+    checked ??= checkBucket()
+    await checked
+    const outcomes: SinkOutcome[] = new Array(batch.length)
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < batch.length) {
+        const index = next++
+        const entry = batch[index] as KeyEntry
+        if (applyOptions?.signal?.aborted === true) {
+          outcomes[index] = { key: entry.key, ok: false, error: 'aborted before it was acted on', retryable: true }
+          continue
+        }
+        let result: ObjectResult
+        try {
+          result = await act(entry)
+        } catch (error) {
+          result = fail(failureOf(error))
+        }
+        outcomes[index] = outcome(entry.key, result)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker))
+    return outcomes
+  }
+
+  return { context, maxBatch, run }
+}

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { sinkSuite } from '@keydiff/core'
+import type { KeydiffError, KeyEntry, Sink, SinkFactory } from '@keydiff/core'
+import { gcsCustomTimeSink, gcsDeleteSink, gcsQuarantineSink, gcsReleaseHoldSink } from '../src/index.ts'
+import { exists, fillBucket, removeBucket, startContext } from './helpers.ts'
+import type { TestContext } from './helpers.ts'
+
+let context: TestContext
+before(async () => { context = await startContext() })
+after(async () => { await context.server.close() })
+
+/** A fixture factory: a fresh bucket, failKeys refused by the server with 403, and the check. */
+function factory (make: (bucket: string) => Sink, actedOn: (bucket: string, key: string) => boolean, options: { defaultEventBasedHold?: boolean } = {}): SinkFactory {
+  return async (entries, fixtureOptions) => {
+    const bucket = fillBucket(context, entries, options)
+    const failing = new Set(fixtureOptions.failKeys ?? [])
+    context.server.fault = request => request.bucket === bucket && request.object !== undefined && failing.has(request.object)
+      ? { status: 403, reason: 'forbidden' }
+      : undefined
+    return {
+      subject: { sink: make(bucket), actedOn: async key => actedOn(bucket, key) },
+      teardown: async () => { context.server.fault = undefined; removeBucket(context, bucket) }
+    }
+  }
+}
+
+const TRASH = 'trash/'
+const object = (bucket: string, key: string): { eventBasedHold: boolean, customTime: string | undefined } | undefined =>
+  context.server.store.bucket(bucket).objects.get(key)
+
+sinkSuite({
+  test,
+  name: 'gcs delete sink',
+  supports: { failures: true },
+  factory: factory(bucket => gcsDeleteSink({ storage: context.storage, bucket }), (bucket, key) => !exists(context, bucket, key))
+})
+
+sinkSuite({
+  test,
+  name: 'gcs quarantine sink',
+  supports: { failures: true, restore: true },
+  factory: factory(
+    bucket => gcsQuarantineSink({ storage: context.storage, bucket, trashPrefix: TRASH }),
+    (bucket, key) => !exists(context, bucket, key) && exists(context, bucket, TRASH + key)
+  )
+})
+
+sinkSuite({
+  test,
+  name: 'gcs release-hold sink',
+  supports: { failures: true, restore: true },
+  factory: factory(
+    bucket => gcsReleaseHoldSink({ storage: context.storage, bucket }),
+    (bucket, key) => object(bucket, key)?.eventBasedHold === false,
+    { defaultEventBasedHold: true }
+  )
+})
+
+sinkSuite({
+  test,
+  name: 'gcs custom-time sink',
+  supports: { failures: true, restore: true },
+  factory: factory(
+    bucket => gcsCustomTimeSink({ storage: context.storage, bucket }),
+    (bucket, key) => object(bucket, key)?.customTime !== undefined
+  )
+})
+
+test('gcs sinks: a missing bucket fails the whole batch with KEYDIFF_SINK_FAILED, never "already deleted"', async () => {
+  const sink = gcsDeleteSink({ storage: context.storage, bucket: 'no-such-bucket' })
+  await assert.rejects(sink.apply([{ key: 'a' }]), (error: KeydiffError) => error.code === 'KEYDIFF_SINK_FAILED' && error.message.includes('no-such-bucket'))
+})
+
+test('gcs delete sink: a held object is not deleted and its failure is not retryable', async () => {
+  const bucket = fillBucket(context, [{ key: 'held' }], { defaultEventBasedHold: true })
+  const [outcome] = await gcsDeleteSink({ storage: context.storage, bucket }).apply([{ key: 'held' }])
+  assert.equal(outcome?.ok, false)
+  assert.equal(outcome?.retryable, false)
+  assert.match(outcome?.error ?? '', /403 forbidden/)
+  assert.ok(exists(context, bucket, 'held'))
+  removeBucket(context, bucket)
+})
+
+test('gcs sinks: every action only touches the planned generation', async () => {
+  const keys = ['a', 'b']
+  const bucket = fillBucket(context, keys.map(key => ({ key })), { defaultEventBasedHold: true })
+  const store = context.server.store
+  const planned: KeyEntry[] = keys.map(key => ({ key, version: store.object(bucket, key).generation }))
+  // Rewritten after the plan, still under its hold.
+  store.patch(bucket, 'b', { eventBasedHold: false })
+  store.put(bucket, 'b', Buffer.from('new'), { eventBasedHold: true })
+  const cases: Array<[string, Sink, (key: string) => boolean]> = [
+    ['release-hold', gcsReleaseHoldSink({ storage: context.storage, bucket }), key => store.object(bucket, key).eventBasedHold],
+    ['custom-time', gcsCustomTimeSink({ storage: context.storage, bucket }), key => store.object(bucket, key).customTime === undefined]
+  ]
+  for (const [action, sink, untouched] of cases) {
+    const outcomes = await sink.apply(planned)
+    assert.deepEqual(outcomes.map(outcome => outcome.ok), [true, false], action)
+    assert.equal(outcomes[1]?.retryable, false)
+    assert.match(outcomes[1]?.error ?? '', /rewritten after the plan/)
+    assert.ok(untouched('b'), `${action} left the rewritten object alone`)
+  }
+  removeBucket(context, bucket)
+
+  const plain = fillBucket(context, [{ key: 'c' }])
+  const stale: KeyEntry = { key: 'c', version: store.object(plain, 'c').generation }
+  store.put(plain, 'c', Buffer.from('new'))
+  for (const sink of [gcsDeleteSink({ storage: context.storage, bucket: plain }), gcsQuarantineSink({ storage: context.storage, bucket: plain })]) {
+    const [outcome] = await sink.apply([stale])
+    assert.equal(outcome?.ok, false, sink.name)
+    assert.match(outcome?.error ?? '', /rewritten after the plan/)
+    assert.equal(store.object(plain, 'c').data.toString(), 'new')
+  }
+  assert.equal(store.bucket(plain).objects.size, 1, 'nothing went to the trash')
+  removeBucket(context, plain)
+})
+
+test('gcs custom-time sink: restore keeps the bytes and metadata, and drops only customTime', async () => {
+  const bucket = fillBucket(context, [])
+  await context.storage.bucket(bucket).file('doc').save('body', { resumable: false, contentType: 'text/plain', metadata: { metadata: { owner: 'x' } } })
+  const sink = gcsCustomTimeSink({ storage: context.storage, bucket, now: () => new Date('2030-01-01T00:00:00Z') })
+  assert.equal((await sink.apply([{ key: 'doc' }]))[0]?.ok, true)
+  assert.equal(context.server.store.object(bucket, 'doc').customTime, '2030-01-01T00:00:00.000Z')
+  assert.equal((await sink.restore([{ key: 'doc' }]))[0]?.ok, true)
+  const [metadata] = await context.storage.bucket(bucket).file('doc').getMetadata()
+  assert.equal(metadata.customTime, undefined)
+  assert.equal(metadata.contentType, 'text/plain')
+  assert.deepEqual(metadata.metadata, { owner: 'x' })
+  const [body] = await context.storage.bucket(bucket).file('doc').download()
+  assert.equal(body.toString(), 'body')
+  removeBucket(context, bucket)
+})
