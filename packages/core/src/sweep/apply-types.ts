@@ -1,0 +1,57 @@
+import type { Lock, LockInfo } from '../contracts/lock.ts'
+import type { PointLookup } from '../contracts/point-lookup.ts'
+import type { BackoffOptions } from './backoff.ts'
+
+export interface ApplyOptions extends BackoffOptions {
+  /**
+   * One sweep per target: taken before anything is acted on and released at the end. `null`
+   * runs without a lock, when you guarantee that no other sweep runs. Required.
+   */
+  lock: Lock | null
+  /** Take the lock over from its holder; the result names whom it displaced. @default false */
+  force?: boolean
+  /** Recorded as the lock's owner. @default `${user}@${host}` */
+  owner?: string
+  /** Reference sources that answer point look-ups; each batch is looked up in all of them right before acting, and keys referenced again are dropped. @default [] */
+  recheck?: readonly PointLookup[]
+  /** The audit log (JSON Lines), appended to and read to resume. @default `<plan>.audit.jsonl` */
+  audit?: string
+  /** Batches acted on at the same time. @default 4 */
+  concurrency?: number
+  /** Keys per sink call. @default the sink's maxBatch, else 1000 */
+  batchSize?: number
+  /** Called after each batch with the running totals. @default none */
+  onProgress?: (progress: Readonly<ApplyResult>) => void
+  signal?: AbortSignal
+}
+
+export interface ApplyFailure {
+  readonly key: string
+  readonly error: string
+  readonly attempts: number
+}
+
+export interface ApplyResult {
+  /** The plan file. */
+  plan: string
+  /** The plan body's SHA-256, which ties audit records to the plan. */
+  planId: string
+  action: string
+  sink: string
+  audit: string
+  /** Keys in the plan. */
+  planned: number
+  /** Keys an earlier run already acted on (from the audit log). */
+  skipped: number
+  /** Keys a re-check found referenced again: not acted on. */
+  dropped: number
+  /** Keys acted on in this run. */
+  done: number
+  bytesDone: number
+  /** Keys that still failed after their retries: not acted on, not counted as done. */
+  failed: number
+  /** The first 1,000 failures; the audit log holds them all. */
+  failures: ApplyFailure[]
+  /** Set when `force` displaced another lock holder. */
+  takenOver: LockInfo | undefined
+}
