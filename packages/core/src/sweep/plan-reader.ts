@@ -63,15 +63,17 @@ function parseHeader (path: string, line: string | undefined): PlanHeader {
 }
 
 function parseEntry (path: string, line: string, number: number): KeyEntry {
-  let value: { key?: unknown, size?: unknown, lastModified?: unknown }
+  let value: { key?: unknown, size?: unknown, lastModified?: unknown, version?: unknown }
   try {
     value = JSON.parse(line) as typeof value
   } catch {
     throw new PlanError(path, 'not a JSON plan entry', { line: number })
   }
   if (value === null || typeof value !== 'object' || typeof value.key !== 'string') throw new PlanError(path, 'a plan entry needs a string key', { line: number })
-  const entry: { key: string, size?: number, lastModified?: Date } = { key: value.key }
+  const entry: { key: string, size?: number, lastModified?: Date, version?: string } = { key: value.key }
   if (typeof value.size === 'number') entry.size = value.size
+  // The store's version (a GCS generation) lets a sink act only on the object that was planned.
+  if (typeof value.version === 'string') entry.version = value.version
   if (typeof value.lastModified === 'string') {
     const date = new Date(value.lastModified)
     if (Number.isNaN(date.getTime())) throw new PlanError(path, `lastModified ${JSON.stringify(value.lastModified)} is not a date`, { line: number })

@@ -9,7 +9,7 @@ import type { PlanHeader } from './plan-types.ts'
 
 /** One body line of a plan: the key, and what the fence and the byte counts used. */
 export function planLine (entry: KeyEntry): string {
-  return JSON.stringify({ key: entry.key, size: entry.size, lastModified: entry.lastModified?.toISOString() }) + '\n'
+  return JSON.stringify({ key: entry.key, size: entry.size, lastModified: entry.lastModified?.toISOString(), version: entry.version }) + '\n'
 }
 
 /**
