@@ -1,1 +1,8 @@
-export {}
+export { mysqlReferences } from './references.ts'
+export type { MysqlReferencesOptions, RowMapper } from './references.ts'
+export type { QuerySpec } from './query-plan.ts'
+export { mysqlSnapshot } from './snapshot.ts'
+export type { MysqlSnapshot } from './snapshot.ts'
+export type { MysqlPool } from './pool.ts'
+export type { BinaryEncoding } from './key-types.ts'
+export { MysqlConnectionError } from './errors.ts'

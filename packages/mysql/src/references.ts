@@ -1,0 +1,123 @@
+import { InvalidOptionError, SourceError, type KeyBatch, type KeyEntry, type KeySource } from '@keydiff/core'
+import { mysqlError } from './errors.ts'
+import { renderKey, orderExpression, selectExpression, type BinaryEncoding } from './key-types.ts'
+import { checkout, corePool, endpointOf, quoteIdent, run, type Checkout, type MysqlPool } from './pool.ts'
+import { planQuery, type QueryPlan, type QuerySpec } from './query-plan.ts'
+import { beginSnapshot, sessions, type MysqlSnapshot } from './snapshot.ts'
+import { streamRows } from './stream-rows.ts'
+
+/** Maps a row (all its columns by name) to a key or an entry; a reference is never dropped. */
+export type RowMapper = (row: Record<string, unknown>) => string | KeyEntry
+
+export interface MysqlReferencesOptions extends QuerySpec {
+  /** The user's pool (`mysql2` or `mysql2/promise`); one connection per scan. */
+  pool: MysqlPool
+  /** List in UTF-8 byte order (ORDER BY the key's bytes) and declare the source sorted. @default false */
+  sorted?: boolean
+  /** Rows per batch. @default 10000 */
+  batchSize?: number
+  /** How a binary key column is rendered. @default 'hex' */
+  binary?: BinaryEncoding
+  /** Builds the key (or entry) from the whole row. @default the key column's value */
+  mapRow?: RowMapper
+  /** Read on this snapshot's connection (shared with other sources of the run, one at a time). @default a snapshot of its own per scan */
+  snapshot?: MysqlSnapshot | (() => MysqlSnapshot | undefined)
+  /** @default `mysql://user@host:port/db <table or query>` */
+  name?: string
+  /** @default the table's statistics (TABLE_ROWS); none for a query */
+  estimatedCount?: number
+  signal?: AbortSignal
+}
+
+/**
+ * Reference keys from a MySQL/MariaDB query or table column, streamed row by row without
+ * loading the result, inside `START TRANSACTION WITH CONSISTENT SNAPSHOT`; the server time
+ * just before it is the source's `scanStartedAt`. Async because it asks the server what the
+ * query returns before any reading.
+ */
+export async function mysqlReferences (options: MysqlReferencesOptions): Promise<KeySource> {
+  if (options === null || typeof options !== 'object') throw new TypeError('mysqlReferences: options must be an object')
+  const pool = corePool(options.pool, 'mysqlReferences')
+  const batchSize = options.batchSize ?? 10_000
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError('batchSize', `must be a positive integer, got ${String(batchSize)}`)
+  const binary = options.binary ?? 'hex'
+  if (binary !== 'hex' && binary !== 'base64' && binary !== 'utf8') throw new InvalidOptionError('binary', `must be 'hex', 'base64' or 'utf8', got ${String(binary)}`)
+  const endpoint = endpointOf(pool)
+  const plan = await planQuery(pool, options, `${endpoint} ${options.table ?? 'query'}`, endpoint)
+  const name = options.name ?? `${endpoint} ${plan.label} (${plan.column})`
+  const sorted = options.sorted ?? false
+  const column = `q.${quoteIdent(plan.column)}`
+  const order = orderExpression(plan.kind, column, binary)
+  if (sorted && order === undefined) {
+    throw new InvalidOptionError('sorted', `${name}: a ${plan.kind} column rendered ${plan.kind === 'integer' ? 'in decimal' : `as ${binary}`} cannot be listed in key byte order; set sorted: false${plan.kind === 'binary' ? " or binary: 'hex'" : ''}`)
+  }
+  const mapRow = options.mapRow
+  const select = mapRow === undefined ? selectExpression(plan.kind, column) : `q.*, ${selectExpression(plan.kind, column)} AS \`keydiff$key\``
+  const sql = `SELECT ${select} FROM (${plan.base}) AS q WHERE ${column} IS NOT NULL${sorted ? ` ORDER BY ${order as string}` : ''}`
+  const toEntry = mapRow === undefined
+    ? (row: unknown) => {
+        const key = renderKey((row as unknown[])[0], binary)
+        return key === undefined ? undefined : { key }
+      }
+    : (row: unknown) => mapped(row as Record<string, unknown>, mapRow, plan, binary)
+
+  const source = {
+    name,
+    sorted,
+    estimatedCount: options.estimatedCount ?? plan.estimatedCount,
+    scanStartedAt: undefined as Date | undefined,
+    [Symbol.asyncIterator]: () => scan(options, pool, plan, sql, mapRow === undefined, toEntry, batchSize, source, endpoint)[Symbol.asyncIterator]()
+  }
+  return source
+}
+
+function mapped (row: Record<string, unknown>, mapRow: RowMapper, plan: QueryPlan, binary: BinaryEncoding): KeyEntry {
+  const { 'keydiff$key': key, ...columns } = row
+  if (plan.kind === 'integer') columns[plan.column] = key
+  const out = mapRow(columns)
+  if (typeof out === 'string') return { key: out }
+  if (out !== null && typeof out === 'object' && typeof out.key === 'string') return out
+  throw new TypeError(`mapRow returned ${String(out)} for the row with ${plan.column} = ${JSON.stringify(renderKey(key, binary))}; it must return a key or an entry`)
+}
+
+async function * scan (
+  options: MysqlReferencesOptions,
+  pool: ReturnType<typeof corePool>,
+  plan: QueryPlan,
+  sql: string,
+  rowsAsArray: boolean,
+  toEntry: (row: unknown) => KeyEntry | undefined,
+  batchSize: number,
+  source: { name: string, scanStartedAt: Date | undefined },
+  endpoint: string
+): AsyncGenerator<KeyBatch> {
+  const snapshot = typeof options.snapshot === 'function' ? options.snapshot() : options.snapshot
+  const shared = snapshot === undefined ? undefined : sessions.get(snapshot)
+  if (snapshot !== undefined && shared === undefined) throw new InvalidOptionError('snapshot', 'must come from mysqlSnapshot()')
+  if (shared?.busy === true) throw new InvalidOptionError('snapshot', `${source.name}: the snapshot's connection is streaming another source; MySQL reads one query at a time per snapshot, so read these sources one after another (an unsorted union) or give each its own snapshot`)
+  if (shared?.broken === true) throw new SourceError(source.name, 'the snapshot was left in the middle of a query; open a new one')
+  let held: Checkout
+  if (shared !== undefined) {
+    held = shared.held
+    shared.busy = true
+  } else {
+    held = await checkout(pool, source.name, endpoint)
+  }
+  let clean = false
+  try {
+    source.scanStartedAt = snapshot !== undefined ? snapshot.startedAt : await beginSnapshot(held)
+    yield * streamRows(held.connection, held.lost, { sql, params: plan.params, batchSize, rowsAsArray, toEntry, signal: options.signal })
+    if (shared === undefined) await run(held.connection, 'COMMIT')
+    clean = true
+  } catch (error) {
+    throw mysqlError(source.name, endpoint, error, options.query === undefined ? 'table' : 'query')
+  } finally {
+    if (shared !== undefined) {
+      shared.busy = false
+      // A scan left early still has rows in flight on the shared connection.
+      if (!clean) shared.broken = true
+    } else {
+      held.release(!clean)
+    }
+  }
+}
