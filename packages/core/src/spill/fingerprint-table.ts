@@ -7,13 +7,13 @@ export const MATCHED = 2
 /** A candidate already reported as an orphan: later repeats are skipped. */
 export const EMITTED = 3
 
-const MAX_LOAD = 0.5
+const MAX_LOAD = 0.75
 const MIN_CAPACITY = 1024
 
 /**
  * An open-addressing hash set of 128-bit fingerprints in typed arrays, with a state byte and
  * a 32-bit payload (where the key's bytes live) per slot. The fingerprints are already
- * uniform, so the low word picks the slot directly. Bytes: 21 per slot, at most half full.
+ * uniform, so the low words pick the slot directly. Bytes: 21 per slot, at most 3/4 full.
  */
 export class FingerprintTable {
   words: Uint32Array
@@ -23,8 +23,7 @@ export class FingerprintTable {
   private mask: number
 
   constructor (expected = 0) {
-    let capacity = MIN_CAPACITY
-    while (capacity * MAX_LOAD < expected) capacity *= 2
+    const capacity = FingerprintTable.capacityFor(expected)
     this.words = new Uint32Array(capacity * 4)
     this.states = new Uint8Array(capacity)
     this.payloads = new Uint32Array(capacity)
@@ -41,6 +40,13 @@ export class FingerprintTable {
 
   static bytesFor (capacity: number): number {
     return capacity * 21
+  }
+
+  /** The capacity a table needs to hold `count` fingerprints without growing. */
+  static capacityFor (count: number): number {
+    let capacity = MIN_CAPACITY
+    while (capacity * MAX_LOAD < count) capacity *= 2
+    return capacity
   }
 
   /** The bytes the table will take after its next growth. */

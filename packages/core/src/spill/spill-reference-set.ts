@@ -20,8 +20,8 @@ export interface SpillReferenceSetOptions {
 const MIN_PARTITIONS = 16
 const MIN_WRITE_BUFFER = 16 * 1024
 // Bytes one entry may cost in a partition's table: a slot is 21 bytes, the table at most
-// half full and doubling, plus its reference record.
-const ENTRY_COST = 4 * 21 + FINGERPRINT_BYTES + 1
+// 3/4 full and doubling, plus its reference record.
+const ENTRY_COST = 3 * 21 + FINGERPRINT_BYTES + 1
 
 /**
  * The default exact confirmation: 128-bit fingerprints of the references in an in-memory
@@ -52,11 +52,17 @@ class SpillReferenceSet implements ReferenceSet {
 
   constructor (private readonly init: ReferenceSetInit, private readonly options: SpillReferenceSetOptions) {
     this.writeBudget = Math.min(32 * 1024 * 1024, Math.max(MIN_WRITE_BUFFER * MIN_PARTITIONS, Math.floor(init.memory / 8)))
-    this.tableBudget = Math.max(1024 * 1024, init.memory - this.writeBudget)
+    // The sources' batches and strings churn the JS heap beside the table: leave them room.
+    this.tableBudget = Math.max(1024 * 1024, Math.floor((init.memory - this.writeBudget) * 0.6))
     if (init.trackMissing) this.arena = new KeyArena()
-    // A count that will not fit goes to disk from the start rather than after a full table.
-    const expected = (init.estimatedCount ?? 0) * 1.2
-    if (expected > 0 && FingerprintTable.bytesFor(expected * 2) * 1.5 > this.tableBudget) this.spill()
+    // Sized once from the estimate (references and a share of orphans) when that fits, so
+    // the table does not double; a count that cannot fit goes to disk from the start.
+    const expected = Math.ceil((init.estimatedCount ?? 0) * 1.15)
+    if (expected > 0) {
+      const bytes = FingerprintTable.bytesFor(FingerprintTable.capacityFor(expected)) + (init.trackMissing ? expected * 64 : 0)
+      if (bytes > this.tableBudget) this.spill()
+      else this.table = new FingerprintTable(expected)
+    }
   }
 
   /** Bytes spilled so far. */
