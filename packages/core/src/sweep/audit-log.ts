@@ -7,19 +7,42 @@ import { ParseError } from '../errors.ts'
 /**
  * One line of the audit log. `done`: the sink acted on the key; `failed`: it did not (with
  * the error, after `attempts` tries); `dropped`: a re-check found the key referenced again;
- * `restored`: a restore undid the action. `start` and `end` frame each run.
+ * `restored`: a restore undid the action. `start` and `end` frame each run; `torn` keeps a
+ * line that a crash cut short.
  */
 export type AuditRecord =
   | { at: string, event: 'start' | 'end', plan: string, action: string, sink: string, [detail: string]: unknown }
   | { at: string, event: 'done' | 'restored', plan: string, action: string, key: string }
   | { at: string, event: 'failed', plan: string, action: string, key: string, error: string, attempts: number }
   | { at: string, event: 'dropped', plan: string, action: string, key: string, referencedBy: string }
+  | { at: string, event: 'torn', text: string }
 
 /** What earlier runs of a plan did: the keys acted on and not restored since. */
 export interface AuditState {
   done: Set<string>
   /** Keys a restore brought back. */
   restored: Set<string>
+}
+
+const TAIL_BYTES = 1024 * 1024
+
+/**
+ * A crash can leave the last line cut short. It is replaced by a `torn` record that keeps
+ * its text, so the log stays readable line by line and loses nothing; the keys of that
+ * batch are not known to be done and are acted on again, which is harmless.
+ */
+async function mendTornLine (handle: FileHandle): Promise<void> {
+  const { size } = await handle.stat()
+  if (size === 0) return
+  const length = Math.min(size, TAIL_BYTES)
+  const tail = Buffer.alloc(length)
+  await handle.read(tail, 0, length, size - length)
+  if (tail[length - 1] === 0x0a) return
+  const newline = tail.lastIndexOf(0x0a)
+  if (newline === -1 && length < size) throw new Error(`the last line of the audit log is longer than ${TAIL_BYTES} bytes`)
+  const fragment = tail.subarray(newline + 1).toString('utf8')
+  await handle.truncate(size - length + newline + 1)
+  await handle.write(JSON.stringify({ at: new Date().toISOString(), event: 'torn', text: fragment }) + '\n')
 }
 
 /**
@@ -36,12 +59,11 @@ export class AuditLog {
     const full = resolve(path)
     await mkdir(dirname(full), { recursive: true })
     const handle = await open(full, 'a+')
-    const { size } = await handle.stat()
-    if (size > 0) {
-      const last = Buffer.alloc(1)
-      await handle.read(last, 0, 1, size - 1)
-      // a line cut short by a crash must not swallow the next record
-      if (last[0] !== 0x0a) await handle.write('\n')
+    try {
+      await mendTornLine(handle)
+    } catch (error) {
+      await handle.close()
+      throw error
     }
     return new AuditLog(full, handle)
   }
