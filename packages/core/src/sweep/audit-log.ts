@@ -100,7 +100,7 @@ export class AuditLog {
         number++
         if (line.length === 0) continue
         if (broken !== undefined) throw new ParseError(`audit:${full}`, broken, 'not a JSON audit record')
-        let record: Partial<AuditRecord> & { key?: string }
+        let record: { plan?: unknown, action?: unknown, key?: unknown, event?: unknown }
         try {
           record = JSON.parse(line) as typeof record
         } catch {
