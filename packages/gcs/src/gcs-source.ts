@@ -21,6 +21,10 @@ export interface GcsSourceOptions {
    * @default [] (one range)
    */
   splitPoints?: readonly string[]
+  /** List only names from this one on (inclusive, as GCS's `startOffset`). @default undefined */
+  startOffset?: string
+  /** List only names before this one (exclusive, as GCS's `endOffset`). @default undefined */
+  endOffset?: string
   /** Ranges listed at the same time. @default 4 */
   concurrency?: number
   /** Pages read ahead per range while the consumer works. @default 2 */
@@ -87,7 +91,10 @@ export function gcsSource (options: GcsSourceOptions): KeySource {
   checkSplitPoints(splitPoints)
   const name = `gs://${bucketName}/${prefix}`
   const bucket = storage.bucket(bucketName)
-  const bounds: Array<string | undefined> = [undefined, ...splitPoints, undefined]
+  const { startOffset, endOffset } = options
+  const inside = splitPoints.filter(point =>
+    (startOffset === undefined || compareKeys(point, startOffset) > 0) && (endOffset === undefined || compareKeys(point, endOffset) < 0))
+  const bounds: Array<string | undefined> = [startOffset, ...inside, endOffset]
 
   const toEntry = (item: ObjectItem): KeyEntry => {
     const time = item[timeField] ?? item.updated ?? item.timeCreated

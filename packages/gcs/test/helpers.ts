@@ -27,10 +27,13 @@ export async function startContext (): Promise<TestContext> {
 let buckets = 0
 
 /** A fresh bucket holding `entries` (bodies of `size` bytes), written straight into the store. */
-export function fillBucket (context: TestContext, entries: readonly KeyEntry[], options: { defaultEventBasedHold?: boolean } = {}): string {
+export function fillBucket (context: TestContext, entries: readonly KeyEntry[], options: { defaultEventBasedHold?: boolean, ageMs?: number } = {}): string {
   const name = `test-${process.pid}-${++buckets}`
   context.server.store.createBucket(name, options)
-  for (const entry of entries) context.server.store.put(name, entry.key, Buffer.alloc(entry.size ?? 1, 97))
+  for (const entry of entries) {
+    const object = context.server.store.put(name, entry.key, Buffer.alloc(entry.size ?? 1, 97))
+    if (options.ageMs !== undefined) object.timeCreated = object.updated = new Date(Date.now() - options.ageMs)
+  }
   return name
 }
 

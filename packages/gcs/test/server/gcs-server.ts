@@ -224,7 +224,7 @@ export function route (server: GcsTestServer, method: string, path: string, quer
   }
   if (o === undefined) {
     if (method === 'GET') return reply('buckets.get', bucket, undefined, () => ({ status: 200, body: bucketResource(store.bucket(bucket)) }))
-    if (method === 'PATCH' || method === 'PUT') return reply('buckets.patch', bucket, undefined, () => ({ status: 200, body: bucketResource(store.patchBucket(bucket, jsonBody(raw) ?? {})) }))
+    if (method === 'PATCH' || method === 'PUT') return reply('buckets.patch', bucket, undefined, () => ({ status: 200, body: bucketResource(store.patchBucket(bucket, jsonBody(raw) ?? {}, query.get('ifMetagenerationMatch') ?? undefined)) }))
     if (method === 'DELETE') return reply('buckets.delete', bucket, undefined, () => { store.deleteBucket(bucket); return { status: 204 } })
   } else if (object === undefined) {
     if (method === 'GET') return reply('objects.list', bucket, undefined, () => list(server, bucket, query))

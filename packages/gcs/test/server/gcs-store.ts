@@ -147,8 +147,11 @@ export class GcsStore {
     this.buckets.delete(name)
   }
 
-  patchBucket (name: string, fields: { defaultEventBasedHold?: boolean, lifecycle?: { rule?: LifecycleRuleJson[] } | null }): StoredBucket {
+  patchBucket (name: string, fields: { defaultEventBasedHold?: boolean, lifecycle?: { rule?: LifecycleRuleJson[] } | null }, ifMetagenerationMatch?: string): StoredBucket {
     const bucket = this.bucket(name)
+    if (ifMetagenerationMatch !== undefined && String(bucket.metageneration) !== ifMetagenerationMatch) {
+      throw new HttpError(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.')
+    }
     if (fields.defaultEventBasedHold !== undefined) bucket.defaultEventBasedHold = fields.defaultEventBasedHold
     if (fields.lifecycle !== undefined) bucket.lifecycle = fields.lifecycle === null ? undefined : { rule: fields.lifecycle.rule ?? [] }
     bucket.metageneration++
