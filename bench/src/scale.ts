@@ -1,0 +1,109 @@
+// The scale benchmark: `npm run bench:scale -- --keys N [--memory SIZE] [--tools a,b]`.
+// Generates the DESIGN.md workload, runs keydiff and its peers on the same files, each as its
+// own process, and prints wall time, keys/s, peak RSS and each tool's ratio to keydiff exact.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, release, tmpdir, totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { chart, type ScaleRun, type ToolResult } from './chart.ts'
+import { writeWorkload } from './workload.ts'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const { values } = parseArgs({
+  options: {
+    keys: { type: 'string', default: '2000000' },
+    memory: { type: 'string', default: '128MiB' },
+    tools: { type: 'string' },
+    work: { type: 'string' },
+    results: { type: 'string', default: join(here, '..', 'results') },
+    timeout: { type: 'string', default: '1800' }
+  }
+})
+const keys = Math.round(Number(values.keys) / 20) * 20
+if (!(keys >= 20)) throw new Error(`--keys must be a number of at least 20, not ${values.keys}`)
+const memory = values.memory
+const work = mkdtempSync(join(values.work ?? tmpdir(), 'keydiff-scale-'))
+const candidates = join(work, 'candidates.txt')
+const references = join(work, 'references.txt')
+const tsx = [process.execPath, '--import', 'tsx', '--conditions=keydiff-source']
+const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
+
+interface Tool { name: string, command: string[], exact: boolean }
+
+const tools: Tool[] = [
+  { name: 'keydiff exact', command: [...tsx, join(here, 'run-keydiff.ts'), 'exact', candidates, references, memory], exact: true },
+  { name: 'keydiff bloom', command: [...tsx, join(here, 'run-keydiff.ts'), 'bloom', candidates, references, memory], exact: false },
+  { name: `duckdb ${memory}`, command: [...tsx, join(here, 'peer-duckdb.ts'), candidates, references, memory, join(work, 'duck-small')], exact: true },
+  { name: 'duckdb 512MB', command: [...tsx, join(here, 'peer-duckdb.ts'), candidates, references, '512MB', join(work, 'duck-512')], exact: true },
+  // Sorted files rather than process substitutions, so that every process is a waited-for
+  // child of the shell and its peak RSS reaches /usr/bin/time.
+  { name: 'sort | comm -23', command: ['bash', '-c', `export LC_ALL=C; sort -u -T '${work}' -o '${work}/c.sorted' '${candidates}' && sort -u -T '${work}' -o '${work}/r.sorted' '${references}' && comm -23 '${work}/c.sorted' '${work}/r.sorted' | wc -l | sed 's/.*/{"orphans":&}/'`], exact: true },
+  { name: 'JS Set', command: [...tsx, join(here, 'peer-set.ts'), candidates, references], exact: true }
+]
+const wanted = values.tools?.split(',').map(name => name.trim())
+const selected = wanted === undefined ? tools : tools.filter(tool => wanted.some(name => tool.name.startsWith(name)))
+
+function measure (tool: Tool): ToolResult {
+  const stats = join(work, 'time.txt')
+  const command = timeBin === undefined ? tool.command : [timeBin, '-f', '%e %M', '-o', stats, ...tool.command]
+  const started = performance.now()
+  const child = spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', timeout: Number(values.timeout) * 1000, maxBuffer: 64 * 1024 * 1024 })
+  const seconds = (performance.now() - started) / 1000
+  const peakRssBytes = timeBin === undefined || !existsSync(stats) ? undefined : Number(/(\d+)\s*$/.exec(readFileSync(stats, 'utf8').trim())?.[1]) * 1024
+  if (child.status !== 0) {
+    const why = (child.stderr ?? '').trim().split('\n').filter(line => !line.startsWith('Command exited')).slice(-1)[0] ?? `exit ${String(child.status ?? child.signal)}`
+    return { tool: tool.name, status: 'failed', seconds, peakRssBytes, orphans: undefined, error: why.slice(0, 200) }
+  }
+  const orphans = Number((JSON.parse(child.stdout.trim().split('\n').pop() as string) as { orphans: number }).orphans)
+  return { tool: tool.name, status: 'ok', seconds, peakRssBytes, orphans }
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`
+try {
+  let started = performance.now()
+  writeWorkload(candidates, references, keys)
+  const generated = (performance.now() - started) / 1000
+  process.stdout.write(`workload: ${keys.toLocaleString('en-US')} candidates + ${keys.toLocaleString('en-US')} references in ${generated.toFixed(2)} s (${(2 * keys / generated / 1e6).toFixed(1)}M keys/s), ${work}\n`)
+  const expectedOrphans = keys / 10
+  const results: ToolResult[] = []
+  for (const tool of selected) {
+    started = performance.now()
+    const result = measure(tool)
+    results.push(result)
+    process.stdout.write(`  ${tool.name}: ${result.status}${result.error === undefined ? '' : ` (${result.error})`} in ${result.seconds?.toFixed(2)} s\n`)
+  }
+  const run: ScaleRun = { keys, memory, machine, date: new Date().toISOString(), expectedOrphans, results }
+  process.stdout.write(table(run, selected))
+  mkdirSync(values.results, { recursive: true })
+  writeFileSync(join(values.results, `scale-${keys}.json`), JSON.stringify(run, null, 2) + '\n')
+  const runs = readdirSync(values.results).filter(name => /^scale-\d+\.json$/.test(name))
+    .map(name => JSON.parse(readFileSync(join(values.results, name), 'utf8')) as ScaleRun)
+    .sort((a, b) => a.keys - b.keys)
+  writeFileSync(join(values.results, 'scale.svg'), chart(runs))
+  if (results.some((result, i) => result.status === 'ok' && (selected[i] as Tool).exact && result.orphans !== expectedOrphans)) process.exitCode = 1
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}
+
+function table (run: ScaleRun, used: Tool[]): string {
+  const base = run.results.find(result => result.tool === 'keydiff exact')
+  const rows = run.results.map((result, i) => {
+    const ok = result.status === 'ok'
+    const exact = (used[i] as Tool).exact
+    const agrees = !ok ? '—' : exact ? (result.orphans === run.expectedOrphans ? 'yes' : 'NO') : (result.orphans as number) <= run.expectedOrphans ? `yes (${(100 * (result.orphans as number) / run.expectedOrphans).toFixed(2)}% found)` : 'NO'
+    return [
+      result.tool.replace('|', '\\|'),
+      ok ? (result.seconds as number).toFixed(2) : `failed: ${result.error ?? ''}`.slice(0, 60),
+      ok ? `${(2 * run.keys / (result.seconds as number) / 1e6).toFixed(2)}M` : '—',
+      result.peakRssBytes === undefined ? '?' : (result.peakRssBytes / 1048576).toFixed(0),
+      ok && base?.status === 'ok' ? `${((result.seconds as number) / (base.seconds as number)).toFixed(2)}×` : '—',
+      ok ? String(result.orphans) : '—',
+      agrees
+    ]
+  })
+  const head = ['tool', 'wall s', 'keys/s', 'peak RSS MiB', 'time vs keydiff exact', 'orphans', `agrees (${run.expectedOrphans})`]
+  const lines = [head, head.map(() => '---'), ...rows].map(cells => `| ${cells.join(' | ')} |`)
+  return `\nN = ${run.keys.toLocaleString('en-US')} keys per side, --memory ${run.memory}; ${run.machine}\n${lines.join('\n')}\n`
+}
