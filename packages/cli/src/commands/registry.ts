@@ -1,6 +1,9 @@
 import type { CommandIO } from '../io.ts'
 import { demoCommand } from './demo.ts'
 import { diffCommand } from './diff.ts'
+import { planCommand } from './plan.ts'
+import { applyCommand } from './apply.ts'
+import { restoreCommand } from './restore.ts'
 
 export interface Command {
   /** One line for `keydiff --help`. */
@@ -11,5 +14,8 @@ export interface Command {
 /** Every command of the CLI; `keydiff <name> --help` shows a command's options. */
 export const commands: Record<string, Command> = {
   diff: { summary: 'print the orphans (and missing keys) of two key lists', run: diffCommand },
+  plan: { summary: 'write a plan of the orphans that may be acted on (the dry run), with a per-prefix report', run: planCommand },
+  apply: { summary: 'delete or quarantine the keys of a plan, under a lock, with an audit log', run: applyCommand },
+  restore: { summary: 'move back what apply --action quarantine moved', run: restoreCommand },
   demo: { summary: 'generate a small store and reference list, and find its orphans', run: demoCommand }
 }

@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util'
+import { apply, formatBytes, readPlan, type ApplyResult } from '@keydiff/core'
+import { LineWriter, type CommandIO } from '../io.ts'
+import { UsageError } from '../usage-error.ts'
+import { positiveInteger, storeLock, storeOf, storeSink } from './store-options.ts'
+
+export const APPLY_USAGE = `Usage: keydiff apply <plan> --action delete|quarantine [options]
+
+Acts on a plan made by keydiff plan, under the store's lock (.keydiff/lock). Every outcome
+is appended to the audit log; running the same plan again resumes and never acts twice.
+Keys that fail are retried, then reported: exit code 3 when some failed.
+
+Options:
+  --action delete|quarantine  what to do with each key                 (required)
+  --store <dir>            the store                      (default: the plan's --store)
+  --trash <dir>            where quarantine moves files   (default: <store>/.keydiff/trash)
+  --audit <file>           the audit log                  (default: <plan>.audit.jsonl)
+  --force                  take the lock over from another holder, and say whom
+  --concurrency <n>        batches at a time                              (default: 4)
+  --retries <n>            retries per failed key                         (default: 4)
+  --json                   print the result as JSON
+  -h, --help               show this help
+`
+
+export async function applyCommand (argv: string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parse(argv, APPLY_USAGE)
+  const out = new LineWriter(io.stdout, false)
+  if (values.help === true) {
+    await out.write(APPLY_USAGE)
+    return 0
+  }
+  const planPath = onePlan(positionals, APPLY_USAGE)
+  if (values.action === undefined) throw new UsageError('--action is required (delete or quarantine)', APPLY_USAGE)
+  const { header } = await readPlan(planPath)
+  const root = storeOf(header, values.store, APPLY_USAGE)
+  const sink = storeSink(root, values.action, values.trash, APPLY_USAGE)
+  const result = await apply(planPath, sink, {
+    lock: storeLock(root),
+    force: values.force === true,
+    audit: values.audit,
+    concurrency: positiveInteger(values.concurrency, '--concurrency', APPLY_USAGE),
+    retries: positiveInteger(values.retries, '--retries', APPLY_USAGE)
+  })
+  await report(result, values.json === true, io)
+  return result.failed > 0 ? 3 : 0
+}
+
+export function onePlan (positionals: string[], usage: string): string {
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'the plan file is required' : `one plan at a time, got ${positionals.length}`, usage)
+  return positionals[0] as string
+}
+
+export async function report (result: ApplyResult, json: boolean, io: CommandIO): Promise<void> {
+  const out = new LineWriter(io.stdout, false)
+  if (json) {
+    await out.write(JSON.stringify(result, null, 2) + '\n')
+    return
+  }
+  const n = (value: number): string => value.toLocaleString('en-US')
+  const lines = [
+    `${result.sink}: ${n(result.done)} done (${formatBytes(result.bytesDone)}), ${n(result.failed)} failed, ${n(result.dropped)} referenced again (dropped), ${n(result.skipped)} skipped (done before)`,
+    `audit log ${result.audit}`
+  ]
+  if (result.takenOver !== undefined) {
+    lines.unshift(`took the lock over from ${result.takenOver.owner} on ${result.takenOver.host} (pid ${result.takenOver.pid}, since ${result.takenOver.startedAt})`)
+  }
+  for (const failure of result.failures.slice(0, 20)) lines.push(`failed: ${failure.key}: ${failure.error} (${failure.attempts} attempts)`)
+  if (result.failed > 20) lines.push(`… and ${n(result.failed - 20)} more failures in the audit log`)
+  await out.write(lines.join('\n') + '\n')
+}
+
+export function parse (argv: string[], usage: string) {
+  try {
+    return parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        action: { type: 'string' },
+        store: { type: 'string' },
+        trash: { type: 'string' },
+        audit: { type: 'string' },
+        force: { type: 'boolean' },
+        concurrency: { type: 'string' },
+        retries: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' }
+      }
+    })
+  } catch (error) {
+    throw new UsageError((error as Error).message, usage)
+  }
+}
