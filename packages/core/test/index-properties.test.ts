@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import fc from 'fast-check'
+import { compareKeys, diffIndex, keySource, ReferenceIndex, type KeyBatch } from '@keydiff/core'
+
+const work = mkdtempSync(join(tmpdir(), 'keydiff-index-test-'))
+after(() => rmSync(work, { recursive: true, force: true }))
+
+const keyArb = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 5 }), fc.constantFrom('', 'a', 'b', 'blobs/ab/cd/0f', '\u{1F600}'))
+const keysArb = fc.array(keyArb, { maxLength: 40 })
+const source = (keys: readonly string[], name: string) => keySource(function * (): Generator<KeyBatch> {
+  for (let i = 0; i < keys.length; i += 7) yield keys.slice(i, i + 7).map(key => ({ key }))
+}, { name })
+
+async function orphansOf (index: ReferenceIndex, candidates: readonly string[]): Promise<string[]> {
+  const out: string[] = []
+  for await (const part of diffIndex({ candidates: source(candidates, 'candidates'), index, tmpdir: work })) out.push(...part.entries.map(entry => entry.key))
+  assert.equal(out.length, new Set(out).size, 'each orphan once')
+  return out.sort(compareKeys)
+}
+const minus = (a: readonly string[], b: readonly string[]): string[] => {
+  const drop = new Set(b)
+  return [...new Set(a)].filter(key => !drop.has(key)).sort(compareKeys)
+}
+
+let run = 0
+test('a kept index answers as a one-shot diff, also after index add and index remove', async () => {
+  await fc.assert(fc.asyncProperty(keysArb, keysArb, keysArb, keysArb, async (candidates, first, second, removed) => {
+    const dir = join(work, `index-${run++}`)
+    const index = await ReferenceIndex.open(dir, { create: true, expectedCount: 1000 })
+    try {
+      await index.add(source(first, 'db-a'))
+      assert.deepEqual(await orphansOf(index, candidates), minus(candidates, first))
+      await index.add(source(second, 'db-b'))
+      assert.deepEqual(await orphansOf(index, candidates), minus(candidates, [...first, ...second]))
+      await index.remove(source(removed, 'db-a'))
+      const remaining = [...minus(first, removed), ...second]
+      assert.deepEqual(await orphansOf(index, candidates), minus(candidates, remaining))
+      for (const key of [...first, ...second].slice(0, 5)) {
+        const expected = [...(first.includes(key) && !removed.includes(key) ? ['db-a'] : []), ...(second.includes(key) ? ['db-b'] : [])]
+        assert.deepEqual((await index.why(key)).sort(), expected)
+      }
+      assert.equal(index.meta.count, new Set(remaining).size)
+    } finally {
+      await index.close()
+      await ReferenceIndex.drop(dir)
+    }
+  }), { numRuns: 40 })
+})
+
+test('the index keeps its references, filter and scan start across open/close', async () => {
+  const dir = join(work, 'reopen')
+  const index = await ReferenceIndex.open(dir, { create: true })
+  await index.add(source(['a', 'b', 'c'], 'refs'))
+  const startedAt = index.scanStartedAt
+  await index.close()
+  const again = await ReferenceIndex.open(dir)
+  try {
+    assert.equal(again.scanStartedAt, startedAt)
+    assert.ok(typeof startedAt === 'string')
+    assert.deepEqual(await orphansOf(again, ['a', 'x', 'c', 'y', 'x']), ['x', 'y'])
+    assert.deepEqual(await again.why('b'), ['refs'])
+  } finally {
+    await again.close()
+  }
+})
+
+test('opening no index, or one of another version, fails with KEYDIFF_INDEX_VERSION', async () => {
+  await assert.rejects(ReferenceIndex.open(join(work, 'nothing')), { code: 'KEYDIFF_INDEX_VERSION' })
+  const dir = join(work, 'future')
+  const index = await ReferenceIndex.open(dir, { create: true })
+  await index.add(source(['a'], 'refs'))
+  index.meta.version = 99
+  await index.add(source([], 'refs'))
+  await index.close()
+  await assert.rejects(ReferenceIndex.open(dir), { code: 'KEYDIFF_INDEX_VERSION' })
+  mkdirSync(join(work, 'junk', 'db'), { recursive: true })
+  writeFileSync(join(work, 'junk', 'db', 'CURRENT'), 'garbage\n')
+  await assert.rejects(ReferenceIndex.open(join(work, 'junk')), { code: 'KEYDIFF_INDEX_VERSION' })
+  await assert.rejects(ReferenceIndex.drop(join(work, 'nothing')), { code: 'KEYDIFF_INDEX_VERSION' })
+})
