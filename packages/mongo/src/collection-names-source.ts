@@ -1,5 +1,5 @@
 import type { MongoClient } from 'mongodb'
-import { asSourceError, compareKeys, InvalidOptionError, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { AbortError, asSourceError, compareKeys, InvalidOptionError, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
 import { isSystemCollection, matches, type NamePattern } from './system-names.ts'
 
 export interface MongoCollectionsOptions {
@@ -34,7 +34,7 @@ export function mongoCollections (options: MongoCollectionsOptions): KeySource {
         .sort(compareKeys)
       entries = []
       for (const collection of listed) {
-        options.signal?.throwIfAborted()
+        if (options.signal?.aborted === true) throw new AbortError(`${name}: the listing was aborted`, { cause: options.signal.reason })
         const size = options.sizes === false ? undefined : await storageSize(client, database, collection)
         entries.push(size === undefined ? { key: collection } : { key: collection, size })
       }

@@ -1,5 +1,5 @@
 import type { MongoClient } from 'mongodb'
-import { asSourceError, compareKeys, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { AbortError, asSourceError, compareKeys, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
 import { lastActivity, type ActivityProbe } from './activity.ts'
 import { isSystemDatabase, matches, type NamePattern } from './system-names.ts'
 
@@ -36,7 +36,7 @@ export function mongoDatabases (options: MongoDatabasesOptions): KeySource {
         .sort((a, b) => compareKeys(a.name, b.name))
       entries = []
       for (const database of listed) {
-        options.signal?.throwIfAborted()
+        if (options.signal?.aborted === true) throw new AbortError(`${name}: the listing was aborted`, { cause: options.signal.reason })
         const size = typeof database.sizeOnDisk === 'number' ? database.sizeOnDisk : undefined
         const lastModified = options.activity === undefined ? undefined : await lastActivity(options.client, database.name, options.activity)
         entries.push({ key: database.name, ...(size === undefined ? {} : { size }), ...(lastModified === undefined ? {} : { lastModified }) })
