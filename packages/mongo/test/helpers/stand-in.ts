@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, openSync, closeSync, rmSync, renameSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, renameSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -35,23 +35,23 @@ type CongoServerClass = new (options: { port: number, host: string }) => CongoSe
 function fetchStandIn (): void {
   if (existsSync(serverModule)) return
   mkdirSync(cacheDir, { recursive: true })
-  // Several test processes may start at once; one fetches, the others wait on the lock.
-  const lockPath = join(cacheDir, 'fetch.lock')
-  const lock = openSync(lockPath, 'a')
+  // Several test processes may fetch at once: each unpacks into its own folder and renames
+  // it into place; a rename that finds the place taken means another process won.
+  const work = join(cacheDir, `fetch-${process.pid}`)
   try {
-    execFileSync('flock', ['-x', String(lock), '-c', 'true'], { stdio: 'ignore' })
-    if (existsSync(serverModule)) return
-    const work = join(cacheDir, `fetch-${process.pid}`)
     rmSync(work, { recursive: true, force: true })
     mkdirSync(work)
     const tarball = execFileSync('npm', ['pack', STAND_IN, '--silent', '--pack-destination', work], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() ?? ''
     execFileSync('tar', ['xzf', join(work, tarball), '-C', work])
-    rmSync(unpacked, { recursive: true, force: true })
-    renameSync(work, unpacked)
+    try {
+      renameSync(work, unpacked)
+    } catch (error) {
+      if (!existsSync(serverModule)) throw error
+    }
   } catch (error) {
     throw new Error(`could not fetch the MongoDB stand-in ${STAND_IN} with npm pack (${(error as Error).message}); set KEYDIFF_MONGO_URL to a mongodb:// URL of a test server instead`, { cause: error })
   } finally {
-    closeSync(lock)
+    rmSync(work, { recursive: true, force: true })
   }
 }
 
