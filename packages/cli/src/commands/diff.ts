@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { diff, DEFAULT_MEMORY, formatBytes, linesSource, type DiffMode, type DiffStats, type KeyEntry, type KeySource } from '@keydiff/core'
+import { diff, diffIndex, DEFAULT_MEMORY, formatBytes, linesSource, ReferenceIndex, type DiffMode, type DiffStats, type KeyEntry, type KeySource } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { UsageError } from '../usage-error.ts'
 
@@ -12,6 +12,8 @@ file (gzip allowed), or - for standard input (one side at most).
 Options:
   --candidates <src>       keys that exist, e.g. an object listing          (required)
   --references <src>       keys in use; repeat to union several sources     (required)
+  --index <dir>            diff against a kept index (keydiff index build) instead of --references
+  --tmpdir <dir>           where exact mode may spill                        (default: the system's)
   --mode exact|bloom       exact: precisely the orphans; bloom: faster and smaller,
                            misses about 1% of them, never a referenced key  (default: exact)
   --memory <size>          memory budget, e.g. 128MiB, 2GiB                  (default: ${DEFAULT_MEMORY})
@@ -34,7 +36,9 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
   const candidatesArg = values.candidates
   const referenceArgs = values.references ?? []
   if (candidatesArg === undefined) throw new UsageError('--candidates is required', DIFF_USAGE)
-  if (referenceArgs.length === 0) throw new UsageError('--references is required', DIFF_USAGE)
+  if (referenceArgs.length === 0 && values.index === undefined) throw new UsageError('--references is required', DIFF_USAGE)
+  if (referenceArgs.length > 0 && values.index !== undefined) throw new UsageError('--index replaces --references', DIFF_USAGE)
+  if (values.index !== undefined && (values.missing !== undefined || (values.mode ?? 'exact') === 'bloom')) throw new UsageError('--index gives the orphans in exact mode; --missing and --mode bloom need --references', DIFF_USAGE)
   if ([candidatesArg, ...referenceArgs].filter(src => src === '-').length > 1) throw new UsageError('standard input (-) can feed one side at most', DIFF_USAGE)
   const mode = (values.mode ?? 'exact') as DiffMode
   if (mode !== 'exact' && mode !== 'bloom') throw new UsageError(`--mode must be exact or bloom, not ${JSON.stringify(values.mode)}`, DIFF_USAGE)
@@ -44,12 +48,14 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
 
   const sorted = values.sorted === true
   const open = (side: string, src: string): KeySource => linesSource(src === '-' ? io.stdin as never : src, { name: `${side} ${src === '-' ? '(standard input)' : src}`, sorted })
-  const run = diff({
+  const index = values.index === undefined ? undefined : await ReferenceIndex.open(values.index)
+  const run = index !== undefined ? diffIndex({ candidates: open('candidates', candidatesArg), index, memory: values.memory ?? DEFAULT_MEMORY, tmpdir: values.tmpdir }) : diff({
     candidates: open('candidates', candidatesArg),
     references: referenceArgs.map(src => open('references', src)),
     mode,
     memory: values.memory ?? DEFAULT_MEMORY,
-    missing: values.missing !== undefined
+    missing: values.missing !== undefined,
+    tmpdir: values.tmpdir
   })
 
   const orphansOut = values.output === undefined ? new LineWriter(io.stdout, false) : LineWriter.toFile(values.output)
@@ -61,7 +67,7 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
       if (out !== undefined) await out.write(render(part.entries))
     }
   } finally {
-    await Promise.allSettled([orphansOut.close(), missingOut?.close()])
+    await Promise.allSettled([orphansOut.close(), missingOut?.close(), index?.close()])
   }
   if (values.stats !== undefined) await writeFile(values.stats, JSON.stringify(run.stats, null, 2) + '\n')
   if (values.quiet !== true) await new LineWriter(io.stderr, false).write(summary(run.stats))
@@ -77,6 +83,8 @@ function parse (argv: string[]) {
       options: {
         candidates: { type: 'string' },
         references: { type: 'string', multiple: true },
+        index: { type: 'string' },
+        tmpdir: { type: 'string' },
         mode: { type: 'string' },
         memory: { type: 'string' },
         sorted: { type: 'boolean' },

@@ -1,6 +1,7 @@
 import type { CommandIO } from '../io.ts'
 import { demoCommand } from './demo.ts'
 import { diffCommand } from './diff.ts'
+import { indexCommand } from './index-command.ts'
 import { planCommand } from './plan.ts'
 import { applyCommand } from './apply.ts'
 import { restoreCommand } from './restore.ts'
@@ -17,5 +18,6 @@ export const commands: Record<string, Command> = {
   plan: { summary: 'write a plan of the orphans that may be acted on (the dry run), with a per-prefix report', run: planCommand },
   apply: { summary: 'delete or quarantine the keys of a plan, under a lock, with an audit log', run: applyCommand },
   restore: { summary: 'move back what apply --action quarantine moved', run: restoreCommand },
+  index: { summary: 'build, update, query or drop a kept LevelDB reference index', run: indexCommand },
   demo: { summary: 'generate a small store and reference list, and find its orphans', run: demoCommand }
 }
