@@ -55,6 +55,7 @@ export function objectRunner (name: string, options: GcsSinkOptions): {
   context: ObjectSinkContext
   maxBatch: number
   run: (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions | undefined, act: (entry: KeyEntry) => Promise<ObjectResult>) => Promise<SinkOutcome[]>
+  runChunked: (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions | undefined, size: number, act: (chunk: readonly KeyEntry[]) => Promise<ObjectResult[]>) => Promise<SinkOutcome[]>
 } {
   if (typeof options.bucket !== 'string' || options.bucket === '') throw new InvalidOptionError('bucket', 'a bucket name is required')
   const concurrency = positiveInteger('concurrency', options.concurrency, 16)
@@ -72,34 +73,44 @@ export function objectRunner (name: string, options: GcsSinkOptions): {
     }
   }
 
-  const run = async (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions | undefined, act: (entry: KeyEntry) => Promise<ObjectResult>): Promise<SinkOutcome[]> => {
-    if (batch.length === 0) return []
+  const prepare = async (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions | undefined): Promise<void> => {
     if (batch.length > maxBatch) throw new InvalidOptionError('batch', `${name} takes at most ${maxBatch} keys per call, got ${batch.length}`)
     checkSignal(applyOptions?.signal)
     checked ??= checkBucket()
     await checked
+  }
+
+  /** Acts on chunks of `size` entries, `concurrency` chunks at a time; one result per entry. */
+  const runChunked = async (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions | undefined, size: number, act: (chunk: readonly KeyEntry[]) => Promise<ObjectResult[]>): Promise<SinkOutcome[]> => {
+    if (batch.length === 0) return []
+    await prepare(batch, applyOptions)
     const outcomes: SinkOutcome[] = new Array(batch.length)
+    const starts = Array.from({ length: Math.ceil(batch.length / size) }, (_, i) => i * size)
     let next = 0
     const worker = async (): Promise<void> => {
-      while (next < batch.length) {
-        const index = next++
-        const entry = batch[index] as KeyEntry
+      while (next < starts.length) {
+        const start = starts[next++] as number
+        const chunk = batch.slice(start, start + size)
+        let results: ObjectResult[]
         if (applyOptions?.signal?.aborted === true) {
-          outcomes[index] = { key: entry.key, ok: false, error: 'aborted before it was acted on', retryable: true }
-          continue
+          results = chunk.map(() => fail({ status: 0, reason: 'aborted', message: 'aborted before it was acted on', retryable: true }))
+        } else {
+          try {
+            results = await act(chunk)
+          } catch (error) {
+            const failure = failureOf(error)
+            results = chunk.map(() => fail(failure))
+          }
         }
-        let result: ObjectResult
-        try {
-          result = await act(entry)
-        } catch (error) {
-          result = fail(failureOf(error))
-        }
-        outcomes[index] = outcome(entry.key, result)
+        chunk.forEach((entry, i) => { outcomes[start + i] = outcome(entry.key, results[i] ?? fail({ status: 0, reason: 'noResult', message: 'no result', retryable: true })) })
       }
     }
-    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker))
+    await Promise.all(Array.from({ length: Math.min(concurrency, starts.length) }, worker))
     return outcomes
   }
 
-  return { context, maxBatch, run }
+  const run = async (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions | undefined, act: (entry: KeyEntry) => Promise<ObjectResult>): Promise<SinkOutcome[]> =>
+    await runChunked(batch, applyOptions, 1, async chunk => [await act(chunk[0] as KeyEntry)])
+
+  return { context, maxBatch, run, runChunked }
 }

@@ -38,6 +38,27 @@ sinkSuite({
 
 sinkSuite({
   test,
+  name: 'gcs delete sink (JSON batch)',
+  supports: { failures: true },
+  factory: factory(bucket => gcsDeleteSink({ storage: context.storage, bucket, jsonBatch: true }), (bucket, key) => !exists(context, bucket, key))
+})
+
+test('gcs delete sink (JSON batch): 250 deletes go out as 3 batch requests, preconditions included', async () => {
+  const keys = Array.from({ length: 250 }, (_, i) => `k/${i} +%#?`)
+  const bucket = fillBucket(context, keys.map(key => ({ key })))
+  const store = context.server.store
+  const entries: KeyEntry[] = keys.map(key => ({ key, version: store.object(bucket, key).generation }))
+  store.put(bucket, keys[7] as string, Buffer.from('rewritten'))
+  context.server.log.length = 0
+  const outcomes = await gcsDeleteSink({ storage: context.storage, bucket, jsonBatch: true }).apply(entries)
+  assert.equal(context.server.log.filter(request => request.operation === 'batch').length, 3)
+  assert.deepEqual(outcomes.filter(outcome => !outcome.ok).map(outcome => outcome.key), [keys[7]])
+  assert.deepEqual([...store.bucket(bucket).objects.keys()], [keys[7]])
+  removeBucket(context, bucket)
+})
+
+sinkSuite({
+  test,
   name: 'gcs quarantine sink',
   supports: { failures: true, restore: true },
   factory: factory(
