@@ -104,9 +104,19 @@ function list (server: GcsTestServer, bucket: string, query: URLSearchParams): R
   const bucketState = server.store.bucket(bucket)
   // Byte-order comparisons through Buffer.compare, independent of the store's sort helper.
   const below = (a: string, b: string): boolean => Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0
-  for (const name of names) {
+  // Start at the first name not below the largest lower bound, found by bisection.
+  let low = 0
+  let high = names.length
+  const from = [prefix, startOffset, after ?? ''].reduce((a, b) => below(a, b) ? b : a)
+  while (low < high) {
+    const mid = (low + high) >>> 1
+    if (below(names[mid] as string, from)) low = mid + 1
+    else high = mid
+  }
+  for (let i = low; i < names.length; i++) {
+    const name = names[i] as string
     if (after !== undefined && !below(after, name)) continue
-    if (!name.startsWith(prefix)) continue
+    if (!name.startsWith(prefix)) break
     if (below(name, startOffset)) continue
     if (endOffset !== null && endOffset !== '' && !below(name, endOffset)) break
     if (items.length + prefixes.size >= maxResults) { more = true; break }
@@ -277,14 +287,22 @@ function send (res: ServerResponse, reply: Reply): void {
   res.end(body)
 }
 
+export interface GcsServerOptions {
+  /** Added before every response, to stand for the round trip to GCS. @default 0 */
+  latencyMs?: number
+}
+
 /** Starts the stand-in on a free port of 127.0.0.1. */
-export async function startGcsServer (): Promise<GcsTestServer> {
+export async function startGcsServer (options: GcsServerOptions = {}): Promise<GcsTestServer> {
+  const latency = options.latencyMs ?? 0
   const state = { store: new GcsStore(), endpoint: '', log: [] as RequestInfo[], fault: undefined as FaultHook | undefined, close: async () => {} }
   const http: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
-      send(res, serve(state, req.method ?? 'GET', new URL(req.url ?? '/', state.endpoint), req.headers, Buffer.concat(chunks)))
+      const reply = serve(state, req.method ?? 'GET', new URL(req.url ?? '/', state.endpoint), req.headers, Buffer.concat(chunks))
+      if (latency === 0) send(res, reply)
+      else setTimeout(() => send(res, reply), latency)
     })
   })
   await new Promise<void>(resolve => http.listen(0, '127.0.0.1', resolve))
