@@ -15,3 +15,5 @@ export { softDeleteLifecycleRule, describeSoftDeleteLifecycle, applySoftDeleteLi
 export type { SoftDeleteMode, SoftDeleteRuleOptions, LifecycleRuleJson, ApplySoftDeleteLifecycleOptions, AppliedLifecycle } from './lifecycle.ts'
 export { migrateToHolds } from './migrate-holds.ts'
 export type { HoldMigrationOptions, HoldMigrationReport } from './migrate-holds.ts'
+export { gcsLock } from './gcs-lock.ts'
+export type { GcsLockOptions } from './gcs-lock.ts'
