@@ -45,6 +45,10 @@ export async function main (argv: string[], io: CommandIO = processIO()): Promis
       io.stderr.write(`keydiff ${name}: ${error.message}\n\n${error.usage}`)
       return EXIT.usage
     }
+    if (error instanceof KeydiffError && error.code === 'KEYDIFF_CONFIG_INVALID') {
+      io.stderr.write(`${error.message}\n`)
+      return EXIT.usage
+    }
     if (error instanceof KeydiffError) {
       io.stderr.write(`${error.message}${error.code === 'KEYDIFF_ABORTED' ? '' : ` (${error.code})`}\n`)
       return EXIT.runtime

@@ -77,6 +77,7 @@ const run = closed({
   memory: size,
   grace: duration,
   acknowledgeZeroGrace: { type: 'boolean' },
+  includeUndated: { type: 'boolean' },
   protect: { type: 'array', items: name },
   summaryDepth: { type: 'integer', minimum: 0, maximum: 16 },
   action,

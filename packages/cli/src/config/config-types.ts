@@ -98,6 +98,8 @@ export interface RunConfig {
   grace?: string
   /** Required with `grace = "0s"`. @default false */
   acknowledgeZeroGrace?: boolean
+  /** Plan candidates that have no modification time (database names, plain listings). @default false */
+  includeUndated?: boolean
   /** Globs that never enter a plan. @default [] */
   protect?: string[]
   /** Per-prefix summary depth of the plan's report. @default 1 */

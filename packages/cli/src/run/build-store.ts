@@ -1,0 +1,105 @@
+import { join, resolve } from 'node:path'
+import { directoryDeleteSink, directoryQuarantineSink, directorySource, linesSource, lockFile, parseDuration, type KeySource, type Lock, type Sink } from '@keydiff/core'
+import type { ActionConfig, RunConfig, StoreConfig } from '../config/config-types.ts'
+import { ConfigError } from '../config/config-error.ts'
+import type { Connections } from './connections.ts'
+
+/** A run's candidates and, when it has an action, the sink and the lock for its target. */
+export interface RunTarget {
+  /** Names the target in locks and reports: `dir:/data`, `s3://bucket/prefix`. */
+  name: string
+  candidates: KeySource
+  sink?: Sink
+  lock: Lock
+}
+
+export interface TargetContext {
+  run: RunConfig
+  stores: Record<string, StoreConfig>
+  connections: Connections
+  /** Directory of the config file: relative paths are resolved against it. */
+  baseDir: string
+  workdir: string
+  file: string
+}
+
+/** Builds the candidate source, the sink and the lock that a run's config names. */
+export async function buildTarget (context: TargetContext): Promise<RunTarget> {
+  const { run, baseDir, workdir } = context
+  const candidates = run.candidates
+  const localLock = (target: string): Lock => lockFile({ path: join(workdir, 'lock'), target })
+  if ('file' in candidates) {
+    const path = resolve(baseDir, candidates.file)
+    return { name: `file:${path}`, candidates: linesSource(path, { name: `file:${path}` }), lock: localLock(`file:${path}`) }
+  }
+  if ('databases' in candidates) {
+    const mongo = await import('@keydiff/mongo')
+    const client = await context.connections.mongo(candidates.database)
+    const name = `mongo:${candidates.database}`
+    const action = run.action
+    let sink: Sink | undefined
+    if (action?.type === 'drop-database') {
+      sink = mongo.mongoDropDatabaseSink({
+        client,
+        ...(action.backup === undefined ? {} : { backup: mongo.jsonLinesBackup({ directory: resolve(baseDir, action.backup) }) }),
+        ...(action.idle === undefined ? {} : { idle: { window: parseDuration(action.idle, 'idle') } })
+      })
+    }
+    return {
+      name,
+      candidates: mongo.mongoDatabases({ client, ...(candidates.databases.include === undefined ? {} : { include: new RegExp(candidates.databases.include) }), name }),
+      ...(sink === undefined ? {} : { sink }),
+      lock: mongo.mongoLock({ client, target: name })
+    }
+  }
+  const store = context.stores[candidates.store] as StoreConfig
+  const prefix = candidates.prefix
+  switch (store.type) {
+    case 'directory': {
+      const root = resolve(baseDir, store.path)
+      const name = `dir:${root}`
+      return {
+        name,
+        candidates: directorySource({ root, ...(prefix === undefined ? {} : { prefix }) }),
+        ...optionalSink(directorySink(root, run.action, baseDir)),
+        lock: lockFile({ path: join(root, '.keydiff', 'lock'), target: name })
+      }
+    }
+    case 'gcs': {
+      const gcs = await import('@keydiff/gcs')
+      const { Storage } = await import('@google-cloud/storage')
+      const storage = new Storage({
+        ...(store.projectId === undefined ? {} : { projectId: store.projectId }),
+        ...(store.keyFilename === undefined ? {} : { keyFilename: store.keyFilename }),
+        ...(store.apiEndpoint === undefined ? {} : { apiEndpoint: store.apiEndpoint })
+      })
+      const base = { storage, bucket: store.bucket }
+      const action = run.action
+      let sink: Sink | undefined
+      if (action?.type === 'delete') sink = gcs.gcsDeleteSink(base)
+      else if (action?.type === 'quarantine') sink = gcs.gcsQuarantineSink({ ...base, ...(action.prefix === undefined ? {} : { trashPrefix: action.prefix }), ...(action.bucket === undefined ? {} : { trashBucket: action.bucket }) })
+      else if (action?.type === 'release-hold') sink = gcs.gcsReleaseHoldSink(base)
+      else if (action?.type === 'custom-time') sink = gcs.gcsCustomTimeSink(base)
+      const name = `gs://${store.bucket}/${prefix ?? store.prefix ?? ''}`
+      return {
+        name,
+        candidates: gcs.gcsSource({ ...base, ...((prefix ?? store.prefix) === undefined ? {} : { prefix: prefix ?? store.prefix }) }),
+        ...optionalSink(sink),
+        lock: localLock(name)
+      }
+    }
+    default:
+      throw new ConfigError(context.file, `stores.${candidates.store}.type`, undefined, `${store.type} stores are not yet wired into \`keydiff run\`; use the @keydiff/${store.type} library directly`)
+  }
+}
+
+function directorySink (root: string, action: ActionConfig | undefined, baseDir: string): Sink | undefined {
+  if (action === undefined) return undefined
+  if (action.type === 'delete') return directoryDeleteSink({ root })
+  if (action.type === 'quarantine') return directoryQuarantineSink({ root, ...(action.directory === undefined ? {} : { trash: resolve(baseDir, action.directory) }) })
+  return undefined
+}
+
+function optionalSink (sink: Sink | undefined): { sink?: Sink } {
+  return sink === undefined ? {} : { sink }
+}

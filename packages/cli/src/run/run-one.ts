@@ -1,0 +1,105 @@
+import { mkdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { apply, DEFAULT_GRACE, DEFAULT_MEMORY, plan, type ApplyResult, type PlanSummary } from '@keydiff/core'
+import type { KeydiffConfig, RunConfig } from '../config/config-types.ts'
+import { Progress } from '../report/progress.ts'
+import { buildReferences } from './build-references.ts'
+import { buildTarget } from './build-store.ts'
+import type { Connections } from './connections.ts'
+
+export interface RunOutcome {
+  name: string
+  target: string
+  plan: PlanSummary
+  /** Undefined for a dry run or a run without an action. */
+  applied: ApplyResult | undefined
+  /** References that could not be re-checked before acting. */
+  withoutRecheck: string[]
+  timings: Array<{ phase: string, ms: number }>
+}
+
+export interface RunOneOptions {
+  config: KeydiffConfig
+  connections: Connections
+  baseDir: string
+  file: string
+  dryRun: boolean
+  force: boolean
+  progress: { stream: NodeJS.WritableStream & import('node:stream').Writable, enabled: boolean }
+  signal?: AbortSignal
+}
+
+/**
+ * One `[[runs]]` entry: references and candidates → a plan in the run's work directory →
+ * unless it is a dry run, the plan applied through the action's sink under the target's
+ * lock, with every key re-checked against the references that can answer look-ups.
+ */
+export async function runOne (run: RunConfig, options: RunOneOptions): Promise<RunOutcome> {
+  const workdir = resolve(options.baseDir, run.workdir ?? join('.keydiff', run.name))
+  await mkdir(workdir, { recursive: true })
+  const timings: Array<{ phase: string, ms: number }> = []
+  const target = await buildTarget({ run, stores: options.config.stores ?? {}, connections: options.connections, baseDir: options.baseDir, workdir, file: options.file })
+  const references = await buildReferences(run, options.connections, options.baseDir, options.file)
+  const planPath = join(workdir, `plan-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`)
+
+  let started = performance.now()
+  const sources = [target.candidates, ...references.sources]
+  const counted = new Map<string, number>()
+  const progress = new Progress(() => ({
+    phase: `${run.name}: planning`,
+    sources: sources.map(source => ({ name: source.name, count: counted.get(source.name) ?? 0 }))
+  }), { stream: options.progress.stream, enabled: options.progress.enabled }).start()
+  let summary: PlanSummary
+  try {
+    summary = await plan({
+      candidates: countingSource(target.candidates, counted),
+      references: references.sources.map(source => countingSource(source, counted)),
+      out: planPath,
+      grace: run.grace ?? DEFAULT_GRACE,
+      acknowledgeZeroGrace: run.acknowledgeZeroGrace === true,
+      includeUndated: run.includeUndated === true,
+      protect: run.protect ?? [],
+      summaryDepth: run.summaryDepth ?? 1,
+      diff: { mode: run.mode ?? 'exact', memory: run.memory ?? DEFAULT_MEMORY },
+      ...(options.signal === undefined ? {} : { signal: options.signal })
+    })
+  } finally {
+    progress.stop()
+    await references.release()
+  }
+  timings.push({ phase: 'plan', ms: performance.now() - started })
+
+  let applied: ApplyResult | undefined
+  if (!options.dryRun && target.sink !== undefined && summary.header.counts.planned > 0) {
+    started = performance.now()
+    let done = 0
+    const applying = new Progress(() => ({ phase: `${run.name}: ${target.sink?.action ?? 'acting'}`, sources: [{ name: 'keys', count: done }] }), { stream: options.progress.stream, enabled: options.progress.enabled }).start()
+    try {
+      applied = await apply(planPath, target.sink, {
+        lock: target.lock,
+        force: options.force,
+        recheck: references.lookups,
+        onProgress: result => { done = result.done + result.failed + result.dropped },
+        ...(options.signal === undefined ? {} : { signal: options.signal })
+      })
+    } finally {
+      applying.stop()
+    }
+    timings.push({ phase: 'apply', ms: performance.now() - started })
+  }
+  return { name: run.name, target: target.name, plan: summary, applied, withoutRecheck: references.withoutRecheck, timings }
+}
+
+/** Passes a source through, counting the keys read, for the progress line. */
+function countingSource<T extends { name: string } & AsyncIterable<readonly unknown[]>> (source: T, counted: Map<string, number>): T {
+  const wrapped = Object.create(source) as T
+  Object.defineProperty(wrapped, Symbol.asyncIterator, {
+    value: async function * () {
+      for await (const batch of source) {
+        counted.set(source.name, (counted.get(source.name) ?? 0) + batch.length)
+        yield batch
+      }
+    }
+  })
+  return wrapped
+}
