@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile, readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, writeFile, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -49,6 +49,7 @@ export async function demoCommand (argv: string[], io: CommandIO): Promise<numbe
   const count = Number(values.keys ?? 50_000)
   if (!Number.isInteger(count) || count < 1) throw new UsageError('--keys must be a positive integer', DEMO_USAGE)
   const dir = values.dir ?? await mkdtemp(join(tmpdir(), 'keydiff-demo-'))
+  await mkdir(dir, { recursive: true })
   const next = random(42)
   const stored: string[] = []
   const referenced: string[] = []

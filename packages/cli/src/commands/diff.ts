@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { diff, diffIndex, DEFAULT_MEMORY, formatBytes, linesSource, ReferenceIndex, type DiffMode, type DiffStats, type KeyEntry, type KeySource } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
+import { Progress } from '../report/progress.ts'
 import { UsageError } from '../usage-error.ts'
 
 export const DIFF_USAGE = `Usage: keydiff diff --candidates <src> --references <src> [--references <src> ...] [options]
@@ -61,12 +62,18 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
   const orphansOut = values.output === undefined ? new LineWriter(io.stdout, false) : LineWriter.toFile(values.output)
   const missingOut = values.missing === undefined ? undefined : LineWriter.toFile(values.missing)
   const render = format === 'lines' ? renderLine : renderJson
+  const progress = new Progress(() => ({
+    phase: run.stats.phase,
+    sources: [{ name: 'references', count: run.stats.references.count }, { name: 'candidates', count: run.stats.candidates.count }],
+    orphans: run.stats.orphans.count
+  }), { stream: io.stderr, enabled: io.isTTY && values.quiet !== true }).start()
   try {
     for await (const part of run) {
       const out = part.kind === 'orphans' ? orphansOut : missingOut
       if (out !== undefined) await out.write(render(part.entries))
     }
   } finally {
+    progress.stop()
     await Promise.allSettled([orphansOut.close(), missingOut?.close(), index?.close()])
   }
   if (values.stats !== undefined) await writeFile(values.stats, JSON.stringify(run.stats, null, 2) + '\n')
