@@ -36,6 +36,8 @@ async function perBatch (name: string, contender: Contender, op: 'add' | 'check'
   return keysPerSecond
 }
 
+const collect = (globalThis as { gc?: () => void }).gc ?? (() => {})
+
 /** Keys a second over wall time, and per second of this process's CPU time (one core). */
 function timed (keys: number, work: () => void): { wall: number, cpu: number } {
   const cpu = process.cpuUsage()
@@ -49,6 +51,8 @@ async function throughput (count: number): Promise<void> {
   const batches = blobBatches(count, 1)
   const factories = [keydiffWasm, keydiffWasmHashJsBits, keydiffReference, bloomfilterPackage, bloomFiltersPackage, jsSet]
   for (const factory of factories) {
+    // Settle the heap first: concurrent GC threads would count in this process's CPU time.
+    collect()
     const contender = factory(count)
     const slow = factory === bloomFiltersPackage
     const fillBatches = slow ? batches.slice(0, SLOW_FILL / BATCH) : batches
