@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util'
 import { apply, formatBytes, readPlan, type ApplyResult } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
+import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
 import { positiveInteger, storeLock, storeOf, storeSink } from './store-options.ts'
 
@@ -70,24 +70,15 @@ export async function report (result: ApplyResult, json: boolean, io: CommandIO)
 }
 
 export function parse (argv: string[], usage: string) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        action: { type: 'string' },
-        store: { type: 'string' },
-        trash: { type: 'string' },
-        audit: { type: 'string' },
-        force: { type: 'boolean' },
-        concurrency: { type: 'string' },
-        retries: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' }
-      }
-    })
-  } catch (error) {
-    throw new UsageError((error as Error).message, usage)
-  }
+  return parseOptions(argv, {
+    action: { type: 'string' },
+    store: { type: 'string' },
+    trash: { type: 'string' },
+    audit: { type: 'string' },
+    force: { type: 'boolean' },
+    concurrency: { type: 'string' },
+    retries: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' }
+  }, usage, true)
 }

@@ -1,8 +1,8 @@
 import { mkdir, mkdtemp, writeFile, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import type { CommandIO } from '../io.ts'
+import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
 import { diffCommand } from './diff.ts'
 
@@ -36,12 +36,7 @@ export function blobKey (next: () => number): string {
 }
 
 export async function demoCommand (argv: string[], io: CommandIO): Promise<number> {
-  let values
-  try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { keys: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }))
-  } catch (error) {
-    throw new UsageError((error as Error).message, DEMO_USAGE)
-  }
+  const { values } = parseOptions(argv, { keys: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, DEMO_USAGE)
   if (values.help === true) {
     io.stdout.write(DEMO_USAGE)
     return 0

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import { diff, diffIndex, DEFAULT_MEMORY, formatBytes, linesSource, ReferenceIndex, type DiffMode, type DiffStats, type KeyEntry, type KeySource } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { Progress } from '../report/progress.ts'
+import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
 
 export const DIFF_USAGE = `Usage: keydiff diff --candidates <src> --references <src> [--references <src> ...] [options]
@@ -82,30 +82,21 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
 }
 
 function parse (argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        candidates: { type: 'string' },
-        references: { type: 'string', multiple: true },
-        index: { type: 'string' },
-        tmpdir: { type: 'string' },
-        mode: { type: 'string' },
-        memory: { type: 'string' },
-        sorted: { type: 'boolean' },
-        output: { type: 'string' },
-        missing: { type: 'string' },
-        stats: { type: 'string' },
-        format: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' }
-      }
-    })
-  } catch (error) {
-    throw new UsageError((error as Error).message, DIFF_USAGE)
-  }
+  return parseOptions(argv, {
+    candidates: { type: 'string' },
+    references: { type: 'string', multiple: true },
+    index: { type: 'string' },
+    tmpdir: { type: 'string' },
+    mode: { type: 'string' },
+    memory: { type: 'string' },
+    sorted: { type: 'boolean' },
+    output: { type: 'string' },
+    missing: { type: 'string' },
+    stats: { type: 'string' },
+    format: { type: 'string' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' }
+  }, DIFF_USAGE)
 }
 
 function renderLine (entries: readonly KeyEntry[]): string {

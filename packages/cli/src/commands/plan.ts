@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util'
 import {
   DEFAULT_GRACE, DEFAULT_MEMORY, directorySource, formatPlanSummary, jsonLinesSource, linesSource, plan, type DiffMode, type KeySource
 } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
+import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
 import { positiveInteger } from './store-options.ts'
 
@@ -67,29 +67,20 @@ export async function planCommand (argv: string[], io: CommandIO): Promise<numbe
 }
 
 function parse (argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        store: { type: 'string' },
-        candidates: { type: 'string' },
-        references: { type: 'string', multiple: true },
-        out: { type: 'string' },
-        grace: { type: 'string' },
-        'allow-zero-grace': { type: 'boolean' },
-        'include-undated': { type: 'boolean' },
-        protect: { type: 'string', multiple: true },
-        depth: { type: 'string' },
-        mode: { type: 'string' },
-        memory: { type: 'string' },
-        sorted: { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' }
-      }
-    })
-  } catch (error) {
-    throw new UsageError((error as Error).message, PLAN_USAGE)
-  }
+  return parseOptions(argv, {
+    store: { type: 'string' },
+    candidates: { type: 'string' },
+    references: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    grace: { type: 'string' },
+    'allow-zero-grace': { type: 'boolean' },
+    'include-undated': { type: 'boolean' },
+    protect: { type: 'string', multiple: true },
+    depth: { type: 'string' },
+    mode: { type: 'string' },
+    memory: { type: 'string' },
+    sorted: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' }
+  }, PLAN_USAGE)
 }

@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { formatPlanSummary } from '@keydiff/core'
 import { DEFAULT_CONFIG, loadConfig } from '../config/load-config.ts'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { renderReport } from '../report/html-report.ts'
 import { Connections } from '../run/connections.ts'
 import { runOne, type RunOutcome } from '../run/run-one.ts'
+import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
 
 export const RUN_USAGE = `Usage: keydiff run [--config <file>] [--only <name>] [--dry-run] [options]
@@ -96,23 +96,14 @@ function describe (outcome: RunOutcome, dryRun: boolean): string {
 }
 
 function parse (argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string' },
-        only: { type: 'string', multiple: true },
-        'dry-run': { type: 'boolean' },
-        force: { type: 'boolean' },
-        report: { type: 'string' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' }
-      }
-    })
-  } catch (error) {
-    throw new UsageError((error as Error).message, RUN_USAGE)
-  }
+  return parseOptions(argv, {
+    config: { type: 'string' },
+    only: { type: 'string', multiple: true },
+    'dry-run': { type: 'boolean' },
+    force: { type: 'boolean' },
+    report: { type: 'string' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' }
+  }, RUN_USAGE)
 }
