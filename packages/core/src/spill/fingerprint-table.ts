@@ -7,27 +7,31 @@ export const MATCHED = 2
 /** A candidate already reported as an orphan: later repeats are skipped. */
 export const EMITTED = 3
 
-const MAX_LOAD = 0.75
+// Linear probing over uniform fingerprints stays short up to here (about 3 probes for a hit).
+const MAX_LOAD = 0.8
 const MIN_CAPACITY = 1024
+const TWO_32 = 4294967296
 
 /**
- * An open-addressing hash set of 128-bit fingerprints in typed arrays, with a state byte and
- * a 32-bit payload (where the key's bytes live) per slot. The fingerprints are already
- * uniform, so the low words pick the slot directly. Bytes: 21 per slot, at most 3/4 full.
+ * An open-addressing hash set of 128-bit fingerprints in typed arrays, with a state byte per
+ * slot and, when keys are kept (for missing keys), a 32-bit payload naming where the key's
+ * bytes live. The fingerprints are already uniform, so their low words pick the slot directly
+ * (scaled to any capacity, so the table is sized to the count, not to a power of two).
+ * Bytes: 17 per slot, 21 with payloads, at most 4/5 full.
  */
 export class FingerprintTable {
   words: Uint32Array
   states: Uint8Array
   payloads: Uint32Array
   size = 0
-  private mask: number
+  private limit: number
 
-  constructor (expected = 0) {
+  constructor (expected = 0, readonly withPayloads = true) {
     const capacity = FingerprintTable.capacityFor(expected)
     this.words = new Uint32Array(capacity * 4)
     this.states = new Uint8Array(capacity)
-    this.payloads = new Uint32Array(capacity)
-    this.mask = capacity - 1
+    this.payloads = new Uint32Array(withPayloads ? capacity : 0)
+    this.limit = Math.floor(capacity * MAX_LOAD)
   }
 
   get capacity (): number {
@@ -35,59 +39,63 @@ export class FingerprintTable {
   }
 
   get byteLength (): number {
-    return FingerprintTable.bytesFor(this.capacity)
+    return FingerprintTable.bytesFor(this.capacity, this.withPayloads)
   }
 
-  static bytesFor (capacity: number): number {
-    return capacity * 21
+  static bytesFor (capacity: number, withPayloads = true): number {
+    return capacity * (withPayloads ? 21 : 17)
   }
 
   /** The capacity a table needs to hold `count` fingerprints without growing. */
   static capacityFor (count: number): number {
-    let capacity = MIN_CAPACITY
-    while (capacity * MAX_LOAD < count) capacity *= 2
-    return capacity
+    return Math.max(MIN_CAPACITY, Math.ceil(count / MAX_LOAD) + 1)
   }
 
   /** The bytes the table will take after its next growth. */
   get grownByteLength (): number {
-    return FingerprintTable.bytesFor(this.capacity * 2)
+    return FingerprintTable.bytesFor(this.capacity * 2, this.withPayloads)
   }
 
   /** True when one more insert would make the table grow. */
   get full (): boolean {
-    return this.size + 1 > this.capacity * MAX_LOAD
+    return this.size + 1 > this.limit
   }
 
   /** The slot holding the fingerprint, or -1 - (the slot where it would go). */
   find (a: number, b: number, c: number, d: number): number {
     const words = this.words
     const states = this.states
-    const mask = this.mask
-    let slot = (b ^ d) & mask
+    const capacity = states.length
+    let slot = Math.floor(((b ^ d) >>> 0) * capacity / TWO_32)
     for (;;) {
       if (states[slot] === EMPTY) return -1 - slot
       const at = slot * 4
       if (words[at + 3] === d && words[at + 1] === b && words[at] === a && words[at + 2] === c) return slot
-      slot = (slot + 1) & mask
+      if (++slot === capacity) slot = 0
     }
   }
 
-  /** Fills an empty slot found by `find`; grows first when needed (then finds again). */
+  /** Adds a fingerprint (growing first when needed) unless it is there; returns its slot. */
   insert (a: number, b: number, c: number, d: number, state: number, payload: number): number {
     if (this.full) this.grow()
     let slot = this.find(a, b, c, d)
     if (slot >= 0) return slot
     slot = -1 - slot
-    const at = slot * 4
-    this.words[at] = a
-    this.words[at + 1] = b
-    this.words[at + 2] = c
-    this.words[at + 3] = d
-    this.states[slot] = state
-    this.payloads[slot] = payload
-    this.size++
+    this.fill(slot, a, b, c, d, state, payload)
     return slot
+  }
+
+  /** Fills the empty slot that `find` returned as `-1 - slot`; the caller checked `full`. */
+  fill (slot: number, a: number, b: number, c: number, d: number, state: number, payload: number): void {
+    const at = slot * 4
+    const words = this.words
+    words[at] = a
+    words[at + 1] = b
+    words[at + 2] = c
+    words[at + 3] = d
+    this.states[slot] = state
+    if (this.withPayloads) this.payloads[slot] = payload
+    this.size++
   }
 
   grow (): void {
@@ -95,14 +103,14 @@ export class FingerprintTable {
     const capacity = states.length * 2
     this.words = new Uint32Array(capacity * 4)
     this.states = new Uint8Array(capacity)
-    this.payloads = new Uint32Array(capacity)
-    this.mask = capacity - 1
+    this.payloads = new Uint32Array(this.withPayloads ? capacity : 0)
+    this.limit = Math.floor(capacity * MAX_LOAD)
     this.size = 0
     for (let slot = 0; slot < states.length; slot++) {
       const state = states[slot] as number
       if (state === EMPTY) continue
       const at = slot * 4
-      this.insert(words[at] as number, words[at + 1] as number, words[at + 2] as number, words[at + 3] as number, state, payloads[slot] as number)
+      this.insert(words[at] as number, words[at + 1] as number, words[at + 2] as number, words[at + 3] as number, state, this.withPayloads ? payloads[slot] as number : 0)
     }
   }
 }

@@ -1,4 +1,5 @@
-import { readKey, writeKey } from './records.ts'
+import type { HashedBatch } from './hashed-batch.ts'
+import { readKey } from './records.ts'
 
 /** Keys as length-prefixed UTF-8 in one growing buffer; a key is named by its offset. */
 export class KeyArena {
@@ -9,16 +10,22 @@ export class KeyArena {
     return this.buffer.length
   }
 
-  append (key: string): number {
-    const need = 4 + key.length * 3
+  /** Appends key i of the batch; returns its offset. */
+  append (batch: HashedBatch, i: number): number {
+    const need = batch.keyBound(i)
     if (this.end + need > this.buffer.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.end + need))
       this.buffer.copy(bigger, 0, 0, this.end)
       this.buffer = bigger
     }
     const at = this.end
-    this.end = writeKey(this.buffer, at, key)
+    this.end = batch.writeKey(i, this.buffer, at)
     return at
+  }
+
+  /** The length-prefixed record at `at`, as a view. */
+  record (at: number): Buffer {
+    return this.buffer.subarray(at, at + 4 + this.buffer.readUInt32LE(at))
   }
 
   read (at: number): string {

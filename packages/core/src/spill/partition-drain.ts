@@ -30,7 +30,7 @@ export function * drainPartition (files: PartitionFiles, wantMissing: boolean): 
   const refs = readFileSync(files.references)
   unlinkSync(files.references)
   const recordBytes = FINGERPRINT_BYTES + 1
-  const table = new FingerprintTable(files.referenceCount)
+  const table = new FingerprintTable(files.referenceCount, files.withKeys)
   const guard = (): void => {
     if (refs.length + table.grownByteLength > files.budget) {
       throw new KeydiffError(`spill partition ${files.index} needs more than its ${formatBytes(files.budget)} share of the memory budget (${table.size} keys); raise memory or partitions`, 'KEYDIFF_MEMORY_EXCEEDED')

@@ -1,11 +1,12 @@
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
-import type { DiffPart, ReferenceSet, ReferenceSetFactory, ReferenceSetInit } from '../engine/diff-types.ts'
+import type { DiffPart, ReferenceSetFactory, ReferenceSetInit } from '../engine/diff-types.ts'
 import { Fingerprinter } from './fingerprint.ts'
 import { EMITTED, EMPTY, FingerprintTable, MATCHED, REFERENCE } from './fingerprint-table.ts'
+import { EntryBatch, type HashedBatch, type HashedReferenceSet } from './hashed-batch.ts'
 import { KeyArena } from './key-arena.ts'
 import { drainPartition, missingOf } from './partition-drain.ts'
 import { PartitionWriter } from './partition-files.ts'
-import { FINGERPRINT_BYTES, candidateBound, keyBound, writeCandidate, writeFingerprint, writeKey } from './records.ts'
+import { FINGERPRINT_BYTES, writeFingerprint } from './records.ts'
 import { WorkDir } from './work-dir.ts'
 
 export interface SpillReferenceSetOptions {
@@ -19,9 +20,14 @@ export interface SpillReferenceSetOptions {
 
 const MIN_PARTITIONS = 16
 const MIN_WRITE_BUFFER = 16 * 1024
-// Bytes one entry may cost in a partition's table: a slot is 21 bytes, the table at most
-// 3/4 full and doubling, plus its reference record.
-const ENTRY_COST = 3 * 21 + FINGERPRINT_BYTES + 1
+// Share of the budget (after the write buffers) the table and its keys may take: the sources'
+// batches and strings churn the JS heap beside it.
+const TABLE_SHARE = 0.7
+// Bytes one entry may cost in a partition's table: a slot is 17 bytes (21 with keys), the
+// table at most 4/5 full and doubling, plus its reference record.
+const ENTRY_COST = 3 * 17 + FINGERPRINT_BYTES + 1
+// What a kept key costs beyond its slot (its length-prefixed bytes and the payload).
+const KEY_COST = 64
 
 /**
  * The default exact confirmation: 128-bit fingerprints of the references in an in-memory
@@ -38,9 +44,9 @@ export function spillReferenceSet (options: SpillReferenceSetOptions = {}): Refe
   return Object.assign((init: ReferenceSetInit) => new SpillReferenceSet(init, options), { usesFilter: false })
 }
 
-class SpillReferenceSet implements ReferenceSet {
+class SpillReferenceSet implements HashedReferenceSet {
   private readonly fingerprinter = new Fingerprinter()
-  private table: FingerprintTable | undefined = new FingerprintTable()
+  private table: FingerprintTable | undefined
   private arena: KeyArena | undefined
   private readonly writeBudget: number
   private readonly tableBudget: number
@@ -52,16 +58,16 @@ class SpillReferenceSet implements ReferenceSet {
 
   constructor (private readonly init: ReferenceSetInit, private readonly options: SpillReferenceSetOptions) {
     this.writeBudget = Math.min(32 * 1024 * 1024, Math.max(MIN_WRITE_BUFFER * MIN_PARTITIONS, Math.floor(init.memory / 8)))
-    // The sources' batches and strings churn the JS heap beside the table: leave them room.
-    this.tableBudget = Math.max(1024 * 1024, Math.floor((init.memory - this.writeBudget) * 0.6))
+    this.tableBudget = Math.max(1024 * 1024, Math.floor((init.memory - this.writeBudget) * TABLE_SHARE))
     if (init.trackMissing) this.arena = new KeyArena()
+    this.table = new FingerprintTable(0, init.trackMissing)
     // Sized once from the estimate (references and a share of orphans) when that fits, so
     // the table does not double; a count that cannot fit goes to disk from the start.
     const expected = Math.ceil((init.estimatedCount ?? 0) * 1.15)
     if (expected > 0) {
-      const bytes = FingerprintTable.bytesFor(FingerprintTable.capacityFor(expected)) + (init.trackMissing ? expected * 64 : 0)
+      const bytes = FingerprintTable.bytesFor(FingerprintTable.capacityFor(expected), init.trackMissing) + (init.trackMissing ? expected * KEY_COST : 0)
       if (bytes > this.tableBudget) this.spill()
-      else this.table = new FingerprintTable(expected)
+      else this.table = new FingerprintTable(expected, init.trackMissing)
     }
   }
 
@@ -71,11 +77,15 @@ class SpillReferenceSet implements ReferenceSet {
   }
 
   add (batch: KeyBatch): void {
-    const words = this.fingerprinter.fingerprint(batch)
+    this.addHashed(new EntryBatch(batch, this.fingerprinter))
+  }
+
+  addHashed (batch: HashedBatch): void {
+    const words = batch.words
     for (let i = 0; i < batch.length; i++) {
       const table = this.table
       if (table === undefined) {
-        this.spillReference(words, i, REFERENCE, (batch[i] as KeyEntry).key)
+        this.spillReference(words, i, REFERENCE, batch)
         continue
       }
       const at = 4 * i
@@ -83,13 +93,18 @@ class SpillReferenceSet implements ReferenceSet {
       const b = words[at + 1] as number
       const c = words[at + 2] as number
       const d = words[at + 3] as number
-      if (table.find(a, b, c, d) >= 0) continue
-      if (this.outgrown(table)) {
-        this.spill()
-        i--
-        continue
+      const slot = table.find(a, b, c, d)
+      if (slot >= 0) continue
+      if (table.full || this.options.maxInMemory !== undefined) {
+        if (this.outgrown(table)) {
+          this.spill()
+          i--
+          continue
+        }
+        table.insert(a, b, c, d, REFERENCE, this.arena === undefined ? 0 : this.arena.append(batch, i))
+      } else {
+        table.fill(-1 - slot, a, b, c, d, REFERENCE, this.arena === undefined ? 0 : this.arena.append(batch, i))
       }
-      table.insert(a, b, c, d, REFERENCE, this.arena === undefined ? 0 : this.arena.append((batch[i] as KeyEntry).key))
     }
   }
 
@@ -99,13 +114,16 @@ class SpillReferenceSet implements ReferenceSet {
   }
 
   probe (batch: KeyBatch): KeyBatch {
-    const words = this.fingerprinter.fingerprint(batch)
+    return this.probeHashed(new EntryBatch(batch, this.fingerprinter))
+  }
+
+  probeHashed (batch: HashedBatch): KeyEntry[] {
+    const words = batch.words
     const orphans: KeyEntry[] = []
     for (let i = 0; i < batch.length; i++) {
-      const entry = batch[i] as KeyEntry
       const table = this.table
       if (table === undefined) {
-        this.spillCandidate(words, i, entry)
+        this.spillCandidate(words, i, batch)
         continue
       }
       const at = 4 * i
@@ -116,12 +134,17 @@ class SpillReferenceSet implements ReferenceSet {
       const slot = table.find(a, b, c, d)
       if (slot >= 0) {
         if (table.states[slot] === REFERENCE) table.states[slot] = MATCHED
-      } else if (this.outgrown(table)) {
-        this.spill()
-        i--
-      } else {
+      } else if (table.full || this.options.maxInMemory !== undefined) {
+        if (this.outgrown(table)) {
+          this.spill()
+          i--
+          continue
+        }
         table.insert(a, b, c, d, EMITTED, 0)
-        orphans.push(entry)
+        orphans.push(batch.entry(i))
+      } else {
+        table.fill(-1 - slot, a, b, c, d, EMITTED, 0)
+        orphans.push(batch.entry(i))
       }
     }
     return orphans
@@ -171,14 +194,12 @@ class SpillReferenceSet implements ReferenceSet {
     this.shift = 32 - Math.log2(partitions)
     const bufferBytes = Math.max(MIN_WRITE_BUFFER, Math.floor(this.writeBudget / partitions))
     this.references = new PartitionWriter(this.dir, 'references', partitions, bufferBytes)
-    const words = new Uint32Array(4)
-    const { states, payloads } = table
+    const { states, payloads, words } = table
+    const arena = this.arena
     for (let slot = 0; slot < states.length; slot++) {
       const state = states[slot] as number
       if (state === EMPTY) continue
-      words.set(table.words.subarray(slot * 4, slot * 4 + 4))
-      const key = this.arena !== undefined && state !== EMITTED ? this.arena.read(payloads[slot] as number) : undefined
-      this.spillReference(words, 0, state, key)
+      this.spillReference(words, slot, state, undefined, arena !== undefined && state !== EMITTED ? arena.record(payloads[slot] as number) : undefined)
     }
     this.table = undefined
     this.arena = undefined
@@ -188,7 +209,7 @@ class SpillReferenceSet implements ReferenceSet {
   private partitionsFor (inMemory: number): number {
     // Unknown totals are guessed at 4× what outgrew memory; orphans add entries at drain.
     const expected = Math.max(this.init.estimatedCount ?? 0, inMemory * 4) * 1.5
-    const perEntry = ENTRY_COST + (this.init.trackMissing ? 64 : 0)
+    const perEntry = ENTRY_COST + (this.init.trackMissing ? KEY_COST : 0)
     const wanted = Math.ceil(expected * perEntry / this.tableBudget)
     const most = Math.max(MIN_PARTITIONS, 2 ** Math.floor(Math.log2(this.writeBudget / MIN_WRITE_BUFFER)))
     let partitions = MIN_PARTITIONS
@@ -207,26 +228,30 @@ class SpillReferenceSet implements ReferenceSet {
     return this.shift === 32 ? 0 : high >>> this.shift
   }
 
-  private spillReference (words: Uint32Array, i: number, state: number, key: string | undefined): void {
+  /** Writes reference i of `words`, its key taken from the batch or given as a record. */
+  private spillReference (words: Uint32Array, i: number, state: number, batch: HashedBatch | undefined, keyRecord?: Buffer): void {
     const writer = this.references as PartitionWriter
     const p = this.partitionOf(words[4 * i] as number)
     const withKey = this.init.trackMissing && state !== EMITTED
-    const buffer = writer.reserve(p, FINGERPRINT_BYTES + 1 + (withKey ? keyBound(key as string) : 0))
+    const keyBytes = !withKey ? 0 : keyRecord !== undefined ? keyRecord.length : (batch as HashedBatch).keyBound(i)
+    const buffer = writer.reserve(p, FINGERPRINT_BYTES + 1 + keyBytes)
     let at = writer.positions[p] as number
     writeFingerprint(buffer, at, words, i)
     buffer[at + FINGERPRINT_BYTES] = state
     at += FINGERPRINT_BYTES + 1
-    if (withKey) at = writeKey(buffer, at, key as string)
+    if (withKey) {
+      if (keyRecord !== undefined) at += keyRecord.copy(buffer, at)
+      else at = (batch as HashedBatch).writeKey(i, buffer, at)
+    }
     writer.positions[p] = at
     writer.records[p] = (writer.records[p] as number) + 1
   }
 
-  private spillCandidate (words: Uint32Array, i: number, entry: KeyEntry): void {
+  private spillCandidate (words: Uint32Array, i: number, batch: HashedBatch): void {
     const writer = this.candidates as PartitionWriter
     const p = this.partitionOf(words[4 * i] as number)
-    const buffer = writer.reserve(p, candidateBound(entry))
-    writer.positions[p] = writeCandidate(buffer, writer.positions[p] as number, words, i, entry)
+    const buffer = writer.reserve(p, batch.candidateBound(i))
+    writer.positions[p] = batch.writeCandidate(i, buffer, writer.positions[p] as number)
     writer.records[p] = (writer.records[p] as number) + 1
   }
 }
-

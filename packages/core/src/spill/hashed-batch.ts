@@ -1,0 +1,65 @@
+import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
+import type { ReferenceSet } from '../engine/diff-types.ts'
+import { Fingerprinter } from './fingerprint.ts'
+import { candidateBound, keyBound, writeCandidate, writeKey } from './records.ts'
+
+/**
+ * A batch whose keys are fingerprinted already (4 words per key in `words`). A key becomes a
+ * string or an entry only when it is asked for: a key that arrived as bytes is hashed,
+ * matched and spilled as bytes, and only an orphan is ever decoded.
+ */
+export interface HashedBatch {
+  readonly length: number
+  readonly words: Uint32Array
+  entry: (i: number) => KeyEntry
+  /** Most bytes `writeKey(i)` writes. */
+  keyBound: (i: number) => number
+  /** Writes key i as a u32 length and its UTF-8 bytes at `at`; returns the position after it. */
+  writeKey: (i: number, buffer: Buffer, at: number) => number
+  /** Most bytes `writeCandidate(i)` writes. */
+  candidateBound: (i: number) => number
+  /** Writes entry i as a candidate record (see records.ts); returns the position after it. */
+  writeCandidate: (i: number, buffer: Buffer, at: number) => number
+}
+
+/** A reference set that takes fingerprinted batches, so the engine can hash keys from bytes. */
+export interface HashedReferenceSet extends ReferenceSet {
+  addHashed: (batch: HashedBatch) => void
+  /** Like `probe`, for a set that uses no filter. */
+  probeHashed: (batch: HashedBatch) => KeyEntry[]
+}
+
+export function isHashedReferenceSet (set: ReferenceSet): set is HashedReferenceSet {
+  return typeof (set as Partial<HashedReferenceSet>).addHashed === 'function'
+}
+
+/** A batch of entries (string keys) with their fingerprints. */
+export class EntryBatch implements HashedBatch {
+  readonly length: number
+  readonly words: Uint32Array
+
+  constructor (readonly entries: KeyBatch, fingerprinter: Fingerprinter) {
+    this.length = entries.length
+    this.words = fingerprinter.fingerprint(entries)
+  }
+
+  entry (i: number): KeyEntry {
+    return this.entries[i] as KeyEntry
+  }
+
+  keyBound (i: number): number {
+    return keyBound((this.entries[i] as KeyEntry).key)
+  }
+
+  writeKey (i: number, buffer: Buffer, at: number): number {
+    return writeKey(buffer, at, (this.entries[i] as KeyEntry).key)
+  }
+
+  candidateBound (i: number): number {
+    return candidateBound(this.entries[i] as KeyEntry)
+  }
+
+  writeCandidate (i: number, buffer: Buffer, at: number): number {
+    return writeCandidate(buffer, at, this.words, i, this.entries[i] as KeyEntry)
+  }
+}
