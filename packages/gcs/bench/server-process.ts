@@ -1,4 +1,4 @@
-import { startGcsServer } from '../test/server/gcs-server.ts'
+import { startGcsServer } from '../src/testing.ts'
 
 // The stand-in in its own process, so that the client under test has the event loop to itself.
 const server = await startGcsServer({ latencyMs: Number(process.env.GCS_BENCH_LATENCY_MS ?? 0) })

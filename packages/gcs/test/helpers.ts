@@ -1,7 +1,7 @@
 import { Storage } from '@google-cloud/storage'
 import type { KeyEntry } from '@keydiff/core'
-import { startGcsServer } from './server/gcs-server.ts'
-import type { GcsTestServer } from './server/gcs-server.ts'
+import { startGcsServer } from '../src/testing.ts'
+import type { GcsTestServer } from '../src/testing.ts'
 
 export interface TestContext {
   server: GcsTestServer
