@@ -2,7 +2,10 @@ import { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import { asSourceError } from '../errors.ts'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import type { KeySource } from '../keys/key-source.ts'
+import { isHashedReferenceSet, type HashedReferenceSet } from '../spill/hashed-batch.ts'
 import type { DiffMode, DiffPart, DiffStats, ReferenceSetFactory } from './diff-types.ts'
+import { LineHasher, type LineBatch } from './line-batch.ts'
+import { lineChunksOf } from './line-chunks.ts'
 
 export interface HashDiffInit {
   candidates: KeySource
@@ -38,14 +41,30 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     ? await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.wantMissing, estimatedCount: references.estimatedCount, signal })
     : undefined
   try {
+    // Keys from files are hashed from their bytes when every consumer can take hashes.
+    const hashed: HashedReferenceSet | undefined = exact !== undefined && filter === undefined && isHashedReferenceSet(exact) ? exact : undefined
+    const lines = hashed !== undefined || exact === undefined ? new LineHasher() : undefined
+    const seeds = exact === undefined ? 1 : 2
     stats.phase = 'references'
     try {
-      for await (const batch of references) {
-        signal?.throwIfAborted()
-        stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
-        filter?.addBatch(batch)
-        if (exact !== undefined) await exact.add(batch)
-        stats.references.count += batch.length
+      const chunks = lines === undefined ? undefined : lineChunksOf(references)
+      if (chunks !== undefined) {
+        for await (const chunk of chunks()) {
+          signal?.throwIfAborted()
+          stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
+          const batch = (lines as LineHasher).hash(chunk, seeds)
+          if (hashed !== undefined) hashed.addHashed(batch)
+          else if (filter !== undefined) insertAll(filter, batch)
+          stats.references.count += batch.length
+        }
+      } else {
+        for await (const batch of references) {
+          signal?.throwIfAborted()
+          stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
+          filter?.addBatch(batch)
+          if (exact !== undefined) await exact.add(batch)
+          stats.references.count += batch.length
+        }
       }
     } catch (error) {
       throw asSourceError(references.name, error)
@@ -57,7 +76,20 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     stats.phase = 'candidates'
     let maybe = new Uint8Array(4096).fill(1)
     try {
-      for await (const batch of candidates) {
+      const chunks = lines === undefined ? undefined : lineChunksOf(candidates)
+      if (chunks !== undefined) {
+        for await (const chunk of chunks()) {
+          signal?.throwIfAborted()
+          const batch = (lines as LineHasher).hash(chunk, seeds)
+          stats.candidates.count += batch.length
+          const orphans = hashed !== undefined ? hashed.probeHashed(batch) : rejectedLines(filter as SplitBlockBloomFilter, batch)
+          if (orphans.length > 0) {
+            count(stats, orphans)
+            yield { kind: 'orphans', entries: orphans }
+          }
+        }
+      }
+      for await (const batch of chunks === undefined ? candidates : []) {
         signal?.throwIfAborted()
         stats.candidates.count += batch.length
         if (maybe.length < batch.length) maybe = new Uint8Array(batch.length * 2).fill(1)
@@ -86,6 +118,18 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
   } finally {
     await exact?.close()
   }
+}
+
+function insertAll (filter: SplitBlockBloomFilter, batch: LineBatch): void {
+  const words = batch.words
+  for (let i = 0; i < batch.length; i++) filter.insertHash(words[4 * i] as number, words[4 * i + 1] as number)
+}
+
+function rejectedLines (filter: SplitBlockBloomFilter, batch: LineBatch): KeyEntry[] {
+  const words = batch.words
+  const out: KeyEntry[] = []
+  for (let i = 0; i < batch.length; i++) if (!filter.checkHash(words[4 * i] as number, words[4 * i + 1] as number)) out.push(batch.entry(i))
+  return out
 }
 
 function rejected (batch: KeyBatch, maybe: Uint8Array): KeyEntry[] {

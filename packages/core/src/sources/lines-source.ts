@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import { keySource, type KeySource } from '../keys/key-source.ts'
 import { inputName, readLineGroups, stripCR, type TextInput } from './text-input.ts'
+import { withLineChunks } from '../engine/line-chunks.ts'
 
 export interface LinesSourceOptions {
   /** Name used in errors and reports. @default `lines:<path>` or `lines:stream` */
@@ -18,7 +19,8 @@ export interface LinesSourceOptions {
  */
 export function linesSource (input: TextInput, options: LinesSourceOptions = {}): KeySource {
   const name = options.name ?? inputName(input, 'lines')
-  return keySource(async function * () {
+  // The engine may read a file's lines as bytes (engine/line-chunks.ts): same keys, no strings.
+  return withLineChunks(keySource(async function * () {
     for await (const { lines } of readLineGroups(input, name)) {
       const batch: KeyEntry[] = []
       for (let i = 0; i < lines.length; i++) {
@@ -27,7 +29,7 @@ export function linesSource (input: TextInput, options: LinesSourceOptions = {})
       }
       if (batch.length > 0) yield batch
     }
-  }, { name, sorted: options.sorted ?? false, estimatedCount: options.estimatedCount ?? estimateLines(input) })
+  }, { name, sorted: options.sorted ?? false, estimatedCount: options.estimatedCount ?? estimateLines(input) }), input)
 }
 
 const SAMPLE_BYTES = 64 * 1024

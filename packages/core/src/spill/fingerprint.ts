@@ -2,8 +2,8 @@ import { hashBatch } from '../bloom/batch-hasher.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 
 /** Seeds of the two XXH64 halves; the first is the Bloom filter's, so its hash can be shared. */
-const SEED_HIGH = 0
-const SEED_LOW = 0x9e3779b9
+export const SEED_HIGH = 0
+export const SEED_LOW = 0x9e3779b9
 
 /**
  * 128-bit fingerprints of a batch's keys (UTF-8 bytes): four 32-bit words per key in `out`,

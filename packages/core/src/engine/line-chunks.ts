@@ -1,0 +1,125 @@
+import { isUtf8 } from 'node:buffer'
+import { createReadStream } from 'node:fs'
+import { createGunzip } from 'node:zlib'
+import { pipeline, Readable } from 'node:stream'
+import { SourceError } from '../errors.ts'
+import type { KeySource } from '../keys/key-source.ts'
+import { assertReadable } from '../sources/text-input.ts'
+
+/**
+ * The lines of a chunk of a newline-delimited file, as byte ranges of `bytes`: line i is
+ * `bytes[starts[i], ends[i])`, its line ending removed, blank lines left out.
+ */
+export interface LineChunk {
+  readonly bytes: Buffer
+  readonly starts: Uint32Array
+  readonly ends: Uint32Array
+  readonly length: number
+}
+
+/** The capability a file-backed lines source carries: its lines as bytes, never as strings. */
+export const LINE_CHUNKS = Symbol.for('keydiff.lineChunks')
+
+type WithLineChunks = { [LINE_CHUNKS]?: () => AsyncIterable<LineChunk> }
+
+const READ_BYTES = 1024 * 1024
+const GZIP_MAGIC_0 = 0x1f
+const GZIP_MAGIC_1 = 0x8b
+
+/**
+ * Lets the engine read a lines source that reads a file as byte chunks: keys are then hashed
+ * straight from the read buffer and only orphans become strings. The keys are the same as
+ * the source's own (LF or CRLF endings, blank lines skipped, gzip, invalid UTF-8 replaced).
+ */
+export function withLineChunks<T extends KeySource> (source: T, input: unknown): T {
+  if (typeof input !== 'string') return source
+  const chunks = (): AsyncIterable<LineChunk> => {
+    ;(source as { scanStartedAt?: Date }).scanStartedAt = new Date()
+    return readLineChunks(input, source.name)
+  }
+  return Object.assign(source, { [LINE_CHUNKS]: chunks })
+}
+
+/** The byte-chunk reader of a source, when it has one. */
+export function lineChunksOf (source: KeySource): (() => AsyncIterable<LineChunk>) | undefined {
+  return (source as WithLineChunks)[LINE_CHUNKS]
+}
+
+/** The lines of a file as byte chunks of about a megabyte, each ending at a line end. */
+export async function * readLineChunks (path: string, name: string): AsyncGenerator<LineChunk> {
+  await assertReadable(path, name)
+  const raw = createReadStream(path, { highWaterMark: READ_BYTES })
+  try {
+    const iterator = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+    let first = await iterator.next()
+    while (first.done !== true && first.value.length === 0) first = await iterator.next()
+    if (first.done === true) return
+    const head: Buffer = first.value
+    const replay = async function * (): AsyncGenerator<Buffer> {
+      yield head
+      yield * { [Symbol.asyncIterator]: () => iterator }
+    }
+    let body: AsyncIterable<Buffer> = replay()
+    if (head[0] === GZIP_MAGIC_0 && (head.length < 2 || head[1] === GZIP_MAGIC_1)) {
+      const gunzip = createGunzip({ chunkSize: READ_BYTES })
+      pipeline(Readable.from(replay()), gunzip, () => {})
+      body = gunzip
+    }
+    let carry: Buffer | undefined
+    for await (const chunk of body) {
+      const data: Buffer = carry === undefined ? chunk : Buffer.concat([carry, chunk])
+      const last = data.lastIndexOf(10)
+      if (last < 0) {
+        carry = data
+        continue
+      }
+      carry = last + 1 < data.length ? data.subarray(last + 1) : undefined
+      const lines = splitLines(data.subarray(0, last + 1))
+      if (lines.length > 0) yield lines
+    }
+    if (carry !== undefined) {
+      const lines = splitLines(carry)
+      if (lines.length > 0) yield lines
+    }
+  } catch (error) {
+    if (error instanceof SourceError) throw error
+    throw new SourceError(name, `reading failed: ${(error as Error).message}`, { cause: error })
+  } finally {
+    raw.destroy()
+  }
+}
+
+/**
+ * Splits whole lines (a region that ends at a line end, or the file's last line). A region
+ * that is not valid UTF-8 is decoded and encoded again first, so that its keys are the same
+ * U+FFFD-replaced strings that the text reader makes ("\n" never occurs inside a sequence).
+ */
+export function splitLines (region: Buffer): LineChunk {
+  const bytes = isUtf8(region) ? region : Buffer.from(region.toString('utf8'))
+  let starts = new Uint32Array((bytes.length >>> 5) + 16)
+  let ends = new Uint32Array(starts.length)
+  let n = 0
+  let start = 0
+  const length = bytes.length
+  while (start < length) {
+    let next = bytes.indexOf(10, start)
+    if (next < 0) next = length
+    let end = next
+    if (end > start && bytes[end - 1] === 13) end--
+    if (end > start) {
+      if (n === starts.length) {
+        const bigger = new Uint32Array(n * 2)
+        bigger.set(starts)
+        starts = bigger
+        const biggerEnds = new Uint32Array(n * 2)
+        biggerEnds.set(ends)
+        ends = biggerEnds
+      }
+      starts[n] = start
+      ends[n] = end
+      n++
+    }
+    start = next + 1
+  }
+  return { bytes, starts, ends, length: n }
+}
