@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { after, before, test } from 'node:test'
+import pg from 'pg'
+import { KeydiffError } from '@keydiff/core'
+import { main } from '../src/database-rows-to-objects.ts'
+
+const PGURL = process.env.PGURL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const suffix = randomBytes(4).toString('hex')
+const schemas = ['lab_a', 'lab_b', 'lab_c'].map(lab => `keydiff_example_${lab}_${suffix}`)
+let pool: pg.Pool
+let store: string
+const quiet = (): void => {}
+const present = (key: string): boolean => existsSync(join(store, key))
+
+// Which schemas reference which object; 'orphan' objects are referenced by none.
+const OBJECTS: Record<string, number[]> = {
+  'raw/a-only-1.dat': [0],
+  'raw/a-only-2.dat': [0],
+  'raw/b-only.dat': [1],
+  'raw/shared-ab.dat': [0, 1],
+  'processed/c-only.npy': [2],
+  'processed/shared-all.npy': [0, 1, 2],
+  'raw/orphan-1.dat': [],
+  'raw/orphan-2.dat': [],
+  'processed/orphan-3.npy': []
+}
+
+before(async () => {
+  pool = new pg.Pool({ connectionString: PGURL, max: 6 })
+  try {
+    for (const schema of schemas) await pool.query(`CREATE SCHEMA ${schema}`)
+  } catch (error) {
+    await pool.end()
+    throw new Error(`PostgreSQL is not reachable at ${PGURL}: ${(error as Error).message}. Start it, or set PGURL to a server the tests may create schemas on.`, { cause: error })
+  }
+  store = await mkdtemp(join(tmpdir(), 'keydiff-example-external-'))
+  for (const schema of schemas) await pool.query(`CREATE TABLE ${schema}.external (id serial PRIMARY KEY, object_key text COLLATE "C" NOT NULL)`)
+  const old = new Date(Date.now() - 3 * 24 * 3600_000)
+  for (const [key, owners] of Object.entries(OBJECTS)) {
+    await mkdir(dirname(join(store, key)), { recursive: true })
+    await writeFile(join(store, key), Buffer.alloc(64))
+    await utimes(join(store, key), old, old)
+    for (const owner of owners) await pool.query(`INSERT INTO ${schemas[owner] as string}.external (object_key) VALUES ($1)`, [key])
+  }
+})
+after(async () => {
+  for (const schema of schemas) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  await pool.end()
+  await rm(store, { recursive: true, force: true })
+})
+
+test('job 2: a schema whose table cannot be read fails the run before any plan', async () => {
+  await assert.rejects(
+    main({ pool, schemas: [...schemas, `keydiff_example_missing_${suffix}`], store, dryRun: false, log: quiet }),
+    (error: unknown) => error instanceof KeydiffError && error.code === 'KEYDIFF_INVALID_OPTION'
+  )
+  assert.ok(!existsSync(join(store, '.keydiff', 'external.plan.jsonl')))
+  assert.ok(Object.keys(OBJECTS).every(present))
+})
+
+test('job 2: one schema alone would plan the other schemas\' objects; the union of all plans only the orphans', async () => {
+  const alone = await main({ pool, schemas: [schemas[0] as string], store, log: quiet })
+  assert.equal(alone.summary.header.counts.planned, 5, 'b-only, c-only and the three orphans: live data a partial set would lose')
+  const all = await main({ pool, schemas, store, log: quiet })
+  assert.equal(all.applied, undefined)
+  assert.equal(all.summary.header.counts.planned, 3)
+  assert.equal(all.summary.header.counts.references, 9, 'every row of every schema, shared objects once per row')
+  assert.deepEqual(all.summary.prefixes, [{ prefix: 'processed/', count: 1, bytes: 64 }, { prefix: 'raw/', count: 2, bytes: 128 }])
+  assert.equal(all.summary.diff.strategy, 'merge', 'both sides sorted in byte order: merged with no filter')
+  assert.ok(Object.keys(OBJECTS).every(present), 'a dry run deletes nothing')
+})
+
+test('job 2: applying deletes exactly the objects no schema references', async () => {
+  const result = await main({ pool, schemas, store, dryRun: false, log: quiet })
+  assert.equal(result.applied?.done, 3)
+  assert.equal(result.applied?.failed, 0)
+  for (const [key, owners] of Object.entries(OBJECTS)) assert.equal(present(key), owners.length > 0, key)
+})
