@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import type { KeyEntry } from '@keydiff/core'
 
@@ -17,11 +19,30 @@ export async function forEachLimit<T> (items: readonly T[], concurrency: number,
   }))
 }
 
-/** Creates a bucket holding `entries`, each an object of its `size` (default 1) bytes. */
-export async function createBucket (client: S3Client, entries: readonly KeyEntry[], bucket = uniqueBucket()): Promise<string> {
+/**
+ * Creates a bucket holding `entries`, each an object of its `size` (default 1) bytes. Given
+ * s3rver's data directory, large sets are written straight into its store (a file per
+ * object, as s3rver keeps them; it derives ETag and metadata on first read): PutObject on
+ * s3rver manages ~300 objects/s, which would make page-boundary tests take minutes.
+ */
+export async function createBucket (client: S3Client, entries: readonly KeyEntry[], options: { directory?: string, bucket?: string } = {}): Promise<string> {
+  const bucket = options.bucket ?? uniqueBucket()
   await client.send(new CreateBucketCommand({ Bucket: bucket }))
-  await putObjects(client, bucket, entries)
+  if (options.directory !== undefined && entries.length > 100) await seedObjects(options.directory, bucket, entries)
+  else await putObjects(client, bucket, entries)
   return bucket
+}
+
+async function seedObjects (directory: string, bucket: string, entries: readonly KeyEntry[]): Promise<void> {
+  const folders = new Map<string, Promise<unknown>>()
+  await forEachLimit(entries, 16, async entry => {
+    const parts = entry.key.split('/')
+    const last = parts.pop() as string
+    const folder = join(directory, bucket, ...parts)
+    if (!folders.has(folder)) folders.set(folder, mkdir(folder, { recursive: true }))
+    await folders.get(folder)
+    await writeFile(join(folder, `${last}._S3rver_object`), Buffer.alloc(entry.size ?? 1, 120))
+  })
 }
 
 export async function putObjects (client: S3Client, bucket: string, entries: readonly KeyEntry[]): Promise<void> {
@@ -53,11 +74,15 @@ export async function exists (client: S3Client, bucket: string, key: string): Pr
 }
 
 /**
- * Empties and removes a bucket. s3rver's DeleteObjects fails with a 500 when two of its keys
+ * Empties and removes a bucket; given s3rver's data directory, by removing its folder. s3rver's DeleteObjects fails with a 500 when two of its keys
  * empty the same directory at once, and trims whitespace off XML keys, so this goes round
  * until nothing is left, the stragglers one by one.
  */
-export async function removeBucket (client: S3Client, bucket: string): Promise<void> {
+export async function removeBucket (client: S3Client, bucket: string, directory?: string): Promise<void> {
+  if (directory !== undefined) {
+    await rm(join(directory, bucket), { recursive: true, force: true })
+    return
+  }
   for (let round = 0; round < 10; round++) {
     const keys = await listKeys(client, bucket)
     if (keys.length === 0) break

@@ -35,7 +35,7 @@ for (const [label, extra] of [['sequential', { concurrency: 1 }], ['parallel', {
     supports: S3RVER_SUPPORTS,
     factory: async (entries, { failAfter }) => {
       const admin = server.client()
-      const bucket = await createBucket(admin, entries)
+      const bucket = await createBucket(admin, entries, { directory: server.directory })
       let lists = 0
       const okPages = failAfter === undefined ? Infinity : Math.max(1, Math.floor(failAfter / 1000))
       proxy.rule = request => isListing(request) && ++lists > okPages ? { kind: 'error', status: 500, code: 'InternalError' } : undefined
@@ -44,7 +44,7 @@ for (const [label, extra] of [['sequential', { concurrency: 1 }], ['parallel', {
         subject: s3Source({ client, bucket, retries: 1, retryDelayMs: 5, ...extra }),
         teardown: async () => {
           proxy.rule = () => undefined
-          await removeBucket(admin, bucket)
+          await removeBucket(admin, bucket, server.directory)
         }
       }
     }
@@ -82,7 +82,7 @@ test('keys that S3 sends URL-encoded come back exactly (encoding emulated by the
     }
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket)
+    await removeBucket(admin, bucket, server.directory)
   }
 })
 
@@ -100,7 +100,7 @@ function nestedKeys (): KeyEntry[] {
 test('parallel listing (prefix discovery, split points) gives exactly the sequential listing', async () => {
   const admin = server.client()
   const entries = nestedKeys()
-  const bucket = await createBucket(admin, entries)
+  const bucket = await createBucket(admin, entries, { directory: server.directory })
   try {
     const options: S3SourceOptions = { client: admin, bucket }
     const sequential = await collect(s3Source({ ...options, concurrency: 1 }))
@@ -119,14 +119,14 @@ test('parallel listing (prefix discovery, split points) gives exactly the sequen
     assert.deepEqual(under, sequential.filter(entry => entry.key.startsWith('blobs/a/')))
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket)
+    await removeBucket(admin, bucket, server.directory)
   }
 })
 
 test('throttling (503 SlowDown) and dropped connections are retried; the listing is complete', async () => {
   const admin = server.client()
   const entries = nestedKeys()
-  const bucket = await createBucket(admin, entries)
+  const bucket = await createBucket(admin, entries, { directory: server.directory })
   const seen = new Map<string, number>()
   proxy.rule = request => {
     if (!isListing(request)) return undefined
@@ -145,13 +145,13 @@ test('throttling (503 SlowDown) and dropped connections are retried; the listing
     }
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket)
+    await removeBucket(admin, bucket, server.directory)
   }
 })
 
 test('a page that keeps failing fails the run with a SourceError naming the page; the diff gives no answer', async () => {
   const admin = server.client()
-  const bucket = await createBucket(admin, nestedKeys())
+  const bucket = await createBucket(admin, nestedKeys(), { directory: server.directory })
   let lists = 0
   proxy.rule = request => isListing(request) && ++lists > 2 ? { kind: 'error', status: 503, code: 'SlowDown' } : undefined
   try {
@@ -170,7 +170,7 @@ test('a page that keeps failing fails the run with a SourceError naming the page
     assert.ok(orphans <= 1000)
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket)
+    await removeBucket(admin, bucket, server.directory)
   }
 })
 
@@ -191,7 +191,7 @@ test('s3rver gap: it lists "a/b" before "a-b" and "a" (S3 lists a, a-b, a/b); th
     const run = diff({ candidates: s3Source({ client: admin, bucket, concurrency: 1 }), references: arraySource(['a'], { sorted: true }) })
     await assert.rejects(async () => { for await (const part of run) assert.ok(part) }, { code: 'KEYDIFF_NOT_SORTED' })
   } finally {
-    await removeBucket(admin, bucket)
+    await removeBucket(admin, bucket, server.directory)
   }
 })
 

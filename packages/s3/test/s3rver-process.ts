@@ -8,6 +8,8 @@ import { S3Client } from '@aws-sdk/client-s3'
 
 export interface S3rverProcess {
   readonly endpoint: string
+  /** s3rver's data directory: one folder per bucket, a key's segments as folders. */
+  readonly directory: string
   readonly port: number
   client: (endpoint?: string) => S3Client
   stop: () => Promise<void>
@@ -37,6 +39,7 @@ export async function startS3rver (options: S3rverStartOptions = {}): Promise<S3
   const clients: S3Client[] = []
   return {
     endpoint,
+    directory,
     port,
     client (override?: string) {
       const client = s3Client(override ?? endpoint)
