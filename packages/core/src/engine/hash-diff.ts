@@ -4,7 +4,8 @@ import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import type { KeySource } from '../keys/key-source.ts'
 import { isHashedReferenceSet, type HashedReferenceSet } from '../spill/hashed-batch.ts'
 import type { DiffMode, DiffPart, DiffStats, ReferenceSetFactory } from './diff-types.ts'
-import { LineHasher, type LineBatch } from './line-batch.ts'
+import { insertHashed, rejectedHashed } from './filter-hashes.ts'
+import { LineHasher } from './line-batch.ts'
 import { lineChunksOf } from './line-chunks.ts'
 
 export interface HashDiffInit {
@@ -54,7 +55,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
           stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
           const batch = (lines as LineHasher).hash(chunk, seeds)
           if (hashed !== undefined) hashed.addHashed(batch)
-          else if (filter !== undefined) insertAll(filter, batch)
+          else if (filter !== undefined) insertHashed(filter, batch)
           stats.references.count += batch.length
         }
       } else {
@@ -82,7 +83,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
           signal?.throwIfAborted()
           const batch = (lines as LineHasher).hash(chunk, seeds)
           stats.candidates.count += batch.length
-          const orphans = hashed !== undefined ? hashed.probeHashed(batch) : rejectedLines(filter as SplitBlockBloomFilter, batch)
+          const orphans = hashed !== undefined ? hashed.probeHashed(batch) : rejectedHashed(filter as SplitBlockBloomFilter, batch)
           if (orphans.length > 0) {
             count(stats, orphans)
             yield { kind: 'orphans', entries: orphans }
@@ -118,18 +119,6 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
   } finally {
     await exact?.close()
   }
-}
-
-function insertAll (filter: SplitBlockBloomFilter, batch: LineBatch): void {
-  const words = batch.words
-  for (let i = 0; i < batch.length; i++) filter.insertHash(words[4 * i] as number, words[4 * i + 1] as number)
-}
-
-function rejectedLines (filter: SplitBlockBloomFilter, batch: LineBatch): KeyEntry[] {
-  const words = batch.words
-  const out: KeyEntry[] = []
-  for (let i = 0; i < batch.length; i++) if (!filter.checkHash(words[4 * i] as number, words[4 * i + 1] as number)) out.push(batch.entry(i))
-  return out
 }
 
 function rejected (batch: KeyBatch, maybe: Uint8Array): KeyEntry[] {

@@ -65,16 +65,28 @@ export async function * readLineChunks (path: string, name: string): AsyncGenera
       pipeline(Readable.from(replay()), gunzip, () => {})
       body = gunzip
     }
+    // Only the partial line between two reads is copied; whole lines are split where they lie.
     let carry: Buffer | undefined
     for await (const chunk of body) {
-      const data: Buffer = carry === undefined ? chunk : Buffer.concat([carry, chunk])
-      const last = data.lastIndexOf(10)
-      if (last < 0) {
-        carry = data
+      let from = 0
+      if (carry !== undefined) {
+        const first = chunk.indexOf(10)
+        if (first < 0) {
+          carry = Buffer.concat([carry, chunk])
+          continue
+        }
+        const joined = splitLines(Buffer.concat([carry, chunk.subarray(0, first + 1)]))
+        if (joined.length > 0) yield joined
+        carry = undefined
+        from = first + 1
+      }
+      const last = chunk.lastIndexOf(10)
+      if (last < from) {
+        carry = chunk.subarray(from)
         continue
       }
-      carry = last + 1 < data.length ? data.subarray(last + 1) : undefined
-      const lines = splitLines(data.subarray(0, last + 1))
+      if (last + 1 < chunk.length) carry = chunk.subarray(last + 1)
+      const lines = splitLines(chunk.subarray(from, last + 1))
       if (lines.length > 0) yield lines
     }
     if (carry !== undefined) {
