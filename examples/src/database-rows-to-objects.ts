@@ -75,9 +75,9 @@ export async function main (options: DatabaseRowsToObjectsOptions): Promise<Data
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const schemas = process.env.SCHEMAS?.split(',')
-  const store = process.env.STORE
-  if (schemas === undefined || store === undefined) {
+  const schemas = (process.env.SCHEMAS ?? '').split(',').filter(schema => schema !== '')
+  const store = process.env.STORE ?? ''
+  if (schemas.length === 0 || store === '') {
     console.error('set SCHEMAS (comma-separated) and STORE (the shared directory store); PGURL names the database; APPLY=1 deletes')
     process.exit(2)
   }

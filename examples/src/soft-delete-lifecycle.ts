@@ -114,7 +114,7 @@ export async function undo (options: UndoOptions): Promise<ApplyResult> {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const bucket = process.env.BUCKET
   const references = process.env.REFERENCES
-  if (bucket === undefined || references === undefined) {
+  if (bucket === undefined || bucket === '' || references === undefined || references === '') {
     console.error('set BUCKET and REFERENCES (a file of the keys in use); GCS_ENDPOINT points the client at an emulator; MODE=hold|customTime; UNDO=<plan file> to undo')
     process.exit(2)
   }
