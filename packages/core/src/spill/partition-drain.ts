@@ -46,7 +46,7 @@ export function * drainPartition (files: PartitionFiles, wantMissing: boolean): 
     at = files.withKeys && state !== EMITTED ? keyAt + 4 + refs.readUInt32LE(keyAt) : keyAt
     if (table.full) guard()
     const slot = table.insert(a, b, c, d, state, keyAt)
-    if (state === MATCHED) table.states[slot] = MATCHED
+    if (state === MATCHED) table.setState(slot, MATCHED)
   }
 
   if (files.candidates !== undefined) {
@@ -68,7 +68,7 @@ export function * drainPartition (files: PartitionFiles, wantMissing: boolean): 
         const d = buffer.readUInt32LE(at + 12)
         const slot = table.find(a, b, c, d)
         if (slot >= 0) {
-          if (table.states[slot] === REFERENCE) table.states[slot] = MATCHED
+          if (table.state(slot) === REFERENCE) table.setState(slot, MATCHED)
         } else {
           if (table.full) guard()
           table.insert(a, b, c, d, EMITTED, 0)
@@ -92,9 +92,8 @@ export function * drainPartition (files: PartitionFiles, wantMissing: boolean): 
 /** The references of a table that no candidate matched; payloads point at their keys in `keys`. */
 export function * missingOf (table: FingerprintTable, keys: Buffer): Generator<DiffPart> {
   let out: KeyEntry[] = []
-  const states = table.states
-  for (let slot = 0; slot < states.length; slot++) {
-    if (states[slot] !== REFERENCE) continue
+  for (let slot = 0; slot < table.capacity; slot++) {
+    if (table.state(slot) !== REFERENCE) continue
     out.push({ key: readKey(keys, table.payloads[slot] as number) })
     if (out.length >= OUTPUT_BATCH) {
       yield { kind: 'missing', entries: out }

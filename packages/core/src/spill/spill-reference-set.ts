@@ -19,13 +19,15 @@ export interface SpillReferenceSetOptions {
 }
 
 const MIN_PARTITIONS = 16
+// Keys whose slots are touched ahead of their lookups (see FingerprintTable.touch).
+const TOUCH_AHEAD = 256
 const MIN_WRITE_BUFFER = 16 * 1024
 // Share of the budget (after the write buffers) the table and its keys may take: the sources'
 // batches and strings churn the JS heap beside it.
 const TABLE_SHARE = 0.7
-// Bytes one entry may cost in a partition's table: a slot is 17 bytes (21 with keys), the
+// Bytes one entry may cost in a partition's table: a slot is 16 bytes (20 with keys), the
 // table at most 4/5 full and doubling, plus its reference record.
-const ENTRY_COST = 3 * 17 + FINGERPRINT_BYTES + 1
+const ENTRY_COST = 3 * 16 + FINGERPRINT_BYTES + 1
 // What a kept key costs beyond its slot (its length-prefixed bytes and the payload).
 const KEY_COST = 64
 
@@ -55,6 +57,8 @@ class SpillReferenceSet implements HashedReferenceSet {
   private candidates: PartitionWriter | undefined
   private shift = 32
   private sealed = false
+  // Kept so that the touching loads are not optimised away.
+  private touched = 0
 
   constructor (private readonly init: ReferenceSetInit, private readonly options: SpillReferenceSetOptions) {
     this.writeBudget = Math.min(32 * 1024 * 1024, Math.max(MIN_WRITE_BUFFER * MIN_PARTITIONS, Math.floor(init.memory / 8)))
@@ -84,6 +88,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     const words = batch.words
     for (let i = 0; i < batch.length; i++) {
       const table = this.table
+      if (i % TOUCH_AHEAD === 0) this.touched ^= table?.touch(words, i, Math.min(batch.length, i + TOUCH_AHEAD)) ?? 0
       if (table === undefined) {
         this.spillReference(words, i, REFERENCE, batch)
         continue
@@ -122,6 +127,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     const orphans: KeyEntry[] = []
     for (let i = 0; i < batch.length; i++) {
       const table = this.table
+      if (i % TOUCH_AHEAD === 0) this.touched ^= table?.touch(words, i, Math.min(batch.length, i + TOUCH_AHEAD)) ?? 0
       if (table === undefined) {
         this.spillCandidate(words, i, batch)
         continue
@@ -133,7 +139,7 @@ class SpillReferenceSet implements HashedReferenceSet {
       const d = words[at + 3] as number
       const slot = table.find(a, b, c, d)
       if (slot >= 0) {
-        if (table.states[slot] === REFERENCE) table.states[slot] = MATCHED
+        if (table.state(slot) === REFERENCE) table.setState(slot, MATCHED)
       } else if (table.full || this.options.maxInMemory !== undefined) {
         if (this.outgrown(table)) {
           this.spill()
@@ -194,10 +200,10 @@ class SpillReferenceSet implements HashedReferenceSet {
     this.shift = 32 - Math.log2(partitions)
     const bufferBytes = Math.max(MIN_WRITE_BUFFER, Math.floor(this.writeBudget / partitions))
     this.references = new PartitionWriter(this.dir, 'references', partitions, bufferBytes)
-    const { states, payloads, words } = table
+    const { payloads, words } = table
     const arena = this.arena
-    for (let slot = 0; slot < states.length; slot++) {
-      const state = states[slot] as number
+    for (let slot = 0; slot < table.capacity; slot++) {
+      const state = table.state(slot)
       if (state === EMPTY) continue
       this.spillReference(words, slot, state, undefined, arena !== undefined && state !== EMITTED ? arena.record(payloads[slot] as number) : undefined)
     }
