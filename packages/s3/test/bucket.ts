@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
@@ -21,8 +21,8 @@ export async function forEachLimit<T> (items: readonly T[], concurrency: number,
 
 /**
  * Creates a bucket holding `entries`, each an object of its `size` (default 1) bytes. Given
- * s3rver's data directory, large sets are written straight into its store (a file per
- * object, as s3rver keeps them; it derives ETag and metadata on first read): PutObject on
+ * s3rver's data directory, large sets are written straight into its store (the object, its MD5 and
+ * metadata files, as s3rver keeps them): PutObject on
  * s3rver manages ~300 objects/s, which would make page-boundary tests take minutes.
  */
 export async function createBucket (client: S3Client, entries: readonly KeyEntry[], options: { directory?: string, bucket?: string } = {}): Promise<string> {
@@ -41,7 +41,10 @@ async function seedObjects (directory: string, bucket: string, entries: readonly
     const folder = join(directory, bucket, ...parts)
     if (!folders.has(folder)) folders.set(folder, mkdir(folder, { recursive: true }))
     await folders.get(folder)
-    await writeFile(join(folder, `${last}._S3rver_object`), Buffer.alloc(entry.size ?? 1, 120))
+    const body = Buffer.alloc(entry.size ?? 1, 120)
+    await writeFile(join(folder, `${last}._S3rver_object`), body)
+    await writeFile(join(folder, `${last}._S3rver_object.md5`), createHash('md5').update(body).digest('hex'))
+    await writeFile(join(folder, `${last}._S3rver_metadata.json`), '{"content-type":"application/octet-stream"}')
   })
 }
 

@@ -1,0 +1,52 @@
+import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3'
+import type { SinkOutcome } from '@keydiff/core'
+import { S3SinkError } from './errors.ts'
+import { backoff, errorMessage, sleep, withRetry } from './retry.ts'
+
+const RETRYABLE_KEY_ERRORS = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable', 'RequestTimeout', 'OperationAborted'])
+
+export interface DeleteObjectsContext {
+  readonly client: S3Client
+  readonly bucket: string
+  readonly sink: string
+  readonly retries: number
+  readonly retryDelayMs: number
+}
+
+/**
+ * Deletes up to 1,000 keys with DeleteObjects (Quiet: only failures come back). Keys that the
+ * response reports failed with a transient error are sent again with backoff; the rest of
+ * the failures are reported. Deleting a key that is already gone is a success in S3.
+ */
+export async function deleteObjects (context: DeleteObjectsContext, keys: readonly string[], signal?: AbortSignal): Promise<Map<string, SinkOutcome>> {
+  const outcomes = new Map<string, SinkOutcome>()
+  let pending = [...keys]
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    let errors
+    try {
+      const output = await withRetry(async () => await context.client.send(new DeleteObjectsCommand({
+        Bucket: context.bucket,
+        Delete: { Objects: pending.map(Key => ({ Key })), Quiet: true }
+      }), { abortSignal: signal }), { retries: context.retries, baseDelayMs: context.retryDelayMs, signal })
+      errors = output.Errors ?? []
+    } catch (error) {
+      throw new S3SinkError(context.sink, `DeleteObjects of ${pending.length} keys failed: ${errorMessage(error)}`, { cause: error })
+    }
+    const byKey = new Map(errors.filter(error => error.Key !== undefined).map(error => [error.Key as string, error]))
+    const again: string[] = []
+    for (const key of pending) {
+      const error = byKey.get(key)
+      if (error === undefined) {
+        outcomes.set(key, { key, ok: true })
+        continue
+      }
+      const retryable = RETRYABLE_KEY_ERRORS.has(error.Code ?? '')
+      outcomes.set(key, { key, ok: false, error: `${error.Code ?? 'Error'}: ${error.Message ?? 'no message'}`, retryable })
+      if (retryable) again.push(key)
+    }
+    if (again.length === 0 || attempt >= context.retries) break
+    await sleep(backoff(attempt, context.retryDelayMs), signal)
+    pending = again
+  }
+  return outcomes
+}

@@ -1,0 +1,79 @@
+import { GetObjectTaggingCommand, PutObjectTaggingCommand, type S3Client, type Tag } from '@aws-sdk/client-s3'
+import { InvalidOptionError, type KeyEntry, type RestorableSink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
+import { s3Url } from './location.ts'
+import { failed, mapLimit, succeeded, uniqueKeys } from './per-key.ts'
+import { errorName, httpStatus, withRetry } from './retry.ts'
+import { nonNegativeInteger, positiveInteger } from './s3-source.ts'
+
+/** The tag that marks an object for the lifecycle rule. */
+export interface ObjectTag {
+  readonly key: string
+  readonly value: string
+}
+
+export const DEFAULT_TAG: ObjectTag = { key: 'keydiff', value: 'orphan' }
+
+export interface S3TagSinkOptions {
+  /** Required. */
+  client: S3Client
+  /** Required. */
+  bucket: string
+  /** The tag set on orphans; the lifecycle rule filters on it. @default { key: 'keydiff', value: 'orphan' } */
+  tag?: ObjectTag
+  /** Objects tagged at once (two requests each: read the tags, write them). @default 16 */
+  concurrency?: number
+  /** @default 5 */
+  retries?: number
+  /** @default 200 */
+  retryDelayMs?: number
+}
+
+const S3_TAG_LIMIT = 10
+
+/**
+ * Soft delete: tags each orphan (keeping its other tags, as PutObjectTagging replaces the
+ * whole set) so that a lifecycle rule filtering on the tag expires it after N days
+ * (`tagLifecycleRule`). `restore` removes the tag, which undoes it until the rule has run.
+ * An object that is already gone counts as done.
+ */
+export function s3TagSink (options: S3TagSinkOptions): RestorableSink {
+  const tag = options.tag ?? DEFAULT_TAG
+  if (tag.key === '' || tag.key.length > 128 || tag.value.length > 256) throw new InvalidOptionError('tag', 'S3 tag keys are 1-128 characters, values up to 256')
+  const name = `tag:${s3Url(options.bucket)}#${tag.key}=${tag.value}`
+  const concurrency = positiveInteger(options.concurrency ?? 16, 'concurrency')
+  const retry = { retries: nonNegativeInteger(options.retries ?? 5, 'retries'), baseDelayMs: nonNegativeInteger(options.retryDelayMs ?? 200, 'retryDelayMs') }
+  const { client, bucket } = options
+
+  const update = async (key: string, change: (tags: Tag[]) => Tag[] | undefined, signal?: AbortSignal): Promise<SinkOutcome> => {
+    try {
+      const current = await withRetry(async () => await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }), { ...retry, signal })
+      const next = change(current.TagSet ?? [])
+      if (next === undefined) return succeeded(key)
+      if (next.length > S3_TAG_LIMIT) return { key, ok: false, error: `TooManyTags: the object already has ${S3_TAG_LIMIT} tags`, retryable: false }
+      await withRetry(async () => await client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet: next } }), { abortSignal: signal }), { ...retry, signal })
+      return succeeded(key)
+    } catch (error) {
+      if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) return succeeded(key)
+      return failed(key, error)
+    }
+  }
+
+  const run = async (batch: readonly KeyEntry[], change: (tags: Tag[]) => Tag[] | undefined, signal?: AbortSignal): Promise<SinkOutcome[]> => {
+    return await mapLimit(uniqueKeys(batch), concurrency, async key => await update(key, change, signal), signal)
+  }
+
+  return {
+    name,
+    action: 'tag',
+    maxBatch: 1000,
+    async apply (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {
+      return await run(batch, tags => {
+        if (tags.some(t => t.Key === tag.key && t.Value === tag.value)) return undefined
+        return [...tags.filter(t => t.Key !== tag.key), { Key: tag.key, Value: tag.value }]
+      }, applyOptions.signal)
+    },
+    async restore (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {
+      return await run(batch, tags => tags.some(t => t.Key === tag.key) ? tags.filter(t => t.Key !== tag.key) : undefined, applyOptions.signal)
+    }
+  }
+}

@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { GetObjectTaggingCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3'
+import { lockSuite, sinkSuite, type KeyEntry, type SinkFactory } from '@keydiff/core'
+import { applyTagLifecycleRule, formatTagLifecycleRule, s3DeleteSink, s3Lock, s3QuarantineSink, s3TagSink, tagLifecycleRule } from '@keydiff/s3'
+import { createBucket, exists, removeBucket, uniqueBucket } from './bucket.ts'
+import { startFaultProxy, type FaultProxy, type ProxiedRequest } from './fault-proxy.ts'
+import { startS3rver, type S3rverProcess } from './s3rver-process.ts'
+
+let server: S3rverProcess
+let proxy: FaultProxy
+
+before(async () => {
+  // Lenient: the proxy rewrites DeleteObjects bodies, which breaks their checksum header.
+  server = await startS3rver({ lenient: true })
+  proxy = await startFaultProxy(server.endpoint)
+})
+
+after(async () => {
+  await proxy?.close()
+  await server?.stop()
+})
+
+const decodeXml = (text: string): string => text.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e] as string)
+
+/** Refuses, as a store's permissions would, any request on the fail keys; DeleteObjects gets per-key AccessDenied errors. */
+function refuse (failKeys: readonly string[]): (request: ProxiedRequest) => ReturnType<FaultProxy['rule']> {
+  const fail = new Set(failKeys)
+  const touches = (path: string): boolean => [...fail].some(key => path.endsWith(`/${key}`))
+  return request => {
+    if (request.method === 'POST' && request.url.searchParams.has('delete')) {
+      const body = request.body.toString('utf8')
+      const refused: string[] = []
+      const kept = body.replace(/<Object><Key>([^<]*)<\/Key><\/Object>/g, (whole, key: string) => {
+        if (!fail.has(decodeXml(key))) return whole
+        refused.push(key)
+        return ''
+      })
+      if (refused.length === 0) return undefined
+      const errors = refused.map(key => `<Error><Key>${key}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`).join('')
+      return { kind: 'rewrite', body: Buffer.from(kept), response: xml => Buffer.from(xml.toString('utf8').replace('</DeleteResult>', `${errors}</DeleteResult>`)) }
+    }
+    const path = decodeURIComponent(request.url.pathname)
+    const source = request.headers['x-amz-copy-source']
+    if (touches(path) || (typeof source === 'string' && touches(decodeURIComponent(source)))) {
+      if (request.method === 'HEAD' || request.method === 'GET' && !request.url.searchParams.has('tagging')) return undefined
+      return { kind: 'error', status: 403, code: 'AccessDenied', message: 'Access Denied' }
+    }
+    return undefined
+  }
+}
+
+/** Keys s3rver cannot hold: empty path segments, path components over ~233 bytes. */
+const s3rverHolds = (key: string): boolean => !key.includes('//') && Buffer.byteLength(key) <= 240
+
+function sinkFactory (make: (client: S3Client, bucket: string) => SinkFixtureParts): SinkFactory {
+  return async (entries: readonly KeyEntry[], { failKeys }) => {
+    const admin = server.client()
+    const bucket = await createBucket(admin, entries, { directory: server.directory })
+    proxy.rule = failKeys === undefined ? () => undefined : refuse(failKeys)
+    const parts = make(server.client(proxy.endpoint), bucket)
+    return {
+      subject: { sink: parts.sink, actedOn: async key => await parts.actedOn(admin, bucket, key) },
+      teardown: async () => {
+        proxy.rule = () => undefined
+        await removeBucket(admin, bucket, server.directory)
+      }
+    }
+  }
+}
+
+interface SinkFixtureParts {
+  sink: ReturnType<typeof s3DeleteSink> | ReturnType<typeof s3QuarantineSink>
+  actedOn: (admin: S3Client, bucket: string, key: string) => Promise<boolean>
+}
+
+async function hasTag (client: S3Client, bucket: string, key: string): Promise<boolean> {
+  const tags = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }))
+  return (tags.TagSet ?? []).some(tag => tag.Key === 'keydiff' && tag.Value === 'orphan')
+}
+
+sinkSuite({
+  test,
+  name: 's3DeleteSink',
+  // s3rver's XML parser trims whitespace around a key in DeleteObjects (S3 keeps it).
+  supports: { failures: true, canHold: key => s3rverHolds(key) && key.trim() === key },
+  factory: sinkFactory((client, bucket) => ({
+    sink: s3DeleteSink({ client, bucket, retryDelayMs: 5 }),
+    actedOn: async (admin, bucket, key) => !await exists(admin, bucket, key)
+  }))
+})
+
+sinkSuite({
+  test,
+  name: 's3QuarantineSink',
+  // s3rver decodes x-amz-copy-source with decodeURI, which leaves %23, %24, %26, %2B, %2C, %3A, %3B, %3D, %3F, %40
+  // escaped; S3 decodes them. Keys with those characters cannot be copied on s3rver.
+  supports: { failures: true, restore: true, canHold: key => s3rverHolds(key) && key.trim() === key && !/[#$&+,:;=?@]/.test(key) },
+  factory: sinkFactory((client, bucket) => ({
+    sink: s3QuarantineSink({ client, bucket, retryDelayMs: 5 }),
+    actedOn: async (admin, bucket, key) => !await exists(admin, bucket, key) && await exists(admin, bucket, `.keydiff-trash/${key}`)
+  }))
+})
+
+sinkSuite({
+  test,
+  name: 's3TagSink',
+  supports: { failures: true, restore: true, canHold: s3rverHolds },
+  factory: sinkFactory((client, bucket) => ({
+    sink: s3TagSink({ client, bucket, retryDelayMs: 5 }),
+    actedOn: async (admin, bucket, key) => await hasTag(admin, bucket, key)
+  }))
+})
+
+lockSuite({
+  test,
+  name: 's3Lock',
+  factory: async () => {
+    const admin = server.client()
+    const bucket = await createBucket(admin, [])
+    return {
+      subject: { lock: () => s3Lock({ client: server.client(), bucket }) },
+      teardown: async () => { await removeBucket(admin, bucket, server.directory) }
+    }
+  }
+})
+
+test('the tag sink keeps the other tags of an object, and restore keeps them too', async () => {
+  const admin = server.client()
+  const bucket = await createBucket(admin, [{ key: 'a' }])
+  try {
+    await admin.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'a', Tagging: { TagSet: [{ Key: 'team', Value: 'x' }] } }))
+    const sink = s3TagSink({ client: admin, bucket, tag: { key: 'expire', value: 'soon' } })
+    assert.deepEqual(await sink.apply([{ key: 'a' }, { key: 'gone' }]), [{ key: 'a', ok: true }, { key: 'gone', ok: true }])
+    const tagged = await admin.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'a' }))
+    assert.deepEqual(tagged.TagSet, [{ Key: 'team', Value: 'x' }, { Key: 'expire', Value: 'soon' }])
+    await sink.restore([{ key: 'a' }])
+    const restored = await admin.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'a' }))
+    assert.deepEqual(restored.TagSet, [{ Key: 'team', Value: 'x' }])
+  } finally {
+    await removeBucket(admin, bucket, server.directory)
+  }
+})
+
+test('the lifecycle rule filters on the tag (and prefix), and applying it names the bucket when the store refuses', async () => {
+  assert.deepEqual(tagLifecycleRule({ days: 30 }), {
+    ID: 'keydiff-expire-tagged-orphans',
+    Status: 'Enabled',
+    Filter: { Tag: { Key: 'keydiff', Value: 'orphan' } },
+    Expiration: { Days: 30 },
+    NoncurrentVersionExpiration: { NoncurrentDays: 30 }
+  })
+  assert.deepEqual(tagLifecycleRule({ days: 7, prefix: 'blobs/', tag: { key: 'k', value: 'v' } }).Filter, { And: { Prefix: 'blobs/', Tags: [{ Key: 'k', Value: 'v' }] } })
+  assert.deepEqual(JSON.parse(formatTagLifecycleRule({ days: 7 })).Rules[0].Expiration, { Days: 7 })
+  assert.throws(() => tagLifecycleRule({ days: 0 }), { code: 'KEYDIFF_INVALID_OPTION' })
+  // s3rver has no lifecycle configuration (NotImplemented); S3, MinIO and Ceph take the rule.
+  const admin = server.client()
+  const bucket = await createBucket(admin, [])
+  try {
+    await assert.rejects(applyTagLifecycleRule({ client: admin, bucket, days: 30 }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'KEYDIFF_SINK_FAILED')
+      assert.ok(error.message.includes(`s3://${bucket}/`))
+      return true
+    })
+  } finally {
+    await removeBucket(admin, bucket, server.directory)
+  }
+})
+
+test('a lock on a store that honours If-None-Match: a 412 on the write is a held lock (conditional write emulated by the proxy)', async () => {
+  const admin = server.client()
+  const bucket = await createBucket(admin, [])
+  const client = server.client(proxy.endpoint)
+  const first = s3Lock({ client, bucket })
+  try {
+    // Another process writes the lock between our check and our write: the store refuses ours with 412.
+    proxy.rule = request => request.method === 'PUT' && request.headers['if-none-match'] === '*' ? { kind: 'error', status: 412, code: 'PreconditionFailed' } : undefined
+    await assert.rejects(first.acquire({ owner: 'racer' }), { code: 'KEYDIFF_LOCK_HELD' })
+  } finally {
+    proxy.rule = () => undefined
+    await removeBucket(admin, bucket, server.directory)
+  }
+})
+
+test('a whole DeleteObjects request that keeps failing throws a KEYDIFF_SINK_FAILED error', async () => {
+  const admin = server.client()
+  const bucket = await createBucket(admin, [{ key: 'a' }])
+  proxy.rule = request => request.method === 'POST' ? { kind: 'error', status: 503, code: 'SlowDown' } : undefined
+  try {
+    const sink = s3DeleteSink({ client: server.client(proxy.endpoint), bucket, retries: 2, retryDelayMs: 1 })
+    await assert.rejects(sink.apply([{ key: 'a' }]), { code: 'KEYDIFF_SINK_FAILED' })
+    assert.equal(await exists(admin, bucket, 'a'), true)
+  } finally {
+    proxy.rule = () => undefined
+    await removeBucket(admin, bucket, server.directory)
+  }
+})
+
+test('quarantine into another bucket, and a trash prefix equal to nothing is refused', async () => {
+  const admin = server.client()
+  const bucket = await createBucket(admin, [{ key: 'x/1' }, { key: 'x/2' }])
+  const trash = await createBucket(admin, [], { bucket: uniqueBucket('trash') })
+  try {
+    assert.throws(() => s3QuarantineSink({ client: admin, bucket, trashPrefix: '' }), { code: 'KEYDIFF_INVALID_OPTION' })
+    const sink = s3QuarantineSink({ client: admin, bucket, trashBucket: trash, trashPrefix: '' })
+    assert.deepEqual((await sink.apply([{ key: 'x/1' }])).map(o => o.ok), [true])
+    assert.equal(await exists(admin, trash, 'x/1'), true)
+    assert.equal(await exists(admin, bucket, 'x/1'), false)
+    await sink.restore([{ key: 'x/1' }])
+    assert.equal(await exists(admin, bucket, 'x/1'), true)
+    assert.equal(await exists(admin, trash, 'x/1'), false)
+  } finally {
+    await removeBucket(admin, bucket, server.directory)
+    await removeBucket(admin, trash, server.directory)
+  }
+})
