@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
-import { compareKeys, diffIndex, keySource, ReferenceIndex, type KeyBatch } from '@keydiff/core'
+import { compareKeys, diffIndex, keySource, linesSource, ReferenceIndex, type KeyBatch } from '@keydiff/core'
 
 const work = mkdtempSync(join(tmpdir(), 'keydiff-index-test-'))
 after(() => rmSync(work, { recursive: true, force: true }))
@@ -15,11 +15,17 @@ const source = (keys: readonly string[], name: string) => keySource(function * (
   for (let i = 0; i < keys.length; i += 7) yield keys.slice(i, i + 7).map(key => ({ key }))
 }, { name })
 
+/** The orphans by both strategies, which must agree. */
 async function orphansOf (index: ReferenceIndex, candidates: readonly string[]): Promise<string[]> {
-  const out: string[] = []
-  for await (const part of diffIndex({ candidates: source(candidates, 'candidates'), index, tmpdir: work })) out.push(...part.entries.map(entry => entry.key))
-  assert.equal(out.length, new Set(out).size, 'each orphan once')
-  return out.sort(compareKeys)
+  const results: string[][] = []
+  for (const strategy of ['scan', 'lookup'] as const) {
+    const out: string[] = []
+    for await (const part of diffIndex({ candidates: source(candidates, 'candidates'), index, tmpdir: work, strategy })) out.push(...part.entries.map(entry => entry.key))
+    assert.equal(out.length, new Set(out).size, `each orphan once (${strategy})`)
+    results.push(out.sort(compareKeys))
+  }
+  assert.deepEqual(results[0], results[1], 'scan and lookup agree')
+  return results[0] as string[]
 }
 const minus = (a: readonly string[], b: readonly string[]): string[] => {
   const drop = new Set(b)
@@ -81,4 +87,29 @@ test('opening no index, or one of another version, fails with KEYDIFF_INDEX_VERS
   writeFileSync(join(work, 'junk', 'db', 'CURRENT'), 'garbage\n')
   await assert.rejects(ReferenceIndex.open(join(work, 'junk')), { code: 'KEYDIFF_INDEX_VERSION' })
   await assert.rejects(ReferenceIndex.drop(join(work, 'nothing')), { code: 'KEYDIFF_INDEX_VERSION' })
+})
+
+test('an index built from a file (read as bytes) diffs a file by scan and by lookup', async () => {
+  const keys = Array.from({ length: 50_000 }, (_, i) => `blobs/${(i * 7919).toString(16)}/é${i % 7}`)
+  const references = join(work, 'refs.txt')
+  const candidates = join(work, 'cands.txt')
+  writeFileSync(references, [...keys.filter((_, i) => i % 4 !== 0), ...keys.slice(0, 100)].join('\r\n'))
+  writeFileSync(candidates, [...keys, 'orphan/x', 'orphan/x'].join('\n') + '\n')
+  const dir = join(work, 'index-file')
+  const index = await ReferenceIndex.open(dir, { create: true })
+  try {
+    assert.deepEqual(await index.add(linesSource(references)), { references: 37_500 + 100 })
+    const expected = [...keys.filter((_, i) => i % 4 === 0 && i >= 100), 'orphan/x'].sort(compareKeys)
+    for (const strategy of ['scan', 'lookup'] as const) {
+      const out: string[] = []
+      const run = diffIndex({ candidates: linesSource(candidates), index, strategy, tmpdir: work })
+      for await (const part of run) out.push(...part.entries.map(entry => entry.key))
+      assert.deepEqual(out.sort(compareKeys), expected, strategy)
+      assert.equal(run.stats.candidates.count, keys.length + 2)
+    }
+    assert.deepEqual(await index.why(keys[1] as string), [`lines:${references}`])
+  } finally {
+    await index.close()
+    await ReferenceIndex.drop(dir)
+  }
 })

@@ -1,37 +1,53 @@
 import { AbortError, InvalidOptionError, asSourceError } from '../errors.ts'
-import type { KeyEntry } from '../keys/key-entry.ts'
-import { toKeySource, type KeySourceLike } from '../keys/key-source.ts'
+import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
+import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
 import type { DiffPart, DiffRun, DiffStats } from '../engine/diff-types.ts'
+import { LineHasher } from '../engine/line-batch.ts'
+import { lineChunksOf } from '../engine/line-chunks.ts'
 import { Fingerprinter } from '../spill/fingerprint.ts'
+import { FingerprintBatch, isHashedReferenceSet, type HashedReferenceSet } from '../spill/hashed-batch.ts'
 import { spillReferenceSet } from '../spill/spill-reference-set.ts'
 import { parseSize } from '../util/size.ts'
 import type { ReferenceIndex } from './reference-index.ts'
+
+/**
+ * `scan`: read every fingerprint of the index once, in order, into the exact reference set
+ * (in memory, spilling past the budget) and stream the candidates past it.
+ * `lookup`: the index's Bloom filter settles most orphans, the rest are looked up in LevelDB.
+ */
+export type IndexDiffStrategy = 'scan' | 'lookup'
 
 export interface IndexDiffOptions {
   /** The keys that exist (an object listing). */
   candidates: KeySourceLike
   /** An open reference index. */
   index: ReferenceIndex
-  /** Memory budget for the orphans' de-duplication. @default '256MiB' */
+  /** Memory budget for the scanned references or the orphans' de-duplication. @default '256MiB' */
   memory?: number | string
-  /** Where the de-duplication spills. @default os.tmpdir() */
+  /** Where the reference set spills. @default os.tmpdir() */
   tmpdir?: string
+  /** @default 'lookup' when the candidates' estimated count is under a quarter of the index, else 'scan' */
+  strategy?: IndexDiffStrategy
   signal?: AbortSignal
 }
 
 // Candidates the filter accepts are looked up in sorted runs of this many.
 const LOOKUP_RUN = 16384
+// Below this share of the index, looking candidates up costs less than reading it all.
+const LOOKUP_SHARE = 0.25
 
 /**
- * The orphans of a candidate source against a kept reference index: the index's Bloom filter
- * settles most orphans with no disk access, the rest are looked up in LevelDB in sorted runs.
- * Each orphan is reported once. Missing keys need a one-shot diff.
+ * The orphans of a candidate source against a kept reference index, each reported once.
+ * Missing keys need a one-shot diff.
  */
 export function diffIndex (options: IndexDiffOptions): DiffRun {
   const candidates = toKeySource(options.candidates, 'candidates')
   const memory = parseSize(options.memory ?? '256MiB', 'memory')
   if (memory < 1024 * 1024) throw new InvalidOptionError('memory', `${memory} bytes is below the 1 MiB minimum`)
   const index = options.index
+  const estimate = candidates.estimatedCount
+  const strategy = options.strategy ?? (estimate !== undefined && estimate < index.meta.count * LOOKUP_SHARE ? 'lookup' : 'scan')
+  if (strategy !== 'scan' && strategy !== 'lookup') throw new InvalidOptionError('strategy', `${JSON.stringify(strategy)} is not 'scan' or 'lookup'`)
   const stats: DiffStats = {
     mode: 'exact',
     strategy: 'hash',
@@ -51,56 +67,23 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
   const run = async function * (): AsyncGenerator<DiffPart> {
     const started = performance.now()
     stats.startedAt = new Date().toISOString()
-    const once = await spillReferenceSet({ tmpdir: options.tmpdir })({ memory, trackMissing: false, estimatedCount: undefined, signal })
-    const fingerprinter = new Fingerprinter()
-    let words = new Uint32Array(LOOKUP_RUN * 4)
-    let found = new Uint8Array(LOOKUP_RUN)
-    const report = (orphans: KeyEntry[]): DiffPart | undefined => {
-      const fresh = once.probe(orphans, found) as KeyEntry[]
-      if (fresh.length === 0) return undefined
-      stats.orphans.count += fresh.length
-      for (const entry of fresh) if (entry.size !== undefined) stats.orphans.bytes += entry.size
-      return { kind: 'orphans', entries: fresh }
-    }
+    const set = await spillReferenceSet({ tmpdir: options.tmpdir })({ memory, trackMissing: false, estimatedCount: strategy === 'scan' ? index.meta.count : undefined, signal })
+    if (!isHashedReferenceSet(set)) throw new TypeError('the spill reference set takes fingerprints')
     try {
-      await once.seal()
+      if (strategy === 'scan') {
+        stats.phase = 'references'
+        for await (const { words, length } of index.fingerprints(signal)) set.addHashed(new FingerprintBatch(words, length))
+      }
+      set.seal()
       stats.phase = 'candidates'
       try {
-        for await (const batch of candidates) {
-          signal?.throwIfAborted()
-          stats.candidates.count += batch.length
-          if (words.length < batch.length * 4) {
-            words = new Uint32Array(batch.length * 4)
-            found = new Uint8Array(batch.length)
-          }
-          const hashed = fingerprinter.fingerprint(batch)
-          const orphans: KeyEntry[] = []
-          let maybe = 0
-          const maybes: KeyEntry[] = []
-          for (let i = 0; i < batch.length; i++) {
-            const entry = batch[i] as KeyEntry
-            if (entry.size !== undefined) stats.candidates.bytes += entry.size
-            if (!index.filter.checkHash(hashed[4 * i] as number, hashed[4 * i + 1] as number)) {
-              orphans.push(entry)
-              continue
-            }
-            words.set(hashed.subarray(4 * i, 4 * i + 4), 4 * maybe++)
-            maybes.push(entry)
-          }
-          if (maybe > 0) {
-            await index.lookup(words, maybe, found)
-            for (let i = 0; i < maybe; i++) if (found[i] === 0) orphans.push(maybes[i] as KeyEntry)
-          }
-          const part = report(orphans)
-          if (part !== undefined) yield part
-        }
+        yield * strategy === 'scan' ? scanCandidates(candidates, set, stats, signal) : lookupCandidates(candidates, index, set, stats, signal)
       } catch (error) {
         throw asSourceError(candidates.name, error)
       }
       stats.phase = 'finishing'
-      for await (const part of once.drain()) {
-        stats.orphans.count += part.entries.length
-        for (const entry of part.entries) if (entry.size !== undefined) stats.orphans.bytes += entry.size
+      for await (const part of set.drain()) {
+        count(stats, part.entries)
         yield part
       }
       stats.phase = 'done'
@@ -109,7 +92,7 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
       if (signal?.aborted === true) throw new AbortError('the diff was aborted', { cause: signal.reason })
       throw error
     } finally {
-      await once.close()
+      set.close()
       stats.durationMs = performance.now() - started
     }
   }
@@ -123,4 +106,75 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
       return run()
     }
   }
+}
+
+/** Candidates probed against the scanned references; a file's lines are hashed as bytes. */
+async function * scanCandidates (candidates: KeySource, set: HashedReferenceSet, stats: DiffStats, signal: AbortSignal | undefined): AsyncGenerator<DiffPart> {
+  const chunks = lineChunksOf(candidates)
+  if (chunks !== undefined) {
+    const lines = new LineHasher()
+    for await (const chunk of chunks()) {
+      signal?.throwIfAborted()
+      const batch = lines.hash(chunk, 2)
+      stats.candidates.count += batch.length
+      const orphans = set.probeHashed(batch)
+      if (orphans.length > 0) yield counted(stats, orphans)
+    }
+    return
+  }
+  for await (const batch of candidates) {
+    signal?.throwIfAborted()
+    tally(stats, batch)
+    const orphans = await set.probe(batch, new Uint8Array(0))
+    if (orphans.length > 0) yield counted(stats, orphans)
+  }
+}
+
+/** Candidates the index's filter accepts are looked up in LevelDB; orphans de-duplicated by `once`. */
+async function * lookupCandidates (candidates: KeySource, index: ReferenceIndex, once: HashedReferenceSet, stats: DiffStats, signal: AbortSignal | undefined): AsyncGenerator<DiffPart> {
+  const fingerprinter = new Fingerprinter()
+  let words = new Uint32Array(LOOKUP_RUN * 4)
+  let found = new Uint8Array(LOOKUP_RUN)
+  for await (const batch of candidates) {
+    signal?.throwIfAborted()
+    tally(stats, batch)
+    if (words.length < batch.length * 4) {
+      words = new Uint32Array(batch.length * 4)
+      found = new Uint8Array(batch.length)
+    }
+    const hashed = fingerprinter.fingerprint(batch)
+    const orphans: KeyEntry[] = []
+    let maybe = 0
+    const maybes: KeyEntry[] = []
+    for (let i = 0; i < batch.length; i++) {
+      const entry = batch[i] as KeyEntry
+      if (!index.filter.checkHash(hashed[4 * i] as number, hashed[4 * i + 1] as number)) {
+        orphans.push(entry)
+        continue
+      }
+      words.set(hashed.subarray(4 * i, 4 * i + 4), 4 * maybe++)
+      maybes.push(entry)
+    }
+    if (maybe > 0) {
+      await index.lookup(words, maybe, found)
+      for (let i = 0; i < maybe; i++) if (found[i] === 0) orphans.push(maybes[i] as KeyEntry)
+    }
+    const fresh = await once.probe(orphans, found)
+    if (fresh.length > 0) yield counted(stats, fresh)
+  }
+}
+
+function tally (stats: DiffStats, batch: KeyBatch): void {
+  stats.candidates.count += batch.length
+  for (const entry of batch) if (entry.size !== undefined) stats.candidates.bytes += entry.size
+}
+
+function count (stats: DiffStats, orphans: KeyBatch): void {
+  stats.orphans.count += orphans.length
+  for (const entry of orphans) if (entry.size !== undefined) stats.orphans.bytes += entry.size
+}
+
+function counted (stats: DiffStats, orphans: KeyBatch): DiffPart {
+  count(stats, orphans)
+  return { kind: 'orphans', entries: orphans }
 }

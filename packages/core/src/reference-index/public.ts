@@ -1,6 +1,6 @@
 export { ReferenceIndex } from './reference-index.ts'
 export type { ReferenceIndexOptions, IndexUpdateOptions } from './reference-index.ts'
 export { diffIndex } from './index-diff.ts'
-export type { IndexDiffOptions } from './index-diff.ts'
+export type { IndexDiffOptions, IndexDiffStrategy } from './index-diff.ts'
 export { IndexVersionError } from './index-version-error.ts'
 export type { IndexMeta, IndexSourceInfo } from './index-layout.ts'

@@ -5,10 +5,14 @@ import { ClassicLevel } from 'classic-level'
 import { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import { InvalidOptionError, asSourceError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import { toKeySource, type KeySourceLike } from '../keys/key-source.ts'
+import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
+import { insertHashed } from '../engine/filter-hashes.ts'
+import { LineHasher } from '../engine/line-batch.ts'
+import { lineChunksOf } from '../engine/line-chunks.ts'
+import { EntryBatch, type HashedBatch } from '../spill/hashed-batch.ts'
 import { Fingerprinter } from '../spill/fingerprint.ts'
 import { IndexVersionError } from './index-version-error.ts'
-import { INDEX_FORMAT, INDEX_VERSION, META_KEY, decodeIds, decodeKey, encodeValue, fingerprintOrder, referenceKey, type IndexMeta } from './index-layout.ts'
+import { INDEX_FORMAT, INDEX_VERSION, META_KEY, blindValue, decodeIds, decodeKey, distinctOrder, encodeValue, fingerprintOrder, referenceKey, referenceKeys, type IndexMeta } from './index-layout.ts'
 
 type Db = ClassicLevel<Buffer, Buffer>
 
@@ -30,6 +34,7 @@ export interface IndexUpdateOptions {
 // Measured: LevelDB takes sorted runs in large batches fastest from Node.
 const CHUNK = 65536
 const DEFAULT_EXPECTED = 10_000_000
+const SCAN_CHUNK = 8192
 
 /**
  * A kept reference index in LevelDB (classic-level): the references' fingerprints with which
@@ -88,30 +93,28 @@ export class ReferenceIndex {
     // A fresh index with one source needs no read before a write.
     const blind = this.meta.count === 0 && this.meta.sources.length === 1
     let seen = 0
-    await this.chunks(source, name, options.signal, async (words, entries, n) => {
+    await this.chunks(source, name, options.signal, async batch => {
+      const n = batch.length
+      const words = batch.words
       seen += n
-      for (let i = 0; i < n; i++) this.filter.insertHash(words[4 * i] as number, words[4 * i + 1] as number)
-      const order = fingerprintOrder(words, n)
-      const keys: Buffer[] = []
-      const texts: string[] = []
-      let last: Buffer | undefined
-      for (const i of order) {
-        const key = referenceKey(words, i)
-        if (last !== undefined && key.equals(last)) continue
-        last = key
-        keys.push(key)
-        texts.push((entries[i] as KeyEntry).key)
+      insertHashed(this.filter, batch)
+      const order = distinctOrder(words, n)
+      const keys = referenceKeys(words, order)
+      if (blind) {
+        this.meta.count += order.length
+        await this.db.batch(keys.map((key, k) => ({ type: 'put' as const, key, value: blindValue(batch, order[k] as number, id) })))
+        return
       }
-      const existing = blind ? undefined : await this.db.getMany(keys)
-      const batch = this.db.batch()
+      const existing = await this.db.getMany(keys)
+      const ops: Array<{ type: 'put', key: Buffer, value: Buffer }> = []
       keys.forEach((key, k) => {
-        const old = existing?.[k]
+        const old = existing[k]
         const ids = old === undefined ? [] : decodeIds(old)
         if (old === undefined) this.meta.count++
         if (ids.includes(id)) return
-        batch.put(key, encodeValue([...ids, id], texts[k] as string))
+        ops.push({ type: 'put', key, value: encodeValue([...ids, id], batch.entry(order[k] as number).key) })
       })
-      await batch.write()
+      await this.db.batch(ops)
     })
     const info = this.meta.sources[id]
     if (info !== undefined && source.scanStartedAt !== undefined) info.scanStartedAt = source.scanStartedAt.toISOString()
@@ -126,12 +129,8 @@ export class ReferenceIndex {
     const id = this.meta.sources.findIndex(info => info.name === name)
     if (id < 0) throw new InvalidOptionError('source', `the index has no source named ${JSON.stringify(name)} (it has ${this.meta.sources.map(info => JSON.stringify(info.name)).join(', ')})`)
     let removed = 0
-    await this.chunks(source, name, options.signal, async (words, _entries, n) => {
-      const keys: Buffer[] = []
-      for (const i of fingerprintOrder(words, n)) {
-        const key = referenceKey(words, i)
-        if (keys.length === 0 || !key.equals(keys[keys.length - 1] as Buffer)) keys.push(key)
-      }
+    await this.chunks(source, name, options.signal, async hashed => {
+      const keys = referenceKeys(hashed.words, distinctOrder(hashed.words, hashed.length))
       const values = await this.db.getMany(keys)
       const batch = this.db.batch()
       keys.forEach((key, k) => {
@@ -165,8 +164,35 @@ export class ReferenceIndex {
   /** Sets `found[i]` to 1 when fingerprint i of `words` is in the index. Sorted reads are faster. */
   async lookup (words: Uint32Array, n: number, found: Uint8Array): Promise<void> {
     const order = fingerprintOrder(words, n)
-    const values = await this.db.getMany(Array.from(order, i => referenceKey(words, i)))
+    const values = await this.db.getMany(referenceKeys(words, order))
     order.forEach((i, k) => { found[i] = values[k] === undefined ? 0 : 1 })
+  }
+
+  /**
+   * Every reference's fingerprint, in fingerprint order: chunks of 4 words per reference,
+   * `words[4i]..words[4i+3]`, each chunk valid until the next. A diff against most of the index
+   * reads it this way, one sequential scan, rather than looking each candidate up.
+   */
+  async * fingerprints (signal?: AbortSignal): AsyncGenerator<{ words: Uint32Array, length: number }> {
+    const iterator = this.db.keys({ gt: Buffer.from([1]), lt: Buffer.from([2]) })
+    const words = new Uint32Array(4 * SCAN_CHUNK)
+    try {
+      for (;;) {
+        signal?.throwIfAborted()
+        const keys = await iterator.nextv(SCAN_CHUNK)
+        if (keys.length === 0) return
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i] as Buffer
+          words[4 * i] = key.readUInt32BE(1)
+          words[4 * i + 1] = key.readUInt32BE(5)
+          words[4 * i + 2] = key.readUInt32BE(9)
+          words[4 * i + 3] = key.readUInt32BE(13)
+        }
+        yield { words, length: keys.length }
+      }
+    } finally {
+      await iterator.close()
+    }
   }
 
   async close (): Promise<void> {
@@ -178,27 +204,31 @@ export class ReferenceIndex {
     await this.filter.save(join(this.directory, 'filter.sbbf'))
   }
 
-  private async chunks (source: ReturnType<typeof toKeySource>, name: string, signal: AbortSignal | undefined, write: (words: Uint32Array, entries: KeyEntry[], n: number) => Promise<void>): Promise<void> {
-    const fingerprinter = new Fingerprinter()
-    const words = new Uint32Array(CHUNK * 4 + 4 * 8192)
-    let entries: KeyEntry[] = []
-    const flush = async (): Promise<void> => {
-      if (entries.length > 0) await write(words, entries, entries.length)
-      entries = []
-    }
+  /** The source in fingerprinted batches: a file's lines as they were read, other sources in chunks of CHUNK. */
+  private async chunks (source: KeySource, name: string, signal: AbortSignal | undefined, write: (batch: HashedBatch) => Promise<void>): Promise<void> {
     try {
+      const lines = lineChunksOf(source)
+      if (lines !== undefined) {
+        const hasher = new LineHasher()
+        for await (const chunk of lines()) {
+          signal?.throwIfAborted()
+          await write(hasher.hash(chunk, 2))
+        }
+        return
+      }
+      const fingerprinter = new Fingerprinter()
+      let entries: KeyEntry[] = []
       for await (const batch of source) {
         signal?.throwIfAborted()
-        for (let start = 0; start < batch.length; start += 8192) {
-          const part = batch.slice(start, start + 8192)
-          words.set(fingerprinter.fingerprint(part).subarray(0, 4 * part.length), 4 * entries.length)
-          for (const entry of part) entries.push(entry)
-          if (entries.length >= CHUNK) await flush()
+        for (const entry of batch) entries.push(entry)
+        if (entries.length >= CHUNK) {
+          await write(new EntryBatch(entries, fingerprinter))
+          entries = []
         }
       }
+      if (entries.length > 0) await write(new EntryBatch(entries, fingerprinter))
     } catch (error) {
       throw asSourceError(name, error)
     }
-    await flush()
   }
 }

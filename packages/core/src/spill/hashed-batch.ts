@@ -63,3 +63,28 @@ export class EntryBatch implements HashedBatch {
     return writeCandidate(buffer, at, this.words, i, this.entries[i] as KeyEntry)
   }
 }
+
+/** Bare fingerprints (a kept index's references): no keys, so usable only where none are kept. */
+export class FingerprintBatch implements HashedBatch {
+  constructor (readonly words: Uint32Array, readonly length: number) {}
+
+  entry (): KeyEntry {
+    throw new Error('a fingerprint batch has no keys')
+  }
+
+  keyBound (): number {
+    return this.entry().key.length
+  }
+
+  writeKey (): number {
+    return this.keyBound()
+  }
+
+  candidateBound (): number {
+    return this.keyBound()
+  }
+
+  writeCandidate (): number {
+    return this.keyBound()
+  }
+}
