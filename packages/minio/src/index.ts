@@ -1,1 +1,6 @@
-export {}
+export { minioSource } from './minio-source.ts'
+export type { MinioSourceOptions } from './minio-source.ts'
+export { minioDeleteSink } from './minio-delete-sink.ts'
+export type { MinioDeleteSinkOptions } from './minio-delete-sink.ts'
+export { minioTagSink } from './minio-tag-sink.ts'
+export type { MinioTagSinkOptions } from './minio-tag-sink.ts'

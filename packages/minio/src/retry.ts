@@ -1,0 +1,73 @@
+import { AbortError } from '@keydiff/core'
+
+export interface RetryOptions {
+  /** Further attempts after the first. */
+  retries: number
+  /** First backoff; each next one doubles, with jitter. */
+  baseDelayMs: number
+  signal?: AbortSignal | undefined
+}
+
+const RETRYABLE_NAMES = new Set([
+  'SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestTimeout',
+  'RequestTimeoutException', 'InternalError', 'ServiceUnavailable', 'TimeoutError', 'OperationAborted'
+])
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'])
+
+/** The store's name for an error (`SlowDown`, `NoSuchKey`), or the network error code. */
+export function errorName (error: unknown): string {
+  if (typeof error !== 'object' || error === null) return String(error)
+  const { Code, code, name } = error as { Code?: unknown, code?: unknown, name?: unknown }
+  if (typeof Code === 'string') return Code
+  if (typeof code === 'string') return code
+  return typeof name === 'string' ? name : 'Error'
+}
+
+export function httpStatus (error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode
+}
+
+/** Throttling (503 SlowDown), server errors and dropped connections may pass on a retry; the rest will not. */
+export function isRetryable (error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const name = errorName(error)
+  if (RETRYABLE_NAMES.has(name) || RETRYABLE_CODES.has(name)) return true
+  const status = httpStatus(error)
+  if (status !== undefined) return status >= 500 || status === 429
+  const message = (error as { message?: unknown }).message
+  return typeof message === 'string' && /socket hang up|ECONNRESET|other side closed/i.test(message)
+}
+
+export function errorMessage (error: unknown): string {
+  const name = errorName(error)
+  const message = error instanceof Error ? error.message : String(error)
+  return message.length === 0 || message === name ? name : `${name}: ${message}`
+}
+
+/** Sleeps, waking early with an AbortError when the signal fires. */
+export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason })
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => { clearTimeout(timer); reject(new AbortError(undefined, { cause: signal?.reason })) }
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+export function backoff (attempt: number, baseDelayMs: number): number {
+  const ceiling = baseDelayMs * 2 ** attempt
+  return ceiling / 2 + Math.random() * ceiling / 2
+}
+
+/** Runs `fn`, retrying retryable failures with exponential backoff; the last failure is thrown as it is. */
+export async function withRetry<T> (fn: () => Promise<T>, options: RetryOptions): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    if (options.signal?.aborted === true) throw new AbortError(undefined, { cause: options.signal.reason })
+    try {
+      return await fn()
+    } catch (error) {
+      if (attempt >= options.retries || !isRetryable(error)) throw error
+      await sleep(backoff(attempt, options.baseDelayMs), options.signal)
+    }
+  }
+}
