@@ -35,6 +35,10 @@ export interface IndexUpdateOptions {
 const CHUNK = 65536
 const DEFAULT_EXPECTED = 10_000_000
 const SCAN_CHUNK = 8192
+// Larger than LevelDB's defaults (4 MiB, 2 MiB): fewer level-0 files and compactions while
+// fingerprints arrive in random order (measured at 2M references).
+const WRITE_BUFFER = 32 * 1024 * 1024
+const TABLE_FILE = 16 * 1024 * 1024
 
 /**
  * A kept reference index in LevelDB (classic-level): the references' fingerprints with which
@@ -48,7 +52,7 @@ export class ReferenceIndex {
     const location = join(directory, 'db')
     if (!existsSync(location) && options.create !== true) throw new IndexVersionError(directory, 'no reference index here; build one with `keydiff index build`')
     await mkdir(directory, { recursive: true })
-    const db: Db = new ClassicLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+    const db: Db = new ClassicLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER, maxFileSize: TABLE_FILE })
     try {
       await db.open()
       const raw = await db.get(META_KEY)
