@@ -38,7 +38,11 @@ export function minioDeleteSink (options: MinioDeleteSinkOptions): Sink {
           throw new KeydiffError(`[minio] ${name}: DeleteObjects of ${pending.length} keys failed: ${errorMessage(error)}`, 'KEYDIFF_SINK_FAILED', { cause: error })
         }
         const errors = new Map<string, { Code?: string, Message?: string }>()
-        for (const result of results) if (result?.Error?.Key !== undefined) errors.set(result.Error.Key, result.Error)
+        for (const result of results) {
+          // minio 8 returns the response's <Error> elements themselves, although its type wraps them in { Error }.
+          const error = (result?.Error ?? result) as { Key?: string, Code?: string, Message?: string } | null | undefined
+          if (typeof error?.Key === 'string') errors.set(error.Key, error)
+        }
         const again: string[] = []
         for (const key of pending) {
           const error = errors.get(key)
