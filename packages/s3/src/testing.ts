@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { S3Client } from '@aws-sdk/client-s3'
+
+/**
+ * An S3-compatible server for tests (s3rver, a dev dependency of this package that users'
+ * own tests must install), published so that users' tests of their sweeps can run against
+ * the same server as this package's tests, as core publishes its conformance suite.
+ */
+export interface S3rverServer {
+  /** e.g. `http://127.0.0.1:41234`. */
+  readonly endpoint: string
+  /** s3rver's data directory. */
+  readonly directory: string
+  /** A path-style client with s3rver's fixed credentials; destroyed by stop(). */
+  client: () => S3Client
+  /** Stops the server and removes its data directory. */
+  stop: () => Promise<void>
+}
+
+// s3rver 3.7.1 signs continuation tokens with a cipher that OpenSSL 3 offers only under
+// --openssl-legacy-provider, so it runs in a child process started with that flag.
+const CHILD = `
+const S3rver = require('s3rver')
+const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: process.argv[1] })
+server.run().then(address => { process.stdout.write(JSON.stringify({ port: address.port }) + '\\n') },
+  error => { process.stderr.write(String(error && error.stack) + '\\n'); process.exit(1) })
+process.on('SIGTERM', () => { server.close().finally(() => process.exit(0)) })
+`
+
+/** Starts s3rver on a free port of 127.0.0.1 with a fresh data directory. */
+export async function startS3rver (): Promise<S3rverServer> {
+  const directory = await mkdtemp(join(tmpdir(), 'keydiff-s3rver-'))
+  // From the package's folder, require() finds s3rver in the workspace's node_modules.
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD, directory], { cwd: dirname(fileURLToPath(import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] })
+  const killOnExit = (): void => { child.kill('SIGKILL') }
+  process.once('exit', killOnExit)
+  let stderr = ''
+  child.stderr?.on('data', chunk => { stderr += String(chunk) })
+  let port: number
+  try {
+    port = await readPort(child, () => stderr)
+  } catch (error) {
+    process.removeListener('exit', killOnExit)
+    await rm(directory, { recursive: true, force: true })
+    throw error
+  }
+  const endpoint = `http://127.0.0.1:${port}`
+  const clients: S3Client[] = []
+  return {
+    endpoint,
+    directory,
+    client () {
+      const client = new S3Client({
+        endpoint,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED'
+      })
+      clients.push(client)
+      return client
+    },
+    async stop () {
+      process.removeListener('exit', killOnExit)
+      for (const client of clients.splice(0)) client.destroy()
+      if (child.exitCode === null) {
+        const exited = new Promise(resolve => child.once('exit', resolve))
+        child.kill('SIGTERM')
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+        await exited
+        clearTimeout(timer)
+      }
+      await rm(directory, { recursive: true, force: true })
+    }
+  }
+}
+
+async function readPort (child: ChildProcess, stderr: () => string): Promise<number> {
+  if (child.stdout === null) throw new Error('s3rver: no stdout')
+  const lines = createInterface({ input: child.stdout })
+  return await new Promise<number>((resolve, reject) => {
+    const fail = (error: Error): void => { clearTimeout(timer); child.kill('SIGKILL'); reject(error) }
+    const timer = setTimeout(() => { fail(new Error(`s3rver did not start within 20s: ${stderr()}`)) }, 20_000)
+    child.once('exit', code => { fail(new Error(`s3rver exited with code ${String(code)} before listening (is the s3rver package installed?): ${stderr()}`)) })
+    lines.once('line', line => {
+      clearTimeout(timer)
+      child.removeAllListeners('exit')
+      resolve((JSON.parse(line) as { port: number }).port)
+    })
+  })
+}
