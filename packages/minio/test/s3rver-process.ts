@@ -45,7 +45,7 @@ export async function startS3rver (options: { lenient?: boolean } = {}): Promise
         await exited
         clearTimeout(timer)
       }
-      await rm(directory, { recursive: true, force: true })
+      await rm(directory, { recursive: true, force: true, maxRetries: 3 })
     }
   }
 }

@@ -56,7 +56,7 @@ export async function startS3rver (options: S3rverStartOptions = {}): Promise<S3
         await exited
         clearTimeout(timer)
       }
-      await rm(directory, { recursive: true, force: true })
+      await rm(directory, { recursive: true, force: true, maxRetries: 3 })
     }
   }
 }
