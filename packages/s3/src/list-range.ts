@@ -43,7 +43,15 @@ export async function listPage (
     throw s3SourceError(context.sourceName, `${where} (${await describeEndpoint(context.client)})`, error)
   }
   // Decode only what the store says it encoded: a store that ignores EncodingType sends keys as they are.
-  const decode = output.EncodingType === 'url' ? decodeS3Url : (value: string) => value
+  const encoded = output.EncodingType === 'url'
+  const decode = (value: string): string => {
+    if (!encoded) return value
+    try {
+      return decodeS3Url(value)
+    } catch (error) {
+      throw s3SourceError(context.sourceName, `${where}: the store sent a key that is not valid URL encoding (${JSON.stringify(value)})`, error)
+    }
+  }
   const entries: KeyEntry[] = []
   for (const object of output.Contents ?? []) {
     if (object.Key === undefined) continue
