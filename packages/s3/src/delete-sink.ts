@@ -3,7 +3,7 @@ import type { KeyEntry, Sink, SinkApplyOptions, SinkOutcome } from '@keydiff/cor
 import { deleteObjects } from './delete-objects.ts'
 import { s3Url } from './location.ts'
 import { uniqueKeys } from './per-key.ts'
-import { nonNegativeInteger } from './s3-source.ts'
+import { nonNegativeInteger } from './check-options.ts'
 
 export interface S3DeleteSinkOptions {
   /** Required. */

@@ -56,7 +56,7 @@ export function s3InventorySource (options: S3InventorySourceOptions): KeySource
     const open = await fileOpener(location, manifest, options, where)
     for (const file of manifest.files) {
       signal?.throwIfAborted()
-      yield * readFile_(manifest, file, await open(file), { where, prefix, verify, allVersions: options.allVersions === true })
+      yield * readInventoryFile(manifest, file, await open(file), { where, prefix, verify, allVersions: options.allVersions === true })
     }
   }, { name: options.name ?? `inventory:${where}`, sorted: false })
 }
@@ -125,7 +125,7 @@ async function findRoot (manifestPath: string, firstKey: string | undefined): Pr
   }
 }
 
-async function * readFile_ (manifest: InventoryManifest, file: InventoryFile, input: Readable, context: { where: string, prefix: string, verify: boolean, allVersions: boolean }): AsyncGenerator<KeyBatch> {
+async function * readInventoryFile (manifest: InventoryManifest, file: InventoryFile, input: Readable, context: { where: string, prefix: string, verify: boolean, allVersions: boolean }): AsyncGenerator<KeyBatch> {
   const name = `${context.where} file ${file.key}`
   const column = (title: string): number => manifest.columns.indexOf(title)
   const [keyAt, sizeAt, modifiedAt, etagAt, latestAt, markerAt] = ['Key', 'Size', 'LastModifiedDate', 'ETag', 'IsLatest', 'IsDeleteMarker'].map(column) as [number, number, number, number, number, number]

@@ -4,7 +4,7 @@ import { deleteObjects } from './delete-objects.ts'
 import { s3Url } from './location.ts'
 import { failed, mapLimit, uniqueKeys } from './per-key.ts'
 import { errorName, httpStatus, withRetry } from './retry.ts'
-import { nonNegativeInteger, positiveInteger } from './s3-source.ts'
+import { nonNegativeInteger, positiveInteger } from './check-options.ts'
 import { encodeCopySource } from './url-encoding.ts'
 
 export interface S3QuarantineSinkOptions {

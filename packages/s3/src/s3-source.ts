@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import { InvalidOptionError, keySource, type KeyBatch, type KeySource } from '@keydiff/core'
+import { nonNegativeInteger, positiveInteger } from './check-options.ts'
 import { discoverSplitPoints, splitByPoints } from './key-space.ts'
 import { listRange, type ListContext } from './list-range.ts'
 import { s3Url } from './location.ts'
@@ -86,14 +87,4 @@ function listContext (options: S3SourceOptions): ListContext {
     retries: nonNegativeInteger(options.retries ?? 5, 'retries'),
     retryDelayMs: nonNegativeInteger(options.retryDelayMs ?? 200, 'retryDelayMs')
   }
-}
-
-export function positiveInteger (value: number, option: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(option, `${String(value)} is not a positive integer`)
-  return value
-}
-
-export function nonNegativeInteger (value: number, option: string): number {
-  if (!Number.isInteger(value) || value < 0) throw new InvalidOptionError(option, `${String(value)} is not a non-negative integer`)
-  return value
 }

@@ -3,7 +3,7 @@ import { InvalidOptionError, type KeyEntry, type RestorableSink, type SinkApplyO
 import { s3Url } from './location.ts'
 import { failed, mapLimit, succeeded, uniqueKeys } from './per-key.ts'
 import { errorName, httpStatus, withRetry } from './retry.ts'
-import { nonNegativeInteger, positiveInteger } from './s3-source.ts'
+import { nonNegativeInteger, positiveInteger } from './check-options.ts'
 
 /** The tag that marks an object for the lifecycle rule. */
 export interface ObjectTag {
