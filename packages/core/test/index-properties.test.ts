@@ -99,6 +99,7 @@ test('an index built from a file (read as bytes) diffs a file by scan and by loo
   const index = await ReferenceIndex.open(dir, { create: true })
   try {
     assert.deepEqual(await index.add(linesSource(references)), { references: 37_500 + 100 })
+    assert.equal(index.meta.count, 37_500 + 25, 'repeats across read chunks counted once')
     const expected = [...keys.filter((_, i) => i % 4 === 0 && i >= 100), 'orphan/x'].sort(compareKeys)
     for (const strategy of ['scan', 'lookup'] as const) {
       const out: string[] = []

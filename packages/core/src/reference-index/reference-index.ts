@@ -120,6 +120,13 @@ export class ReferenceIndex {
       })
       await this.db.batch(ops)
     })
+    // A blind build de-duplicates within each chunk only; a key repeated in another chunk was
+    // counted twice, so the count is taken from the index itself.
+    if (blind) {
+      let count = 0
+      for await (const { length } of this.fingerprints(options.signal)) count += length
+      this.meta.count = count
+    }
     const info = this.meta.sources[id]
     if (info !== undefined && source.scanStartedAt !== undefined) info.scanStartedAt = source.scanStartedAt.toISOString()
     await this.saveMeta()
