@@ -88,6 +88,30 @@ export async function buildTarget (context: TargetContext): Promise<RunTarget> {
         lock: localLock(name)
       }
     }
+    case 's3': {
+      const s3 = await import('@keydiff/s3')
+      const { S3Client } = await import('@aws-sdk/client-s3')
+      const client = new S3Client({
+        region: store.region ?? 'us-east-1',
+        ...(store.endpoint === undefined ? {} : { endpoint: store.endpoint }),
+        ...(store.forcePathStyle === undefined ? {} : { forcePathStyle: store.forcePathStyle }),
+        ...(store.accessKeyId === undefined || store.secretAccessKey === undefined ? {} : { credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } })
+      })
+      const base = { client, bucket: store.bucket }
+      const action = run.action
+      let sink: Sink | undefined
+      if (action?.type === 'delete') sink = s3.s3DeleteSink(base)
+      else if (action?.type === 'quarantine') sink = s3.s3QuarantineSink({ ...base, ...(action.prefix === undefined ? {} : { trashPrefix: action.prefix }), ...(action.bucket === undefined ? {} : { trashBucket: action.bucket }) })
+      else if (action?.type === 'tag') sink = s3.s3TagSink({ ...base, ...(action.key === undefined ? {} : { tag: { key: action.key, value: action.value ?? s3.DEFAULT_TAG.value } }) })
+      const listPrefix = prefix ?? store.prefix
+      const name = `s3://${store.bucket}/${listPrefix ?? ''}`
+      return {
+        name,
+        candidates: s3.s3Source({ ...base, ...(listPrefix === undefined ? {} : { prefix: listPrefix }) }),
+        ...optionalSink(sink),
+        lock: s3.s3Lock(base)
+      }
+    }
     default:
       throw new ConfigError(context.file, `stores.${candidates.store}.type`, undefined, `${store.type} stores are not yet wired into \`keydiff run\`; use the @keydiff/${store.type} library directly`)
   }
