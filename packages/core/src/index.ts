@@ -16,6 +16,9 @@ export type { KeySource, KeySourceLike, KeySourceInit } from './keys/key-source.
 export { deriveSource } from './keys/derive-source.ts'
 export { compareKeys } from './keys/compare-keys.ts'
 export { checkOrder } from './keys/check-order.ts'
+// A source that can hand the engine its keys as byte ranges (a database's COPY output) carries this.
+export { LINE_CHUNKS } from './engine/line-chunks.ts'
+export type { LineChunk } from './engine/line-chunks.ts'
 
 export { arraySource } from './sources/array-source.ts'
 export type { ArraySourceOptions } from './sources/array-source.ts'
