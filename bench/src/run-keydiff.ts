@@ -6,7 +6,7 @@ const [mode, candidates, references, memory, dir] = process.argv.slice(2) as [st
 if (mode === 'index-build') {
   const source = linesSource(references)
   const index = await ReferenceIndex.open(dir, { create: true, expectedCount: source.estimatedCount })
-  const { references: count } = await index.add(source)
+  const { references: count } = await index.add(source, { memory })
   await index.close()
   process.stdout.write(JSON.stringify({ orphans: undefined, references: count }) + '\n')
 } else {

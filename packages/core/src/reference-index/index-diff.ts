@@ -31,8 +31,11 @@ export interface IndexDiffOptions {
   signal?: AbortSignal
 }
 
-// Candidates the filter accepts are looked up in sorted runs of this many.
-const LOOKUP_RUN = 16384
+// Candidates the filter accepts are looked up this many at a time: enough that the ranges'
+// runs read for them are shared by several candidates each.
+const LOOKUP_RUN = 65536
+// `once` keeps no filter: every orphan is probed.
+const NO_FILTER = new Uint8Array(0)
 // Below this share of the index, looking candidates up costs less than reading it all.
 const LOOKUP_SHARE = 0.25
 
@@ -125,42 +128,58 @@ async function * scanCandidates (candidates: KeySource, set: HashedReferenceSet,
   for await (const batch of candidates) {
     signal?.throwIfAborted()
     tally(stats, batch)
-    const orphans = await set.probe(batch, new Uint8Array(0))
+    const orphans = await set.probe(batch, NO_FILTER)
     if (orphans.length > 0) yield counted(stats, orphans)
   }
 }
 
-/** Candidates the index's filter accepts are looked up in LevelDB; orphans de-duplicated by `once`. */
+/**
+ * Candidates the index's filter accepts are gathered into runs of LOOKUP_RUN and looked up in
+ * LevelDB, each range's run read once per lookup; orphans de-duplicated by `once`.
+ */
 async function * lookupCandidates (candidates: KeySource, index: ReferenceIndex, once: HashedReferenceSet, stats: DiffStats, signal: AbortSignal | undefined): AsyncGenerator<DiffPart> {
   const fingerprinter = new Fingerprinter()
   let words = new Uint32Array(LOOKUP_RUN * 4)
   let found = new Uint8Array(LOOKUP_RUN)
+  let maybes: KeyEntry[] = []
+  const settle = async (): Promise<KeyEntry[]> => {
+    const n = maybes.length
+    if (found.length < n) found = new Uint8Array(n)
+    await index.lookup(words, n, found)
+    const orphans = maybes.filter((_, i) => found[i] === 0)
+    maybes = []
+    return orphans
+  }
+  const fresh = async (orphans: KeyEntry[]): Promise<DiffPart | undefined> => {
+    const first = await once.probe(orphans, NO_FILTER)
+    return first.length > 0 ? counted(stats, first) : undefined
+  }
   for await (const batch of candidates) {
     signal?.throwIfAborted()
     tally(stats, batch)
-    if (words.length < batch.length * 4) {
-      words = new Uint32Array(batch.length * 4)
-      found = new Uint8Array(batch.length)
-    }
     const hashed = fingerprinter.fingerprint(batch)
     const orphans: KeyEntry[] = []
-    let maybe = 0
-    const maybes: KeyEntry[] = []
     for (let i = 0; i < batch.length; i++) {
       const entry = batch[i] as KeyEntry
       if (!index.filter.checkHash(hashed[4 * i] as number, hashed[4 * i + 1] as number)) {
         orphans.push(entry)
         continue
       }
-      words.set(hashed.subarray(4 * i, 4 * i + 4), 4 * maybe++)
+      if (words.length < 4 * (maybes.length + 1)) {
+        const grown = new Uint32Array(2 * words.length)
+        grown.set(words)
+        words = grown
+      }
+      words.set(hashed.subarray(4 * i, 4 * i + 4), 4 * maybes.length)
       maybes.push(entry)
     }
-    if (maybe > 0) {
-      await index.lookup(words, maybe, found)
-      for (let i = 0; i < maybe; i++) if (found[i] === 0) orphans.push(maybes[i] as KeyEntry)
-    }
-    const fresh = await once.probe(orphans, found)
-    if (fresh.length > 0) yield counted(stats, fresh)
+    if (maybes.length >= LOOKUP_RUN) orphans.push(...await settle())
+    const part = await fresh(orphans)
+    if (part !== undefined) yield part
+  }
+  if (maybes.length > 0) {
+    const part = await fresh(await settle())
+    if (part !== undefined) yield part
   }
 }
 

@@ -11,10 +11,12 @@ import { LineHasher } from '../engine/line-batch.ts'
 import { lineChunksOf } from '../engine/line-chunks.ts'
 import { EntryBatch, type HashedBatch } from '../spill/hashed-batch.ts'
 import { Fingerprinter } from '../spill/fingerprint.ts'
+import { parseSize } from '../util/size.ts'
+import { findFingerprint } from './fingerprint-sort.ts'
 import { IndexVersionError } from './index-version-error.ts'
-import { INDEX_FORMAT, INDEX_VERSION, META_KEY, blindValue, decodeIds, decodeKey, distinctOrder, encodeValue, fingerprintOrder, referenceKey, referenceKeys, type IndexMeta } from './index-layout.ts'
-
-type Db = ClassicLevel<Buffer, Buffer>
+import { HOST_LITTLE_ENDIAN, INDEX_FORMAT, INDEX_VERSION, META_KEY, RUNS_FROM, RUNS_TO, rangeBitsFor, rangeKey, rangeOf, type IndexMeta } from './index-layout.ts'
+import { decodeRun, runWords, setAt } from './index-run.ts'
+import { PendingFingerprints, writeRuns, type IndexDb } from './index-writer.ts'
 
 export interface ReferenceIndexOptions {
   /** Make the index when the directory holds none. @default false */
@@ -28,37 +30,43 @@ export interface ReferenceIndexOptions {
 export interface IndexUpdateOptions {
   /** The name the references are recorded under (`index why` shows it). @default the source's name */
   source?: string
+  /** Memory for the references gathered, then sorted and written by range; a larger source is written in several passes. @default '256MiB' */
+  memory?: number | string
   signal?: AbortSignal
 }
 
-// Measured: LevelDB takes sorted runs in large batches fastest from Node.
+// Entries of a non-file source fingerprinted at a time.
 const CHUNK = 65536
 const DEFAULT_EXPECTED = 10_000_000
-const SCAN_CHUNK = 8192
-// Larger than LevelDB's defaults (4 MiB, 2 MiB): fewer level-0 files and compactions while
-// fingerprints arrive in random order (measured at 2M references).
+const DEFAULT_MEMORY = 256 * 1024 * 1024
+// Runs read per native call while scanning (a run is a few thousand fingerprints).
+const SCAN_RUNS = 64
+// Larger than LevelDB's defaults (4 MiB, 2 MiB): a build's runs are written in one pass and
+// fewer, larger table files need less compaction.
 const WRITE_BUFFER = 32 * 1024 * 1024
 const TABLE_FILE = 16 * 1024 * 1024
 
 /**
  * A kept reference index in LevelDB (classic-level): the references' fingerprints with which
- * source named each key, a Bloom filter beside them (`filter.sbbf`) and when each source's
+ * source named each key, stored as sorted runs, one LevelDB entry per range of the fingerprint
+ * space (index-layout.ts); a Bloom filter beside them (`filter.sbbf`) and when each source's
  * scan started. Build it once, diff against it as often as needed, add and remove sources.
  */
 export class ReferenceIndex {
-  private constructor (readonly directory: string, private readonly db: Db, public meta: IndexMeta, readonly filter: SplitBlockBloomFilter) {}
+  private constructor (readonly directory: string, private readonly db: IndexDb, public meta: IndexMeta, readonly filter: SplitBlockBloomFilter) {}
 
   static async open (directory: string, options: ReferenceIndexOptions = {}): Promise<ReferenceIndex> {
     const location = join(directory, 'db')
+    if (!HOST_LITTLE_ENDIAN) throw new Error('the keydiff reference index needs a little-endian host')
     if (!existsSync(location) && options.create !== true) throw new IndexVersionError(directory, 'no reference index here; build one with `keydiff index build`')
     await mkdir(directory, { recursive: true })
-    const db: Db = new ClassicLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER, maxFileSize: TABLE_FILE })
+    const db: IndexDb = new ClassicLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER, maxFileSize: TABLE_FILE })
     try {
       await db.open()
       const raw = await db.get(META_KEY)
       let meta: IndexMeta
       if (raw === undefined) {
-        meta = { format: INDEX_FORMAT, version: INDEX_VERSION, sources: [], count: 0, createdAt: new Date().toISOString() }
+        meta = { format: INDEX_FORMAT, version: INDEX_VERSION, sources: [], count: 0, rangeBits: rangeBitsFor(options.expectedCount ?? DEFAULT_EXPECTED), createdAt: new Date().toISOString() }
       } else {
         meta = JSON.parse(raw.toString('utf8')) as IndexMeta
         if (meta.format !== INDEX_FORMAT || meta.version !== INDEX_VERSION) throw new IndexVersionError(directory, `format ${String(meta.format)} version ${String(meta.version)} cannot be read by this keydiff (it reads ${INDEX_FORMAT} version ${INDEX_VERSION}); rebuild the index`)
@@ -92,41 +100,18 @@ export class ReferenceIndex {
     const source = toKeySource(references, 'references')
     const name = options.source ?? source.name
     let id = this.meta.sources.findIndex(info => info.name === name)
-    if (id < 0) id = this.meta.sources.push({ name, scanStartedAt: new Date().toISOString() }) - 1
-    if (id > 0xffff) throw new InvalidOptionError('source', 'an index holds at most 65536 sources')
-    // A fresh index with one source needs no read before a write.
-    const blind = this.meta.count === 0 && this.meta.sources.length === 1
+    if (id < 0) {
+      if (this.meta.sources.length > 0xffff) throw new InvalidOptionError('source', 'an index holds at most 65536 sources')
+      id = this.meta.sources.push({ name, scanStartedAt: new Date().toISOString() }) - 1
+    }
+    const pending = this.pending(id, 'add', options)
     let seen = 0
     await this.chunks(source, name, options.signal, async batch => {
-      const n = batch.length
-      const words = batch.words
-      seen += n
+      seen += batch.length
       insertHashed(this.filter, batch)
-      const order = distinctOrder(words, n)
-      const keys = referenceKeys(words, order)
-      if (blind) {
-        this.meta.count += order.length
-        await this.db.batch(keys.map((key, k) => ({ type: 'put' as const, key, value: blindValue(batch, order[k] as number, id) })))
-        return
-      }
-      const existing = await this.db.getMany(keys)
-      const ops: Array<{ type: 'put', key: Buffer, value: Buffer }> = []
-      keys.forEach((key, k) => {
-        const old = existing[k]
-        const ids = old === undefined ? [] : decodeIds(old)
-        if (old === undefined) this.meta.count++
-        if (ids.includes(id)) return
-        ops.push({ type: 'put', key, value: encodeValue([...ids, id], batch.entry(order[k] as number).key) })
-      })
-      await this.db.batch(ops)
+      await pending.push(batch.words, batch.length)
     })
-    // A blind build de-duplicates within each chunk only; a key repeated in another chunk was
-    // counted twice, so the count is taken from the index itself.
-    if (blind) {
-      let count = 0
-      for await (const { length } of this.fingerprints(options.signal)) count += length
-      this.meta.count = count
-    }
+    await pending.flush()
     const info = this.meta.sources[id]
     if (info !== undefined && source.scanStartedAt !== undefined) info.scanStartedAt = source.scanStartedAt.toISOString()
     await this.saveMeta()
@@ -139,67 +124,63 @@ export class ReferenceIndex {
     const name = options.source ?? source.name
     const id = this.meta.sources.findIndex(info => info.name === name)
     if (id < 0) throw new InvalidOptionError('source', `the index has no source named ${JSON.stringify(name)} (it has ${this.meta.sources.map(info => JSON.stringify(info.name)).join(', ')})`)
-    let removed = 0
-    await this.chunks(source, name, options.signal, async hashed => {
-      const keys = referenceKeys(hashed.words, distinctOrder(hashed.words, hashed.length))
-      const values = await this.db.getMany(keys)
-      const batch = this.db.batch()
-      keys.forEach((key, k) => {
-        const old = values[k]
-        if (old === undefined) return
-        const ids = decodeIds(old)
-        if (!ids.includes(id)) return
-        const rest = ids.filter(other => other !== id)
-        if (rest.length === 0) {
-          batch.del(key)
-          this.meta.count--
-          removed++
-        } else {
-          batch.put(key, encodeValue(rest, decodeKey(old)))
-        }
-      })
-      await batch.write()
-    })
+    const before = this.meta.count
+    const pending = this.pending(id, 'remove', options)
+    await this.chunks(source, name, options.signal, async batch => { await pending.push(batch.words, batch.length) })
+    await pending.flush()
     await this.saveMeta()
-    return { removed }
+    return { removed: before - this.meta.count }
   }
 
   /** The names of the sources that reference a key; empty when none does. */
   async why (key: string): Promise<string[]> {
     const words = new Fingerprinter().fingerprint([{ key }])
-    const value = await this.db.get(referenceKey(words, 0))
+    const value = await this.db.get(rangeKey(rangeOf(words, 0, this.meta.rangeBits)))
     if (value === undefined) return []
-    return decodeIds(value).map(id => this.meta.sources[id]?.name ?? `#${id}`)
+    const run = decodeRun(value)
+    const i = findFingerprint(run.words, 0, run.length, words, 0)
+    return i < 0 ? [] : setAt(run, i).map(id => this.meta.sources[id]?.name ?? `#${id}`)
   }
 
-  /** Sets `found[i]` to 1 when fingerprint i of `words` is in the index. Sorted reads are faster. */
+  /** Sets `found[i]` to 1 when fingerprint i of `words` is in the index: each range's run is read once. */
   async lookup (words: Uint32Array, n: number, found: Uint8Array): Promise<void> {
-    const order = fingerprintOrder(words, n)
-    const values = await this.db.getMany(referenceKeys(words, order))
-    order.forEach((i, k) => { found[i] = values[k] === undefined ? 0 : 1 })
+    const bits = this.meta.rangeBits
+    const ranges = new Uint32Array(n)
+    for (let i = 0; i < n; i++) ranges[i] = rangeOf(words, i, bits)
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (ranges[a] as number) - (ranges[b] as number))
+    const distinct = [...new Set(order.map(i => ranges[i] as number))]
+    const values = await this.db.getMany(distinct.map(rangeKey))
+    let scratch: Uint32Array = new Uint32Array(0)
+    let k = 0
+    for (let r = 0; r < distinct.length; r++) {
+      const value = values[r]
+      const run = value === undefined ? undefined : runWords(value, scratch)
+      if (run !== undefined) scratch = run.words
+      for (; k < n && ranges[order[k] as number] === distinct[r]; k++) {
+        const i = order[k] as number
+        found[i] = run !== undefined && findFingerprint(run.words, 0, run.length, words, i) >= 0 ? 1 : 0
+      }
+    }
   }
 
   /**
    * Every reference's fingerprint, in fingerprint order: chunks of 4 words per reference,
-   * `words[4i]..words[4i+3]`, each chunk valid until the next. A diff against most of the index
-   * reads it this way, one sequential scan, rather than looking each candidate up.
+   * `words[4i]..words[4i+3]`, each chunk (one range's run) valid until the next. A diff against
+   * most of the index reads it this way, one sequential scan, rather than looking each candidate up.
    */
   async * fingerprints (signal?: AbortSignal): AsyncGenerator<{ words: Uint32Array, length: number }> {
-    const iterator = this.db.keys({ gt: Buffer.from([1]), lt: Buffer.from([2]) })
-    const words = new Uint32Array(4 * SCAN_CHUNK)
+    const iterator = this.db.values({ gte: RUNS_FROM, lt: RUNS_TO, fillCache: false })
+    let scratch: Uint32Array = new Uint32Array(0)
     try {
       for (;;) {
         signal?.throwIfAborted()
-        const keys = await iterator.nextv(SCAN_CHUNK)
-        if (keys.length === 0) return
-        for (let i = 0; i < keys.length; i++) {
-          const key = keys[i] as Buffer
-          words[4 * i] = key.readUInt32BE(1)
-          words[4 * i + 1] = key.readUInt32BE(5)
-          words[4 * i + 2] = key.readUInt32BE(9)
-          words[4 * i + 3] = key.readUInt32BE(13)
+        const values = await iterator.nextv(SCAN_RUNS)
+        if (values.length === 0) return
+        for (const value of values) {
+          const run = runWords(value, scratch)
+          scratch = run.words
+          yield run
         }
-        yield { words, length: keys.length }
       }
     } finally {
       await iterator.close()
@@ -213,6 +194,16 @@ export class ReferenceIndex {
   private async saveMeta (): Promise<void> {
     await this.db.put(META_KEY, Buffer.from(JSON.stringify(this.meta)))
     await this.filter.save(join(this.directory, 'filter.sbbf'))
+  }
+
+  /** Fingerprints of source `id` gathered and written to the runs, counted into the metadata. */
+  private pending (id: number, mode: 'add' | 'remove', options: IndexUpdateOptions): PendingFingerprints {
+    const memory = parseSize(options.memory ?? DEFAULT_MEMORY, 'memory')
+    if (memory < 1024 * 1024) throw new InvalidOptionError('memory', `${memory} bytes is below the 1 MiB minimum`)
+    return new PendingFingerprints(memory, async sorted => {
+      const delta = await writeRuns(this.db, this.meta.rangeBits, sorted, id, mode, this.meta.count === 0)
+      this.meta.count += mode === 'add' ? delta : -delta
+    })
   }
 
   /** The source in fingerprinted batches: a file's lines as they were read, other sources in chunks of CHUNK. */
