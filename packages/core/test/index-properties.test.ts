@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
+import { ClassicLevel } from 'classic-level'
 import fc from 'fast-check'
 import { compareKeys, diffIndex, keySource, linesSource, ReferenceIndex, type KeyBatch } from '@keydiff/core'
 
 const work = mkdtempSync(join(tmpdir(), 'keydiff-index-test-'))
 after(() => rmSync(work, { recursive: true, force: true }))
 
+const META = Buffer.from('\x00meta', 'latin1')
 const keyArb = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 5 }), fc.constantFrom('', 'a', 'b', 'blobs/ab/cd/0f', '\u{1F600}'))
 const keysArb = fc.array(keyArb, { maxLength: 40 })
 const source = (keys: readonly string[], name: string) => keySource(function * (): Generator<KeyBatch> {
@@ -79,10 +81,15 @@ test('opening no index, or one of another version, fails with KEYDIFF_INDEX_VERS
   const dir = join(work, 'future')
   const index = await ReferenceIndex.open(dir, { create: true })
   await index.add(source(['a'], 'refs'))
-  index.meta.version = 99
-  await index.add(source([], 'refs'))
   await index.close()
-  await assert.rejects(ReferenceIndex.open(dir), { code: 'KEYDIFF_INDEX_VERSION' })
+  // 1: the layout of one LevelDB entry per reference; 99: a later keydiff's.
+  for (const version of [1, 99]) {
+    const db = new ClassicLevel(join(dir, 'db'), { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+    const meta = JSON.parse((await db.get(META) as Buffer).toString('utf8')) as { version: number }
+    await db.put(META, Buffer.from(JSON.stringify({ ...meta, version })))
+    await db.close()
+    await assert.rejects(ReferenceIndex.open(dir), { code: 'KEYDIFF_INDEX_VERSION' })
+  }
   mkdirSync(join(work, 'junk', 'db'), { recursive: true })
   writeFileSync(join(work, 'junk', 'db', 'CURRENT'), 'garbage\n')
   await assert.rejects(ReferenceIndex.open(join(work, 'junk')), { code: 'KEYDIFF_INDEX_VERSION' })
@@ -109,6 +116,28 @@ test('an index built from a file (read as bytes) diffs a file by scan and by loo
       assert.equal(run.stats.candidates.count, keys.length + 2)
     }
     assert.deepEqual(await index.why(keys[1] as string), [`lines:${references}`])
+  } finally {
+    await index.close()
+    await ReferenceIndex.drop(dir)
+  }
+})
+
+test('a source larger than the memory budget is written in several passes with the same answers', async () => {
+  // 1 MiB holds 65,536 pending fingerprints: 150,000 keys (each twice, far apart) take five passes.
+  const keys = Array.from({ length: 150_000 }, (_, i) => `k/${i}`)
+  const dir = join(work, 'index-passes')
+  const index = await ReferenceIndex.open(dir, { create: true, expectedCount: 300_000 })
+  try {
+    await index.add(source([...keys, ...keys.slice(0, 70_000)], 'big'), { memory: '1MiB' })
+    assert.equal(index.meta.count, keys.length)
+    await index.add(source(keys.slice(100_000, 160_000).concat(['other']), 'small'), { memory: '1MiB' })
+    assert.equal(index.meta.count, keys.length + 1)
+    assert.deepEqual(await index.remove(source(keys.slice(0, 120_000), 'big'), { memory: '1MiB' }), { removed: 100_000 })
+    assert.deepEqual(await index.why('k/110000'), ['small'])
+    assert.deepEqual(await index.why('k/140000'), ['big', 'small'])
+    assert.deepEqual(await index.why('k/5'), [])
+    const candidates = ['k/5', 'k/99999', 'k/100000', 'k/149999', 'other', 'k/150000']
+    assert.deepEqual(await orphansOf(index, candidates), ['k/150000', 'k/5', 'k/99999'])
   } finally {
     await index.close()
     await ReferenceIndex.drop(dir)
