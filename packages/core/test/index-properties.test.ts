@@ -84,8 +84,8 @@ test('opening no index, or one of another version, fails with KEYDIFF_INDEX_VERS
   await index.close()
   // 1: the layout of one LevelDB entry per reference; 99: a later keydiff's.
   for (const version of [1, 99]) {
-    const db = new ClassicLevel(join(dir, 'db'), { keyEncoding: 'buffer', valueEncoding: 'buffer' })
-    const meta = JSON.parse((await db.get(META) as Buffer).toString('utf8')) as { version: number }
+    const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'db'), { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+    const meta = JSON.parse(String(await db.get(META))) as { version: number }
     await db.put(META, Buffer.from(JSON.stringify({ ...meta, version })))
     await db.close()
     await assert.rejects(ReferenceIndex.open(dir), { code: 'KEYDIFF_INDEX_VERSION' })
