@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises'
-import { diff, diffIndex, DEFAULT_MEMORY, formatBytes, linesSource, ReferenceIndex, type DiffMode, type DiffStats, type KeyEntry, type KeySource } from '@keydiff/core'
+import { diff, diffIndex, DEFAULT_MEMORY, formatBytes, linesSource, ReferenceIndex, type DiffMode, type DiffStats, type IndexDiffStrategy, type KeyEntry, type KeySource } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { Progress } from '../report/progress.ts'
 import { parseOptions } from '../parse-options.ts'
@@ -14,6 +14,9 @@ Options:
   --candidates <src>       keys that exist, e.g. an object listing          (required)
   --references <src>       keys in use; repeat to union several sources     (required)
   --index <dir>            diff against a kept index (keydiff index build) instead of --references
+  --strategy scan|lookup   with --index: scan reads the whole index once; lookup reads only
+                           the index ranges of the candidates its filter lets through
+                           (default: lookup when the candidates are under a quarter of the index)
   --tmpdir <dir>           where exact mode may spill                        (default: the system's)
   --mode exact|bloom       exact: precisely the orphans; bloom: faster and smaller,
                            misses about 1% of them, never a referenced key  (default: exact)
@@ -40,6 +43,9 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
   if (referenceArgs.length === 0 && values.index === undefined) throw new UsageError('--references is required', DIFF_USAGE)
   if (referenceArgs.length > 0 && values.index !== undefined) throw new UsageError('--index replaces --references', DIFF_USAGE)
   if (values.index !== undefined && (values.missing !== undefined || (values.mode ?? 'exact') === 'bloom')) throw new UsageError('--index gives the orphans in exact mode; --missing and --mode bloom need --references', DIFF_USAGE)
+  const strategy = values.strategy as IndexDiffStrategy | undefined
+  if (strategy !== undefined && values.index === undefined) throw new UsageError('--strategy needs --index', DIFF_USAGE)
+  if (strategy !== undefined && strategy !== 'scan' && strategy !== 'lookup') throw new UsageError(`--strategy must be scan or lookup, not ${JSON.stringify(strategy)}`, DIFF_USAGE)
   if ([candidatesArg, ...referenceArgs].filter(src => src === '-').length > 1) throw new UsageError('standard input (-) can feed one side at most', DIFF_USAGE)
   const mode = (values.mode ?? 'exact') as DiffMode
   if (mode !== 'exact' && mode !== 'bloom') throw new UsageError(`--mode must be exact or bloom, not ${JSON.stringify(values.mode)}`, DIFF_USAGE)
@@ -50,7 +56,7 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
   const sorted = values.sorted === true
   const open = (side: string, src: string): KeySource => linesSource(src === '-' ? io.stdin as never : src, { name: `${side} ${src === '-' ? '(standard input)' : src}`, sorted })
   const index = values.index === undefined ? undefined : await ReferenceIndex.open(values.index)
-  const run = index !== undefined ? diffIndex({ candidates: open('candidates', candidatesArg), index, memory: values.memory ?? DEFAULT_MEMORY, tmpdir: values.tmpdir }) : diff({
+  const run = index !== undefined ? diffIndex({ candidates: open('candidates', candidatesArg), index, memory: values.memory ?? DEFAULT_MEMORY, tmpdir: values.tmpdir, strategy }) : diff({
     candidates: open('candidates', candidatesArg),
     references: referenceArgs.map(src => open('references', src)),
     mode,
@@ -86,6 +92,7 @@ function parse (argv: string[]) {
     candidates: { type: 'string' },
     references: { type: 'string', multiple: true },
     index: { type: 'string' },
+    strategy: { type: 'string' },
     tmpdir: { type: 'string' },
     mode: { type: 'string' },
     memory: { type: 'string' },
