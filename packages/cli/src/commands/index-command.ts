@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util'
-import { linesSource, ReferenceIndex } from '@keydiff/core'
+import { DEFAULT_MEMORY, linesSource, ReferenceIndex } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
+import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
 
 export const INDEX_USAGE = `Usage: keydiff index <build|add|remove|why|drop> --index <dir> [options]
@@ -18,8 +18,10 @@ Options:
   --index <dir>         the index directory                                    (required)
   --references <src>    newline-delimited file (gzip allowed), or - for standard input
   --source <name>       the name references are recorded under     (default: the file path)
-  --expected <count>    references expected over the index's life, to size its filter
-                                                                 (default: from the first file)
+  --expected <count>    references expected over the index's life, to size its filter and
+                        its ranges                               (default: from the first file)
+  --memory <size>       references gathered in memory before they are written, sorted;
+                        more are written in several passes               (default: ${DEFAULT_MEMORY})
   -h, --help            show this help
 `
 
@@ -58,6 +60,7 @@ export async function indexCommand (argv: string[], io: CommandIO): Promise<numb
   const open = (src: string) => linesSource(src === '-' ? io.stdin as never : src, { name: src === '-' ? 'standard input' : src })
   const first = open(files[0] as string)
   const expected = values.expected === undefined ? first.estimatedCount : Number(values.expected)
+  if (values.expected !== undefined && !(Number.isSafeInteger(expected) && (expected as number) > 0)) throw new UsageError(`--expected must be a positive whole number, not ${JSON.stringify(values.expected)}`, INDEX_USAGE)
   const index = await ReferenceIndex.open(dir, { create: sub === 'build', ...(expected === undefined ? {} : { expectedCount: expected * 1.5 }) })
   try {
     if (sub === 'build' && index.meta.count > 0) throw new UsageError(`${dir} already holds an index; use index add, or index drop first`, INDEX_USAGE)
@@ -65,7 +68,7 @@ export async function indexCommand (argv: string[], io: CommandIO): Promise<numb
     let count = 0
     for (const [i, src] of files.entries()) {
       const source = i === 0 ? first : open(src)
-      const options = values.source === undefined ? {} : { source: values.source }
+      const options = { memory: values.memory ?? DEFAULT_MEMORY, ...(values.source === undefined ? {} : { source: values.source }) }
       if (sub === 'remove') count += (await index.remove(source, options)).removed
       else count += (await index.add(source, options)).references
     }
@@ -78,20 +81,12 @@ export async function indexCommand (argv: string[], io: CommandIO): Promise<numb
 }
 
 function parse (argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        index: { type: 'string' },
-        references: { type: 'string', multiple: true },
-        source: { type: 'string' },
-        expected: { type: 'string' },
-        help: { type: 'boolean', short: 'h' }
-      }
-    })
-  } catch (error) {
-    throw new UsageError((error as Error).message, INDEX_USAGE)
-  }
+  return parseOptions(argv, {
+    index: { type: 'string' },
+    references: { type: 'string', multiple: true },
+    source: { type: 'string' },
+    expected: { type: 'string' },
+    memory: { type: 'string' },
+    help: { type: 'boolean', short: 'h' }
+  }, INDEX_USAGE, true)
 }
