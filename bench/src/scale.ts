@@ -30,14 +30,15 @@ const references = join(work, 'references.txt')
 const tsx = [process.execPath, '--import', 'tsx', '--conditions=keydiff-source']
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 
-// `build` tools make what a later tool uses; they find no orphans and read one file.
-interface Tool { name: string, command: string[], exact: boolean, build?: boolean }
+// `build` tools make what a later tool uses and find no orphans; `files` is how many of the two
+// key files a tool reads (the index tools read one each), for its keys/s.
+interface Tool { name: string, command: string[], exact: boolean, build?: boolean, files?: 1 | 2 }
 
 const tools: Tool[] = [
   { name: 'keydiff exact', command: [...tsx, join(here, 'run-keydiff.ts'), 'exact', candidates, references, memory], exact: true },
   { name: 'keydiff bloom', command: [...tsx, join(here, 'run-keydiff.ts'), 'bloom', candidates, references, memory], exact: false },
-  { name: 'keydiff index build', command: [...tsx, join(here, 'run-keydiff.ts'), 'index-build', candidates, references, memory, join(work, 'index')], exact: false, build: true },
-  { name: 'keydiff index diff', command: [...tsx, join(here, 'run-keydiff.ts'), 'index-diff', candidates, references, memory, join(work, 'index')], exact: true },
+  { name: 'keydiff index build', command: [...tsx, join(here, 'run-keydiff.ts'), 'index-build', candidates, references, memory, join(work, 'index')], exact: false, build: true, files: 1 },
+  { name: 'keydiff index diff', command: [...tsx, join(here, 'run-keydiff.ts'), 'index-diff', candidates, references, memory, join(work, 'index')], exact: true, files: 1 },
   { name: `duckdb ${memory}`, command: [...tsx, join(here, 'peer-duckdb.ts'), candidates, references, memory, join(work, 'duck-small')], exact: true },
   { name: 'duckdb 512MB', command: [...tsx, join(here, 'peer-duckdb.ts'), candidates, references, '512MB', join(work, 'duck-512')], exact: true },
   // Sorted files rather than process substitutions, so that every process is a waited-for
@@ -101,7 +102,7 @@ function table (run: ScaleRun, used: Tool[]): string {
     return [
       result.tool.replace('|', '\\|'),
       ok ? (result.seconds as number).toFixed(2) : `failed: ${result.error ?? ''}`.slice(0, 60),
-      ok ? `${((build ? 1 : 2) * run.keys / (result.seconds as number) / 1e6).toFixed(2)}M` : '—',
+      ok ? `${(((used[i] as Tool).files ?? 2) * run.keys / (result.seconds as number) / 1e6).toFixed(2)}M` : '—',
       result.peakRssBytes === undefined ? '?' : (result.peakRssBytes / 1048576).toFixed(0),
       ok && base?.status === 'ok' ? `${((result.seconds as number) / (base.seconds as number)).toFixed(2)}×` : '—',
       ok && !build ? String(result.orphans) : '—',
