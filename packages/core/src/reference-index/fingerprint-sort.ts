@@ -33,12 +33,13 @@ const PER_BUCKET = 8
 const MAX_BUCKET_BITS = 20
 
 /**
- * The distinct fingerprints of `words[0, 4n)` in 128-bit order, as a new array of 4 words each.
+ * The distinct fingerprints of `words[0, 4n)` in 128-bit order, 4 words each, in `into` when it
+ * is large enough, else in a new array.
  * One counting-sort pass by the top bits scatters them into buckets of a few fingerprints,
  * which insertion sort finishes where they lie: two sequential passes and one scattered write
  * per fingerprint, rather than a radix sort's passes of scattered reads.
  */
-export function sortDistinct (words: Uint32Array, n: number): Uint32Array {
+export function sortDistinct (words: Uint32Array, n: number, into?: Uint32Array): Uint32Array {
   const bits = Math.min(MAX_BUCKET_BITS, Math.max(1, Math.ceil(Math.log2(Math.max(2, n / PER_BUCKET)))))
   const shift = 32 - bits
   const buckets = 1 << bits
@@ -49,7 +50,7 @@ export function sortDistinct (words: Uint32Array, n: number): Uint32Array {
   }
   for (let b = 1; b <= buckets; b++) starts[b] = (starts[b] as number) + (starts[b - 1] as number)
   const next = starts.slice(0, buckets)
-  const out = new Uint32Array(4 * n)
+  const out = into !== undefined && into.length >= 4 * n ? into : new Uint32Array(4 * n)
   for (let i = 0; i < n; i++) {
     const b = (words[4 * i] as number) >>> shift
     const k = 4 * (next[b] as number)

@@ -89,6 +89,7 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
         count(stats, part.entries)
         yield part
       }
+      if (set.spilledBytes !== undefined) stats.spilledBytes = set.spilledBytes
       stats.phase = 'done'
     } catch (error) {
       stats.phase = 'failed'

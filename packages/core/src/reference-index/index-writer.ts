@@ -5,8 +5,8 @@ import { rangeKey, rangeOf } from './index-layout.ts'
 
 export type IndexDb = ClassicLevel<Buffer, Buffer>
 
-// What one fingerprint costs while pending: its 16 bytes, the sorted copy, and slack for the
-// sort's buckets and the runs being encoded.
+// What one fingerprint costs while pending: its 16 bytes, the sorted copy (both kept for the
+// next pass), and slack for the sort's buckets and the runs being read and written.
 const BYTES_PER_PENDING = 40
 const FIRST_CAPACITY = 65536
 // Ranges read, changed and written per LevelDB round trip when the index holds references.
@@ -21,6 +21,7 @@ const BATCH_BYTES = 8 * 1024 * 1024
  */
 export class PendingFingerprints {
   private words = new Uint32Array(4 * FIRST_CAPACITY)
+  private sorted = new Uint32Array(0)
   private length = 0
   private readonly capacity: number
 
@@ -45,7 +46,8 @@ export class PendingFingerprints {
 
   async flush (): Promise<void> {
     if (this.length === 0) return
-    const sorted = sortDistinct(this.words, this.length)
+    if (this.sorted.length < 4 * this.length) this.sorted = new Uint32Array(this.words.length)
+    const sorted = sortDistinct(this.words, this.length, this.sorted)
     this.length = 0
     await this.flushTo(sorted)
   }

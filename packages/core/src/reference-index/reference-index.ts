@@ -41,9 +41,10 @@ const DEFAULT_EXPECTED = 10_000_000
 const DEFAULT_MEMORY = 256 * 1024 * 1024
 // Runs read per native call while scanning (a run is a few thousand fingerprints).
 const SCAN_RUNS = 64
-// Larger than LevelDB's defaults (4 MiB, 2 MiB): a build's runs are written in one pass and
-// fewer, larger table files need less compaction.
-const WRITE_BUFFER = 32 * 1024 * 1024
+// Runs arrive as a few large values, so a larger write buffer buys nothing (measured at 20M
+// references: 32 MiB built 4% faster, within noise, for 40 MiB more peak memory). Table files
+// larger than LevelDB's 2 MiB default need less compaction.
+const WRITE_BUFFER = 8 * 1024 * 1024
 const TABLE_FILE = 16 * 1024 * 1024
 
 /**
