@@ -54,6 +54,9 @@ export type {
 } from './engine/diff-types.ts'
 
 export { parseSize, formatBytes } from './util/size.ts'
+export { retry, sleep } from './util/retry.ts'
+export type { RetryOptions } from './util/retry.ts'
+export { backoffDelay } from './sweep/backoff.ts'
 
 export type { Sink, RestorableSink, SinkOutcome, SinkApplyOptions } from './contracts/sink.ts'
 export type { Lock, LockLease, LockInfo, LockAcquireOptions } from './contracts/lock.ts'

@@ -1,5 +1,5 @@
 import type { Bucket } from '@google-cloud/storage'
-import { AbortError } from '@keydiff/core'
+import { AbortError, retry } from '@keydiff/core'
 
 /** One JSON API call relative to the bucket (`/o`, `/o/<name>`), through the user's client. */
 export interface GcsCall {
@@ -62,26 +62,5 @@ export async function call<T = Record<string, unknown>> (bucket: Bucket, request
 
 /** Calls the API, retrying what may pass on a second try with exponential backoff. */
 export async function callWithRetries<T = Record<string, unknown>> (bucket: Bucket, request: GcsCall, options: { retries: number, retryDelay: number, signal?: AbortSignal | undefined }): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    checkSignal(options.signal)
-    try {
-      return await call<T>(bucket, request)
-    } catch (error) {
-      if (attempt >= options.retries || !failureOf(error).retryable) throw error
-      await sleep(options.retryDelay * 2 ** attempt * (0.5 + Math.random() / 2), options.signal)
-    }
-  }
-}
-
-async function sleep (ms: number, signal: AbortSignal | undefined): Promise<void> {
-  await new Promise<void>(resolve => {
-    const timer = setTimeout(done, ms)
-    function done (): void {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, { once: true })
-  })
-  checkSignal(signal)
+  return await retry(async () => await call<T>(bucket, request), { ...options, isRetryable: error => failureOf(error).retryable })
 }

@@ -1,6 +1,7 @@
 import type { Client } from 'minio'
 import { KeydiffError, type KeyEntry, type Sink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
-import { backoff, errorMessage, sleep, withRetry } from './retry.ts'
+import { backoffDelay, sleep } from '@keydiff/core'
+import { errorMessage, withRetry } from './retry.ts'
 
 export interface MinioDeleteSinkOptions {
   /** Required. */
@@ -55,7 +56,7 @@ export function minioDeleteSink (options: MinioDeleteSinkOptions): Sink {
           if (retryable) again.push(key)
         }
         if (again.length === 0 || attempt >= retries) break
-        await sleep(backoff(attempt, retryDelayMs), applyOptions.signal)
+        await sleep(backoffDelay(attempt + 1, { retryDelay: retryDelayMs }), applyOptions.signal)
         pending = again
       }
       return keys.map(key => outcomes.get(key) as SinkOutcome)

@@ -1,9 +1,9 @@
-import { AbortError } from '@keydiff/core'
+import { retry } from '@keydiff/core'
 
 export interface RetryOptions {
   /** Further attempts after the first. */
   retries: number
-  /** First backoff; each next one doubles, with jitter. */
+  /** First backoff; each next one doubles, with jitter (core's `backoffDelay`). */
   baseDelayMs: number
   signal?: AbortSignal | undefined
 }
@@ -44,30 +44,7 @@ export function errorMessage (error: unknown): string {
   return message.length === 0 || message === name ? name : `${name}: ${message}`
 }
 
-/** Sleeps, waking early with an AbortError when the signal fires. */
-export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason })
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => { clearTimeout(timer); reject(new AbortError(undefined, { cause: signal?.reason })) }
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
-export function backoff (attempt: number, baseDelayMs: number): number {
-  const ceiling = baseDelayMs * 2 ** attempt
-  return ceiling / 2 + Math.random() * ceiling / 2
-}
-
-/** Runs `fn`, retrying retryable failures with exponential backoff; the last failure is thrown as it is. */
+/** Runs `fn`, retrying what `isRetryable` accepts, on core's backoff schedule. */
 export async function withRetry<T> (fn: () => Promise<T>, options: RetryOptions): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    if (options.signal?.aborted === true) throw new AbortError(undefined, { cause: options.signal.reason })
-    try {
-      return await fn()
-    } catch (error) {
-      if (attempt >= options.retries || !isRetryable(error)) throw error
-      await sleep(backoff(attempt, options.baseDelayMs), options.signal)
-    }
-  }
+  return await retry(fn, { retries: options.retries, retryDelay: options.baseDelayMs, signal: options.signal, isRetryable })
 }

@@ -1,7 +1,8 @@
 import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3'
 import type { SinkOutcome } from '@keydiff/core'
 import { S3SinkError } from './errors.ts'
-import { backoff, errorMessage, sleep, withRetry } from './retry.ts'
+import { backoffDelay, sleep } from '@keydiff/core'
+import { errorMessage, withRetry } from './retry.ts'
 
 const RETRYABLE_KEY_ERRORS = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable', 'RequestTimeout', 'OperationAborted'])
 
@@ -45,7 +46,7 @@ export async function deleteObjects (context: DeleteObjectsContext, keys: readon
       if (retryable) again.push(key)
     }
     if (again.length === 0 || attempt >= context.retries) break
-    await sleep(backoff(attempt, context.retryDelayMs), signal)
+    await sleep(backoffDelay(attempt + 1, { retryDelay: context.retryDelayMs }), signal)
     pending = again
   }
   return outcomes
