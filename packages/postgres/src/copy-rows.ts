@@ -1,48 +1,57 @@
+import { isAscii } from 'node:buffer'
 import type { PoolClient } from 'pg'
-import { to as copyTo } from 'pg-copy-streams'
-import { AbortError, type KeyBatch } from '@keydiff/core'
-
-const NEWLINE = 0x0a
+import { AbortError, type KeyBatch, type KeyEntry } from '@keydiff/core'
+import { CopyOut, type CopyChunk } from './copy-out.ts'
 
 /**
- * Rows of a one-column `COPY (...) TO STDOUT` in text format: the fastest way out of
- * PostgreSQL (no per-row protocol messages). Stream back-pressure holds the server back.
+ * The rows of a one-column `COPY (...) TO STDOUT` in text format, as byte ranges of the
+ * socket's reads: the fastest way out of PostgreSQL (one message per row, no per-row
+ * decoding by pg). The socket is paused while the consumer is behind.
  */
-export async function * copyRows (client: PoolClient, lost: Promise<never>, sql: string, batchSize: number, signal?: AbortSignal): AsyncGenerator<KeyBatch> {
-  const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT`))
-  let rest: Buffer | undefined
-  let batch: Array<{ key: string }> = []
+export async function * copyChunks (client: PoolClient, lost: Promise<never>, sql: string, signal?: AbortSignal): AsyncGenerator<CopyChunk> {
+  signal?.throwIfAborted()
+  const copy = new CopyOut(`COPY (${sql}) TO STDOUT`)
+  lost.catch((error: unknown) => { copy.fail(error) })
+  const onAbort = (): void => { copy.fail(new AbortError()) }
+  signal?.addEventListener('abort', onAbort, { once: true })
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (signal?.aborted === true) throw new AbortError()
-      const data = rest === undefined ? chunk : Buffer.concat([rest, chunk])
-      const end = data.lastIndexOf(NEWLINE)
-      if (end < 0) {
-        rest = data
-        continue
-      }
-      rest = end + 1 < data.length ? data.subarray(end + 1) : undefined
-      const lines = data.toString('utf8', 0, end).split('\n')
-      for (let i = 0; i < lines.length; i++) {
-        const line = lines[i] as string
-        if (line === '\\N') continue
-        batch.push({ key: line.includes('\\') ? unescapeCopy(line) : line })
-      }
-      if (batch.length >= batchSize) {
-        yield batch
-        batch = []
-      }
+    client.query(copy)
+    for (;;) {
+      const chunk = await copy.next()
+      if (chunk === undefined) return
+      yield chunk
     }
-    if (rest !== undefined) throw new Error(`COPY output ended inside a row (${rest.length} bytes without a newline)`)
-    if (batch.length > 0) yield batch
   } finally {
-    if (!stream.destroyed) stream.destroy()
+    signal?.removeEventListener('abort', onAbort)
   }
 }
 
-const ESCAPES: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' }
+/** The same rows as key batches of about `batchSize` (a batch ends at a socket read). */
+export async function * copyRows (client: PoolClient, lost: Promise<never>, sql: string, batchSize: number, signal?: AbortSignal): AsyncGenerator<KeyBatch> {
+  let batch: KeyEntry[] = []
+  for await (const chunk of copyChunks(client, lost, sql, signal)) {
+    appendEntries(chunk, batch)
+    if (batch.length >= batchSize) {
+      yield batch
+      batch = []
+    }
+  }
+  if (batch.length > 0) yield batch
+}
 
-/** COPY's text format escapes backslash and control characters; it never emits octal or hex. */
-export function unescapeCopy (line: string): string {
-  return line.replace(/\\(.)/g, (_, c: string) => ESCAPES[c] ?? c)
+/**
+ * Decodes a read's rows: an ASCII read is decoded once and cut with substring (a byte is a
+ * character there); any other read row by row as UTF-8.
+ */
+export function appendEntries (chunk: CopyChunk, out: KeyEntry[]): void {
+  const { bytes, starts, ends, length } = chunk
+  if (length === 0) return
+  const from = starts[0] as number
+  const to = ends[length - 1] as number
+  if (isAscii(bytes.subarray(from, to))) {
+    const text = bytes.toString('latin1', from, to)
+    for (let i = 0; i < length; i++) out.push({ key: text.substring((starts[i] as number) - from, (ends[i] as number) - from) })
+  } else {
+    for (let i = 0; i < length; i++) out.push({ key: bytes.toString('utf8', starts[i], ends[i]) })
+  }
 }

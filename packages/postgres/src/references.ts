@@ -1,24 +1,27 @@
 import type { Pool } from 'pg'
-import { InvalidOptionError, type KeyBatch, type KeySource } from '@keydiff/core'
-import { checkout } from './checkout.ts'
-import { copyRows } from './copy-rows.ts'
+import { InvalidOptionError, LINE_CHUNKS, type KeyBatch, type KeySource, type LineChunk } from '@keydiff/core'
+import { checkout, type Checkout } from './checkout.ts'
+import { copyChunks, copyRows } from './copy-rows.ts'
 import { cursorRows, type RowMapper } from './cursor-rows.ts'
 import { endpointOf } from './endpoint.ts'
 import { postgresError } from './errors.ts'
 import { quoteIdent, quoteLiteral } from './identifiers.ts'
 import { renderExpression, type BinaryEncoding } from './key-types.ts'
-import { orderedQuery, planQuery, type QueryPlan, type QuerySpec } from './query-plan.ts'
+import { orderedQuery, planQuery, type QuerySpec } from './query-plan.ts'
 import type { PostgresSnapshot } from './snapshot.ts'
 
-/** `cursor`: a server-side cursor, any query, extra columns. `copy`: `COPY ... TO STDOUT`, fastest, one key column, no params. */
-export type PostgresStrategy = 'cursor' | 'copy'
+/**
+ * `cursor`: a server-side cursor, any query, extra columns. `copy`: `COPY ... TO STDOUT`,
+ * fastest, one key column, no params. `auto`: copy unless `mapRow` or `params` need the cursor.
+ */
+export type PostgresStrategy = 'auto' | 'cursor' | 'copy'
 
 export interface PostgresReferencesOptions extends QuerySpec {
   /** The user's pool; the source checks out one client per scan and returns it. */
   pool: Pool
   /** List in UTF-8 byte order (`ORDER BY ... COLLATE "C"`) and declare the source sorted. @default false */
   sorted?: boolean
-  /** @default 'cursor' */
+  /** @default 'auto' (copy, or cursor when `mapRow` or `params` are given) */
   strategy?: PostgresStrategy
   /** Rows per batch (and per cursor fetch). @default 10000 */
   batchSize?: number
@@ -47,8 +50,9 @@ export async function postgresReferences (options: PostgresReferencesOptions): P
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError('batchSize', `must be a positive integer, got ${String(batchSize)}`)
   const binary = options.binary ?? 'hex'
   if (binary !== 'hex' && binary !== 'base64') throw new InvalidOptionError('binary', `must be 'hex' or 'base64', got ${String(binary)}`)
-  const strategy = options.strategy ?? 'cursor'
-  if (strategy !== 'cursor' && strategy !== 'copy') throw new InvalidOptionError('strategy', `must be 'cursor' or 'copy', got ${String(strategy)}`)
+  const asked = options.strategy ?? 'auto'
+  if (asked !== 'auto' && asked !== 'cursor' && asked !== 'copy') throw new InvalidOptionError('strategy', `must be 'auto', 'cursor' or 'copy', got ${String(asked)}`)
+  const strategy = asked !== 'auto' ? asked : options.mapRow === undefined && (options.params?.length ?? 0) === 0 ? 'copy' : 'cursor'
   if (strategy === 'copy' && options.mapRow !== undefined) throw new InvalidOptionError('mapRow', "the copy strategy reads the key column only; use strategy: 'cursor' or a map() transform")
   if (strategy === 'copy' && (options.params?.length ?? 0) > 0) throw new InvalidOptionError('params', 'COPY takes no parameters; inline them or use the cursor strategy')
 
@@ -67,21 +71,27 @@ export async function postgresReferences (options: PostgresReferencesOptions): P
     sorted,
     estimatedCount: options.estimatedCount ?? plan.estimatedCount,
     scanStartedAt: undefined as Date | undefined,
-    [Symbol.asyncIterator]: () => scan(options, plan, sql, strategy, batchSize, binary, source, endpoint)[Symbol.asyncIterator]()
+    [Symbol.asyncIterator]: () => scan<KeyBatch>(options, source, endpoint, held => strategy === 'copy'
+      ? copyRows(held.client, held.lost, sql, batchSize, options.signal)
+      : cursorRows(held.client, held.lost, { sql, params: plan.params, batchSize, binary, column: plan.column, mapRow: options.mapRow, signal: options.signal })
+    )[Symbol.asyncIterator]()
   }
-  return source
+  if (strategy !== 'copy') return source
+  // The engine reads COPY's rows as bytes where they lie in the socket's reads: no strings.
+  const chunks = (): AsyncIterable<LineChunk> => scan<LineChunk>(options, source, endpoint, held => copyChunks(held.client, held.lost, sql, options.signal))
+  return Object.assign(source, { [LINE_CHUNKS]: chunks })
 }
 
-async function * scan (
+/**
+ * One scan on a client of its own: a `REPEATABLE READ READ ONLY` transaction (in the shared
+ * snapshot when there is one) whose start is recorded before `read` streams the rows.
+ */
+async function * scan<T> (
   options: PostgresReferencesOptions,
-  plan: QueryPlan,
-  sql: string,
-  strategy: PostgresStrategy,
-  batchSize: number,
-  binary: BinaryEncoding,
   source: { name: string, scanStartedAt: Date | undefined },
-  endpoint: string
-): AsyncGenerator<KeyBatch> {
+  endpoint: string,
+  read: (held: Checkout) => AsyncIterable<T>
+): AsyncGenerator<T> {
   const held = await checkout(options.pool, source.name, endpoint)
   let clean = false
   try {
@@ -95,11 +105,7 @@ async function * scan (
       const started = await client.query<{ started: Date }>('SELECT now() AS started')
       source.scanStartedAt = (started.rows[0] as { started: Date }).started
     }
-    if (strategy === 'copy') {
-      yield * copyRows(client, held.lost, sql, batchSize, options.signal)
-    } else {
-      yield * cursorRows(client, held.lost, { sql, params: plan.params, batchSize, binary, column: plan.column, mapRow: options.mapRow, signal: options.signal })
-    }
+    yield * read(held)
     await client.query('COMMIT')
     clean = true
   } catch (error) {
