@@ -27,6 +27,8 @@ export interface QueryPlan {
   column: string
   columnIndex: number
   kind: KeyKind
+  /** How mysql2 decodes the key column's text (`utf8` for the utf8mb4 and utf8mb3 character sets). */
+  encoding: string | undefined
   label: string
   estimatedCount: number | undefined
 }
@@ -43,7 +45,7 @@ export async function planQuery (pool: CorePool, spec: QuerySpec, where: string,
     })
     const column = spec.column ?? fields[0]?.name
     const columnIndex = fields.findIndex(field => field.name === column)
-    const field = fields[columnIndex] as (FieldPacket & { columnType?: number, characterSet?: number }) | undefined
+    const field = fields[columnIndex] as (FieldPacket & { columnType?: number, characterSet?: number, encoding?: string }) | undefined
     if (column === undefined || field === undefined) {
       throw new InvalidOptionError('column', `${where}: the ${label} returns no column ${JSON.stringify(column ?? '')} (it returns ${fields.map(f => JSON.stringify(f.name)).join(', ') || 'no columns'})`)
     }
@@ -55,7 +57,7 @@ export async function planQuery (pool: CorePool, spec: QuerySpec, where: string,
       estimatedCount = typeof n === 'number' || typeof n === 'string' ? Number(n) : undefined
     }
     held.release()
-    return { base, params, column, columnIndex, kind: keyKind(field.columnType ?? field.type ?? -1, field.characterSet ?? 0, where, column), label, estimatedCount }
+    return { base, params, column, columnIndex, kind: keyKind(field.columnType ?? field.type ?? -1, field.characterSet ?? 0, where, column), encoding: field.encoding, label, estimatedCount }
   } catch (error) {
     held.release(true)
     throw mysqlError(where, endpoint, error, spec.query === undefined ? 'table' : 'query')

@@ -1,8 +1,10 @@
-import { InvalidOptionError, SourceError, type KeyBatch, type KeyEntry, type KeySource } from '@keydiff/core'
+import { InvalidOptionError, LINE_CHUNKS, SourceError, type KeyBatch, type KeyEntry, type KeySource, type LineChunk } from '@keydiff/core'
+import { chunkBatches } from './chunk-batches.ts'
 import { mysqlError } from './errors.ts'
 import { renderKey, orderExpression, selectExpression, type BinaryEncoding } from './key-types.ts'
 import { checkout, corePool, endpointOf, quoteIdent, run, type Checkout, type MysqlPool } from './pool.ts'
 import { planQuery, type QueryPlan, type QuerySpec } from './query-plan.ts'
+import { rowChunks } from './row-chunks.ts'
 import { beginSnapshot, sessions, type MysqlSnapshot } from './snapshot.ts'
 import { streamRows } from './stream-rows.ts'
 
@@ -61,14 +63,24 @@ export async function mysqlReferences (options: MysqlReferencesOptions): Promise
       }
     : (row: unknown) => mapped(row as Record<string, unknown>, mapRow, plan, binary)
 
+  // The key column as it arrives, UTF-8 text (integers are selected as text): read from
+  // mysql2's packets without row objects. Anything else goes through mysql2's row events.
+  const typeCast = (pool as unknown as { config?: { connectionConfig?: { typeCast?: unknown } } }).config?.connectionConfig?.typeCast
+  const raw = mapRow === undefined && typeof typeCast !== 'function' && (plan.kind === 'integer' || (plan.kind === 'text' && plan.encoding === 'utf8'))
   const source = {
     name,
     sorted,
     estimatedCount: options.estimatedCount ?? plan.estimatedCount,
     scanStartedAt: undefined as Date | undefined,
-    [Symbol.asyncIterator]: () => scan(options, pool, plan, sql, mapRow === undefined, toEntry, batchSize, source, endpoint)[Symbol.asyncIterator]()
+    [Symbol.asyncIterator]: () => scan<KeyBatch>(options, pool, source, endpoint, held => raw
+      ? chunkBatches(rowChunks(held.connection, held.lost, sql, plan.params, options.signal), batchSize)
+      : streamRows(held.connection, held.lost, { sql, params: plan.params, batchSize, rowsAsArray: mapRow === undefined, toEntry, signal: options.signal })
+    )[Symbol.asyncIterator]()
   }
-  return source
+  if (!raw) return source
+  // The engine hashes the keys where they lie in the socket's reads: no strings.
+  const chunks = (): AsyncIterable<LineChunk> => scan<LineChunk>(options, pool, source, endpoint, held => rowChunks(held.connection, held.lost, sql, plan.params, options.signal))
+  return Object.assign(source, { [LINE_CHUNKS]: chunks })
 }
 
 function mapped (row: Record<string, unknown>, mapRow: RowMapper, plan: QueryPlan, binary: BinaryEncoding): KeyEntry {
@@ -80,17 +92,14 @@ function mapped (row: Record<string, unknown>, mapRow: RowMapper, plan: QueryPla
   throw new TypeError(`mapRow returned ${String(out)} for the row with ${plan.column} = ${JSON.stringify(renderKey(key, binary))}; it must return a key or an entry`)
 }
 
-async function * scan (
+/** One scan: a consistent-snapshot transaction (or the shared snapshot's connection) in which `read` streams the rows. */
+async function * scan<T> (
   options: MysqlReferencesOptions,
   pool: ReturnType<typeof corePool>,
-  plan: QueryPlan,
-  sql: string,
-  rowsAsArray: boolean,
-  toEntry: (row: unknown) => KeyEntry | undefined,
-  batchSize: number,
   source: { name: string, scanStartedAt: Date | undefined },
-  endpoint: string
-): AsyncGenerator<KeyBatch> {
+  endpoint: string,
+  read: (held: Checkout) => AsyncIterable<T>
+): AsyncGenerator<T> {
   const snapshot = typeof options.snapshot === 'function' ? options.snapshot() : options.snapshot
   const shared = snapshot === undefined ? undefined : sessions.get(snapshot)
   if (snapshot !== undefined && shared === undefined) throw new InvalidOptionError('snapshot', 'must come from mysqlSnapshot()')
@@ -106,7 +115,7 @@ async function * scan (
   let clean = false
   try {
     source.scanStartedAt = snapshot !== undefined ? snapshot.startedAt : await beginSnapshot(held)
-    yield * streamRows(held.connection, held.lost, { sql, params: plan.params, batchSize, rowsAsArray, toEntry, signal: options.signal })
+    yield * read(held)
     if (shared === undefined) await run(held.connection, 'COMMIT')
     clean = true
   } catch (error) {

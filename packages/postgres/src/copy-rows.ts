@@ -26,14 +26,20 @@ export async function * copyChunks (client: PoolClient, lost: Promise<never>, sq
   }
 }
 
-/** The same rows as key batches of about `batchSize` (a batch ends at a socket read). */
+/** The same rows as key batches of `batchSize` (the last one shorter). */
 export async function * copyRows (client: PoolClient, lost: Promise<never>, sql: string, batchSize: number, signal?: AbortSignal): AsyncGenerator<KeyBatch> {
   let batch: KeyEntry[] = []
   for await (const chunk of copyChunks(client, lost, sql, signal)) {
     appendEntries(chunk, batch)
-    if (batch.length >= batchSize) {
-      yield batch
-      batch = []
+    while (batch.length >= batchSize) {
+      if (batch.length === batchSize) {
+        yield batch
+        batch = []
+      } else {
+        const full = batch.slice(0, batchSize)
+        batch = batch.slice(batchSize)
+        yield full
+      }
     }
   }
   if (batch.length > 0) yield batch

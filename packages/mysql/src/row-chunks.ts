@@ -1,0 +1,146 @@
+import type { PoolConnection } from 'mysql2'
+import { AbortError } from '@keydiff/core'
+
+/**
+ * The key column of a stretch of rows where it lies in one socket read: row i is
+ * `bytes[starts[i], ends[i])`, UTF-8, and the bytes between rows are protocol framing. This is
+ * the shape of core's LineChunk, so the engine hashes the keys without making strings.
+ */
+export interface RowChunk {
+  readonly bytes: Buffer
+  readonly starts: Uint32Array
+  readonly ends: Uint32Array
+  readonly length: number
+}
+
+interface Packet { buffer: Buffer, offset: number, isEOF: () => boolean }
+type State = (this: QueryState, packet: Packet, connection: unknown) => State | null
+interface QueryState {
+  row: State
+  on: (event: string, listener: (...args: never[]) => void) => unknown
+}
+
+const NULL = 0xfb
+const TWO_BYTES = 0xfc
+const THREE_BYTES = 0xfd
+
+/** Socket reads queued for the consumer before the socket is paused. */
+const HIGH_WATER = 16
+
+/**
+ * The first column of a text-protocol result, read straight from mysql2's packets: the
+ * query's row state is replaced by one that notes where each row's value lies (no row array,
+ * no string, no event per row), grouped by the socket read it arrived in. mysql2 still owns
+ * the protocol: the result's end, errors and the connection state are its own.
+ * The caller has checked that the column arrives as UTF-8 and that no typeCast is set.
+ */
+export async function * rowChunks (connection: PoolConnection, lost: Promise<never>, sql: string, params: readonly unknown[], signal?: AbortSignal): AsyncGenerator<RowChunk> {
+  signal?.throwIfAborted()
+  const queue: RowChunk[] = []
+  let bytes: Buffer | undefined
+  let starts: Uint32Array = new Uint32Array(1024)
+  let ends: Uint32Array = new Uint32Array(1024)
+  let n = 0
+  let done = false
+  let failure: { error: unknown } | undefined
+  let paused = false
+  let wake: (() => void) | undefined
+  const notify = (): void => {
+    const resume = wake
+    wake = undefined
+    resume?.()
+  }
+  const fail = (error: unknown): void => {
+    failure ??= { error }
+    notify()
+  }
+  const flush = (): void => {
+    if (n > 0 && bytes !== undefined) {
+      queue.push({ bytes, starts: starts.subarray(0, n), ends: ends.subarray(0, n), length: n })
+      const size = Math.max(1024, n + (n >>> 2))
+      starts = new Uint32Array(size)
+      ends = new Uint32Array(size)
+      n = 0
+      if (queue.length >= HIGH_WATER && !paused) {
+        paused = true
+        connection.pause()
+      }
+      notify()
+    }
+    bytes = undefined
+  }
+
+  const query = connection.query({ sql, values: [...params] }) as unknown as QueryState
+  const endOfRows = query.row
+  const row: State = function (this: QueryState, packet, conn) {
+    if (packet.isEOF()) {
+      flush()
+      return endOfRows.call(this, packet, conn)
+    }
+    const buffer = packet.buffer
+    if (buffer !== bytes) {
+      flush()
+      bytes = buffer
+      // The rest of this read is parsed synchronously; its rows go out once it is.
+      queueMicrotask(flush)
+    }
+    let p = packet.offset
+    const head = buffer[p] as number
+    if (head === NULL) return row
+    let length = head
+    if (head === TWO_BYTES) {
+      length = buffer.readUInt16LE(p + 1)
+      p += 3
+    } else if (head === THREE_BYTES) {
+      length = buffer.readUIntLE(p + 1, 3)
+      p += 4
+    } else if (head > THREE_BYTES) {
+      fail(new Error(`a key of more than 16 MiB (length byte 0x${head.toString(16)})`))
+      return row
+    } else {
+      p += 1
+    }
+    if (n === starts.length) {
+      starts = grown(starts)
+      ends = grown(ends)
+    }
+    starts[n] = p
+    ends[n] = p + length
+    n++
+    return row
+  }
+  query.row = row
+  query.on('error', fail)
+  query.on('end', () => {
+    flush()
+    done = true
+    notify()
+  })
+  lost.catch(fail)
+  const onAbort = (): void => { fail(new AbortError()) }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    for (;;) {
+      if (failure !== undefined) throw failure.error
+      const chunk = queue.shift()
+      if (chunk !== undefined) {
+        if (paused && queue.length <= HIGH_WATER / 2) {
+          paused = false
+          connection.resume()
+        }
+        yield chunk
+        continue
+      }
+      if (done) return
+      await new Promise<void>(resolve => { wake = resolve })
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+function grown (array: Uint32Array): Uint32Array {
+  const bigger = new Uint32Array(array.length * 2)
+  bigger.set(array)
+  return bigger
+}
