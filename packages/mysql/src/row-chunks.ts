@@ -38,8 +38,9 @@ export async function * rowChunks (connection: PoolConnection, lost: Promise<nev
   signal?.throwIfAborted()
   const queue: RowChunk[] = []
   let bytes: Buffer | undefined
-  let starts: Uint32Array = new Uint32Array(1024)
-  let ends: Uint32Array = new Uint32Array(1024)
+  let capacity = 1024
+  let starts: Uint32Array = new Uint32Array(capacity)
+  let ends: Uint32Array = new Uint32Array(capacity)
   let n = 0
   let done = false
   let failure: { error: unknown } | undefined
@@ -57,9 +58,11 @@ export async function * rowChunks (connection: PoolConnection, lost: Promise<nev
   const flush = (): void => {
     if (n > 0 && bytes !== undefined) {
       queue.push({ bytes, starts: starts.subarray(0, n), ends: ends.subarray(0, n), length: n })
-      const size = Math.max(1024, n + (n >>> 2))
-      starts = new Uint32Array(size)
-      ends = new Uint32Array(size)
+      // Sized for the largest read so far: a one-row read (a row split between two socket
+      // reads arrives in a buffer of its own) must not shrink the next one's arrays.
+      capacity = Math.max(capacity, n + (n >>> 2))
+      starts = new Uint32Array(capacity)
+      ends = new Uint32Array(capacity)
       n = 0
       if (queue.length >= HIGH_WATER && !paused) {
         paused = true
