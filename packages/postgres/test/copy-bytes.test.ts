@@ -88,7 +88,7 @@ test('copy: a consumer that stops reading holds the server back (the backend wai
     let waiting: string | undefined
     for (let i = 0; i < 50 && waiting !== 'ClientWrite'; i++) {
       await sleep(100)
-      const rows = await db.pool.query<{ wait_event: string | null }>(`SELECT wait_event FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE 'COPY%${table.name}%'`)
+      const rows = await db.pool.query<{ wait_event: string | null }>(`SELECT wait_event FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE 'COPY%' AND strpos(query, '${table.name}') > 0`)
       waiting = rows.rows[0]?.wait_event ?? undefined
     }
     assert.equal(waiting, 'ClientWrite', 'the COPY backend is blocked writing to the paused socket')

@@ -33,7 +33,7 @@ for (const strategy of ['cursor', 'copy'] as PostgresStrategy[]) {
                 seen += batch.length
                 if (!killed && seen >= failAfter) {
                   killed = true
-                  await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE '%${table.name}%' AND state <> 'idle'`)
+                  await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND strpos(query, '${table.name}') > 0 AND state <> 'idle'`)
                 }
               }
             }

@@ -65,7 +65,7 @@ for (const strategy of ['cursor', 'copy'] as const) {
     await assert.rejects(async () => {
       for await (const batch of source) {
         if (seen === 0) {
-          await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE '%${table.name}%'`)
+          await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND strpos(query, '${table.name}') > 0`)
         }
         seen += batch.length
       }
