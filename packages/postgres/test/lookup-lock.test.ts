@@ -53,7 +53,16 @@ lockSuite({
 test('postgresLock: a holder whose session dies frees the lock', async () => {
   const target = `s3://crash-${process.pid}`
   const lease = await postgresLock({ pool: db.pool, target, schema: db.schema }).acquire({ owner: 'crasher' })
-  await db.pool.query(`SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN ${db.schema}.keydiff_locks k ON k.backend_pid = l.pid WHERE k.target = $1`, [target])
+  const holders = await db.pool.query<{ pid: number }>(`SELECT DISTINCT l.pid FROM pg_locks l JOIN ${db.schema}.keydiff_locks k ON k.backend_pid = l.pid WHERE k.target = $1`, [target])
+  const pids = holders.rows.map(row => row.pid)
+  assert.equal(pids.length, 1)
+  await db.pool.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids])
+  // pg_terminate_backend only signals: wait until the backend has exited and dropped its locks.
+  for (let i = 0; i < 100; i++) {
+    const alive = await db.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1::int[])', [pids])
+    if (alive.rowCount === 0) break
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
   const next = await postgresLock({ pool: db.pool, target, schema: db.schema }).acquire({ owner: 'next' })
   assert.equal(next.takenOver, undefined)
   await next.release()
