@@ -3,12 +3,15 @@ import { mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:f
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
+import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { runCli } from './run-cli.ts'
 
 const PGURL = process.env.PGURL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'
 const schema = `keydiff_cli_${process.pid}_${Date.now()}`
 let pool: pg.Pool
+let my: mysql.Connection
 let dir: string
 const old = new Date(Date.now() - 7 * 86_400_000)
 
@@ -21,11 +24,20 @@ before(async () => {
     throw new Error(`PostgreSQL at ${PGURL} is not reachable (${(error as Error).message}); set PGURL`)
   }
   await pool.query(`CREATE TABLE ${schema}.files (path text PRIMARY KEY)`)
+  try {
+    my = await mysql.createConnection(MYSQL_URL)
+  } catch (error) {
+    throw new Error(`MySQL at ${MYSQL_URL} is not reachable (${(error as Error).message}); set MYSQL_URL`)
+  }
+  await my.query(`CREATE DATABASE ${schema}`)
+  await my.query(`CREATE TABLE ${schema}.files (path varchar(255) PRIMARY KEY)`)
 })
 
 after(async () => {
   await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
   await pool.end()
+  await my.query(`DROP DATABASE IF EXISTS ${schema}`)
+  await my.end()
   await rm(dir, { recursive: true, force: true })
 })
 
@@ -55,11 +67,16 @@ path = "${root}"
 type = "postgres"
 url = "\${KEYDIFF_TEST_PGURL}"
 
+[databases.legacy]
+type = "mysql"
+url = "${MYSQL_URL}"
+
 [[runs]]
 name = "blobs"
 candidates = { store = "local" }
 references = [
   { database = "main", table = "${schema}.files", column = "path" },
+  { database = "legacy", table = "${schema}.files", column = "path" },
   { file = "extra-refs.txt" },
 ]
 protect = ["**/*.lock"]
@@ -71,12 +88,14 @@ test('keydiff run: --dry-run plans and changes nothing; a real run deletes exact
   const root = await store('store-a', {
     'a/live-db.bin': old,
     'a/live-file.bin': old,
+    'a/live-mysql.bin': old,
     'a/orphan-1.bin': old,
     'b/orphan-2.bin': old,
     'b/young-orphan.bin': new Date(),
     'b/keep.lock': old
   })
   await pool.query(`INSERT INTO ${schema}.files VALUES ('a/live-db.bin'), ('gone/missing.bin')`)
+  await my.query(`INSERT INTO ${schema}.files VALUES ('a/live-mysql.bin')`)
   await writeFile(join(dir, 'extra-refs.txt'), 'a/live-file.bin\n')
   const file = join(dir, 'keydiff.toml')
   await writeFile(file, config(root))
@@ -96,7 +115,7 @@ test('keydiff run: --dry-run plans and changes nothing; a real run deletes exact
   assert.equal(outcome[0]?.plan.header.counts.tooYoung, 1)
   assert.equal(outcome[0]?.plan.header.counts.protected, 1)
   assert.equal(outcome[0]?.applied.done, 2)
-  assert.deepEqual(await listFiles(root), ['a/live-db.bin', 'a/live-file.bin', 'b/keep.lock', 'b/young-orphan.bin'])
+  assert.deepEqual(await listFiles(root), ['a/live-db.bin', 'a/live-file.bin', 'a/live-mysql.bin', 'b/keep.lock', 'b/young-orphan.bin'])
   const html = await readFile(report, 'utf8')
   assert.match(html, /<svg/)
   assert.match(html, /keydiff plan · blobs/)

@@ -60,7 +60,9 @@ export async function buildReferences (run: RunConfig, connections: Connections,
           snapshot = await my.mysqlSnapshot(pool)
           snapshots.set(reference.database, snapshot)
         }
-        const spec = sqlSpec(reference)
+        // In MySQL the qualifier of `db.table` is a database.
+        const { schema, ...unqualified } = sqlSpec(reference)
+        const spec = { ...unqualified, ...(schema === undefined ? {} : { database: schema }) }
         const name = `${reference.database}:${spec.query ?? `${spec.table ?? ''}.${spec.column ?? ''}`}`
         const mapRow = rowMapper(reference, name)
         const source = await my.mysqlReferences({ pool, ...spec, ...(mapRow === undefined ? {} : { mapRow }), snapshot, name })

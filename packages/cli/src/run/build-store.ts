@@ -85,7 +85,7 @@ export async function buildTarget (context: TargetContext): Promise<RunTarget> {
         name,
         candidates: gcs.gcsSource({ ...base, ...((prefix ?? store.prefix) === undefined ? {} : { prefix: prefix ?? store.prefix }) }),
         ...optionalSink(sink),
-        lock: localLock(name)
+        lock: gcs.gcsLock(base)
       }
     }
     case 's3': {
@@ -112,8 +112,26 @@ export async function buildTarget (context: TargetContext): Promise<RunTarget> {
         lock: s3.s3Lock(base)
       }
     }
-    default:
-      throw new ConfigError(context.file, `stores.${candidates.store}.type`, undefined, `${store.type} stores are not yet wired into \`keydiff run\`; use the @keydiff/${store.type} library directly`)
+    case 'minio': {
+      const minio = await import('@keydiff/minio')
+      const { Client } = await import('minio')
+      const client = new Client({
+        endPoint: store.endPoint,
+        ...(store.port === undefined ? {} : { port: store.port }),
+        useSSL: store.useSSL ?? true,
+        accessKey: store.accessKey ?? '',
+        secretKey: store.secretKey ?? ''
+      })
+      const base = { client, bucket: store.bucket }
+      const action = run.action
+      let sink: Sink | undefined
+      if (action?.type === 'delete') sink = minio.minioDeleteSink(base)
+      else if (action?.type === 'tag') sink = minio.minioTagSink({ ...base, ...(action.key === undefined ? {} : { tag: { key: action.key, value: action.value ?? 'orphan' } }) })
+      const listPrefix = prefix ?? store.prefix
+      const name = `minio://${store.bucket}/${listPrefix ?? ''}`
+      // The minio client has no conditional write to build a lock object on: the lock is a file in the run's work directory.
+      return { name, candidates: minio.minioSource({ ...base, ...(listPrefix === undefined ? {} : { prefix: listPrefix }) }), ...optionalSink(sink), lock: localLock(name) }
+    }
   }
 }
 
