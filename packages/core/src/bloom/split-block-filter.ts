@@ -139,7 +139,7 @@ export class SplitBlockBloomFilter {
     const a = this.arena
     for (let from = 0; from < batch.length;) {
       const n = a.pack(batch, from)
-      a.kernel.add(n, a.offsetsPtr, a.bytesPtr, 0, this.blocks)
+      a.kernel.add(n, a.offsetsPtr, a.bytesPtr, 0, this.blocks, a.outPtr)
       from += n
     }
     this.insertedCount += batch.length

@@ -15,7 +15,9 @@ interface WasmApi {
 /** The exports of sbbf.wat; pointers are byte offsets into the arena's memory. */
 export interface SbbfKernel {
   hash (n: number, offsets: number, bytes: number, out: number, seed: number): void
-  add (n: number, offsets: number, bytes: number, filter: number, blocks: number): void
+  /** `scratch` holds 8 bytes per key: the hashes between the hash pass and the bit pass. */
+  add (n: number, offsets: number, bytes: number, filter: number, blocks: number, scratch: number): void
+  /** `out` holds 8 bytes per key (the hashes between the passes); byte i is then key i's answer. */
   check (n: number, offsets: number, bytes: number, filter: number, blocks: number, out: number): void
 }
 
