@@ -27,18 +27,23 @@ const memory = values.memory
 const work = mkdtempSync(join(values.work ?? tmpdir(), 'keydiff-scale-'))
 const candidates = join(work, 'candidates.txt')
 const references = join(work, 'references.txt')
-const tsx = [process.execPath, '--import', 'tsx', '--conditions=keydiff-source']
+// The tools load the built packages (dist), as users run them: compiling TypeScript at
+// start-up would be charged to every row.
+const tsx = [process.execPath, '--import', 'tsx']
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
+// keydiff rows run the built `keydiff` command, as a user would, writing the orphans to a pipe.
+const keydiffBin = fileURLToPath(new URL('../../packages/cli/bin/keydiff.js', import.meta.url))
+const cli = (args: string): string[] => ['bash', '-c', `set -o pipefail; '${process.execPath}' '${keydiffBin}' ${args} --quiet | wc -l | sed 's/.*/{"orphans":&}/'`]
 
 // `build` tools make what a later tool uses and find no orphans; `files` is how many of the two
 // key files a tool reads (the index tools read one each), for its keys/s.
 interface Tool { name: string, command: string[], exact: boolean, build?: boolean, files?: 1 | 2 }
 
 const tools: Tool[] = [
-  { name: 'keydiff exact', command: [...tsx, join(here, 'run-keydiff.ts'), 'exact', candidates, references, memory], exact: true },
-  { name: 'keydiff bloom', command: [...tsx, join(here, 'run-keydiff.ts'), 'bloom', candidates, references, memory], exact: false },
-  { name: 'keydiff index build', command: [...tsx, join(here, 'run-keydiff.ts'), 'index-build', candidates, references, memory, join(work, 'index')], exact: false, build: true, files: 1 },
-  { name: 'keydiff index diff', command: [...tsx, join(here, 'run-keydiff.ts'), 'index-diff', candidates, references, memory, join(work, 'index')], exact: true, files: 1 },
+  { name: 'keydiff exact', command: cli(`diff --candidates '${candidates}' --references '${references}' --memory ${memory} --mode exact`), exact: true },
+  { name: 'keydiff bloom', command: cli(`diff --candidates '${candidates}' --references '${references}' --memory ${memory} --mode bloom`), exact: false },
+  { name: 'keydiff index build', command: [process.execPath, keydiffBin, 'index', 'build', '--index', join(work, 'index'), '--references', references, '--memory', memory], exact: false, build: true, files: 1 },
+  { name: 'keydiff index diff', command: cli(`diff --candidates '${candidates}' --index '${join(work, 'index')}' --memory ${memory}`), exact: true, files: 1 },
   { name: `duckdb ${memory}`, command: [...tsx, join(here, 'peer-duckdb.ts'), candidates, references, memory, join(work, 'duck-small')], exact: true },
   { name: 'duckdb 512MB', command: [...tsx, join(here, 'peer-duckdb.ts'), candidates, references, '512MB', join(work, 'duck-512')], exact: true },
   // Sorted files rather than process substitutions, so that every process is a waited-for
