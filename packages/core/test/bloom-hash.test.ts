@@ -44,6 +44,29 @@ test('hashBatch agrees with the oracle for any keys and seeds (unicode, lone sur
   ), { numRuns: 300 })
 })
 
+test('non-ASCII keys at every place among ASCII ones, and surrogate halves in neighbouring keys, hash as the oracle', () => {
+  const ascii = Array.from({ length: 13 }, (_, i) => `blobs/${i}/${'f'.repeat(i * 5)}`)
+  const odd = ['é', '\uD83D', '\uDE00', 'ÿ', 'Ł', '😀', '\u0080', '']
+  for (const key of odd) {
+    for (let place = 0; place < 9; place++) {
+      const keys = [...ascii.slice(0, place), key, ...ascii.slice(place)]
+      assert.deepEqual(hashed(keys), oracle(keys, 0), `${JSON.stringify(key)} at ${place}`)
+    }
+  }
+  // A high surrogate ending one key and a low one starting the next are two lone halves, not a pair.
+  const halves = ['a\uD83D', '\uDE00b', 'c', 'd', 'e\uD83D', '\uDE00']
+  assert.deepEqual(hashed(halves), oracle(halves, 0))
+})
+
+test('any mix of ASCII and other keys, in any batch length, hashes as the oracle', () => {
+  fc.assert(fc.property(
+    fc.array(fc.oneof(fc.string({ unit: fc.constantFrom('a', '/', '0', '~'), maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 6 })), { maxLength: 40 }),
+    (keys) => {
+      assert.deepEqual(hashed(keys), oracle(keys, 0))
+    }
+  ), { numRuns: 300 })
+})
+
 test('hashBatch handles batches of many chunks and keys longer than the packing area', () => {
   const keys = Array.from({ length: 9000 }, (_, i) => `blobs/${i % 97}/${i.toString(16).padStart(40, '0')}`)
   keys[4095] = 'é'.repeat(700_000)

@@ -89,6 +89,24 @@
   ;; which swizzle maps to 0) to 0. This replaced a float 2^x truncated to an integer, whose
   ;; unsigned conversion V8 expands to a dozen instructions: 10–20% off the bit pass.
 
+  ;; Loads one word of every key's block and returns their XOR (returned so that the loads are
+  ;; kept). A loop this short has dozens of these independent cache misses in flight where the
+  ;; bit loop, four times as long, had a few; the bit loop then finds its blocks in cache.
+  ;; Measured on the bit work alone, 4096 keys a call: 46 -> 22 ns a key for a 131 MB filter,
+  ;; 19 -> 9 for 13 MB, no change for 1.3 MB.
+  (func $touchAll (param $n i32) (param $hashes i32) (param $filter i32) (param $blocks i32) (result i32)
+    (local $stop i32) (local $x i32) (local $blocks64 i64)
+    (local.set $blocks64 (i64.extend_i32_u (local.get $blocks)))
+    (local.set $stop (i32.add (local.get $hashes) (i32.shl (local.get $n) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $hashes) (local.get $stop)))
+        (local.set $x (i32.xor (local.get $x) (i32.load (i32.add (local.get $filter)
+          (i32.shl (i32.wrap_i64 (i64.shr_u (i64.mul (i64.load32_u (local.get $hashes)) (local.get $blocks64)) (i64.const 32))) (i32.const 5))))))
+        (local.set $hashes (i32.add (local.get $hashes) (i32.const 8)))
+        (br $next)))
+    (local.get $x))
+
   (func $setAll (param $n i32) (param $hashes i32) (param $filter i32) (param $blocks i32)
     (local $stop i32) (local $at i32) (local $low v128) (local $blocks64 i64)
     (local.set $blocks64 (i64.extend_i32_u (local.get $blocks)))
@@ -158,10 +176,12 @@
   ;; `scratch` holds 8 bytes per key: the hashes between the two passes.
   (func (export "add") (param $n i32) (param $offsets i32) (param $bytes i32) (param $filter i32) (param $blocks i32) (param $scratch i32)
     (call $hashAll (local.get $n) (local.get $offsets) (local.get $bytes) (local.get $scratch) (i64.const 0))
+    (drop (call $touchAll (local.get $n) (local.get $scratch) (local.get $filter) (local.get $blocks)))
     (call $setAll (local.get $n) (local.get $scratch) (local.get $filter) (local.get $blocks)))
 
   ;; out[i] = 1 when key i may be in the filter, 0 when it certainly is not. `out` holds 8
   ;; bytes per key: the hashes between the two passes.
   (func (export "check") (param $n i32) (param $offsets i32) (param $bytes i32) (param $filter i32) (param $blocks i32) (param $out i32)
     (call $hashAll (local.get $n) (local.get $offsets) (local.get $bytes) (local.get $out) (i64.const 0))
+    (drop (call $touchAll (local.get $n) (local.get $out) (local.get $filter) (local.get $blocks)))
     (call $testAll (local.get $n) (local.get $out) (local.get $filter) (local.get $blocks) (local.get $out))))
