@@ -3,10 +3,11 @@
 ;; key i being bytes[offsets[i], offsets[i + 1]). One call handles a whole batch, so the
 ;; JS/WASM boundary is crossed once per batch, never per key.
 ;;
-;; Each call makes two passes: all the hashes first, then all the bit work. The bit pass is a
-;; short loop whose block loads do not depend on one another, so the CPU has many cache misses
-;; in flight at once; interleaved with hashing, one miss at a time stalled a filter larger than
-;; the cache (measured at 10M keys: 4.4M adds a second before, see bench/results/filter.md).
+;; Each call makes three passes: all the hashes first; then a touch pass, a very short loop
+;; of independent loads, one per key's block, so that the CPU has dozens of cache misses in
+;; flight at once; then the bit work, which finds its blocks in cache. Interleaved with the
+;; hashing, the block loads stalled one miss at a time on a filter larger than the cache
+;; (10M keys: 4.4M adds a second, against 12M now; see src/bloom/README.md, Performance).
 ;; The hash and the bit rule are written inline rather than as functions: the Node 20 engine
 ;; (V8 11.3) does not inline WebAssembly calls, and a call per round cost a third of the hash.
 ;; Assembled by packages/core/scripts/assemble-wasm.ts into sbbf-wasm.ts (base64).
@@ -173,14 +174,14 @@
   (func (export "hash") (param $n i32) (param $offsets i32) (param $bytes i32) (param $out i32) (param $seed i32)
     (call $hashAll (local.get $n) (local.get $offsets) (local.get $bytes) (local.get $out) (i64.extend_i32_u (local.get $seed))))
 
-  ;; `scratch` holds 8 bytes per key: the hashes between the two passes.
+  ;; `scratch` holds 8 bytes per key: the hashes, between the passes.
   (func (export "add") (param $n i32) (param $offsets i32) (param $bytes i32) (param $filter i32) (param $blocks i32) (param $scratch i32)
     (call $hashAll (local.get $n) (local.get $offsets) (local.get $bytes) (local.get $scratch) (i64.const 0))
     (drop (call $touchAll (local.get $n) (local.get $scratch) (local.get $filter) (local.get $blocks)))
     (call $setAll (local.get $n) (local.get $scratch) (local.get $filter) (local.get $blocks)))
 
   ;; out[i] = 1 when key i may be in the filter, 0 when it certainly is not. `out` holds 8
-  ;; bytes per key: the hashes between the two passes.
+  ;; bytes per key: the hashes, between the passes.
   (func (export "check") (param $n i32) (param $offsets i32) (param $bytes i32) (param $filter i32) (param $blocks i32) (param $out i32)
     (call $hashAll (local.get $n) (local.get $offsets) (local.get $bytes) (local.get $out) (i64.const 0))
     (drop (call $touchAll (local.get $n) (local.get $out) (local.get $filter) (local.get $blocks)))
