@@ -1,11 +1,4 @@
 import type { CommandIO } from '../io.ts'
-import { demoCommand } from './demo.ts'
-import { diffCommand } from './diff.ts'
-import { indexCommand } from './index-command.ts'
-import { planCommand } from './plan.ts'
-import { applyCommand } from './apply.ts'
-import { restoreCommand } from './restore.ts'
-import { runCommand } from './run.ts'
 
 export interface Command {
   /** One line for `keydiff --help`. */
@@ -13,13 +6,15 @@ export interface Command {
   run: (argv: string[], io: CommandIO) => Promise<number>
 }
 
+// Each command is loaded when it runs: `keydiff diff` need not compile the config schema
+// or load the sweep, and start-up counts on every scheduled run.
 /** Every command of the CLI; `keydiff <name> --help` shows a command's options. */
 export const commands: Record<string, Command> = {
-  run: { summary: 'run the cleaning runs of a keydiff.toml: plan, report, apply', run: runCommand },
-  diff: { summary: 'print the orphans (and missing keys) of two key lists', run: diffCommand },
-  plan: { summary: 'write a plan of the orphans that may be acted on (the dry run), with a per-prefix report', run: planCommand },
-  apply: { summary: 'delete or quarantine the keys of a plan, under a lock, with an audit log', run: applyCommand },
-  restore: { summary: 'move back what apply --action quarantine moved', run: restoreCommand },
-  index: { summary: 'build, update, query or drop a kept LevelDB reference index', run: indexCommand },
-  demo: { summary: 'generate a small store and reference list, and find its orphans', run: demoCommand }
+  run: { summary: 'run the cleaning runs of a keydiff.toml: plan, report, apply', run: async (argv, io) => await (await import('./run.ts')).runCommand(argv, io) },
+  diff: { summary: 'print the orphans (and missing keys) of two key lists', run: async (argv, io) => await (await import('./diff.ts')).diffCommand(argv, io) },
+  plan: { summary: 'write a plan of the orphans that may be acted on (the dry run), with a per-prefix report', run: async (argv, io) => await (await import('./plan.ts')).planCommand(argv, io) },
+  apply: { summary: 'delete or quarantine the keys of a plan, under a lock, with an audit log', run: async (argv, io) => await (await import('./apply.ts')).applyCommand(argv, io) },
+  restore: { summary: 'move back what apply --action quarantine moved, from a plan or a whole quarantine', run: async (argv, io) => await (await import('./restore.ts')).restoreCommand(argv, io) },
+  index: { summary: 'build, update, query or drop a kept LevelDB reference index', run: async (argv, io) => await (await import('./index-command.ts')).indexCommand(argv, io) },
+  demo: { summary: 'generate a small store and reference list, and find its orphans', run: async (argv, io) => await (await import('./demo.ts')).demoCommand(argv, io) }
 }
