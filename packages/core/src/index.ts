@@ -19,6 +19,7 @@ export { checkOrder } from './keys/check-order.ts'
 // A source that can hand the engine its keys as byte ranges (a database's COPY output) carries this.
 export { LINE_CHUNKS } from './engine/line-chunks.ts'
 export type { LineChunk } from './engine/line-chunks.ts'
+export { lineChunkBatches, appendChunkEntries } from './engine/line-chunk-batches.ts'
 
 export { arraySource } from './sources/array-source.ts'
 export type { ArraySourceOptions } from './sources/array-source.ts'

@@ -1,5 +1,4 @@
-import { InvalidOptionError, LINE_CHUNKS, SourceError, type KeyBatch, type KeyEntry, type KeySource, type LineChunk } from '@keydiff/core'
-import { chunkBatches } from './chunk-batches.ts'
+import { InvalidOptionError, LINE_CHUNKS, lineChunkBatches, SourceError, type KeyBatch, type KeyEntry, type KeySource, type LineChunk } from '@keydiff/core'
 import { mysqlError } from './errors.ts'
 import { renderKey, orderExpression, selectExpression, type BinaryEncoding } from './key-types.ts'
 import { checkout, corePool, endpointOf, quoteIdent, run, type Checkout, type MysqlPool } from './pool.ts'
@@ -73,7 +72,7 @@ export async function mysqlReferences (options: MysqlReferencesOptions): Promise
     estimatedCount: options.estimatedCount ?? plan.estimatedCount,
     scanStartedAt: undefined as Date | undefined,
     [Symbol.asyncIterator]: () => scan<KeyBatch>(options, pool, source, endpoint, held => raw
-      ? chunkBatches(rowChunks(held.connection, held.lost, sql, plan.params, options.signal), batchSize)
+      ? lineChunkBatches(rowChunks(held.connection, held.lost, sql, plan.params, options.signal), batchSize)
       : streamRows(held.connection, held.lost, { sql, params: plan.params, batchSize, rowsAsArray: mapRow === undefined, toEntry, signal: options.signal })
     )[Symbol.asyncIterator]()
   }

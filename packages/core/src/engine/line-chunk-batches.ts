@@ -1,12 +1,15 @@
 import { isAscii } from 'node:buffer'
-import type { KeyBatch, KeyEntry } from '@keydiff/core'
-import type { RowChunk } from './row-chunks.ts'
+import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
+import type { LineChunk } from './line-chunks.ts'
 
-/** Key batches of `batchSize` (the last one shorter) from row chunks. */
-export async function * chunkBatches (chunks: AsyncIterable<RowChunk>, batchSize: number): AsyncGenerator<KeyBatch> {
+/**
+ * Key batches of `batchSize` (the last one shorter) from byte chunks, for a source that is
+ * iterated as batches rather than handed to the engine as bytes.
+ */
+export async function * lineChunkBatches (chunks: AsyncIterable<LineChunk>, batchSize: number): AsyncGenerator<KeyBatch> {
   let batch: KeyEntry[] = []
   for await (const chunk of chunks) {
-    appendEntries(chunk, batch)
+    appendChunkEntries(chunk, batch)
     while (batch.length >= batchSize) {
       if (batch.length === batchSize) {
         yield batch
@@ -22,10 +25,10 @@ export async function * chunkBatches (chunks: AsyncIterable<RowChunk>, batchSize
 }
 
 /**
- * Decodes a read's keys: an ASCII read is decoded once and cut with substring (a byte is a
- * character there); any other read key by key as UTF-8.
+ * Decodes a chunk's keys onto `out`: an ASCII chunk is decoded once and cut with substring
+ * (a byte is a character there); any other chunk key by key as UTF-8.
  */
-export function appendEntries (chunk: RowChunk, out: KeyEntry[]): void {
+export function appendChunkEntries (chunk: LineChunk, out: KeyEntry[]): void {
   const { bytes, starts, ends, length } = chunk
   if (length === 0) return
   const from = starts[0] as number
