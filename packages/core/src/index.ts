@@ -41,7 +41,6 @@ export { union } from './transforms/union.ts'
 
 
 export { diff, orphans, DEFAULT_MEMORY } from './engine/diff.ts'
-export { memoryReferenceSet } from './engine/memory-reference-set.ts'
 export type {
   DiffOptions,
   DiffMode,
