@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
-import { compareKeys, diff, keySource, linesSource, spillReferenceSet, type DiffOptions, type KeySource } from '@keydiff/core'
+import { arraySource, compareKeys, diff, keySource, LINE_CHUNKS, linesSource, spillReferenceSet, union, type DiffOptions, type KeySource } from '@keydiff/core'
 
 // A file's lines reach the engine as bytes (hashed where they lie); these tests hold that path
 // to the string path of the same files, which the engine takes for any other source.
@@ -102,4 +102,17 @@ test('a byte-read source records when its scan started and fails the run when it
   assert.ok(references.scanStartedAt instanceof Date)
   assert.equal(run.stats.referenceScanStartedAt, references.scanStartedAt.toISOString())
   await assert.rejects(keysOf({ candidates: linesSource(join(work, 'absent.txt')), references: linesSource(file(Buffer.from('a\n'), false)) }), { code: 'KEYDIFF_SOURCE_NOT_FOUND' })
+})
+
+test('several reference files keep the byte path, and each keeps its name in errors', async () => {
+  const files = [file(Buffer.from('a\nb\n'), false), file(Buffer.from('c\r\nd'), true), file(Buffer.from('\ne\n'), false)]
+  const references = union(...files.map(path => linesSource(path)))
+  assert.equal(typeof (references as { [LINE_CHUNKS]?: unknown })[LINE_CHUNKS], 'function')
+  assert.equal(typeof (union(linesSource(files[0] as string), arraySource(['x'])) as { [LINE_CHUNKS]?: unknown })[LINE_CHUNKS], 'undefined')
+  for (const mode of ['exact', 'bloom'] as const) {
+    const got = await keysOf({ candidates: linesSource(file(Buffer.from('a\nc\ne\nf\ng\n'), false)), references: files.map(path => linesSource(path)), mode })
+    assert.deepEqual(got.orphans, ['f', 'g'])
+  }
+  const broken = join(work, 'absent-reference.txt')
+  await assert.rejects(keysOf({ candidates: linesSource(files[0] as string), references: [linesSource(files[1] as string), linesSource(broken)] }), (error: Error) => error.message.includes(broken))
 })

@@ -29,8 +29,12 @@ async function put (key: string, ageMs: number): Promise<void> {
 
 /** Runs `during` once, after the first batch: the application writing while the scan runs. */
 function whileScanning (source: KeySource, during: () => Promise<void>): KeySource {
+  // Not a spread: that would copy the byte-path capability (LINE_CHUNKS), and the engine would
+  // read the table past this wrapper.
   return {
-    ...source,
+    name: source.name,
+    sorted: source.sorted,
+    estimatedCount: source.estimatedCount,
     get scanStartedAt () { return source.scanStartedAt },
     async * [Symbol.asyncIterator] () {
       let first = true

@@ -3,6 +3,7 @@ import { checkOrder } from '../keys/check-order.ts'
 import { compareKeys } from '../keys/compare-keys.ts'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
+import { LINE_CHUNKS, lineChunksOf, type LineChunk } from '../engine/line-chunks.ts'
 
 const MERGE_BATCH = 2048
 
@@ -17,8 +18,9 @@ export function union (...inputs: KeySourceLike[]): KeySource {
   if (inputs.length === 0) throw new TypeError('union: needs at least one source')
   const sources = inputs.map(input => toKeySource(input))
   const sorted = sources.every(source => source.sorted)
+  if (sources.length === 1) return sources[0] as KeySource
   const counts = sources.map(source => source.estimatedCount)
-  return {
+  const union: KeySource = {
     name: sources.length === 1 ? (sources[0] as KeySource).name : `union(${sources.map(source => source.name).join(', ')})`,
     sorted,
     estimatedCount: counts.every(count => typeof count === 'number') ? (counts as number[]).reduce((a, b) => a + b, 0) : undefined,
@@ -27,6 +29,20 @@ export function union (...inputs: KeySourceLike[]): KeySource {
       return starts.length === 0 ? undefined : new Date(Math.min(...starts))
     },
     [Symbol.asyncIterator]: () => (sorted ? mergeSorted(sources) : concat(sources))[Symbol.asyncIterator]()
+  }
+  // Files read one after the other keep the engine's byte path (engine/line-chunks.ts).
+  const readers = sources.map(lineChunksOf)
+  if (sorted || readers.some(reader => reader === undefined)) return union
+  return Object.assign(union, { [LINE_CHUNKS]: () => concatChunks(sources, readers as Array<() => AsyncIterable<LineChunk>>) })
+}
+
+async function * concatChunks (sources: KeySource[], readers: Array<() => AsyncIterable<LineChunk>>): AsyncGenerator<LineChunk> {
+  for (let i = 0; i < sources.length; i++) {
+    try {
+      yield * (readers[i] as () => AsyncIterable<LineChunk>)()
+    } catch (error) {
+      throw asSourceError((sources[i] as KeySource).name, error)
+    }
   }
 }
 
