@@ -55,6 +55,9 @@ const wanted = values.tools?.split(',').map(name => name.trim())
 const selected = wanted === undefined ? tools : tools.filter(tool => wanted.some(name => tool.name.startsWith(name)))
 
 function measure (tool: Tool): ToolResult {
+  // Every tool starts with no dirty pages to write back: neither the workload just written nor
+  // the previous tool's spill files slow its own writes.
+  spawnSync('sync')
   const stats = join(work, 'time.txt')
   const command = timeBin === undefined ? tool.command : [timeBin, '-f', '%e %M', '-o', stats, ...tool.command]
   const started = performance.now()

@@ -118,3 +118,33 @@ test('the measured false-positive rate is near the prediction, which the stats r
   assert.ok(Math.abs(measured / predicted - 1) < 0.2, `measured ${measured}, predicted ${predicted}`)
   assert.ok(predicted <= 0.02 && predicted > 0.015)
 })
+
+test('lines added from their bytes set exactly the bits of the lines and the line ends between them', () => {
+  const lineArb = fc.string({ unit: fc.constantFrom('a', 'b', '/', 'é', '€', '😀', ' '), minLength: 1, maxLength: 30 })
+  fc.assert(fc.property(fc.array(fc.tuple(lineArb, fc.constantFrom('\n', '\r\n', '\n\n')), { maxLength: 5000 }), fc.integer({ min: 1, max: 64 }), (lines, blocks) => {
+    const text = lines.map(([line, end]) => line + end).join('')
+    const bytes = Buffer.from(text)
+    const starts = new Uint32Array(lines.length)
+    const ends = new Uint32Array(lines.length)
+    let at = 0
+    lines.forEach(([line, end], i) => {
+      starts[i] = at
+      ends[i] = at + Buffer.byteLength(line)
+      at = ends[i] + end.length
+    })
+    const chunk = { bytes, starts, ends, length: lines.length }
+    const fromBytes = new SplitBlockBloomFilter(blocks)
+    fromBytes.addLines(chunk)
+    const fromStrings = new SplitBlockBloomFilter(blocks)
+    fromStrings.addBatch(entries(lines.flatMap(([line, end], i) => i === lines.length - 1 ? [line] : [line, end])))
+    assert.deepEqual(fromBytes.bitset, fromStrings.bitset)
+    assert.equal(fromBytes.insertedCount, lines.length)
+    const out = new Uint8Array(lines.length)
+    const probe = new SplitBlockBloomFilter(blocks)
+    probe.addBatch(entries(lines.filter((_, i) => i % 2 === 0).map(([line]) => line)))
+    probe.checkLines(chunk, out)
+    const expected = new Uint8Array(lines.length)
+    probe.checkBatch(entries(lines.map(([line]) => line)), expected)
+    assert.deepEqual(out, expected)
+  }), { numRuns: 100 })
+})

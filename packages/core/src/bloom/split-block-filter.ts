@@ -1,4 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises'
+import { lineText, type LineChunk } from '../engine/line-chunks.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 import { decodeFilter, encodeFilter } from './filter-bytes.ts'
 import { FilterFormatError, FilterShapeError } from './filter-errors.ts'
@@ -154,6 +155,40 @@ export class SplitBlockBloomFilter {
       a.kernel.check(n, a.offsetsPtr, a.bytesPtr, 0, this.blocks, a.outPtr)
       out.set(a.outBytes(n), from)
       from += n
+    }
+  }
+
+  /** Adds every line of a chunk, hashed from its bytes where it lies (engine/line-chunks.ts). */
+  addLines (chunk: LineChunk): void {
+    const a = this.arena
+    for (let from = 0; from < chunk.length;) {
+      const m = a.packLines(chunk, from)
+      if (m === 0) {
+        this.add(lineText(chunk, from++))
+        continue
+      }
+      // The line ends between the lines are added too: a few fixed bits, never a key.
+      a.kernel.add(2 * m - 1, a.offsetsPtr, a.bytesPtr, 0, this.blocks, a.outPtr)
+      from += m
+    }
+    this.insertedCount += chunk.length
+  }
+
+  /** Sets `out[i]` to 1 when line i of the chunk may be present, 0 when it certainly is not. */
+  checkLines (chunk: LineChunk, out: Uint8Array): void {
+    if (out.length < chunk.length) throw new RangeError('checkLines: out needs one byte per line')
+    const a = this.arena
+    for (let from = 0; from < chunk.length;) {
+      const m = a.packLines(chunk, from)
+      if (m === 0) {
+        out[from] = this.has(lineText(chunk, from)) ? 1 : 0
+        from++
+        continue
+      }
+      a.kernel.check(2 * m - 1, a.offsetsPtr, a.bytesPtr, 0, this.blocks, a.outPtr)
+      const answers = a.outBytes(2 * m - 1)
+      for (let k = 0; k < m; k++) out[from + k] = answers[2 * k] as number
+      from += m
     }
   }
 

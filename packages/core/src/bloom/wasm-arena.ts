@@ -1,3 +1,4 @@
+import type { LineChunk } from '../engine/line-chunks.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 import { SBBF_WASM_BASE64 } from './wasm/sbbf-wasm.ts'
 
@@ -26,6 +27,8 @@ const PAGE = 65536
 const MAX_PAGES = 65536
 /** Keys per kernel call; a batch larger than this is handled in several calls. */
 export const CHUNK_KEYS = 4096
+/** Lines per `packLines`: a line and the line end after it are two keys of a kernel call. */
+export const LINES_PER_PACK = CHUNK_KEYS / 2
 const INITIAL_KEY_BYTES = 1 << 20
 const SCRATCH_BYTES = (CHUNK_KEYS + 1) * 4 + CHUNK_KEYS * 8 + INITIAL_KEY_BYTES
 /** The largest region an arena can reserve before its scratch space (4 GiB of memory in all). */
@@ -106,6 +109,31 @@ export class WasmArena {
       u32[base + end + 1] = at - this.bytesPtr
     }
     return end - from
+  }
+
+  /**
+   * Copies lines `from`, `from + 1`, ... of a chunk into the arena in one piece, with every
+   * line's start and end as consecutive offsets: a kernel given `2m - 1` keys then also sees
+   * the line ends between the lines (a few bytes each), whose answers are skipped, and line k
+   * is key 2k. Returns m, the lines packed (at most CHUNK_KEYS / 2), or 0 when line `from`
+   * alone is longer than the byte area.
+   */
+  packLines (chunk: LineChunk, from: number): number {
+    const { bytes, starts, ends } = chunk
+    const base = starts[from] as number
+    const limit = Math.min(chunk.length, from + LINES_PER_PACK)
+    const room = this.bytesCap
+    let to = from
+    while (to < limit && (ends[to] as number) - base <= room) to++
+    if (to === from) return 0
+    this.bytes.set(bytes.subarray(base, ends[to - 1]), this.bytesPtr)
+    const u32 = this.u32
+    let o = this.offsetsPtr >>> 2
+    for (let k = from; k < to; k++) {
+      u32[o++] = (starts[k] as number) - base
+      u32[o++] = (ends[k] as number) - base
+    }
+    return to - from
   }
 
   private grow (keyBytes: number): void {

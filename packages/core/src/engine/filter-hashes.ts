@@ -1,5 +1,4 @@
 import type { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
-import type { KeyEntry } from '../keys/key-entry.ts'
 import type { HashedBatch } from '../spill/hashed-batch.ts'
 
 // The Parquet split-block salts (the filter's own bit rule, inlined here so that a batch costs
@@ -36,27 +35,4 @@ export function insertHashed (filter: SplitBlockBloomFilter, batch: HashedBatch)
     words[at + 7] = (words[at + 7] as number) | (1 << (Math.imul(low, S7) >>> 27))
   }
   filter.insertedCount += batch.length
-}
-
-/** The entries of a batch that the filter rejects: certainly not references. */
-export function rejectedHashed (filter: SplitBlockBloomFilter, batch: HashedBatch): KeyEntry[] {
-  const words = filter.words
-  const blocks = filter.blocks
-  const hashes = batch.words
-  const out: KeyEntry[] = []
-  for (let i = 0; i < batch.length; i++) {
-    const at = blockOf(hashes[4 * i] as number, blocks) * 8
-    const low = hashes[4 * i + 1] as number
-    const present =
-      ((words[at] as number) & (1 << (Math.imul(low, S0) >>> 27))) !== 0 &&
-      ((words[at + 1] as number) & (1 << (Math.imul(low, S1) >>> 27))) !== 0 &&
-      ((words[at + 2] as number) & (1 << (Math.imul(low, S2) >>> 27))) !== 0 &&
-      ((words[at + 3] as number) & (1 << (Math.imul(low, S3) >>> 27))) !== 0 &&
-      ((words[at + 4] as number) & (1 << (Math.imul(low, S4) >>> 27))) !== 0 &&
-      ((words[at + 5] as number) & (1 << (Math.imul(low, S5) >>> 27))) !== 0 &&
-      ((words[at + 6] as number) & (1 << (Math.imul(low, S6) >>> 27))) !== 0 &&
-      ((words[at + 7] as number) & (1 << (Math.imul(low, S7) >>> 27))) !== 0
-    if (!present) out.push(batch.entry(i))
-  }
-  return out
 }

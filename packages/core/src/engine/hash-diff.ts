@@ -4,9 +4,8 @@ import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import type { KeySource } from '../keys/key-source.ts'
 import { isHashedReferenceSet, type HashedReferenceSet } from '../spill/hashed-batch.ts'
 import type { DiffMode, DiffPart, DiffStats, ReferenceSetFactory } from './diff-types.ts'
-import { insertHashed, rejectedHashed } from './filter-hashes.ts'
 import { LineHasher } from './line-batch.ts'
-import { lineChunksOf } from './line-chunks.ts'
+import { lineChunksOf, lineText, type LineChunk } from './line-chunks.ts'
 
 export interface HashDiffInit {
   candidates: KeySource
@@ -44,19 +43,18 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
   try {
     // Keys from files are hashed from their bytes when every consumer can take hashes.
     const hashed: HashedReferenceSet | undefined = exact !== undefined && filter === undefined && isHashedReferenceSet(exact) ? exact : undefined
-    const lines = hashed !== undefined || exact === undefined ? new LineHasher() : undefined
-    const seeds = exact === undefined ? 1 : 2
+    const lines = hashed !== undefined ? new LineHasher() : undefined
+    const bytePath = hashed !== undefined || exact === undefined
     stats.phase = 'references'
     try {
-      const chunks = lines === undefined ? undefined : lineChunksOf(references)
+      const chunks = bytePath ? lineChunksOf(references) : undefined
       if (chunks !== undefined) {
         for await (const chunk of chunks()) {
           signal?.throwIfAborted()
           stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
-          const batch = (lines as LineHasher).hash(chunk, seeds)
-          if (hashed !== undefined) hashed.addHashed(batch)
-          else if (filter !== undefined) insertHashed(filter, batch)
-          stats.references.count += batch.length
+          if (hashed !== undefined) hashed.addHashed((lines as LineHasher).hash(chunk))
+          else (filter as SplitBlockBloomFilter).addLines(chunk)
+          stats.references.count += chunk.length
         }
       } else {
         for await (const batch of references) {
@@ -77,13 +75,13 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     stats.phase = 'candidates'
     let maybe = new Uint8Array(4096).fill(1)
     try {
-      const chunks = lines === undefined ? undefined : lineChunksOf(candidates)
+      const chunks = bytePath ? lineChunksOf(candidates) : undefined
       if (chunks !== undefined) {
         for await (const chunk of chunks()) {
           signal?.throwIfAborted()
-          const batch = (lines as LineHasher).hash(chunk, seeds)
-          stats.candidates.count += batch.length
-          const orphans = hashed !== undefined ? hashed.probeHashed(batch) : rejectedHashed(filter as SplitBlockBloomFilter, batch)
+          stats.candidates.count += chunk.length
+          if (hashed === undefined && maybe.length < chunk.length) maybe = new Uint8Array(chunk.length * 2)
+          const orphans = hashed !== undefined ? hashed.probeHashed((lines as LineHasher).hash(chunk)) : rejectedLines(filter as SplitBlockBloomFilter, chunk, maybe)
           if (orphans.length > 0) {
             count(stats, orphans)
             yield { kind: 'orphans', entries: orphans }
@@ -124,6 +122,13 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
 function rejected (batch: KeyBatch, maybe: Uint8Array): KeyEntry[] {
   const out: KeyEntry[] = []
   for (let i = 0; i < batch.length; i++) if (maybe[i] === 0) out.push(batch[i] as KeyEntry)
+  return out
+}
+
+function rejectedLines (filter: SplitBlockBloomFilter, chunk: LineChunk, maybe: Uint8Array): KeyEntry[] {
+  filter.checkLines(chunk, maybe)
+  const out: KeyEntry[] = []
+  for (let i = 0; i < chunk.length; i++) if (maybe[i] === 0) out.push({ key: lineText(chunk, i) })
   return out
 }
 

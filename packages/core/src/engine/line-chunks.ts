@@ -17,6 +17,11 @@ export interface LineChunk {
   readonly length: number
 }
 
+/** Line i of a chunk as a string (an orphan's key: the only lines ever decoded). */
+export function lineText (chunk: LineChunk, i: number): string {
+  return chunk.bytes.toString('utf8', chunk.starts[i], chunk.ends[i])
+}
+
 /** The capability a file-backed lines source carries: its lines as bytes, never as strings. */
 export const LINE_CHUNKS = Symbol.for('keydiff.lineChunks')
 

@@ -119,7 +119,7 @@ async function * scanCandidates (candidates: KeySource, set: HashedReferenceSet,
     const lines = new LineHasher()
     for await (const chunk of chunks()) {
       signal?.throwIfAborted()
-      const batch = lines.hash(chunk, 2)
+      const batch = lines.hash(chunk)
       stats.candidates.count += batch.length
       const orphans = set.probeHashed(batch)
       if (orphans.length > 0) yield counted(stats, orphans)

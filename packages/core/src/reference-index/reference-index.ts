@@ -215,7 +215,7 @@ export class ReferenceIndex {
         const hasher = new LineHasher()
         for await (const chunk of lines()) {
           signal?.throwIfAborted()
-          await write(hasher.hash(chunk, 2))
+          await write(hasher.hash(chunk))
         }
         return
       }

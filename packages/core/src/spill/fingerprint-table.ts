@@ -53,6 +53,26 @@ export class FingerprintTable {
     return Math.max(MIN_CAPACITY, Math.ceil(count / MAX_LOAD) + 1)
   }
 
+  /**
+   * Empties the table and sizes it for `expected` fingerprints, in the memory it has when
+   * that is large enough (a spill drain settles partition after partition in one table).
+   */
+  reset (expected: number): void {
+    const capacity = FingerprintTable.capacityFor(expected)
+    this.slots = capacity
+    this.limit = Math.floor(capacity * MAX_LOAD)
+    this.size = 0
+    if (this.words.buffer.byteLength >= capacity * 16) {
+      this.words = new Uint32Array(this.words.buffer, 0, capacity * 4)
+      this.words.fill(0)
+    } else {
+      this.words = new Uint32Array(capacity * 4)
+    }
+    if (this.withPayloads) {
+      this.payloads = this.payloads.buffer.byteLength >= capacity * 4 ? new Uint32Array(this.payloads.buffer, 0, capacity) : new Uint32Array(capacity)
+    }
+  }
+
   /** The bytes the table will take after its next growth. */
   get grownByteLength (): number {
     return FingerprintTable.bytesFor(this.capacity * 2, this.withPayloads)
@@ -98,6 +118,19 @@ export class FingerprintTable {
     let sum = 0
     for (let i = from; i < to; i++) {
       const slot = Math.floor((((words[4 * i + 1] as number) ^ ((words[4 * i + 3] as number) & -4)) >>> 0) * capacity / TWO_32)
+      sum ^= table[slot * 4 + 3] as number
+    }
+    return sum
+  }
+
+  /** Like `touch`, for the fingerprints at byte offsets `at[0..n-1]` (multiples of 4) of `words`' memory. */
+  touchAt (words: Uint32Array, at: Int32Array, n: number): number {
+    const table = this.words
+    const capacity = this.slots
+    let sum = 0
+    for (let k = 0; k < n; k++) {
+      const w = (at[k] as number) >>> 2
+      const slot = Math.floor((((words[w + 1] as number) ^ ((words[w + 3] as number) & -4)) >>> 0) * capacity / TWO_32)
       sum ^= table[slot * 4 + 3] as number
     }
     return sum

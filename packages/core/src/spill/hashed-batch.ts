@@ -18,8 +18,8 @@ export interface HashedBatch {
   writeKey: (i: number, buffer: Buffer, at: number) => number
   /** Most bytes `writeCandidate(i)` writes. */
   candidateBound: (i: number) => number
-  /** Writes entry i as a candidate record (see records.ts); returns the position after it. */
-  writeCandidate: (i: number, buffer: Buffer, at: number) => number
+  /** Writes entry i as a candidate record (records.ts) at `at`, a multiple of 4 (`view` is `buffer`'s words); returns the position after it. */
+  writeCandidate: (i: number, buffer: Buffer, view: Uint32Array, at: number) => number
 }
 
 /** A reference set that takes fingerprinted batches, so the engine can hash keys from bytes. */
@@ -59,8 +59,8 @@ export class EntryBatch implements HashedBatch {
     return candidateBound(this.entries[i] as KeyEntry)
   }
 
-  writeCandidate (i: number, buffer: Buffer, at: number): number {
-    return writeCandidate(buffer, at, this.words, i, this.entries[i] as KeyEntry)
+  writeCandidate (i: number, buffer: Buffer, view: Uint32Array, at: number): number {
+    return writeCandidate(buffer, view, at, this.words, i, this.entries[i] as KeyEntry)
   }
 }
 

@@ -3,90 +3,161 @@ import { KeydiffError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import type { DiffPart } from '../engine/diff-types.ts'
 import { formatBytes } from '../util/size.ts'
-import { ChunkReader } from './partition-files.ts'
+import type { ChunkReader } from './partition-files.ts'
 import { EMITTED, FingerprintTable, MATCHED, REFERENCE } from './fingerprint-table.ts'
 import { CANDIDATE_HEAD, FINGERPRINT_BYTES, candidateLength, readCandidate, readKey } from './records.ts'
 
 const OUTPUT_BATCH = 4096
-const READ_CHUNK = 4 * 1024 * 1024
+// Records whose home slots are touched ahead of their lookups (see FingerprintTable.touch).
+const TOUCH_AHEAD = 256
+// Room kept for the orphans a partition's candidates add to its table, as a share of its references.
+const ORPHAN_ROOM = 0.25
 
 export interface PartitionFiles {
   references: string
   referenceCount: number
+  /** The references' keys, in the same order (when missing keys are wanted). */
+  referenceKeys: string | undefined
   candidates: string | undefined
-  withKeys: boolean
-  /** The bytes the partition's table and reference file may take together. */
+  /** The bytes the partition's table (and its keys) may take. */
   budget: number
   index: number
 }
 
 /**
- * Settles one partition: its references (and the orphans already reported) go into a
- * fingerprint table, then its candidates stream past it. A candidate that no reference
- * matches and that was not reported before is an orphan; references no candidate matched
- * are the missing keys. Both files are deleted once read.
+ * Settles partitions one after another in one table and one read buffer: a partition's
+ * references (and the orphans reported before it spilled) go into the table, then its
+ * candidates stream past it. A candidate that no reference matches and that was not
+ * reported before is an orphan; references no candidate matched are the missing keys. Both
+ * files are deleted once read.
  */
-export function * drainPartition (files: PartitionFiles, wantMissing: boolean): Generator<DiffPart> {
-  const refs = readFileSync(files.references)
-  unlinkSync(files.references)
-  const recordBytes = FINGERPRINT_BYTES + 1
-  const table = new FingerprintTable(files.referenceCount, files.withKeys)
-  const guard = (): void => {
-    if (refs.length + table.grownByteLength > files.budget) {
-      throw new KeydiffError(`spill partition ${files.index} needs more than its ${formatBytes(files.budget)} share of the memory budget (${table.size} keys); raise memory or partitions`, 'KEYDIFF_MEMORY_EXCEEDED')
-    }
-  }
-  for (let at = 0; at < refs.length;) {
-    const a = refs.readUInt32LE(at)
-    const b = refs.readUInt32LE(at + 4)
-    const c = refs.readUInt32LE(at + 8)
-    const d = refs.readUInt32LE(at + 12)
-    const state = refs[at + FINGERPRINT_BYTES] as number
-    const keyAt = at + recordBytes
-    at = files.withKeys && state !== EMITTED ? keyAt + 4 + refs.readUInt32LE(keyAt) : keyAt
-    if (table.full) guard()
-    const slot = table.insert(a, b, c, d, state, keyAt)
-    if (state === MATCHED) table.setState(slot, MATCHED)
+export class PartitionDrain {
+  private readonly table: FingerprintTable
+  private readonly touchAt = new Int32Array(TOUCH_AHEAD)
+  // Kept so that the touching loads are not optimised away.
+  touched = 0
+
+  constructor (private readonly reader: ChunkReader, private readonly wantMissing: boolean) {
+    this.table = new FingerprintTable(0, wantMissing)
   }
 
-  if (files.candidates !== undefined) {
-    const reader = new ChunkReader(files.candidates, READ_CHUNK)
+  * drain (files: PartitionFiles): Generator<DiffPart> {
+    const table = this.table
+    const keys = files.referenceKeys === undefined ? undefined : readFileSync(files.referenceKeys)
+    if (files.referenceKeys !== undefined) unlinkSync(files.referenceKeys)
+    table.reset(Math.ceil(files.referenceCount * (1 + ORPHAN_ROOM)))
+    const guard = (): void => {
+      if ((keys?.length ?? 0) + table.byteLength + table.grownByteLength > files.budget) {
+        throw new KeydiffError(`spill partition ${files.index} needs more than its ${formatBytes(files.budget)} share of the memory budget (${table.size} keys); raise memory or partitions`, 'KEYDIFF_MEMORY_EXCEEDED')
+      }
+    }
+    this.loadReferences(files.references, keys, guard)
+    if (files.candidates !== undefined) yield * this.probeCandidates(files.candidates, guard)
+    if (this.wantMissing && keys !== undefined) yield * missingOf(table, keys)
+  }
+
+  private loadReferences (path: string, keys: Buffer | undefined, guard: () => void): void {
+    const table = this.table
+    const reader = this.reader.open(path)
+    let keyAt = 0
     try {
-      let out: KeyEntry[] = []
-      while (reader.ensure(CANDIDATE_HEAD)) {
-        let length = candidateLength(reader.buffer, reader.pos, reader.end - reader.pos)
-        if (length < 0) {
-          reader.ensure(-1 - length)
-          length = candidateLength(reader.buffer, reader.pos, reader.end - reader.pos)
-        }
-        if (!reader.ensure(length)) throw new KeydiffError(`spill file ${files.candidates} is truncated`, 'KEYDIFF_SOURCE_FAILED')
-        const buffer = reader.buffer
-        const at = reader.pos
-        const a = buffer.readUInt32LE(at)
-        const b = buffer.readUInt32LE(at + 4)
-        const c = buffer.readUInt32LE(at + 8)
-        const d = buffer.readUInt32LE(at + 12)
-        const slot = table.find(a, b, c, d)
-        if (slot >= 0) {
-          if (table.state(slot) === REFERENCE) table.setState(slot, MATCHED)
-        } else {
-          if (table.full) guard()
-          table.insert(a, b, c, d, EMITTED, 0)
-          out.push(readCandidate(buffer, at))
-          if (out.length >= OUTPUT_BATCH) {
-            yield { kind: 'orphans', entries: out }
-            out = []
+      while (reader.ensure(FINGERPRINT_BYTES)) {
+        const view = reader.view
+        const first = reader.pos >>> 2
+        const records = Math.min(TOUCH_AHEAD, (reader.end - reader.pos) >>> 4)
+        this.touched ^= table.touch(view, first >>> 2, (first >>> 2) + records)
+        for (let w = first; w < first + 4 * records; w += 4) {
+          const a = view[w] as number
+          const b = view[w + 1] as number
+          const c = view[w + 2] as number
+          const d = view[w + 3] as number
+          const payload = keyAt
+          if (keys !== undefined) keyAt += 4 + keys.readUInt32LE(keyAt)
+          let slot = table.find(a, b, c, d)
+          if (slot < 0) {
+            if (table.full) {
+              guard()
+              slot = table.insert(a, b, c, d, d & 3, payload)
+            } else {
+              table.fill(-1 - slot, a, b, c, d, d & 3, payload)
+            }
+          } else if ((d & 3) === MATCHED) {
+            table.setState(slot, MATCHED)
           }
         }
-        reader.pos += length
+        reader.pos += 16 * records
       }
+    } finally {
+      reader.discard()
+    }
+  }
+
+  private * probeCandidates (path: string, guard: () => void): Generator<DiffPart> {
+    const table = this.table
+    const reader = this.reader.open(path)
+    const touchAt = this.touchAt
+    let out: KeyEntry[] = []
+    try {
+      while (reader.ensure(CANDIDATE_HEAD)) {
+        // The records wholly in the buffer (at least one), their word offsets noted to touch their slots.
+        let n = 0
+        let pos = reader.pos
+        while (n < TOUCH_AHEAD && reader.end - pos >= CANDIDATE_HEAD) {
+          let length = candidateLength(reader.buffer, reader.view, pos, reader.end - pos)
+          if (length < 0 || reader.end - pos < length) {
+            if (n > 0) break
+            length = this.wholeRecord(length)
+            pos = reader.pos
+          }
+          touchAt[n++] = pos
+          pos += length
+        }
+        const view = reader.view
+        const buffer = reader.buffer
+        this.touched ^= table.touchAt(view, touchAt, n)
+        for (let k = 0; k < n; k++) {
+          const at = touchAt[k] as number
+          const w = at >>> 2
+          const a = view[w] as number
+          const b = view[w + 1] as number
+          const c = view[w + 2] as number
+          const d = view[w + 3] as number
+          const slot = table.find(a, b, c, d)
+          if (slot >= 0) {
+            if (table.state(slot) === REFERENCE) table.setState(slot, MATCHED)
+            continue
+          }
+          if (table.full) {
+            guard()
+            table.insert(a, b, c, d, EMITTED, 0)
+          } else {
+            table.fill(-1 - slot, a, b, c, d, EMITTED, 0)
+          }
+          out.push(readCandidate(buffer, view, at))
+        }
+        reader.pos = pos
+        if (out.length >= OUTPUT_BATCH) {
+          yield { kind: 'orphans', entries: out }
+          out = []
+        }
+      }
+      if (reader.end > reader.pos) throw new KeydiffError(`spill file ${path} is truncated`, 'KEYDIFF_SPILL_FAILED')
       if (out.length > 0) yield { kind: 'orphans', entries: out }
     } finally {
       reader.discard()
     }
   }
 
-  if (wantMissing) yield * missingOf(table, refs)
+  /** Makes the record at the reader's position readable whole; returns its length. */
+  private wholeRecord (length: number): number {
+    const reader = this.reader
+    if (length < 0) {
+      if (!reader.ensure(-1 - length)) throw new KeydiffError(`spill file ${reader.path} is truncated`, 'KEYDIFF_SPILL_FAILED')
+      length = candidateLength(reader.buffer, reader.view, reader.pos, reader.end - reader.pos)
+    }
+    if (!reader.ensure(length)) throw new KeydiffError(`spill file ${reader.path} is truncated`, 'KEYDIFF_SPILL_FAILED')
+    return length
+  }
 }
 
 /** The references of a table that no candidate matched; payloads point at their keys in `keys`. */

@@ -4,9 +4,9 @@ import { Fingerprinter } from './fingerprint.ts'
 import { EMITTED, EMPTY, FingerprintTable, MATCHED, REFERENCE } from './fingerprint-table.ts'
 import { EntryBatch, type HashedBatch, type HashedReferenceSet } from './hashed-batch.ts'
 import { KeyArena } from './key-arena.ts'
-import { drainPartition, missingOf } from './partition-drain.ts'
-import { PartitionWriter } from './partition-files.ts'
-import { FINGERPRINT_BYTES, writeFingerprint } from './records.ts'
+import { missingOf, PartitionDrain } from './partition-drain.ts'
+import { ChunkReader, PartitionWriter } from './partition-files.ts'
+import { FINGERPRINT_BYTES, writeReference } from './records.ts'
 import { WorkDir } from './work-dir.ts'
 
 export interface SpillReferenceSetOptions {
@@ -25,9 +25,11 @@ const MIN_WRITE_BUFFER = 16 * 1024
 // Share of the budget (after the write buffers) the table and its keys may take: the sources'
 // batches and strings churn the JS heap beside it.
 const TABLE_SHARE = 0.7
-// Bytes one entry may cost in a partition's table: a slot is 16 bytes (20 with keys), the
-// table at most 4/5 full and doubling, plus its reference record.
-const ENTRY_COST = 3 * 16 + FINGERPRINT_BYTES + 1
+// Bytes one reference may cost in a partition's table: a slot is 16 bytes (20 with keys), the
+// table at most 4/5 full, with room for orphans, and doubling when that is not enough.
+const ENTRY_COST = 3 * FINGERPRINT_BYTES
+// Bytes a drain reads at a time.
+const READ_CHUNK = 4 * 1024 * 1024
 // What a kept key costs beyond its slot (its length-prefixed bytes and the payload).
 const KEY_COST = 64
 
@@ -54,6 +56,7 @@ class SpillReferenceSet implements HashedReferenceSet {
   private readonly tableBudget: number
   private dir: WorkDir | undefined
   private references: PartitionWriter | undefined
+  private referenceKeys: PartitionWriter | undefined
   private candidates: PartitionWriter | undefined
   private shift = 32
   private sealed = false
@@ -77,7 +80,7 @@ class SpillReferenceSet implements HashedReferenceSet {
 
   /** Bytes spilled so far. */
   get spilledBytes (): number {
-    return (this.references?.written ?? 0) + (this.candidates?.written ?? 0)
+    return (this.references?.written ?? 0) + (this.referenceKeys?.written ?? 0) + (this.candidates?.written ?? 0)
   }
 
   add (batch: KeyBatch): void {
@@ -164,16 +167,17 @@ class SpillReferenceSet implements HashedReferenceSet {
     const references = this.references as PartitionWriter
     const candidates = this.candidates as PartitionWriter
     candidates.close()
+    const drain = new PartitionDrain(new ChunkReader(READ_CHUNK), this.init.trackMissing)
     for (let p = 0; p < references.partitions; p++) {
       this.init.signal?.throwIfAborted()
-      yield * drainPartition({
+      yield * drain.drain({
         references: references.path(p),
         referenceCount: references.records[p] as number,
+        referenceKeys: this.referenceKeys?.path(p),
         candidates: candidates.path(p),
-        withKeys: this.init.trackMissing,
         budget: this.tableBudget,
         index: p
-      }, this.init.trackMissing)
+      })
     }
   }
 
@@ -181,6 +185,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     this.table = undefined
     this.arena = undefined
     this.references?.release()
+    this.referenceKeys?.release()
     this.candidates?.release()
     this.dir?.remove()
   }
@@ -198,8 +203,11 @@ class SpillReferenceSet implements HashedReferenceSet {
     const partitions = this.options.partitions ?? this.partitionsFor(table.size)
     this.dir = new WorkDir(this.options.tmpdir)
     this.shift = 32 - Math.log2(partitions)
-    const bufferBytes = Math.max(MIN_WRITE_BUFFER, Math.floor(this.writeBudget / partitions))
+    // With keys, a quarter of the write buffers holds the fingerprints, the rest the keys.
+    const share = this.init.trackMissing ? 4 : 1
+    const bufferBytes = Math.max(MIN_WRITE_BUFFER, Math.floor(this.writeBudget / partitions / share))
     this.references = new PartitionWriter(this.dir, 'references', partitions, bufferBytes)
+    if (this.init.trackMissing) this.referenceKeys = new PartitionWriter(this.dir, 'reference-keys', partitions, bufferBytes * (share - 1))
     const { payloads, words } = table
     const arena = this.arena
     for (let slot = 0; slot < table.capacity; slot++) {
@@ -225,39 +233,46 @@ class SpillReferenceSet implements HashedReferenceSet {
 
   private startCandidates (): void {
     const references = this.references as PartitionWriter
-    references.close()
+    const buffers = references.close()
+    this.referenceKeys?.close()
     const bufferBytes = Math.max(MIN_WRITE_BUFFER, Math.floor(this.writeBudget / references.partitions))
-    this.candidates = new PartitionWriter(this.dir as WorkDir, 'candidates', references.partitions, bufferBytes)
+    this.candidates = new PartitionWriter(this.dir as WorkDir, 'candidates', references.partitions, bufferBytes, buffers)
   }
 
   private partitionOf (high: number): number {
     return this.shift === 32 ? 0 : high >>> this.shift
   }
 
-  /** Writes reference i of `words`, its key taken from the batch or given as a record. */
+  /** Writes reference i of `words`, its key (when kept) taken from the batch or given as a record. */
   private spillReference (words: Uint32Array, i: number, state: number, batch: HashedBatch | undefined, keyRecord?: Buffer): void {
     const writer = this.references as PartitionWriter
     const p = this.partitionOf(words[4 * i] as number)
-    const withKey = this.init.trackMissing && state !== EMITTED
-    const keyBytes = !withKey ? 0 : keyRecord !== undefined ? keyRecord.length : (batch as HashedBatch).keyBound(i)
-    const buffer = writer.reserve(p, FINGERPRINT_BYTES + 1 + keyBytes)
-    let at = writer.positions[p] as number
-    writeFingerprint(buffer, at, words, i)
-    buffer[at + FINGERPRINT_BYTES] = state
-    at += FINGERPRINT_BYTES + 1
-    if (withKey) {
-      if (keyRecord !== undefined) at += keyRecord.copy(buffer, at)
-      else at = (batch as HashedBatch).writeKey(i, buffer, at)
-    }
-    writer.positions[p] = at
+    writer.reserve(p, FINGERPRINT_BYTES)
+    writeReference(writer.views[p] as Uint32Array, writer.positions[p] as number, words, i, state)
+    writer.positions[p] = (writer.positions[p] as number) + FINGERPRINT_BYTES
     writer.records[p] = (writer.records[p] as number) + 1
+    const keys = this.referenceKeys
+    if (keys === undefined) return
+    // An orphan reported before the spill keeps its place in the order with an empty key.
+    const withKey = state !== EMITTED
+    const buffer = keys.reserve(p, !withKey ? 4 : keyRecord !== undefined ? keyRecord.length : (batch as HashedBatch).keyBound(i))
+    let at = keys.positions[p] as number
+    if (!withKey) {
+      buffer.writeUInt32LE(0, at)
+      at += 4
+    } else if (keyRecord !== undefined) {
+      at += keyRecord.copy(buffer, at)
+    } else {
+      at = (batch as HashedBatch).writeKey(i, buffer, at)
+    }
+    keys.positions[p] = at
   }
 
   private spillCandidate (words: Uint32Array, i: number, batch: HashedBatch): void {
     const writer = this.candidates as PartitionWriter
     const p = this.partitionOf(words[4 * i] as number)
     const buffer = writer.reserve(p, batch.candidateBound(i))
-    writer.positions[p] = batch.writeCandidate(i, buffer, writer.positions[p] as number)
+    writer.positions[p] = batch.writeCandidate(i, buffer, writer.views[p] as Uint32Array, writer.positions[p] as number)
     writer.records[p] = (writer.records[p] as number) + 1
   }
 }
