@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -74,6 +74,23 @@ test('keydiff index build, diff --index by both strategies, add, remove, why and
 
   assert.equal((await cli(['index', 'drop', '--index', index])).code, 0)
   assert.equal(existsSync(index), false)
+})
+
+test('keydiff index build of more references than its memory goes through partition files in --tmpdir and leaves none', async () => {
+  // 1 MiB holds 65,536 pending fingerprints; 100,000 go through the partition files.
+  const stored = Array.from({ length: 100_000 }, (_, i) => `objects/${i}`)
+  const references = await keys('many-refs.txt', stored.filter((_, i) => i % 10 !== 0))
+  const candidates = await keys('many-candidates.txt', stored)
+  const spill = join(dir, 'spill')
+  await mkdir(spill)
+  const index = join(dir, 'index-partitioned')
+  const built = await cli(['index', 'build', '--index', index, '--references', references, '--memory', '1MiB', '--tmpdir', spill])
+  assert.equal(built.code, 0, built.stderr)
+  assert.match(built.stderr, /the index holds 90,000 /)
+  assert.deepEqual(await readdir(spill), [])
+  const run = await cli(['diff', '--candidates', candidates, '--index', index, '--quiet'])
+  assert.equal(run.code, 0, run.stderr)
+  assert.deepEqual(sorted(run.stdout), stored.filter((_, i) => i % 10 === 0).sort())
 })
 
 test('keydiff index and diff --index refuse bad input with a usage error or the index code', async () => {

@@ -76,6 +76,26 @@ test('the index keeps its references, filter and scan start across open/close', 
   }
 })
 
+test('an index whose filter file is gone refuses lookups (never every candidate an orphan), and scans without it', async () => {
+  const dir = join(work, 'no-filter')
+  const index = await ReferenceIndex.open(dir, { create: true })
+  await index.add(source(['a', 'b'], 'refs'))
+  await index.close()
+  rmSync(join(dir, 'filter.sbbf'))
+  const again = await ReferenceIndex.open(dir)
+  try {
+    const orphans = async (strategy: 'scan' | 'lookup'): Promise<string[]> => {
+      const out: string[] = []
+      for await (const part of diffIndex({ candidates: source(['a', 'x'], 'candidates'), index: again, tmpdir: work, strategy })) out.push(...part.entries.map(entry => entry.key))
+      return out
+    }
+    assert.deepEqual(await orphans('scan'), ['x'])
+    await assert.rejects(orphans('lookup'), (error: Error & { code?: string }) => error.code === 'KEYDIFF_INDEX_VERSION' && error.message.includes('filter.sbbf'))
+  } finally {
+    await again.close()
+  }
+})
+
 test('opening no index, or one of another version, fails with KEYDIFF_INDEX_VERSION', async () => {
   await assert.rejects(ReferenceIndex.open(join(work, 'nothing')), { code: 'KEYDIFF_INDEX_VERSION' })
   const dir = join(work, 'future')

@@ -21,6 +21,13 @@ test('sortDistinct orders fingerprints by all 128 bits and drops repeats', () =>
   fc.assert(fc.property(fingerprintsArb, list => {
     assert.deepEqual(Array.from(sortDistinct(wordsOf(list), list.length)), Array.from(sortedDistinct(list)))
   }), { numRuns: 300 })
+  // A partition's fingerprints share the top bits of their first word.
+  const prefixed = fc.tuple(fc.integer({ min: 1, max: 24 }), fc.nat({ max: 0xffffffff }), fc.array(fc.tuple(fc.nat({ max: 0xffffffff }), wordArb, wordArb, wordArb), { maxLength: 300 }))
+  fc.assert(fc.property(prefixed, ([bits, prefix, raw]) => {
+    const mask = (2 ** (32 - bits)) - 1
+    const list = raw.map(([w0, w1, w2, w3]) => [((prefix & ~mask) | (w0 & mask)) >>> 0, w1, w2, w3])
+    assert.deepEqual(Array.from(sortDistinct(wordsOf(list), list.length)), Array.from(sortedDistinct(list)))
+  }), { numRuns: 300 })
   // Large enough for many buckets; the first word is narrowed so that buckets hold ties.
   const n = 100_000
   const many = new Uint32Array(4 * n).map((_, k) => Math.imul((k >>> 2) % 60_000 + (k & 3), 0x9e3779b1) >>> (k % 4 === 0 ? 12 : 0))

@@ -20,8 +20,9 @@ Options:
   --source <name>       the name references are recorded under     (default: the file path)
   --expected <count>    references expected over the index's life, to size its filter and
                         its ranges                               (default: from the first file)
-  --memory <size>       references gathered in memory before they are written, sorted;
-                        more are written in several passes               (default: ${DEFAULT_MEMORY})
+  --memory <size>       the budget: a share holds references to sort and write; more go to
+                        partition files first, each range written once  (default: ${DEFAULT_MEMORY})
+  --tmpdir <dir>        where those partition files go                   (default: the system's)
   -h, --help            show this help
 `
 
@@ -68,7 +69,7 @@ export async function indexCommand (argv: string[], io: CommandIO): Promise<numb
     let count = 0
     for (const [i, src] of files.entries()) {
       const source = i === 0 ? first : open(src)
-      const options = { memory: values.memory ?? DEFAULT_MEMORY, ...(values.source === undefined ? {} : { source: values.source }) }
+      const options = { memory: values.memory ?? DEFAULT_MEMORY, tmpdir: values.tmpdir, ...(values.source === undefined ? {} : { source: values.source }) }
       if (sub === 'remove') count += (await index.remove(source, options)).removed
       else count += (await index.add(source, options)).references
     }
@@ -87,6 +88,7 @@ function parse (argv: string[]) {
     source: { type: 'string' },
     expected: { type: 'string' },
     memory: { type: 'string' },
+    tmpdir: { type: 'string' },
     help: { type: 'boolean', short: 'h' }
   }, INDEX_USAGE, true)
 }

@@ -41,18 +41,28 @@ const MAX_BUCKET_BITS = 20
  */
 export function sortDistinct (words: Uint32Array, n: number, into?: Uint32Array): Uint32Array {
   const bits = Math.min(MAX_BUCKET_BITS, Math.max(1, Math.ceil(Math.log2(Math.max(2, n / PER_BUCKET)))))
-  const shift = 32 - bits
+  // Buckets cut the span the first words cover, not all 32 bits: a partition's fingerprints
+  // share their top bits, and bucketing by those would leave one huge bucket to insertion sort.
+  let low = 0xffffffff
+  let high = 0
+  for (let i = 0; i < n; i++) {
+    const w = words[4 * i] as number
+    if (w < low) low = w
+    if (w > high) high = w
+  }
+  const spanBits = n === 0 ? 0 : 32 - Math.clz32(high - low)
+  const shift = Math.max(0, spanBits - bits)
   const buckets = 1 << bits
   const starts = new Uint32Array(buckets + 1)
   for (let i = 0; i < n; i++) {
-    const b = ((words[4 * i] as number) >>> shift) + 1
+    const b = (((words[4 * i] as number) - low) >>> shift) + 1
     starts[b] = (starts[b] as number) + 1
   }
   for (let b = 1; b <= buckets; b++) starts[b] = (starts[b] as number) + (starts[b - 1] as number)
   const next = starts.slice(0, buckets)
   const out = into !== undefined && into.length >= 4 * n ? into : new Uint32Array(4 * n)
   for (let i = 0; i < n; i++) {
-    const b = (words[4 * i] as number) >>> shift
+    const b = ((words[4 * i] as number) - low) >>> shift
     const k = 4 * (next[b] as number)
     next[b] = (next[b] as number) + 1
     out[k] = words[4 * i] as number

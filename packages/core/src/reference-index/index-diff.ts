@@ -1,3 +1,4 @@
+import type { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import { AbortError, InvalidOptionError, asSourceError } from '../errors.ts'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
@@ -59,7 +60,7 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
     references: { count: index.meta.count, source: `index:${index.directory}` },
     orphans: { count: 0, bytes: 0 },
     missing: undefined,
-    filter: { blocks: index.filter.blocks, bytes: index.filter.byteLength, bitsPerKey: index.meta.count === 0 ? 0 : index.filter.byteLength * 8 / index.meta.count, estimatedFalsePositiveRate: index.filter.estimatedFalsePositiveRate() },
+    filter: undefined,
     memoryBudget: memory,
     referenceScanStartedAt: index.scanStartedAt,
     startedAt: undefined,
@@ -70,6 +71,9 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
   const run = async function * (): AsyncGenerator<DiffPart> {
     const started = performance.now()
     stats.startedAt = new Date().toISOString()
+    // A scan reads every reference; only lookups consult the filter.
+    const filter = strategy === 'lookup' ? await index.filter() : undefined
+    if (filter !== undefined) stats.filter = { blocks: filter.blocks, bytes: filter.byteLength, bitsPerKey: index.meta.count === 0 ? 0 : filter.byteLength * 8 / index.meta.count, estimatedFalsePositiveRate: filter.estimatedFalsePositiveRate() }
     const set = await spillReferenceSet({ tmpdir: options.tmpdir })({ memory, trackMissing: false, estimatedCount: strategy === 'scan' ? index.meta.count : undefined, signal })
     if (!isHashedReferenceSet(set)) throw new TypeError('the spill reference set takes fingerprints')
     try {
@@ -80,7 +84,7 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
       set.seal()
       stats.phase = 'candidates'
       try {
-        yield * strategy === 'scan' ? scanCandidates(candidates, set, stats, signal) : lookupCandidates(candidates, index, set, stats, signal)
+        yield * filter === undefined ? scanCandidates(candidates, set, stats, signal) : lookupCandidates(candidates, index, filter, set, stats, signal)
       } catch (error) {
         throw asSourceError(candidates.name, error)
       }
@@ -138,7 +142,7 @@ async function * scanCandidates (candidates: KeySource, set: HashedReferenceSet,
  * Candidates the index's filter accepts are gathered into runs of LOOKUP_RUN and looked up in
  * LevelDB, each range's run read once per lookup; orphans de-duplicated by `once`.
  */
-async function * lookupCandidates (candidates: KeySource, index: ReferenceIndex, once: HashedReferenceSet, stats: DiffStats, signal: AbortSignal | undefined): AsyncGenerator<DiffPart> {
+async function * lookupCandidates (candidates: KeySource, index: ReferenceIndex, filter: SplitBlockBloomFilter, once: HashedReferenceSet, stats: DiffStats, signal: AbortSignal | undefined): AsyncGenerator<DiffPart> {
   const fingerprinter = new Fingerprinter()
   let words = new Uint32Array(LOOKUP_RUN * 4)
   let found = new Uint8Array(LOOKUP_RUN)
@@ -162,7 +166,7 @@ async function * lookupCandidates (candidates: KeySource, index: ReferenceIndex,
     const orphans: KeyEntry[] = []
     for (let i = 0; i < batch.length; i++) {
       const entry = batch[i] as KeyEntry
-      if (!index.filter.checkHash(hashed[4 * i] as number, hashed[4 * i + 1] as number)) {
+      if (!filter.checkHash(hashed[4 * i] as number, hashed[4 * i + 1] as number)) {
         orphans.push(entry)
         continue
       }

@@ -30,8 +30,10 @@ export interface ReferenceIndexOptions {
 export interface IndexUpdateOptions {
   /** The name the references are recorded under (`index why` shows it). @default the source's name */
   source?: string
-  /** Memory for the references gathered, then sorted and written by range; a larger source is written in several passes. @default '256MiB' */
+  /** Memory for the references gathered, then sorted and written by range; a larger source goes through partition files first. @default '256MiB' */
   memory?: number | string
+  /** Where those partition files go. @default os.tmpdir() */
+  tmpdir?: string
   signal?: AbortSignal
 }
 
@@ -41,11 +43,14 @@ const DEFAULT_EXPECTED = 10_000_000
 const DEFAULT_MEMORY = 256 * 1024 * 1024
 // Runs read per native call while scanning (a run is a few thousand fingerprints).
 const SCAN_RUNS = 64
-// Runs arrive as a few large values, so a larger write buffer buys nothing (measured at 20M
-// references: 32 MiB built 4% faster, within noise, for 40 MiB more peak memory). Table files
-// larger than LevelDB's 2 MiB default need less compaction.
-const WRITE_BUFFER = 8 * 1024 * 1024
-const TABLE_FILE = 16 * 1024 * 1024
+// LevelDB maps every table file it opens into memory and keeps up to its table cache's 64
+// (the least it allows) mapped: small files bound what a scan of the whole index keeps
+// resident. Memtable flushes make the files of a build (its ranges arrive in order, so they
+// are moved down the levels, not rewritten; index-writer.ts cuts its batches to match),
+// compactions those of an update.
+const WRITE_BUFFER = 512 * 1024
+const TABLE_FILE = 512 * 1024
+const OPEN_FILES = 74
 
 /**
  * A kept reference index in LevelDB (classic-level): the references' fingerprints with which
@@ -54,14 +59,33 @@ const TABLE_FILE = 16 * 1024 * 1024
  * scan started. Build it once, diff against it as often as needed, add and remove sources.
  */
 export class ReferenceIndex {
-  private constructor (readonly directory: string, private readonly db: IndexDb, public meta: IndexMeta, readonly filter: SplitBlockBloomFilter) {}
+  private loadedFilter: Promise<SplitBlockBloomFilter> | undefined
+
+  private constructor (readonly directory: string, private readonly db: IndexDb, public meta: IndexMeta, private readonly newFilter: { expectedCount: number, falsePositiveRate: number }) {}
+
+  /**
+   * The index's Bloom filter, read on first use: a diff that scans the index needs none, and
+   * at 20M references it is 24 MiB of the budget.
+   */
+  filter (): Promise<SplitBlockBloomFilter> {
+    this.loadedFilter ??= this.readFilter()
+    return this.loadedFilter
+  }
+
+  private async readFilter (): Promise<SplitBlockBloomFilter> {
+    const path = join(this.directory, 'filter.sbbf')
+    if (existsSync(path)) return await SplitBlockBloomFilter.load(path)
+    // Without its filter, a lookup would take every candidate for an orphan.
+    if (this.meta.count > 0) throw new IndexVersionError(this.directory, 'filter.sbbf is missing; rebuild the index')
+    return SplitBlockBloomFilter.create(this.newFilter)
+  }
 
   static async open (directory: string, options: ReferenceIndexOptions = {}): Promise<ReferenceIndex> {
     const location = join(directory, 'db')
     if (!HOST_LITTLE_ENDIAN) throw new Error('the keydiff reference index needs a little-endian host')
     if (!existsSync(location) && options.create !== true) throw new IndexVersionError(directory, 'no reference index here; build one with `keydiff index build`')
     await mkdir(directory, { recursive: true })
-    const db: IndexDb = new ClassicLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER, maxFileSize: TABLE_FILE })
+    const db: IndexDb = new ClassicLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER, maxFileSize: TABLE_FILE, maxOpenFiles: OPEN_FILES })
     try {
       await db.open()
       const raw = await db.get(META_KEY)
@@ -72,11 +96,7 @@ export class ReferenceIndex {
         meta = JSON.parse(raw.toString('utf8')) as IndexMeta
         if (meta.format !== INDEX_FORMAT || meta.version !== INDEX_VERSION) throw new IndexVersionError(directory, `format ${String(meta.format)} version ${String(meta.version)} cannot be read by this keydiff (it reads ${INDEX_FORMAT} version ${INDEX_VERSION}); rebuild the index`)
       }
-      const filterPath = join(directory, 'filter.sbbf')
-      const filter = existsSync(filterPath)
-        ? await SplitBlockBloomFilter.load(filterPath)
-        : SplitBlockBloomFilter.create({ expectedCount: options.expectedCount ?? DEFAULT_EXPECTED, falsePositiveRate: options.falsePositiveRate ?? 0.01 })
-      return new ReferenceIndex(directory, db, meta, filter)
+      return new ReferenceIndex(directory, db, meta, { expectedCount: options.expectedCount ?? DEFAULT_EXPECTED, falsePositiveRate: options.falsePositiveRate ?? 0.01 })
     } catch (error) {
       await db.close()
       if (error instanceof IndexVersionError) throw error
@@ -105,14 +125,19 @@ export class ReferenceIndex {
       if (this.meta.sources.length > 0xffff) throw new InvalidOptionError('source', 'an index holds at most 65536 sources')
       id = this.meta.sources.push({ name, scanStartedAt: new Date().toISOString() }) - 1
     }
+    const filter = await this.filter()
     const pending = this.pending(id, 'add', options)
     let seen = 0
-    await this.chunks(source, name, options.signal, async batch => {
-      seen += batch.length
-      insertHashed(this.filter, batch)
-      await pending.push(batch.words, batch.length)
-    })
-    await pending.flush()
+    try {
+      await this.chunks(source, name, options.signal, batch => {
+        seen += batch.length
+        insertHashed(filter, batch)
+        pending.push(batch.words, batch.length)
+      })
+      await pending.flush()
+    } finally {
+      pending.close()
+    }
     const info = this.meta.sources[id]
     if (info !== undefined && source.scanStartedAt !== undefined) info.scanStartedAt = source.scanStartedAt.toISOString()
     await this.saveMeta()
@@ -127,8 +152,12 @@ export class ReferenceIndex {
     if (id < 0) throw new InvalidOptionError('source', `the index has no source named ${JSON.stringify(name)} (it has ${this.meta.sources.map(info => JSON.stringify(info.name)).join(', ')})`)
     const before = this.meta.count
     const pending = this.pending(id, 'remove', options)
-    await this.chunks(source, name, options.signal, async batch => { await pending.push(batch.words, batch.length) })
-    await pending.flush()
+    try {
+      await this.chunks(source, name, options.signal, batch => { pending.push(batch.words, batch.length) })
+      await pending.flush()
+    } finally {
+      pending.close()
+    }
     await this.saveMeta()
     return { removed: before - this.meta.count }
   }
@@ -194,28 +223,30 @@ export class ReferenceIndex {
 
   private async saveMeta (): Promise<void> {
     await this.db.put(META_KEY, Buffer.from(JSON.stringify(this.meta)))
-    await this.filter.save(join(this.directory, 'filter.sbbf'))
+    // `remove` leaves the filter as it was (a Bloom filter cannot forget), so one never read is not written.
+    if (this.loadedFilter !== undefined) await (await this.loadedFilter).save(join(this.directory, 'filter.sbbf'))
   }
 
   /** Fingerprints of source `id` gathered and written to the runs, counted into the metadata. */
   private pending (id: number, mode: 'add' | 'remove', options: IndexUpdateOptions): PendingFingerprints {
     const memory = parseSize(options.memory ?? DEFAULT_MEMORY, 'memory')
     if (memory < 1024 * 1024) throw new InvalidOptionError('memory', `${memory} bytes is below the 1 MiB minimum`)
-    return new PendingFingerprints(memory, async sorted => {
-      const delta = await writeRuns(this.db, this.meta.rangeBits, sorted, id, mode, this.meta.count === 0)
+    const init = { memory, rangeBits: this.meta.rangeBits, tmpdir: options.tmpdir, fresh: this.meta.count === 0, signal: options.signal }
+    return new PendingFingerprints(init, async (sorted, fresh) => {
+      const delta = await writeRuns(this.db, this.meta.rangeBits, sorted, id, mode, fresh)
       this.meta.count += mode === 'add' ? delta : -delta
     })
   }
 
   /** The source in fingerprinted batches: a file's lines as they were read, other sources in chunks of CHUNK. */
-  private async chunks (source: KeySource, name: string, signal: AbortSignal | undefined, write: (batch: HashedBatch) => Promise<void>): Promise<void> {
+  private async chunks (source: KeySource, name: string, signal: AbortSignal | undefined, write: (batch: HashedBatch) => void): Promise<void> {
     try {
       const lines = lineChunksOf(source)
       if (lines !== undefined) {
         const hasher = new LineHasher()
         for await (const chunk of lines()) {
           signal?.throwIfAborted()
-          await write(hasher.hash(chunk))
+          write(hasher.hash(chunk))
         }
         return
       }
@@ -225,11 +256,11 @@ export class ReferenceIndex {
         signal?.throwIfAborted()
         for (const entry of batch) entries.push(entry)
         if (entries.length >= CHUNK) {
-          await write(new EntryBatch(entries, fingerprinter))
+          write(new EntryBatch(entries, fingerprinter))
           entries = []
         }
       }
-      if (entries.length > 0) await write(new EntryBatch(entries, fingerprinter))
+      if (entries.length > 0) write(new EntryBatch(entries, fingerprinter))
     } catch (error) {
       throw asSourceError(name, error)
     }
