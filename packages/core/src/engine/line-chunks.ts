@@ -1,10 +1,6 @@
 import { isUtf8 } from 'node:buffer'
-import { createReadStream } from 'node:fs'
-import { createGunzip } from 'node:zlib'
-import { pipeline, Readable } from 'node:stream'
-import { SourceError } from '../errors.ts'
 import type { KeySource } from '../keys/key-source.ts'
-import { assertReadable } from '../sources/text-input.ts'
+import { readBytes } from '../sources/text-input.ts'
 
 /**
  * The lines of a chunk of a newline-delimited file, as byte ranges of `bytes`: line i is
@@ -28,8 +24,6 @@ export const LINE_CHUNKS = Symbol.for('keydiff.lineChunks')
 type WithLineChunks = { [LINE_CHUNKS]?: () => AsyncIterable<LineChunk> }
 
 const READ_BYTES = 1024 * 1024
-const GZIP_MAGIC_0 = 0x1f
-const GZIP_MAGIC_1 = 0x8b
 
 /**
  * Lets the engine read a lines source that reads a file as byte chunks: keys are then hashed
@@ -50,59 +44,35 @@ export function lineChunksOf (source: KeySource): (() => AsyncIterable<LineChunk
   return (source as WithLineChunks)[LINE_CHUNKS]
 }
 
-/** The lines of a file as byte chunks of about a megabyte, each ending at a line end. */
+/** The lines of a file (readBytes: gzip allowed) as byte chunks of about a megabyte, each ending at a line end. */
 export async function * readLineChunks (path: string, name: string): AsyncGenerator<LineChunk> {
-  await assertReadable(path, name)
-  const raw = createReadStream(path, { highWaterMark: READ_BYTES })
-  try {
-    const iterator = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>
-    let first = await iterator.next()
-    while (first.done !== true && first.value.length === 0) first = await iterator.next()
-    if (first.done === true) return
-    const head: Buffer = first.value
-    const replay = async function * (): AsyncGenerator<Buffer> {
-      yield head
-      yield * { [Symbol.asyncIterator]: () => iterator }
-    }
-    let body: AsyncIterable<Buffer> = replay()
-    if (head[0] === GZIP_MAGIC_0 && (head.length < 2 || head[1] === GZIP_MAGIC_1)) {
-      const gunzip = createGunzip({ chunkSize: READ_BYTES })
-      pipeline(Readable.from(replay()), gunzip, () => {})
-      body = gunzip
-    }
-    // Only the partial line between two reads is copied; whole lines are split where they lie.
-    let carry: Buffer | undefined
-    for await (const chunk of body) {
-      let from = 0
-      if (carry !== undefined) {
-        const first = chunk.indexOf(10)
-        if (first < 0) {
-          carry = Buffer.concat([carry, chunk])
-          continue
-        }
-        const joined = splitLines(Buffer.concat([carry, chunk.subarray(0, first + 1)]))
-        if (joined.length > 0) yield joined
-        carry = undefined
-        from = first + 1
-      }
-      const last = chunk.lastIndexOf(10)
-      if (last < from) {
-        carry = chunk.subarray(from)
+  // Only the partial line between two reads is copied; whole lines are split where they lie.
+  let carry: Buffer | undefined
+  for await (const chunk of readBytes(path, name, READ_BYTES)) {
+    let from = 0
+    if (carry !== undefined) {
+      const first = chunk.indexOf(10)
+      if (first < 0) {
+        carry = Buffer.concat([carry, chunk])
         continue
       }
-      if (last + 1 < chunk.length) carry = chunk.subarray(last + 1)
-      const lines = splitLines(chunk.subarray(from, last + 1))
-      if (lines.length > 0) yield lines
+      const joined = splitLines(Buffer.concat([carry, chunk.subarray(0, first + 1)]))
+      if (joined.length > 0) yield joined
+      carry = undefined
+      from = first + 1
     }
-    if (carry !== undefined) {
-      const lines = splitLines(carry)
-      if (lines.length > 0) yield lines
+    const last = chunk.lastIndexOf(10)
+    if (last < from) {
+      carry = chunk.subarray(from)
+      continue
     }
-  } catch (error) {
-    if (error instanceof SourceError) throw error
-    throw new SourceError(name, `reading failed: ${(error as Error).message}`, { cause: error })
-  } finally {
-    raw.destroy()
+    if (last + 1 < chunk.length) carry = chunk.subarray(last + 1)
+    const lines = splitLines(chunk.subarray(from, last + 1))
+    if (lines.length > 0) yield lines
+  }
+  if (carry !== undefined) {
+    const lines = splitLines(carry)
+    if (lines.length > 0) yield lines
   }
 }
 

@@ -29,44 +29,47 @@ export async function assertReadable (input: TextInput, name: string): Promise<v
 }
 
 /**
- * Decoded UTF-8 text of a file or stream, in chunks. Gzip is recognised by its magic bytes,
- * not the file name, so `.gz` files and gzipped standard input both work.
+ * The bytes of a file or stream, gunzipped when they start with gzip's magic bytes (not the
+ * file name, so `.gz` files and gzipped standard input both work). `chunkBytes` sizes a file's
+ * reads and gunzip's output.
  */
-export async function * readText (input: TextInput, name: string): AsyncGenerator<string> {
+export async function * readBytes (input: TextInput, name: string, chunkBytes = CHUNK_BYTES): AsyncGenerator<Buffer> {
   await assertReadable(input, name)
-  const raw: Readable = typeof input === 'string' ? createReadStream(input, { highWaterMark: CHUNK_BYTES }) : input
-  const decoder = new StringDecoder('utf8')
-  let body: AsyncIterable<Buffer> = raw
+  const raw: Readable = typeof input === 'string' ? createReadStream(input, { highWaterMark: chunkBytes }) : input
   try {
     const iterator = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>
     let first = await iterator.next()
     while (first.done !== true && first.value.length === 0) first = await iterator.next()
     if (first.done === true) return
     const head: Buffer = first.value
-    const rest: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => iterator }
     const replay = async function * (): AsyncGenerator<Buffer> {
       yield head
-      yield * rest
+      yield * { [Symbol.asyncIterator]: () => iterator }
     }
     if (head[0] === GZIP_MAGIC_0 && (head.length < 2 || head[1] === GZIP_MAGIC_1)) {
-      const gunzip = createGunzip({ chunkSize: CHUNK_BYTES })
+      const gunzip = createGunzip({ chunkSize: chunkBytes })
       pipeline(Readable.from(replay()), gunzip, () => {})
-      body = gunzip
+      yield * gunzip as AsyncIterable<Buffer>
     } else {
-      body = replay()
+      yield * replay()
     }
-    for await (const chunk of body) {
-      const text = decoder.write(chunk as Buffer)
-      if (text.length > 0) yield text
-    }
-    const tail = decoder.end()
-    if (tail.length > 0) yield tail
   } catch (error) {
     if (error instanceof SourceError) throw error
     throw new SourceError(name, `reading failed: ${(error as Error).message}`, { cause: error })
   } finally {
     if (typeof input === 'string') raw.destroy()
   }
+}
+
+/** Decoded UTF-8 text of a file or stream (readBytes), in chunks. */
+export async function * readText (input: TextInput, name: string): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8')
+  for await (const chunk of readBytes(input, name)) {
+    const text = decoder.write(chunk)
+    if (text.length > 0) yield text
+  }
+  const tail = decoder.end()
+  if (tail.length > 0) yield tail
 }
 
 /**
