@@ -3,28 +3,12 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import { after, before, test } from 'node:test'
-import type { CommandIO } from '../src/io.ts'
-import { main } from '../src/main.ts'
+import { runMain as cli } from './run-cli.ts'
 
 let dir: string
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'keydiff-cli-index-')) })
 after(async () => { await rm(dir, { recursive: true, force: true }) })
-
-async function cli (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
-  stderr.setEncoding('utf8').on('data', (chunk: string) => { err += chunk })
-  const stdin = new PassThrough()
-  stdin.end()
-  const io: CommandIO = { stdin: stdin as unknown as CommandIO['stdin'], stdout, stderr, isTTY: false }
-  const code = await main(args, io)
-  return { code, stdout: out, stderr: err }
-}
 
 async function keys (name: string, list: string[]): Promise<string> {
   const path = join(dir, name)

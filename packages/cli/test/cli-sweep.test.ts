@@ -2,31 +2,15 @@ import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import { after, before, test } from 'node:test'
 import { lockFile } from '@keydiff/core'
-import type { CommandIO } from '../src/io.ts'
-import { main } from '../src/main.ts'
+import { runMain as cli } from './run-cli.ts'
 
 let dir: string
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'keydiff-cli-sweep-')) })
 after(async () => { await rm(dir, { recursive: true, force: true }) })
 
 const OLD = new Date(Date.now() - 3 * 86_400_000)
-
-async function cli (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
-  stderr.setEncoding('utf8').on('data', (chunk: string) => { err += chunk })
-  const stdin = new PassThrough()
-  stdin.end()
-  const io: CommandIO = { stdin: stdin as unknown as CommandIO['stdin'], stdout, stderr, isTTY: false }
-  const code = await main(args, io)
-  return { code, stdout: out, stderr: err }
-}
 
 async function files (root: string, prefix = ''): Promise<string[]> {
   const out: string[] = []

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process'
+import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import type { CommandIO } from '../src/io.ts'
+import { main } from '../src/main.ts'
 
 export const BIN = fileURLToPath(new URL('../bin/keydiff.js', import.meta.url))
 
@@ -22,4 +25,19 @@ export async function runCli (args: string[], options: { stdin?: string, cwd?: s
     child.on('close', resolve)
   })
   return { code, stdout, stderr }
+}
+
+/** Runs `main` in this process with empty standard input and no terminal: quicker, for many calls. */
+export async function runMain (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  let out = ''
+  let err = ''
+  stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
+  stderr.setEncoding('utf8').on('data', (chunk: string) => { err += chunk })
+  const stdin = new PassThrough()
+  stdin.end()
+  const io: CommandIO = { stdin: stdin as unknown as CommandIO['stdin'], stdout, stderr, isTTY: false }
+  const code = await main(args, io)
+  return { code, stdout: out, stderr: err }
 }
