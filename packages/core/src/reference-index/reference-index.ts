@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ClassicLevel } from 'classic-level'
 import { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import { InvalidOptionError, asSourceError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
@@ -85,6 +84,8 @@ export class ReferenceIndex {
     if (!HOST_LITTLE_ENDIAN) throw new Error('the keydiff reference index needs a little-endian host')
     if (!existsSync(location) && options.create !== true) throw new IndexVersionError(directory, 'no reference index here; build one with `keydiff index build`')
     await mkdir(directory, { recursive: true })
+    // Loaded here, not at the top: LevelDB's binding costs every other command 30 ms of start-up.
+    const { ClassicLevel } = await import('classic-level')
     const db: IndexDb = new ClassicLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER, maxFileSize: TABLE_FILE, maxOpenFiles: OPEN_FILES })
     try {
       await db.open()

