@@ -16,6 +16,12 @@ interface WasmApi {
 /** The exports of sbbf.wat; pointers are byte offsets into the arena's memory. */
 export interface SbbfKernel {
   hash (n: number, offsets: number, bytes: number, out: number, seed: number): void
+  /**
+   * Both XXH64 halves of each key's fingerprint, 16 bytes a key at `out`; key i is bytes
+   * [offsets[i * step / 4], offsets[i * step / 4 + 1]), so a step of 4 reads keys packed by
+   * `pack` and a step of 8 the lines packed by `packLines`.
+   */
+  fingerprint (n: number, offsets: number, step: number, bytes: number, out: number): void
   /** `scratch` holds 8 bytes per key: the hashes between the hash pass and the bit pass. */
   add (n: number, offsets: number, bytes: number, filter: number, blocks: number, scratch: number): void
   /** `out` holds 8 bytes per key (the hashes between the passes); byte i is then key i's answer. */
@@ -30,7 +36,9 @@ export const CHUNK_KEYS = 4096
 /** Lines per `packLines`: a line and the line end after it are two keys of a kernel call. */
 export const LINES_PER_PACK = CHUNK_KEYS / 2
 const INITIAL_KEY_BYTES = 1 << 20
-const SCRATCH_BYTES = (CHUNK_KEYS + 1) * 4 + CHUNK_KEYS * 8 + INITIAL_KEY_BYTES
+/** Kernel output: 16 bytes a key at most (a fingerprint). */
+const OUT_BYTES = CHUNK_KEYS * 16
+const SCRATCH_BYTES = (CHUNK_KEYS + 1) * 4 + OUT_BYTES + INITIAL_KEY_BYTES
 /** The largest region an arena can reserve before its scratch space (4 GiB of memory in all). */
 export const MAX_RESERVED_BYTES = MAX_PAGES * PAGE - SCRATCH_BYTES - PAGE
 
@@ -61,7 +69,7 @@ export class WasmArena {
     if (reserved > MAX_RESERVED_BYTES) throw new RangeError(`a WebAssembly filter holds at most ${MAX_RESERVED_BYTES} bytes`)
     this.offsetsPtr = align16(reserved)
     this.outPtr = align16(this.offsetsPtr + (CHUNK_KEYS + 1) * 4)
-    this.bytesPtr = this.outPtr + CHUNK_KEYS * 8
+    this.bytesPtr = this.outPtr + OUT_BYTES
     this.memory = new wasm.Memory({ initial: Math.ceil((this.bytesPtr + INITIAL_KEY_BYTES) / PAGE) })
     const instance = new wasm.Instance(kernelModule(), { env: { memory: this.memory } })
     this.kernel = instance.exports as SbbfKernel

@@ -1,12 +1,9 @@
 import { WasmArena } from '../bloom/wasm-arena.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import { Fingerprinter, SEED_HIGH, SEED_LOW } from '../spill/fingerprint.ts'
+import { Fingerprinter } from '../spill/fingerprint.ts'
 import type { HashedBatch } from '../spill/hashed-batch.ts'
 import { CANDIDATE_HEAD, padded, writeCandidateHead } from '../spill/records.ts'
 import { lineText, type LineChunk } from './line-chunks.ts'
-
-// Words 0–1 of a fingerprint are the first seed's hash (the Bloom filter's), words 2–3 the second's.
-const HALVES = [[0, SEED_HIGH], [2, SEED_LOW]] as const
 
 /** The lines of a chunk with their fingerprints; a line becomes a string only in `entry`. */
 export class LineBatch implements HashedBatch {
@@ -70,17 +67,8 @@ export class LineHasher {
         from++
         continue
       }
-      const u32 = new Uint32Array(arena.current)
-      const out = arena.outPtr >>> 2
-      for (const [half, seed] of HALVES) {
-        arena.kernel.hash(2 * m - 1, arena.offsetsPtr, arena.bytesPtr, arena.outPtr, seed)
-        let w = 4 * from + half
-        for (let k = 0; k < m; k++) {
-          words[w] = u32[out + 4 * k] as number
-          words[w + 1] = u32[out + 4 * k + 1] as number
-          w += 4
-        }
-      }
+      arena.kernel.fingerprint(m, arena.offsetsPtr, 8, arena.bytesPtr, arena.outPtr)
+      arena.copyOut(4 * m, words, 4 * from)
       from += m
     }
     return new LineBatch(chunk, words)

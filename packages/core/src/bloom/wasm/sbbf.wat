@@ -171,6 +171,99 @@
         (local.set $out (i32.add (local.get $out) (i32.const 1)))
         (br $next))))
 
+  ;; Both halves of a 128-bit fingerprint: XXH64 with seed 0 and with seed SEED_LOW, in one
+  ;; pass over the bytes. The two hashes share every product of a lane with a prime (the lanes'
+  ;; rounds in the stripe loop, and all of the tail's), and their two dependency chains
+  ;; interleave, so this costs far less than two calls of $hashAll. Key i is
+  ;; bytes[offsets[i * step / 4], offsets[i * step / 4 + 1]): a step of 4 reads packed keys,
+  ;; a step of 8 the start and end of each line (WasmArena.packLines). The 16 bytes at
+  ;; out + 16i are the two hashes as $hashAll writes each, seed 0 first.
+  (func (export "fingerprint") (param $n i32) (param $offsets i32) (param $step i32) (param $bytes i32) (param $out i32)
+    (local $stop i32) (local $p i32) (local $end i32) (local $limit i32) (local $len i32) (local $k i64)
+    (local $h i64) (local $v1 i64) (local $v2 i64) (local $v3 i64) (local $v4 i64)
+    (local $g i64) (local $w1 i64) (local $w2 i64) (local $w3 i64) (local $w4 i64)
+    (local.set $stop (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $stop)))
+        (local.set $p (i32.add (local.get $bytes) (i32.load (local.get $offsets))))
+        (local.set $end (i32.add (local.get $bytes) (i32.load offset=4 (local.get $offsets))))
+        (local.set $len (i32.sub (local.get $end) (local.get $p)))
+        (if (i32.ge_u (local.get $len) (i32.const 32))
+          (then
+            (local.set $v1 (i64.const 0x60EA27EEADC0B5D6))
+            (local.set $v2 (i64.const 0xC2B2AE3D27D4EB4F))
+            (local.set $v3 (i64.const 0))
+            (local.set $v4 (i64.const 0x61C8864E7A143579))
+            (local.set $w1 (i64.add (i64.const 0x9E3779B9) (i64.const 0x60EA27EEADC0B5D6)))
+            (local.set $w2 (i64.add (i64.const 0x9E3779B9) (i64.const 0xC2B2AE3D27D4EB4F)))
+            (local.set $w3 (i64.const 0x9E3779B9))
+            (local.set $w4 (i64.sub (i64.const 0x9E3779B9) (i64.const 0x9E3779B185EBCA87)))
+            (local.set $limit (i32.sub (local.get $end) (i32.const 32)))
+            (loop $stripe
+              (local.set $k (i64.mul (i64.load (local.get $p)) (i64.const 0xC2B2AE3D27D4EB4F)))
+              (local.set $v1 (i64.mul (i64.rotl (i64.add (local.get $v1) (local.get $k)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87)))
+              (local.set $w1 (i64.mul (i64.rotl (i64.add (local.get $w1) (local.get $k)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87)))
+              (local.set $k (i64.mul (i64.load offset=8 (local.get $p)) (i64.const 0xC2B2AE3D27D4EB4F)))
+              (local.set $v2 (i64.mul (i64.rotl (i64.add (local.get $v2) (local.get $k)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87)))
+              (local.set $w2 (i64.mul (i64.rotl (i64.add (local.get $w2) (local.get $k)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87)))
+              (local.set $k (i64.mul (i64.load offset=16 (local.get $p)) (i64.const 0xC2B2AE3D27D4EB4F)))
+              (local.set $v3 (i64.mul (i64.rotl (i64.add (local.get $v3) (local.get $k)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87)))
+              (local.set $w3 (i64.mul (i64.rotl (i64.add (local.get $w3) (local.get $k)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87)))
+              (local.set $k (i64.mul (i64.load offset=24 (local.get $p)) (i64.const 0xC2B2AE3D27D4EB4F)))
+              (local.set $v4 (i64.mul (i64.rotl (i64.add (local.get $v4) (local.get $k)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87)))
+              (local.set $w4 (i64.mul (i64.rotl (i64.add (local.get $w4) (local.get $k)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87)))
+              (local.set $p (i32.add (local.get $p) (i32.const 32)))
+              (br_if $stripe (i32.le_u (local.get $p) (local.get $limit))))
+            (local.set $h (i64.add (i64.add (i64.rotl (local.get $v1) (i64.const 1)) (i64.rotl (local.get $v2) (i64.const 7))) (i64.add (i64.rotl (local.get $v3) (i64.const 12)) (i64.rotl (local.get $v4) (i64.const 18)))))
+            (local.set $g (i64.add (i64.add (i64.rotl (local.get $w1) (i64.const 1)) (i64.rotl (local.get $w2) (i64.const 7))) (i64.add (i64.rotl (local.get $w3) (i64.const 12)) (i64.rotl (local.get $w4) (i64.const 18)))))
+            (local.set $h (i64.add (i64.mul (i64.xor (local.get $h) (i64.mul (i64.rotl (i64.mul (local.get $v1) (i64.const 0xC2B2AE3D27D4EB4F)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87))) (i64.const 0x9E3779B185EBCA87)) (i64.const 0x85EBCA77C2B2AE63)))
+            (local.set $g (i64.add (i64.mul (i64.xor (local.get $g) (i64.mul (i64.rotl (i64.mul (local.get $w1) (i64.const 0xC2B2AE3D27D4EB4F)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87))) (i64.const 0x9E3779B185EBCA87)) (i64.const 0x85EBCA77C2B2AE63)))
+            (local.set $h (i64.add (i64.mul (i64.xor (local.get $h) (i64.mul (i64.rotl (i64.mul (local.get $v2) (i64.const 0xC2B2AE3D27D4EB4F)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87))) (i64.const 0x9E3779B185EBCA87)) (i64.const 0x85EBCA77C2B2AE63)))
+            (local.set $g (i64.add (i64.mul (i64.xor (local.get $g) (i64.mul (i64.rotl (i64.mul (local.get $w2) (i64.const 0xC2B2AE3D27D4EB4F)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87))) (i64.const 0x9E3779B185EBCA87)) (i64.const 0x85EBCA77C2B2AE63)))
+            (local.set $h (i64.add (i64.mul (i64.xor (local.get $h) (i64.mul (i64.rotl (i64.mul (local.get $v3) (i64.const 0xC2B2AE3D27D4EB4F)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87))) (i64.const 0x9E3779B185EBCA87)) (i64.const 0x85EBCA77C2B2AE63)))
+            (local.set $g (i64.add (i64.mul (i64.xor (local.get $g) (i64.mul (i64.rotl (i64.mul (local.get $w3) (i64.const 0xC2B2AE3D27D4EB4F)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87))) (i64.const 0x9E3779B185EBCA87)) (i64.const 0x85EBCA77C2B2AE63)))
+            (local.set $h (i64.add (i64.mul (i64.xor (local.get $h) (i64.mul (i64.rotl (i64.mul (local.get $v4) (i64.const 0xC2B2AE3D27D4EB4F)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87))) (i64.const 0x9E3779B185EBCA87)) (i64.const 0x85EBCA77C2B2AE63)))
+            (local.set $g (i64.add (i64.mul (i64.xor (local.get $g) (i64.mul (i64.rotl (i64.mul (local.get $w4) (i64.const 0xC2B2AE3D27D4EB4F)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87))) (i64.const 0x9E3779B185EBCA87)) (i64.const 0x85EBCA77C2B2AE63))))
+          (else
+            (local.set $h (i64.const 0x27D4EB2F165667C5))
+            (local.set $g (i64.add (i64.const 0x9E3779B9) (i64.const 0x27D4EB2F165667C5)))))
+        (local.set $h (i64.add (local.get $h) (i64.extend_i32_u (local.get $len))))
+        (local.set $g (i64.add (local.get $g) (i64.extend_i32_u (local.get $len))))
+        (block $lanes_done
+          (loop $lanes
+            (br_if $lanes_done (i32.gt_u (i32.add (local.get $p) (i32.const 8)) (local.get $end)))
+            (local.set $k (i64.mul (i64.rotl (i64.mul (i64.load (local.get $p)) (i64.const 0xC2B2AE3D27D4EB4F)) (i64.const 31)) (i64.const 0x9E3779B185EBCA87)))
+            (local.set $h (i64.add (i64.mul (i64.rotl (i64.xor (local.get $h) (local.get $k)) (i64.const 27)) (i64.const 0x9E3779B185EBCA87)) (i64.const 0x85EBCA77C2B2AE63)))
+            (local.set $g (i64.add (i64.mul (i64.rotl (i64.xor (local.get $g) (local.get $k)) (i64.const 27)) (i64.const 0x9E3779B185EBCA87)) (i64.const 0x85EBCA77C2B2AE63)))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (br $lanes)))
+        (if (i32.le_u (i32.add (local.get $p) (i32.const 4)) (local.get $end))
+          (then
+            (local.set $k (i64.mul (i64.load32_u (local.get $p)) (i64.const 0x9E3779B185EBCA87)))
+            (local.set $h (i64.add (i64.mul (i64.rotl (i64.xor (local.get $h) (local.get $k)) (i64.const 23)) (i64.const 0xC2B2AE3D27D4EB4F)) (i64.const 0x165667B19E3779F9)))
+            (local.set $g (i64.add (i64.mul (i64.rotl (i64.xor (local.get $g) (local.get $k)) (i64.const 23)) (i64.const 0xC2B2AE3D27D4EB4F)) (i64.const 0x165667B19E3779F9)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))))
+        (block $bytes_done
+          (loop $tail
+            (br_if $bytes_done (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $k (i64.mul (i64.load8_u (local.get $p)) (i64.const 0x27D4EB2F165667C5)))
+            (local.set $h (i64.mul (i64.rotl (i64.xor (local.get $h) (local.get $k)) (i64.const 11)) (i64.const 0x9E3779B185EBCA87)))
+            (local.set $g (i64.mul (i64.rotl (i64.xor (local.get $g) (local.get $k)) (i64.const 11)) (i64.const 0x9E3779B185EBCA87)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $tail)))
+        (local.set $h (i64.mul (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 33))) (i64.const 0xC2B2AE3D27D4EB4F)))
+        (local.set $h (i64.mul (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 29))) (i64.const 0x165667B19E3779F9)))
+        (local.set $h (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 32))))
+        (local.set $g (i64.mul (i64.xor (local.get $g) (i64.shr_u (local.get $g) (i64.const 33))) (i64.const 0xC2B2AE3D27D4EB4F)))
+        (local.set $g (i64.mul (i64.xor (local.get $g) (i64.shr_u (local.get $g) (i64.const 29))) (i64.const 0x165667B19E3779F9)))
+        (local.set $g (i64.xor (local.get $g) (i64.shr_u (local.get $g) (i64.const 32))))
+        (i64.store (local.get $out) (i64.rotl (local.get $h) (i64.const 32)))
+        (i64.store offset=8 (local.get $out) (i64.rotl (local.get $g) (i64.const 32)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $offsets (i32.add (local.get $offsets) (local.get $step)))
+        (br $next))))
+
   (func (export "hash") (param $n i32) (param $offsets i32) (param $bytes i32) (param $out i32) (param $seed i32)
     (call $hashAll (local.get $n) (local.get $offsets) (local.get $bytes) (local.get $out) (i64.extend_i32_u (local.get $seed))))
 
