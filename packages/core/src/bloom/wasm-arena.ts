@@ -22,6 +22,8 @@ export interface SbbfKernel {
    * `pack` and a step of 8 the lines packed by `packLines`.
    */
   fingerprint (n: number, offsets: number, step: number, bytes: number, out: number): void
+  /** The non-blank lines of bytes[0, len) as starts and ends (u32 each); returns their count. */
+  splitLines (bytes: number, len: number, starts: number, ends: number): number
   /** `scratch` holds 8 bytes per key: the hashes between the hash pass and the bit pass. */
   add (n: number, offsets: number, bytes: number, filter: number, blocks: number, scratch: number): void
   /** `out` holds 8 bytes per key (the hashes between the passes); byte i is then key i's answer. */
@@ -144,10 +146,26 @@ export class WasmArena {
     return to - from
   }
 
+  /**
+   * The non-blank lines of `region` (LF or CRLF ends), found by the kernel: the region is
+   * copied into the byte area, with room after it for the lines' starts and ends.
+   */
+  splitLines (region: Uint8Array): { starts: Uint32Array, ends: Uint32Array, length: number } {
+    const length = region.length
+    const most = (length >>> 1) + 1
+    // The kernel reads up to 16 bytes past the region; bytesPtr is 16-aligned, so these are too.
+    const startsAt = this.bytesPtr + align16(length + 16)
+    const endsAt = startsAt + 4 * most
+    if (endsAt + 4 * most - this.bytesPtr > this.bytesCap) this.grow(endsAt + 4 * most - this.bytesPtr)
+    this.bytes.set(region, this.bytesPtr)
+    const n = this.kernel.splitLines(this.bytesPtr, length, startsAt, endsAt)
+    return { starts: this.u32.slice(startsAt >>> 2, (startsAt >>> 2) + n), ends: this.u32.slice(endsAt >>> 2, (endsAt >>> 2) + n), length: n }
+  }
+
   private grow (keyBytes: number): void {
     const needed = this.bytesPtr + keyBytes - this.buffer.byteLength
     const pages = Math.ceil(needed / PAGE)
-    if (this.buffer.byteLength / PAGE + pages > MAX_PAGES) throw new RangeError(`a key of ${keyBytes / 3} UTF-16 units does not fit in WebAssembly memory`)
+    if (this.buffer.byteLength / PAGE + pages > MAX_PAGES) throw new RangeError(`${keyBytes} bytes of keys do not fit in WebAssembly memory`)
     this.memory.grow(pages)
     this.buffer = this.memory.buffer
     this.bytes = Buffer.from(this.buffer)

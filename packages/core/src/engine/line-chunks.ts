@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer'
+import { WasmArena } from '../bloom/wasm-arena.ts'
 import type { KeySource } from '../keys/key-source.ts'
 import { readBytes } from '../sources/text-input.ts'
 
@@ -76,6 +77,12 @@ export async function * readLineChunks (path: string, name: string): AsyncGenera
   }
 }
 
+// Regions up to this size are split in WebAssembly (copied there first); a longer one, which
+// only a line of many megabytes makes, is scanned where it lies.
+const WASM_SPLIT_MAX = 64 * 1024 * 1024
+
+let splitter: WasmArena | undefined
+
 /**
  * Splits whole lines (a region that ends at a line end, or the file's last line). A region
  * that is not valid UTF-8 is decoded and encoded again first, so that its keys are the same
@@ -83,6 +90,13 @@ export async function * readLineChunks (path: string, name: string): AsyncGenera
  */
 export function splitLines (region: Buffer): LineChunk {
   const bytes = isUtf8(region) ? region : Buffer.from(region.toString('utf8'))
+  if (bytes.length > WASM_SPLIT_MAX) return scanLines(bytes)
+  splitter ??= new WasmArena(0)
+  return { bytes, ...splitter.splitLines(bytes) }
+}
+
+/** The lines of `bytes` as splitLines finds them, by one `indexOf` a line. */
+export function scanLines (bytes: Buffer): LineChunk {
   let starts = new Uint32Array((bytes.length >>> 5) + 16)
   let ends = new Uint32Array(starts.length)
   let n = 0

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import fc from 'fast-check'
+import { scanLines, splitLines, type LineChunk } from '../src/engine/line-chunks.ts'
+
+// splitLines finds lines in WebAssembly, 16 bytes at a time; scanLines by indexOf, a line at a time.
+function lines (chunk: LineChunk): string[] {
+  return Array.from({ length: chunk.length }, (_, i) => chunk.bytes.toString('latin1', chunk.starts[i], chunk.ends[i]))
+}
+
+// LF-heavy bytes, so that blank lines, CRLF and lines on both sides of a 16-byte step are common.
+const byteArb = fc.constantFrom(0x61, 0x62, 0x20, 0x0d, 0x0a, 0x0a, 0x0a)
+
+test('splitLines finds the lines scanLines finds, for any bytes', () => {
+  // Every byte the kernel may read past a region is an LF left by a region of LFs before it.
+  const lfs = Buffer.alloc(2048, 0x0a)
+  fc.assert(fc.property(fc.array(byteArb, { maxLength: 300 }), (bytes) => {
+    splitLines(lfs)
+    const region = Buffer.from(bytes)
+    const split = splitLines(region)
+    assert.deepEqual(lines(split), lines(scanLines(region)))
+    for (let i = 0; i < split.length; i++) assert.ok((split.starts[i] as number) < (split.ends[i] as number))
+  }), { numRuns: 1000 })
+})
+
+test('splitLines keeps CR inside a line, drops one before LF and one at the end', () => {
+  assert.deepEqual(lines(splitLines(Buffer.from('a\rb\r\n\r\n\n\rc\r\r\nd\r'))), ['a\rb', '\rc\r', 'd'])
+  assert.deepEqual(lines(splitLines(Buffer.from(''))), [])
+  assert.deepEqual(lines(splitLines(Buffer.from('\n\n\r\n'))), [])
+})
+
+test('splitLines splits regions of many megabytes, one after another in one arena', () => {
+  for (const size of [3 << 20, 1 << 20]) {
+    const keys = Array.from({ length: size / 40 }, (_, i) => `k/${i}/${'x'.repeat(i % 50)}`)
+    const region = Buffer.from(keys.join('\r\n') + '\n')
+    assert.deepEqual(lines(splitLines(region)), keys)
+  }
+})
