@@ -2,7 +2,7 @@ import { WasmArena } from '../bloom/wasm-arena.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import { Fingerprinter } from '../spill/fingerprint.ts'
 import type { HashedBatch } from '../spill/hashed-batch.ts'
-import { CANDIDATE_HEAD, padded, writeCandidateHead } from '../spill/records.ts'
+import { CANDIDATE_HEAD, copyBytes, padded, writeCandidateHead } from '../spill/records.ts'
 import { lineText, type LineChunk } from './line-chunks.ts'
 
 /** The lines of a chunk with their fingerprints; a line becomes a string only in `entry`. */
@@ -25,8 +25,7 @@ export class LineBatch implements HashedBatch {
     const start = this.chunk.starts[i] as number
     const end = this.chunk.ends[i] as number
     buffer.writeUInt32LE(end - start, at)
-    this.chunk.bytes.copy(buffer, at + 4, start, end)
-    return at + 4 + end - start
+    return copyBytes(this.chunk.bytes, start, end, buffer, at + 4)
   }
 
   candidateBound (i: number): number {
@@ -37,7 +36,7 @@ export class LineBatch implements HashedBatch {
     const start = this.chunk.starts[i] as number
     const end = this.chunk.ends[i] as number
     writeCandidateHead(view, at, this.words, i, end - start, 0)
-    this.chunk.bytes.copy(buffer, at + CANDIDATE_HEAD, start, end)
+    copyBytes(this.chunk.bytes, start, end, buffer, at + CANDIDATE_HEAD)
     return at + CANDIDATE_HEAD + padded(end - start)
   }
 }
