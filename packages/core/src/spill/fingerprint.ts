@@ -1,6 +1,9 @@
 import { WasmArena } from '../bloom/wasm-arena.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 
+// One arena for every fingerprinter: a call packs, hashes and copies out before it returns.
+let shared: WasmArena | undefined
+
 /**
  * 128-bit fingerprints of a batch's keys (UTF-8 bytes): four 32-bit words per key in `out`,
  * `out[4i]..out[4i+3]`, most significant first: XXH64 with seed 0 (the Bloom filter's hash,
@@ -10,14 +13,13 @@ import type { KeyBatch } from '../keys/key-entry.ts'
  * only reported when no reference has its fingerprint.
  */
 export class Fingerprinter {
-  private readonly arena = new WasmArena(0)
   private words = new Uint32Array(0)
 
   /** Returns at least `4 * batch.length` words, valid until the next call. */
   fingerprint (batch: KeyBatch): Uint32Array {
     const n = batch.length
     if (this.words.length < 4 * n) this.words = new Uint32Array(8 * n)
-    const a = this.arena
+    const a = shared ??= new WasmArena(0)
     for (let from = 0; from < n;) {
       const m = a.pack(batch, from)
       a.kernel.fingerprint(m, a.offsetsPtr, 4, a.bytesPtr, a.outPtr)

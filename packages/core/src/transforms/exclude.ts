@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import type picomatch from 'picomatch'
 import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
 import { deriveSource } from '../keys/derive-source.ts'
 
@@ -26,10 +27,8 @@ export function exclude (patterns: readonly string[]): (source: KeySourceLike) =
   }
 }
 
-type Picomatch = (patterns: string[], options: { dot: boolean }) => (key: string) => boolean
-
 // Required when first used, not imported: a diff without protected patterns then skips its
 // 14 ms of start-up. picomatch is CommonJS, so `require` keeps this function synchronous.
-function loadPicomatch (): Picomatch {
-  return createRequire(import.meta.url)('picomatch') as Picomatch
+function loadPicomatch (): typeof picomatch {
+  return createRequire(import.meta.url)('picomatch') as typeof picomatch
 }
