@@ -66,7 +66,8 @@ function measure (tool: Tool): ToolResult {
   const peakRssBytes = timeBin === undefined || !existsSync(stats) ? undefined : Number(/(\d+)\s*$/.exec(readFileSync(stats, 'utf8').trim())?.[1]) * 1024
   if (child.status !== 0) {
     const lines = (child.stderr ?? '').trim().split('\n').filter(line => line.trim() !== '' && !line.startsWith('Command exited') && !line.startsWith('Node.js v'))
-    const why = lines.findLast(line => /error|memory|killed/i.test(line)) ?? lines.at(-1) ?? `exit ${String(child.status ?? child.signal)}`
+    // An out-of-memory line first: DuckDB follows it with hints that also name the memory limit.
+    const why = lines.find(line => /out of memory/i.test(line)) ?? lines.findLast(line => /error|memory|killed/i.test(line)) ?? lines.at(-1) ?? `exit ${String(child.status ?? child.signal)}`
     return { tool: tool.name, status: 'failed', seconds, peakRssBytes, orphans: undefined, error: why.slice(0, 200) }
   }
   const orphans = tool.build === true ? undefined : Number((JSON.parse(child.stdout.trim().split('\n').pop() as string) as { orphans: number }).orphans)
