@@ -3,6 +3,8 @@ export interface ToolResult {
   tool: string
   status: 'ok' | 'failed'
   seconds: number | undefined
+  /** Fastest and slowest run, when a tool ran more than once (`seconds` is then the median). */
+  secondsRange?: [number, number]
   peakRssBytes: number | undefined
   orphans: number | undefined
   error?: string

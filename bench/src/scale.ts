@@ -1,6 +1,8 @@
-// The scale benchmark: `npm run bench:scale -- --keys N [--memory SIZE] [--tools a,b]`.
+// The scale benchmark: `npm run bench:scale -- --keys N [--memory SIZE] [--tools a,b] [--runs R]`.
 // Generates the DESIGN.md workload, runs keydiff and its peers on the same files, each as its
 // own process, and prints wall time, keys/s, peak RSS and each tool's ratio to keydiff exact.
+// With --runs, every tool runs once a round, R rounds, and the table shows its median time
+// and its range: on a shared machine one run of a tool can be a third off its median.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, release, tmpdir, totalmem } from 'node:os'
@@ -18,12 +20,15 @@ const { values } = parseArgs({
     tools: { type: 'string' },
     work: { type: 'string' },
     results: { type: 'string', default: join(here, '..', 'results') },
-    timeout: { type: 'string', default: '1800' }
+    timeout: { type: 'string', default: '1800' },
+    runs: { type: 'string', default: '1' }
   }
 })
 const keys = Math.round(Number(values.keys) / 20) * 20
 if (!(keys >= 20)) throw new Error(`--keys must be a number of at least 20, not ${values.keys}`)
 const memory = values.memory
+const rounds = Number(values.runs)
+if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--runs must be a whole number of at least 1, not ${values.runs}`)
 const work = mkdtempSync(join(values.work ?? tmpdir(), 'keydiff-scale-'))
 const candidates = join(work, 'candidates.txt')
 const references = join(work, 'references.txt')
@@ -37,12 +42,12 @@ const cli = (args: string): string[] => ['bash', '-c', `set -o pipefail; '${proc
 
 // `build` tools make what a later tool uses and find no orphans; `files` is how many of the two
 // key files a tool reads (the index tools read one each), for its keys/s.
-interface Tool { name: string, command: string[], exact: boolean, build?: boolean, files?: 1 | 2 }
+interface Tool { name: string, command: string[], exact: boolean, build?: boolean, files?: 1 | 2, fresh?: string }
 
 const tools: Tool[] = [
   { name: 'keydiff exact', command: cli(`diff --candidates '${candidates}' --references '${references}' --memory ${memory} --mode exact`), exact: true },
   { name: 'keydiff bloom', command: cli(`diff --candidates '${candidates}' --references '${references}' --memory ${memory} --mode bloom`), exact: false },
-  { name: 'keydiff index build', command: [process.execPath, keydiffBin, 'index', 'build', '--index', join(work, 'index'), '--references', references, '--memory', memory], exact: false, build: true, files: 1 },
+  { name: 'keydiff index build', command: [process.execPath, keydiffBin, 'index', 'build', '--index', join(work, 'index'), '--references', references, '--memory', memory], exact: false, build: true, files: 1, fresh: join(work, 'index') },
   { name: 'keydiff index diff', command: cli(`diff --candidates '${candidates}' --index '${join(work, 'index')}' --memory ${memory}`), exact: true, files: 1 },
   { name: `duckdb ${memory}`, command: [...tsx, join(here, 'peer-duckdb.ts'), candidates, references, memory, join(work, 'duck-small')], exact: true },
   { name: 'duckdb 512MB', command: [...tsx, join(here, 'peer-duckdb.ts'), candidates, references, '512MB', join(work, 'duck-512')], exact: true },
@@ -57,6 +62,7 @@ const selected = wanted === undefined ? tools : tools.filter(tool => wanted.some
 function measure (tool: Tool): ToolResult {
   // Every tool starts with no dirty pages to write back: neither the workload just written nor
   // the previous tool's spill files slow its own writes.
+  if (tool.fresh !== undefined) rmSync(tool.fresh, { recursive: true, force: true })
   spawnSync('sync')
   const stats = join(work, 'time.txt')
   const command = timeBin === undefined ? tool.command : [timeBin, '-f', '%e %M', '-o', stats, ...tool.command]
@@ -76,18 +82,20 @@ function measure (tool: Tool): ToolResult {
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`
 try {
-  let started = performance.now()
+  const started = performance.now()
   writeWorkload(candidates, references, keys)
   const generated = (performance.now() - started) / 1000
   process.stdout.write(`workload: ${keys.toLocaleString('en-US')} candidates + ${keys.toLocaleString('en-US')} references in ${generated.toFixed(2)} s (${(2 * keys / generated / 1e6).toFixed(1)}M keys/s), ${work}\n`)
   const expectedOrphans = keys / 10
-  const results: ToolResult[] = []
-  for (const tool of selected) {
-    started = performance.now()
-    const result = measure(tool)
-    results.push(result)
-    process.stdout.write(`  ${tool.name}: ${result.status}${result.error === undefined ? '' : ` (${result.error})`} in ${result.seconds?.toFixed(2)} s\n`)
+  const measured: ToolResult[][] = selected.map(() => [])
+  for (let round = 1; round <= rounds; round++) {
+    selected.forEach((tool, i) => {
+      const result = measure(tool)
+      measured[i]?.push(result)
+      process.stdout.write(`  ${rounds > 1 ? `round ${round}: ` : ''}${tool.name}: ${result.status}${result.error === undefined ? '' : ` (${result.error})`} in ${result.seconds?.toFixed(2)} s\n`)
+    })
   }
+  const results = measured.map(summarise)
   const run: ScaleRun = { keys, memory, machine, date: new Date().toISOString(), expectedOrphans, results }
   process.stdout.write(table(run, selected))
   mkdirSync(values.results, { recursive: true })
@@ -101,6 +109,23 @@ try {
   rmSync(work, { recursive: true, force: true })
 }
 
+/** A tool's runs as one result: the median time and its range, the highest peak, the first failure. */
+function summarise (runs: ToolResult[]): ToolResult {
+  const failed = runs.find(run => run.status === 'failed')
+  if (failed !== undefined || runs.length === 1) return failed ?? runs[0] as ToolResult
+  const seconds = runs.map(run => run.seconds as number).sort((a, b) => a - b)
+  const peaks = runs.map(run => run.peakRssBytes).filter(peak => peak !== undefined)
+  const orphans = new Set(runs.map(run => run.orphans))
+  return {
+    ...runs[0] as ToolResult,
+    seconds: seconds[Math.floor(seconds.length / 2)],
+    secondsRange: [seconds[0] as number, seconds.at(-1) as number],
+    peakRssBytes: peaks.length === 0 ? undefined : Math.max(...peaks),
+    // Runs that disagree make the row disagree with the expected count.
+    orphans: orphans.size === 1 ? runs[0]?.orphans : Number.NaN
+  }
+}
+
 function table (run: ScaleRun, used: Tool[]): string {
   const base = run.results.find(result => result.tool === 'keydiff exact')
   const rows = run.results.map((result, i) => {
@@ -110,7 +135,7 @@ function table (run: ScaleRun, used: Tool[]): string {
     const agrees = !ok || build ? '—' : exact ? (result.orphans === run.expectedOrphans ? 'yes' : 'NO') : (result.orphans as number) <= run.expectedOrphans ? `yes (${(100 * (result.orphans as number) / run.expectedOrphans).toFixed(2)}% found)` : 'NO'
     return [
       result.tool.replace('|', '\\|'),
-      ok ? (result.seconds as number).toFixed(2) : `failed: ${result.error ?? ''}`.slice(0, 60),
+      ok ? (result.seconds as number).toFixed(2) + (result.secondsRange === undefined ? '' : ` (${result.secondsRange.map(s => s.toFixed(2)).join('–')})`) : `failed: ${result.error ?? ''}`.slice(0, 60),
       ok ? `${(((used[i] as Tool).files ?? 2) * run.keys / (result.seconds as number) / 1e6).toFixed(2)}M` : '—',
       result.peakRssBytes === undefined ? '?' : (result.peakRssBytes / 1048576).toFixed(0),
       ok && base?.status === 'ok' ? `${((result.seconds as number) / (base.seconds as number)).toFixed(2)}×` : '—',
@@ -118,7 +143,7 @@ function table (run: ScaleRun, used: Tool[]): string {
       agrees
     ]
   })
-  const head = ['tool', 'wall s', 'keys/s', 'peak RSS MiB', 'time vs keydiff exact', 'orphans', `agrees (${run.expectedOrphans})`]
+  const head = ['tool', rounds > 1 ? `wall s, median of ${rounds} (range)` : 'wall s', 'keys/s', 'peak RSS MiB', 'time vs keydiff exact', 'orphans', `agrees (${run.expectedOrphans})`]
   const lines = [head, head.map(() => '---'), ...rows].map(cells => `| ${cells.join(' | ')} |`)
   return `\nN = ${run.keys.toLocaleString('en-US')} keys per side, --memory ${run.memory}; ${run.machine}\n${lines.join('\n')}\n`
 }
