@@ -119,7 +119,7 @@ test('the measured false-positive rate is near the prediction, which the stats r
   assert.ok(predicted <= 0.02 && predicted > 0.015)
 })
 
-test('lines added from their bytes set exactly the bits of the lines and the line ends between them', () => {
+test('lines added from their bytes set exactly the bits of the lines, not of the line ends between them', () => {
   const lineArb = fc.string({ unit: fc.constantFrom('a', 'b', '/', 'é', '€', '😀', ' '), minLength: 1, maxLength: 30 })
   fc.assert(fc.property(fc.array(fc.tuple(lineArb, fc.constantFrom('\n', '\r\n', '\n\n')), { maxLength: 5000 }), fc.integer({ min: 1, max: 64 }), (lines, blocks) => {
     const text = lines.map(([line, end]) => line + end).join('')
@@ -136,7 +136,7 @@ test('lines added from their bytes set exactly the bits of the lines and the lin
     const fromBytes = new SplitBlockBloomFilter(blocks)
     fromBytes.addLines(chunk)
     const fromStrings = new SplitBlockBloomFilter(blocks)
-    fromStrings.addBatch(entries(lines.flatMap(([line, end], i) => i === lines.length - 1 ? [line] : [line, end])))
+    fromStrings.addBatch(entries(lines.map(([line]) => line)))
     assert.deepEqual(fromBytes.bitset, fromStrings.bitset)
     assert.equal(fromBytes.insertedCount, lines.length)
     const out = new Uint8Array(lines.length)

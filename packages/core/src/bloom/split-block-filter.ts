@@ -140,7 +140,7 @@ export class SplitBlockBloomFilter {
     const a = this.arena
     for (let from = 0; from < batch.length;) {
       const n = a.pack(batch, from)
-      a.kernel.add(n, a.offsetsPtr, a.bytesPtr, 0, this.blocks, a.outPtr)
+      a.kernel.add(n, a.offsetsPtr, 4, a.bytesPtr, 0, this.blocks, a.outPtr)
       from += n
     }
     this.insertedCount += batch.length
@@ -152,7 +152,7 @@ export class SplitBlockBloomFilter {
     const a = this.arena
     for (let from = 0; from < batch.length;) {
       const n = a.pack(batch, from)
-      a.kernel.check(n, a.offsetsPtr, a.bytesPtr, 0, this.blocks, a.outPtr)
+      a.kernel.check(n, a.offsetsPtr, 4, a.bytesPtr, 0, this.blocks, a.outPtr)
       out.set(a.outBytes(n), from)
       from += n
     }
@@ -167,8 +167,7 @@ export class SplitBlockBloomFilter {
         this.add(lineText(chunk, from++))
         continue
       }
-      // The line ends between the lines are added too: a few fixed bits, never a key.
-      a.kernel.add(2 * m - 1, a.offsetsPtr, a.bytesPtr, 0, this.blocks, a.outPtr)
+      a.kernel.add(m, a.offsetsPtr, 8, a.bytesPtr, 0, this.blocks, a.outPtr)
       from += m
     }
     this.insertedCount += chunk.length
@@ -185,9 +184,8 @@ export class SplitBlockBloomFilter {
         from++
         continue
       }
-      a.kernel.check(2 * m - 1, a.offsetsPtr, a.bytesPtr, 0, this.blocks, a.outPtr)
-      const answers = a.outBytes(2 * m - 1)
-      for (let k = 0; k < m; k++) out[from + k] = answers[2 * k] as number
+      a.kernel.check(m, a.offsetsPtr, 8, a.bytesPtr, 0, this.blocks, a.outPtr)
+      out.set(a.outBytes(m), from)
       from += m
     }
   }

@@ -24,10 +24,10 @@ export interface SbbfKernel {
   fingerprint (n: number, offsets: number, step: number, bytes: number, out: number): void
   /** The non-blank lines of bytes[0, len) as starts and ends (u32 each); returns their count. */
   splitLines (bytes: number, len: number, starts: number, ends: number): number
-  /** `scratch` holds 8 bytes per key: the hashes between the hash pass and the bit pass. */
-  add (n: number, offsets: number, bytes: number, filter: number, blocks: number, scratch: number): void
+  /** `scratch` holds 8 bytes per key: the hashes between the hash pass and the bit pass; `step` as for `fingerprint`. */
+  add (n: number, offsets: number, step: number, bytes: number, filter: number, blocks: number, scratch: number): void
   /** `out` holds 8 bytes per key (the hashes between the passes); byte i is then key i's answer. */
-  check (n: number, offsets: number, bytes: number, filter: number, blocks: number, out: number): void
+  check (n: number, offsets: number, step: number, bytes: number, filter: number, blocks: number, out: number): void
 }
 
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
@@ -35,7 +35,7 @@ const PAGE = 65536
 const MAX_PAGES = 65536
 /** Keys per kernel call; a batch larger than this is handled in several calls. */
 export const CHUNK_KEYS = 4096
-/** Lines per `packLines`: a line and the line end after it are two keys of a kernel call. */
+/** Lines per `packLines`: each line takes two offsets, its start and its end. */
 export const LINES_PER_PACK = CHUNK_KEYS / 2
 const INITIAL_KEY_BYTES = 1 << 20
 /** Kernel output: 16 bytes a key at most (a fingerprint). */
@@ -123,10 +123,9 @@ export class WasmArena {
 
   /**
    * Copies lines `from`, `from + 1`, ... of a chunk into the arena in one piece, with every
-   * line's start and end as consecutive offsets: a kernel given `2m - 1` keys then also sees
-   * the line ends between the lines (a few bytes each), whose answers are skipped, and line k
-   * is key 2k. Returns m, the lines packed (at most CHUNK_KEYS / 2), or 0 when line `from`
-   * alone is longer than the byte area.
+   * line's start and end as consecutive offsets: a kernel given a step of 8 reads line k from
+   * offsets 2k and 2k + 1. Returns m, the lines packed (at most CHUNK_KEYS / 2), or 0 when
+   * line `from` alone is longer than the byte area.
    */
   packLines (chunk: LineChunk, from: number): number {
     const { bytes, starts, ends } = chunk

@@ -1,7 +1,9 @@
 ;; Line splitting, batch XXH64 and the Parquet split-block Bloom filter's bit work, over
-;; keys packed into linear memory by the JS side: `offsets` holds n + 1 byte offsets (relative to `bytes`),
-;; key i being bytes[offsets[i], offsets[i + 1]). One call handles a whole batch, so the
-;; JS/WASM boundary is crossed once per batch, never per key.
+;; keys packed into linear memory by the JS side. Key i is bytes[offsets[i * step / 4],
+;; offsets[i * step / 4 + 1]) (byte offsets relative to `bytes`): a step of 4 reads keys packed
+;; end to end (n + 1 offsets), a step of 8 lines packed with their line ends between them (a
+;; start and an end each). One call handles a whole batch, so the JS/WASM boundary is crossed
+;; once per batch, never per key.
 ;;
 ;; Each call makes three passes: all the hashes first; then a touch pass, a very short loop
 ;; of independent loads, one per key's block, so that the CPU has dozens of cache misses in
@@ -17,7 +19,7 @@
   ;; For each key i: the i64 at out + 8i holds the upper 32 bits of XXH64(seed) in its low
   ;; word and the lower 32 bits in its high word, so that as 32-bit words out[2i] is the upper
   ;; and out[2i + 1] the lower half.
-  (func $hashAll (param $n i32) (param $offsets i32) (param $bytes i32) (param $out i32) (param $seed i64)
+  (func $hashAll (param $n i32) (param $offsets i32) (param $step i32) (param $bytes i32) (param $out i32) (param $seed i64)
     (local $stop i32) (local $p i32) (local $end i32) (local $limit i32) (local $len i32)
     (local $h i64) (local $v1 i64) (local $v2 i64) (local $v3 i64) (local $v4 i64)
     (local.set $stop (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3))))
@@ -79,7 +81,7 @@
         (local.set $h (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 32))))
         (i64.store (local.get $out) (i64.rotl (local.get $h) (i64.const 32)))
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
-        (local.set $offsets (i32.add (local.get $offsets) (i32.const 4)))
+        (local.set $offsets (i32.add (local.get $offsets) (local.get $step)))
         (br $next))))
 
   ;; The bit rule, for hashes laid out as $hashAll writes them. The block is
@@ -308,17 +310,17 @@
     (local.get $n))
 
   (func (export "hash") (param $n i32) (param $offsets i32) (param $bytes i32) (param $out i32) (param $seed i32)
-    (call $hashAll (local.get $n) (local.get $offsets) (local.get $bytes) (local.get $out) (i64.extend_i32_u (local.get $seed))))
+    (call $hashAll (local.get $n) (local.get $offsets) (i32.const 4) (local.get $bytes) (local.get $out) (i64.extend_i32_u (local.get $seed))))
 
   ;; `scratch` holds 8 bytes per key: the hashes, between the passes.
-  (func (export "add") (param $n i32) (param $offsets i32) (param $bytes i32) (param $filter i32) (param $blocks i32) (param $scratch i32)
-    (call $hashAll (local.get $n) (local.get $offsets) (local.get $bytes) (local.get $scratch) (i64.const 0))
+  (func (export "add") (param $n i32) (param $offsets i32) (param $step i32) (param $bytes i32) (param $filter i32) (param $blocks i32) (param $scratch i32)
+    (call $hashAll (local.get $n) (local.get $offsets) (local.get $step) (local.get $bytes) (local.get $scratch) (i64.const 0))
     (drop (call $touchAll (local.get $n) (local.get $scratch) (local.get $filter) (local.get $blocks)))
     (call $setAll (local.get $n) (local.get $scratch) (local.get $filter) (local.get $blocks)))
 
   ;; out[i] = 1 when key i may be in the filter, 0 when it certainly is not. `out` holds 8
   ;; bytes per key: the hashes, between the passes.
-  (func (export "check") (param $n i32) (param $offsets i32) (param $bytes i32) (param $filter i32) (param $blocks i32) (param $out i32)
-    (call $hashAll (local.get $n) (local.get $offsets) (local.get $bytes) (local.get $out) (i64.const 0))
+  (func (export "check") (param $n i32) (param $offsets i32) (param $step i32) (param $bytes i32) (param $filter i32) (param $blocks i32) (param $out i32)
+    (call $hashAll (local.get $n) (local.get $offsets) (local.get $step) (local.get $bytes) (local.get $out) (i64.const 0))
     (drop (call $touchAll (local.get $n) (local.get $out) (local.get $filter) (local.get $blocks)))
     (call $testAll (local.get $n) (local.get $out) (local.get $filter) (local.get $blocks) (local.get $out))))
