@@ -1,7 +1,5 @@
 import type { KeyBatch } from '../keys/key-entry.ts'
-import { WasmArena } from './wasm-arena.ts'
-
-let arena: WasmArena | undefined
+import { sharedArena } from './wasm-arena.ts'
 
 /**
  * XXH64 of every key of a batch (UTF-8 bytes), written as two 32-bit words per key:
@@ -10,8 +8,7 @@ let arena: WasmArena | undefined
  */
 export function hashBatch (batch: KeyBatch, out: Uint32Array, seed = 0): void {
   if (out.length < batch.length * 2) throw new RangeError('hashBatch: out needs two words per key')
-  arena ??= new WasmArena(0)
-  const a = arena
+  const a = sharedArena()
   for (let from = 0; from < batch.length;) {
     const n = a.pack(batch, from)
     a.kernel.hash(n, a.offsetsPtr, a.bytesPtr, a.outPtr, seed >>> 0)

@@ -1,5 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises'
-import { lineText, type LineChunk } from '../engine/line-chunks.ts'
+import type { LineChunk } from '../engine/line-chunks.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 import { decodeFilter, encodeFilter } from './filter-bytes.ts'
 import { FilterFormatError, FilterShapeError } from './filter-errors.ts'
@@ -137,56 +137,44 @@ export class SplitBlockBloomFilter {
   }
 
   addBatch (batch: KeyBatch): void {
-    const a = this.arena
-    for (let from = 0; from < batch.length;) {
-      const n = a.pack(batch, from)
-      a.kernel.add(n, a.offsetsPtr, 4, a.bytesPtr, 0, this.blocks, a.outPtr)
-      from += n
-    }
-    this.insertedCount += batch.length
+    this.addPacked(batch.length, 4, (a, from) => a.pack(batch, from))
   }
 
   /** Sets `out[i]` to 1 when key i may be present, 0 when it certainly is not. */
   checkBatch (batch: KeyBatch, out: Uint8Array): void {
     if (out.length < batch.length) throw new RangeError('checkBatch: out needs one byte per key')
-    const a = this.arena
-    for (let from = 0; from < batch.length;) {
-      const n = a.pack(batch, from)
-      a.kernel.check(n, a.offsetsPtr, 4, a.bytesPtr, 0, this.blocks, a.outPtr)
-      out.set(a.outBytes(n), from)
-      from += n
-    }
+    this.checkPacked(batch.length, 4, (a, from) => a.pack(batch, from), out)
   }
 
   /** Adds every line of a chunk, hashed from its bytes where it lies (engine/line-chunks.ts). */
   addLines (chunk: LineChunk): void {
-    const a = this.arena
-    for (let from = 0; from < chunk.length;) {
-      const m = a.packLines(chunk, from)
-      if (m === 0) {
-        this.add(lineText(chunk, from++))
-        continue
-      }
-      a.kernel.add(m, a.offsetsPtr, 8, a.bytesPtr, 0, this.blocks, a.outPtr)
-      from += m
-    }
-    this.insertedCount += chunk.length
+    this.addPacked(chunk.length, 8, (a, from) => a.packLines(chunk, from))
   }
 
   /** Sets `out[i]` to 1 when line i of the chunk may be present, 0 when it certainly is not. */
   checkLines (chunk: LineChunk, out: Uint8Array): void {
     if (out.length < chunk.length) throw new RangeError('checkLines: out needs one byte per line')
+    this.checkPacked(chunk.length, 8, (a, from) => a.packLines(chunk, from), out)
+  }
+
+  // `pack(arena, from)` packs keys from `from` on for the kernel's offset `step` and says how many.
+  private addPacked (count: number, step: 4 | 8, pack: (arena: WasmArena, from: number) => number): void {
     const a = this.arena
-    for (let from = 0; from < chunk.length;) {
-      const m = a.packLines(chunk, from)
-      if (m === 0) {
-        out[from] = this.has(lineText(chunk, from)) ? 1 : 0
-        from++
-        continue
-      }
-      a.kernel.check(m, a.offsetsPtr, 8, a.bytesPtr, 0, this.blocks, a.outPtr)
-      out.set(a.outBytes(m), from)
-      from += m
+    for (let from = 0; from < count;) {
+      const n = pack(a, from)
+      a.kernel.add(n, a.offsetsPtr, step, a.bytesPtr, 0, this.blocks, a.outPtr)
+      from += n
+    }
+    this.insertedCount += count
+  }
+
+  private checkPacked (count: number, step: 4 | 8, pack: (arena: WasmArena, from: number) => number, out: Uint8Array): void {
+    const a = this.arena
+    for (let from = 0; from < count;) {
+      const n = pack(a, from)
+      a.kernel.check(n, a.offsetsPtr, step, a.bytesPtr, 0, this.blocks, a.outPtr)
+      out.set(a.outBytes(n), from)
+      from += n
     }
   }
 

@@ -45,6 +45,7 @@ const SCRATCH_BYTES = (CHUNK_KEYS + 1) * 4 + OUT_BYTES + INITIAL_KEY_BYTES
 export const MAX_RESERVED_BYTES = MAX_PAGES * PAGE - SCRATCH_BYTES - PAGE
 
 let compiled: object | undefined
+let shared: WasmArena | undefined
 
 function kernelModule (): object {
   compiled ??= new wasm.Module(Buffer.from(SBBF_WASM_BASE64, 'base64'))
@@ -124,17 +125,17 @@ export class WasmArena {
   /**
    * Copies lines `from`, `from + 1`, ... of a chunk into the arena in one piece, with every
    * line's start and end as consecutive offsets: a kernel given a step of 8 reads line k from
-   * offsets 2k and 2k + 1. Returns m, the lines packed (at most CHUNK_KEYS / 2), or 0 when
-   * line `from` alone is longer than the byte area.
+   * offsets 2k and 2k + 1. Returns m, the lines packed (at least one, at most CHUNK_KEYS / 2):
+   * the byte area grows for a line longer than it, as `pack` grows it for a long key.
    */
   packLines (chunk: LineChunk, from: number): number {
     const { bytes, starts, ends } = chunk
     const base = starts[from] as number
+    if ((ends[from] as number) - base > this.bytesCap) this.grow((ends[from] as number) - base)
     const limit = Math.min(chunk.length, from + LINES_PER_PACK)
     const room = this.bytesCap
     let to = from
     while (to < limit && (ends[to] as number) - base <= room) to++
-    if (to === from) return 0
     this.bytes.set(bytes.subarray(base, ends[to - 1]), this.bytesPtr)
     const u32 = this.u32
     let o = this.offsetsPtr >>> 2
@@ -171,6 +172,16 @@ export class WasmArena {
     this.u32 = new Uint32Array(this.buffer)
     this.bytesCap = this.buffer.byteLength - this.bytesPtr
   }
+}
+
+/**
+ * The arena of every caller whose work is done before it returns (pack, run a kernel, copy
+ * out): hashing batches, fingerprinting and splitting lines. A filter keeps its own, its
+ * bitset in it.
+ */
+export function sharedArena (): WasmArena {
+  shared ??= new WasmArena(0)
+  return shared
 }
 
 // Buffer#utf8Write skips the argument normalisation of Buffer#write: measured 18M against

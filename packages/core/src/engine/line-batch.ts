@@ -1,6 +1,5 @@
-import { WasmArena } from '../bloom/wasm-arena.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import { Fingerprinter } from '../spill/fingerprint.ts'
+import { fingerprintPacked } from '../spill/fingerprint.ts'
 import type { HashedBatch } from '../spill/hashed-batch.ts'
 import { CANDIDATE_HEAD, copyBytes, padded, writeCandidateHead } from '../spill/records.ts'
 import { lineText, type LineChunk } from './line-chunks.ts'
@@ -47,29 +46,12 @@ export class LineBatch implements HashedBatch {
  * filter's hash.
  */
 export class LineHasher {
-  private readonly arena = new WasmArena(0)
-  private readonly fallback = new Fingerprinter()
   private words = new Uint32Array(0)
 
   /** Fingerprints every line: words 4i..4i+3 are line i's, valid until the next call. */
   hash (chunk: LineChunk): LineBatch {
-    const n = chunk.length
-    if (this.words.length < 4 * n) this.words = new Uint32Array(4 * n)
-    const words = this.words
-    const arena = this.arena
-    for (let from = 0; from < n;) {
-      const m = arena.packLines(chunk, from)
-      if (m === 0) {
-        // A line longer than the arena's byte area: hashed as a string, which grows memory elsewhere.
-        const single = this.fallback.fingerprint([{ key: lineText(chunk, from) }])
-        words.set(single.subarray(0, 4), 4 * from)
-        from++
-        continue
-      }
-      arena.kernel.fingerprint(m, arena.offsetsPtr, 8, arena.bytesPtr, arena.outPtr)
-      arena.copyOut(4 * m, words, 4 * from)
-      from += m
-    }
-    return new LineBatch(chunk, words)
+    if (this.words.length < 4 * chunk.length) this.words = new Uint32Array(4 * chunk.length)
+    fingerprintPacked(chunk.length, 8, (a, from) => a.packLines(chunk, from), this.words)
+    return new LineBatch(chunk, this.words)
   }
 }

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import { WasmArena } from '../bloom/wasm-arena.ts'
+import { sharedArena } from '../bloom/wasm-arena.ts'
 import type { KeySource } from '../keys/key-source.ts'
 import { readBytes } from '../sources/text-input.ts'
 
@@ -81,8 +81,6 @@ export async function * readLineChunks (path: string, name: string): AsyncGenera
 // only a line of many megabytes makes, is scanned where it lies.
 const WASM_SPLIT_MAX = 64 * 1024 * 1024
 
-let splitter: WasmArena | undefined
-
 /**
  * Splits whole lines (a region that ends at a line end, or the file's last line). A region
  * that is not valid UTF-8 is decoded and encoded again first, so that its keys are the same
@@ -91,8 +89,7 @@ let splitter: WasmArena | undefined
 export function splitLines (region: Buffer): LineChunk {
   const bytes = isUtf8(region) ? region : Buffer.from(region.toString('utf8'))
   if (bytes.length > WASM_SPLIT_MAX) return scanLines(bytes)
-  splitter ??= new WasmArena(0)
-  return { bytes, ...splitter.splitLines(bytes) }
+  return { bytes, ...sharedArena().splitLines(bytes) }
 }
 
 /** The lines of `bytes` as splitLines finds them, by one `indexOf` a line. */

@@ -1,8 +1,5 @@
-import { WasmArena } from '../bloom/wasm-arena.ts'
+import { sharedArena, type WasmArena } from '../bloom/wasm-arena.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
-
-// One arena for every fingerprinter: a call packs, hashes and copies out before it returns.
-let shared: WasmArena | undefined
 
 /**
  * 128-bit fingerprints of a batch's keys (UTF-8 bytes): four 32-bit words per key in `out`,
@@ -19,13 +16,22 @@ export class Fingerprinter {
   fingerprint (batch: KeyBatch): Uint32Array {
     const n = batch.length
     if (this.words.length < 4 * n) this.words = new Uint32Array(8 * n)
-    const a = shared ??= new WasmArena(0)
-    for (let from = 0; from < n;) {
-      const m = a.pack(batch, from)
-      a.kernel.fingerprint(m, a.offsetsPtr, 4, a.bytesPtr, a.outPtr)
-      a.copyOut(4 * m, this.words, 4 * from)
-      from += m
-    }
+    fingerprintPacked(n, 4, (a, from) => a.pack(batch, from), this.words)
     return this.words
+  }
+}
+
+/**
+ * Fingerprints `count` keys into `words` (4i..4i+3 for key i): `pack(arena, from)` packs
+ * keys from `from` on and says how many, laid out for the kernel's offset `step` (4 for
+ * keys end to end, 8 for lines).
+ */
+export function fingerprintPacked (count: number, step: 4 | 8, pack: (arena: WasmArena, from: number) => number, words: Uint32Array): void {
+  const a = sharedArena()
+  for (let from = 0; from < count;) {
+    const m = pack(a, from)
+    a.kernel.fingerprint(m, a.offsetsPtr, step, a.bytesPtr, a.outPtr)
+    a.copyOut(4 * m, words, 4 * from)
+    from += m
   }
 }
