@@ -48,12 +48,12 @@ const minus = (a: readonly string[], b: readonly string[]): string[] => {
 }
 
 test('exact diff of files read as bytes equals the Set difference of their text lines, in memory and spilled', async () => {
-  await fc.assert(fc.asyncProperty(fileArb, fileArb, fc.boolean(), fc.boolean(), fc.constantFrom(undefined, 0, 3), async (c, r, gzip, missing, maxInMemory) => {
+  await fc.assert(fc.asyncProperty(fileArb, fileArb, fc.boolean(), fc.boolean(), fc.constantFrom(undefined, 0, 3), fc.constantFrom(1, 7, 1000), async (c, r, gzip, missing, maxInMemory, orphanWindow) => {
     const candidates = file(c, gzip)
     const references = file(r, false)
     const expectedOrphans = minus(await textKeys(candidates), await textKeys(references))
     const expectedMissing = missing ? minus(await textKeys(references), await textKeys(candidates)) : []
-    const referenceSet = maxInMemory === undefined ? undefined : spillReferenceSet({ tmpdir: work, maxInMemory, partitions: 2 })
+    const referenceSet = maxInMemory === undefined ? undefined : spillReferenceSet({ tmpdir: work, maxInMemory, partitions: 2, orphanWindow })
     const got = await keysOf({ candidates: linesSource(candidates), references: linesSource(references), missing, ...(referenceSet === undefined ? {} : { referenceSet }) })
     assert.deepEqual(got.orphans, expectedOrphans)
     assert.deepEqual(got.missing, expectedMissing)

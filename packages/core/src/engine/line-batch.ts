@@ -1,7 +1,8 @@
 import type { KeyEntry } from '../keys/key-entry.ts'
 import { fingerprintPacked } from '../spill/fingerprint.ts'
 import type { HashedBatch } from '../spill/hashed-batch.ts'
-import { CANDIDATE_HEAD, copyBytes, padded, writeCandidateHead } from '../spill/records.ts'
+import type { KeysFileWriter } from '../spill/keys-file.ts'
+import { copyBytes } from '../spill/records.ts'
 import { lineText, type LineChunk } from './line-chunks.ts'
 
 /** The lines of a chunk with their fingerprints; a line becomes a string only in `entry`. */
@@ -27,16 +28,11 @@ export class LineBatch implements HashedBatch {
     return copyBytes(this.chunk.bytes, start, end, buffer, at + 4)
   }
 
-  candidateBound (i: number): number {
-    return CANDIDATE_HEAD + padded((this.chunk.ends[i] as number) - (this.chunk.starts[i] as number))
-  }
-
-  writeCandidate (i: number, buffer: Buffer, view: Uint32Array, at: number): number {
-    const start = this.chunk.starts[i] as number
-    const end = this.chunk.ends[i] as number
-    writeCandidateHead(view, at, this.words, i, end - start, 0)
-    copyBytes(this.chunk.bytes, start, end, buffer, at + CANDIDATE_HEAD)
-    return at + CANDIDATE_HEAD + padded(end - start)
+  spillKeys (from: number, keys: KeysFileWriter): void {
+    // The chunk's bytes are whole lines to their end, so from line `from`'s start on they split
+    // again into exactly lines from.. (see KeysFileWriter.lines).
+    const chunk = this.chunk
+    keys.lines(chunk.bytes.subarray(chunk.starts[from]), chunk.length - from)
   }
 }
 

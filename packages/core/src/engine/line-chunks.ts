@@ -5,7 +5,9 @@ import { readBytes } from '../sources/text-input.ts'
 
 /**
  * The lines of a chunk of a newline-delimited file, as byte ranges of `bytes`: line i is
- * `bytes[starts[i], ends[i])`, its line ending removed, blank lines left out.
+ * `bytes[starts[i], ends[i])`, its line ending removed, blank lines left out. `bytes` is the
+ * whole region the lines were split from, so `splitLines(bytes.subarray(starts[i]))` gives
+ * lines i, i + 1, ... again (a spill's keys file keeps lines that way).
  */
 export interface LineChunk {
   readonly bytes: Buffer

@@ -108,28 +108,16 @@ export class FingerprintTable {
   }
 
   /**
-   * Reads the home slot of fingerprints from..to-1 of `words` (4 words each) and nothing else:
-   * these loads do not depend on each other, so the CPU overlaps their cache misses, and the
-   * `find`s that follow hit the cache (measured: 25–40% faster at 2M keys in 46 MB).
+   * Reads the home slot of `count` fingerprints of `words`, the first at word `first`, one
+   * every `stride` words, and nothing else: these loads do not depend on each other, so the
+   * CPU overlaps their cache misses, and the `find`s that follow hit the cache (measured:
+   * 25–40% faster at 2M keys in 46 MB).
    */
-  touch (words: Uint32Array, from: number, to: number): number {
+  touch (words: Uint32Array, first: number, stride: number, count: number): number {
     const table = this.words
     const capacity = this.slots
     let sum = 0
-    for (let i = from; i < to; i++) {
-      const slot = Math.floor((((words[4 * i + 1] as number) ^ ((words[4 * i + 3] as number) & -4)) >>> 0) * capacity / TWO_32)
-      sum ^= table[slot * 4 + 3] as number
-    }
-    return sum
-  }
-
-  /** Like `touch`, for the fingerprints at byte offsets `at[0..n-1]` (multiples of 4) of `words`' memory. */
-  touchAt (words: Uint32Array, at: Int32Array, n: number): number {
-    const table = this.words
-    const capacity = this.slots
-    let sum = 0
-    for (let k = 0; k < n; k++) {
-      const w = (at[k] as number) >>> 2
+    for (let w = first; w < first + stride * count; w += stride) {
       const slot = Math.floor((((words[w + 1] as number) ^ ((words[w + 3] as number) & -4)) >>> 0) * capacity / TWO_32)
       sum ^= table[slot * 4 + 3] as number
     }

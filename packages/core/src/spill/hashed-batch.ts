@@ -1,7 +1,8 @@
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import type { ReferenceSet } from '../engine/diff-types.ts'
 import { Fingerprinter } from './fingerprint.ts'
-import { candidateBound, keyBound, writeCandidate, writeKey } from './records.ts'
+import type { KeysFileWriter } from './keys-file.ts'
+import { keyBound, writeKey } from './records.ts'
 
 /**
  * A batch whose keys are fingerprinted already (4 words per key in `words`). A key becomes a
@@ -16,10 +17,8 @@ export interface HashedBatch {
   keyBound: (i: number) => number
   /** Writes key i as a u32 length and its UTF-8 bytes at `at`; returns the position after it. */
   writeKey: (i: number, buffer: Buffer, at: number) => number
-  /** Most bytes `writeCandidate(i)` writes. */
-  candidateBound: (i: number) => number
-  /** Writes entry i as a candidate record (records.ts) at `at`, a multiple of 4 (`view` is `buffer`'s words); returns the position after it. */
-  writeCandidate: (i: number, buffer: Buffer, view: Uint32Array, at: number) => number
+  /** Appends keys `from`, `from + 1`, ... (and what else an entry has) to a spill's keys file. */
+  spillKeys: (from: number, keys: KeysFileWriter) => void
 }
 
 /** A reference set that takes fingerprinted batches, so the engine can hash keys from bytes. */
@@ -55,12 +54,8 @@ export class EntryBatch implements HashedBatch {
     return writeKey(buffer, at, (this.entries[i] as KeyEntry).key)
   }
 
-  candidateBound (i: number): number {
-    return candidateBound(this.entries[i] as KeyEntry)
-  }
-
-  writeCandidate (i: number, buffer: Buffer, view: Uint32Array, at: number): number {
-    return writeCandidate(buffer, view, at, this.words, i, this.entries[i] as KeyEntry)
+  spillKeys (from: number, keys: KeysFileWriter): void {
+    keys.entries(this.entries, from)
   }
 }
 
@@ -80,11 +75,7 @@ export class FingerprintBatch implements HashedBatch {
     return this.keyBound()
   }
 
-  candidateBound (): number {
-    return this.keyBound()
-  }
-
-  writeCandidate (): number {
-    return this.keyBound()
+  spillKeys (): void {
+    this.keyBound()
   }
 }

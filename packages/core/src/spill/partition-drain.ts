@@ -5,7 +5,8 @@ import type { DiffPart } from '../engine/diff-types.ts'
 import { formatBytes } from '../util/size.ts'
 import type { ChunkReader } from './partition-files.ts'
 import { EMITTED, FingerprintTable, MATCHED, REFERENCE } from './fingerprint-table.ts'
-import { CANDIDATE_HEAD, FINGERPRINT_BYTES, candidateLength, readCandidate, readKey } from './records.ts'
+import type { OrphanLog } from './orphan-marks.ts'
+import { CANDIDATE_BYTES, FINGERPRINT_BYTES, candidateOrdinal, readKey } from './records.ts'
 
 const OUTPUT_BATCH = 4096
 // Records whose home slots are touched ahead of their lookups (see FingerprintTable.touch).
@@ -28,12 +29,12 @@ export interface PartitionFiles {
  * Settles partitions one after another in one table and one read buffer: a partition's
  * references (and the orphans reported before it spilled) go into the table, then its
  * candidates stream past it. A candidate that no reference matches and that was not
- * reported before is an orphan; references no candidate matched are the missing keys. Both
+ * reported before is an orphan, logged by its ordinal (its key is read back at the end, see
+ * keys-file.ts); references no candidate matched are the missing keys, yielded here. Both
  * files are deleted once read.
  */
 export class PartitionDrain {
   private readonly table: FingerprintTable
-  private readonly touchAt = new Int32Array(TOUCH_AHEAD)
   // Kept so that the touching loads are not optimised away.
   touched = 0
 
@@ -41,7 +42,7 @@ export class PartitionDrain {
     this.table = new FingerprintTable(0, wantMissing)
   }
 
-  * drain (files: PartitionFiles): Generator<DiffPart> {
+  * drain (files: PartitionFiles, orphans: OrphanLog): Generator<DiffPart> {
     const table = this.table
     const keys = files.referenceKeys === undefined ? undefined : readFileSync(files.referenceKeys)
     if (files.referenceKeys !== undefined) unlinkSync(files.referenceKeys)
@@ -52,7 +53,8 @@ export class PartitionDrain {
       }
     }
     this.loadReferences(files.references, keys, guard)
-    if (files.candidates !== undefined) yield * this.probeCandidates(files.candidates, guard)
+    orphans.partition()
+    if (files.candidates !== undefined) this.probeCandidates(files.candidates, orphans, guard)
     if (this.wantMissing && keys !== undefined) yield * missingOf(table, keys)
   }
 
@@ -65,7 +67,7 @@ export class PartitionDrain {
         const view = reader.view
         const first = reader.pos >>> 2
         const records = Math.min(TOUCH_AHEAD, (reader.end - reader.pos) >>> 4)
-        this.touched ^= table.touch(view, first >>> 2, (first >>> 2) + records)
+        this.touched ^= table.touch(view, first, 4, records)
         for (let w = first; w < first + 4 * records; w += 4) {
           const a = view[w] as number
           const b = view[w + 1] as number
@@ -92,32 +94,17 @@ export class PartitionDrain {
     }
   }
 
-  private * probeCandidates (path: string, guard: () => void): Generator<DiffPart> {
+  private probeCandidates (path: string, orphans: OrphanLog, guard: () => void): void {
     const table = this.table
     const reader = this.reader.open(path)
-    const touchAt = this.touchAt
-    let out: KeyEntry[] = []
+    const stride = CANDIDATE_BYTES >>> 2
     try {
-      while (reader.ensure(CANDIDATE_HEAD)) {
-        // The records wholly in the buffer (at least one), their word offsets noted to touch their slots.
-        let n = 0
-        let pos = reader.pos
-        while (n < TOUCH_AHEAD && reader.end - pos >= CANDIDATE_HEAD) {
-          let length = candidateLength(reader.buffer, reader.view, pos, reader.end - pos)
-          if (length < 0 || reader.end - pos < length) {
-            if (n > 0) break
-            length = this.wholeRecord(length)
-            pos = reader.pos
-          }
-          touchAt[n++] = pos
-          pos += length
-        }
+      while (reader.ensure(CANDIDATE_BYTES)) {
         const view = reader.view
-        const buffer = reader.buffer
-        this.touched ^= table.touchAt(view, touchAt, n)
-        for (let k = 0; k < n; k++) {
-          const at = touchAt[k] as number
-          const w = at >>> 2
+        const first = reader.pos >>> 2
+        const records = Math.min(TOUCH_AHEAD, Math.floor((reader.end - reader.pos) / CANDIDATE_BYTES))
+        this.touched ^= table.touch(view, first, stride, records)
+        for (let w = first; w < first + stride * records; w += stride) {
           const a = view[w] as number
           const b = view[w + 1] as number
           const c = view[w + 2] as number
@@ -133,30 +120,14 @@ export class PartitionDrain {
           } else {
             table.fill(-1 - slot, a, b, c, d, EMITTED, 0)
           }
-          out.push(readCandidate(buffer, view, at))
+          orphans.add(candidateOrdinal(view, w))
         }
-        reader.pos = pos
-        if (out.length >= OUTPUT_BATCH) {
-          yield { kind: 'orphans', entries: out }
-          out = []
-        }
+        reader.pos += CANDIDATE_BYTES * records
       }
       if (reader.end > reader.pos) throw new KeydiffError(`spill file ${path} is truncated`, 'KEYDIFF_SPILL_FAILED')
-      if (out.length > 0) yield { kind: 'orphans', entries: out }
     } finally {
       reader.discard()
     }
-  }
-
-  /** Makes the record at the reader's position readable whole; returns its length. */
-  private wholeRecord (length: number): number {
-    const reader = this.reader
-    if (length < 0) {
-      if (!reader.ensure(-1 - length)) throw new KeydiffError(`spill file ${reader.path} is truncated`, 'KEYDIFF_SPILL_FAILED')
-      length = candidateLength(reader.buffer, reader.view, reader.pos, reader.end - reader.pos)
-    }
-    if (!reader.ensure(length)) throw new KeydiffError(`spill file ${reader.path} is truncated`, 'KEYDIFF_SPILL_FAILED')
-    return length
   }
 }
 

@@ -46,15 +46,27 @@ export class PartitionWriter {
     return buffer
   }
 
+  /** Appends `bytes` to partition p: copied into its buffer when they fit, else written as they are. */
+  append (p: number, bytes: Uint8Array): void {
+    const buffer = this.buffers[p] as Buffer
+    if ((this.positions[p] as number) + bytes.length <= buffer.length) {
+      buffer.set(bytes, this.positions[p] as number)
+      this.positions[p] = (this.positions[p] as number) + bytes.length
+      return
+    }
+    this.flush(p)
+    if (bytes.length < buffer.length) {
+      buffer.set(bytes, 0)
+      this.positions[p] = bytes.length
+      return
+    }
+    this.write(p, bytes, bytes.length)
+  }
+
   flush (p: number): void {
     const length = this.positions[p] as number
     if (length === 0) return
-    const buffer = this.buffers[p] as Buffer
-    let done = 0
-    this.guard(() => {
-      while (done < length) done += writeSync(this.fds[p] as number, buffer, done, length - done)
-    })
-    this.written += length
+    this.write(p, this.buffers[p] as Buffer, length)
     this.positions[p] = 0
   }
 
@@ -71,6 +83,14 @@ export class PartitionWriter {
     for (const fd of this.fds.splice(0)) closeSync(fd)
     this.buffers.length = 0
     this.views.length = 0
+  }
+
+  private write (p: number, bytes: Uint8Array, length: number): void {
+    let done = 0
+    this.guard(() => {
+      while (done < length) done += writeSync(this.fds[p] as number, bytes, done, length - done)
+    })
+    this.written += length
   }
 
   private guard<T> (work: () => T): T {
@@ -95,6 +115,8 @@ export class ChunkReader {
   path = ''
   private fd: number | undefined
   private eof = false
+  // The file offset of buffer[end].
+  private offset = 0
 
   constructor (chunkBytes: number) {
     this.buffer = Buffer.allocUnsafeSlow(chunkBytes)
@@ -107,8 +129,21 @@ export class ChunkReader {
     this.fd = openSync(path, 'r')
     this.pos = 0
     this.end = 0
+    this.offset = 0
     this.eof = false
     return this
+  }
+
+  /** Moves n bytes on, reading none of those past the buffer. */
+  skip (n: number): void {
+    const buffered = this.end - this.pos
+    if (n <= buffered) {
+      this.pos += n
+      return
+    }
+    this.offset += n - buffered
+    this.pos = 0
+    this.end = 0
   }
 
   /** False when the file ends before n more bytes. */
@@ -127,9 +162,10 @@ export class ChunkReader {
     this.pos = 0
     this.end = rest
     while (this.end < n && !this.eof) {
-      const read = readSync(this.fd as number, this.buffer, this.end, this.buffer.length - this.end, null)
+      const read = readSync(this.fd as number, this.buffer, this.end, this.buffer.length - this.end, this.offset)
       if (read === 0) this.eof = true
       this.end += read
+      this.offset += read
     }
     return this.end - this.pos >= n
   }

@@ -9,15 +9,17 @@ import type { KeyEntry } from '../keys/key-entry.ts'
  * low bits of the last, as a table slot holds it. When missing keys are wanted, its key goes
  * to the partition's keys file, in the same order, as a u32 length and UTF-8 bytes.
  *
- * A candidate: its fingerprint, a word of key length × 8 + flags, the key's UTF-8 bytes
- * padded to a word, then size (f64), lastModified (f64 ms) and version (a u32 length and
- * UTF-8 bytes, padded) as the flags say.
+ * A candidate: its fingerprint and its ordinal among the spilled candidates (low word, high
+ * word). The candidates themselves go once, in their order, to one keys file (keys-file.ts);
+ * an entry there is a word of key length × 8 + flags, the key's UTF-8 bytes, then size (f64),
+ * lastModified (f64 ms) and version (a u32 length and UTF-8 bytes) as the flags say.
  */
 export const FINGERPRINT_BYTES = 16
-export const CANDIDATE_HEAD = FINGERPRINT_BYTES + 4
-/** A longer key cannot be spilled (its length must fit the candidate's head word). */
+export const CANDIDATE_BYTES = FINGERPRINT_BYTES + 8
+/** A longer key cannot be spilled (its length must fit an entry's head word). */
 export const MAX_SPILLED_KEY_BYTES = 2 ** 29 - 1
 
+const TWO_32 = 4294967296
 const HAS_SIZE = 1
 const HAS_TIME = 2
 const HAS_VERSION = 4
@@ -50,25 +52,32 @@ export function keyBound (key: string): number {
   return 4 + key.length * 3
 }
 
-/** Writes a candidate's fingerprint and head word; the key's bytes follow at `at + CANDIDATE_HEAD`. */
-export function writeCandidateHead (view: Uint32Array, at: number, words: Uint32Array, i: number, keyBytes: number, flags: number): void {
-  if (keyBytes > MAX_SPILLED_KEY_BYTES) throw new KeydiffError(`a key of ${keyBytes} bytes is longer than the ${MAX_SPILLED_KEY_BYTES} bytes a spilled key may have`, 'KEYDIFF_SPILL_FAILED')
+/** Writes candidate i of `words`, the spilled candidate number `ordinal`, at byte `at` (a multiple of 4) of `view`. */
+export function writeCandidate (view: Uint32Array, at: number, words: Uint32Array, i: number, ordinal: number): void {
   const w = at >>> 2
   view[w] = words[4 * i] as number
   view[w + 1] = words[4 * i + 1] as number
   view[w + 2] = words[4 * i + 2] as number
   view[w + 3] = words[4 * i + 3] as number
-  view[w + 4] = keyBytes * 8 + flags
+  view[w + 4] = ordinal >>> 0
+  view[w + 5] = Math.floor(ordinal / TWO_32)
 }
 
-export function candidateBound (entry: KeyEntry): number {
-  return CANDIDATE_HEAD + padded(entry.key.length * 3) + 16 + (entry.version === undefined ? 0 : 4 + padded(entry.version.length * 3))
+/** The ordinal of the candidate record whose first word is `w`. */
+export function candidateOrdinal (view: Uint32Array, w: number): number {
+  return (view[w + 5] as number) * TWO_32 + (view[w + 4] as number)
 }
 
-/** Writes a candidate record (fingerprint i of `words`); returns the position after it. */
-export function writeCandidate (buffer: Buffer, view: Uint32Array, at: number, words: Uint32Array, i: number, entry: KeyEntry): number {
-  const keyBytes = buffer.write(entry.key, at + CANDIDATE_HEAD, 'utf8')
-  let pos = at + CANDIDATE_HEAD + padded(keyBytes)
+/** Most bytes `writeEntry` writes for `entry`. */
+export function entryBound (entry: KeyEntry): number {
+  return 4 + entry.key.length * 3 + 16 + (entry.version === undefined ? 0 : 4 + entry.version.length * 3)
+}
+
+/** Writes an entry (key, size, lastModified, version) at `at`; returns the position after it. */
+export function writeEntry (buffer: Buffer, at: number, entry: KeyEntry): number {
+  const keyBytes = buffer.write(entry.key, at + 4, 'utf8')
+  if (keyBytes > MAX_SPILLED_KEY_BYTES) throw new KeydiffError(`a key of ${keyBytes} bytes is longer than the ${MAX_SPILLED_KEY_BYTES} bytes a spilled key may have`, 'KEYDIFF_SPILL_FAILED')
+  let pos = at + 4 + keyBytes
   let flags = 0
   if (entry.size !== undefined) {
     flags |= HAS_SIZE
@@ -84,35 +93,29 @@ export function writeCandidate (buffer: Buffer, view: Uint32Array, at: number, w
     flags |= HAS_VERSION
     const length = buffer.write(entry.version, pos + 4, 'utf8')
     buffer.writeUInt32LE(length, pos)
-    pos += 4 + padded(length)
+    pos += 4 + length
   }
-  writeCandidateHead(view, at, words, i, keyBytes, flags)
+  buffer.writeUInt32LE(keyBytes * 8 + flags, at)
   return pos
 }
 
-/**
- * The length of the candidate record at byte `at`, given that its head (CANDIDATE_HEAD bytes)
- * is readable; `-1 - n` when n bytes from `at` must be readable to know it (the version's length).
- */
-export function candidateLength (buffer: Buffer, view: Uint32Array, at: number, readable: number): number {
-  const head = view[(at >>> 2) + 4] as number
-  let length = CANDIDATE_HEAD + padded(head >>> 3)
+/** The length of the entry written at `at`. */
+export function entryLength (buffer: Buffer, at: number): number {
+  const head = buffer.readUInt32LE(at)
+  let length = 4 + (head >>> 3)
   if ((head & HAS_SIZE) !== 0) length += 8
   if ((head & HAS_TIME) !== 0) length += 8
-  if ((head & HAS_VERSION) !== 0) {
-    if (readable < length + 4) return -1 - (length + 4)
-    length += 4 + padded(buffer.readUInt32LE(at + length))
-  }
+  if ((head & HAS_VERSION) !== 0) length += 4 + buffer.readUInt32LE(at + length)
   return length
 }
 
-export function readCandidate (buffer: Buffer, view: Uint32Array, at: number): KeyEntry {
-  const head = view[(at >>> 2) + 4] as number
+export function readEntry (buffer: Buffer, at: number): KeyEntry {
+  const head = buffer.readUInt32LE(at)
   const keyBytes = head >>> 3
   const flags = head & 7
-  const key = buffer.toString('utf8', at + CANDIDATE_HEAD, at + CANDIDATE_HEAD + keyBytes)
+  const key = buffer.toString('utf8', at + 4, at + 4 + keyBytes)
   if (flags === 0) return { key }
-  let pos = at + CANDIDATE_HEAD + padded(keyBytes)
+  let pos = at + 4 + keyBytes
   let size: number | undefined
   let lastModified: Date | undefined
   if ((flags & HAS_SIZE) !== 0) {
@@ -133,7 +136,7 @@ export function readCandidate (buffer: Buffer, view: Uint32Array, at: number): K
 }
 
 // Keys are mostly tens of bytes: a loop copies those without Buffer#copy's argument checks and
-// the view it makes each call (20M spilled candidates: about 70 ns a key in Buffer#copy).
+// the view it makes each call (about 70 ns a key in Buffer#copy, measured on spilled keys).
 const LOOP_COPY_MAX = 64
 
 /** Copies source[start, end) to target at `at`; returns the position after it. */

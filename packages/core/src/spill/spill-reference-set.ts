@@ -4,9 +4,11 @@ import { Fingerprinter } from './fingerprint.ts'
 import { EMITTED, EMPTY, FingerprintTable, MATCHED, REFERENCE } from './fingerprint-table.ts'
 import { EntryBatch, type HashedBatch, type HashedReferenceSet } from './hashed-batch.ts'
 import { KeyArena } from './key-arena.ts'
+import { KeysFileWriter, readOrphans } from './keys-file.ts'
+import { OrphanLog } from './orphan-marks.ts'
 import { missingOf, PartitionDrain } from './partition-drain.ts'
 import { ChunkReader, PartitionWriter } from './partition-files.ts'
-import { FINGERPRINT_BYTES, writeReference } from './records.ts'
+import { CANDIDATE_BYTES, FINGERPRINT_BYTES, writeCandidate, writeReference } from './records.ts'
 import { WorkDir } from './work-dir.ts'
 
 export interface SpillReferenceSetOptions {
@@ -16,6 +18,8 @@ export interface SpillReferenceSetOptions {
   partitions?: number
   /** Most fingerprints held in memory before spilling, on top of the budget's limit (for tests). @default unlimited */
   maxInMemory?: number
+  /** Spilled candidates whose orphan marks are held at a time when their keys are read back (for tests). @default sized from the budget */
+  orphanWindow?: number
 }
 
 const MIN_PARTITIONS = 16
@@ -24,8 +28,9 @@ const MIN_PARTITIONS = 16
 const CACHED_TABLE_BYTES = 2 * 1024 * 1024
 // Slot bytes a reference takes in a drain's table (16 a slot, 4/5 full, room for orphans).
 const SLOT_COST = 25
-// Past this, scattering records over more write buffers costs more than smaller tables save
-// (20M keys at 128MiB: 16 partitions 11.8-12.1 s, 256 9.8-10.0 s, 512 12.2 s).
+// Past this, more partitions cost more in small writes than smaller tables save (20M keys at
+// 128MiB: 16 partitions 11.8-12.1 s, 256 9.8-10.0 s; with fixed-width candidate records, 256
+// 3.9-4.3 s, 512 4.1-4.2 s, 1024 4.5-4.6 s).
 const MAX_CACHED_PARTITIONS = 256
 // Keys whose slots are touched ahead of their lookups (see FingerprintTable.touch).
 const TOUCH_AHEAD = 256
@@ -36,17 +41,26 @@ const TABLE_SHARE = 0.7
 // Bytes one reference may cost in a partition's table: a slot is 16 bytes (20 with keys), the
 // table at most 4/5 full, with room for orphans, and doubling when that is not enough.
 const ENTRY_COST = 3 * FINGERPRINT_BYTES
+// Share of the budget the orphan marks take at the end (see OrphanMarks), leaving the rest to
+// the drain's tables.
+const MARKS_SHARE = 0.25
 // Bytes a drain reads at a time.
 const READ_CHUNK = 4 * 1024 * 1024
 // What a kept key costs beyond its slot (its length-prefixed bytes and the payload).
 const KEY_COST = 64
+// The sequential writers' buffers: the candidates' keys, the drain's orphan ordinals.
+const KEYS_BUFFER = 1024 * 1024
+const ORPHANS_BUFFER = 256 * 1024
 
 /**
  * The default exact confirmation: 128-bit fingerprints of the references in an in-memory
  * hash table while they fit the budget; beyond it, the table and everything after it go to
  * partition files (by the fingerprint's top bits) in a work directory, and `drain` settles
- * the partitions one at a time, the way DuckDB spills a hash join. Orphans are reported once
- * each even when candidates repeat. The work directory is removed by `close`, on process
+ * the partitions one at a time, the way DuckDB spills a hash join. A spilled candidate is a
+ * fingerprint and an ordinal in its partition, its key written once to a keys file in input
+ * order; the drain marks orphans by ordinal and reads their keys back from that file at the
+ * end, so they come out in input order. Orphans are reported once each even when candidates
+ * repeat. The work directory is removed by `close`, on process
  * exit and on SIGINT/SIGTERM.
  */
 export function spillReferenceSet (options: SpillReferenceSetOptions = {}): ReferenceSetFactory {
@@ -66,6 +80,8 @@ class SpillReferenceSet implements HashedReferenceSet {
   private references: PartitionWriter | undefined
   private referenceKeys: PartitionWriter | undefined
   private candidates: PartitionWriter | undefined
+  private candidateKeys: KeysFileWriter | undefined
+  private orphans: OrphanLog | undefined
   private shift = 32
   private sealed = false
   // Kept so that the touching loads are not optimised away.
@@ -88,7 +104,7 @@ class SpillReferenceSet implements HashedReferenceSet {
 
   /** Bytes spilled so far. */
   get spilledBytes (): number {
-    return (this.references?.written ?? 0) + (this.referenceKeys?.written ?? 0) + (this.candidates?.written ?? 0)
+    return (this.references?.written ?? 0) + (this.referenceKeys?.written ?? 0) + (this.candidates?.written ?? 0) + (this.candidateKeys?.written ?? 0) + (this.orphans?.written ?? 0)
   }
 
   add (batch: KeyBatch): void {
@@ -99,7 +115,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     const words = batch.words
     for (let i = 0; i < batch.length; i++) {
       const table = this.table
-      if (i % TOUCH_AHEAD === 0) this.touched ^= table?.touch(words, i, Math.min(batch.length, i + TOUCH_AHEAD)) ?? 0
+      if (i % TOUCH_AHEAD === 0) this.touched ^= table?.touch(words, 4 * i, 4, Math.min(batch.length - i, TOUCH_AHEAD)) ?? 0
       if (table === undefined) {
         this.spillReference(words, i, REFERENCE, batch)
         continue
@@ -138,10 +154,10 @@ class SpillReferenceSet implements HashedReferenceSet {
     const orphans: KeyEntry[] = []
     for (let i = 0; i < batch.length; i++) {
       const table = this.table
-      if (i % TOUCH_AHEAD === 0) this.touched ^= table?.touch(words, i, Math.min(batch.length, i + TOUCH_AHEAD)) ?? 0
+      if (i % TOUCH_AHEAD === 0) this.touched ^= table?.touch(words, 4 * i, 4, Math.min(batch.length - i, TOUCH_AHEAD)) ?? 0
       if (table === undefined) {
-        this.spillCandidate(words, i, batch)
-        continue
+        this.spillCandidates(batch, i)
+        break
       }
       const at = 4 * i
       const a = words[at] as number
@@ -174,8 +190,14 @@ class SpillReferenceSet implements HashedReferenceSet {
     }
     const references = this.references as PartitionWriter
     const candidates = this.candidates as PartitionWriter
+    const keys = this.candidateKeys as KeysFileWriter
     candidates.close()
-    const drain = new PartitionDrain(new ChunkReader(READ_CHUNK), this.init.trackMissing)
+    keys.close()
+    const window = Math.min(keys.count, this.options.orphanWindow ?? Math.max(64 * 1024, Math.floor(this.tableBudget * MARKS_SHARE * 8)))
+    const tableBudget = this.tableBudget - Math.ceil(window / 8)
+    const reader = new ChunkReader(READ_CHUNK)
+    const drain = new PartitionDrain(reader, this.init.trackMissing)
+    const orphans = this.orphans = new OrphanLog(this.dir as WorkDir, ORPHANS_BUFFER)
     for (let p = 0; p < references.partitions; p++) {
       this.init.signal?.throwIfAborted()
       yield * drain.drain({
@@ -183,10 +205,11 @@ class SpillReferenceSet implements HashedReferenceSet {
         referenceCount: references.records[p] as number,
         referenceKeys: this.referenceKeys?.path(p),
         candidates: candidates.path(p),
-        budget: this.tableBudget,
+        budget: tableBudget,
         index: p
-      })
+      }, orphans)
     }
+    yield * readOrphans(reader, keys.path, orphans.close(window))
   }
 
   close (): void {
@@ -195,6 +218,8 @@ class SpillReferenceSet implements HashedReferenceSet {
     this.references?.release()
     this.referenceKeys?.release()
     this.candidates?.release()
+    this.candidateKeys?.release()
+    this.orphans?.release()
     this.dir?.remove()
   }
 
@@ -232,7 +257,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     // Unknown totals are guessed at 4× what outgrew memory; orphans add entries at drain.
     const expected = Math.max(this.init.estimatedCount ?? 0, inMemory * 4) * 1.5
     const perEntry = ENTRY_COST + (this.init.trackMissing ? KEY_COST : 0)
-    const fits = Math.ceil(expected * perEntry / this.tableBudget)
+    const fits = Math.ceil(expected * perEntry / (this.tableBudget * (1 - MARKS_SHARE)))
     const cached = Math.min(MAX_CACHED_PARTITIONS, Math.ceil(expected * SLOT_COST / CACHED_TABLE_BYTES))
     const most = Math.max(MIN_PARTITIONS, 2 ** Math.floor(Math.log2(this.writeBudget / MIN_WRITE_BUFFER)))
     let partitions = MIN_PARTITIONS
@@ -246,6 +271,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     this.referenceKeys?.close()
     const bufferBytes = Math.max(MIN_WRITE_BUFFER, Math.floor(this.writeBudget / references.partitions))
     this.candidates = new PartitionWriter(this.dir as WorkDir, 'candidates', references.partitions, bufferBytes, buffers)
+    this.candidateKeys = new KeysFileWriter(this.dir as WorkDir, KEYS_BUFFER)
   }
 
   private partitionOf (high: number): number {
@@ -277,11 +303,20 @@ class SpillReferenceSet implements HashedReferenceSet {
     keys.positions[p] = at
   }
 
-  private spillCandidate (words: Uint32Array, i: number, batch: HashedBatch): void {
+  /** Spills candidates `from`, `from + 1`, ... of the batch: their keys to the keys file, their fingerprints to the partitions. */
+  private spillCandidates (batch: HashedBatch, from: number): void {
+    const keys = this.candidateKeys as KeysFileWriter
+    let ordinal = keys.count
+    batch.spillKeys(from, keys)
     const writer = this.candidates as PartitionWriter
-    const p = this.partitionOf(words[4 * i] as number)
-    const buffer = writer.reserve(p, batch.candidateBound(i))
-    writer.positions[p] = batch.writeCandidate(i, buffer, writer.views[p] as Uint32Array, writer.positions[p] as number)
-    writer.records[p] = (writer.records[p] as number) + 1
+    const { views, positions, records } = writer
+    const words = batch.words
+    for (let i = from; i < batch.length; i++) {
+      const p = this.partitionOf(words[4 * i] as number)
+      writer.reserve(p, CANDIDATE_BYTES)
+      writeCandidate(views[p] as Uint32Array, positions[p] as number, words, i, ordinal++)
+      positions[p] = (positions[p] as number) + CANDIDATE_BYTES
+      records[p] = (records[p] as number) + 1
+    }
   }
 }

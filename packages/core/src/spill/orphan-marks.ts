@@ -1,0 +1,160 @@
+import { closeSync, openSync, readSync } from 'node:fs'
+import { KeydiffError } from '../errors.ts'
+import { asDiskError } from './disk-full-error.ts'
+import { PartitionWriter } from './partition-files.ts'
+import type { WorkDir } from './work-dir.ts'
+
+const TWO_32 = 4294967296
+const RECORD_BYTES = 8
+const READ_BYTES = 64 * 1024
+
+/**
+ * The ordinals of the orphans a drain finds, partition after partition, in one file: a
+ * partition's are increasing (its candidates are in their order), and `ranges` says where
+ * each partition's are.
+ */
+export class OrphanLog {
+  private readonly writer: PartitionWriter
+  private readonly starts: number[] = []
+
+  constructor (private readonly dir: WorkDir, bufferBytes: number) {
+    this.writer = new PartitionWriter(dir, 'orphans', 1, bufferBytes)
+  }
+
+  /** Starts the next partition's ordinals. */
+  partition (): void {
+    this.starts.push(this.offset)
+  }
+
+  add (ordinal: number): void {
+    const writer = this.writer
+    writer.reserve(0, RECORD_BYTES)
+    const w = (writer.positions[0] as number) >>> 2
+    const view = writer.views[0] as Uint32Array
+    view[w] = ordinal >>> 0
+    view[w + 1] = Math.floor(ordinal / TWO_32)
+    writer.positions[0] = (writer.positions[0] as number) + RECORD_BYTES
+  }
+
+  get written (): number {
+    return this.writer.written
+  }
+
+  /** Closes the file and returns the marks it holds, read a window of `window` ordinals at a time. */
+  close (window: number): OrphanMarks {
+    this.starts.push(this.offset)
+    this.writer.close()
+    return new OrphanMarks(this.writer.path(0), this.starts, window, this.dir)
+  }
+
+  /** Closes the file without flushing (on failure). */
+  release (): void {
+    this.writer.release()
+  }
+
+  private get offset (): number {
+    return this.writer.written + (this.writer.positions[0] as number)
+  }
+}
+
+/**
+ * Which spilled candidates are orphans, as a bitmap over a window of ordinals: the window
+ * moves forward as `next` is asked for later ordinals, taking each partition's ordinals below
+ * its end from the log. Memory is the window's bits and one read buffer, whatever the count.
+ */
+export class OrphanMarks {
+  /** Orphans in the log. */
+  readonly count: number
+  private readonly bits: Uint32Array
+  private readonly cursors: number[]
+  private readonly read = Buffer.allocUnsafeSlow(READ_BYTES)
+  private readonly words = new Uint32Array(this.read.buffer, this.read.byteOffset, READ_BYTES >>> 2)
+  private low = 0
+  private high = 0
+  private left: number
+
+  constructor (private readonly path: string, private readonly starts: readonly number[], window: number, private readonly dir: WorkDir) {
+    this.cursors = starts.slice(0, -1)
+    this.count = ((starts[starts.length - 1] ?? 0) - (starts[0] ?? 0)) / RECORD_BYTES
+    this.left = this.count
+    this.bits = new Uint32Array(Math.max(1, Math.ceil(window / 32)))
+  }
+
+  /** The first orphan's ordinal at or after `from`, or -1 when there is none; `from` never goes back. */
+  next (from: number): number {
+    for (;;) {
+      if (from < this.high) {
+        const found = this.scan(from)
+        if (found >= 0) return found
+      }
+      if (this.left === 0) return -1
+      this.load(Math.max(from, this.high))
+      from = this.low
+    }
+  }
+
+  private scan (from: number): number {
+    const bits = this.bits
+    let i = from - this.low
+    const end = this.high - this.low
+    while (i < end) {
+      const word = bits[i >>> 5] as number
+      const rest = word >>> (i & 31)
+      if (rest !== 0) return this.low + i + (31 - Math.clz32(rest & -rest))
+      i = (i | 31) + 1
+    }
+    return -1
+  }
+
+  /** Fills the window from `low` on with the logged ordinals below its end. */
+  private load (low: number): void {
+    this.bits.fill(0)
+    this.low = low
+    this.high = low + this.bits.length * 32
+    const fd = this.open()
+    try {
+      for (let p = 0; p < this.cursors.length; p++) this.cursors[p] = this.take(fd, this.cursors[p] as number, this.starts[p + 1] as number)
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  /** Marks the ordinals below the window's end from `at` to `end` of the log; returns where it stopped. */
+  private take (fd: number, at: number, end: number): number {
+    const words = this.words
+    while (at < end) {
+      const bytes = this.readAt(fd, at, Math.min(READ_BYTES, end - at))
+      for (let w = 0; w < bytes >>> 2; w += 2) {
+        const ordinal = (words[w + 1] as number) * TWO_32 + (words[w] as number)
+        if (ordinal >= this.high) return at
+        const bit = ordinal - this.low
+        this.bits[bit >>> 5] = (this.bits[bit >>> 5] as number) | (1 << (bit & 31))
+        this.left--
+        at += RECORD_BYTES
+      }
+    }
+    return at
+  }
+
+  private readAt (fd: number, at: number, length: number): number {
+    let done = 0
+    while (done < length) {
+      const read = this.guard(() => readSync(fd, this.read, done, length - done, at + done))
+      if (read === 0) throw new KeydiffError(`spill file ${this.path} is truncated`, 'KEYDIFF_SPILL_FAILED')
+      done += read
+    }
+    return done
+  }
+
+  private open (): number {
+    return this.guard(() => openSync(this.path, 'r'))
+  }
+
+  private guard<T> (work: () => T): T {
+    try {
+      return work()
+    } catch (error) {
+      throw asDiskError(error, this.dir.path, 0)
+    }
+  }
+}
