@@ -108,11 +108,17 @@ test('save and load through a file; a damaged or missing file is refused and nam
   filter.addBatch(entries(keys))
   const path = join(dir, 'refs.kdbf')
   await filter.save(path)
+  const bytes = await readFile(path)
+  assert.deepEqual(new Uint8Array(bytes), filter.toBytes(), 'the file is toBytes(), written without it')
   const loaded = await SplitBlockBloomFilter.load(path)
   assert.deepEqual(loaded.words, filter.words)
+  assert.equal(loaded.insertedCount, 5000)
   assert.ok(answers(loaded, keys).every((bit) => bit === 1))
 
-  const bytes = await readFile(path)
+  const flipped = Buffer.from(bytes)
+  flipped[bytes.length - 5] = (flipped[bytes.length - 5] as number) ^ 1
+  await writeFile(path, flipped)
+  await assert.rejects(SplitBlockBloomFilter.load(path), (error: unknown) => error instanceof FilterFormatError && error.message.includes('bitset checksum') && error.message.includes(path))
   await writeFile(path, bytes.subarray(0, bytes.length - 1))
   await assert.rejects(SplitBlockBloomFilter.load(path), (error: unknown) => error instanceof FilterFormatError && error.code === 'KEYDIFF_FILTER_FORMAT' && error.message.includes(path))
   const missing = join(dir, 'nope.kdbf')
