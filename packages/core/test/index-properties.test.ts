@@ -163,3 +163,25 @@ test('a source larger than the memory budget is written in several passes with t
     await ReferenceIndex.drop(dir)
   }
 })
+
+test('the filter an index first update makes keeps to half its budget, and the answers stay exact', async () => {
+  const keys = Array.from({ length: 40_000 }, (_, i) => `k/${i}`)
+  const dir = join(work, 'index-small-filter')
+  // 10M expected at 1% would want a 12 MB filter.
+  const index = await ReferenceIndex.open(dir, { create: true, expectedCount: 10_000_000 })
+  try {
+    await index.add(source(keys, 'refs'), { memory: '2MiB' })
+    const filter = await index.filter()
+    assert.ok(filter.byteLength <= 1024 * 1024, `filter of ${filter.byteLength} bytes`)
+    assert.equal(index.filterBytes(), filter.byteLength + 32, 'saved with its 32-byte header')
+    const candidates = ['k/5', 'k/39999', 'k/40000', 'x', 'k/40000']
+    for (const strategy of ['scan', 'lookup'] as const) {
+      const out: string[] = []
+      for await (const part of diffIndex({ candidates: source(candidates, 'candidates'), index, tmpdir: work, strategy, memory: '2MiB' })) out.push(...part.entries.map(entry => entry.key))
+      assert.deepEqual(out.sort(compareKeys), ['k/40000', 'x'], strategy)
+    }
+  } finally {
+    await index.close()
+    await ReferenceIndex.drop(dir)
+  }
+})

@@ -1,4 +1,4 @@
-import { DEFAULT_MEMORY, linesSource, ReferenceIndex } from '@keydiff/core'
+import { DEFAULT_MEMORY, formatBytes, linesSource, ReferenceIndex } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
@@ -21,7 +21,8 @@ Options:
   --expected <count>    references expected over the index's life, to size its filter and
                         its ranges                               (default: from the first file)
   --memory <size>       the budget: a share holds references to sort and write; more go to
-                        partition files first, each range written once  (default: ${DEFAULT_MEMORY})
+                        partition files first, each range written once; the filter a build
+                        makes takes at most half of it                  (default: ${DEFAULT_MEMORY})
   --tmpdir <dir>        where those partition files go                   (default: the system's)
   -h, --help            show this help
 `
@@ -74,7 +75,10 @@ export async function indexCommand (argv: string[], io: CommandIO): Promise<numb
       else count += (await index.add(source, options)).references
     }
     const seconds = (performance.now() - started) / 1000
-    await new LineWriter(io.stderr, false).write(`keydiff index ${sub}: ${count.toLocaleString('en-US')} references ${sub === 'remove' ? 'removed' : 'read'} in ${seconds.toFixed(2)} s; the index holds ${index.meta.count.toLocaleString('en-US')} from ${index.meta.sources.length} source(s)\n`)
+    // The filter is sized once, within the build's budget: say what lookups will get from it.
+    const filter = sub === 'remove' ? undefined : await index.filter()
+    const filterNote = filter === undefined || index.meta.count === 0 ? '' : `; its filter: ${formatBytes(filter.byteLength)}, ${(filter.byteLength * 8 / index.meta.count).toFixed(1)} bits a reference, about ${(filter.estimatedFalsePositiveRate() * 100).toFixed(2)}% false positives`
+    await new LineWriter(io.stderr, false).write(`keydiff index ${sub}: ${count.toLocaleString('en-US')} references ${sub === 'remove' ? 'removed' : 'read'} in ${seconds.toFixed(2)} s; the index holds ${index.meta.count.toLocaleString('en-US')} from ${index.meta.sources.length} source(s)${filterNote}\n`)
     return 0
   } finally {
     await index.close()

@@ -27,7 +27,7 @@ export interface IndexDiffOptions {
   memory?: number | string
   /** Where the reference set spills. @default os.tmpdir() */
   tmpdir?: string
-  /** @default 'lookup' when the candidates' estimated count is under a quarter of the index, else 'scan' */
+  /** @default 'lookup' when the candidates' estimated count is under a quarter of the index and its filter takes at most half the budget, else 'scan' */
   strategy?: IndexDiffStrategy
   signal?: AbortSignal
 }
@@ -39,6 +39,8 @@ const LOOKUP_RUN = 65536
 const NO_FILTER = new Uint8Array(0)
 // Below this share of the index, looking candidates up costs less than reading it all.
 const LOOKUP_SHARE = 0.25
+// Most of the budget a lookup's filter may take: the orphans' de-duplication needs the rest.
+const FILTER_SHARE = 0.5
 
 /**
  * The orphans of a candidate source against a kept reference index, each reported once.
@@ -50,7 +52,7 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
   if (memory < 1024 * 1024) throw new InvalidOptionError('memory', `${memory} bytes is below the 1 MiB minimum`)
   const index = options.index
   const estimate = candidates.estimatedCount
-  const strategy = options.strategy ?? (estimate !== undefined && estimate < index.meta.count * LOOKUP_SHARE ? 'lookup' : 'scan')
+  const strategy = options.strategy ?? (estimate !== undefined && estimate < index.meta.count * LOOKUP_SHARE && index.filterBytes() <= memory * FILTER_SHARE ? 'lookup' : 'scan')
   if (strategy !== 'scan' && strategy !== 'lookup') throw new InvalidOptionError('strategy', `${JSON.stringify(strategy)} is not 'scan' or 'lookup'`)
   const stats: DiffStats = {
     mode: 'exact',
@@ -74,7 +76,9 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
     // A scan reads every reference; only lookups consult the filter.
     const filter = strategy === 'lookup' ? await index.filter() : undefined
     if (filter !== undefined) stats.filter = { blocks: filter.blocks, bytes: filter.byteLength, bitsPerKey: index.meta.count === 0 ? 0 : filter.byteLength * 8 / index.meta.count, estimatedFalsePositiveRate: filter.estimatedFalsePositiveRate() }
-    const set = await spillReferenceSet({ tmpdir: options.tmpdir })({ memory, trackMissing: false, estimatedCount: strategy === 'scan' ? index.meta.count : undefined, signal })
+    // The set keeps to what the filter and LevelDB's resident tables and cache leave.
+    const setMemory = Math.max(1024 * 1024, memory - (filter?.byteLength ?? 0) - index.residentBytes)
+    const set = await spillReferenceSet({ tmpdir: options.tmpdir })({ memory: setMemory, trackMissing: false, estimatedCount: strategy === 'scan' ? index.meta.count : undefined, signal })
     if (!isHashedReferenceSet(set)) throw new TypeError('the spill reference set takes fingerprints')
     try {
       if (strategy === 'scan') {

@@ -61,6 +61,11 @@ export class PendingFingerprints {
     this.capacity = options.capacity ?? Math.max(FIRST_CAPACITY, Math.floor(options.memory * PENDING_SHARE / BYTES_PER_PENDING))
   }
 
+  /** The budget it was given. */
+  get memory (): number {
+    return this.options.memory
+  }
+
   push (words: Uint32Array, n: number): void {
     if (this.partitions === undefined && this.length + n > this.capacity) this.spill()
     if (this.partitions !== undefined) {

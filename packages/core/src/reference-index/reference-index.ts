@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
@@ -29,7 +29,12 @@ export interface ReferenceIndexOptions {
 export interface IndexUpdateOptions {
   /** The name the references are recorded under (`index why` shows it). @default the source's name */
   source?: string
-  /** Memory for the references gathered, then sorted and written by range; a larger source goes through partition files first. @default '256MiB' */
+  /**
+   * The budget. A share holds the references gathered, then sorted and written by range (a
+   * larger source goes through partition files first); when this update makes the index's
+   * Bloom filter, the filter takes at most half of it, whatever the expected count asks for.
+   * @default '256MiB'
+   */
   memory?: number | string
   /** Where those partition files go. @default os.tmpdir() */
   tmpdir?: string
@@ -40,6 +45,8 @@ export interface IndexUpdateOptions {
 const CHUNK = 65536
 const DEFAULT_EXPECTED = 10_000_000
 const DEFAULT_MEMORY = 256 * 1024 * 1024
+// Share of an update's budget a filter it makes may take (pending fingerprints take a quarter).
+const FILTER_SHARE = 0.5
 // Runs read per native call while scanning (a run is a few thousand fingerprints).
 const SCAN_RUNS = 64
 // LevelDB maps every table file it opens into memory and keeps up to its table cache's 64
@@ -50,6 +57,8 @@ const SCAN_RUNS = 64
 const WRITE_BUFFER = 512 * 1024
 const TABLE_FILE = 512 * 1024
 const OPEN_FILES = 74
+// LevelDB's block cache (its default, 8 MiB), set here so that what it holds is known.
+const BLOCK_CACHE = 8 * 1024 * 1024
 
 /**
  * A kept reference index in LevelDB (classic-level): the references' fingerprints with which
@@ -71,12 +80,20 @@ export class ReferenceIndex {
     return this.loadedFilter
   }
 
-  private async readFilter (): Promise<SplitBlockBloomFilter> {
+  /** The bytes of the filter as saved, without reading it; 0 when there is none. */
+  filterBytes (): number {
+    const path = join(this.directory, 'filter.sbbf')
+    return existsSync(path) ? statSync(path).size : 0
+  }
+
+  // `maxBytes` caps a filter made now (an index's first update), so that it keeps to that
+  // update's budget; a filter already saved is read as it is.
+  private async readFilter (maxBytes?: number): Promise<SplitBlockBloomFilter> {
     const path = join(this.directory, 'filter.sbbf')
     if (existsSync(path)) return await SplitBlockBloomFilter.load(path)
     // Without its filter, a lookup would take every candidate for an orphan.
     if (this.meta.count > 0) throw new IndexVersionError(this.directory, 'filter.sbbf is missing; rebuild the index')
-    return SplitBlockBloomFilter.create(this.newFilter)
+    return SplitBlockBloomFilter.create({ ...this.newFilter, ...(maxBytes === undefined ? {} : { maxBytes }) })
   }
 
   static async open (directory: string, options: ReferenceIndexOptions = {}): Promise<ReferenceIndex> {
@@ -86,7 +103,7 @@ export class ReferenceIndex {
     await mkdir(directory, { recursive: true })
     // Loaded here, not at the top: LevelDB's binding costs every other command 30 ms of start-up.
     const { ClassicLevel } = await import('classic-level')
-    const db: IndexDb = new ClassicLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER, maxFileSize: TABLE_FILE, maxOpenFiles: OPEN_FILES })
+    const db: IndexDb = new ClassicLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER, maxFileSize: TABLE_FILE, maxOpenFiles: OPEN_FILES, cacheSize: BLOCK_CACHE })
     try {
       await db.open()
       const raw = await db.get(META_KEY)
@@ -112,6 +129,14 @@ export class ReferenceIndex {
     await rm(directory, { recursive: true, force: true })
   }
 
+  /**
+   * What LevelDB may keep resident while the index is read (mapped table files, block cache,
+   * write buffers): a diff leaves this much of its budget to it.
+   */
+  get residentBytes (): number {
+    return OPEN_FILES * TABLE_FILE + BLOCK_CACHE + 2 * WRITE_BUFFER
+  }
+
   /** The earliest scan start of the sources in the index: the sweep's time fence. */
   get scanStartedAt (): string | undefined {
     return this.meta.sources.map(source => source.scanStartedAt).sort()[0]
@@ -126,8 +151,9 @@ export class ReferenceIndex {
       if (this.meta.sources.length > 0xffff) throw new InvalidOptionError('source', 'an index holds at most 65536 sources')
       id = this.meta.sources.push({ name, scanStartedAt: new Date().toISOString() }) - 1
     }
-    const filter = await this.filter()
     const pending = this.pending(id, 'add', options)
+    this.loadedFilter ??= this.readFilter(Math.floor(pending.memory * FILTER_SHARE))
+    const filter = await this.loadedFilter
     let seen = 0
     try {
       await this.chunks(source, name, options.signal, batch => {
