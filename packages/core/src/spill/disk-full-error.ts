@@ -19,6 +19,11 @@ export class SpillError extends KeydiffError {
   }
 }
 
+/** A spill file ended before what was written to it. */
+export function truncatedSpillFile (path: string): KeydiffError {
+  return new KeydiffError(`spill file ${path} is truncated`, 'KEYDIFF_SPILL_FAILED')
+}
+
 /** Names a spill I/O failure: DiskFullError when the disk is full, else SpillError. */
 export function asDiskError (error: unknown, directory: string, written: number): KeydiffError {
   if (error instanceof KeydiffError) return error

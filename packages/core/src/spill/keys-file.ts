@@ -2,6 +2,7 @@ import { KeydiffError } from '../errors.ts'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import type { DiffPart } from '../engine/diff-types.ts'
 import { lineText, splitLines } from '../engine/line-chunks.ts'
+import { truncatedSpillFile } from './disk-full-error.ts'
 import type { OrphanMarks } from './orphan-marks.ts'
 import { ChunkReader, PartitionWriter } from './partition-files.ts'
 import { entryBound, entryLength, readEntry, writeEntry } from './records.ts'
@@ -97,7 +98,7 @@ export function * readOrphans (reader: ChunkReader, path: string, marks: OrphanM
   try {
     let next = marks.next(0)
     while (next >= 0) {
-      if (!reader.ensure(HEAD_BYTES)) throw truncated(path)
+      if (!reader.ensure(HEAD_BYTES)) throw truncatedSpillFile(path)
       const kind = reader.buffer.readUInt32LE(reader.pos)
       const count = reader.buffer.readUInt32LE(reader.pos + 4)
       const length = reader.buffer.readUInt32LE(reader.pos + 8)
@@ -107,7 +108,7 @@ export function * readOrphans (reader: ChunkReader, path: string, marks: OrphanM
         ordinal += count
         continue
       }
-      if (!reader.ensure(length)) throw truncated(path)
+      if (!reader.ensure(length)) throw truncatedSpillFile(path)
       const body = reader.buffer.subarray(reader.pos, reader.pos + length)
       if (kind === LINES) {
         const chunk = splitLines(body)
@@ -126,7 +127,7 @@ export function * readOrphans (reader: ChunkReader, path: string, marks: OrphanM
           at += entryLength(body, at)
         }
       } else {
-        throw truncated(path)
+        throw new KeydiffError(`spill file ${path} holds a block of unknown kind ${kind}`, 'KEYDIFF_SPILL_FAILED')
       }
       reader.pos += length
       ordinal += count
@@ -139,8 +140,4 @@ export function * readOrphans (reader: ChunkReader, path: string, marks: OrphanM
   } finally {
     reader.discard()
   }
-}
-
-function truncated (path: string): KeydiffError {
-  return new KeydiffError(`spill file ${path} is truncated`, 'KEYDIFF_SPILL_FAILED')
 }

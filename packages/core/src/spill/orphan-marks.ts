@@ -1,17 +1,16 @@
 import { closeSync, openSync, readSync } from 'node:fs'
-import { KeydiffError } from '../errors.ts'
-import { asDiskError } from './disk-full-error.ts'
+import { asDiskError, truncatedSpillFile } from './disk-full-error.ts'
 import { PartitionWriter } from './partition-files.ts'
+import { readOrdinal, writeOrdinal } from './records.ts'
 import type { WorkDir } from './work-dir.ts'
 
-const TWO_32 = 4294967296
 const RECORD_BYTES = 8
 const READ_BYTES = 64 * 1024
 
 /**
  * The ordinals of the orphans a drain finds, partition after partition, in one file: a
- * partition's are increasing (its candidates are in their order), and `ranges` says where
- * each partition's are.
+ * partition's are increasing (its candidates are in their order), and `partition()` notes
+ * where each partition's start.
  */
 export class OrphanLog {
   private readonly writer: PartitionWriter
@@ -29,10 +28,7 @@ export class OrphanLog {
   add (ordinal: number): void {
     const writer = this.writer
     writer.reserve(0, RECORD_BYTES)
-    const w = (writer.positions[0] as number) >>> 2
-    const view = writer.views[0] as Uint32Array
-    view[w] = ordinal >>> 0
-    view[w + 1] = Math.floor(ordinal / TWO_32)
+    writeOrdinal(writer.views[0] as Uint32Array, (writer.positions[0] as number) >>> 2, ordinal)
     writer.positions[0] = (writer.positions[0] as number) + RECORD_BYTES
   }
 
@@ -63,20 +59,18 @@ export class OrphanLog {
  * its end from the log. Memory is the window's bits and one read buffer, whatever the count.
  */
 export class OrphanMarks {
-  /** Orphans in the log. */
-  readonly count: number
   private readonly bits: Uint32Array
   private readonly cursors: number[]
   private readonly read = Buffer.allocUnsafeSlow(READ_BYTES)
   private readonly words = new Uint32Array(this.read.buffer, this.read.byteOffset, READ_BYTES >>> 2)
   private low = 0
   private high = 0
+  // Orphans in the log not yet in a window.
   private left: number
 
   constructor (private readonly path: string, private readonly starts: readonly number[], window: number, private readonly dir: WorkDir) {
     this.cursors = starts.slice(0, -1)
-    this.count = ((starts[starts.length - 1] ?? 0) - (starts[0] ?? 0)) / RECORD_BYTES
-    this.left = this.count
+    this.left = ((starts[starts.length - 1] ?? 0) - (starts[0] ?? 0)) / RECORD_BYTES
     this.bits = new Uint32Array(Math.max(1, Math.ceil(window / 32)))
   }
 
@@ -125,7 +119,7 @@ export class OrphanMarks {
     while (at < end) {
       const bytes = this.readAt(fd, at, Math.min(READ_BYTES, end - at))
       for (let w = 0; w < bytes >>> 2; w += 2) {
-        const ordinal = (words[w + 1] as number) * TWO_32 + (words[w] as number)
+        const ordinal = readOrdinal(words, w)
         if (ordinal >= this.high) return at
         const bit = ordinal - this.low
         this.bits[bit >>> 5] = (this.bits[bit >>> 5] as number) | (1 << (bit & 31))
@@ -140,7 +134,7 @@ export class OrphanMarks {
     let done = 0
     while (done < length) {
       const read = this.guard(() => readSync(fd, this.read, done, length - done, at + done))
-      if (read === 0) throw new KeydiffError(`spill file ${this.path} is truncated`, 'KEYDIFF_SPILL_FAILED')
+      if (read === 0) throw truncatedSpillFile(this.path)
       done += read
     }
     return done

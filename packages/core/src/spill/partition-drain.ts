@@ -5,6 +5,7 @@ import type { DiffPart } from '../engine/diff-types.ts'
 import { formatBytes } from '../util/size.ts'
 import type { ChunkReader } from './partition-files.ts'
 import { EMITTED, FingerprintTable, MATCHED, REFERENCE } from './fingerprint-table.ts'
+import { truncatedSpillFile } from './disk-full-error.ts'
 import type { OrphanLog } from './orphan-marks.ts'
 import { CANDIDATE_BYTES, FINGERPRINT_BYTES, candidateOrdinal, readKey } from './records.ts'
 
@@ -124,7 +125,7 @@ export class PartitionDrain {
         }
         reader.pos += CANDIDATE_BYTES * records
       }
-      if (reader.end > reader.pos) throw new KeydiffError(`spill file ${path} is truncated`, 'KEYDIFF_SPILL_FAILED')
+      if (reader.end > reader.pos) throw truncatedSpillFile(path)
     } finally {
       reader.discard()
     }

@@ -59,13 +59,22 @@ export function writeCandidate (view: Uint32Array, at: number, words: Uint32Arra
   view[w + 1] = words[4 * i + 1] as number
   view[w + 2] = words[4 * i + 2] as number
   view[w + 3] = words[4 * i + 3] as number
-  view[w + 4] = ordinal >>> 0
-  view[w + 5] = Math.floor(ordinal / TWO_32)
+  writeOrdinal(view, w + 4, ordinal)
 }
 
 /** The ordinal of the candidate record whose first word is `w`. */
 export function candidateOrdinal (view: Uint32Array, w: number): number {
-  return (view[w + 5] as number) * TWO_32 + (view[w + 4] as number)
+  return readOrdinal(view, w + 4)
+}
+
+/** Writes an ordinal (below 2^53) as two words at word `w`, low word first. */
+export function writeOrdinal (view: Uint32Array, w: number, ordinal: number): void {
+  view[w] = ordinal >>> 0
+  view[w + 1] = Math.floor(ordinal / TWO_32)
+}
+
+export function readOrdinal (view: Uint32Array, w: number): number {
+  return (view[w + 1] as number) * TWO_32 + (view[w] as number)
 }
 
 /** Most bytes `writeEntry` writes for `entry`. */
