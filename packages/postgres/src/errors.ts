@@ -15,14 +15,19 @@ interface PgErrorLike { code?: string, message?: string }
 
 // SQLSTATE classes 08 (connection), 28 (authorization) and 3D (no such database) are the
 // server refusing us before any reading; ECONNREFUSED & co come from the socket.
-const CONNECTION_CODES = /^(08|28|3D)|^E[A-Z]+$/
+const CONNECTION_CODES = /^(08|28|3D)/
+const SOCKET_CODES = /^E[A-Z]+$/
 
-/** Turns whatever pg threw into an error that names what failed and where. */
-export function postgresError (where: string, endpoint: string, error: unknown, option?: string): KeydiffError {
+/**
+ * Turns whatever pg threw into an error that names what failed and where. `reading`: the
+ * session was up and streaming rows, so a socket error (EPIPE, ECONNRESET: a backend
+ * terminated mid-scan) is the source failing, not the server being unreachable.
+ */
+export function postgresError (where: string, endpoint: string, error: unknown, option?: string, reading = false): KeydiffError {
   if (error instanceof KeydiffError) return error
   const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as PgErrorLike
   const text = message ?? String(error)
-  if (typeof code === 'string' && CONNECTION_CODES.test(code)) return new PostgresConnectionError(endpoint, `${text} (${code})`, { cause: error })
+  if (typeof code === 'string' && (CONNECTION_CODES.test(code) || (!reading && SOCKET_CODES.test(code)))) return new PostgresConnectionError(endpoint, `${text} (${code})`, { cause: error })
   // 42xxx: the SQL names a column/table that does not exist, or does not parse.
   if (option !== undefined && typeof code === 'string' && code.startsWith('42')) {
     return new InvalidOptionError(option, `${where}: ${text} (${code})`, { cause: error })

@@ -109,7 +109,7 @@ async function * scan<T> (
     await client.query('COMMIT')
     clean = true
   } catch (error) {
-    throw postgresError(source.name, endpoint, error, options.query === undefined ? 'table' : 'query')
+    throw postgresError(source.name, endpoint, error, options.query === undefined ? 'table' : 'query', true)
   } finally {
     // A scan left early (or broken) may still have a cursor or COPY in flight: drop the session.
     held.release(!clean)

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test'
 import pg from 'pg'
 import { KeydiffError, type KeyEntry, type KeySource } from '@keydiff/core'
 import { postgresReferences, postgresReferencesUnion, postgresSnapshot } from '../src/index.ts'
+import { postgresError } from '../src/errors.ts'
 import { insertKeys, openDatabase, PGURL, type TestDatabase } from './helpers.ts'
 
 let db: TestDatabase
@@ -73,6 +74,16 @@ for (const strategy of ['cursor', 'copy'] as const) {
     assert.ok(seen < 300000, `saw ${seen} keys`)
   })
 }
+
+test('a socket error while rows stream is the source failing; before that, the server unreachable', () => {
+  // Which of pg's errors a terminated backend surfaces first is a race (57P01, or EPIPE on the
+  // next FETCH): the tests above see either, so the classification is pinned here.
+  const epipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })
+  assert.equal(postgresError('refs', PGURL, epipe, 'table', true).code, 'KEYDIFF_SOURCE_FAILED')
+  assert.equal(postgresError('refs', PGURL, epipe).code, 'KEYDIFF_CONNECTION_FAILED')
+  const refused = Object.assign(new Error('password authentication failed'), { code: '28P01' })
+  assert.equal(postgresError('refs', PGURL, refused, 'table', true).code, 'KEYDIFF_CONNECTION_FAILED')
+})
 
 test('the scan reads one snapshot: rows committed during the scan are not seen, and scanStartedAt is the server time before them', async () => {
   const table = db.table()
