@@ -76,6 +76,47 @@ test('the index keeps its references, filter and scan start across open/close', 
   }
 })
 
+test('a whole scan releases LevelDB\'s tables only when no other read is in flight: concurrent diffs and lookups all answer', async () => {
+  const dir = join(work, 'concurrent')
+  const index = await ReferenceIndex.open(dir, { create: true })
+  try {
+    const references = Array.from({ length: 3000 }, (_, i) => `r/${i}`)
+    await index.add(source(references, 'refs'))
+    const candidates = [...references.filter((_, i) => i % 3 === 0), 'x/1', 'x/2']
+    const diffOf = async (strategy: 'scan' | 'lookup'): Promise<string[]> => {
+      const out: string[] = []
+      for await (const part of diffIndex({ candidates: source(candidates, 'candidates'), index, tmpdir: work, strategy })) out.push(...part.entries.map(entry => entry.key))
+      return out.sort(compareKeys)
+    }
+    for (let round = 0; round < 5; round++) {
+      const [scanned, looked, again, why] = await Promise.all([diffOf('scan'), diffOf('lookup'), diffOf('scan'), index.why('r/7')])
+      assert.deepEqual(scanned, ['x/1', 'x/2'])
+      assert.deepEqual(looked, ['x/1', 'x/2'])
+      assert.deepEqual(again, ['x/1', 'x/2'])
+      assert.deepEqual(why, ['refs'])
+    }
+    // Reads that start while a finished scan closes and reopens the database wait for it.
+    for (let round = 0; round < 20; round++) {
+      let scanning = true
+      const scan = diffOf('scan').finally(() => { scanning = false })
+      const reads = async (): Promise<number> => {
+        let n = 0
+        for (; scanning || n < 3; n++) {
+          assert.deepEqual(await index.why(`r/${n}`), ['refs'])
+          await new Promise(resolve => setTimeout(resolve, n % 3))
+        }
+        return n
+      }
+      const [scanned] = await Promise.all([scan, reads(), reads()])
+      assert.deepEqual(scanned, ['x/1', 'x/2'])
+    }
+    assert.deepEqual(await diffOf('scan'), ['x/1', 'x/2'])
+    assert.deepEqual(await index.why('r/2999'), ['refs'])
+  } finally {
+    await index.close()
+  }
+})
+
 test('an index whose filter file is gone refuses lookups (never every candidate an orphan), and scans without it', async () => {
   const dir = join(work, 'no-filter')
   const index = await ReferenceIndex.open(dir, { create: true })

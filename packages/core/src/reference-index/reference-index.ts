@@ -68,6 +68,10 @@ const BLOCK_CACHE = 8 * 1024 * 1024
  */
 export class ReferenceIndex {
   private loadedFilter: Promise<SplitBlockBloomFilter> | undefined
+  // Operations reading or writing the database now: its tables are released only when none
+  // is, and an operation that starts during a release waits for it.
+  private busy = 0
+  private releasing: Promise<void> | undefined
 
   private constructor (readonly directory: string, private readonly db: IndexDb, public meta: IndexMeta, private readonly newFilter: { expectedCount: number, falsePositiveRate: number }) {}
 
@@ -144,6 +148,10 @@ export class ReferenceIndex {
 
   /** Adds a source's references, recorded under its name. */
   async add (references: KeySourceLike, options: IndexUpdateOptions = {}): Promise<{ references: number }> {
+    return await this.using(async () => await this.addSource(references, options))
+  }
+
+  private async addSource (references: KeySourceLike, options: IndexUpdateOptions): Promise<{ references: number }> {
     const source = toKeySource(references, 'references')
     const name = options.source ?? source.name
     let id = this.meta.sources.findIndex(info => info.name === name)
@@ -173,6 +181,10 @@ export class ReferenceIndex {
 
   /** Removes a source's claim on the given keys; a key no source claims any more is deleted. */
   async remove (references: KeySourceLike, options: IndexUpdateOptions = {}): Promise<{ removed: number }> {
+    return await this.using(async () => await this.removeSource(references, options))
+  }
+
+  private async removeSource (references: KeySourceLike, options: IndexUpdateOptions): Promise<{ removed: number }> {
     const source = toKeySource(references, 'references')
     const name = options.source ?? source.name
     const id = this.meta.sources.findIndex(info => info.name === name)
@@ -192,7 +204,7 @@ export class ReferenceIndex {
   /** The names of the sources that reference a key; empty when none does. */
   async why (key: string): Promise<string[]> {
     const words = new Fingerprinter().fingerprint([{ key }])
-    const value = await this.db.get(rangeKey(rangeOf(words, 0, this.meta.rangeBits)))
+    const value = await this.using(async () => await this.db.get(rangeKey(rangeOf(words, 0, this.meta.rangeBits))))
     if (value === undefined) return []
     const run = decodeRun(value)
     const i = findFingerprint(run.words, 0, run.length, words, 0)
@@ -206,7 +218,7 @@ export class ReferenceIndex {
     for (let i = 0; i < n; i++) ranges[i] = rangeOf(words, i, bits)
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (ranges[a] as number) - (ranges[b] as number))
     const distinct = [...new Set(order.map(i => ranges[i] as number))]
-    const values = await this.db.getMany(distinct.map(rangeKey))
+    const values = await this.using(async () => await this.db.getMany(distinct.map(rangeKey)))
     let scratch: Uint32Array = new Uint32Array(0)
     let k = 0
     for (let r = 0; r < distinct.length; r++) {
@@ -226,13 +238,18 @@ export class ReferenceIndex {
    * most of the index reads it this way, one sequential scan, rather than looking each candidate up.
    */
   async * fingerprints (signal?: AbortSignal): AsyncGenerator<{ words: Uint32Array, length: number }> {
+    await this.enter()
     const iterator = this.db.values({ gte: RUNS_FROM, lt: RUNS_TO, fillCache: false })
     let scratch: Uint32Array = new Uint32Array(0)
+    let whole = false
     try {
       for (;;) {
         signal?.throwIfAborted()
         const values = await iterator.nextv(SCAN_RUNS)
-        if (values.length === 0) return
+        if (values.length === 0) {
+          whole = true
+          return
+        }
         for (const value of values) {
           const run = runWords(value, scratch)
           scratch = run.words
@@ -241,11 +258,47 @@ export class ReferenceIndex {
       }
     } finally {
       await iterator.close()
+      this.busy--
+      if (whole) await this.releaseTables()
     }
   }
 
   async close (): Promise<void> {
     await this.db.close()
+  }
+
+  /**
+   * Reopens the database when nothing is using it. LevelDB keeps the last 64 table files it
+   * read mapped, resident, until it closes: after a whole scan that is 32 MiB of the diff's
+   * budget that the rest of the diff (its drain, the orphans read back) can have again.
+   */
+  private async releaseTables (): Promise<void> {
+    if (this.busy > 0 || this.releasing !== undefined) return
+    this.releasing = this.reopen().finally(() => { this.releasing = undefined })
+    await this.releasing
+  }
+
+  private async reopen (): Promise<void> {
+    await this.db.close()
+    try {
+      await this.db.open()
+    } catch (error) {
+      throw new IndexVersionError(this.directory, `cannot reopen after a scan (${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message})`, { cause: error })
+    }
+  }
+
+  private async enter (): Promise<void> {
+    while (this.releasing !== undefined) await this.releasing.catch(() => {})
+    this.busy++
+  }
+
+  private async using<T> (work: () => Promise<T>): Promise<T> {
+    await this.enter()
+    try {
+      return await work()
+    } finally {
+      this.busy--
+    }
   }
 
   private async saveMeta (): Promise<void> {
