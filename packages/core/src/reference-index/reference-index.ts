@@ -257,8 +257,11 @@ export class ReferenceIndex {
         }
       }
     } finally {
-      await iterator.close()
-      this.busy--
+      try {
+        await iterator.close()
+      } finally {
+        this.busy--
+      }
       if (whole) await this.releaseTables()
     }
   }
