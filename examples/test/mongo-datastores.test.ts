@@ -41,7 +41,7 @@ test('job 5: databases of deleted datastores are backed up and dropped once idle
   await client.db('unrelated').collection('x').insertOne({ _id: agoSeconds(2 * day) })
 
   // Preview: 2, 3, 4 and 5 are owned by no datastore; 3-…1 was written a minute ago, after the fence.
-  const preview = await main({ client, grace: '10m', log: quiet })
+  const preview = await main({ client, grace: '10m', log: quiet, work: await mkdtemp(join(root, 'preview-')) })
   assert.equal(preview.applied, undefined)
   assert.equal(preview.summary.header.counts.planned, 4)
   assert.equal(preview.summary.header.counts.tooYoung, 1)
@@ -55,6 +55,7 @@ test('job 5: databases of deleted datastores are backed up and dropped once idle
     grace: '10m',
     idleWindow: 3600_000,
     backups,
+    work: await mkdtemp(join(root, 'sweep-')),
     dryRun: false,
     log: quiet,
     confirm: async summary => {
