@@ -17,12 +17,18 @@ const source = (keys: readonly string[], name: string) => keySource(function * (
   for (let i = 0; i < keys.length; i += 7) yield keys.slice(i, i + 7).map(key => ({ key }))
 }, { name })
 
+/** The orphans' keys of one diff against the index, in the order they came. */
+async function orphanKeys (index: ReferenceIndex, candidates: readonly string[], strategy: 'scan' | 'lookup', memory?: string): Promise<string[]> {
+  const out: string[] = []
+  for await (const part of diffIndex({ candidates: source(candidates, 'candidates'), index, tmpdir: work, strategy, ...(memory === undefined ? {} : { memory }) })) out.push(...part.entries.map(entry => entry.key))
+  return out
+}
+
 /** The orphans by both strategies, which must agree. */
 async function orphansOf (index: ReferenceIndex, candidates: readonly string[]): Promise<string[]> {
   const results: string[][] = []
   for (const strategy of ['scan', 'lookup'] as const) {
-    const out: string[] = []
-    for await (const part of diffIndex({ candidates: source(candidates, 'candidates'), index, tmpdir: work, strategy })) out.push(...part.entries.map(entry => entry.key))
+    const out = await orphanKeys(index, candidates, strategy)
     assert.equal(out.length, new Set(out).size, `each orphan once (${strategy})`)
     results.push(out.sort(compareKeys))
   }
@@ -83,11 +89,7 @@ test('a whole scan releases LevelDB\'s tables only when no other read is in flig
     const references = Array.from({ length: 3000 }, (_, i) => `r/${i}`)
     await index.add(source(references, 'refs'))
     const candidates = [...references.filter((_, i) => i % 3 === 0), 'x/1', 'x/2']
-    const diffOf = async (strategy: 'scan' | 'lookup'): Promise<string[]> => {
-      const out: string[] = []
-      for await (const part of diffIndex({ candidates: source(candidates, 'candidates'), index, tmpdir: work, strategy })) out.push(...part.entries.map(entry => entry.key))
-      return out.sort(compareKeys)
-    }
+    const diffOf = async (strategy: 'scan' | 'lookup'): Promise<string[]> => (await orphanKeys(index, candidates, strategy)).sort(compareKeys)
     for (let round = 0; round < 5; round++) {
       const [scanned, looked, again, why] = await Promise.all([diffOf('scan'), diffOf('lookup'), diffOf('scan'), index.why('r/7')])
       assert.deepEqual(scanned, ['x/1', 'x/2'])
@@ -125,13 +127,8 @@ test('an index whose filter file is gone refuses lookups (never every candidate 
   rmSync(join(dir, 'filter.sbbf'))
   const again = await ReferenceIndex.open(dir)
   try {
-    const orphans = async (strategy: 'scan' | 'lookup'): Promise<string[]> => {
-      const out: string[] = []
-      for await (const part of diffIndex({ candidates: source(['a', 'x'], 'candidates'), index: again, tmpdir: work, strategy })) out.push(...part.entries.map(entry => entry.key))
-      return out
-    }
-    assert.deepEqual(await orphans('scan'), ['x'])
-    await assert.rejects(orphans('lookup'), (error: Error & { code?: string }) => error.code === 'KEYDIFF_INDEX_VERSION' && error.message.includes('filter.sbbf'))
+    assert.deepEqual(await orphanKeys(again, ['a', 'x'], 'scan'), ['x'])
+    await assert.rejects(orphanKeys(again, ['a', 'x'], 'lookup'), (error: Error & { code?: string }) => error.code === 'KEYDIFF_INDEX_VERSION' && error.message.includes('filter.sbbf'))
   } finally {
     await again.close()
   }
@@ -217,9 +214,7 @@ test('the filter an index first update makes keeps to half its budget, and the a
     assert.equal(index.filterBytes(), filter.byteLength + 32, 'saved with its 32-byte header')
     const candidates = ['k/5', 'k/39999', 'k/40000', 'x', 'k/40000']
     for (const strategy of ['scan', 'lookup'] as const) {
-      const out: string[] = []
-      for await (const part of diffIndex({ candidates: source(candidates, 'candidates'), index, tmpdir: work, strategy, memory: '2MiB' })) out.push(...part.entries.map(entry => entry.key))
-      assert.deepEqual(out.sort(compareKeys), ['k/40000', 'x'], strategy)
+      assert.deepEqual((await orphanKeys(index, candidates, strategy, '2MiB')).sort(compareKeys), ['k/40000', 'x'], strategy)
     }
   } finally {
     await index.close()
