@@ -2,22 +2,30 @@ import { closeSync, openSync, readSync } from 'node:fs'
 import { asDiskError, truncatedSpillFile } from './disk-full-error.ts'
 import { PartitionWriter } from './partition-files.ts'
 import { readOrdinal, writeOrdinal } from './records.ts'
-import type { WorkDir } from './work-dir.ts'
+import type { SpillDir } from './work-dir.ts'
 
 const RECORD_BYTES = 8
 const READ_BYTES = 64 * 1024
 
+/** A run of one partition's orphan ordinals, increasing, at bytes [start, end) of a log file. */
+export interface OrphanSegment {
+  path: string
+  start: number
+  end: number
+}
+
 /**
  * The ordinals of the orphans a drain finds, partition after partition, in one file: a
  * partition's are increasing (its candidates are in their order), and `partition()` notes
- * where each partition's start.
+ * where each partition's start. A drain thread keeps its own log; their segments are read
+ * together (OrphanMarks).
  */
 export class OrphanLog {
   private readonly writer: PartitionWriter
   private readonly starts: number[] = []
 
-  constructor (private readonly dir: WorkDir, bufferBytes: number) {
-    this.writer = new PartitionWriter(dir, 'orphans', 1, bufferBytes)
+  constructor (dir: SpillDir, name: string, bufferBytes: number) {
+    this.writer = new PartitionWriter(dir, name, 1, bufferBytes)
   }
 
   /** Starts the next partition's ordinals. */
@@ -36,11 +44,12 @@ export class OrphanLog {
     return this.writer.written
   }
 
-  /** Closes the file and returns the marks it holds, read a window of `window` ordinals at a time. */
-  close (window: number): OrphanMarks {
-    this.starts.push(this.offset)
+  /** Closes the file, which stays for reading, and returns its partitions' segments. */
+  close (): OrphanSegment[] {
+    const ends = [...this.starts.slice(1), this.offset]
     this.writer.close()
-    return new OrphanMarks(this.writer.path(0), this.starts, window, this.dir)
+    const path = this.writer.path(0)
+    return this.starts.map((start, i) => ({ path, start, end: ends[i] as number })).filter(segment => segment.end > segment.start)
   }
 
   /** Closes the file without flushing (on failure). */
@@ -55,8 +64,8 @@ export class OrphanLog {
 
 /**
  * Which spilled candidates are orphans, as a bitmap over a window of ordinals: the window
- * moves forward as `next` is asked for later ordinals, taking each partition's ordinals below
- * its end from the log. Memory is the window's bits and one read buffer, whatever the count.
+ * moves forward as `next` is asked for later ordinals, taking each segment's ordinals below
+ * its end from the logs. Memory is the window's bits and one read buffer, whatever the count.
  */
 export class OrphanMarks {
   private readonly bits: Uint32Array
@@ -68,9 +77,9 @@ export class OrphanMarks {
   // Orphans in the log not yet in a window.
   private left: number
 
-  constructor (private readonly path: string, private readonly starts: readonly number[], window: number, private readonly dir: WorkDir) {
-    this.cursors = starts.slice(0, -1)
-    this.left = ((starts[starts.length - 1] ?? 0) - (starts[0] ?? 0)) / RECORD_BYTES
+  constructor (private readonly segments: readonly OrphanSegment[], window: number, private readonly dir: SpillDir) {
+    this.cursors = segments.map(segment => segment.start)
+    this.left = segments.reduce((sum, segment) => sum + (segment.end - segment.start) / RECORD_BYTES, 0)
     this.bits = new Uint32Array(Math.max(1, Math.ceil(window / 32)))
   }
 
@@ -105,19 +114,23 @@ export class OrphanMarks {
     this.bits.fill(0)
     this.low = low
     this.high = low + this.bits.length * 32
-    const fd = this.open()
+    const fds = new Map<string, number>()
     try {
-      for (let p = 0; p < this.cursors.length; p++) this.cursors[p] = this.take(fd, this.cursors[p] as number, this.starts[p + 1] as number)
+      this.segments.forEach((segment, s) => {
+        let fd = fds.get(segment.path)
+        if (fd === undefined) fds.set(segment.path, fd = this.open(segment.path))
+        this.cursors[s] = this.take(fd, segment.path, this.cursors[s] as number, segment.end)
+      })
     } finally {
-      closeSync(fd)
+      for (const fd of fds.values()) closeSync(fd)
     }
   }
 
   /** Marks the ordinals below the window's end from `at` to `end` of the log; returns where it stopped. */
-  private take (fd: number, at: number, end: number): number {
+  private take (fd: number, path: string, at: number, end: number): number {
     const words = this.words
     while (at < end) {
-      const bytes = this.readAt(fd, at, Math.min(READ_BYTES, end - at))
+      const bytes = this.readAt(fd, path, at, Math.min(READ_BYTES, end - at))
       for (let w = 0; w < bytes >>> 2; w += 2) {
         const ordinal = readOrdinal(words, w)
         if (ordinal >= this.high) return at
@@ -130,18 +143,18 @@ export class OrphanMarks {
     return at
   }
 
-  private readAt (fd: number, at: number, length: number): number {
+  private readAt (fd: number, path: string, at: number, length: number): number {
     let done = 0
     while (done < length) {
       const read = this.guard(() => readSync(fd, this.read, done, length - done, at + done))
-      if (read === 0) throw truncatedSpillFile(this.path)
+      if (read === 0) throw truncatedSpillFile(path)
       done += read
     }
     return done
   }
 
-  private open (): number {
-    return this.guard(() => openSync(this.path, 'r'))
+  private open (path: string): number {
+    return this.guard(() => openSync(path, 'r'))
   }
 
   private guard<T> (work: () => T): T {

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, unlink, writeSync } from 'node:fs'
 import { asDiskError } from './disk-full-error.ts'
 import { padded } from './records.ts'
-import type { WorkDir } from './work-dir.ts'
+import type { SpillDir } from './work-dir.ts'
 
 /**
  * Append-only files, one per partition, each behind its own buffer: records are encoded
@@ -18,7 +18,7 @@ export class PartitionWriter {
   written = 0
 
   /** `reuse`: buffers of a writer closed before, taken over rather than allocated anew. */
-  constructor (private readonly dir: WorkDir, prefix: string, readonly partitions: number, private bufferBytes: number, reuse: Buffer[] = []) {
+  constructor (private readonly dir: SpillDir, prefix: string, readonly partitions: number, private bufferBytes: number, reuse: Buffer[] = []) {
     bufferBytes = this.bufferBytes = padded(bufferBytes)
     this.paths = Array.from({ length: partitions }, (_, p) => dir.file(`${prefix}-${p}`))
     this.fds = this.paths.map(path => this.guard(() => openSync(path, 'w')))

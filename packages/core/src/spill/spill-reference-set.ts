@@ -1,12 +1,14 @@
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import type { DiffPart, ReferenceSetFactory, ReferenceSetInit } from '../engine/diff-types.ts'
+import { availableParallelism } from 'node:os'
+import { DrainThread, PartitionClaims } from './drain-thread.ts'
 import { Fingerprinter } from './fingerprint.ts'
 import { EMITTED, EMPTY, FingerprintTable, MATCHED, REFERENCE } from './fingerprint-table.ts'
 import { EntryBatch, type HashedBatch, type HashedReferenceSet } from './hashed-batch.ts'
 import { KeyArena } from './key-arena.ts'
 import { KeysFileWriter, readOrphans } from './keys-file.ts'
-import { OrphanLog } from './orphan-marks.ts'
-import { missingOf, PartitionDrain } from './partition-drain.ts'
+import { OrphanLog, OrphanMarks } from './orphan-marks.ts'
+import { missingOf, PartitionDrain, type PartitionFiles } from './partition-drain.ts'
 import { ChunkReader, PartitionWriter } from './partition-files.ts'
 import { CANDIDATE_BYTES, FINGERPRINT_BYTES, writeCandidate, writeReference } from './records.ts'
 import { WorkDir } from './work-dir.ts'
@@ -20,6 +22,12 @@ export interface SpillReferenceSetOptions {
   maxInMemory?: number
   /** Spilled candidates whose orphan marks are held at a time when their keys are read back (for tests). @default sized from the budget */
   orphanWindow?: number
+  /**
+   * Threads that drain the partitions, each with its share of the budget: 2 puts a second
+   * core to work on the join. Missing keys are always drained on one thread.
+   * @default 2 when the machine has two cores and the spill is large (PARALLEL_MIN_REFERENCES), else 1
+   */
+  drainThreads?: 1 | 2
 }
 
 const MIN_PARTITIONS = 16
@@ -51,6 +59,9 @@ const KEY_COST = 64
 // The sequential writers' buffers: the candidates' keys, the drain's orphan ordinals.
 const KEYS_BUFFER = 1024 * 1024
 const ORPHANS_BUFFER = 256 * 1024
+// Below this many expected references a second drain thread's start-up (a V8 isolate, tens
+// of milliseconds) costs more than the half of the drain it takes over.
+const PARALLEL_MIN_REFERENCES = 1_000_000
 
 /**
  * The default exact confirmation: 128-bit fingerprints of the references in an in-memory
@@ -67,6 +78,9 @@ export function spillReferenceSet (options: SpillReferenceSetOptions = {}): Refe
   if (options.partitions !== undefined && !(Number.isInteger(options.partitions) && options.partitions >= 1 && (options.partitions & (options.partitions - 1)) === 0)) {
     throw new TypeError('spillReferenceSet: partitions must be a power of two')
   }
+  if (options.drainThreads !== undefined && options.drainThreads !== 1 && options.drainThreads !== 2) {
+    throw new TypeError('spillReferenceSet: drainThreads must be 1 or 2')
+  }
   return Object.assign((init: ReferenceSetInit) => new SpillReferenceSet(init, options), { usesFilter: false })
 }
 
@@ -82,6 +96,9 @@ class SpillReferenceSet implements HashedReferenceSet {
   private candidates: PartitionWriter | undefined
   private candidateKeys: KeysFileWriter | undefined
   private orphans: OrphanLog | undefined
+  private helper: DrainThread | undefined
+  private helperWritten = 0
+  private threads = 1
   private shift = 32
   private sealed = false
   // Kept so that the touching loads are not optimised away.
@@ -104,7 +121,7 @@ class SpillReferenceSet implements HashedReferenceSet {
 
   /** Bytes spilled so far. */
   get spilledBytes (): number {
-    return (this.references?.written ?? 0) + (this.referenceKeys?.written ?? 0) + (this.candidates?.written ?? 0) + (this.candidateKeys?.written ?? 0) + (this.orphans?.written ?? 0)
+    return (this.references?.written ?? 0) + (this.referenceKeys?.written ?? 0) + (this.candidates?.written ?? 0) + (this.candidateKeys?.written ?? 0) + (this.orphans?.written ?? 0) + this.helperWritten
   }
 
   add (batch: KeyBatch): void {
@@ -191,28 +208,46 @@ class SpillReferenceSet implements HashedReferenceSet {
     const references = this.references as PartitionWriter
     const candidates = this.candidates as PartitionWriter
     const keys = this.candidateKeys as KeysFileWriter
+    const dir = this.dir as WorkDir
     candidates.close()
     keys.close()
     const window = Math.min(keys.count, this.options.orphanWindow ?? Math.max(64 * 1024, Math.floor(this.tableBudget * MARKS_SHARE * 8)))
-    const tableBudget = this.tableBudget - Math.ceil(window / 8)
+    const tableBudget = Math.floor((this.tableBudget - Math.ceil(window / 8)) / this.threads)
+    const partitions = Array.from({ length: references.partitions }, (_, p): PartitionFiles => ({
+      references: references.path(p),
+      referenceCount: references.records[p] as number,
+      referenceKeys: this.referenceKeys?.path(p),
+      candidates: candidates.path(p),
+      budget: tableBudget,
+      index: p
+    }))
+    const claims = new PartitionClaims(partitions.length)
+    if (this.threads > 1) {
+      this.helper = new DrainThread({ dir: dir.path, log: 'orphans-helper', logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions, claims: claims.counter.buffer as SharedArrayBuffer }, claims)
+    }
     const reader = new ChunkReader(READ_CHUNK)
     const drain = new PartitionDrain(reader, this.init.trackMissing)
-    const orphans = this.orphans = new OrphanLog(this.dir as WorkDir, ORPHANS_BUFFER)
-    for (let p = 0; p < references.partitions; p++) {
-      this.init.signal?.throwIfAborted()
-      yield * drain.drain({
-        references: references.path(p),
-        referenceCount: references.records[p] as number,
-        referenceKeys: this.referenceKeys?.path(p),
-        candidates: candidates.path(p),
-        budget: tableBudget,
-        index: p
-      }, orphans)
+    const orphans = this.orphans = new OrphanLog(dir, 'orphans', ORPHANS_BUFFER)
+    try {
+      for (let p = claims.next(); p >= 0; p = claims.next()) {
+        this.init.signal?.throwIfAborted()
+        yield * drain.drain(partitions[p] as PartitionFiles, orphans)
+      }
+      const segments = orphans.close()
+      if (this.helper !== undefined) {
+        const helped = await this.helper.finished
+        segments.push(...helped.segments)
+        this.helperWritten = helped.written
+      }
+      yield * readOrphans(reader, keys.path, new OrphanMarks(segments, window, dir))
+    } finally {
+      this.helper?.stop()
+      this.helper = undefined
     }
-    yield * readOrphans(reader, keys.path, orphans.close(window))
   }
 
   close (): void {
+    this.helper?.stop()
     this.table = undefined
     this.arena = undefined
     this.references?.release()
@@ -233,6 +268,7 @@ class SpillReferenceSet implements HashedReferenceSet {
   /** Moves the in-memory table to partition files; from here on everything goes to disk. */
   private spill (): void {
     const table = this.table as FingerprintTable
+    this.threads = this.threadsFor(table.size)
     const partitions = this.options.partitions ?? this.partitionsFor(table.size)
     this.dir = new WorkDir(this.options.tmpdir)
     this.shift = 32 - Math.log2(partitions)
@@ -253,11 +289,22 @@ class SpillReferenceSet implements HashedReferenceSet {
     if (this.sealed) this.startCandidates()
   }
 
-  private partitionsFor (inMemory: number): number {
+  private threadsFor (inMemory: number): number {
+    if (this.init.trackMissing) return 1
+    if (this.options.drainThreads !== undefined) return this.options.drainThreads
+    return availableParallelism() > 1 && this.expectedCount(inMemory) >= PARALLEL_MIN_REFERENCES ? 2 : 1
+  }
+
+  private expectedCount (inMemory: number): number {
     // Unknown totals are guessed at 4× what outgrew memory; orphans add entries at drain.
-    const expected = Math.max(this.init.estimatedCount ?? 0, inMemory * 4) * 1.5
+    return Math.max(this.init.estimatedCount ?? 0, inMemory * 4) * 1.5
+  }
+
+  private partitionsFor (inMemory: number): number {
+    const expected = this.expectedCount(inMemory)
     const perEntry = ENTRY_COST + (this.init.trackMissing ? KEY_COST : 0)
-    const fits = Math.ceil(expected * perEntry / (this.tableBudget * (1 - MARKS_SHARE)))
+    // Each drain thread has its table at the same time.
+    const fits = Math.ceil(expected * perEntry * this.threads / (this.tableBudget * (1 - MARKS_SHARE)))
     const cached = Math.min(MAX_CACHED_PARTITIONS, Math.ceil(expected * SLOT_COST / CACHED_TABLE_BYTES))
     const most = Math.max(MIN_PARTITIONS, 2 ** Math.floor(Math.log2(this.writeBudget / MIN_WRITE_BUFFER)))
     let partitions = MIN_PARTITIONS

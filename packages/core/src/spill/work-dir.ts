@@ -29,11 +29,22 @@ function hook (): void {
   process.on('SIGTERM', onSignal)
 }
 
+/** Where spill files go, and the directory that errors name. */
+export interface SpillDir {
+  readonly path: string
+  file: (name: string) => string
+}
+
+/** A work directory that another thread made and removes: files in it, nothing more. */
+export function spillDirAt (path: string): SpillDir {
+  return { path, file: name => join(path, name) }
+}
+
 /**
  * A private directory for spill files, `keydiff-spill-XXXXXX` under `parent`. It is removed
  * by `remove()`, and also when the process exits or is interrupted before that.
  */
-export class WorkDir {
+export class WorkDir implements SpillDir {
   readonly path: string
 
   constructor (parent: string = tmpdir()) {

@@ -1,0 +1,111 @@
+import { Worker } from 'node:worker_threads'
+import { KeydiffError, type KeydiffErrorCode } from '../errors.ts'
+import { SpillError } from './disk-full-error.ts'
+import type { OrphanSegment } from './orphan-marks.ts'
+import type { PartitionFiles } from './partition-drain.ts'
+
+// Claims at or past this mean "stop": no thread takes another partition.
+const STOPPED = 0x3fffffff
+
+/**
+ * The partitions of a spill, handed out one at a time to whichever drain thread asks first:
+ * a counter in shared memory, so that the threads need no messages to share the work and a
+ * failing thread stops the others at their next claim.
+ */
+export class PartitionClaims {
+  readonly counter: Int32Array
+
+  constructor (private readonly count: number, shared: SharedArrayBuffer = new SharedArrayBuffer(4)) {
+    this.counter = new Int32Array(shared)
+  }
+
+  /** The next unclaimed partition, or -1 when none is left or the drain stopped. */
+  next (): number {
+    const p = Atomics.add(this.counter, 0, 1)
+    return p < this.count ? p : -1
+  }
+
+  stop (): void {
+    Atomics.store(this.counter, 0, STOPPED)
+  }
+}
+
+/** What a drain thread is given: plain data, as a worker's `workerData` must be. */
+export interface DrainJob {
+  /** The work directory (made and removed by the thread that spilled). */
+  dir: string
+  /** The file name prefix of this thread's orphan log. */
+  log: string
+  logBuffer: number
+  readChunk: number
+  partitions: PartitionFiles[]
+  claims: SharedArrayBuffer
+}
+
+/** What a drain thread leaves: its orphan log's segments, and the bytes it wrote there. */
+export interface DrainResult {
+  segments: OrphanSegment[]
+  written: number
+}
+
+/** A drain thread's last message: what it leaves, or why it failed. */
+export type DrainReport =
+  | { result: DrainResult }
+  | { error: { name: string, message: string, code: KeydiffErrorCode | undefined } }
+
+/**
+ * Built, the worker is drain-worker.js beside this file's output, bundled or not (see the
+ * build). From the sources (tests run them through tsx) it is drain-worker.ts, and Node 20
+ * runs no `--import` hooks in workers, so a two-line entry registers tsx there first.
+ */
+function workerEntry (): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./drain-worker.js', import.meta.url)
+  const tsx = import.meta.resolve('tsx/esm/api')
+  const entry = new URL('./drain-worker.ts', import.meta.url).href
+  return new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsx)}\nregister()\nawait import(${JSON.stringify(entry)})`)}`)
+}
+
+/**
+ * A second thread that drains spill partitions beside the calling one (a join settled on two
+ * cores, as DuckDB does): it claims partitions from the same PartitionClaims, logs its orphans
+ * to a log of its own, and reports that log's segments when no partition is left. An error
+ * there stops the claims, so both threads stop at their next partition, and rejects
+ * `finished` with the same code.
+ */
+export class DrainThread {
+  /** The thread's orphan log, once it has drained its last partition. */
+  readonly finished: Promise<DrainResult>
+  private readonly worker: Worker
+
+  constructor (job: DrainJob, private readonly claims: PartitionClaims) {
+    this.worker = new Worker(workerEntry(), { workerData: job })
+    this.finished = new Promise((resolve, reject) => {
+      this.worker.once('message', (report: DrainReport) => {
+        if ('result' in report) resolve(report.result)
+        else reject(rebuilt(report.error))
+      })
+      this.worker.once('error', error => {
+        claims.stop()
+        reject(new SpillError(job.dir, `the second drain thread failed: ${error.message}`, { cause: error }))
+      })
+      this.worker.once('exit', code => {
+        claims.stop()
+        reject(new SpillError(job.dir, `the second drain thread exited (code ${code}) before it reported`))
+      })
+    })
+    // A run that fails first never waits for this thread: its rejection is not unhandled.
+    this.finished.catch(() => {})
+  }
+
+  /** Stops the claims and the thread (after a failure, an abort, or an early return). */
+  stop (): void {
+    this.claims.stop()
+    void this.worker.terminate()
+  }
+}
+
+function rebuilt (report: { name: string, message: string, code: KeydiffErrorCode | undefined }): KeydiffError {
+  const error = new KeydiffError(report.message, report.code ?? 'KEYDIFF_SPILL_FAILED')
+  error.name = report.name
+  return error
+}
