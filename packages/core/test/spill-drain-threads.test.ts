@@ -90,3 +90,13 @@ test('a drain thread that fails rejects with the error\'s code and message, and 
   thread.stop()
   assert.equal(claims.next(), -1, 'the failure stopped the claims')
 })
+
+test('a stopped drain thread ends before it reports, and no partition can be claimed after', async () => {
+  const dir = mkdtempSync(join(work, 'stopped-'))
+  const files = writePartition(dir, 0, [[1, 2, 3, 4]], [[[5, 6, 7, 8], 0]])
+  const claims = new PartitionClaims(1)
+  const thread = new DrainThread({ dir, log: 'orphans-helper', logBuffer: 4096, readChunk: 4096, partitions: [files], claims: claims.counter.buffer as SharedArrayBuffer }, claims)
+  thread.stop()
+  await assert.rejects(thread.finished, { code: 'KEYDIFF_SPILL_FAILED', message: /exited .* before it reported/ })
+  assert.equal(claims.next(), -1)
+})
