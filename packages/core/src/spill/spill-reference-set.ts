@@ -1,6 +1,6 @@
+import { availableParallelism } from 'node:os'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import type { DiffPart, ReferenceSetFactory, ReferenceSetInit } from '../engine/diff-types.ts'
-import { availableParallelism } from 'node:os'
 import { DrainThread, PartitionClaims } from './drain-thread.ts'
 import { Fingerprinter } from './fingerprint.ts'
 import { EMITTED, EMPTY, FingerprintTable, MATCHED, REFERENCE } from './fingerprint-table.ts'
@@ -25,7 +25,7 @@ export interface SpillReferenceSetOptions {
   /**
    * Threads that drain the partitions, each with its share of the budget: 2 puts a second
    * core to work on the join. Missing keys are always drained on one thread.
-   * @default 2 when the machine has two cores and the spill is large (PARALLEL_MIN_REFERENCES), else 1
+   * @default 2 when the machine has more than one core and the spill is large (a million references expected), else 1
    */
   drainThreads?: 1 | 2
 }
