@@ -65,7 +65,7 @@ test('the second drain thread drains every partition it claims and reports its o
     partitions.push(writePartition(dir, p, references, candidates))
   }
   const claims = new PartitionClaims(partitions.length)
-  const thread = new DrainThread({ dir, log: 'orphans-helper', logBuffer: 4096, readChunk: 4096, partitions, claims: claims.counter.buffer as SharedArrayBuffer }, claims)
+  const thread = new DrainThread({ dir, log: 'orphans-helper', logBuffer: 4096, readChunk: 4096, partitions }, claims)
   const { segments, written } = await thread.finished
   thread.stop()
   assert.equal(written, orphans.length * 8)
@@ -81,7 +81,7 @@ test('a drain thread that fails rejects with the error\'s code and message, and 
   const files = writePartition(dir, 0, [[1, 2, 3, 4]], [[[5, 6, 7, 8], 0]])
   writeFileSync(files.candidates as string, Buffer.alloc(7))
   const claims = new PartitionClaims(3)
-  const thread = new DrainThread({ dir, log: 'orphans-helper', logBuffer: 4096, readChunk: 4096, partitions: [files, files, files], claims: claims.counter.buffer as SharedArrayBuffer }, claims)
+  const thread = new DrainThread({ dir, log: 'orphans-helper', logBuffer: 4096, readChunk: 4096, partitions: [files, files, files] }, claims)
   await assert.rejects(thread.finished, (error: Error & { code?: string }) => {
     assert.equal(error.code, 'KEYDIFF_SPILL_FAILED')
     assert.match(error.message, /spill file .*candidates-0 is truncated/)
@@ -95,7 +95,7 @@ test('a stopped drain thread ends before it reports, and no partition can be cla
   const dir = mkdtempSync(join(work, 'stopped-'))
   const files = writePartition(dir, 0, [[1, 2, 3, 4]], [[[5, 6, 7, 8], 0]])
   const claims = new PartitionClaims(1)
-  const thread = new DrainThread({ dir, log: 'orphans-helper', logBuffer: 4096, readChunk: 4096, partitions: [files], claims: claims.counter.buffer as SharedArrayBuffer }, claims)
+  const thread = new DrainThread({ dir, log: 'orphans-helper', logBuffer: 4096, readChunk: 4096, partitions: [files] }, claims)
   thread.stop()
   await assert.rejects(thread.finished, { code: 'KEYDIFF_SPILL_FAILED', message: /exited .* before it reported/ })
   assert.equal(claims.next(), -1)

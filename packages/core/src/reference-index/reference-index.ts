@@ -86,15 +86,17 @@ export class ReferenceIndex {
 
   /** The bytes of the filter as saved, without reading it; 0 when there is none. */
   filterBytes (): number {
-    const path = join(this.directory, 'filter.sbbf')
-    return existsSync(path) ? statSync(path).size : 0
+    return existsSync(this.filterPath) ? statSync(this.filterPath).size : 0
+  }
+
+  private get filterPath (): string {
+    return join(this.directory, 'filter.sbbf')
   }
 
   // `maxBytes` caps a filter made now (an index's first update), so that it keeps to that
   // update's budget; a filter already saved is read as it is.
   private async readFilter (maxBytes?: number): Promise<SplitBlockBloomFilter> {
-    const path = join(this.directory, 'filter.sbbf')
-    if (existsSync(path)) return await SplitBlockBloomFilter.load(path)
+    if (existsSync(this.filterPath)) return await SplitBlockBloomFilter.load(this.filterPath)
     // Without its filter, a lookup would take every candidate for an orphan.
     if (this.meta.count > 0) throw new IndexVersionError(this.directory, 'filter.sbbf is missing; rebuild the index')
     return SplitBlockBloomFilter.create({ ...this.newFilter, ...(maxBytes === undefined ? {} : { maxBytes }) })
@@ -307,7 +309,7 @@ export class ReferenceIndex {
   private async saveMeta (): Promise<void> {
     await this.db.put(META_KEY, Buffer.from(JSON.stringify(this.meta)))
     // `remove` leaves the filter as it was (a Bloom filter cannot forget), so one never read is not written.
-    if (this.loadedFilter !== undefined) await (await this.loadedFilter).save(join(this.directory, 'filter.sbbf'))
+    if (this.loadedFilter !== undefined) await (await this.loadedFilter).save(this.filterPath)
   }
 
   /** Fingerprints of source `id` gathered and written to the runs, counted into the metadata. */

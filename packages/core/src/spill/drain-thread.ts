@@ -13,9 +13,10 @@ const STOPPED = 0x3fffffff
  * failing thread stops the others at their next claim.
  */
 export class PartitionClaims {
-  readonly counter: Int32Array
+  private readonly counter: Int32Array
 
-  constructor (private readonly count: number, shared: SharedArrayBuffer = new SharedArrayBuffer(4)) {
+  /** `shared`: the counter's memory, to claim from in another thread (a DrainJob's `claims`). */
+  constructor (private readonly count: number, readonly shared: SharedArrayBuffer = new SharedArrayBuffer(4)) {
     this.counter = new Int32Array(shared)
   }
 
@@ -39,6 +40,7 @@ export interface DrainJob {
   logBuffer: number
   readChunk: number
   partitions: PartitionFiles[]
+  /** The memory of the PartitionClaims that both threads claim from. */
   claims: SharedArrayBuffer
 }
 
@@ -77,8 +79,8 @@ export class DrainThread {
   readonly finished: Promise<DrainResult>
   private readonly worker: Worker
 
-  constructor (job: DrainJob, private readonly claims: PartitionClaims) {
-    this.worker = new Worker(workerEntry(), { workerData: job })
+  constructor (job: Omit<DrainJob, 'claims'>, private readonly claims: PartitionClaims) {
+    this.worker = new Worker(workerEntry(), { workerData: { ...job, claims: claims.shared } satisfies DrainJob })
     this.finished = new Promise((resolve, reject) => {
       this.worker.once('message', (report: DrainReport) => {
         if ('result' in report) resolve(report.result)

@@ -223,7 +223,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     }))
     const claims = new PartitionClaims(partitions.length)
     if (this.threads > 1) {
-      this.helper = new DrainThread({ dir: dir.path, log: 'orphans-helper', logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions, claims: claims.counter.buffer as SharedArrayBuffer }, claims)
+      this.helper = new DrainThread({ dir: dir.path, log: 'orphans-helper', logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions }, claims)
     }
     const reader = new ChunkReader(READ_CHUNK)
     const drain = new PartitionDrain(reader, this.init.trackMissing)
