@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
-import { KeydiffError, type KeydiffErrorCode } from '../errors.ts'
+import { rebuiltError, type ThreadErrorReport } from '../util/thread-error.ts'
+import { workerEntry } from '../util/worker-entry.ts'
 import { SpillError } from './disk-full-error.ts'
 import type { OrphanSegment } from './orphan-marks.ts'
 import type { PartitionFiles } from './partition-drain.ts'
@@ -53,19 +54,7 @@ export interface DrainResult {
 /** A drain thread's last message: what it leaves, or why it failed. */
 export type DrainReport =
   | { result: DrainResult }
-  | { error: { name: string, message: string, code: KeydiffErrorCode | undefined } }
-
-/**
- * Built, the worker is drain-worker.js beside this file's output, bundled or not (see the
- * build). From the sources (tests run them through tsx) it is drain-worker.ts, and Node 20
- * runs no `--import` hooks in workers, so a two-line entry registers tsx there first.
- */
-function workerEntry (): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./drain-worker.js', import.meta.url)
-  const tsx = import.meta.resolve('tsx/esm/api')
-  const entry = new URL('./drain-worker.ts', import.meta.url).href
-  return new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsx)}\nregister()\nawait import(${JSON.stringify(entry)})`)}`)
-}
+  | { error: ThreadErrorReport }
 
 /**
  * A second thread that drains spill partitions beside the calling one (a join settled on two
@@ -80,11 +69,11 @@ export class DrainThread {
   private readonly worker: Worker
 
   constructor (job: Omit<DrainJob, 'claims'>, private readonly claims: PartitionClaims) {
-    this.worker = new Worker(workerEntry(), { workerData: { ...job, claims: claims.shared } satisfies DrainJob })
+    this.worker = new Worker(workerEntry(import.meta.url, 'drain-worker'), { workerData: { ...job, claims: claims.shared } satisfies DrainJob })
     this.finished = new Promise((resolve, reject) => {
       this.worker.once('message', (report: DrainReport) => {
         if ('result' in report) resolve(report.result)
-        else reject(rebuilt(report.error))
+        else reject(rebuiltError(report.error, 'KEYDIFF_SPILL_FAILED'))
       })
       this.worker.once('error', error => {
         claims.stop()
@@ -104,10 +93,4 @@ export class DrainThread {
     this.claims.stop()
     void this.worker.terminate()
   }
-}
-
-function rebuilt (report: { name: string, message: string, code: KeydiffErrorCode | undefined }): KeydiffError {
-  const error = new KeydiffError(report.message, report.code ?? 'KEYDIFF_SPILL_FAILED')
-  error.name = report.name
-  return error
 }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads'
-import { KeydiffError } from '../errors.ts'
+import { threadErrorReport } from '../util/thread-error.ts'
 import { PartitionClaims, type DrainJob, type DrainReport, type DrainResult } from './drain-thread.ts'
 import { OrphanLog } from './orphan-marks.ts'
 import { PartitionDrain, type PartitionFiles } from './partition-drain.ts'
@@ -32,7 +32,6 @@ try {
   report = { result: drainClaimed() }
 } catch (error) {
   claims.stop()
-  const { name, message } = error instanceof Error ? error : new Error(String(error))
-  report = { error: { name, message, code: error instanceof KeydiffError ? error.code : undefined } }
+  report = { error: threadErrorReport(error) }
 }
 parentPort?.postMessage(report)
