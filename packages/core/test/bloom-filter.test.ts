@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { SplitBlockBloomFilter, bitsPerKeyFor, blocksFor, predictedFalsePositiveRate, xxh64 } from '../src/index.ts'
+import { SplitBlockBloomFilter, bitsPerKeyFor, blocksFor, hashBatch, predictedFalsePositiveRate, xxh64 } from '../src/index.ts'
+import { Fingerprinter } from '../src/spill/fingerprint.ts'
 
 const encoder = new TextEncoder()
 const entries = (keys: string[]): Array<{ key: string }> => keys.map((key) => ({ key }))
@@ -147,4 +148,31 @@ test('lines added from their bytes set exactly the bits of the lines, not of the
     probe.checkBatch(entries(lines.map(([line]) => line)), expected)
     assert.deepEqual(out, expected)
   }), { numRuns: 100 })
+})
+
+test('keys added and checked by their hashes (stride 2) or fingerprints (stride 4) set and read the bits their bytes do', () => {
+  const keyArb = fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { maxLength: 9000 })
+  fc.assert(fc.property(keyArb, keyArb, fc.integer({ min: 1, max: 300 }), (added, probed, blocks) => {
+    const hashes = new Uint32Array(2 * added.length)
+    hashBatch(entries(added), hashes)
+    const fingerprints = new Fingerprinter().fingerprint(entries(added))
+    const fromKeys = new SplitBlockBloomFilter(blocks)
+    fromKeys.addBatch(entries(added))
+    const fromHashes = new SplitBlockBloomFilter(blocks)
+    fromHashes.addHashes(hashes, 2, added.length)
+    const fromFingerprints = new SplitBlockBloomFilter(blocks)
+    fromFingerprints.addHashes(fingerprints, 4, added.length)
+    assert.deepEqual(fromHashes.bitset, fromKeys.bitset)
+    assert.deepEqual(fromFingerprints.bitset, fromKeys.bitset)
+    assert.equal(fromFingerprints.insertedCount, added.length)
+
+    const probes = [...probed, ...added.slice(0, 50)]
+    const expected = new Uint8Array(probes.length)
+    fromKeys.checkBatch(entries(probes), expected)
+    const probeHashes = new Uint32Array(4 * probes.length)
+    probeHashes.set(new Fingerprinter().fingerprint(entries(probes)).subarray(0, 4 * probes.length))
+    const out = new Uint8Array(probes.length)
+    fromKeys.checkHashes(probeHashes, 4, probes.length, out)
+    assert.deepEqual(out, expected)
+  }), { numRuns: 60 })
 })

@@ -11,7 +11,7 @@ export function hashBatch (batch: KeyBatch, out: Uint32Array, seed = 0): void {
   const a = sharedArena()
   for (let from = 0; from < batch.length;) {
     const n = a.pack(batch, from)
-    a.kernel.hash(n, a.offsetsPtr, a.bytesPtr, a.outPtr, seed >>> 0)
+    a.kernel.hash(n, a.offsetsPtr, 4, a.bytesPtr, a.outPtr, seed >>> 0)
     a.copyOut(n * 2, out, from * 2)
     from += n
   }

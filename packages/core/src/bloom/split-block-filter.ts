@@ -4,7 +4,7 @@ import type { KeyBatch } from '../keys/key-entry.ts'
 import { checkBitset, decodeFilter, decodeFilterHeader, encodeFilter, encodeFilterHeader, HEADER_BYTES } from './filter-bytes.ts'
 import { FilterFormatError, FilterShapeError } from './filter-errors.ts'
 import { BLOCK_BYTES, blocksFor, predictedFalsePositiveRate } from './sizing.ts'
-import { MAX_RESERVED_BYTES, WasmArena } from './wasm-arena.ts'
+import { CHUNK_KEYS, MAX_RESERVED_BYTES, WasmArena } from './wasm-arena.ts'
 
 const SALT = new Uint32Array([0x47b6137b, 0x44974d91, 0x8824ad5b, 0xa2b7289d, 0x705495c7, 0x2df1424b, 0x9efc4947, 0x5c6bfb31])
 const single: [{ key: string }] = [{ key: '' }]
@@ -178,6 +178,31 @@ export class SplitBlockBloomFilter {
   checkLines (chunk: LineChunk, out: Uint8Array): void {
     if (out.length < chunk.length) throw new RangeError('checkLines: out needs one byte per line')
     this.checkPacked(chunk.length, 8, (a, from) => a.packLines(chunk, from), out)
+  }
+
+  /**
+   * Adds `count` keys given by their hashes: key i's are `words[stride * i]` (the upper half)
+   * and `words[stride * i + 1]`, as hashBatch writes them (a stride of 2) and as a key's
+   * fingerprint begins (4; spill/fingerprint.ts).
+   */
+  addHashes (words: Uint32Array, stride: 2 | 4, count: number): void {
+    const a = this.arena
+    for (let from = 0; from < count; from += CHUNK_KEYS) {
+      const n = Math.min(CHUNK_KEYS, count - from)
+      a.kernel.addHashes(n, a.copyIn(words.subarray(from * stride, (from + n) * stride)), stride * 4, 0, this.blocks)
+    }
+    this.insertedCount += count
+  }
+
+  /** Sets `out[i]` to 1 when key i of `count` hashed keys (as for addHashes) may be present, 0 when it certainly is not. */
+  checkHashes (words: Uint32Array, stride: 2 | 4, count: number, out: Uint8Array): void {
+    if (out.length < count) throw new RangeError('checkHashes: out needs one byte per key')
+    const a = this.arena
+    for (let from = 0; from < count; from += CHUNK_KEYS) {
+      const n = Math.min(CHUNK_KEYS, count - from)
+      a.kernel.checkHashes(n, a.copyIn(words.subarray(from * stride, (from + n) * stride)), stride * 4, 0, this.blocks, a.outPtr)
+      out.set(a.outBytes(n), from)
+    }
   }
 
   // `pack(arena, from)` packs keys from `from` on for the kernel's offset `step` and says how many.

@@ -15,7 +15,8 @@ interface WasmApi {
 
 /** The exports of sbbf.wat; pointers are byte offsets into the arena's memory. */
 export interface SbbfKernel {
-  hash (n: number, offsets: number, bytes: number, out: number, seed: number): void
+  /** XXH64 (`seed`) of each key, 8 bytes a key at `out`; `step` as for `fingerprint`. */
+  hash (n: number, offsets: number, step: number, bytes: number, out: number, seed: number): void
   /**
    * Both XXH64 halves of each key's fingerprint, 16 bytes a key at `out`; key i is bytes
    * [offsets[i * step / 4], offsets[i * step / 4 + 1]), so a step of 4 reads keys packed by
@@ -28,6 +29,10 @@ export interface SbbfKernel {
   add (n: number, offsets: number, step: number, bytes: number, filter: number, blocks: number, scratch: number): void
   /** `out` holds 8 bytes per key (the hashes between the passes); byte i is then key i's answer. */
   check (n: number, offsets: number, step: number, bytes: number, filter: number, blocks: number, out: number): void
+  /** As `add` for keys already hashed: key i's 8 bytes of hash at `hashes + i * stride`. */
+  addHashes (n: number, hashes: number, stride: number, filter: number, blocks: number): void
+  /** As `check` for keys already hashed; byte i of `out` is key i's answer. */
+  checkHashes (n: number, hashes: number, stride: number, filter: number, blocks: number, out: number): void
 }
 
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
@@ -90,6 +95,12 @@ export class WasmArena {
   /** A copy of `n` 32-bit words of kernel output into `target` from `at` on. */
   copyOut (n: number, target: Uint32Array, at: number): void {
     target.set(this.u32.subarray(this.outPtr >>> 2, (this.outPtr >>> 2) + n), at)
+  }
+
+  /** Copies at most CHUNK_KEYS keys' words (64 KiB) into the byte area, and returns where they went. */
+  copyIn (words: Uint32Array): number {
+    this.u32.set(words, this.bytesPtr >>> 2)
+    return this.bytesPtr
   }
 
   /** The kernel's byte output for the last chunk. */

@@ -5,7 +5,6 @@ import { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import { InvalidOptionError, asSourceError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
-import { insertHashed } from '../engine/filter-hashes.ts'
 import { LineHasher } from '../engine/line-batch.ts'
 import { lineChunksOf } from '../engine/line-chunks.ts'
 import { EntryBatch, type HashedBatch } from '../spill/hashed-batch.ts'
@@ -168,7 +167,7 @@ export class ReferenceIndex {
     try {
       await this.chunks(source, name, options.signal, batch => {
         seen += batch.length
-        insertHashed(filter, batch)
+        filter.addHashes(batch.words, 4, batch.length)
         pending.push(batch.words, batch.length)
       })
       await pending.flush()
