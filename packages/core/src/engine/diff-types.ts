@@ -31,6 +31,13 @@ export interface DiffOptions {
   referenceSet?: ReferenceSetFactory
   /** Where the default reference set makes its work directory when it spills. @default os.tmpdir() */
   tmpdir?: string
+  /**
+   * Read, split and fingerprint sources that are files of lines on a second thread, while
+   * this one joins them. @default in exact mode, true when the machine has more than one core
+   * and the files hold a million lines or more; in bloom mode false (the filter's work is too
+   * small beside the reading for the two to overlap)
+   */
+  readThread?: boolean
   signal?: AbortSignal
 }
 

@@ -57,7 +57,7 @@ export function diff (options: DiffOptions): DiffRun {
       signal?.throwIfAborted()
       yield * strategy === 'merge'
         ? mergeDiff(candidates, references, stats, wantMissing, signal)
-        : hashDiff({ candidates, references, mode, memory, falsePositiveRate, wantMissing, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, signal })
+        : hashDiff({ candidates, references, mode, memory, falsePositiveRate, wantMissing, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, readThread: options.readThread, signal })
       stats.phase = 'done'
     } catch (error) {
       stats.phase = 'failed'

@@ -4,8 +4,9 @@ import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import type { KeySource } from '../keys/key-source.ts'
 import { isHashedReferenceSet, type HashedReferenceSet } from '../spill/hashed-batch.ts'
 import type { DiffMode, DiffPart, DiffStats, ReferenceSetFactory } from './diff-types.ts'
-import { LineHasher } from './line-batch.ts'
-import { lineChunksOf, lineText, type LineChunk } from './line-chunks.ts'
+import { LineBatch, LineHasher } from './line-batch.ts'
+import { lineText, type LineChunk } from './line-chunks.ts'
+import { hashedLines, lineReaders, type LineRead, type LineReaders } from './line-readers.ts'
 
 export interface HashDiffInit {
   candidates: KeySource
@@ -16,6 +17,8 @@ export interface HashDiffInit {
   wantMissing: boolean
   referenceSet: ReferenceSetFactory
   stats: DiffStats
+  /** Read and hash files of lines on a second thread (see lineReaders). @default chosen from the machine and the files */
+  readThread?: boolean | undefined
   signal?: AbortSignal | undefined
 }
 
@@ -40,21 +43,27 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
   const exact = mode === 'exact'
     ? await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.wantMissing, estimatedCount: references.estimatedCount, signal })
     : undefined
+  let readers: LineReaders | undefined
   try {
     // Keys from files are hashed from their bytes when every consumer can take hashes.
     const hashed: HashedReferenceSet | undefined = exact !== undefined && filter === undefined && isHashedReferenceSet(exact) ? exact : undefined
-    const lines = hashed !== undefined ? new LineHasher() : undefined
-    const bytePath = hashed !== undefined || exact === undefined
+    const hasher = new LineHasher()
+    // A Bloom filter's work is small beside the reading and hashing, so a thread that takes
+    // those over leaves this one waiting (2M and 20M keys: slower with the thread).
+    const thread = init.readThread ?? (hashed !== undefined ? undefined : false)
+    if (hashed !== undefined || exact === undefined) readers = lineReaders([references, candidates], thread, hashed !== undefined ? 4 : 2)
+    const [referenceLines, candidateLines] = readers?.readers ?? []
     stats.phase = 'references'
     try {
-      const chunks = bytePath ? lineChunksOf(references) : undefined
-      if (chunks !== undefined) {
-        for await (const chunk of chunks()) {
+      if (referenceLines !== undefined) {
+        for await (const read of referenceLines()) {
           signal?.throwIfAborted()
           stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
-          if (hashed !== undefined) hashed.addHashed((lines as LineHasher).hash(chunk))
-          else (filter as SplitBlockBloomFilter).addLines(chunk)
-          stats.references.count += chunk.length
+          const lines = hashedLines(read)
+          if (hashed !== undefined) hashed.addHashed(lines !== undefined ? new LineBatch(lines.chunk, lines.words) : hasher.hash(read as LineChunk))
+          else if (lines !== undefined) (filter as SplitBlockBloomFilter).addHashes(lines.words, lines.stride, read.length)
+          else (filter as SplitBlockBloomFilter).addLines(read as LineChunk)
+          stats.references.count += read.length
         }
       } else {
         for await (const batch of references) {
@@ -75,20 +84,22 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     stats.phase = 'candidates'
     let maybe = new Uint8Array(4096).fill(1)
     try {
-      const chunks = bytePath ? lineChunksOf(candidates) : undefined
-      if (chunks !== undefined) {
-        for await (const chunk of chunks()) {
+      if (candidateLines !== undefined) {
+        for await (const read of candidateLines()) {
           signal?.throwIfAborted()
-          stats.candidates.count += chunk.length
-          if (hashed === undefined && maybe.length < chunk.length) maybe = new Uint8Array(chunk.length * 2)
-          const orphans = hashed !== undefined ? hashed.probeHashed((lines as LineHasher).hash(chunk)) : rejectedLines(filter as SplitBlockBloomFilter, chunk, maybe)
+          stats.candidates.count += read.length
+          if (hashed === undefined && maybe.length < read.length) maybe = new Uint8Array(read.length * 2)
+          const lines = hashedLines(read)
+          const orphans = hashed !== undefined
+            ? hashed.probeHashed(lines !== undefined ? new LineBatch(lines.chunk, lines.words) : hasher.hash(read as LineChunk))
+            : rejectedLines(filter as SplitBlockBloomFilter, read, maybe)
           if (orphans.length > 0) {
             count(stats, orphans)
             yield { kind: 'orphans', entries: orphans }
           }
         }
       }
-      for await (const batch of chunks === undefined ? candidates : []) {
+      for await (const batch of candidateLines === undefined ? candidates : []) {
         signal?.throwIfAborted()
         stats.candidates.count += batch.length
         if (maybe.length < batch.length) maybe = new Uint8Array(batch.length * 2).fill(1)
@@ -115,6 +126,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
       if (exact.spilledBytes !== undefined) stats.spilledBytes = exact.spilledBytes
     }
   } finally {
+    readers?.stop()
     await exact?.close()
   }
 }
@@ -125,8 +137,11 @@ function rejected (batch: KeyBatch, maybe: Uint8Array): KeyEntry[] {
   return out
 }
 
-function rejectedLines (filter: SplitBlockBloomFilter, chunk: LineChunk, maybe: Uint8Array): KeyEntry[] {
-  filter.checkLines(chunk, maybe)
+function rejectedLines (filter: SplitBlockBloomFilter, read: LineRead, maybe: Uint8Array): KeyEntry[] {
+  const lines = hashedLines(read)
+  const chunk = lines?.chunk ?? read as LineChunk
+  if (lines !== undefined) filter.checkHashes(lines.words, lines.stride, chunk.length, maybe)
+  else filter.checkLines(chunk, maybe)
   const out: KeyEntry[] = []
   for (let i = 0; i < chunk.length; i++) if (maybe[i] === 0) out.push({ key: lineText(chunk, i) })
   return out

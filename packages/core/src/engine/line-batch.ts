@@ -9,7 +9,7 @@ import { lineText, type LineChunk } from './line-chunks.ts'
 export class LineBatch implements HashedBatch {
   readonly length: number
 
-  constructor (private readonly chunk: LineChunk, readonly words: Uint32Array) {
+  constructor (readonly chunk: LineChunk, readonly words: Uint32Array) {
     this.length = chunk.length
   }
 

@@ -26,6 +26,21 @@ export const LINE_CHUNKS = Symbol.for('keydiff.lineChunks')
 
 type WithLineChunks = { [LINE_CHUNKS]?: () => AsyncIterable<LineChunk> }
 
+/** A file that a lines source reads, and the source's name for errors. */
+export interface LineFile {
+  readonly path: string
+  readonly name: string
+}
+
+/**
+ * The capability a lines source of files carries beside LINE_CHUNKS: the files it would read
+ * in order, so that another thread can read them (engine/line-hash-thread.ts). Calling it
+ * starts the source's scan, as calling LINE_CHUNKS does.
+ */
+export const LINE_FILES = Symbol.for('keydiff.lineFiles')
+
+type WithLineFiles = { [LINE_FILES]?: () => LineFile[] }
+
 const READ_BYTES = 1024 * 1024
 
 /**
@@ -35,16 +50,26 @@ const READ_BYTES = 1024 * 1024
  */
 export function withLineChunks<T extends KeySource> (source: T, input: unknown): T {
   if (typeof input !== 'string') return source
+  const started = (): void => { (source as { scanStartedAt?: Date }).scanStartedAt = new Date() }
   const chunks = (): AsyncIterable<LineChunk> => {
-    ;(source as { scanStartedAt?: Date }).scanStartedAt = new Date()
+    started()
     return readLineChunks(input, source.name)
   }
-  return Object.assign(source, { [LINE_CHUNKS]: chunks })
+  const files = (): LineFile[] => {
+    started()
+    return [{ path: input, name: source.name }]
+  }
+  return Object.assign(source, { [LINE_CHUNKS]: chunks, [LINE_FILES]: files })
 }
 
 /** The byte-chunk reader of a source, when it has one. */
 export function lineChunksOf (source: KeySource): (() => AsyncIterable<LineChunk>) | undefined {
   return (source as WithLineChunks)[LINE_CHUNKS]
+}
+
+/** The files of a lines source, when it reads files. */
+export function lineFilesOf (source: KeySource): (() => LineFile[]) | undefined {
+  return (source as WithLineFiles)[LINE_FILES]
 }
 
 /** The lines of a file (readBytes: gzip allowed) as byte chunks of about a megabyte, each ending at a line end. */

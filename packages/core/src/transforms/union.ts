@@ -3,7 +3,7 @@ import { checkOrder } from '../keys/check-order.ts'
 import { compareKeys } from '../keys/compare-keys.ts'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
-import { LINE_CHUNKS, lineChunksOf, type LineChunk } from '../engine/line-chunks.ts'
+import { LINE_CHUNKS, LINE_FILES, lineChunksOf, lineFilesOf, type LineChunk, type LineFile } from '../engine/line-chunks.ts'
 
 const MERGE_BATCH = 2048
 
@@ -33,7 +33,10 @@ export function union (...inputs: KeySourceLike[]): KeySource {
   // Files read one after the other keep the engine's byte path (engine/line-chunks.ts).
   const readers = sources.map(lineChunksOf)
   if (sorted || readers.some(reader => reader === undefined)) return union
-  return Object.assign(union, { [LINE_CHUNKS]: () => concatChunks(sources, readers as Array<() => AsyncIterable<LineChunk>>) })
+  Object.assign(union, { [LINE_CHUNKS]: () => concatChunks(sources, readers as Array<() => AsyncIterable<LineChunk>>) })
+  const files = sources.map(lineFilesOf)
+  if (files.some(list => list === undefined)) return union
+  return Object.assign(union, { [LINE_FILES]: () => (files as Array<() => LineFile[]>).flatMap(list => list()) })
 }
 
 async function * concatChunks (sources: KeySource[], readers: Array<() => AsyncIterable<LineChunk>>): AsyncGenerator<LineChunk> {

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { after, test } from 'node:test'
+import fc from 'fast-check'
+import { compareKeys, diff, linesSource, SourceError, spillReferenceSet, union, type DiffOptions } from '@keydiff/core'
+import { LineHasher } from '../src/engine/line-batch.ts'
+import { readLineChunks, type LineFile } from '../src/engine/line-chunks.ts'
+import { LineHashThread, type HashedLines } from '../src/engine/line-hash-thread.ts'
+
+// Files of lines read, split and hashed on a second thread must give the engine what reading
+// them here gives it, line for line; a failure there must fail the stream it belongs to.
+const work = mkdtempSync(join(tmpdir(), 'keydiff-line-thread-test-'))
+after(() => rmSync(work, { recursive: true, force: true }))
+
+// Bytes that make CR/LF endings, blank lines, multi-byte and invalid UTF-8 likely.
+const byteArb = fc.constantFrom(0x61, 0x62, 0x2f, 0x20, 0x0d, 0x0a, 0x0a, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80, 0xff, 0x80)
+const fileArb = fc.array(byteArb, { maxLength: 400 }).map(bytes => Uint8Array.from(bytes))
+let files = 0
+
+function file (bytes: Uint8Array | string, gzip = false): string {
+  const path = join(work, `f${files++}.txt`)
+  const raw = typeof bytes === 'string' ? Buffer.from(bytes) : bytes
+  writeFileSync(path, gzip ? gzipSync(raw) : raw)
+  return path
+}
+
+const lineFile = (path: string): LineFile => ({ path, name: `lines:${path}` })
+
+interface Line { key: string, words: number[] }
+
+/** Each line's text and hash words, as the thread sends them. */
+async function threadLines (batches: AsyncIterable<HashedLines>): Promise<Line[]> {
+  const lines: Line[] = []
+  for await (const { chunk, words, stride, length } of batches) {
+    for (let i = 0; i < length; i++) {
+      lines.push({ key: chunk.bytes.toString('utf8', chunk.starts[i], chunk.ends[i]), words: [...words.subarray(stride * i, stride * i + stride)] })
+    }
+  }
+  return lines
+}
+
+/** The same, read and fingerprinted here: the words the engine takes when no thread reads. */
+async function localLines (paths: string[], stride: 2 | 4): Promise<Line[]> {
+  const lines: Line[] = []
+  const hasher = new LineHasher()
+  for (const path of paths) {
+    for await (const chunk of readLineChunks(path, `lines:${path}`)) {
+      const { words } = hasher.hash(chunk)
+      for (let i = 0; i < chunk.length; i++) {
+        lines.push({ key: chunk.bytes.toString('utf8', chunk.starts[i], chunk.ends[i]), words: [...words.subarray(4 * i, 4 * i + stride)] })
+      }
+    }
+  }
+  return lines
+}
+
+test('the thread sends every stream\'s lines and hashes as reading them here makes them', async () => {
+  await fc.assert(fc.asyncProperty(fileArb, fileArb, fileArb, fc.boolean(), fc.constantFrom(2, 4) as fc.Arbitrary<2 | 4>, async (a, b, c, gzip, stride) => {
+    const first = [file(a, gzip)]
+    const second = [file(b), file(c, gzip)]
+    const thread = new LineHashThread([first.map(lineFile), second.map(lineFile)], stride, 1)
+    try {
+      assert.deepEqual(await threadLines(thread.batches(0)), await localLines(first, stride))
+      assert.deepEqual(await threadLines(thread.batches(1)), await localLines(second, stride))
+    } finally {
+      thread.stop()
+    }
+  }), { numRuns: 15 })
+})
+
+test('lines across many read chunks, a line longer than a chunk, and no final newline', async () => {
+  const keys = Array.from({ length: 60_000 }, (_, i) => `blobs/${(i * 7919).toString(16)}/${'é'.repeat(i % 5)}${i % 7 === 0 ? '\r' : ''}`)
+  const path = file([...keys, 'L'.repeat(2 * 1024 * 1024 + 3), 'last'].join('\n'))
+  const thread = new LineHashThread([[lineFile(path)]], 4)
+  try {
+    const sent = await threadLines(thread.batches(0))
+    assert.equal(sent.length, keys.length + 2)
+    assert.deepEqual(sent, await localLines([path], 4))
+  } finally {
+    thread.stop()
+  }
+})
+
+test('a file that cannot be read fails its own stream, with the reader\'s error, after the streams before it', async () => {
+  const present = file('a\nb\n')
+  const absent = join(work, 'no-such-file.txt')
+  const thread = new LineHashThread([[lineFile(present)], [lineFile(absent)]], 4)
+  try {
+    assert.deepEqual((await threadLines(thread.batches(0))).map(line => line.key), ['a', 'b'])
+    await assert.rejects(threadLines(thread.batches(1)), (error: unknown) => {
+      assert.ok(error instanceof SourceError)
+      assert.equal(error.code, 'KEYDIFF_SOURCE_NOT_FOUND')
+      assert.equal(error.source, `lines:${absent}`)
+      assert.match(error.message, /no-such-file\.txt/)
+      return true
+    })
+  } finally {
+    thread.stop()
+  }
+})
+
+test('streams are taken in order, and a stopped thread fails the stream being read', async () => {
+  const path = file(Array.from({ length: 200_000 }, (_, i) => `k${i}`).join('\n'))
+  const thread = new LineHashThread([[lineFile(path)], [lineFile(path)]], 4)
+  await assert.rejects(thread.batches(1).next(), /stream 1 was asked for before stream 0 ended/)
+  const batches = thread.batches(0)
+  assert.equal((await batches.next()).done, false)
+  thread.stop()
+  await assert.rejects(async () => { for (;;) if ((await batches.next()).done === true) break }, /stopped/)
+})
+
+test('the thread reads no further ahead than its reader allows', async () => {
+  const path = file(Array.from({ length: 400_000 }, (_, i) => `blobs/${i}`).join('\n'))
+  const thread = new LineHashThread([[lineFile(path)]], 4, 2)
+  try {
+    const batches = thread.batches(0)
+    await batches.next()
+    await new Promise(resolve => setTimeout(resolve, 300))
+    // One taken, two sent ahead of it: the rest of the file waits in the thread.
+    assert.equal((thread as unknown as { queue: unknown[] }).queue.length, 1)
+    let lines = 0
+    for await (const batch of batches) lines += batch.length
+    assert.ok(lines > 300_000)
+  } finally {
+    thread.stop()
+  }
+})
+
+const minus = (a: readonly string[], b: readonly string[]): string[] => {
+  const drop = new Set(b)
+  return [...new Set(a)].filter(key => !drop.has(key)).sort(compareKeys)
+}
+
+async function keysOf (options: DiffOptions): Promise<{ orphans: string[], missing: string[], order: string[] }> {
+  const orphans: string[] = []
+  const missing: string[] = []
+  for await (const part of diff(options)) (part.kind === 'orphans' ? orphans : missing).push(...part.entries.map(entry => entry.key))
+  return { orphans: [...orphans].sort(compareKeys), missing: missing.sort(compareKeys), order: orphans }
+}
+
+const keysArb = fc.array(fc.stringMatching(/^[a-d/é]{1,6}$/), { maxLength: 300 })
+
+test('an exact diff read by the thread equals the Set difference, in input order, in memory and spilled, with missing keys', async () => {
+  await fc.assert(fc.asyncProperty(keysArb, keysArb, keysArb, fc.boolean(), fc.constantFrom(undefined, 0, 5), async (c, r1, r2, missing, maxInMemory) => {
+    const candidates = file(c.join('\n'))
+    const references = [file(r1.join('\r\n')), file(r2.join('\n'), true)]
+    const referenceSet = maxInMemory === undefined ? undefined : spillReferenceSet({ tmpdir: work, maxInMemory, partitions: 2 })
+    const got = await keysOf({ candidates: linesSource(candidates), references: union(...references.map(path => linesSource(path))), missing, readThread: true, ...(referenceSet === undefined ? {} : { referenceSet }) })
+    const referenced = [...r1, ...r2]
+    assert.deepEqual(got.orphans, minus(c, referenced))
+    assert.deepEqual(got.order, [...new Set(c)].filter(key => !referenced.includes(key)))
+    assert.deepEqual(got.missing, missing ? minus(referenced, c) : [])
+  }), { numRuns: 20 })
+})
+
+test('a bloom diff read by the thread reports what it reports without one, and never a referenced key', async () => {
+  await fc.assert(fc.asyncProperty(keysArb, keysArb, async (c, r) => {
+    const candidates = file(c.join('\n'))
+    const references = file(r.join('\n'))
+    const options = { candidates: linesSource(candidates), references: linesSource(references), mode: 'bloom' as const, memory: '1MiB' }
+    const threaded = await keysOf({ ...options, readThread: true })
+    const alone = await keysOf({ ...options, candidates: linesSource(candidates), references: linesSource(references), readThread: false })
+    assert.deepEqual(threaded.order, alone.order)
+    for (const key of threaded.orphans) assert.ok(!r.includes(key), `referenced key ${JSON.stringify(key)} reported`)
+  }), { numRuns: 15 })
+})
+
+test('a diff whose reference file is missing fails naming it, and leaves no thread behind', async () => {
+  const absent = join(work, 'absent-references.txt')
+  await assert.rejects(keysOf({ candidates: linesSource(file('a\n')), references: linesSource(absent), readThread: true }), (error: unknown) => {
+    assert.ok(error instanceof SourceError)
+    assert.equal(error.code, 'KEYDIFF_SOURCE_NOT_FOUND')
+    assert.match(error.message, /absent-references\.txt/)
+    return true
+  })
+})
