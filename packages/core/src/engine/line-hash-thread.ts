@@ -64,8 +64,8 @@ const AHEAD = 4
  * joins the fingerprints it has already sent. The streams are read in order, each only as
  * far ahead of its reader as `ahead` chunks, so the second stream (the candidates) is
  * already coming when the first (the references) ends. The batches are those of
- * `LineHasher.hash` over `readLineChunks` (or their first halves), line for line; a file that cannot be read fails
- * its stream with the error the reader would have thrown.
+ * `LineHasher.hash` over `readLineChunks` (or their first halves), line for line; a file
+ * that cannot be read fails its stream with the error the reader would have thrown.
  */
 export class LineHashThread {
   private readonly worker: Worker
@@ -73,13 +73,15 @@ export class LineHashThread {
   private wake: (() => void) | undefined
   private failure: Error | undefined
   private next = 0
+  // Named in the thread's own failures: the thread reads them all.
+  private readonly files: string
 
   constructor (streams: LineFile[][], private readonly stride: 2 | 4, ahead = AHEAD) {
-    const files = streams.flat().map(file => file.path).join(', ')
+    this.files = streams.flat().map(file => file.path).join(', ')
     this.worker = new Worker(workerEntry(import.meta.url, 'line-hash-worker'), { workerData: { streams, ahead, stride } satisfies LineHashJob })
     this.worker.on('message', (message: LineHashMessage) => this.push(message))
-    this.worker.once('error', error => this.fail(new SourceError(files, `the thread reading the lines failed: ${error.message}`, { cause: error })))
-    this.worker.once('exit', code => this.fail(new SourceError(files, `the thread reading the lines exited (code ${code}) before it finished`)))
+    this.worker.once('error', error => this.fail(new SourceError(this.files, `the thread reading the lines failed: ${error.message}`, { cause: error })))
+    this.worker.once('exit', code => this.fail(new SourceError(this.files, `the thread reading the lines exited (code ${code}) before it finished`)))
   }
 
   /**
@@ -103,7 +105,7 @@ export class LineHashThread {
 
   /** Ends the thread: after the last stream, a failure, or an early return. */
   stop (): void {
-    this.failure ??= new SourceError('lines', 'the thread reading the lines was stopped')
+    this.failure ??= new SourceError(this.files, 'the thread reading the lines was stopped')
     void this.worker.terminate()
   }
 

@@ -20,10 +20,11 @@ export interface LineReaders {
 const THREAD_MIN_LINES = 1_000_000
 
 /**
- * The sources' lines as bytes (engine/line-chunks.ts). Sources that read files are read, split
- * and hashed (`stride` words a line, see HashedLines) on one second thread, one after the other (LineHashThread), when `thread`
- * is true, or when it is undefined, the machine has more than one core and the files hold
- * enough lines to pay for the thread; the others are read here.
+ * The sources' lines as bytes (engine/line-chunks.ts). Sources that read files are read,
+ * split and hashed (`stride` words a line, see HashedLines) on one second thread, one after
+ * the other (LineHashThread), when `thread` is true, or when it is undefined, the machine has
+ * more than one core and the files hold enough lines to pay for the thread; the others are
+ * read here.
  */
 export function lineReaders (sources: KeySource[], thread: boolean | undefined, stride: 2 | 4): LineReaders {
   const chunks = sources.map(lineChunksOf)
