@@ -48,6 +48,11 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     // Keys from files are hashed from their bytes when every consumer can take hashes.
     const hashed: HashedReferenceSet | undefined = exact !== undefined && filter === undefined && isHashedReferenceSet(exact) ? exact : undefined
     const hasher = new LineHasher()
+    // Lines the thread fingerprinted, or lines read here, fingerprinted now.
+    const hashedBatch = (read: LineRead): LineBatch => {
+      const lines = hashedLines(read)
+      return lines !== undefined ? new LineBatch(lines.chunk, lines.words) : hasher.hash(read as LineChunk)
+    }
     // A Bloom filter's work is small beside the reading and hashing, so a thread that takes
     // those over leaves this one waiting (2M and 20M keys: slower with the thread).
     const thread = init.readThread ?? (hashed !== undefined ? undefined : false)
@@ -60,7 +65,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
           signal?.throwIfAborted()
           stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
           const lines = hashedLines(read)
-          if (hashed !== undefined) hashed.addHashed(lines !== undefined ? new LineBatch(lines.chunk, lines.words) : hasher.hash(read as LineChunk))
+          if (hashed !== undefined) hashed.addHashed(hashedBatch(read))
           else if (lines !== undefined) (filter as SplitBlockBloomFilter).addHashes(lines.words, lines.stride, read.length)
           else (filter as SplitBlockBloomFilter).addLines(read as LineChunk)
           stats.references.count += read.length
@@ -89,9 +94,8 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
           signal?.throwIfAborted()
           stats.candidates.count += read.length
           if (hashed === undefined && maybe.length < read.length) maybe = new Uint8Array(read.length * 2)
-          const lines = hashedLines(read)
           const orphans = hashed !== undefined
-            ? hashed.probeHashed(lines !== undefined ? new LineBatch(lines.chunk, lines.words) : hasher.hash(read as LineChunk))
+            ? hashed.probeHashed(hashedBatch(read))
             : rejectedLines(filter as SplitBlockBloomFilter, read, maybe)
           if (orphans.length > 0) {
             count(stats, orphans)
