@@ -49,3 +49,14 @@ export function writeWorkload (candidates: string, references: string, n: number
     closeSync(fd)
   }
 }
+
+/** The keys numbered 0 to n - 1 of the workload's key space, as strings (for in-memory benchmarks). */
+export function workloadKeys (n: number): string[] {
+  const out = Buffer.allocUnsafe(KEY_BYTES)
+  const keys = new Array<string>(n)
+  for (let i = 0; i < n; i++) {
+    writeKey(out, 0, i)
+    keys[i] = out.toString('latin1', 0, KEY_BYTES - 1)
+  }
+  return keys
+}
