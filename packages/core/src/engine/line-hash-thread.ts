@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { SourceError } from '../errors.ts'
 import { rebuiltError, type ThreadErrorReport } from '../util/thread-error.ts'
-import { workerEntry } from '../util/worker-entry.ts'
+import { workerEntry, workerShipped } from '../util/worker-entry.ts'
 import type { LineChunk, LineFile } from './line-chunks.ts'
 
 /** What a line hash thread is given: plain data, as a worker's `workerData` must be. */
@@ -58,6 +58,8 @@ export type LineHashMessage =
 // offsets and fingerprints: four ahead keep both threads busy in a few megabytes.
 const AHEAD = 4
 
+let shipped: boolean | undefined
+
 /**
  * Reads files of lines on a second thread: the thread reads, splits and fingerprints them
  * (what a one-threaded diff spends about a third of its time on) while the calling thread
@@ -75,6 +77,12 @@ export class LineHashThread {
   private next = 0
   // Named in the thread's own failures: the thread reads them all.
   private readonly files: string
+
+  /** Whether the thread's entry is there (see workerShipped). */
+  static get shipped (): boolean {
+    shipped ??= workerShipped(import.meta.url, 'line-hash-worker')
+    return shipped
+  }
 
   constructor (streams: LineFile[][], private readonly stride: 2 | 4, ahead = AHEAD) {
     this.files = streams.flat().map(file => file.path).join(', ')

@@ -23,14 +23,14 @@ const THREAD_MIN_LINES = 1_000_000
  * The sources' lines as bytes (engine/line-chunks.ts). Sources that read files are read,
  * split and hashed (`stride` words a line, see HashedLines) on one second thread, one after
  * the other (LineHashThread), when `thread` is true, or when it is undefined, the machine has
- * more than one core and the files hold enough lines to pay for the thread; the others are
- * read here.
+ * more than one core, the files hold enough lines to pay for the thread and its entry was
+ * shipped; the others are read here.
  */
 export function lineReaders (sources: KeySource[], thread: boolean | undefined, stride: 2 | 4): LineReaders {
   const chunks = sources.map(lineChunksOf)
   const files = sources.map(lineFilesOf)
   const lines = sources.reduce((sum, source, i) => files[i] === undefined ? sum : sum + (source.estimatedCount ?? THREAD_MIN_LINES), 0)
-  const threaded = files.some(list => list !== undefined) && (thread ?? (availableParallelism() > 1 && lines >= THREAD_MIN_LINES))
+  const threaded = files.some(list => list !== undefined) && (thread ?? (availableParallelism() > 1 && lines >= THREAD_MIN_LINES && LineHashThread.shipped))
   if (!threaded) return { readers: chunks, stop: () => {} }
   const streams: LineFile[][] = []
   const streamOf = files.map(list => list === undefined ? undefined : streams.push(list()) - 1)

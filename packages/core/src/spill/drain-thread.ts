@@ -1,12 +1,14 @@
 import { Worker } from 'node:worker_threads'
 import { rebuiltError, type ThreadErrorReport } from '../util/thread-error.ts'
-import { workerEntry } from '../util/worker-entry.ts'
+import { workerEntry, workerShipped } from '../util/worker-entry.ts'
 import { SpillError } from './disk-full-error.ts'
 import type { OrphanSegment } from './orphan-marks.ts'
 import type { PartitionFiles } from './partition-drain.ts'
 
 // Claims at or past this mean "stop": no thread takes another partition.
 const STOPPED = 0x3fffffff
+
+let shipped: boolean | undefined
 
 /**
  * The partitions of a spill, handed out one at a time to whichever drain thread asks first:
@@ -67,6 +69,12 @@ export class DrainThread {
   /** The thread's orphan log, once it has drained its last partition. */
   readonly finished: Promise<DrainResult>
   private readonly worker: Worker
+
+  /** Whether the thread's entry is there (see workerShipped). */
+  static get shipped (): boolean {
+    shipped ??= workerShipped(import.meta.url, 'drain-worker')
+    return shipped
+  }
 
   constructor (job: Omit<DrainJob, 'claims'>, private readonly claims: PartitionClaims) {
     this.worker = new Worker(workerEntry(import.meta.url, 'drain-worker'), { workerData: { ...job, claims: claims.shared } satisfies DrainJob })

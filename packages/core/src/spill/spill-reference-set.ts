@@ -25,7 +25,7 @@ export interface SpillReferenceSetOptions {
   /**
    * Threads that drain the partitions, each with its share of the budget: 2 puts a second
    * core to work on the join. Missing keys are always drained on one thread.
-   * @default 2 when the machine has more than one core and the spill is large (a million references expected), else 1
+   * @default 2 when the machine has more than one core, the spill is large (a million references expected) and the thread's entry `drain-worker.js` is beside core's `index.js`, else 1
    */
   drainThreads?: 1 | 2
 }
@@ -292,7 +292,7 @@ class SpillReferenceSet implements HashedReferenceSet {
   private threadsFor (inMemory: number): number {
     if (this.init.trackMissing) return 1
     if (this.options.drainThreads !== undefined) return this.options.drainThreads
-    return availableParallelism() > 1 && this.expectedCount(inMemory) >= PARALLEL_MIN_REFERENCES ? 2 : 1
+    return availableParallelism() > 1 && this.expectedCount(inMemory) >= PARALLEL_MIN_REFERENCES && DrainThread.shipped ? 2 : 1
   }
 
   private expectedCount (inMemory: number): number {

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
 /**
  * The entry of a worker thread named `name` beside the module at `base` (its
  * `import.meta.url`). Built, that is `name.js` beside the module's output, bundled or not
@@ -10,4 +13,15 @@ export function workerEntry (base: string, name: string): URL {
   const tsx = import.meta.resolve('tsx/esm/api')
   const entry = new URL(`./${name}.ts`, base).href
   return new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsx)}\nregister()\nawait import(${JSON.stringify(entry)})`)}`)
+}
+
+/**
+ * Whether the entry of worker `name` is there to start. An application that bundles core
+ * into a file of its own leaves the worker files behind: a thread chosen for speed is then
+ * left out (the work is done on the calling thread), while one asked for fails on start.
+ */
+export function workerShipped (base: string, name: string): boolean {
+  if (base.endsWith('.ts')) return true
+  const entry = new URL(`./${name}.js`, base)
+  return entry.protocol === 'file:' && existsSync(fileURLToPath(entry))
 }
