@@ -21,7 +21,10 @@ export function lineText (chunk: LineChunk, i: number): string {
   return chunk.bytes.toString('utf8', chunk.starts[i], chunk.ends[i])
 }
 
-/** The capability a file-backed lines source carries: its lines as bytes, never as strings. */
+/**
+ * The capability a file-backed lines source carries: its lines as bytes, never as strings.
+ * A chunk of a file is valid until the next one is asked for (its memory is read into again).
+ */
 export const LINE_CHUNKS = Symbol.for('keydiff.lineChunks')
 
 type WithLineChunks = { [LINE_CHUNKS]?: () => AsyncIterable<LineChunk> }
@@ -53,7 +56,7 @@ export function withLineChunks<T extends KeySource> (source: T, input: unknown):
   const started = (): void => { (source as { scanStartedAt?: Date }).scanStartedAt = new Date() }
   const chunks = (): AsyncIterable<LineChunk> => {
     started()
-    return readLineChunks(input, source.name)
+    return readLineChunks(input, source.name, true)
   }
   const files = (): LineFile[] => {
     started()
@@ -72,11 +75,16 @@ export function lineFilesOf (source: KeySource): (() => LineFile[]) | undefined 
   return (source as WithLineFiles)[LINE_FILES]
 }
 
-/** The lines of a file (readBytes: gzip allowed) as byte chunks of about a megabyte, each ending at a line end. */
-export async function * readLineChunks (path: string, name: string): AsyncGenerator<LineChunk> {
+/**
+ * The lines of a file (readBytes: gzip allowed) as byte chunks of about a megabyte, each
+ * ending at a line end. With `reuse` (see ReadBytesOptions) a chunk's bytes are valid until
+ * the next chunk is asked for.
+ */
+export async function * readLineChunks (path: string, name: string, reuse = false): AsyncGenerator<LineChunk> {
   // Only the partial line between two reads is copied; whole lines are split where they lie.
+  // A carry is a view of the previous read, which a reader in turn keeps until the next.
   let carry: Buffer | undefined
-  for await (const chunk of readBytes(path, name, READ_BYTES)) {
+  for await (const chunk of readBytes(path, name, { chunkBytes: READ_BYTES, reuse })) {
     let from = 0
     if (carry !== undefined) {
       const first = chunk.indexOf(10)

@@ -53,7 +53,8 @@ function hashLines (chunk: LineChunk, words: Uint32Array): void {
 
 async function send (stream: number, files: LineHashJob['streams'][number]): Promise<void> {
   for (const file of files) {
-    for await (const chunk of readLineChunks(file.path, file.name)) {
+    // Each chunk is copied into the buffers sent before the next is read.
+    for await (const chunk of readLineChunks(file.path, file.name, true)) {
       const buffers = await buffersFor(chunk)
       const { length } = chunk
       new Uint8Array(buffers.bytes).set(chunk.bytes)
