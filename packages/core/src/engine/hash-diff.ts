@@ -57,6 +57,9 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     // those over leaves this one waiting (2M and 20M keys: slower with the thread).
     const thread = init.readThread ?? (hashed !== undefined ? undefined : false)
     if (hashed !== undefined || exact === undefined) readers = lineReaders([references, candidates], thread, hashed !== undefined ? 4 : 2)
+    // This thread would wait while the reading thread starts (about 0.1 s): the table's page
+    // faults, which the first inserts would take one by one, are taken then instead.
+    if (readers?.threaded === true) hashed?.prefault?.()
     const [referenceLines, candidateLines] = readers?.readers ?? []
     stats.phase = 'references'
     try {

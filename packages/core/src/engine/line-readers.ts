@@ -9,6 +9,8 @@ export type LineRead = LineChunk | HashedLines
 /** The byte readers of a diff's sources (undefined for a source that has none), and how to end them. */
 export interface LineReaders {
   readonly readers: Array<(() => AsyncIterable<LineRead>) | undefined>
+  /** Whether a thread reads them (it is starting when lineReaders returns). */
+  readonly threaded: boolean
   /** Ends the reading thread, if there is one. */
   stop: () => void
 }
@@ -31,7 +33,7 @@ export function lineReaders (sources: KeySource[], thread: boolean | undefined, 
   const files = sources.map(lineFilesOf)
   const lines = sources.reduce((sum, source, i) => files[i] === undefined ? sum : sum + (source.estimatedCount ?? THREAD_MIN_LINES), 0)
   const threaded = files.some(list => list !== undefined) && (thread ?? (availableParallelism() > 1 && lines >= THREAD_MIN_LINES && LineHashThread.shipped))
-  if (!threaded) return { readers: chunks, stop: () => {} }
+  if (!threaded) return { readers: chunks, threaded, stop: () => {} }
   const streams: LineFile[][] = []
   const streamOf = files.map(list => list === undefined ? undefined : streams.push(list()) - 1)
   const reader = new LineHashThread(streams, stride)
@@ -40,6 +42,7 @@ export function lineReaders (sources: KeySource[], thread: boolean | undefined, 
       const stream = streamOf[i]
       return stream === undefined ? chunks[i] : () => reader.batches(stream)
     }),
+    threaded,
     stop: () => reader.stop()
   }
 }

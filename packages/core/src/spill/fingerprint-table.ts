@@ -11,6 +11,8 @@ export const EMITTED = 3
 const MAX_LOAD = 0.8
 const MIN_CAPACITY = 1024
 const TWO_32 = 4294967296
+// Words in a 4 KiB page.
+const PAGE_WORDS = 1024
 
 /**
  * An open-addressing hash set of 128-bit fingerprints in one typed array, four words a slot,
@@ -122,6 +124,12 @@ export class FingerprintTable {
       sum ^= table[slot * 4 + 3] as number
     }
     return sum
+  }
+
+  /** Touches a word in each page of the table, so that the pages are faulted in now. */
+  prefault (): void {
+    const words = this.words
+    for (let at = 0; at < words.length; at += PAGE_WORDS) words[at] = (words[at] as number) | 0
   }
 
   /** Adds a fingerprint (growing first when needed) unless it is there; returns its slot. */

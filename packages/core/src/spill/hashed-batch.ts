@@ -26,6 +26,11 @@ export interface HashedReferenceSet extends ReferenceSet {
   addHashed: (batch: HashedBatch) => void
   /** Like `probe`, for a set that uses no filter. */
   probeHashed: (batch: HashedBatch) => KeyEntry[]
+  /**
+   * Faults in the memory the set has sized for the references now, in one pass, rather than
+   * a page at a time in the inserts: called while another thread starts to read them.
+   */
+  prefault?: () => void
 }
 
 export function isHashedReferenceSet (set: ReferenceSet): set is HashedReferenceSet {

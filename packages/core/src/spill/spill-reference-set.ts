@@ -157,6 +157,10 @@ class SpillReferenceSet implements HashedReferenceSet {
     }
   }
 
+  prefault (): void {
+    this.table?.prefault()
+  }
+
   seal (): void {
     this.sealed = true
     if (this.references !== undefined) this.startCandidates()
