@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -29,4 +29,21 @@ test('reading into buffers in turn gives the file\'s bytes, gunzipped too, and k
     for await (const chunk of readBytes(path, `test:${path}`, { chunkBytes })) fresh.push(chunk)
     assert.deepEqual(Buffer.concat(fresh), Buffer.from(bytes))
   }), { numRuns: 200 })
+})
+
+test('a reader in turn that is left early closes its file, plain or gzipped', async () => {
+  const bytes = Buffer.alloc(64 * 1024, 'key\n')
+  const fds = (): number => readdirSync('/proc/self/fd').length
+  for (const gzip of [false, true]) {
+    const path = join(work, `early-${String(gzip)}`)
+    writeFileSync(path, gzip ? gzipSync(bytes) : bytes)
+    const before = fds()
+    for await (const chunk of readBytes(path, `test:${path}`, { chunkBytes: 1024, reuse: true })) {
+      assert.ok(chunk.length > 0)
+      break
+    }
+    // A file handle closes asynchronously once the reader returns.
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.equal(fds(), before, `gzip: ${String(gzip)}`)
+  }
 })

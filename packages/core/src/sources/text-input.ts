@@ -48,8 +48,8 @@ export async function * readBytes (input: TextInput, name: string, options: Read
   const reuse = options.reuse === true && typeof input === 'string'
   await assertReadable(input, name)
   const raw: AsyncIterable<Buffer> & { destroy?: () => void } = typeof input !== 'string' ? input : reuse ? readInTurn(input, chunkBytes) : createReadStream(input, { highWaterMark: chunkBytes })
+  const iterator = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>
   try {
-    const iterator = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>
     let first = await iterator.next()
     while (first.done !== true && first.value.length === 0) first = await iterator.next()
     if (first.done === true) return
@@ -70,7 +70,10 @@ export async function * readBytes (input: TextInput, name: string, options: Read
     if (error instanceof SourceError) throw error
     throw new SourceError(name, `reading failed: ${(error as Error).message}`, { cause: error })
   } finally {
-    if (typeof input === 'string') raw.destroy?.()
+    // A reader in turn is returned, which closes its file: one left at its first chunk was
+    // never asked for more, so nothing else would.
+    if (reuse) await iterator.return?.()
+    else if (typeof input === 'string') raw.destroy?.()
   }
 }
 
