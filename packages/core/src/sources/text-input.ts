@@ -32,8 +32,8 @@ export interface ReadBytesOptions {
   /** Bytes of a file's reads and of gunzip's output. @default 256 KiB */
   chunkBytes?: number
   /**
-   * Read a plain file into two buffers in turn, so that its pages are faulted in once, not
-   * once a read (a fresh megabyte a read cost more than the read). A chunk is then valid
+   * Read a plain file into three buffers in turn, so that their pages are faulted in once,
+   * not once a read (a fresh megabyte a read cost more than the read). A chunk is then valid
    * until the one after the next is asked for. @default false
    */
   reuse?: boolean
@@ -77,18 +77,31 @@ export async function * readBytes (input: TextInput, name: string, options: Read
   }
 }
 
-/** A file's bytes read into two buffers in turn (ReadBytesOptions.reuse). */
+/**
+ * A file's bytes read into three buffers in turn (ReadBytesOptions.reuse), the next read under
+ * way while a chunk is used, as a stream reads ahead: chunk i is kept while chunk i + 1 is
+ * used, and read into again once chunk i + 2 is asked for.
+ */
 async function * readInTurn (path: string, chunkBytes: number): AsyncGenerator<Buffer> {
   const file = await open(path, 'r')
+  const buffers = [0, 1, 2].map(() => Buffer.allocUnsafeSlow(chunkBytes))
+  const read = (turn: number): Promise<number> => {
+    const reading = file.read(buffers[turn % 3] as Buffer, 0, chunkBytes, null).then(result => result.bytesRead)
+    // Awaited when its turn comes: until then a failure is not an unhandled rejection.
+    reading.catch(() => {})
+    return reading
+  }
+  let next: Promise<number> | undefined = read(0)
   try {
-    const buffers = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)]
-    for (let turn = 0; ; turn ^= 1) {
-      const buffer = buffers[turn] as Buffer
-      const { bytesRead } = await file.read(buffer, 0, chunkBytes, null)
+    for (let turn = 0; ; turn++) {
+      const bytesRead = await next
+      next = undefined
       if (bytesRead === 0) return
-      yield buffer.subarray(0, bytesRead)
+      next = read(turn + 1)
+      yield (buffers[turn % 3] as Buffer).subarray(0, bytesRead)
     }
   } finally {
+    await next?.catch(() => {})
     await file.close()
   }
 }
