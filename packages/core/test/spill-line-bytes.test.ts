@@ -23,10 +23,14 @@ function file (bytes: Uint8Array, gzip: boolean): string {
   return path
 }
 
-/** The same file, read as strings: a plain key source without the byte capability. */
+/**
+ * The same file, read as strings: a plain key source without the byte capability. It keeps
+ * the file's estimate, which sizes a Bloom filter: filters of two shapes would let different
+ * candidates through.
+ */
 const asText = (path: string): KeySource => {
   const lines = linesSource(path)
-  return keySource(() => lines, { name: lines.name })
+  return keySource(() => lines, { name: lines.name, estimatedCount: lines.estimatedCount })
 }
 
 async function keysOf (options: DiffOptions): Promise<{ orphans: string[], missing: string[] }> {
