@@ -56,7 +56,7 @@ export function withLineChunks<T extends KeySource> (source: T, input: unknown):
   const started = (): void => { (source as { scanStartedAt?: Date }).scanStartedAt = new Date() }
   const chunks = (): AsyncIterable<LineChunk> => {
     started()
-    return readLineChunks(input, source.name, true)
+    return readLineChunks(input, source.name)
   }
   const files = (): LineFile[] => {
     started()
@@ -77,14 +77,14 @@ export function lineFilesOf (source: KeySource): (() => LineFile[]) | undefined 
 
 /**
  * The lines of a file (readBytes: gzip allowed) as byte chunks of about a megabyte, each
- * ending at a line end. With `reuse` (see ReadBytesOptions) a chunk's bytes are valid until
- * the next chunk is asked for.
+ * ending at a line end. A plain file is read in turn (ReadBytesOptions.reuse), so a chunk's
+ * bytes are valid until the next chunk is asked for.
  */
-export async function * readLineChunks (path: string, name: string, reuse = false): AsyncGenerator<LineChunk> {
+export async function * readLineChunks (path: string, name: string): AsyncGenerator<LineChunk> {
   // Only the partial line between two reads is copied; whole lines are split where they lie.
   // A carry is a view of the previous read, which a reader in turn keeps until the next.
   let carry: Buffer | undefined
-  for await (const chunk of readBytes(path, name, { chunkBytes: READ_BYTES, reuse })) {
+  for await (const chunk of readBytes(path, name, { chunkBytes: READ_BYTES, reuse: true })) {
     let from = 0
     if (carry !== undefined) {
       const first = chunk.indexOf(10)

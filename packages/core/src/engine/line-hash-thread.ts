@@ -58,8 +58,6 @@ export type LineHashMessage =
 // offsets and fingerprints: four ahead keep both threads busy in a few megabytes.
 const AHEAD = 4
 
-let shipped: boolean | undefined
-
 /**
  * Reads files of lines on a second thread: the thread reads, splits and fingerprints them
  * (what a one-threaded diff spends about a third of its time on) while the calling thread
@@ -80,8 +78,7 @@ export class LineHashThread {
 
   /** Whether the thread's entry is there (see workerShipped). */
   static get shipped (): boolean {
-    shipped ??= workerShipped(import.meta.url, 'line-hash-worker')
-    return shipped
+    return workerShipped(import.meta.url, 'line-hash-worker')
   }
 
   constructor (streams: LineFile[][], private readonly stride: 2 | 4, ahead = AHEAD) {

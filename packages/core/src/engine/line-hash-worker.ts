@@ -54,7 +54,7 @@ function hashLines (chunk: LineChunk, words: Uint32Array): void {
 async function send (stream: number, files: LineHashJob['streams'][number]): Promise<void> {
   for (const file of files) {
     // Each chunk is copied into the buffers sent before the next is read.
-    for await (const chunk of readLineChunks(file.path, file.name, true)) {
+    for await (const chunk of readLineChunks(file.path, file.name)) {
       const buffers = await buffersFor(chunk)
       const { length } = chunk
       new Uint8Array(buffers.bytes).set(chunk.bytes)

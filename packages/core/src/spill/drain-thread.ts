@@ -8,8 +8,6 @@ import type { PartitionFiles } from './partition-drain.ts'
 // Claims at or past this mean "stop": no thread takes another partition.
 const STOPPED = 0x3fffffff
 
-let shipped: boolean | undefined
-
 /**
  * The partitions of a spill, handed out one at a time to whichever drain thread asks first:
  * a counter in shared memory, so that the threads need no messages to share the work and a
@@ -72,8 +70,7 @@ export class DrainThread {
 
   /** Whether the thread's entry is there (see workerShipped). */
   static get shipped (): boolean {
-    shipped ??= workerShipped(import.meta.url, 'drain-worker')
-    return shipped
+    return workerShipped(import.meta.url, 'drain-worker')
   }
 
   constructor (job: Omit<DrainJob, 'claims'>, private readonly claims: PartitionClaims) {

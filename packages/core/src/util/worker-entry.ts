@@ -22,6 +22,6 @@ export function workerEntry (base: string, name: string): URL {
  */
 export function workerShipped (base: string, name: string): boolean {
   if (base.endsWith('.ts')) return true
-  const entry = new URL(`./${name}.js`, base)
+  const entry = workerEntry(base, name)
   return entry.protocol === 'file:' && existsSync(fileURLToPath(entry))
 }
