@@ -68,3 +68,6 @@ export * from './conformance/public.ts'
 export * from './sweep/public.ts'
 export * from './spill/public.ts'
 export * from './reference-index/public.ts'
+
+export { parseStoreLocation, formatStoreLocation, canonicalScheme, canonicalAuthority, sameStore, storeContains, DEFAULT_EQUAL_SCHEMES } from './location/store-location.ts'
+export type { StoreLocation, LocationEquivalences } from './location/store-location.ts'

@@ -27,10 +27,17 @@ export interface Sink {
   readonly action: string
   /** Most keys per call (S3 DeleteObjects takes 1,000). @default 1000 */
   readonly maxBatch?: number
+  /**
+   * The store this sink acts on, as a location (`s3://bucket/`, `file:///root`): `apply`
+   * refuses a plan made for another store. A sink that leaves it out cannot be checked.
+   */
+  readonly store?: string
   apply: (batch: readonly KeyEntry[], options?: SinkApplyOptions) => Promise<SinkOutcome[]>
 }
 
 /** A sink whose action can be undone (quarantine, soft delete). */
 export interface RestorableSink extends Sink {
+  /** Where the quarantined objects go, as a location; recorded in the audit log so `restore` finds them. */
+  readonly trash?: string
   restore: (batch: readonly KeyEntry[], options?: SinkApplyOptions) => Promise<SinkOutcome[]>
 }

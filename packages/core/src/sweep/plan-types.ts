@@ -9,6 +9,12 @@ export interface PlanOptions {
   /** Where the plan file (JSON Lines) is written; replaced atomically. Required. */
   out: string
   /**
+   * The store's location (`s3://bucket/prefix`, `gs://bucket/prefix`, `file:///root`): the
+   * plan binds it, and `apply` refuses to act on any other store.
+   * @default the candidates' location when they name one (`dir:/root`), else none
+   */
+  store?: string
+  /**
    * How long before the reference scan's start a candidate must have been modified to be
    * planned: a newer object may belong to a row the scan did not see. Milliseconds or
    * `'24h'`, `'30m'`. Zero needs `acknowledgeZeroGrace`. @default '24h'
@@ -47,6 +53,8 @@ export interface PlanHeader {
   keydiff: 'plan'
   version: 1
   createdAt: string
+  /** The store the plan was made for and may act on, as a location; null when unknown. */
+  store: string | null
   candidates: string
   references: string[]
   mode: string

@@ -3,6 +3,7 @@ import { InvalidOptionError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
 import { protectedMatcher } from '../transforms/exclude.ts'
+import { formatStoreLocation, parseStoreLocation } from '../location/store-location.ts'
 import { createFence, graceOf } from './fence.ts'
 import { PlanWriter } from './plan-writer.ts'
 import type { PlanCounts, PlanHeader, PlanOptions, PlanSummary } from './plan-types.ts'
@@ -65,6 +66,7 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
       keydiff: 'plan',
       version: 1,
       createdAt: new Date().toISOString(),
+      store: storeOf(options.store, candidates.name),
       candidates: candidates.name,
       references: references.map(source => source.name),
       mode: run.stats.mode,
@@ -83,6 +85,13 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
     await writer.abort()
     throw error
   }
+}
+
+/** The plan's store: as given, else the location a directory source names itself by. */
+function storeOf (store: string | undefined, candidates: string): string | null {
+  if (store !== undefined) return formatStoreLocation(parseStoreLocation(store))
+  if (candidates.startsWith('dir:/')) return formatStoreLocation(parseStoreLocation(candidates, 'candidates'))
+  return null
 }
 
 /**
