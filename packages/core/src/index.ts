@@ -12,7 +12,7 @@ export type { KeydiffErrorCode, KeydiffErrorOptions } from './errors.ts'
 
 export type { KeyEntry, KeyBatch, BatchIterable } from './keys/key-entry.ts'
 export { keySource, toKeySource, isKeySource } from './keys/key-source.ts'
-export type { KeySource, KeySourceLike, KeySourceInit } from './keys/key-source.ts'
+export type { KeySource, KeySourceLike, KeySourceInit, UnlistedEntries } from './keys/key-source.ts'
 export { deriveSource } from './keys/derive-source.ts'
 export { compareKeys } from './keys/compare-keys.ts'
 export { checkOrder } from './keys/check-order.ts'

@@ -19,6 +19,24 @@ export interface KeySource extends AsyncIterable<KeyBatch> {
    * listing). Known once iteration has begun; the sweep's time fence needs it.
    */
   readonly scanStartedAt?: Date | undefined
+  /**
+   * Where `scanStartedAt` comes from, for the plan's fence basis: `read started`, `file
+   * modified` (an export is as old as its file), `inventory created`, `snapshot started`.
+   * @default 'read started'
+   */
+  readonly scanBasis?: string | undefined
+  /**
+   * Entries the source passed over because it cannot name them as keys (a file name that
+   * is not valid UTF-8): counted, with a few escaped examples. Known once iteration ends.
+   */
+  readonly unlisted?: UnlistedEntries | undefined
+}
+
+/** What a source could not list, so that a plan says so instead of silently leaving it out. */
+export interface UnlistedEntries {
+  count: number
+  /** Up to 10 names, with undecodable bytes escaped (`\\xff`). */
+  examples: string[]
 }
 
 /** What the engine accepts where a source is expected: a KeySource or any batch iterable. */
