@@ -11,12 +11,12 @@ import { renderReport, REPORT_COLORS } from '../src/report/html-report.ts'
 import { decodePng } from './png.ts'
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-let dir: string
+let dir = ''
 before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (as .ci/run does), or set CHROMIUM`)
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: npm test installs Debian's chromium when run as root (scripts/ensure-chromium.mjs); else apt-get install chromium, or set CHROMIUM`)
   dir = await mkdtemp(join(tmpdir(), 'keydiff-report-'))
 })
-after(async () => { await rm(dir, { recursive: true, force: true }) })
+after(async () => { if (dir !== '') await rm(dir, { recursive: true, force: true }) })
 
 function summary (): PlanSummary {
   const prefixes = Array.from({ length: 40 }, (_, i) => ({ prefix: `collection-${String(i).padStart(2, '0')}/`, count: 1000 - i * 20, bytes: (40 - i) * 1_048_576 }))
