@@ -1,14 +1,29 @@
-import { lstat } from 'node:fs/promises'
+import { lstat, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { canHoldKey, directoryDeleteSink, directoryQuarantineSink, directorySource, keySourceSuite, sinkSuite } from '@keydiff/core'
+import { canHoldKey, directoryDeleteSink, directoryQuarantineSink, directorySource, keySourceSuite, sinkSuite, type KeyEntry, type SinkFixture } from '@keydiff/core'
 import { makeUnremovable, tempDirectory, writeEntries } from './store-fixture.ts'
 
 async function exists (path: string): Promise<boolean> {
   return await lstat(path).then(() => true, () => false)
 }
 
-const supports = { failures: true, canHold: canHoldKey }
+const supports = { failures: true, changed: true, canHold: canHoldKey }
+
+/** What a plan records of a file (through the store's own source), how a writer rewrites it, and its content. */
+function changes (root: string): Pick<SinkFixture, 'planned' | 'rewrite' | 'read'> {
+  const path = (key: string): string => join(root, ...key.split('/'))
+  return {
+    planned: async key => {
+      const entries: KeyEntry[] = []
+      for await (const batch of directorySource({ root })) entries.push(...batch.filter(entry => entry.key === key))
+      if (entries[0] === undefined) throw new Error(`${key} is not in the store`)
+      return entries[0]
+    },
+    rewrite: async (key, body) => { await writeFile(path(key), body) },
+    read: async key => await readFile(path(key)).catch(() => undefined)
+  }
+}
 
 keySourceSuite({
   test,
@@ -32,7 +47,8 @@ sinkSuite({
     return {
       subject: {
         sink: directoryDeleteSink({ root: dir.path }),
-        actedOn: async key => !await exists(join(dir.path, ...key.split('/')))
+        actedOn: async key => !await exists(join(dir.path, ...key.split('/'))),
+        ...changes(dir.path)
       },
       teardown: async () => { await undo(); await dir.remove() }
     }
@@ -52,7 +68,8 @@ sinkSuite({
     return {
       subject: {
         sink: directoryQuarantineSink({ root, trash }),
-        actedOn: async key => !await exists(join(root, ...key.split('/'))) && await exists(join(trash, ...key.split('/')))
+        actedOn: async key => !await exists(join(root, ...key.split('/'))) && await exists(join(trash, ...key.split('/'))),
+        ...changes(root)
       },
       teardown: async () => { await undo(); await dir.remove() }
     }

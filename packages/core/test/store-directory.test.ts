@@ -53,7 +53,7 @@ test('a file rewritten since the plan is left alone and reported', async () => {
   const planned = ['k/1', 'k/2', 'k/3'].map(key => ({ key, size: 4, lastModified: OLD }))
   const outcomes = await directoryDeleteSink({ root }).apply(planned)
   assert.deepEqual(outcomes.map(outcome => [outcome.key, outcome.ok]), [['k/1', false], ['k/2', false], ['k/3', true]])
-  assert.match(outcomes[0]?.error ?? '', /modified since the plan/)
+  assert.match(outcomes[0]?.error ?? '', /changed since the plan: modified/)
   assert.match(outcomes[1]?.error ?? '', /size changed/)
   assert.deepEqual(await filesUnder(root), ['k/1', 'k/2'])
 })

@@ -8,6 +8,19 @@ export interface SinkFixture {
   sink: Sink | RestorableSink
   /** True when the sink's action is visible on `key`: deleted, quarantined, tagged, hold released, dropped. */
   actedOn: (key: string) => Promise<boolean>
+  /**
+   * The entry of `key` as a plan made now records it: what the store's own key source lists
+   * (size, lastModified, and the ETag or generation as `version`). Only asked when
+   * `supports.changed`.
+   */
+  planned?: (key: string) => Promise<KeyEntry>
+  /**
+   * Rewrites `key` with `body` as a writer would after the plan: other content, another
+   * size, a later modification time, a new ETag or generation. Only asked when `supports.changed`.
+   */
+  rewrite?: (key: string, body: Uint8Array) => Promise<void>
+  /** The content of `key`, or undefined when it is gone. Only asked when `supports.changed`. */
+  read?: (key: string) => Promise<Uint8Array | undefined>
 }
 
 export interface SinkFixtureOptions {
@@ -27,6 +40,12 @@ export interface SinkSupports {
   failures?: boolean
   /** The sink is a RestorableSink. @default false */
   restore?: boolean
+  /**
+   * The fixture has `planned`, `rewrite` and `read`, and the sink acts only on the object a
+   * plan recorded: one rewritten since is reported failed ("changed since the plan", not
+   * retryable) and left as it is. @default false
+   */
+  changed?: boolean
   /** Whether the store can hold a key (a file system cannot hold `a//b`; a database name has no `/`). @default every key */
   canHold?: (key: string) => boolean
   /** Generated key number `i` (`prefix` is `page` or `fail`). @default `${prefix}/${i padded to 6 digits}` */
@@ -99,7 +118,8 @@ function isRestorable (sink: Sink): sink is RestorableSink {
  * The conformance suite every sink runs against its own server: acting on a subset acts on
  * exactly those keys (awkward keys and full batches included), acting twice is harmless,
  * per-key failures come back as failed outcomes with their error while the rest succeed,
- * and a restorable sink's restore undoes the action.
+ * an object rewritten since the plan is left alone and reported, and a restorable sink's
+ * restore undoes the action.
  */
 export function sinkSuite (options: SinkSuiteOptions): void {
   const { test, factory } = options
@@ -175,6 +195,36 @@ export function sinkSuite (options: SinkSuiteOptions): void {
         assertAllOk(fixture.sink, new Map([...outcomes].filter(([key]) => !failKeys.includes(key))), 'acting on')
         await assertActedOn(fixture, failKeys, false)
         await assertActedOn(fixture, keys.map(entry => entry.key).filter(key => !failKeys.includes(key)), true)
+      })
+    })
+  }
+
+  if (supports.changed === true) {
+    test(`${name}: an object changed since the plan is not acted on`, async () => {
+      const keys = pages('page', 6)
+      const changed = [pageKey('page', 1), pageKey('page', 4)]
+      await withFixture(keys, {}, async fixture => {
+        const { planned, rewrite, read } = fixture
+        assert.ok(planned !== undefined && rewrite !== undefined && read !== undefined, `${fixture.sink.name}: supports.changed needs the fixture's planned, rewrite and read`)
+        const plan = await Promise.all(keys.map(async entry => await planned(entry.key)))
+        // Another size and other bytes than the fixture wrote; a later time than the plan saw.
+        const body = new TextEncoder().encode('rewritten after the plan')
+        await new Promise(resolve => setTimeout(resolve, 20))
+        for (const key of changed) await rewrite(key, body)
+        const outcomes = await actAll(fixture.sink, plan, batch => fixture.sink.apply(batch))
+        for (const key of changed) {
+          const outcome = outcomes.get(key)
+          assert.equal(outcome?.ok, false, `${fixture.sink.name}: ${JSON.stringify(key)} was rewritten after the plan and should not have been acted on`)
+          assert.equal(outcome.retryable, false, `${fixture.sink.name}: a changed object stays changed; its failure is not retryable`)
+          assert.match(outcome.error ?? '', /changed since the plan/, `${fixture.sink.name}: the failure of ${JSON.stringify(key)} should say it changed since the plan`)
+          const content = await read(key)
+          assert.ok(content !== undefined, `${fixture.sink.name}: ${JSON.stringify(key)} was rewritten after the plan and should still exist`)
+          assert.equal(Buffer.from(content).toString('utf8'), 'rewritten after the plan', `${fixture.sink.name}: ${JSON.stringify(key)} should still hold its new content`)
+        }
+        await assertActedOn(fixture, changed, false)
+        const unchanged = keys.map(entry => entry.key).filter(key => !changed.includes(key))
+        assertAllOk(fixture.sink, new Map([...outcomes].filter(([key]) => unchanged.includes(key))), 'acting on')
+        await assertActedOn(fixture, unchanged, true)
       })
     })
   }

@@ -8,8 +8,8 @@ import type { KeyEntry } from '../keys/key-entry.ts'
 export function changedSince (entry: KeyEntry, stats: Stats): string | undefined {
   if (!stats.isFile()) return 'not a regular file'
   if (entry.lastModified !== undefined && stats.mtime.getTime() > entry.lastModified.getTime()) {
-    return `modified since the plan (${stats.mtime.toISOString()} > ${entry.lastModified.toISOString()})`
+    return `changed since the plan: modified at ${stats.mtime.toISOString()}, after the plan's ${entry.lastModified.toISOString()}`
   }
-  if (entry.size !== undefined && stats.size !== entry.size) return `size changed since the plan (${stats.size} ≠ ${entry.size} bytes)`
+  if (entry.size !== undefined && stats.size !== entry.size) return `changed since the plan: size changed from ${entry.size} to ${stats.size} bytes`
   return undefined
 }
