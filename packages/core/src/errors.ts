@@ -17,6 +17,7 @@ export type KeydiffErrorCode =
   | 'KEYDIFF_INDEX_VERSION'
   | 'KEYDIFF_PLAN_CHECKSUM'
   | 'KEYDIFF_PLAN_INVALID'
+  | 'KEYDIFF_PLAN_REFUSED'
   | 'KEYDIFF_LOCK_HELD'
   | 'KEYDIFF_LOCK_FAILED'
   | 'KEYDIFF_SINK_FAILED'
@@ -87,6 +88,30 @@ export class InvalidOptionError extends KeydiffError {
     super(`option ${option}: ${message}`, 'KEYDIFF_INVALID_OPTION', options)
     this.name = 'InvalidOptionError'
     this.option = option
+  }
+}
+
+/** Which plausibility guard refused a plan (see PlanOptions). */
+export type PlanGuard = 'emptyReferences' | 'missingShare' | 'orphanShare'
+
+/**
+ * A plan was refused by a plausibility guard: the references look wrong (empty, or most of
+ * them name nothing stored) or nearly the whole store would be planned. No plan file is
+ * written. `override` names the option that lets the plan through.
+ */
+export class PlanRefusedError extends KeydiffError {
+  readonly guard: PlanGuard
+  /** The option that overrides the guard: `allowEmptyReferences`, `maxMissingShare`, `maxOrphanShare` (or a CLI flag). */
+  readonly override: string
+  /** What the guard saw, without the hint on overriding it. */
+  readonly reason: string
+
+  constructor (guard: PlanGuard, override: string, reason: string, options: KeydiffErrorOptions = {}) {
+    super(`plan refused by the ${guard} guard: ${reason}; set ${override} to plan anyway`, 'KEYDIFF_PLAN_REFUSED', options)
+    this.name = 'PlanRefusedError'
+    this.guard = guard
+    this.override = override
+    this.reason = reason
   }
 }
 

@@ -6,9 +6,10 @@ export {
   InvalidOptionError,
   AbortError,
   LockHeldError,
+  PlanRefusedError,
   asSourceError
 } from './errors.ts'
-export type { KeydiffErrorCode, KeydiffErrorOptions } from './errors.ts'
+export type { KeydiffErrorCode, KeydiffErrorOptions, PlanGuard } from './errors.ts'
 
 export type { KeyEntry, KeyBatch, BatchIterable } from './keys/key-entry.ts'
 export { keySource, toKeySource, isKeySource } from './keys/key-source.ts'

@@ -7,7 +7,7 @@ import {
   lockFile, plan, readPlan, restore
 } from '@keydiff/core'
 import { makeUnremovable, tempDirectory, writeEntries } from './store-fixture.ts'
-import { filesUnder, OLD, planKeys, recording, setLookup } from './sweep-helpers.ts'
+import { filesUnder, OLD, planKeys, recording, setLookup, UNGUARDED } from './sweep-helpers.ts'
 
 let dir: { path: string, remove: () => Promise<void> }
 before(async () => { dir = await tempDirectory('sweep') })
@@ -79,20 +79,20 @@ test('objects newer than the fence, protected keys and undated candidates surviv
     'manifests/m.json': OLD
   })
   const out = join(root, '..', 'fence.plan.jsonl')
-  const summary = await plan({ candidates: directorySource({ root }), references: arraySource([]), out, protect: ['**/*.lock', 'manifests/**'] })
+  const summary = await plan({ ...UNGUARDED, candidates: directorySource({ root }), references: arraySource([]), out, protect: ['**/*.lock', 'manifests/**'] })
   assert.deepEqual(await planKeys(out), ['old/a'])
   assert.equal(summary.header.counts.tooYoung, 2)
   assert.equal(summary.header.counts.protected, 2)
   assert.equal(summary.header.graceMs, 86_400_000)
   assert.ok(Date.parse(summary.header.fence) <= Date.parse(summary.header.referenceScanStartedAt) - 86_400_000)
 
-  const shorter = await plan({ candidates: directorySource({ root }), references: arraySource([]), out, grace: '30m', protect: ['**/*.lock', 'manifests/**'] })
+  const shorter = await plan({ ...UNGUARDED, candidates: directorySource({ root }), references: arraySource([]), out, grace: '30m', protect: ['**/*.lock', 'manifests/**'] })
   assert.deepEqual(await planKeys(out), ['hour/c', 'old/a'])
   assert.equal(shorter.header.counts.tooYoung, 1)
 
   await assert.rejects(plan({ candidates: directorySource({ root }), references: arraySource([]), out, grace: 0 }), { code: 'KEYDIFF_INVALID_OPTION' })
   await assert.rejects(plan({ candidates: directorySource({ root }), references: arraySource([]), out, grace: '24' }), { code: 'KEYDIFF_INVALID_OPTION' })
-  await plan({ candidates: directorySource({ root }), references: arraySource([]), out, grace: 0, acknowledgeZeroGrace: true, protect: ['**/*.lock', 'manifests/**'] })
+  await plan({ ...UNGUARDED, candidates: directorySource({ root }), references: arraySource([]), out, grace: 0, acknowledgeZeroGrace: true, protect: ['**/*.lock', 'manifests/**'] })
   assert.deepEqual(await planKeys(out), ['hour/c', 'new/b', 'old/a'])
 
   await apply(out, directoryDeleteSink({ root }), { lock: null, ...fast })
@@ -108,7 +108,7 @@ test('objects newer than the fence, protected keys and undated candidates surviv
 test('a second concurrent apply is refused by the lock; force takes over and says so', async () => {
   const root = await store({ 'a/1': OLD, 'a/2': OLD })
   const out = join(root, '..', 'lock.plan.jsonl')
-  await plan({ candidates: directorySource({ root }), references: arraySource([]), out })
+  await plan({ ...UNGUARDED, candidates: directorySource({ root }), references: arraySource([]), out })
   const path = join(root, '.keydiff', 'lock')
   const held = await lockFile({ path }).acquire({ owner: 'nightly-cleaner' })
   await assert.rejects(apply(out, directoryDeleteSink({ root }), { lock: lockFile({ path }), ...fast }), (error: Error & { code?: string }) => {
@@ -127,7 +127,7 @@ test('a second concurrent apply is refused by the lock; force takes over and say
 test('a truncated, edited or foreign plan is refused and nothing is touched', async () => {
   const root = await store({ 'p/1': OLD, 'p/2': OLD, 'p/3': OLD })
   const out = join(root, '..', 'edit.plan.jsonl')
-  await plan({ candidates: directorySource({ root }), references: arraySource([]), out })
+  await plan({ ...UNGUARDED, candidates: directorySource({ root }), references: arraySource([]), out })
   const text = await readFile(out, 'utf8')
   const sink = directoryDeleteSink({ root })
   const variants: Array<[string, string, string]> = [
@@ -150,7 +150,7 @@ test('a truncated, edited or foreign plan is refused and nothing is touched', as
 test('a key that becomes referenced between plan and apply is not deleted', async () => {
   const root = await store({ 'r/1': OLD, 'r/2': OLD, 'r/3': OLD })
   const out = join(root, '..', 'recheck.plan.jsonl')
-  await plan({ candidates: directorySource({ root }), references: arraySource([]), out })
+  await plan({ ...UNGUARDED, candidates: directorySource({ root }), references: arraySource([]), out })
   const rows = setLookup('postgres:images', [])
   const other = setLookup('mongo:docs', ['r/3'])
   rows.keys.add('r/2')
@@ -165,7 +165,7 @@ test('a key that becomes referenced between plan and apply is not deleted', asyn
 test('a failing re-check acts on nothing and counts nothing as done', async () => {
   const root = await store({ 'f/1': OLD, 'f/2': OLD })
   const out = join(root, '..', 'recheck-fail.plan.jsonl')
-  await plan({ candidates: directorySource({ root }), references: arraySource([]), out })
+  await plan({ ...UNGUARDED, candidates: directorySource({ root }), references: arraySource([]), out })
   const broken = { name: 'postgres:down', has: async () => { throw new Error('ECONNREFUSED 127.0.0.1:5432') } }
   const result = await apply(out, directoryDeleteSink({ root }), { lock: null, recheck: [broken], ...fast, retries: 1 })
   assert.equal(result.done, 0)

@@ -42,3 +42,6 @@ export async function planKeys (path: string): Promise<string[]> {
   const lines = (await readFile(path, 'utf8')).split('\n').filter(Boolean).slice(1)
   return lines.map(line => (JSON.parse(line) as { key: string }).key).sort()
 }
+
+/** The plausibility guards turned off, for tests of other behaviour whose stores are mostly orphans. */
+export const UNGUARDED = { allowEmptyReferences: true, maxMissingShare: 1, maxOrphanShare: 1 } as const

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test'
 import fc from 'fast-check'
 import { apply, arraySource, directoryDeleteSink, directorySource, plan } from '@keydiff/core'
 import { tempDirectory, writeEntries } from './store-fixture.ts'
-import { DAY, filesUnder, OLD, planKeys, setLookup } from './sweep-helpers.ts'
+import { DAY, filesUnder, OLD, planKeys, setLookup, UNGUARDED } from './sweep-helpers.ts'
 
 let dir: { path: string, remove: () => Promise<void> }
 before(async () => { dir = await tempDirectory('property') })
@@ -30,7 +30,7 @@ test('for random stores and references, apply deletes exactly the plan minus re-
       const references = keys.filter(k => fate(k) === 'referenced').concat(dangling)
       const late = keys.filter(k => fate(k) === 'late')
       const out = join(dir.path, `plan-${run}.jsonl`)
-      await plan({ candidates: directorySource({ root }), references: arraySource(references), out })
+      await plan({ ...UNGUARDED, candidates: directorySource({ root }), references: arraySource(references), out })
       const planned = await planKeys(out)
       const expectedPlan = files.filter(([k, young]) => !young && !references.includes(k)).map(([k]) => k).sort()
       assert.deepEqual(planned, expectedPlan)
@@ -51,7 +51,7 @@ test('the fence: nothing modified after the reference scan start minus the grace
     async (candidates, graceMs) => {
       const out = join(dir.path, 'fence-plan.jsonl')
       const now = Date.now()
-      const summary = await plan({ candidates: arraySource(candidates.map(([k, offset]) => ({ key: k, lastModified: new Date(now + offset) }))), references: arraySource([]), out, grace: graceMs })
+      const summary = await plan({ ...UNGUARDED, candidates: arraySource(candidates.map(([k, offset]) => ({ key: k, lastModified: new Date(now + offset) }))), references: arraySource([]), out, grace: graceMs })
       const fence = Date.parse(summary.header.fence)
       assert.ok(fence <= now - graceMs + 1000)
       const planned = new Set(await planKeys(out))

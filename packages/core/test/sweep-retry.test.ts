@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { apply, arraySource, AuditLog, plan, readPlan, type KeyEntry, type Sink, type SinkOutcome } from '@keydiff/core'
 import { tempDirectory } from './store-fixture.ts'
-import { OLD } from './sweep-helpers.ts'
+import { OLD, UNGUARDED } from './sweep-helpers.ts'
 
 let dir: { path: string, remove: () => Promise<void> }
 before(async () => { dir = await tempDirectory('retry') })
@@ -37,7 +37,7 @@ function flakySink (failures: Map<string, { times: number, retryable: boolean }>
 
 async function planOf (name: string, keys: string[]): Promise<string> {
   const out = join(dir.path, `${name}.plan.jsonl`)
-  await plan({ candidates: arraySource(keys.map(key => ({ key, size: 1, lastModified: OLD }))), references: arraySource([]), out })
+  await plan({ ...UNGUARDED, candidates: arraySource(keys.map(key => ({ key, size: 1, lastModified: OLD }))), references: arraySource([]), out })
   return out
 }
 

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
+import type { KeySource } from '../keys/key-source.ts'
 import { parseDuration } from './duration.ts'
 
 export const DEFAULT_GRACE = '24h'
@@ -51,4 +52,41 @@ export function createFence (referenceScanStartedAt: Date, options: FenceOptions
       return modified > limit ? 'tooYoung' : 'planned'
     }
   }
+}
+
+/** When the references were true, and how that is known. */
+export interface BasisTime {
+  time: Date
+  /** The reference source it came from; null when declared or when no source said. */
+  source: string | null
+  /** `declared`, `plan started`, or the source's `scanBasis` (`read started` when it names none). */
+  basis: string
+}
+
+/**
+ * Checks a declared `referencesAsOf` before any work starts: a Date or an ISO time, not in
+ * the future (references cannot have been true at a time still to come).
+ */
+export function declaredBasis (value: Date | string | undefined, now: Date): BasisTime | undefined {
+  if (value === undefined) return undefined
+  const time = value instanceof Date ? new Date(value.getTime()) : typeof value === 'string' ? new Date(value) : undefined
+  if (time === undefined || Number.isNaN(time.getTime())) throw new InvalidOptionError('referencesAsOf', `${JSON.stringify(value)} is not a time (an ISO time such as 2026-01-31T12:00:00Z, or a Date)`)
+  if (time.getTime() > now.getTime()) throw new InvalidOptionError('referencesAsOf', `${time.toISOString()} is in the future: the references cannot have been true then`)
+  return { time, source: null, basis: 'declared' }
+}
+
+/**
+ * The earliest time any reference source was true: the fence must hold for the oldest
+ * snapshot. A source's `scanStartedAt` is when it was true (an export's file time, an
+ * inventory's creation, a scan's start); a source that does not say is taken to have been
+ * true when the plan started, which is earlier than any scan could start.
+ */
+export function earliestBasis (references: readonly KeySource[], planStarted: Date): BasisTime {
+  let earliest: BasisTime = { time: planStarted, source: null, basis: 'plan started' }
+  for (const source of references) {
+    const started = source.scanStartedAt
+    if (started === undefined || Number.isNaN(started.getTime())) continue
+    if (started.getTime() < earliest.time.getTime()) earliest = { time: started, source: source.name, basis: source.scanBasis ?? 'read started' }
+  }
+  return earliest
 }

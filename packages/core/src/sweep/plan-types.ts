@@ -28,6 +28,40 @@ export interface PlanOptions {
   protect?: readonly string[]
   /** Path segments of the per-prefix summary: 1 gives `blobs/`, 2 `blobs/ab/`. @default 1 */
   summaryDepth?: number
+  /**
+   * Plan even when the references are empty and the candidates are not. With no references
+   * every stored object is an orphan, which is nearly always a failed export or a query that
+   * returned nothing, so the plan is refused unless this is set. @default false
+   */
+  allowEmptyReferences?: boolean
+  /**
+   * In exact mode, the largest share (0..1) of the distinct references that may name no
+   * candidate. More is the signature of a wrong prefix, template or bucket, and the plan is
+   * refused. 1 turns the guard off; bloom mode cannot count missing references and skips it.
+   * @default 0.5
+   */
+  maxMissingShare?: number
+  /** The largest share (0..1) of the candidates that may be planned; more refuses the plan. 1 turns the guard off. @default 0.9 */
+  maxOrphanShare?: number
+  /**
+   * Protect hidden names: a key with a path segment that starts with `.` or `_`, other than a
+   * `_name=value` partition folder (`_SUCCESS`, `_temporary/`, `.crc` files, `.hoodie/`), is
+   * never planned, as Iceberg and Delta never list them. Counted as `counts.hidden`.
+   * @default true
+   */
+  protectHidden?: boolean
+  /**
+   * Key prefixes that are never candidates (a quarantine prefix or directory inside the store):
+   * dropped before the diff and counted as `counts.excluded`. Keys with a `.keydiff` segment
+   * are never candidates, whatever this says. @default []
+   */
+  exclude?: readonly string[]
+  /**
+   * When the references were true, declared outright (an export's snapshot time, as an ISO
+   * time or a Date): the fence counts back from it instead of from the references' scans.
+   * @default the earliest `scanStartedAt` of the references
+   */
+  referencesAsOf?: Date | string
   /** Options passed on to the diff (mode, memory, strategy, referenceSet). @default {} */
   diff?: Omit<DiffOptions, 'candidates' | 'references' | 'missing' | 'signal'>
   signal?: AbortSignal
@@ -46,6 +80,33 @@ export interface PlanCounts {
   undated: number
   /** Orphans matching a protected pattern. */
   protected: number
+  /** Orphans with a hidden path segment, protected by `protectHidden` (absent in older plans). */
+  hidden?: number
+  /** Stored keys dropped before the diff: `.keydiff` segments and the `exclude` prefixes (absent in older plans). */
+  excluded?: number
+  /** Names the sources passed over because they cannot be keys (not valid UTF-8) (absent in older plans). */
+  unlisted?: number
+}
+
+/** Where the fence counts back from. */
+export interface FenceBasis {
+  /** ISO time the references were true. */
+  time: string
+  /** The reference source the time came from; null when declared or unknown. */
+  source: string | null
+  /** `declared` (referencesAsOf), `plan started` (no source said), or the source's own `scanBasis`: `read started`, `file modified`, `inventory created`, ... */
+  basis: string
+}
+
+/** The plausibility guards a plan was checked against, and what they measured. */
+export interface PlanGuardRecord {
+  allowEmptyReferences: boolean
+  maxMissingShare: number
+  maxOrphanShare: number
+  /** Share of the distinct references that named no candidate; null when not measured (bloom mode, guard off, no references). */
+  missingShare: number | null
+  /** Share of the candidates planned; null with no candidates. */
+  orphanShare: number | null
 }
 
 /** The first line of a plan file. */
@@ -58,13 +119,23 @@ export interface PlanHeader {
   candidates: string
   references: string[]
   mode: string
-  /** ISO time the reference scan started: the fence's base. */
+  /** ISO time the fence counts back from (kept under its old name; see fenceBasis). */
   referenceScanStartedAt: string
+  /** Where the fence's base time comes from (absent in older plans). */
+  fenceBasis?: FenceBasis
   graceMs: number
   /** ISO time: candidates modified later are not planned. */
   fence: string
   includeUndated: boolean
   protect: string[]
+  /** Whether hidden names were protected (absent in older plans, which did not). */
+  protectHidden?: boolean
+  /** Key prefixes that were never candidates (absent in older plans). */
+  exclude?: string[]
+  /** The guards and the shares they measured (absent in older plans). */
+  guards?: PlanGuardRecord
+  /** Per source, the names it could not list, with escaped examples (absent in older plans; empty when none). */
+  unlisted?: Array<{ source: string, count: number, examples: string[] }>
   counts: PlanCounts
   bytes: { planned: number, tooYoung: number }
   /** The lines after the header: how many, how many bytes, and their SHA-256 (hex). */

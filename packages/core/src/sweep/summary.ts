@@ -17,12 +17,28 @@ export function formatPlanSummary (summary: PlanSummary): string {
   const left = [
     `${n(header.counts.tooYoung)} too young (modified after the fence, ${formatBytes(header.bytes.tooYoung)})`,
     `${n(header.counts.protected)} protected`,
+    ...(header.counts.hidden === undefined ? [] : [`${n(header.counts.hidden)} hidden${header.protectHidden === false ? '' : ' (protected)'}`]),
     `${n(header.counts.undated)} without a modification time${header.includeUndated ? '' : ' (left out)'}`
   ]
+  const basis = header.fenceBasis
+  const since = basis === undefined
+    ? `reference scan started ${header.referenceScanStartedAt}`
+    : `references true at ${basis.time}: ${basis.basis}${basis.source === null ? '' : ` of ${basis.source}`}`
+  const notes: string[] = []
+  if ((header.counts.excluded ?? 0) > 0) notes.push(`${n(header.counts.excluded ?? 0)} stored keys excluded before the diff (.keydiff${(header.exclude ?? []).map(prefix => `, ${prefix}`).join('')})`)
+  for (const entry of header.unlisted ?? []) {
+    notes.push(`${n(entry.count)} names in ${entry.source} could not be listed (not valid UTF-8), never planned: ${entry.examples.join(', ')}`)
+  }
+  const guards = header.guards
+  if (guards !== undefined) {
+    const share = (value: number | null): string => value === null ? 'not measured' : `${Math.round(value * 1000) / 10}%`
+    notes.push(`guards: ${share(guards.missingShare)} of references missing (limit ${share(guards.maxMissingShare)}), ${share(guards.orphanShare)} of candidates planned (limit ${share(guards.maxOrphanShare)})`)
+  }
   return [
     `plan ${summary.path}`,
-    `fence ${header.fence} (reference scan started ${header.referenceScanStartedAt}, grace ${formatDuration(header.graceMs)})`,
+    `fence ${header.fence} (${since}, grace ${formatDuration(header.graceMs)})`,
     `${n(header.counts.candidates)} candidates, ${n(header.counts.references)} references, ${n(header.counts.orphans)} orphans; left out: ${left.join(', ')}`,
+    ...notes,
     '',
     line(titles),
     rule,
