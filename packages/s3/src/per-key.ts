@@ -15,9 +15,12 @@ export async function mapLimit<T, R> (items: readonly T[], concurrency: number, 
   return results
 }
 
-/** The batch's keys, each once, in order: a sink gives one outcome per key. */
-export function uniqueKeys (batch: readonly KeyEntry[]): string[] {
-  return [...new Set(batch.map(entry => entry.key))]
+
+/** The batch's entries, the first of each key, in order. */
+export function uniqueEntries (batch: readonly KeyEntry[]): KeyEntry[] {
+  const byKey = new Map<string, KeyEntry>()
+  for (const entry of batch) if (!byKey.has(entry.key)) byKey.set(entry.key, entry)
+  return [...byKey.values()]
 }
 
 export function failed (key: string, error: unknown): SinkOutcome {

@@ -1,8 +1,9 @@
-import { CopyObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { CopyObjectCommand, HeadObjectCommand, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3'
 import { InvalidOptionError, type KeyEntry, type RestorableSink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
 import { deleteObjects } from './delete-objects.ts'
 import { s3Url } from './location.ts'
-import { failed, mapLimit, uniqueKeys } from './per-key.ts'
+import { failed, mapLimit, uniqueEntries } from './per-key.ts'
+import { changedOutcome, checkable, findPlanned, isChanged, plannedIdentifier, quotedEtag } from './planned-object.ts'
 import { errorName, httpStatus, withRetry } from './retry.ts'
 import { nonNegativeInteger, positiveInteger } from './check-options.ts'
 import { encodeCopySource } from './url-encoding.ts'
@@ -16,6 +17,13 @@ export interface S3QuarantineSinkOptions {
   trashBucket?: string
   /** Prepended to a key to make its quarantine key. Exclude it from later listings. @default '.keydiff-trash/' */
   trashPrefix?: string
+  /**
+   * Act only on the object the plan recorded: HeadObject each key first (with `If-Match` on the
+   * plan's ETag) and leave alone, as a failed outcome, an object whose ETag, size or
+   * modification time differs; copy with `CopySourceIfMatch` (and the version found, on a
+   * versioned bucket) and delete the original on the same version or ETag. @default true
+   */
+  checkUnchanged?: boolean
   /** Copies in flight at once. @default 16 */
   concurrency?: number
   /** @default 5 */
@@ -26,10 +34,16 @@ export interface S3QuarantineSinkOptions {
 
 interface Move { from: { bucket: string, key: string }, to: { bucket: string, key: string } }
 
+/** The result of the copy step for one key: copied (the source to delete next), or its outcome already. */
+type Copied = { key: string, source: ObjectIdentifier } | { key: string, outcome: SinkOutcome }
+
+const NOTHING_FOUND = { etag: undefined, versionId: undefined }
+
 /**
  * Quarantines orphans: CopyObject under a trash prefix (or into another bucket), then delete
- * the original; `restore` copies back and removes the trash copy. Objects over 5 GiB need a
- * multipart copy, which this sink does not do: they fail with the store's error.
+ * the original; `restore` copies back and removes the trash copy. Only the object the plan
+ * recorded is moved: one rewritten since is reported and left alone. Objects over 5 GiB need
+ * a multipart copy, which this sink does not do: they fail with the store's error.
  */
 export function s3QuarantineSink (options: S3QuarantineSinkOptions): RestorableSink {
   const trashBucket = options.trashBucket ?? options.bucket
@@ -39,11 +53,13 @@ export function s3QuarantineSink (options: S3QuarantineSinkOptions): RestorableS
   const concurrency = positiveInteger(options.concurrency ?? 16, 'concurrency')
   const retries = nonNegativeInteger(options.retries ?? 5, 'retries')
   const retryDelayMs = nonNegativeInteger(options.retryDelayMs ?? 200, 'retryDelayMs')
+  const checkUnchanged = options.checkUnchanged ?? true
+  const retry = { retries, baseDelayMs: retryDelayMs }
   const client = options.client
 
   const exists = async (bucket: string, key: string, signal?: AbortSignal): Promise<boolean> => {
     try {
-      await withRetry(async () => await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }), { retries, baseDelayMs: retryDelayMs, signal })
+      await withRetry(async () => await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }), { ...retry, signal })
       return true
     } catch (error) {
       if (httpStatus(error) === 404) return false
@@ -51,58 +67,86 @@ export function s3QuarantineSink (options: S3QuarantineSinkOptions): RestorableS
     }
   }
 
-  /** Copies each key, then deletes the sources that were copied. A missing source whose copy exists was moved before. */
-  const move = async (keys: string[], plan: (key: string) => Move, missing: string, signal?: AbortSignal): Promise<SinkOutcome[]> => {
-    const copied = await mapLimit(keys, concurrency, async key => {
-      const { from, to } = plan(key)
-      try {
-        await withRetry(async () => await client.send(new CopyObjectCommand({
-          Bucket: to.bucket, Key: to.key, CopySource: encodeCopySource(from.bucket, from.key)
-        }), { abortSignal: signal }), { retries, baseDelayMs: retryDelayMs, signal })
-        return { key, copied: true } as const
-      } catch (error) {
-        const gone = errorName(error) === 'NoSuchKey' || httpStatus(error) === 404
-        if (gone && await exists(to.bucket, to.key, signal).catch(() => false)) return { key, done: true } as const
-        return { key, outcome: gone ? { key, ok: false, error: `NoSuchKey: ${missing}`, retryable: false } : failed(key, error) } as const
-      }
-    }, signal)
+  /** A source that is gone was moved before when its copy exists; otherwise there is nothing to move. */
+  const gone = async (key: string, to: Move['to'], missing: string, signal?: AbortSignal): Promise<SinkOutcome> => {
+    if (await exists(to.bucket, to.key, signal).catch(() => false)) return { key, ok: true }
+    return { key, ok: false, error: `NoSuchKey: ${missing}`, retryable: false }
+  }
+
+  const copyOne = async (entry: KeyEntry, move: Move, check: boolean, missing: string, signal?: AbortSignal): Promise<Copied> => {
+    const { key } = entry
+    const { from, to } = move
+    let found: { etag: string | undefined, versionId: string | undefined } = NOTHING_FOUND
+    if (check && checkable(entry)) {
+      const planned = await findPlanned(client, from.bucket, entry, retry, signal)
+      if (planned.state === 'refused') return { key, outcome: planned.outcome }
+      if (planned.state === 'gone') return { key, outcome: await gone(key, to, missing, signal) }
+      found = planned
+    }
+    const version = found.versionId === undefined ? '' : `?versionId=${encodeURIComponent(found.versionId)}`
+    try {
+      await withRetry(async () => await client.send(new CopyObjectCommand({
+        Bucket: to.bucket,
+        Key: to.key,
+        CopySource: encodeCopySource(from.bucket, from.key) + version,
+        CopySourceIfMatch: found.etag === undefined ? undefined : quotedEtag(found.etag)
+      }), { abortSignal: signal }), { ...retry, signal })
+      return { key, source: plannedIdentifier(from.key, found) }
+    } catch (error) {
+      if (httpStatus(error) === 412) return { key, outcome: changedOutcome(key, `its ETag is no longer ${found.etag ?? '?'} (the store refused the copy on CopySourceIfMatch)`) }
+      if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) return { key, outcome: await gone(key, to, missing, signal) }
+      return { key, outcome: failed(key, error) }
+    }
+  }
+
+  /**
+   * Copies each entry, then deletes the sources that were copied, on the version or ETag
+   * copied. A source that changed between the two keeps its new content, and the stale trash
+   * copy is removed so that no restore can bring it back over the new one.
+   */
+  const move = async (entries: KeyEntry[], plan: (key: string) => Move, check: boolean, missing: string, signal?: AbortSignal): Promise<SinkOutcome[]> => {
+    const copied = await mapLimit(entries, concurrency, async entry => await copyOne(entry, plan(entry.key), check, missing, signal), signal)
     const outcomes = new Map<string, SinkOutcome>()
-    const toDelete: string[] = []
+    const toDelete: Array<{ key: string, source: ObjectIdentifier }> = []
     for (const result of copied) {
-      if ('copied' in result) toDelete.push(result.key)
-      else if ('done' in result) outcomes.set(result.key, { key: result.key, ok: true })
+      if ('source' in result) toDelete.push(result)
       else outcomes.set(result.key, result.outcome)
     }
     if (toDelete.length > 0) {
-      const sourceBucket = plan(toDelete[0] as string).from.bucket
-      const deleted = await deleteObjects({ client, bucket: sourceBucket, sink: name, retries, retryDelayMs }, toDelete.map(key => plan(key).from.key), signal)
-      for (const key of toDelete) {
-        const outcome = deleted.get(plan(key).from.key)
+      const sourceBucket = plan(toDelete[0]?.key as string).from.bucket
+      const deleted = await deleteObjects({ client, bucket: sourceBucket, sink: name, retries, retryDelayMs }, toDelete.map(item => item.source), signal)
+      const stale: ObjectIdentifier[] = []
+      for (const { key, source } of toDelete) {
+        const outcome = deleted.get(source.Key as string)
         outcomes.set(key, outcome === undefined ? { key, ok: false, error: 'no outcome' } : { ...outcome, key })
+        if (outcome !== undefined && isChanged(outcome)) stale.push({ Key: plan(key).to.key })
       }
+      if (stale.length > 0) await deleteObjects({ client, bucket: plan(toDelete[0]?.key as string).to.bucket, sink: name, retries, retryDelayMs }, stale, signal).catch(() => {})
     }
-    return keys.map(key => outcomes.get(key) as SinkOutcome)
+    return entries.map(({ key }) => outcomes.get(key) as SinkOutcome)
   }
 
-  const check = (batch: readonly KeyEntry[]): string[] => {
-    const keys = uniqueKeys(batch)
-    if (keys.length > 1000) throw new RangeError(`${name}: a batch holds at most 1000 keys, got ${keys.length}`)
-    return keys
+  const check = (batch: readonly KeyEntry[]): KeyEntry[] => {
+    const entries = uniqueEntries(batch)
+    if (entries.length > 1000) throw new RangeError(`${name}: a batch holds at most 1000 keys, got ${entries.length}`)
+    return entries
   }
 
   return {
     name,
     action: 'quarantine',
     maxBatch: 1000,
+    store: s3Url(options.bucket),
+    trash: s3Url(trashBucket, trashPrefix),
     async apply (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {
-      const keys = check(batch)
-      if (keys.length === 0) return []
-      return await move(keys, key => ({ from: { bucket: options.bucket, key }, to: { bucket: trashBucket, key: trashPrefix + key } }), 'the object is gone and has no quarantined copy', applyOptions.signal)
+      const entries = check(batch)
+      if (entries.length === 0) return []
+      return await move(entries, key => ({ from: { bucket: options.bucket, key }, to: { bucket: trashBucket, key: trashPrefix + key } }), checkUnchanged, 'the object is gone and has no quarantined copy', applyOptions.signal)
     },
     async restore (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {
-      const keys = check(batch)
-      if (keys.length === 0) return []
-      return await move(keys, key => ({ from: { bucket: trashBucket, key: trashPrefix + key }, to: { bucket: options.bucket, key } }), 'no quarantined copy to restore', applyOptions.signal)
+      const entries = check(batch)
+      if (entries.length === 0) return []
+      return await move(entries, key => ({ from: { bucket: trashBucket, key: trashPrefix + key }, to: { bucket: options.bucket, key } }), false, 'no quarantined copy to restore', applyOptions.signal)
     }
   }
 }

@@ -1,7 +1,8 @@
 import { GetObjectTaggingCommand, PutObjectTaggingCommand, type S3Client, type Tag } from '@aws-sdk/client-s3'
 import { InvalidOptionError, type KeyEntry, type RestorableSink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
 import { s3Url } from './location.ts'
-import { failed, mapLimit, succeeded, uniqueKeys } from './per-key.ts'
+import { failed, mapLimit, succeeded, uniqueEntries } from './per-key.ts'
+import { checkable, findPlanned } from './planned-object.ts'
 import { errorName, httpStatus, withRetry } from './retry.ts'
 import { nonNegativeInteger, positiveInteger } from './check-options.ts'
 
@@ -20,6 +21,12 @@ export interface S3TagSinkOptions {
   bucket: string
   /** The tag set on orphans; the lifecycle rule filters on it. @default { key: 'keydiff', value: 'orphan' } */
   tag?: ObjectTag
+  /**
+   * Act only on the object the plan recorded: HeadObject each key first (with `If-Match` on the
+   * plan's ETag) and leave alone, as a failed outcome, an object whose ETag, size or
+   * modification time differs; on a versioned bucket tag the version found. @default true
+   */
+  checkUnchanged?: boolean
   /** Objects tagged at once (two requests each: read the tags, write them). @default 16 */
   concurrency?: number
   /** @default 5 */
@@ -34,7 +41,9 @@ const S3_TAG_LIMIT = 10
  * Soft delete: tags each orphan (keeping its other tags, as PutObjectTagging replaces the
  * whole set) so that a lifecycle rule filtering on the tag expires it after N days
  * (`tagLifecycleRule`). `restore` removes the tag, which undoes it until the rule has run.
- * An object that is already gone counts as done.
+ * An object that is already gone counts as done; one rewritten since the plan is reported and
+ * left untagged. S3 has no conditional tagging: on a bucket without versioning, a rewrite
+ * between the check and the tagging is not seen.
  */
 export function s3TagSink (options: S3TagSinkOptions): RestorableSink {
   const tag = options.tag ?? DEFAULT_TAG
@@ -42,15 +51,24 @@ export function s3TagSink (options: S3TagSinkOptions): RestorableSink {
   const name = `tag:${s3Url(options.bucket)}#${tag.key}=${tag.value}`
   const concurrency = positiveInteger(options.concurrency ?? 16, 'concurrency')
   const retry = { retries: nonNegativeInteger(options.retries ?? 5, 'retries'), baseDelayMs: nonNegativeInteger(options.retryDelayMs ?? 200, 'retryDelayMs') }
+  const checkUnchanged = options.checkUnchanged ?? true
   const { client, bucket } = options
 
-  const update = async (key: string, change: (tags: Tag[]) => Tag[] | undefined, signal?: AbortSignal): Promise<SinkOutcome> => {
+  const update = async (entry: KeyEntry, check: boolean, change: (tags: Tag[]) => Tag[] | undefined, signal?: AbortSignal): Promise<SinkOutcome> => {
+    const { key } = entry
+    let VersionId: string | undefined
+    if (check && checkable(entry)) {
+      const planned = await findPlanned(client, bucket, entry, retry, signal)
+      if (planned.state === 'gone') return succeeded(key)
+      if (planned.state === 'refused') return planned.outcome
+      VersionId = planned.versionId
+    }
     try {
-      const current = await withRetry(async () => await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }), { ...retry, signal })
+      const current = await withRetry(async () => await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId }), { abortSignal: signal }), { ...retry, signal })
       const next = change(current.TagSet ?? [])
       if (next === undefined) return succeeded(key)
       if (next.length > S3_TAG_LIMIT) return { key, ok: false, error: `TooManyTags: the object already has ${S3_TAG_LIMIT} tags`, retryable: false }
-      await withRetry(async () => await client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet: next } }), { abortSignal: signal }), { ...retry, signal })
+      await withRetry(async () => await client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId, Tagging: { TagSet: next } }), { abortSignal: signal }), { ...retry, signal })
       return succeeded(key)
     } catch (error) {
       if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) return succeeded(key)
@@ -58,22 +76,23 @@ export function s3TagSink (options: S3TagSinkOptions): RestorableSink {
     }
   }
 
-  const run = async (batch: readonly KeyEntry[], change: (tags: Tag[]) => Tag[] | undefined, signal?: AbortSignal): Promise<SinkOutcome[]> => {
-    return await mapLimit(uniqueKeys(batch), concurrency, async key => await update(key, change, signal), signal)
+  const run = async (batch: readonly KeyEntry[], check: boolean, change: (tags: Tag[]) => Tag[] | undefined, signal?: AbortSignal): Promise<SinkOutcome[]> => {
+    return await mapLimit(uniqueEntries(batch), concurrency, async entry => await update(entry, check, change, signal), signal)
   }
 
   return {
     name,
     action: 'tag',
     maxBatch: 1000,
+    store: s3Url(bucket),
     async apply (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {
-      return await run(batch, tags => {
+      return await run(batch, checkUnchanged, tags => {
         if (tags.some(t => t.Key === tag.key && t.Value === tag.value)) return undefined
         return [...tags.filter(t => t.Key !== tag.key), { Key: tag.key, Value: tag.value }]
       }, applyOptions.signal)
     },
     async restore (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {
-      return await run(batch, tags => tags.some(t => t.Key === tag.key) ? tags.filter(t => t.Key !== tag.key) : undefined, applyOptions.signal)
+      return await run(batch, false, tags => tags.some(t => t.Key === tag.key) ? tags.filter(t => t.Key !== tag.key) : undefined, applyOptions.signal)
     }
   }
 }

@@ -13,7 +13,7 @@ export interface ProxiedRequest {
 export type Fault =
   | { readonly kind: 'error', readonly status: number, readonly code: string, readonly message?: string }
   | { readonly kind: 'reset' }
-  | { readonly kind: 'rewrite', readonly body: Buffer, readonly response: (body: Buffer) => Buffer }
+  | { readonly kind: 'rewrite', readonly body: Buffer, readonly response: (body: Buffer) => Buffer, readonly headers?: (headers: IncomingHttpHeaders) => IncomingHttpHeaders }
 
 export type FaultRule = (request: ProxiedRequest) => Fault | undefined
 
@@ -55,7 +55,9 @@ export async function startFaultProxy (target: string, rule: FaultRule = () => u
         upstreamRes.on('end', () => {
           const received = Buffer.concat(parts)
           const out = fault?.kind === 'rewrite' ? fault.response(received) : received
-          const outHeaders = { ...upstreamRes.headers, 'content-length': String(out.length) }
+          const receivedHeaders = fault?.kind === 'rewrite' && fault.headers !== undefined ? fault.headers(upstreamRes.headers) : upstreamRes.headers
+          // A HEAD answer has no body but says how long the object is.
+          const outHeaders = req.method === 'HEAD' ? { ...receivedHeaders } : { ...receivedHeaders, 'content-length': String(out.length) }
           delete outHeaders['transfer-encoding']
           res.writeHead(upstreamRes.statusCode ?? 502, outHeaders)
           res.end(out)

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { GetObjectTaggingCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3'
-import { lockSuite, sinkSuite, type KeyEntry, type SinkFactory } from '@keydiff/core'
-import { applyTagLifecycleRule, formatTagLifecycleRule, s3DeleteSink, s3Lock, s3QuarantineSink, s3TagSink, tagLifecycleRule } from '@keydiff/s3'
+import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3'
+import { lockSuite, sinkSuite, type KeyEntry, type SinkFactory, type SinkFixture } from '@keydiff/core'
+import { applyTagLifecycleRule, formatTagLifecycleRule, s3DeleteSink, s3Lock, s3QuarantineSink, s3Source, s3TagSink, tagLifecycleRule } from '@keydiff/s3'
 import { createBucket, exists, removeBucket, uniqueBucket } from './bucket.ts'
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from './fault-proxy.ts'
 import { startS3rver, type S3rverProcess } from './s3rver-process.ts'
@@ -31,7 +31,8 @@ function refuse (failKeys: readonly string[]): (request: ProxiedRequest) => Retu
     if (request.method === 'POST' && request.url.searchParams.has('delete')) {
       const body = request.body.toString('utf8')
       const refused: string[] = []
-      const kept = body.replace(/<Object><Key>([^<]*)<\/Key><\/Object>/g, (whole, key: string) => {
+      // An object may carry its VersionId or ETag after the key.
+      const kept = body.replace(/<Object><Key>([^<]*)<\/Key>(?:<[A-Za-z]+>[^<]*<\/[A-Za-z]+>)*<\/Object>/g, (whole, key: string) => {
         if (!fail.has(decodeXml(key))) return whole
         refused.push(key)
         return ''
@@ -53,6 +54,31 @@ function refuse (failKeys: readonly string[]): (request: ProxiedRequest) => Retu
 /** Keys s3rver cannot hold: empty path segments, path components over ~233 bytes. */
 const s3rverHolds = (key: string): boolean => !key.includes('//') && Buffer.byteLength(key) <= 240
 
+/** The entry a plan records of `key` (through s3Source), a writer's rewrite of it, and its content. */
+function changes (admin: S3Client, bucket: string): Pick<SinkFixture, 'planned' | 'rewrite' | 'read'> {
+  return {
+    planned: async key => {
+      for await (const batch of s3Source({ client: admin, bucket, prefix: key, concurrency: 1 })) {
+        const entry = batch.find(candidate => candidate.key === key)
+        if (entry !== undefined) return entry
+      }
+      throw new Error(`${key} is not in s3://${bucket}/`)
+    },
+    rewrite: async (key, body) => { await admin.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })) },
+    read: async key => await readObject(admin, bucket, key)
+  }
+}
+
+async function readObject (client: S3Client, bucket: string, key: string): Promise<Uint8Array | undefined> {
+  try {
+    const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+    return await output.Body?.transformToByteArray()
+  } catch (error) {
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined
+    throw error
+  }
+}
+
 function sinkFactory (make: (client: S3Client, bucket: string) => SinkFixtureParts): SinkFactory {
   return async (entries: readonly KeyEntry[], { failKeys }) => {
     const admin = server.client()
@@ -60,7 +86,7 @@ function sinkFactory (make: (client: S3Client, bucket: string) => SinkFixturePar
     proxy.rule = failKeys === undefined ? () => undefined : refuse(failKeys)
     const parts = make(server.client(proxy.endpoint), bucket)
     return {
-      subject: { sink: parts.sink, actedOn: async key => await parts.actedOn(admin, bucket, key) },
+      subject: { sink: parts.sink, actedOn: async key => await parts.actedOn(admin, bucket, key), ...changes(admin, bucket) },
       teardown: async () => {
         proxy.rule = () => undefined
         await removeBucket(admin, bucket, server.directory)
@@ -83,7 +109,7 @@ sinkSuite({
   test,
   name: 's3DeleteSink',
   // s3rver's XML parser trims whitespace around a key in DeleteObjects (S3 keeps it).
-  supports: { failures: true, canHold: key => s3rverHolds(key) && key.trim() === key },
+  supports: { failures: true, changed: true, canHold: key => s3rverHolds(key) && key.trim() === key },
   factory: sinkFactory((client, bucket) => ({
     sink: s3DeleteSink({ client, bucket, retryDelayMs: 5 }),
     actedOn: async (admin, bucket, key) => !await exists(admin, bucket, key)
@@ -95,7 +121,7 @@ sinkSuite({
   name: 's3QuarantineSink',
   // s3rver decodes x-amz-copy-source with decodeURI, which leaves %23, %24, %26, %2B, %2C, %3A, %3B, %3D, %3F, %40
   // escaped; S3 decodes them. Keys with those characters cannot be copied on s3rver.
-  supports: { failures: true, restore: true, canHold: key => s3rverHolds(key) && key.trim() === key && !/[#$&+,:;=?@]/.test(key) },
+  supports: { failures: true, restore: true, changed: true, canHold: key => s3rverHolds(key) && key.trim() === key && !/[#$&+,:;=?@]/.test(key) },
   factory: sinkFactory((client, bucket) => ({
     sink: s3QuarantineSink({ client, bucket, retryDelayMs: 5 }),
     actedOn: async (admin, bucket, key) => !await exists(admin, bucket, key) && await exists(admin, bucket, `.keydiff-trash/${key}`)
@@ -105,7 +131,7 @@ sinkSuite({
 sinkSuite({
   test,
   name: 's3TagSink',
-  supports: { failures: true, restore: true, canHold: s3rverHolds },
+  supports: { failures: true, restore: true, changed: true, canHold: s3rverHolds },
   factory: sinkFactory((client, bucket) => ({
     sink: s3TagSink({ client, bucket, retryDelayMs: 5 }),
     actedOn: async (admin, bucket, key) => await hasTag(admin, bucket, key)

@@ -1,5 +1,7 @@
 import type { DiffOptions, DiffStats } from '../engine/diff-types.ts'
 import type { KeySourceLike } from '../keys/key-source.ts'
+import type { PrefixMismatchMode } from '../location/reference-conflicts.ts'
+import type { ReferenceDecoding } from '../location/resolve-reference.ts'
 
 export interface PlanOptions {
   /** The keys that exist, with size and lastModified (an object listing, a directory). Required. */
@@ -10,10 +12,40 @@ export interface PlanOptions {
   out: string
   /**
    * The store's location (`s3://bucket/prefix`, `gs://bucket/prefix`, `file:///root`): the
-   * plan binds it, and `apply` refuses to act on any other store.
+   * plan binds it, and `apply` refuses to act on any other store. With it, every reference
+   * is resolved to a key of this store before the diff (URIs under equivalent schemes and
+   * authorities, absolute paths, percent-encoding, `//` and `./` in directory keys); without
+   * it, references are compared with the keys as written. Resolved references no longer count
+   * as sorted, so the diff uses its hash strategy.
    * @default the candidates' location when they name one (`dir:/root`), else none
    */
   store?: string
+  /**
+   * Schemes that name the same kind of store, alias → canonical (`{ minio: 's3' }`), added to
+   * the defaults (`s3a`, `s3n` → `s3`; `gcs` → `gs`; an absolute path is `file`). Only with `store`.
+   * @default {}
+   */
+  equalSchemes?: Readonly<Record<string, string>>
+  /**
+   * Authorities (buckets, hosts) that name this store, alias → canonical
+   * (`{ 'bucket.s3.amazonaws.com': 'bucket' }`). Only with `store`. @default {}
+   */
+  equalAuthorities?: Readonly<Record<string, string>>
+  /**
+   * What to do with an orphan whose key a reference to another store names (its path under
+   * another scheme or authority, as Iceberg's `prefix_mismatch_mode`): `'error'` refuses the
+   * plan (KEYDIFF_PREFIX_MISMATCH, naming counts and examples), `'ignore'` keeps such objects
+   * (counted as `counts.conflicts`), `'delete'` plans them as unreferenced. Only with `store`.
+   * @default 'error'
+   */
+  prefixMismatch?: PrefixMismatchMode
+  /**
+   * Percent-decode references that have no scheme: `'uri'` for sources that write keys
+   * URI-encoded (Delta's log: `abc%20def/%231/file1.txt`), `'auto'` to decode only URIs
+   * (`s3://…`, `file://…`). One value for every source, or one per reference source in
+   * order. Only with `store`. @default 'auto'
+   */
+  decodeReferences?: ReferenceDecoding | readonly ReferenceDecoding[]
   /**
    * How long before the reference scan's start a candidate must have been modified to be
    * planned: a newer object may belong to a row the scan did not see. Milliseconds or
@@ -86,6 +118,10 @@ export interface PlanCounts {
   excluded?: number
   /** Names the sources passed over because they cannot be keys (not valid UTF-8) (absent in older plans). */
   unlisted?: number
+  /** References that name another store (another scheme or authority, or a file outside the root): not matched, counted (present when the plan has a `store`). */
+  foreignReferences?: number
+  /** Orphans whose key a reference to another store names, held back or refused (present with a `store`, unless `prefixMismatch` is `'delete'`, which keeps no such keys). */
+  conflicts?: number
 }
 
 /** Where the fence counts back from. */

@@ -4,6 +4,7 @@ import type { KeyEntry } from '../keys/key-entry.ts'
 import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
 import { protectedMatcher } from '../transforms/exclude.ts'
 import { formatStoreLocation, parseStoreLocation } from '../location/store-location.ts'
+import { ReferenceConflicts } from '../location/reference-conflicts.ts'
 import { createFence, declaredBasis, earliestBasis, graceOf, type BasisTime } from './fence.ts'
 import { excludedMatcher, isHiddenKey, withoutExcluded } from './hidden-keys.ts'
 import { checkGuards, countsMissing, guardRecord, planGuardLimits } from './plan-guards.ts'
@@ -31,6 +32,8 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
   const referenceList = Array.isArray(options.references) ? options.references as readonly KeySourceLike[] : [options.references as KeySourceLike]
   if (referenceList.length === 0) throw new InvalidOptionError('references', 'at least one reference source is required: with none, every candidate would be an orphan')
   const references: KeySource[] = referenceList.map((source, i) => toKeySource(source, `references#${i + 1}`))
+  // With a store, references are resolved to its keys; without one they are compared as written.
+  const resolution = options.store === undefined ? undefined : new ReferenceConflicts(references, { ...options, store: options.store })
   const listed = toKeySource(options.candidates, 'candidates')
   const counts: PlanCounts = { candidates: 0, references: 0, orphans: 0, planned: 0, tooYoung: 0, undated: 0, protected: 0, hidden: 0, excluded: 0, unlisted: 0 }
   const candidates = withoutExcluded(listed, isExcluded, excluded => { counts.excluded = (counts.excluded ?? 0) + excluded })
@@ -38,7 +41,7 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
   const declared = declaredBasis(options.referencesAsOf, startedAt)
   // Missing references are only counted for their guard, and only exact mode can count them.
   const missing = (options.diff?.mode ?? 'exact') === 'exact' && countsMissing(limits)
-  const run = diff({ ...options.diff, candidates, references, missing, signal: options.signal })
+  const run = diff({ ...options.diff, candidates, references: resolution?.sources ?? references, missing, signal: options.signal })
   const basisOf = (): BasisTime => declared ?? earliestBasis(references, startedAt)
 
   const bytes = { planned: 0, tooYoung: 0 }
@@ -62,6 +65,7 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
           counts.hidden = (counts.hidden ?? 0) + 1
           continue
         }
+        if (resolution?.holds(entry.key) === true) continue
         const verdict = fence.verdict(entry)
         if (verdict === 'tooYoung') {
           counts.tooYoung++
@@ -81,6 +85,11 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
     fence ??= createFence(basis.time, options)
     counts.candidates = run.stats.candidates.count
     counts.references = run.stats.references.count
+    if (resolution !== undefined) {
+      resolution.finish()
+      counts.foreignReferences = resolution.foreignReferences
+      if (resolution.mode !== 'delete') counts.conflicts = resolution.conflicts
+    }
     const unlisted = [listed, ...references].flatMap(source => source.unlisted === undefined || source.unlisted.count === 0
       ? []
       : [{ source: source.name, count: source.unlisted.count, examples: [...source.unlisted.examples] }])

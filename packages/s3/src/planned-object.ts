@@ -1,0 +1,89 @@
+import { HeadObjectCommand, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3'
+import type { KeyEntry, SinkOutcome } from '@keydiff/core'
+import { failed } from './per-key.ts'
+import { httpStatus, withRetry, type RetryOptions } from './retry.ts'
+
+/** What a HeadObject found of the object a plan recorded. */
+export type PlannedObject =
+  /** Still the planned object; `versionId` is set on a versioned bucket (the version to act on). */
+  | { readonly state: 'same', readonly etag: string | undefined, readonly versionId: string | undefined }
+  | { readonly state: 'gone' }
+  /** Changed since the plan, or the check itself failed: `outcome` is what to report. */
+  | { readonly state: 'refused', readonly outcome: SinkOutcome }
+
+/** An ETag without its quotes: listings, HEAD and inventory reports do not agree on them. */
+export function bareEtag (etag: string): string {
+  return etag.replaceAll('"', '')
+}
+
+/** An ETag as the `If-Match` family of headers and DeleteObjects' `<ETag>` take it. */
+export function quotedEtag (etag: string): string {
+  return `"${bareEtag(etag)}"`
+}
+
+const CHANGED = 'changed since the plan: '
+
+/** The outcome of an object that is no longer the one the plan recorded: left alone, never retried. */
+export function changedOutcome (key: string, why: string): SinkOutcome {
+  return { key, ok: false, error: `${CHANGED}${why}; left as it is`, retryable: false }
+}
+
+/** Whether an outcome is `changedOutcome`'s. */
+export function isChanged (outcome: SinkOutcome): boolean {
+  return !outcome.ok && outcome.error?.startsWith(CHANGED) === true
+}
+
+/**
+ * Why the object no longer is the one the plan recorded, or undefined. Each of ETag, size and
+ * modification time is compared when both sides have it. HTTP dates carry whole seconds and
+ * are never later than the write, so only a truly later time counts.
+ */
+export function changedSince (entry: KeyEntry, current: { etag?: string | undefined, size?: number | undefined, lastModified?: Date | undefined }): string | undefined {
+  if (entry.version !== undefined && current.etag !== undefined && bareEtag(entry.version) !== bareEtag(current.etag)) {
+    return `its ETag is ${bareEtag(current.etag)}, the plan's is ${bareEtag(entry.version)}`
+  }
+  if (entry.size !== undefined && current.size !== undefined && entry.size !== current.size) {
+    return `size changed from ${entry.size} to ${current.size} bytes`
+  }
+  if (entry.lastModified !== undefined && current.lastModified !== undefined && current.lastModified.getTime() > entry.lastModified.getTime()) {
+    return `modified at ${current.lastModified.toISOString()}, after the plan's ${entry.lastModified.toISOString()}`
+  }
+  return undefined
+}
+
+/** Whether the entry carries anything a check can compare. */
+export function checkable (entry: KeyEntry): boolean {
+  return entry.version !== undefined || entry.size !== undefined || entry.lastModified !== undefined
+}
+
+/**
+ * Reads the object the plan recorded right before acting on it: HeadObject with `If-Match` on
+ * the plan's ETag (S3 answers 412 when it differs), and the ETag, size and time of the answer
+ * compared too, for stores that ignore `If-Match` (s3rver does).
+ */
+export async function findPlanned (client: S3Client, bucket: string, entry: KeyEntry, retry: Omit<RetryOptions, 'signal'>, signal?: AbortSignal): Promise<PlannedObject> {
+  try {
+    const head = await withRetry(async () => await client.send(new HeadObjectCommand({
+      Bucket: bucket,
+      Key: entry.key,
+      IfMatch: entry.version === undefined ? undefined : quotedEtag(entry.version)
+    }), { abortSignal: signal }), { ...retry, signal })
+    const why = changedSince(entry, { etag: head.ETag, size: head.ContentLength, lastModified: head.LastModified })
+    if (why !== undefined) return { state: 'refused', outcome: changedOutcome(entry.key, why) }
+    return { state: 'same', etag: head.ETag === undefined ? entry.version : bareEtag(head.ETag), versionId: head.VersionId }
+  } catch (error) {
+    const status = httpStatus(error)
+    if (status === 404) return { state: 'gone' }
+    if (status === 412) return { state: 'refused', outcome: changedOutcome(entry.key, `its ETag is no longer ${bareEtag(entry.version ?? '')} (412 on If-Match)`) }
+    return { state: 'refused', outcome: failed(entry.key, error) }
+  }
+}
+
+/**
+ * How to delete exactly the object found: by its version on a versioned bucket, else on its
+ * ETag (S3's conditional delete), so that an object written after the check survives.
+ */
+export function plannedIdentifier (key: string, found: { readonly etag: string | undefined, readonly versionId: string | undefined }): ObjectIdentifier {
+  if (found.versionId !== undefined) return { Key: key, VersionId: found.versionId }
+  return found.etag === undefined ? { Key: key } : { Key: key, ETag: quotedEtag(found.etag) }
+}
