@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { InvalidOptionError, keySource, type KeyBatch, type KeyEntry, type KeySource } from '@keydiff/core'
+import { InvalidOptionError, type KeyBatch, type KeyEntry, type KeySource } from '@keydiff/core'
 import { parse } from 'csv-parse'
 import { request } from 'undici'
 import { InventoryError } from './errors.ts'
@@ -39,7 +39,9 @@ const BATCH = 1000
 /**
  * The objects listed in an S3 Inventory report (CSV, gzip) as candidates, with size and
  * lastModified: a daily listing of a huge bucket at no request cost. Not declared sorted:
- * the report's files come in no promised order.
+ * the report's files come in no promised order. The report is as old as its manifest: once
+ * the manifest is read, `scanStartedAt` is its `creationTimestamp` (`scanBasis`
+ * `inventory created`), or when the read started if that is earlier or the manifest has none.
  */
 export function s3InventorySource (options: S3InventorySourceOptions): KeySource {
   const where = String(options.manifest)
@@ -51,14 +53,29 @@ export function s3InventorySource (options: S3InventorySourceOptions): KeySource
   const verify = options.verifyChecksums ?? true
   const signal = options.signal
 
-  return keySource(async function * (): AsyncGenerator<KeyBatch> {
-    const manifest = parseManifest(await readManifest(location, options.client, where, signal), where)
-    const open = await fileOpener(location, manifest, options, where)
-    for (const file of manifest.files) {
-      signal?.throwIfAborted()
-      yield * readInventoryFile(manifest, file, await open(file), { where, prefix, verify, allVersions: options.allVersions === true })
+  const source: { -readonly [K in keyof KeySource]: KeySource[K] } = {
+    name: options.name ?? `inventory:${where}`,
+    sorted: false,
+    scanStartedAt: undefined,
+    scanBasis: undefined,
+    async * [Symbol.asyncIterator] (): AsyncGenerator<KeyBatch> {
+      const started = new Date()
+      source.scanStartedAt = started
+      source.scanBasis = 'read started'
+      const manifest = parseManifest(await readManifest(location, options.client, where, signal), where)
+      const created = manifest.creationTimestamp
+      if (created !== undefined && created.getTime() <= started.getTime()) {
+        source.scanStartedAt = created
+        source.scanBasis = 'inventory created'
+      }
+      const open = await fileOpener(location, manifest, options, where)
+      for (const file of manifest.files) {
+        signal?.throwIfAborted()
+        yield * readInventoryFile(manifest, file, await open(file), { where, prefix, verify, allVersions: options.allVersions === true })
+      }
     }
-  }, { name: options.name ?? `inventory:${where}`, sorted: false })
+  }
+  return source
 }
 
 type Location = { kind: 's3', bucket: string, key: string } | { kind: 'url', url: URL } | { kind: 'file', path: string }
