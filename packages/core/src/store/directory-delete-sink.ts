@@ -1,10 +1,12 @@
 import { lstat, unlink } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Sink } from '../contracts/sink.ts'
+import { formatStoreLocation, parseStoreLocation } from '../location/store-location.ts'
 import { changedSince } from './changed-since.ts'
+import { missingFileReason } from './missing-file.ts'
+import { fileInside, lstatOrUndefined } from './no-follow.ts'
 import { perKey } from './per-key.ts'
 import { removeEmptyParents } from './remove-empty-parents.ts'
-import { keyPath } from './store-path.ts'
 
 export interface DirectorySinkOptions {
   /** The store's root directory. Required. */
@@ -17,25 +19,30 @@ export interface DirectorySinkOptions {
 
 /**
  * Deletes files of a directory store. A file already gone is a success; a key that would
- * leave the root, or a file rewritten since the plan, is refused and reported.
+ * leave the root (`..`, an absolute path, a symbolic link on the way, checked when the file
+ * is deleted), or a file rewritten since the plan, is refused and reported.
  */
 export function directoryDeleteSink (options: DirectorySinkOptions): Sink {
   const root = checkRoot(options, 'directoryDeleteSink')
   const checkUnchanged = options.checkUnchanged ?? true
   const prune = options.removeEmptyDirectories ?? true
+  const place = { base: root, below: [] }
   return {
     name: `delete:dir:${root}`,
     action: 'delete',
     maxBatch: 1000,
+    store: fileLocation(root),
     apply: async (batch, applyOptions) => await perKey(batch, async entry => {
-      const path = keyPath(root, entry.key)
+      const path = await fileInside(place, entry.key, false)
+      const stats = path === undefined ? undefined : await lstatOrUndefined(path)
+      if (path === undefined || stats === undefined) return missingFileReason(entry.key)
+      const changed = changedSince(entry, stats)
+      if (changed !== undefined && (checkUnchanged || changed === 'not a regular file')) return changed
       try {
-        const changed = changedSince(entry, await lstat(path))
-        if (changed !== undefined && (checkUnchanged || changed === 'not a regular file')) return changed
         await unlink(path)
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-        return undefined
+        return missingFileReason(entry.key)
       }
       if (prune) await removeEmptyParents(root, path)
       return undefined
@@ -48,4 +55,9 @@ export function checkRoot (options: { root: string }, what: string): string {
     throw new TypeError(`${what}: options.root is required`)
   }
   return resolve(options.root)
+}
+
+/** A directory as a store location, `file:///abs/dir`. */
+export function fileLocation (directory: string): string {
+  return formatStoreLocation(parseStoreLocation(directory))
 }

@@ -1,9 +1,11 @@
-import { lstat, opendir } from 'node:fs/promises'
+import { isUtf8 } from 'node:buffer'
+import { lstat, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { SourceError } from '../errors.ts'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import { compareKeys } from '../keys/compare-keys.ts'
-import { keySource, type KeySource } from '../keys/key-source.ts'
+import { keySource, type KeySource, type UnlistedEntries } from '../keys/key-source.ts'
+import { escapeFileName } from './escape-file-name.ts'
 import { WORK_DIRECTORY } from './store-path.ts'
 
 export interface DirectorySourceOptions {
@@ -24,6 +26,8 @@ interface Child { name: string, sortName: string, directory: boolean }
  * size and modification time. Listed in UTF-8 byte order of the whole key (a directory
  * sorts as its name plus `/`), so the source declares itself sorted, as S3 listings do.
  * Symbolic links and special files are not listed; the work directory `.keydiff` is skipped.
+ * A file or directory whose name is not valid UTF-8 cannot be a key: it is never listed, but
+ * counted in `unlisted` with escaped examples (`bad\xff.txt`), so the plan says so.
  */
 export function directorySource (options: DirectorySourceOptions): KeySource {
   if (options === null || typeof options !== 'object' || typeof options.root !== 'string' || options.root.length === 0) {
@@ -36,7 +40,14 @@ export function directorySource (options: DirectorySourceOptions): KeySource {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new TypeError('directorySource: batchSize must be a positive integer')
   const start = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : ''
 
-  return keySource(async function * (): AsyncGenerator<KeyBatch> {
+  let unlisted: UnlistedEntries | undefined
+  const passOver = (relative: string, name: Buffer, directory: boolean): void => {
+    unlisted ??= { count: 0, examples: [] }
+    unlisted.count++
+    if (unlisted.examples.length < MAX_EXAMPLES) unlisted.examples.push(`${relative}${escapeFileName(name)}${directory ? '/' : ''}`)
+  }
+  const source = keySource(async function * (): AsyncGenerator<KeyBatch> {
+    unlisted = undefined
     try {
       if (!(await lstat(root)).isDirectory()) throw new SourceError(name, `${root} is not a directory`, { code: 'KEYDIFF_SOURCE_NOT_FOUND' })
     } catch (error) {
@@ -48,10 +59,18 @@ export function directorySource (options: DirectorySourceOptions): KeySource {
       const children: Child[] = []
       const directory = join(root, ...relative.split('/').filter(Boolean))
       try {
-        for await (const dirent of await opendir(directory)) {
-          if (relative === '' && dirent.name === WORK_DIRECTORY) continue
-          if (dirent.isDirectory()) children.push({ name: dirent.name, sortName: `${dirent.name}/`, directory: true })
-          else if (dirent.isFile()) children.push({ name: dirent.name, sortName: dirent.name, directory: false })
+        for (const dirent of await readdir(directory, { withFileTypes: true, encoding: 'buffer' })) {
+          const isDirectory = dirent.isDirectory()
+          if (!isDirectory && !dirent.isFile()) continue
+          if (!isUtf8(dirent.name)) {
+            // within the listed range as far as its decodable part tells
+            const shown = relative + dirent.name.toString('utf8')
+            if (shown.startsWith(prefix) || prefix.startsWith(shown)) passOver(relative, dirent.name, isDirectory)
+            continue
+          }
+          const child = dirent.name.toString('utf8')
+          if (relative === '' && child === WORK_DIRECTORY) continue
+          children.push({ name: child, sortName: isDirectory ? `${child}/` : child, directory: isDirectory })
         }
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
@@ -84,4 +103,7 @@ export function directorySource (options: DirectorySourceOptions): KeySource {
     yield * walk(start)
     if (batch.length > 0) yield batch
   }, { name, sorted: true })
+  return Object.defineProperty(source, 'unlisted', { get: () => unlisted, enumerable: true })
 }
+
+const MAX_EXAMPLES = 10

@@ -1,5 +1,6 @@
 import type { SinkOutcome } from '../contracts/sink.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
+import { KeyRefused } from './no-follow.ts'
 import { fsErrorText, isRetryable, unsafeKeyReason } from './store-path.ts'
 
 /** File operations in flight per batch: enough to hide latency, few enough for a small machine. */
@@ -7,8 +8,9 @@ const PARALLEL = 8
 
 /**
  * Runs a file operation per entry, a few at a time, and turns each result into an outcome:
- * a thrown error becomes a failed outcome with its code, an unsafe key is refused without
- * touching the disk, and an operation may itself return a failure reason.
+ * a thrown error becomes a failed outcome with its code (a KeyRefused is final), an unsafe
+ * key is refused without touching the disk, and an operation may itself return a failure
+ * reason.
  */
 export async function perKey (
   batch: readonly KeyEntry[],
@@ -36,6 +38,7 @@ async function one (entry: KeyEntry, operation: (entry: KeyEntry) => Promise<str
     const refused = await operation(entry)
     return refused === undefined ? { key: entry.key, ok: true } : { key: entry.key, ok: false, error: refused, retryable: false }
   } catch (error) {
+    if (error instanceof KeyRefused) return { key: entry.key, ok: false, error: error.message, retryable: false }
     return { key: entry.key, ok: false, error: fsErrorText(error), retryable: isRetryable(error) }
   }
 }
