@@ -1,5 +1,6 @@
 import type { ObjectIdentifier, S3Client } from '@aws-sdk/client-s3'
 import type { KeyEntry, Sink, SinkApplyOptions, SinkOutcome } from '@keydiff/core'
+import { bucketCheck } from './bucket-check.ts'
 import { deleteObjects } from './delete-objects.ts'
 import { s3Url } from './location.ts'
 import { checkable, findPlanned, plannedIdentifier } from './planned-object.ts'
@@ -43,6 +44,7 @@ export function s3DeleteSink (options: S3DeleteSinkOptions): Sink {
   const concurrency = positiveInteger(options.concurrency ?? 16, 'concurrency')
   const check = options.checkUnchanged ?? true
   const retry = { retries: context.retries, baseDelayMs: context.retryDelayMs }
+  const bucketExists = bucketCheck(options.client, options.bucket, name)
   return {
     name,
     action: 'delete',
@@ -56,7 +58,7 @@ export function s3DeleteSink (options: S3DeleteSinkOptions): Sink {
       const outcomes = new Map<string, SinkOutcome>()
       const found = await mapLimit(entries, concurrency, async (entry): Promise<ObjectIdentifier | undefined> => {
         if (!check || !checkable(entry)) return { Key: entry.key }
-        const planned = await findPlanned(context.client, context.bucket, entry, retry, signal)
+        const planned = await findPlanned(context.client, context.bucket, entry, retry, bucketExists, signal)
         if (planned.state === 'gone') outcomes.set(entry.key, { key: entry.key, ok: true })
         if (planned.state === 'refused') outcomes.set(entry.key, planned.outcome)
         if (planned.state !== 'same') return undefined

@@ -59,9 +59,10 @@ export function checkable (entry: KeyEntry): boolean {
 /**
  * Reads the object the plan recorded right before acting on it: HeadObject with `If-Match` on
  * the plan's ETag (S3 answers 412 when it differs), and the ETag, size and time of the answer
- * compared too, for stores that ignore `If-Match` (s3rver does).
+ * compared too, for stores that ignore `If-Match` (s3rver does). `confirmGone` is asked
+ * before a 404 is taken for a missing object (see `bucketCheck`).
  */
-export async function findPlanned (client: S3Client, bucket: string, entry: KeyEntry, retry: Omit<RetryOptions, 'signal'>, signal?: AbortSignal): Promise<PlannedObject> {
+export async function findPlanned (client: S3Client, bucket: string, entry: KeyEntry, retry: Omit<RetryOptions, 'signal'>, confirmGone: (signal?: AbortSignal) => Promise<void>, signal?: AbortSignal): Promise<PlannedObject> {
   try {
     const head = await withRetry(async () => await client.send(new HeadObjectCommand({
       Bucket: bucket,
@@ -73,7 +74,10 @@ export async function findPlanned (client: S3Client, bucket: string, entry: KeyE
     return { state: 'same', etag: head.ETag === undefined ? entry.version : bareEtag(head.ETag), versionId: head.VersionId }
   } catch (error) {
     const status = httpStatus(error)
-    if (status === 404) return { state: 'gone' }
+    if (status === 404) {
+      await confirmGone(signal)
+      return { state: 'gone' }
+    }
     if (status === 412) return { state: 'refused', outcome: changedOutcome(entry.key, `its ETag is no longer ${bareEtag(entry.version ?? '')} (412 on If-Match)`) }
     return { state: 'refused', outcome: failed(entry.key, error) }
   }

@@ -1,5 +1,6 @@
 import { CopyObjectCommand, HeadObjectCommand, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3'
 import { InvalidOptionError, type KeyEntry, type RestorableSink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
+import { bucketCheck } from './bucket-check.ts'
 import { deleteObjects } from './delete-objects.ts'
 import { s3Url } from './location.ts'
 import { failed, mapLimit, uniqueEntries } from './per-key.ts'
@@ -56,6 +57,7 @@ export function s3QuarantineSink (options: S3QuarantineSinkOptions): RestorableS
   const checkUnchanged = options.checkUnchanged ?? true
   const retry = { retries, baseDelayMs: retryDelayMs }
   const client = options.client
+  const bucketExists = bucketCheck(client, options.bucket, name)
 
   const exists = async (bucket: string, key: string, signal?: AbortSignal): Promise<boolean> => {
     try {
@@ -78,7 +80,7 @@ export function s3QuarantineSink (options: S3QuarantineSinkOptions): RestorableS
     const { from, to } = move
     let found: { etag: string | undefined, versionId: string | undefined } = NOTHING_FOUND
     if (check && checkable(entry)) {
-      const planned = await findPlanned(client, from.bucket, entry, retry, signal)
+      const planned = await findPlanned(client, from.bucket, entry, retry, bucketExists, signal)
       if (planned.state === 'refused') return { key, outcome: planned.outcome }
       if (planned.state === 'gone') return { key, outcome: await gone(key, to, missing, signal) }
       found = planned

@@ -1,5 +1,6 @@
 import { GetObjectTaggingCommand, PutObjectTaggingCommand, type S3Client, type Tag } from '@aws-sdk/client-s3'
 import { InvalidOptionError, type KeyEntry, type RestorableSink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
+import { bucketCheck } from './bucket-check.ts'
 import { s3Url } from './location.ts'
 import { failed, mapLimit, succeeded, uniqueEntries } from './per-key.ts'
 import { checkable, findPlanned } from './planned-object.ts'
@@ -53,12 +54,13 @@ export function s3TagSink (options: S3TagSinkOptions): RestorableSink {
   const retry = { retries: nonNegativeInteger(options.retries ?? 5, 'retries'), baseDelayMs: nonNegativeInteger(options.retryDelayMs ?? 200, 'retryDelayMs') }
   const checkUnchanged = options.checkUnchanged ?? true
   const { client, bucket } = options
+  const bucketExists = bucketCheck(client, bucket, name)
 
   const update = async (entry: KeyEntry, check: boolean, change: (tags: Tag[]) => Tag[] | undefined, signal?: AbortSignal): Promise<SinkOutcome> => {
     const { key } = entry
     let VersionId: string | undefined
     if (check && checkable(entry)) {
-      const planned = await findPlanned(client, bucket, entry, retry, signal)
+      const planned = await findPlanned(client, bucket, entry, retry, bucketExists, signal)
       if (planned.state === 'gone') return succeeded(key)
       if (planned.state === 'refused') return planned.outcome
       VersionId = planned.versionId

@@ -201,3 +201,15 @@ test('the sinks name their store, and the quarantine sink its trash', () => {
   assert.equal(quarantine.trash, 's3://trash/kd/')
   assert.equal(s3QuarantineSink({ client, bucket: 'b1' }).trash, 's3://b1/.keydiff-trash/')
 })
+
+test('a missing bucket fails the whole batch with KEYDIFF_SINK_FAILED, never "already gone"', async () => {
+  const client = server.client()
+  const entry = { key: 'a', size: 3, version: 'abc' }
+  for (const sink of [s3DeleteSink({ client, bucket: 'no-such-bucket', retries: 0 }), s3TagSink({ client, bucket: 'no-such-bucket', retries: 0 })]) {
+    await assert.rejects(sink.apply([entry]), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'KEYDIFF_SINK_FAILED', sink.name)
+      assert.match(error.message, /no-such-bucket/)
+      return true
+    })
+  }
+})
