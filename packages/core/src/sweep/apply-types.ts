@@ -10,6 +10,14 @@ export interface ApplyOptions extends BackoffOptions {
   lock: Lock | null
   /** Take the lock over from its holder; the result names whom it displaced. @default false */
   force?: boolean
+  /**
+   * Act although the plan's binding to its store cannot be checked: the plan names no store
+   * (made without `store` from candidates that name none), or the sink names none. A plan
+   * and a sink that both name a store must name the same one (for an object store, the
+   * plan's prefix within the sink's); nothing overrides that (KEYDIFF_PLAN_STORE).
+   * @default false
+   */
+  allowUnboundPlan?: boolean
   /** Recorded as the lock's owner. @default `${user}@${host}` */
   owner?: string
   /** Reference sources that answer point look-ups; each batch is looked up in all of them right before acting, and keys referenced again are dropped. @default [] */
@@ -34,15 +42,17 @@ export interface ApplyFailure {
 export interface ApplyResult {
   /** The plan file. */
   plan: string
-  /** The plan body's SHA-256, which ties audit records to the plan. */
+  /** The plan's id, its header checksum (a SHA-256 that covers the body too), which ties audit records to the plan. */
   planId: string
   action: string
   sink: string
   audit: string
   /** Keys in the plan. */
   planned: number
-  /** Keys an earlier run already acted on (from the audit log). */
+  /** Keys an earlier run already acted on (from the audit log); for a restore, keys not quarantined (or restored already). */
   skipped: number
+  /** Restore only: keys an earlier run quarantined into another trash than the sink's, left for a restore from there. */
+  otherTrash: number
   /** Keys a re-check found referenced again: not acted on. */
   dropped: number
   /** Keys acted on in this run. */

@@ -3,7 +3,10 @@ import type { ApplyOptions, ApplyResult } from './apply-types.ts'
 import { runPlan } from './run-plan.ts'
 
 /**
- * Acts on a plan through a sink: the plan's checksum is verified, the lock taken, keys that
+ * Acts on a plan through a sink: the plan is read once into a private copy and verified
+ * against its checksums (header and body), and acted on from that copy alone; a sink that
+ * acts on another store than the plan's is refused (KEYDIFF_PLAN_STORE), as is a plan or a
+ * sink that names no store unless `allowUnboundPlan`. Then the lock is taken, keys that
  * an earlier run did (per the audit log) skipped, the rest re-checked against every point
  * look-up and acted on in batches with bounded concurrency. Per-key failures are retried with
  * exponential backoff, then reported (never counted as done, never stopping the rest).
@@ -15,6 +18,6 @@ export async function apply (plan: string, sink: Sink, options: ApplyOptions): P
     event: 'done',
     sink,
     act: async (batch, signal) => await sink.apply(batch, { signal }),
-    select: (entry, state) => !state.done.has(entry.key)
+    select: (entry, state) => state.done.has(entry.key) ? 'skip' : 'act'
   }, options)
 }

@@ -5,10 +5,12 @@ import { createInterface } from 'node:readline'
 import { ParseError } from '../errors.ts'
 
 /**
- * One line of the audit log. `done`: the sink acted on the key; `failed`: it did not (with
- * the error, after `attempts` tries); `dropped`: a re-check found the key referenced again;
- * `restored`: a restore undid the action. `start` and `end` frame each run; `torn` keeps a
- * line that a crash cut short.
+ * One line of the audit log; `plan` is always the plan's id (its header checksum). `done`:
+ * the sink acted on the key; `failed`: it did not (with the error, after `attempts` tries);
+ * `dropped`: a re-check found the key referenced again; `restored`: a restore undid the
+ * action. `start` and `end` frame each run: `start` names the store the sink acts on and
+ * its trash (`store`, `trash`: locations, or null), `end` the totals and the plan file
+ * (`planPath`); `torn` keeps a line that a crash cut short.
  */
 export type AuditRecord =
   | { at: string, event: 'start' | 'end', plan: string, action: string, sink: string, [detail: string]: unknown }
@@ -22,6 +24,11 @@ export interface AuditState {
   done: Set<string>
   /** Keys a restore brought back. */
   restored: Set<string>
+  /**
+   * For keys in `done`, the trash (a location) the run that did them recorded in its `start`
+   * record; keys of runs that recorded none are not in it.
+   */
+  trash: Map<string, string>
 }
 
 const TAIL_BYTES = 1024 * 1024
@@ -87,11 +94,14 @@ export class AuditLog {
   }
 
   /**
-   * Reads what earlier runs did with the plan whose body checksum is `plan`, under `action`.
-   * A last line cut short by a crash is ignored; any other unreadable line is an error.
+   * Reads what earlier runs did with the plan whose id is `plan`, under `action`. A `done`
+   * record belongs to the run whose `start` record came last before it (runs under one lock
+   * never interleave). A last line cut short by a crash is ignored; any other unreadable
+   * line is an error.
    */
   static async state (path: string, plan: string, action: string): Promise<AuditState> {
-    const state: AuditState = { done: new Set(), restored: new Set() }
+    const state: AuditState = { done: new Set(), restored: new Set(), trash: new Map() }
+    let trash: string | undefined
     const full = resolve(path)
     try {
       let number = 0
@@ -100,20 +110,25 @@ export class AuditLog {
         number++
         if (line.length === 0) continue
         if (broken !== undefined) throw new ParseError(`audit:${full}`, broken, 'not a JSON audit record')
-        let record: { plan?: unknown, action?: unknown, key?: unknown, event?: unknown }
+        let record: { plan?: unknown, action?: unknown, key?: unknown, event?: unknown, trash?: unknown }
         try {
           record = JSON.parse(line) as typeof record
         } catch {
           broken = number
           continue
         }
-        if (record.plan !== plan || record.action !== action || typeof record.key !== 'string') continue
+        if (record.plan !== plan || record.action !== action) continue
+        if (record.event === 'start') trash = typeof record.trash === 'string' ? record.trash : undefined
+        if (typeof record.key !== 'string') continue
         if (record.event === 'done') {
           state.done.add(record.key)
           state.restored.delete(record.key)
+          if (trash === undefined) state.trash.delete(record.key)
+          else state.trash.set(record.key, trash)
         } else if (record.event === 'restored') {
           state.done.delete(record.key)
           state.restored.add(record.key)
+          state.trash.delete(record.key)
         }
       }
     } catch (error) {

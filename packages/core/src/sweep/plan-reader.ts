@@ -1,12 +1,14 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { resolve } from 'node:path'
+import { mkdir, open, unlink } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import { PlanError } from './plan-error.ts'
 import type { PlanHeader } from './plan-types.ts'
+import { headerChecksum, PLAN_VERSION } from './plan-writer.ts'
 
-/** A plan file whose header has been read and whose body matched its checksum. */
+/** A plan file whose header and body matched their checksums. */
 export interface PlanFile {
   readonly path: string
   readonly header: PlanHeader
@@ -14,13 +16,28 @@ export interface PlanFile {
   batches: (size?: number) => AsyncGenerator<KeyBatch>
 }
 
-/** Lines of a file; the bytes after the first newline (the body) are passed to `hash`. */
-async function * lines (path: string, hash: (chunk: Buffer) => void): AsyncGenerator<string> {
+/**
+ * A plan read and verified once into a private copy (mode 0600) that its entries are read
+ * from, so that a plan file rewritten while it is applied changes nothing that is acted on.
+ */
+export interface PlanSnapshot extends PlanFile {
+  /** The private copy. */
+  readonly copy: string
+  /** Removes the private copy; call it when done. */
+  remove: () => Promise<void>
+}
+
+/**
+ * Lines of the file at `path` (named `name` in errors). Each chunk read is passed to `tee`
+ * first; the bytes after the first newline (the body) are passed to `hash`.
+ */
+async function * lines (path: string, name: string, hash: (chunk: Buffer) => void, tee?: (chunk: Buffer) => Promise<void>): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8')
   let pending = ''
   let inBody = false
   try {
     for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+      if (tee !== undefined) await tee(chunk)
       let bodyChunk = chunk
       if (!inBody) {
         const newline = chunk.indexOf(0x0a)
@@ -40,7 +57,7 @@ async function * lines (path: string, hash: (chunk: Buffer) => void): AsyncGener
   } catch (error) {
     if (error instanceof PlanError) throw error
     const code = (error as NodeJS.ErrnoException).code
-    throw new PlanError(path, `cannot be read: ${code ?? (error as Error).message}`, { cause: error })
+    throw new PlanError(name, `cannot be read: ${code ?? (error as Error).message}`, { cause: error })
   }
   pending += decoder.end()
   if (pending.length > 0) yield pending
@@ -54,11 +71,20 @@ function parseHeader (path: string, line: string | undefined): PlanHeader {
     throw new PlanError(path, 'the first line is not a plan header (JSON)', { line: 1 })
   }
   if (header === null || typeof header !== 'object' || header.keydiff !== 'plan') throw new PlanError(path, 'the first line is not a keydiff plan header', { line: 1 })
-  if (header.version !== 1) throw new PlanError(path, `plan version ${JSON.stringify(header.version)} is not supported (this keydiff reads version 1)`, { line: 1 })
+  if (header.version !== PLAN_VERSION) {
+    // A version-1 plan's header was not checksummed and bound no store: nothing in it can be trusted to say where it may act.
+    const hint = (header.version as unknown) === 1 ? ': its header is not checksummed and binds no store; make a new plan' : ''
+    throw new PlanError(path, `plan version ${JSON.stringify(header.version)} is not supported (this keydiff reads version ${PLAN_VERSION})${hint}`, { line: 1 })
+  }
   const body = header.body
-  if (body === undefined || typeof body.sha256 !== 'string' || typeof body.lines !== 'number' || typeof body.bytes !== 'number') {
+  if (body === undefined || body === null || typeof body.sha256 !== 'string' || typeof body.lines !== 'number' || typeof body.bytes !== 'number') {
     throw new PlanError(path, 'the header carries no body checksum', { line: 1 })
   }
+  if (typeof header.checksum !== 'string') throw new PlanError(path, 'the header carries no checksum of its own', { line: 1 })
+  if (headerChecksum(header as PlanHeader) !== header.checksum) {
+    throw new PlanError(path, 'the header does not match its checksum: the plan was edited; make a new one', { line: 1, code: 'KEYDIFF_PLAN_CHECKSUM' })
+  }
+  if (header.store !== null && typeof header.store !== 'string') throw new PlanError(path, 'the header\'s store is neither a location nor null', { line: 1 })
   return header as PlanHeader
 }
 
@@ -82,13 +108,16 @@ function parseEntry (path: string, line: string, number: number): KeyEntry {
   return entry
 }
 
-/** Reads the whole file once: the body's line count, size and checksum must match the header. */
-async function verify (path: string): Promise<PlanHeader> {
+/**
+ * Reads the whole file once: the header must match its own checksum, and the body's line
+ * count, size and checksum the header's. Every chunk read is passed to `tee` first.
+ */
+async function verify (path: string, tee?: (chunk: Buffer) => Promise<void>): Promise<PlanHeader> {
   const sha = createHash('sha256')
   let bytes = 0
   let count = 0
   let header: PlanHeader | undefined
-  for await (const line of lines(path, chunk => { sha.update(chunk); bytes += chunk.length })) {
+  for await (const line of lines(path, path, chunk => { sha.update(chunk); bytes += chunk.length }, tee)) {
     if (header === undefined) header = parseHeader(path, line)
     else count++
   }
@@ -100,31 +129,62 @@ async function verify (path: string): Promise<PlanHeader> {
   return header
 }
 
+/** The entries of a verified plan read from `source`, hashed again on the way (errors name `path`). */
+function batchesOf (source: string, path: string, header: PlanHeader): PlanFile['batches'] {
+  return async function * (size = 1000) {
+    const sha = createHash('sha256')
+    let number = 0
+    let batch: KeyEntry[] = []
+    for await (const line of lines(source, path, chunk => sha.update(chunk))) {
+      if (++number === 1) continue
+      batch.push(parseEntry(path, line, number))
+      if (batch.length >= size) {
+        yield batch
+        batch = []
+      }
+    }
+    if (batch.length > 0) yield batch
+    if (sha.digest('hex') !== header.body.sha256) throw new PlanError(path, 'the plan changed while it was being read', { code: 'KEYDIFF_PLAN_CHECKSUM' })
+  }
+}
+
 /**
- * Opens a plan file and checks it against its header's SHA-256 before anything is acted on:
- * an edited or truncated plan is refused (KEYDIFF_PLAN_CHECKSUM), a file that is not a plan
- * too (KEYDIFF_PLAN_INVALID).
+ * Opens a plan file and checks it against its checksums before anything is acted on: an
+ * edited or truncated plan, header or body, is refused (KEYDIFF_PLAN_CHECKSUM), a file that
+ * is not a plan of this version too (KEYDIFF_PLAN_INVALID). The entries are read from the
+ * file again; `apply` and `restore` act on a verified private copy instead (snapshotPlan).
  */
 export async function readPlan (file: string): Promise<PlanFile> {
   const path = resolve(file)
   const header = await verify(path)
-  return {
-    path,
-    header,
-    batches: async function * (size = 1000) {
-      const sha = createHash('sha256')
-      let number = 0
-      let batch: KeyEntry[] = []
-      for await (const line of lines(path, chunk => sha.update(chunk))) {
-        if (++number === 1) continue
-        batch.push(parseEntry(path, line, number))
-        if (batch.length >= size) {
-          yield batch
-          batch = []
-        }
-      }
-      if (batch.length > 0) yield batch
-      if (sha.digest('hex') !== header.body.sha256) throw new PlanError(path, 'the plan changed while it was being applied', { code: 'KEYDIFF_PLAN_CHECKSUM' })
+  return { path, header, batches: batchesOf(path, path, header) }
+}
+
+/**
+ * Reads a plan once, copying it while it is read into a new file of mode 0600 in `directory`,
+ * verifies it as readPlan does, and reads its entries from the copy alone: whatever is
+ * written to the plan file afterwards is never acted on. The copy is removed on failure and
+ * by `remove()`.
+ */
+export async function snapshotPlan (file: string, directory: string): Promise<PlanSnapshot> {
+  const path = resolve(file)
+  const dir = resolve(directory)
+  await mkdir(dir, { recursive: true })
+  const copy = join(dir, `.${basename(path)}.${randomUUID()}.verified`)
+  const remove = async (): Promise<void> => { await unlink(copy).catch(() => {}) }
+  let header: PlanHeader
+  try {
+    const handle = await open(copy, 'wx', 0o600)
+    try {
+      header = await verify(path, async chunk => {
+        for (let offset = 0; offset < chunk.length;) offset += (await handle.write(chunk, offset)).bytesWritten
+      })
+    } finally {
+      await handle.close()
     }
+  } catch (error) {
+    await remove()
+    throw error
   }
+  return { path, copy, header, batches: batchesOf(copy, path, header), remove }
 }

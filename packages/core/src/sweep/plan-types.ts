@@ -148,7 +148,8 @@ export interface PlanGuardRecord {
 /** The first line of a plan file. */
 export interface PlanHeader {
   keydiff: 'plan'
-  version: 1
+  /** The plan format; version 2 seals the header with its own checksum and binds the store. */
+  version: 2
   createdAt: string
   /** The store the plan was made for and may act on, as a location; null when unknown. */
   store: string | null
@@ -176,6 +177,11 @@ export interface PlanHeader {
   bytes: { planned: number, tooYoung: number }
   /** The lines after the header: how many, how many bytes, and their SHA-256 (hex). */
   body: { lines: number, bytes: number, sha256: string }
+  /**
+   * SHA-256 (hex) of the header's canonical JSON without this field. It covers the store, the
+   * fence and the counts and, through `body`, every entry: the plan's id in the audit log.
+   */
+  checksum: string
 }
 
 export interface PrefixTotal {

@@ -8,7 +8,7 @@ import { ReferenceConflicts } from '../location/reference-conflicts.ts'
 import { createFence, declaredBasis, earliestBasis, graceOf, type BasisTime } from './fence.ts'
 import { excludedMatcher, isHiddenKey, withoutExcluded } from './hidden-keys.ts'
 import { checkGuards, countsMissing, guardRecord, planGuardLimits } from './plan-guards.ts'
-import { PlanWriter } from './plan-writer.ts'
+import { PLAN_VERSION, PlanWriter, type PlanHeaderDraft } from './plan-writer.ts'
 import type { PlanCounts, PlanHeader, PlanOptions, PlanSummary } from './plan-types.ts'
 import { PrefixTotals } from './prefix-totals.ts'
 
@@ -98,9 +98,9 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
     const measured = { candidates: counts.candidates, references: counts.references, orphans: counts.orphans, missing: run.stats.missing?.count, planned: counts.planned }
     const guards = guardRecord(limits, measured)
     checkGuards(guards, measured, { store: store ?? candidates.name, references: references.map(source => source.name) })
-    const header: PlanHeader = {
+    const draft: PlanHeaderDraft = {
       keydiff: 'plan',
-      version: 1,
+      version: PLAN_VERSION,
       createdAt: new Date().toISOString(),
       store,
       candidates: candidates.name,
@@ -120,7 +120,7 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
       bytes,
       body: writer.digest()
     }
-    await writer.finish(header)
+    const header = await writer.finish(draft)
     return { path: writer.path, header, prefixes: totals.list(), diff: run.stats }
   } catch (error) {
     await writer.abort()

@@ -1,20 +1,28 @@
+import { dirname, resolve } from 'node:path'
 import type { SinkOutcome } from '../contracts/sink.ts'
 import { AbortError, InvalidOptionError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
+import { formatStoreLocation, parseStoreLocation, storeContains } from '../location/store-location.ts'
 import { actOnBatch } from './act-on-batch.ts'
 import type { ApplyOptions, ApplyResult } from './apply-types.ts'
-import { AuditLog, type AuditRecord } from './audit-log.ts'
-import { readPlan } from './plan-reader.ts'
+import { AuditLog, type AuditRecord, type AuditState } from './audit-log.ts'
+import { PlanError } from './plan-error.ts'
+import { snapshotPlan, type PlanFile } from './plan-reader.ts'
 
 const MAX_LISTED_FAILURES = 1000
+
+/** What a run does with one entry of the plan: act on it, skip it (done before), or leave it to a restore from another trash. */
+export type PlanRunVerdict = 'act' | 'skip' | 'otherTrash'
 
 export interface PlanRun {
   /** `done` for apply, `restored` for restore. */
   event: 'done' | 'restored'
-  sink: { name: string, action: string, maxBatch?: number | undefined }
+  sink: { name: string, action: string, maxBatch?: number | undefined, store?: string | undefined, trash?: string | undefined }
   act: (batch: readonly KeyEntry[], signal?: AbortSignal) => Promise<SinkOutcome[]>
-  /** Which entries of the plan this run acts on, given the audit log's state. */
-  select: (entry: KeyEntry, state: { done: Set<string> }) => boolean
+  /** What this run does with an entry of the plan, given the audit log's state; `trash` is the sink's, as a canonical location. */
+  select: (entry: KeyEntry, state: AuditState, trash: string | undefined) => PlanRunVerdict
+  /** Throws when the run must not start, given the audit log's state (nothing is acted on). @default none */
+  check?: (state: AuditState, trash: string | undefined, plan: string) => void
 }
 
 function positiveInteger (value: number | undefined, fallback: number, option: string): number {
@@ -23,10 +31,43 @@ function positiveInteger (value: number | undefined, fallback: number, option: s
   return result
 }
 
+/** A location as the audit log records it; a sink that names a malformed one is a programmer's mistake to report. */
+function canonicalLocation (text: string | undefined, option: string): string | undefined {
+  return text === undefined ? undefined : formatStoreLocation(parseStoreLocation(text, option))
+}
+
 /**
- * Drives a plan through a sink: checks the plan's checksum, takes the lock, reads the audit
- * log to skip what earlier runs did, acts on batches a few at a time, and appends every
- * outcome to the log. A failed key never stops the others.
+ * Checks that the sink acts on the store the plan was made for. Both named: the sink's
+ * store must hold the plan's (no option overrides that). Either unnamed: refused unless
+ * `allowUnboundPlan`, since nothing then says the sink is not acting on another store.
+ */
+function checkBinding (plan: PlanFile, sink: PlanRun['sink'], allowUnbound: boolean): boolean {
+  const planned = plan.header.store
+  if (planned !== null && sink.store !== undefined) {
+    let planStore
+    try {
+      planStore = parseStoreLocation(planned, 'store')
+    } catch (error) {
+      throw new PlanError(plan.path, `its store ${JSON.stringify(planned)} is not a location`, { line: 1, cause: error })
+    }
+    const sinkStore = parseStoreLocation(sink.store, `${sink.name} store`)
+    if (!storeContains(sinkStore, planStore)) {
+      throw new PlanError(plan.path, `it was made for ${planned}, and ${sink.name} acts on ${formatStoreLocation(sinkStore)}: a plan acts only on the store it was made for; make a plan for this store`, { code: 'KEYDIFF_PLAN_STORE' })
+    }
+    return true
+  }
+  if (allowUnbound) return false
+  const why = planned === null
+    ? `it names no store, so nothing says that ${sink.name} acts on the store it was made for; make it with the store option, or set allowUnboundPlan`
+    : `${sink.name} names no store, so nothing says that it acts on ${planned}, the plan's store; set allowUnboundPlan to act anyway`
+  throw new PlanError(plan.path, why, { code: 'KEYDIFF_PLAN_STORE' })
+}
+
+/**
+ * Drives a plan through a sink: reads and verifies the plan once into a private copy that
+ * is all it acts on, checks that the sink acts on the plan's store, takes the lock, reads
+ * the audit log to skip what earlier runs did, acts on batches a few at a time, and appends
+ * every outcome to the log. A failed key never stops the others.
  */
 export async function runPlan (planPath: string, run: PlanRun, options: ApplyOptions): Promise<ApplyResult> {
   if (options === null || typeof options !== 'object' || options.lock === undefined) {
@@ -38,9 +79,33 @@ export async function runPlan (planPath: string, run: PlanRun, options: ApplyOpt
   if (!Number.isInteger(retries) || retries < 0) throw new InvalidOptionError('retries', `${retries} is not a non-negative integer`)
   const signal = options.signal
   signal?.throwIfAborted()
-  const plan = await readPlan(planPath)
-  const planId = plan.header.body.sha256
-  const auditPath = options.audit ?? `${plan.path}.audit.jsonl`
+  const store = canonicalLocation(run.sink.store, `${run.sink.name} store`)
+  const trash = canonicalLocation(run.sink.trash, `${run.sink.name} trash`)
+  const auditPath = resolve(options.audit ?? `${resolve(planPath)}.audit.jsonl`)
+  // the plan is read once, into a copy beside the audit log: a plan file rewritten from now on changes nothing
+  const plan = await snapshotPlan(planPath, dirname(auditPath))
+  try {
+    const bound = checkBinding(plan, run.sink, options.allowUnboundPlan === true)
+    return await drive(plan, run, options, { auditPath, concurrency, batchSize, retries, store, trash, bound })
+  } finally {
+    await plan.remove()
+  }
+}
+
+interface DriveSettings {
+  auditPath: string
+  concurrency: number
+  batchSize: number
+  retries: number
+  store: string | undefined
+  trash: string | undefined
+  bound: boolean
+}
+
+async function drive (plan: PlanFile, run: PlanRun, options: ApplyOptions, settings: DriveSettings): Promise<ApplyResult> {
+  const { auditPath, concurrency, batchSize, retries } = settings
+  const signal = options.signal
+  const planId = plan.header.checksum
   const result: ApplyResult = {
     plan: plan.path,
     planId,
@@ -49,6 +114,7 @@ export async function runPlan (planPath: string, run: PlanRun, options: ApplyOpt
     audit: auditPath,
     planned: plan.header.body.lines,
     skipped: 0,
+    otherTrash: 0,
     dropped: 0,
     done: 0,
     bytesDone: 0,
@@ -58,11 +124,26 @@ export async function runPlan (planPath: string, run: PlanRun, options: ApplyOpt
   }
   const lease = options.lock === null ? undefined : await options.lock.acquire({ force: options.force === true, owner: options.owner })
   result.takenOver = lease?.takenOver
-  const log = await AuditLog.open(auditPath)
+  let log: AuditLog | undefined
   const frame = { plan: planId, action: run.sink.action, sink: run.sink.name }
   try {
+    log = await AuditLog.open(auditPath)
+    const audit = log
     const state = await AuditLog.state(auditPath, planId, run.sink.action)
-    await log.append([{ at: new Date().toISOString(), event: 'start', ...frame, run: run.event === 'done' ? 'apply' : 'restore', lock: lease?.info ?? null, takenOver: lease?.takenOver ?? null }])
+    run.check?.(state, settings.trash, plan.path)
+    await audit.append([{
+      at: new Date().toISOString(),
+      event: 'start',
+      ...frame,
+      run: run.event === 'done' ? 'apply' : 'restore',
+      // where the sink acts and where a quarantine goes, so that a restore finds it
+      store: settings.store ?? null,
+      trash: settings.trash ?? null,
+      planStore: plan.header.store,
+      bound: settings.bound,
+      lock: lease?.info ?? null,
+      takenOver: lease?.takenOver ?? null
+    }])
     let fatal: unknown
     const running = new Set<Promise<void>>()
     const process = async (entries: KeyEntry[]): Promise<void> => {
@@ -78,7 +159,7 @@ export async function runPlan (planPath: string, run: PlanRun, options: ApplyOpt
         records.push({ at, event: 'failed', ...frame, key: entry.key, error, attempts })
         if (result.failures.length < MAX_LISTED_FAILURES) result.failures.push({ key: entry.key, error, attempts })
       }
-      await log.append(records)
+      await audit.append(records)
       result.done += outcome.done.length
       result.dropped += outcome.dropped.length
       result.failed += outcome.failed.length
@@ -87,8 +168,13 @@ export async function runPlan (planPath: string, run: PlanRun, options: ApplyOpt
     try {
       for await (const batch of plan.batches(batchSize)) {
         if (fatal !== undefined || signal?.aborted === true) break
-        const todo = batch.filter(entry => run.select(entry, state))
-        result.skipped += batch.length - todo.length
+        const todo: KeyEntry[] = []
+        for (const entry of batch) {
+          const verdict = run.select(entry, state, settings.trash)
+          if (verdict === 'act') todo.push(entry)
+          else if (verdict === 'skip') result.skipped++
+          else result.otherTrash++
+        }
         if (todo.length === 0) continue
         // a plan may repeat a key (bloom mode): act on it once per run
         if (run.event === 'done') for (const entry of todo) state.done.add(entry.key)
@@ -102,11 +188,11 @@ export async function runPlan (planPath: string, run: PlanRun, options: ApplyOpt
     }
     if (fatal !== undefined) throw fatal
     if (signal?.aborted === true) throw new AbortError(`the ${run.event === 'done' ? 'apply' : 'restore'} of ${plan.path} was aborted; run it again to resume`, { cause: signal.reason })
-    const { failures: _, ...totals } = result
-    await log.append([{ at: new Date().toISOString(), event: 'end', ...frame, ...totals }])
+    const { failures: _, plan: planPath, ...totals } = result
+    await audit.append([{ at: new Date().toISOString(), event: 'end', ...totals, ...frame, planPath }])
     return result
   } finally {
-    await log.close()
+    await log?.close()
     await lease?.release()
   }
 }
