@@ -76,7 +76,6 @@ export { referenceResolver, resolveReference } from './location/resolve-referenc
 export type { ReferenceDecoding, ReferenceResolverOptions, ResolvedReference } from './location/resolve-reference.ts'
 export { resolveReferences, DEFAULT_MAX_CONFLICT_KEYS } from './location/resolve-references.ts'
 export type { ResolveReferencesOptions, ReferenceResolution, ResolvedReferenceSource } from './location/resolve-references.ts'
-export { ReferenceConflicts } from './location/reference-conflicts.ts'
-export type { PrefixMismatchMode, ReferenceConflictsOptions } from './location/reference-conflicts.ts'
+export type { PrefixMismatchMode } from './location/reference-conflicts.ts'
 export { InvalidReferenceError, PrefixMismatchError } from './location/reference-errors.ts'
 export type { ConflictExample } from './location/reference-errors.ts'

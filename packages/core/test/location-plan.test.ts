@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { arraySource, directorySource, InvalidOptionError, InvalidReferenceError, plan, PrefixMismatchError, type PlanOptions } from '@keydiff/core'
+import { arraySource, directorySource, formatPlanSummary, InvalidOptionError, InvalidReferenceError, plan, PrefixMismatchError, type PlanOptions } from '@keydiff/core'
 import { tempDirectory, writeEntries } from './store-fixture.ts'
 import { OLD, planKeys } from './sweep-helpers.ts'
 
@@ -99,6 +99,8 @@ test('an object store: prefixMismatch ignore keeps the conflicting object, delet
   assert.deepEqual(await planKeys(ignorePath), ['data/e'])
   assert.equal(ignored.header.counts.conflicts, 1)
   assert.equal(ignored.header.counts.foreignReferences, 1)
+  assert.match(formatPlanSummary(ignored), /1 references name other stores than s3:\/\/bucket\/data\//)
+  assert.match(formatPlanSummary(ignored), /1 unreferenced objects named by references to other stores, kept/)
 
   const deletePath = out()
   const deleted = await s3Plan({ prefixMismatch: 'delete', out: deletePath })

@@ -115,7 +115,7 @@ test('resolveReferences: past the cap of conflict keys, the source fails with KE
     assert.ok(error instanceof PrefixMismatchError)
     assert.ok(error instanceof KeydiffError)
     assert.equal(error.code, 'KEYDIFF_PREFIX_MISMATCH')
-    assert.match(error.message, /^\[keydiff\] rows: more than 4 references/)
+    assert.match(error.message, /^\[keydiff\] rows: 5 references so far name more than 4 keys of s3:\/\/bucket\/data\//)
     assert.equal(error.count, 5)
     return true
   })

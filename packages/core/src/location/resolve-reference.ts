@@ -26,9 +26,6 @@ export type ResolvedReference =
   | { readonly kind: 'key', readonly key: string }
   | { readonly kind: 'foreign', readonly store: string, readonly conflictKeys: readonly string[] }
 
-/** A reference names a URI when it opens with `scheme:/` (`s3://b/k`, `file:///r/k`, `file:/r/k`). */
-const URI = /^([a-zA-Z][a-zA-Z0-9+.-]*):\//
-
 /**
  * A function resolving references against one store: built once, applied per key. A URI's
  * scheme and authority are compared under the equivalences (`s3a`/`s3n` = `s3`, `gcs` = `gs`
@@ -44,6 +41,8 @@ export function referenceResolver (store: string | StoreLocation, options: Refer
   const location = typeof store === 'string' ? parseStoreLocation(store, 'store', options) : store
   const authority = canonicalAuthority(location.authority, options).toLowerCase()
   const decodeKeys = decode === 'uri'
+  const schemeOf = cached(text => canonicalScheme(text, options))
+  const authorityOf = cached(text => canonicalAuthority(text, options).toLowerCase())
 
   if (location.scheme === 'file') {
     const root = fileSegments(location.path, location.path, false)
@@ -64,8 +63,8 @@ export function referenceResolver (store: string | StoreLocation, options: Refer
         const text = decodeKeys ? percentDecode(reference) : reference
         return { kind: 'key', key: plainFileKey(text, reference) }
       }
-      const scheme = uri === undefined ? 'file' : canonicalScheme(uri.scheme, options)
-      const host = uri === undefined ? '' : fileHost(canonicalAuthority(uri.authority, options).toLowerCase())
+      const scheme = uri === undefined ? 'file' : schemeOf(uri.scheme)
+      const host = uri === undefined ? '' : fileHost(authorityOf(uri.authority))
       const path = uri === undefined ? (decodeKeys ? percentDecode(reference) : reference) : percentDecode(uri.path, reference)
       if (scheme === 'file' && host === authority) {
         const key = underRoot(fileSegments(path, reference, true))
@@ -84,8 +83,8 @@ export function referenceResolver (store: string | StoreLocation, options: Refer
   return (reference) => {
     const uri = splitUri(reference)
     if (uri === undefined && !reference.startsWith('/')) return { kind: 'key', key: decodeKeys ? percentDecode(reference) : reference }
-    const scheme = uri === undefined ? 'file' : canonicalScheme(uri.scheme, options)
-    const host = uri === undefined ? '' : canonicalAuthority(uri.authority, options).toLowerCase()
+    const scheme = uri === undefined ? 'file' : schemeOf(uri.scheme)
+    const host = uri === undefined ? '' : authorityOf(uri.authority)
     const path = uri === undefined ? (decodeKeys ? percentDecode(reference) : reference) : percentDecode(uri.path, reference)
     // the path after the authority is the whole object key, kept as written (`//a` is `/a`)
     const key = path.startsWith('/') ? path.slice(1) : path
@@ -106,15 +105,39 @@ export function resolveReference (reference: string, store: string | StoreLocati
 
 interface UriParts { scheme: string, authority: string, path: string }
 
+/** `scheme:/…` (`s3://b/k`, `file:///r/k`, `file:/r/k`) split by index, for it runs once per reference. */
 function splitUri (reference: string): UriParts | undefined {
-  const match = URI.exec(reference)
-  if (match === null) return undefined
-  const rest = reference.slice((match[1] as string).length + 1)
-  if (!rest.startsWith('//')) return { scheme: match[1] as string, authority: '', path: rest }
-  const slash = rest.indexOf('/', 2)
+  const colon = reference.indexOf(':/')
+  if (colon < 1 || !isAlpha(reference.charCodeAt(0))) return undefined
+  for (let i = 1; i < colon; i++) {
+    const c = reference.charCodeAt(i)
+    // letters, digits, + - . (RFC 3986)
+    if (!isAlpha(c) && !(c >= 48 && c <= 57) && c !== 43 && c !== 45 && c !== 46) return undefined
+  }
+  const scheme = reference.slice(0, colon)
+  if (reference.charCodeAt(colon + 2) !== 47) return { scheme, authority: '', path: reference.slice(colon + 1) }
+  const slash = reference.indexOf('/', colon + 3)
   return slash === -1
-    ? { scheme: match[1] as string, authority: rest.slice(2), path: '' }
-    : { scheme: match[1] as string, authority: rest.slice(2, slash), path: rest.slice(slash) }
+    ? { scheme, authority: reference.slice(colon + 3), path: '' }
+    : { scheme, authority: reference.slice(colon + 3, slash), path: reference.slice(slash) }
+}
+
+function isAlpha (c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+}
+
+/** A function remembering its answers for the few distinct schemes and authorities references use. */
+function cached (compute: (text: string) => string): (text: string) => string {
+  const known = new Map<string, string>()
+  return (text) => {
+    let value = known.get(text)
+    if (value === undefined) {
+      value = compute(text)
+      // references naming a new host each would grow it without bound
+      if (known.size < 256) known.set(text, value)
+    }
+    return value
+  }
 }
 
 /** `file://localhost/x` is `file:///x`. */

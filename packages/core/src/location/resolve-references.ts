@@ -90,7 +90,7 @@ export function resolveReferences (options: ResolveReferencesOptions): (source: 
           for (const key of resolved.conflictKeys) {
             if (resolution.conflictKeys.has(key)) continue
             if (resolution.conflictKeys.size >= cap) {
-              throw new PrefixMismatchError(`${source.name}: more than ${cap} references name keys of ${store} under another scheme or authority (e.g. ${JSON.stringify(entry.key)}), more than a run keeps in memory to check for conflicts; if they are references to other stores, set prefixMismatch = "delete" (nothing is then kept), or declare the other scheme or authority as this store with equalSchemes or equalAuthorities`, resolution.conflicting, [{ key, reference: entry.key }])
+              throw new PrefixMismatchError(`${source.name}: ${resolution.conflicting} references so far name more than ${cap} keys of ${store} under another scheme or authority (e.g. ${JSON.stringify(entry.key)}), more than a run keeps in memory to check for conflicts; leave references to other stores out of this run's sources, or set prefixMismatch = "delete" (nothing is then kept), or declare the other scheme or authority as this store with equalSchemes or equalAuthorities`, resolution.conflicting, [{ key, reference: entry.key }])
             }
             resolution.conflictKeys.set(key, entry.key)
           }

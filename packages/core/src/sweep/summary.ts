@@ -26,6 +26,8 @@ export function formatPlanSummary (summary: PlanSummary): string {
     : `references true at ${basis.time}: ${basis.basis}${basis.source === null ? '' : ` of ${basis.source}`}`
   const notes: string[] = []
   if ((header.counts.excluded ?? 0) > 0) notes.push(`${n(header.counts.excluded ?? 0)} stored keys excluded before the diff (.keydiff${(header.exclude ?? []).map(prefix => `, ${prefix}`).join('')})`)
+  if ((header.counts.foreignReferences ?? 0) > 0) notes.push(`${n(header.counts.foreignReferences ?? 0)} references name other stores than ${header.store ?? 'this one'}: matched to nothing here`)
+  if ((header.counts.conflicts ?? 0) > 0) notes.push(`${n(header.counts.conflicts ?? 0)} unreferenced objects named by references to other stores, kept (prefixMismatch = "ignore")`)
   for (const entry of header.unlisted ?? []) {
     notes.push(`${n(entry.count)} names in ${entry.source} could not be listed (not valid UTF-8), never planned: ${entry.examples.join(', ')}`)
   }
