@@ -26,8 +26,9 @@ function summary (): PlanSummary {
     diff: {} as PlanSummary['diff'],
     header: {
       keydiff: 'plan',
-      version: 1,
+      version: 2,
       createdAt: '2026-11-22T12:00:00.000Z',
+      store: 's3://archive/',
       candidates: 's3://archive/<versions>',
       references: ['postgres:main:files.path', 'file:/etc/extra & "quoted".txt'],
       mode: 'exact',
@@ -38,7 +39,8 @@ function summary (): PlanSummary {
       protect: ['**/*.lock'],
       counts: { candidates: 100_000, references: 80_000, orphans: 30_000, planned: 25_600, tooYoung: 300, undated: 0, protected: 100 },
       bytes: { planned: 860 * 1_048_576, tooYoung: 1024 },
-      body: { lines: 25_600, bytes: 1, sha256: 'x' }
+      body: { lines: 25_600, bytes: 1, sha256: 'x' },
+      checksum: 'x'
     }
   }
 }

@@ -6,13 +6,16 @@ import { positiveInteger, storeLock, storeOf, storeSink } from './store-options.
 
 export const APPLY_USAGE = `Usage: keydiff apply <plan> --action delete|quarantine [options]
 
-Acts on a plan made by keydiff plan, under the store's lock (.keydiff/lock). Every outcome
-is appended to the audit log; running the same plan again resumes and never acts twice.
-Keys that fail are retried, then reported: exit code 3 when some failed.
+Acts on a plan made by keydiff plan, under the store's lock (.keydiff/lock), and only on
+the store the plan was made for. The plan is read and verified once (header and body
+checksums) and acted on from that verified copy. Every outcome is appended to the audit
+log; running the same plan again resumes and never acts twice. Keys that fail are retried,
+then reported: exit code 3 when some failed.
 
 Options:
   --action delete|quarantine  what to do with each key                 (required)
-  --store <dir>            the store                      (default: the plan's --store)
+  --store <dir>            the store: may only repeat the plan's own    (default: the plan's)
+  --allow-unbound-plan     act on --store with a plan that names no store (made from a listing)
   --trash <dir>            where quarantine moves files   (default: <store>/.keydiff/trash)
   --audit <file>           the audit log                  (default: <plan>.audit.jsonl)
   --force                  take the lock over from another holder, and say whom
@@ -31,12 +34,12 @@ export async function applyCommand (argv: string[], io: CommandIO): Promise<numb
   }
   const planPath = onePlan(positionals, APPLY_USAGE)
   if (values.action === undefined) throw new UsageError('--action is required (delete or quarantine)', APPLY_USAGE)
-  const { header } = await readPlan(planPath)
-  const root = storeOf(header, values.store, APPLY_USAGE)
+  const { root, unbound } = storeOf(await readPlan(planPath), values.store, values['allow-unbound-plan'] === true, APPLY_USAGE)
   const sink = storeSink(root, values.action, values.trash, APPLY_USAGE)
   const result = await apply(planPath, sink, {
     lock: storeLock(root),
     force: values.force === true,
+    allowUnboundPlan: unbound,
     audit: values.audit,
     concurrency: positiveInteger(values.concurrency, '--concurrency', APPLY_USAGE),
     retries: positiveInteger(values.retries, '--retries', APPLY_USAGE)
@@ -73,6 +76,7 @@ export function parse (argv: string[], usage: string) {
   return parseOptions(argv, {
     action: { type: 'string' },
     store: { type: 'string' },
+    'allow-unbound-plan': { type: 'boolean' },
     trash: { type: 'string' },
     audit: { type: 'string' },
     force: { type: 'boolean' },

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { directoryQuarantineSink, directorySource, formatBytes, readPlan, restore } from '@keydiff/core'
+import { directoryQuarantineSink, directorySource, formatBytes, parseStoreLocation, readPlan, recordedTrash, restore, type ApplyResult } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { UsageError } from '../usage-error.ts'
 import { onePlan, parse, report } from './apply.ts'
@@ -9,13 +9,16 @@ import { positiveInteger, storeLock, storeOf } from './store-options.ts'
 export const RESTORE_USAGE = `Usage: keydiff restore <plan> [options]
        keydiff restore <quarantine-dir> --store <dir> [options]
 
-Moves back what keydiff apply --action quarantine moved to the trash: for a plan, what its
-audit log records; for a quarantine directory, every file in it. Runs under the store's
-lock. A file in the way is reported, never replaced.
+Moves back what keydiff apply --action quarantine (or keydiff run) moved to the trash: for a
+plan, what its audit log records, from the trash the log records it went to; for a
+quarantine directory, every file in it. Runs under the store's lock, on the plan's own
+store only. A file in the way is reported, never replaced.
 
 Options:
-  --store <dir>            the store                      (default: the plan's --store)
-  --trash <dir>            the quarantine                 (default: <store>/.keydiff/trash)
+  --store <dir>            the store: may only repeat the plan's own    (default: the plan's)
+  --allow-unbound-plan     restore into --store with a plan that names no store
+  --trash <dir>            the quarantine    (default: where the audit log says the keys went,
+                           else <store>/.keydiff/trash)
   --audit <file>           the audit log                  (default: <plan>.audit.jsonl)
   --force                  take the lock over from another holder
   --retries <n>            retries per failed key                         (default: 4)
@@ -35,17 +38,33 @@ export async function restoreCommand (argv: string[], io: CommandIO): Promise<nu
     if (values.store === undefined) throw new UsageError('restoring a quarantine directory needs --store <dir>', RESTORE_USAGE)
     return await restoreDirectory(resolve(target), resolve(values.store), values.force === true, values.json === true, io)
   }
-  const { header } = await readPlan(target)
-  const root = storeOf(header, values.store, RESTORE_USAGE)
-  const result = await restore(target, directoryQuarantineSink({ root, trash: values.trash }), {
-    lock: storeLock(root),
-    force: values.force === true,
-    audit: values.audit,
-    concurrency: positiveInteger(values.concurrency, '--concurrency', RESTORE_USAGE),
-    retries: positiveInteger(values.retries, '--retries', RESTORE_USAGE)
+  const { root, unbound } = storeOf(await readPlan(target), values.store, values['allow-unbound-plan'] === true, RESTORE_USAGE)
+  const trashes = values.trash !== undefined ? [resolve(values.trash)] : await recordedTrashDirectories(target, values.audit)
+  const results: ApplyResult[] = []
+  // with no trash recorded (a log of an older keydiff), the sink's default trash
+  for (const trash of trashes.length === 0 ? [undefined] : trashes) {
+    results.push(await restore(target, directoryQuarantineSink({ root, ...(trash === undefined ? {} : { trash }) }), {
+      lock: storeLock(root),
+      force: values.force === true,
+      allowUnboundPlan: unbound,
+      audit: values.audit,
+      concurrency: positiveInteger(values.concurrency, '--concurrency', RESTORE_USAGE),
+      retries: positiveInteger(values.retries, '--retries', RESTORE_USAGE)
+    }))
+  }
+  if (values.json === true && results.length > 1) await new LineWriter(io.stdout, false).write(JSON.stringify(results, null, 2) + '\n')
+  else for (const result of results) await report(result, values.json === true, io)
+  return results.some(result => result.failed > 0) ? 3 : 0
+}
+
+/** The directories the plan's quarantined keys went to, as its audit log records them. */
+async function recordedTrashDirectories (plan: string, audit: string | undefined): Promise<string[]> {
+  const trashes = await recordedTrash(plan, audit === undefined ? {} : { audit })
+  return trashes.map(trash => {
+    const location = parseStoreLocation(trash, 'the recorded trash')
+    if (location.scheme !== 'file') throw new UsageError(`the audit log records a quarantine at ${trash}, which is not a local directory`, RESTORE_USAGE)
+    return location.path
   })
-  await report(result, values.json === true, io)
-  return result.failed > 0 ? 3 : 0
 }
 
 /** Every file of a quarantine directory back to its place in the store. */

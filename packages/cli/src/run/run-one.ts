@@ -78,6 +78,8 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
       applied = await apply(planPath, target.sink, {
         lock: target.lock,
         force: options.force,
+        // the plan and the sink come from one config entry; a plan and a sink that both name a store are still checked
+        allowUnboundPlan: true,
         recheck: references.lookups,
         onProgress: result => { done = result.done + result.failed + result.dropped },
         ...(options.signal === undefined ? {} : { signal: options.signal })
