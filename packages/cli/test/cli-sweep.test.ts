@@ -11,6 +11,8 @@ before(async () => { dir = await mkdtemp(join(tmpdir(), 'keydiff-cli-sweep-')) }
 after(async () => { await rm(dir, { recursive: true, force: true }) })
 
 const OLD = new Date(Date.now() - 3 * 86_400_000)
+// the plausibility guards off, for tests of other behaviour whose stores are all orphans
+const UNGUARDED = ['--allow-empty-references', '--max-missing-share', '1', '--max-orphan-share', '1']
 
 async function files (root: string, prefix = ''): Promise<string[]> {
   const out: string[] = []
@@ -68,7 +70,7 @@ test('keydiff apply: a held lock exits 1 naming the holder; --force takes over a
   const refs = join(dir, 'none.txt')
   await writeFile(refs, 'other\n')
   const planPath = join(dir, 'locked.plan.jsonl')
-  assert.equal((await cli(['plan', '--store', root, '--references', refs, '--out', planPath])).code, 0)
+  assert.equal((await cli(['plan', '--store', root, '--references', refs, '--out', planPath, ...UNGUARDED])).code, 0)
   const held = await lockFile({ path: join(root, '.keydiff', 'lock') }).acquire({ owner: 'cron@db1' })
   const refused = await cli(['apply', planPath, '--action', 'delete'])
   assert.equal(refused.code, 1)
@@ -86,7 +88,7 @@ test('keydiff apply exits 3 when keys failed, and 1 on an edited plan', async ()
   const refs = join(dir, 'none2.txt')
   await writeFile(refs, 'other\n')
   const planPath = join(dir, 'partial.plan.jsonl')
-  assert.equal((await cli(['plan', '--store', root, '--references', refs, '--out', planPath])).code, 0)
+  assert.equal((await cli(['plan', '--store', root, '--references', refs, '--out', planPath, ...UNGUARDED])).code, 0)
   await writeFile(join(root, 'p/2'), 'rewritten since the plan')
   const result = await cli(['apply', planPath, '--action', 'delete', '--retries', '0'])
   assert.equal(result.code, 3)
@@ -102,10 +104,11 @@ test('usage errors exit 2: grace 0 without acknowledgement, no references, no ac
   const refs = join(dir, 'none3.txt')
   await writeFile(refs, '\n')
   const planPath = join(dir, 'usage.plan.jsonl')
-  const zero = await cli(['plan', '--store', root, '--references', refs, '--out', planPath, '--grace', '0'])
-  assert.equal(zero.code, 1)
-  assert.match(zero.stderr, /acknowledgeZeroGrace|KEYDIFF_INVALID_OPTION/)
-  assert.equal((await cli(['plan', '--store', root, '--references', refs, '--out', planPath, '--grace', '0', '--allow-zero-grace'])).code, 0)
+  const zero = await cli(['plan', '--store', root, '--references', refs, '--out', planPath, '--grace', '0', ...UNGUARDED])
+  assert.equal(zero.code, 2)
+  assert.match(zero.stderr, /--allow-zero-grace/)
+  assert.doesNotMatch(zero.stderr, /acknowledgeZeroGrace/)
+  assert.equal((await cli(['plan', '--store', root, '--references', refs, '--out', planPath, '--grace', '0', '--allow-zero-grace', ...UNGUARDED])).code, 0)
   assert.equal((await cli(['plan', '--store', root, '--out', planPath])).code, 2)
   assert.equal((await cli(['apply', planPath])).code, 2)
   assert.equal((await cli(['apply', planPath, '--action', 'shred'])).code, 2)

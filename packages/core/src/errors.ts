@@ -107,8 +107,9 @@ export class PlanRefusedError extends KeydiffError {
   /** What the guard saw, without the hint on overriding it. */
   readonly reason: string
 
-  constructor (guard: PlanGuard, override: string, reason: string, options: KeydiffErrorOptions = {}) {
-    super(`plan refused by the ${guard} guard: ${reason}; set ${override} to plan anyway`, 'KEYDIFF_PLAN_REFUSED', options)
+  /** `hint` replaces the closing `set <override> to plan anyway` (a CLI names its flag there). */
+  constructor (guard: PlanGuard, override: string, reason: string, options: KeydiffErrorOptions & { hint?: string } = {}) {
+    super(`plan refused by the ${guard} guard: ${reason}; ${options.hint ?? `set ${override} to plan anyway`}`, 'KEYDIFF_PLAN_REFUSED', options)
     this.name = 'PlanRefusedError'
     this.guard = guard
     this.override = override

@@ -175,6 +175,11 @@ test('a source that names its scan basis gives the fence its time; one that says
   const summary = await plan({ candidates: arraySource(candidates), references: [plain, inventory], out })
   assert.equal(summary.header.fenceBasis?.basis, 'inventory created')
   assert.equal(summary.header.fenceBasis?.source, 's3-inventory:manifest.json')
+  // a scan that started after the plan did is the basis, not the plan's start
+  const read = arraySource(['live.bin', 'other.bin'])
+  const scanned = await plan({ candidates: arraySource(candidates), references: read, out })
+  assert.equal(scanned.header.fenceBasis?.basis, 'read started')
+  assert.equal(scanned.header.fenceBasis?.time, read.scanStartedAt?.toISOString())
   const started = Date.now()
   const silent: KeySource = { name: 'silent', sorted: false, [Symbol.asyncIterator]: async function * () { yield [{ key: 'live.bin' }] } }
   const unsaid = await plan({ candidates: arraySource(candidates), references: silent, out })

@@ -35,7 +35,9 @@ const database = {
   ]
 }
 
-const mapping = { prefix, template }
+const mapping = { prefix, template, decode: { enum: ['uri', 'auto'] } }
+const share = { type: 'number', minimum: 0, maximum: 1 }
+const aliases = { type: 'object', additionalProperties: name }
 
 /** Picks a shape by its distinguishing key, so an error speaks of the shape the user meant. */
 const byKey = (shapes: Array<[string, Record<string, unknown>]>): Record<string, unknown> => {
@@ -80,6 +82,15 @@ const run = closed({
   includeUndated: { type: 'boolean' },
   protect: { type: 'array', items: name },
   summaryDepth: { type: 'integer', minimum: 0, maximum: 16 },
+  protectHidden: { type: 'boolean' },
+  allowEmptyReferences: { type: 'boolean' },
+  maxMissingShare: share,
+  maxOrphanShare: share,
+  // a TOML date-time (an object once parsed) or an ISO string; load-config checks it
+  referencesAsOf: { type: ['string', 'object'] },
+  prefixMismatch: { enum: ['error', 'ignore', 'delete'] },
+  equalSchemes: aliases,
+  equalAuthorities: aliases,
   action,
   workdir: name
 }, ['name', 'candidates', 'references'])

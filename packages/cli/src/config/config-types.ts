@@ -72,11 +72,15 @@ export type CandidatesConfig =
   | { database: string, databases: { include?: string } }
 
 /** One reference source; several in a run are unioned. */
-export type ReferenceConfig =
+export type ReferenceConfig = (
   | { file: string, format?: 'lines' | 'jsonl' | 'csv', field?: string, column?: string | number, prefix?: string, template?: string }
   | { database: string, query: string, prefix?: string, template?: string }
   | { database: string, table: string, column: string, where?: string, prefix?: string, template?: string }
   | { database: string, collection: string, field?: string, fields?: string[], filter?: Record<string, unknown>, prefix?: string, template?: string }
+) & {
+  /** `"uri"`: the source writes keys percent-encoded (Delta's log), decode every one; `"auto"`: decode only URIs. @default 'auto' */
+  decode?: 'uri' | 'auto'
+}
 
 export type ActionConfig =
   | { type: 'delete' }
@@ -104,6 +108,22 @@ export interface RunConfig {
   protect?: string[]
   /** Per-prefix summary depth of the plan's report. @default 1 */
   summaryDepth?: number
+  /** Plan hidden names too (a segment starting with `.` or `_`, other than `_col=value`). @default true */
+  protectHidden?: boolean
+  /** Plan although the references are empty and the store is not. @default false */
+  allowEmptyReferences?: boolean
+  /** Refuse the plan when more than this share (0..1) of the references name nothing stored (exact mode; 1 turns it off). @default 0.5 */
+  maxMissingShare?: number
+  /** Refuse the plan when more than this share (0..1) of the stored keys would be planned (1 turns it off). @default 0.9 */
+  maxOrphanShare?: number
+  /** When the references were true (a TOML date-time or an ISO string): the fence counts back from it. @default the earliest read start or file modification time */
+  referencesAsOf?: string
+  /** A reference naming a stored key under another scheme or bucket: refuse the run, keep the object, or treat it as unreferenced. @default 'error' */
+  prefixMismatch?: 'error' | 'ignore' | 'delete'
+  /** Scheme aliases, alias → canonical (`{ s3a = "s3" }`), added to the defaults (s3a, s3n = s3; gcs = gs). @default {} */
+  equalSchemes?: Record<string, string>
+  /** Buckets or hosts that name the store, alias → canonical. @default {} */
+  equalAuthorities?: Record<string, string>
   /** What to do with the plan's keys; a run without an action only plans (a dry run). */
   action?: ActionConfig
   /** Where plans, audit logs and locks live. @default '.keydiff/<run name>' */

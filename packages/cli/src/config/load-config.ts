@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { Ajv, type ErrorObject } from 'ajv'
-import { parse, TomlError } from 'smol-toml'
+import { parse, TomlDate, TomlError } from 'smol-toml'
 import { ConfigError, formatKeyPath } from './config-error.ts'
 import { configSchema } from './config-schema.ts'
 import type { KeydiffConfig, RunConfig } from './config-types.ts'
@@ -108,6 +108,7 @@ function substituteEnv (value: unknown, path: Array<string | number>, env: NodeJ
     })
   }
   if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, [...path, i], env, fail))
+  if (value instanceof Date) return value
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteEnv(item, [...path, key], env, fail)]))
   }
@@ -152,8 +153,21 @@ function checkNames (config: KeydiffConfig, fail: (path: Array<string | number>,
         ? 'candidates from a file can be diffed and planned, not acted on; name a store, or leave out the action'
         : `${JSON.stringify(run.action.type)} is not an action of a ${storeType ?? ''} store (${actions.join(', ')})`)
     }
+    if (run.referencesAsOf !== undefined) run.referencesAsOf = isoTime(run.referencesAsOf, message => fail(['runs', i, 'referencesAsOf'], message))
     if (run.grace !== undefined && /^\s*0+(\.0+)?\s*[a-z]+\s*$/.test(run.grace) && run.acknowledgeZeroGrace !== true) {
       fail(['runs', i, 'grace'], 'a grace period of zero can delete objects whose references are being written right now; set acknowledgeZeroGrace = true if you mean it')
     }
   })
+}
+
+/**
+ * `referencesAsOf` as an ISO time: a TOML offset date-time (`2026-01-31T12:00:00Z`, unquoted)
+ * or a string that parses as one. A local date-time names no instant, so it is refused.
+ */
+function isoTime (value: unknown, fail: (message: string) => never): string {
+  const hint = 'must be a date-time with an offset, such as 2026-01-31T12:00:00Z'
+  if (value instanceof TomlDate && (value.isLocal() || !value.isDateTime())) return fail(`${hint} (a local date or time names no instant)`)
+  const time = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined
+  if (time === undefined || Number.isNaN(time.getTime())) return fail(hint)
+  return time.toISOString()
 }

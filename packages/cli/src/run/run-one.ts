@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
-import { apply, DEFAULT_GRACE, DEFAULT_MEMORY, plan, type ApplyResult, type PlanSummary } from '@keydiff/core'
-import type { KeydiffConfig, RunConfig } from '../config/config-types.ts'
+import { isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { apply, DEFAULT_GRACE, DEFAULT_MEMORY, parseStoreLocation, plan, type ApplyResult, type PlanSummary, type Sink } from '@keydiff/core'
+import type { KeydiffConfig, RunConfig, StoreConfig } from '../config/config-types.ts'
+import { inCliTerms } from '../plan-refused.ts'
 import { Progress } from '../report/progress.ts'
 import { buildReferences } from './build-references.ts'
 import { buildTarget } from './build-store.ts'
@@ -49,20 +50,40 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
     phase: `${run.name}: planning`,
     sources: sources.map(source => ({ name: source.name, count: counted.get(source.name) ?? 0 }))
   }), { stream: options.progress.stream, enabled: options.progress.enabled }).start()
+  // A store's listing names its location (`dir:/root`, `s3://bucket/prefix`): references are
+  // resolved against it and the plan binds it. A file of keys or database names has none.
+  const store = /^(dir|s3|gs|minio):/.test(target.name) ? target.name : undefined
   let summary: PlanSummary
   try {
     summary = await plan({
       candidates: countingSource(target.candidates, counted),
       references: references.sources.map(source => countingSource(source, counted)),
       out: planPath,
+      ...(store === undefined
+        ? {}
+        : {
+            store,
+            exclude: trashInside(store, target.sink, run, options.config.stores ?? {}, options.baseDir),
+            decodeReferences: run.references.map(reference => reference.decode ?? 'auto'),
+            ...(run.prefixMismatch === undefined ? {} : { prefixMismatch: run.prefixMismatch }),
+            ...(run.equalSchemes === undefined ? {} : { equalSchemes: run.equalSchemes }),
+            ...(run.equalAuthorities === undefined ? {} : { equalAuthorities: run.equalAuthorities })
+          }),
       grace: run.grace ?? DEFAULT_GRACE,
       acknowledgeZeroGrace: run.acknowledgeZeroGrace === true,
       includeUndated: run.includeUndated === true,
       protect: run.protect ?? [],
+      protectHidden: run.protectHidden !== false,
+      allowEmptyReferences: run.allowEmptyReferences === true,
+      ...(run.maxMissingShare === undefined ? {} : { maxMissingShare: run.maxMissingShare }),
+      ...(run.maxOrphanShare === undefined ? {} : { maxOrphanShare: run.maxOrphanShare }),
+      ...(run.referencesAsOf === undefined ? {} : { referencesAsOf: run.referencesAsOf }),
       summaryDepth: run.summaryDepth ?? 1,
       diff: { mode: run.mode ?? 'exact', memory: run.memory ?? DEFAULT_MEMORY },
       ...(options.signal === undefined ? {} : { signal: options.signal })
     })
+  } catch (error) {
+    throw inCliTerms(error, { run: run.name, file: options.file })
   } finally {
     progress.stop()
     await references.release()
@@ -90,6 +111,36 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
     timings.push({ phase: 'apply', ms: performance.now() - started })
   }
   return { name: run.name, target: target.name, plan: summary, applied, withoutRecheck: references.withoutRecheck, timings }
+}
+
+/**
+ * The key prefix of the run's quarantine when it lies inside the listed store, so that what
+ * was quarantined is never planned again. The sink names its trash when it can; otherwise
+ * it comes from the action's config. keydiff's own `.keydiff/` is never a candidate anyway.
+ */
+function trashInside (store: string, sink: Sink | undefined, run: RunConfig, stores: Record<string, StoreConfig>, baseDir: string): string[] {
+  const named = sink !== undefined && 'trash' in sink && typeof sink.trash === 'string' ? sink.trash : undefined
+  const trash = named ?? configuredTrash(run, stores, baseDir)
+  if (trash === undefined) return []
+  const listed = parseStoreLocation(store)
+  const quarantine = parseStoreLocation(trash, 'trash')
+  if (listed.scheme !== quarantine.scheme || listed.authority !== quarantine.authority) return []
+  if (listed.scheme !== 'file') return quarantine.path === '' ? [] : [quarantine.path]
+  const below = relative(listed.path, quarantine.path)
+  if (below === '' || below === '..' || below.startsWith(`..${sep}`) || isAbsolute(below)) return []
+  const key = below.split(sep).join('/')
+  return key === '.keydiff' || key.startsWith('.keydiff/') ? [] : [`${key}/`]
+}
+
+/** The quarantine location an action names, with the sinks' default prefixes; undefined for other actions. */
+function configuredTrash (run: RunConfig, stores: Record<string, StoreConfig>, baseDir: string): string | undefined {
+  const action = run.action
+  if (action?.type !== 'quarantine' || !('store' in run.candidates)) return undefined
+  const store = stores[run.candidates.store]
+  if (store?.type === 'directory') return action.directory === undefined ? undefined : resolve(baseDir, action.directory)
+  if (store?.type === 's3') return `s3://${action.bucket ?? store.bucket}/${action.prefix ?? '.keydiff-trash/'}`
+  if (store?.type === 'gcs') return `gs://${action.bucket ?? store.bucket}/${action.prefix ?? 'keydiff-trash/'}`
+  return undefined
 }
 
 /** Passes a source through, counting the keys read, for the progress line. */

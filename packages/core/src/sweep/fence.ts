@@ -82,11 +82,13 @@ export function declaredBasis (value: Date | string | undefined, now: Date): Bas
  * true when the plan started, which is earlier than any scan could start.
  */
 export function earliestBasis (references: readonly KeySource[], planStarted: Date): BasisTime {
-  let earliest: BasisTime = { time: planStarted, source: null, basis: 'plan started' }
+  let earliest: BasisTime | undefined
   for (const source of references) {
     const started = source.scanStartedAt
-    if (started === undefined || Number.isNaN(started.getTime())) continue
-    if (started.getTime() < earliest.time.getTime()) earliest = { time: started, source: source.name, basis: source.scanBasis ?? 'read started' }
+    const basis: BasisTime = started === undefined || Number.isNaN(started.getTime())
+      ? { time: planStarted, source: null, basis: 'plan started' }
+      : { time: started, source: source.name, basis: source.scanBasis ?? 'read started' }
+    if (earliest === undefined || basis.time.getTime() < earliest.time.getTime()) earliest = basis
   }
-  return earliest
+  return earliest ?? { time: planStarted, source: null, basis: 'plan started' }
 }
