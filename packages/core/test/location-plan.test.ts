@@ -115,6 +115,16 @@ test('an object store: prefixMismatch ignore keeps the conflicting object, delet
   assert.equal(same.header.counts.conflicts, 0)
 })
 
+test('an object too young to plan is no conflict: only what would be planned is checked', async () => {
+  const young = new Date(Date.now() - 60_000)
+  const candidates = arraySource([{ key: 'data/a', size: 1, lastModified: OLD }, { key: 'data/b', size: 1, lastModified: young }, { key: 'data/c', size: 1, lastModified: OLD }])
+  const path = out()
+  const summary = await plan({ candidates, references: arraySource(['s3://bucket/data/a', 's3://other/data/b']), store: 's3://bucket/data/', out: path })
+  assert.deepEqual(await planKeys(path), ['data/c'])
+  assert.equal(summary.header.counts.tooYoung, 1)
+  assert.equal(summary.header.counts.conflicts, 0)
+})
+
 test('plan options of resolution are checked', async () => {
   await assert.rejects(s3Plan({ prefixMismatch: 'maybe' as 'error' }), (error: unknown) => error instanceof InvalidOptionError && error.option === 'prefixMismatch')
   await assert.rejects(s3Plan({ decodeReferences: ['uri', 'auto'] }), (error: unknown) => error instanceof InvalidOptionError && error.option === 'decodeReferences')

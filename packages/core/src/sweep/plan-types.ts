@@ -120,7 +120,7 @@ export interface PlanCounts {
   unlisted?: number
   /** References that name another store (another scheme or authority, or a file outside the root): not matched, counted (present when the plan has a `store`). */
   foreignReferences?: number
-  /** Orphans whose key a reference to another store names, held back or refused (present with a `store`, unless `prefixMismatch` is `'delete'`, which keeps no such keys). */
+  /** Orphans the fence would plan whose key a reference to another store names: kept, or the plan refused (present with a `store`, unless `prefixMismatch` is `'delete'`, which keeps no such keys). */
   conflicts?: number
 }
 

@@ -65,14 +65,14 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
           counts.hidden = (counts.hidden ?? 0) + 1
           continue
         }
-        if (resolution?.holds(entry.key) === true) continue
         const verdict = fence.verdict(entry)
         if (verdict === 'tooYoung') {
           counts.tooYoung++
           bytes.tooYoung += entry.size ?? 0
         } else if (verdict === 'undated') {
           counts.undated++
-        } else {
+        } else if (resolution?.holds(entry.key) !== true) {
+          // as Iceberg: only what would be deleted is checked for a prefix mismatch
           counts.planned++
           bytes.planned += entry.size ?? 0
           totals.add(entry.key, entry.size ?? 0)
