@@ -198,3 +198,14 @@ test('names a source could not list are counted in the header and named in the s
   assert.deepEqual(summary.header.unlisted, [{ source: candidates.name, count: 2, examples: ['bad\\xff.txt', 'dir\\xfe/'] }])
   assert.match(formatPlanSummary(summary), /2 names in .* could not be listed .*bad\\xff\.txt, dir\\xfe\//)
 })
+
+test('a file name that is not valid UTF-8 is counted as unlisted in the header and the summary, never planned', async () => {
+  const root = await store(['live.bin', 'a.bin'])
+  await writeFile(Buffer.concat([Buffer.from(`${root}/bad`), Buffer.from([0xff]), Buffer.from('.bin')]), 'x')
+  const out = join(dir.path, 'utf8.plan.jsonl')
+  const summary = await plan({ candidates: directorySource({ root }), references: arraySource(['live.bin']), out })
+  assert.equal(summary.header.counts.unlisted, 1)
+  assert.deepEqual(summary.header.unlisted?.map(entry => entry.count), [1])
+  assert.deepEqual(await planKeys(out), ['a.bin'])
+  assert.match(formatPlanSummary(summary), /1 names in dir:.* could not be listed \(not valid UTF-8\), never planned: bad\\xff\.bin/)
+})

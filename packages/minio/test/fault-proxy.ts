@@ -55,7 +55,8 @@ export async function startFaultProxy (target: string, rule: FaultRule = () => u
         upstreamRes.on('end', () => {
           const received = Buffer.concat(parts)
           const out = fault?.kind === 'rewrite' ? fault.response(received) : received
-          const outHeaders = { ...upstreamRes.headers, 'content-length': String(out.length) }
+          // A HEAD answer has no body but says how long the object is.
+          const outHeaders = req.method === 'HEAD' ? { ...upstreamRes.headers } : { ...upstreamRes.headers, 'content-length': String(out.length) }
           delete outHeaders['transfer-encoding']
           res.writeHead(upstreamRes.statusCode ?? 502, outHeaders)
           res.end(out)

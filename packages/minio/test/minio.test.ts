@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { apply, compareKeys, keySourceSuite, linesSource, plan, sinkSuite, type KeyEntry, type KeySource, type SinkFactory, type Sink, type RestorableSink } from '@keydiff/core'
+import { apply, compareKeys, keySourceSuite, linesSource, plan, sinkSuite, type KeyEntry, type KeySource, type SinkFactory, type SinkFixture, type Sink, type RestorableSink } from '@keydiff/core'
 import { minioDeleteSink, minioSource, minioTagSink } from '@keydiff/minio'
 import type { Client } from 'minio'
 import { createBucket, exists, removeBucket } from './bucket.ts'
@@ -109,13 +109,35 @@ function refuse (failKeys: readonly string[]): FaultRule {
 
 const s3rverHolds = (key: string): boolean => !key.includes('//') && Buffer.byteLength(key) <= 240
 
+/** The entry a plan records of `key` (through minioSource), a writer's rewrite of it, and its content. */
+function changes (admin: Client, bucket: string): Pick<SinkFixture, 'planned' | 'rewrite' | 'read'> {
+  return {
+    planned: async key => {
+      const entry = (await collect(minioSource({ client: admin, bucket, prefix: key }))).find(candidate => candidate.key === key)
+      if (entry === undefined) throw new Error(`${key} is not in minio://${bucket}/`)
+      return entry
+    },
+    rewrite: async (key, body) => { await admin.putObject(bucket, key, Buffer.from(body)) },
+    read: async key => {
+      try {
+        const chunks: Buffer[] = []
+        for await (const chunk of await admin.getObject(bucket, key)) chunks.push(chunk as Buffer)
+        return Buffer.concat(chunks)
+      } catch (error) {
+        if ((error as { code?: string }).code === 'NoSuchKey') return undefined
+        throw error
+      }
+    }
+  }
+}
+
 function sinkFactory (make: (client: Client, bucket: string) => Sink | RestorableSink, actedOn: (admin: Client, bucket: string, key: string) => Promise<boolean>): SinkFactory {
   return async (entries, { failKeys }) => {
     const admin = server.client()
     const bucket = await createBucket(admin, server.directory, entries)
     proxy.rule = failKeys === undefined ? () => undefined : refuse(failKeys)
     return {
-      subject: { sink: make(server.client(proxyPort), bucket), actedOn: async key => await actedOn(admin, bucket, key) },
+      subject: { sink: make(server.client(proxyPort), bucket), actedOn: async key => await actedOn(admin, bucket, key), ...changes(admin, bucket) },
       teardown: async () => {
         proxy.rule = () => undefined
         await removeBucket(server.directory, bucket)
@@ -128,14 +150,14 @@ sinkSuite({
   test,
   name: 'minioDeleteSink',
   // s3rver's XML parser trims whitespace around a key in DeleteObjects (MinIO keeps it).
-  supports: { failures: true, canHold: key => s3rverHolds(key) && key.trim() === key },
+  supports: { failures: true, changed: true, canHold: key => s3rverHolds(key) && key.trim() === key },
   factory: sinkFactory((client, bucket) => minioDeleteSink({ client, bucket, retryDelayMs: 5 }), async (admin, bucket, key) => !await exists(admin, bucket, key))
 })
 
 sinkSuite({
   test,
   name: 'minioTagSink',
-  supports: { failures: true, restore: true, canHold: s3rverHolds },
+  supports: { failures: true, restore: true, changed: true, canHold: s3rverHolds },
   factory: sinkFactory((client, bucket) => minioTagSink({ client, bucket, retryDelayMs: 5 }), async (admin, bucket, key) => {
     const tags = await admin.getObjectTagging(bucket, key) as Array<{ Key: string, Value: string }>
     return tags.some(tag => tag.Key === 'keydiff' && tag.Value === 'orphan')
@@ -151,7 +173,7 @@ test('end to end through the minio client: listing + reference file -> plan -> d
   try {
     await writeFile(join(work, 'refs.txt'), referenced.join('\n'))
     const out = join(work, 'plan.jsonl')
-    const summary = await plan({ candidates: minioSource({ client: admin, bucket }), references: linesSource(join(work, 'refs.txt')), out, grace: 0, acknowledgeZeroGrace: true })
+    const summary = await plan({ candidates: minioSource({ client: admin, bucket }), references: linesSource(join(work, 'refs.txt')), store: `minio://${bucket}/`, out, grace: 0, acknowledgeZeroGrace: true })
     assert.equal(summary.header.counts.planned, orphans.length)
     const result = await apply(out, minioDeleteSink({ client: admin, bucket }), { lock: null })
     assert.equal(result.done, orphans.length)
@@ -165,4 +187,45 @@ test('end to end through the minio client: listing + reference file -> plan -> d
 
 test('a missing bucket fails with KEYDIFF_SOURCE_NOT_FOUND', async () => {
   await assert.rejects(collect(minioSource({ client: server.client(), bucket: 'no-such-bucket-here', retries: 0 })), { code: 'KEYDIFF_SOURCE_NOT_FOUND' })
+})
+
+for (const [action, make, actedOn] of [
+  ['delete', (client: Client, bucket: string) => minioDeleteSink({ client, bucket, retryDelayMs: 5 }), async (admin: Client, bucket: string, key: string) => !await exists(admin, bucket, key)],
+  ['tag', (client: Client, bucket: string) => minioTagSink({ client, bucket, retryDelayMs: 5 }), async (admin: Client, bucket: string, key: string) => (await admin.getObjectTagging(bucket, key) as Array<{ Key: string }>).length > 0]
+] as const) {
+  test(`${action}: objects rewritten between plan and apply (same size, or longer) are reported changed since the plan and keep their new content`, async () => {
+    const admin = server.client()
+    const bucket = await createBucket(admin, server.directory, ['live', 'o/same-size', 'o/longer', 'o/as-planned'].map(key => ({ key, size: 4 })))
+    const work = await mkdtemp(join(tmpdir(), 'keydiff-minio-'))
+    proxy.rule = encoding
+    try {
+      await writeFile(join(work, 'refs.txt'), 'live\n')
+      const out = join(work, 'plan.jsonl')
+      const client = server.client(proxyPort)
+      await plan({ candidates: minioSource({ client, bucket }), references: linesSource(join(work, 'refs.txt')), store: `minio://${bucket}/`, out, grace: 0, acknowledgeZeroGrace: true, maxOrphanShare: 1 })
+      await admin.putObject(bucket, 'o/same-size', Buffer.from('new!'))
+      await admin.putObject(bucket, 'o/longer', Buffer.from('written after the plan'))
+      const result = await apply(out, make(client, bucket), { lock: null, retries: 0 })
+      assert.equal(result.done, 1)
+      assert.deepEqual(result.failures.map(failure => failure.key).sort(), ['o/longer', 'o/same-size'])
+      for (const failure of result.failures) assert.match(failure.error, /changed since the plan/)
+      for (const key of ['o/same-size', 'o/longer']) assert.equal(await actedOn(admin, bucket, key), false, key)
+      assert.equal(await actedOn(admin, bucket, 'o/as-planned'), true)
+      const chunks: Buffer[] = []
+      for await (const chunk of await admin.getObject(bucket, 'o/same-size')) chunks.push(chunk as Buffer)
+      assert.equal(Buffer.concat(chunks).toString(), 'new!')
+    } finally {
+      proxy.rule = () => undefined
+      await rm(work, { recursive: true, force: true })
+      await removeBucket(server.directory, bucket)
+    }
+  })
+}
+
+test('minio sinks: a missing bucket fails the whole batch with KEYDIFF_SINK_FAILED, never "already gone"; the sinks name their store', async () => {
+  const client = server.client()
+  for (const sink of [minioDeleteSink({ client, bucket: 'no-such-bucket-here', retries: 0 }), minioTagSink({ client, bucket: 'no-such-bucket-here', retries: 0 })]) {
+    assert.equal(sink.store, 'minio://no-such-bucket-here/')
+    await assert.rejects(sink.apply([{ key: 'a', size: 3 }]), (error: Error & { code?: string }) => error.code === 'KEYDIFF_SINK_FAILED' && error.message.includes('no-such-bucket-here'))
+  }
 })

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import {
-  DEFAULT_GRACE, DEFAULT_MEMORY, directorySource, formatPlanSummary, jsonLinesSource, linesSource, parseDuration, plan, type DiffMode, type KeySource
+  DEFAULT_GRACE, DEFAULT_MAX_MISSING_SHARE, DEFAULT_MAX_ORPHAN_SHARE, DEFAULT_MEMORY, directorySource, formatPlanSummary, jsonLinesSource, linesSource, parseDuration, plan, type DiffMode, type KeySource
 } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { parseOptions } from '../parse-options.ts'
@@ -28,17 +28,17 @@ Options:
   --grace <duration>       e.g. 24h, 90m, 7d                              (default: ${DEFAULT_GRACE})
   --allow-zero-grace       confirm --grace 0: objects written while the scan ran may be planned
   --references-as-of <t>   when the references were true (ISO time): the fence counts back
-                           from it        (default: the earliest of each source's read start
-                           and, for a file, its modification time)
+                           from it (default: each source's read start, or a file's
+                           modification time when earlier; the earliest of them)
   --include-undated        plan candidates that have no modification time (default: off)
   --protect <glob>         keys never planned; repeat                     (e.g. '**/*.lock')
   --no-protect-hidden      plan hidden names too (.x, _x; _SUCCESS, .crc, _temporary/)
   --exclude <prefix>       keys under it are never candidates; repeat (a trash in the store)
   --allow-empty-references plan although the references are empty        (default: refused)
   --max-missing-share <s>  refuse when more than this share (0..1) of the references name
-                           nothing stored (exact mode; 1 turns it off)   (default: 0.5)
+                           nothing stored (exact mode; 1 turns it off)   (default: ${DEFAULT_MAX_MISSING_SHARE})
   --max-orphan-share <s>   refuse when more than this share (0..1) of the stored keys would
-                           be planned (1 turns it off)                    (default: 0.9)
+                           be planned (1 turns it off)                    (default: ${DEFAULT_MAX_ORPHAN_SHARE})
   --prefix-mismatch <m>    a reference naming a stored key under another scheme or bucket:
                            error, ignore (keep the object) or delete      (default: error)
   --equal-scheme <a=b>     scheme a names the same stores as b; repeat   (s3a, s3n = s3; gcs = gs)
