@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { pipe } from 'it-pipe'
 import {
@@ -104,7 +104,7 @@ export async function main (options: ContentAddressedStoreOptions): Promise<Cont
     // The guards judge a diff of the store against its references; here the diff was the
     // index's, and plan() sees only its orphans, so they are off for this call.
     const unguarded = { allowEmptyReferences: true, maxMissingShare: 1, maxOrphanShare: 1 }
-    const summary = await plan({ candidates: orphans, references: fence, out: join(work, 'plan.jsonl'), grace: options.grace ?? '24h', ...unguarded })
+    const summary = await plan({ candidates: orphans, references: fence, store: resolve(options.store), out: join(work, 'plan.jsonl'), grace: options.grace ?? '24h', ...unguarded })
     log(`${run.stats.candidates.count} blobs stored, ${run.stats.orphans.count} used by no repository; the plan's candidates are those`)
     log(formatPlanSummary(summary))
 

@@ -66,6 +66,8 @@ export async function main (options: DatabaseRowsToObjectsOptions): Promise<Data
   const summary = await plan({
     candidates: s3Source({ client: options.client, bucket: options.bucket, prefix: options.prefix }),
     references,
+    // the plan binds the bucket: apply refuses a sink on any other
+    store: `s3://${options.bucket}/${options.prefix ?? ''}`,
     out: join(options.work ?? await mkdtemp(join(tmpdir(), 'keydiff-external-')), 'external.plan.jsonl'),
     grace: options.grace ?? '24h',
     acknowledgeZeroGrace: options.acknowledgeZeroGrace,

@@ -89,6 +89,8 @@ export async function main (options: MongoDatastoresOptions): Promise<MongoDatas
     idle: { window: options.idleWindow ?? DEFAULT_IDLE_WINDOW, probes: [lastInsertActivity] }
   }), {
     lock: mongoLock({ client, target: `datastore-databases:${registry.database}.${registry.collection}` }),
+    // database names have no store location to bind: the plan and the sink are made here, for one client
+    allowUnboundPlan: true,
     // A datastore restored since the plan owns its database again.
     recheck: [mongoLookup(registry)]
   })

@@ -82,6 +82,7 @@ export async function main (options: SoftDeleteLifecycleOptions): Promise<SoftDe
   const summary = await plan({
     candidates: gcsSource({ storage, bucket }),
     references: linesSource(options.references),
+    store: `gs://${bucket}/`,
     // A new file per run: an audit log belongs to one plan.
     out: join(work, `soft-delete-${new Date().toISOString().replace(/[:.]/g, '-')}.plan.jsonl`),
     grace: options.grace ?? '24h',

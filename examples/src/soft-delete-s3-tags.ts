@@ -52,6 +52,7 @@ export async function main (options: SoftDeleteS3TagsOptions): Promise<SoftDelet
   const summary = await plan({
     candidates: s3Source({ client, bucket }),
     references: linesSource(options.references),
+    store: `s3://${bucket}/`,
     out: planPath,
     grace: options.grace ?? '24h',
     acknowledgeZeroGrace: options.acknowledgeZeroGrace === true

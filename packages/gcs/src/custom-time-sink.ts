@@ -83,6 +83,7 @@ export function gcsCustomTimeSink (options: GcsCustomTimeSinkOptions): Restorabl
     name,
     action: 'custom-time',
     maxBatch: runner.maxBatch,
+    store: `gs://${options.bucket}/`,
     apply: async (batch, applyOptions) => {
       const time = now()
       return await runner.run(batch, applyOptions, async entry => await setCustomTime(runner.context, entry, time))

@@ -50,6 +50,7 @@ export function gcsDeleteSink (options: GcsDeleteSinkOptions): Sink {
     name,
     action: 'delete',
     maxBatch: runner.maxBatch,
+    store: `gs://${options.bucket}/`,
     apply: async (batch, applyOptions) => {
       if (options.jsonBatch !== true) return await runner.run(batch, applyOptions, async entry => await deleteObject(runner.context, entry))
       return await runner.runChunked(batch, applyOptions, MAX_BATCH_CALLS, async chunk => {

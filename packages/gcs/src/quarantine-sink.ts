@@ -83,6 +83,8 @@ export function gcsQuarantineSink (options: GcsQuarantineSinkOptions): Restorabl
     name,
     action: 'quarantine',
     maxBatch: runner.maxBatch,
+    store: `gs://${options.bucket}/`,
+    trash: `gs://${trashBucketName}/${trashPrefix}`,
     apply: async (batch, applyOptions) => await runner.run(batch, applyOptions, quarantine),
     restore: async (batch, applyOptions) => await runner.run(batch, applyOptions, restore)
   }

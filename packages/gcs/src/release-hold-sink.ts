@@ -43,6 +43,7 @@ export function gcsReleaseHoldSink (options: GcsReleaseHoldSinkOptions): Restora
     name,
     action: 'release-hold',
     maxBatch: runner.maxBatch,
+    store: `gs://${options.bucket}/`,
     apply: async (batch, applyOptions) => await runner.run(batch, applyOptions, async entry =>
       await patchHold(runner.context, entry, false, options.setCustomTime === true ? { customTime: new Date().toISOString() } : {})),
     restore: async (batch, applyOptions) => await runner.run(batch, applyOptions, async entry => await patchHold(runner.context, entry, true))

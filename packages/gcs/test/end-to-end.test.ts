@@ -29,7 +29,7 @@ let plans = 0
 async function planned (options: { defaultEventBasedHold?: boolean } = {}): Promise<{ bucket: string, path: string }> {
   const bucket = fillBucket(context, LIVE.concat(ORPHANS).map(key => ({ key, size: 10 })), { ...options, ageMs: 2 * DAY })
   const path = join(dir, `plan-${++plans}.jsonl`)
-  const summary = await plan({ candidates: gcsSource({ storage: context.storage, bucket }), references: arraySource(LIVE), out: path, grace: '1h' })
+  const summary = await plan({ candidates: gcsSource({ storage: context.storage, bucket }), references: arraySource(LIVE), store: `gs://${bucket}/`, out: path, grace: '1h' })
   assert.equal(summary.header.counts.planned, ORPHANS.length)
   return { bucket, path }
 }
