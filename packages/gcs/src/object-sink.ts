@@ -37,7 +37,7 @@ export function fail (failure: GcsFailure, note?: string): ObjectResult {
 
 /** The outcome of a generation precondition that did not hold: the object changed since the plan. */
 export function staleGeneration (entry: KeyEntry, failure: GcsFailure): ObjectResult {
-  return fail({ ...failure, retryable: false }, `generation ${entry.version ?? '?'} is no longer the live object: it was rewritten after the plan, and is left alone`)
+  return fail({ ...failure, retryable: false }, `changed since the plan: generation ${entry.version ?? '?'} is no longer the live object (it was rewritten after the plan); left as it is`)
 }
 
 function outcome (key: string, result: ObjectResult): SinkOutcome {

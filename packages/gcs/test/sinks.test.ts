@@ -1,14 +1,33 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { sinkSuite } from '@keydiff/core'
-import type { KeydiffError, KeyEntry, Sink, SinkFactory } from '@keydiff/core'
-import { gcsCustomTimeSink, gcsDeleteSink, gcsQuarantineSink, gcsReleaseHoldSink } from '../src/index.ts'
+import type { KeydiffError, KeyEntry, Sink, SinkFactory, SinkFixture } from '@keydiff/core'
+import { gcsCustomTimeSink, gcsDeleteSink, gcsQuarantineSink, gcsReleaseHoldSink, gcsSource } from '../src/index.ts'
 import { exists, fillBucket, removeBucket, startContext } from './helpers.ts'
 import type { TestContext } from './helpers.ts'
 
 let context: TestContext
 before(async () => { context = await startContext() })
 after(async () => { await context.server.close() })
+
+/** The entry a plan records of `key` (through gcsSource: its generation), a writer's rewrite of it through the client, and its content. */
+function changes (bucket: string, held: boolean): Pick<SinkFixture, 'planned' | 'rewrite' | 'read'> {
+  return {
+    planned: async key => {
+      for await (const batch of gcsSource({ storage: context.storage, bucket, prefix: key })) {
+        const entry = batch.find(candidate => candidate.key === key)
+        if (entry !== undefined) return entry
+      }
+      throw new Error(`${key} is not in gs://${bucket}/`)
+    },
+    rewrite: async (key, body) => {
+      // A held object cannot be overwritten: its writer releases the hold first, and the bucket's default holds the new one.
+      if (held) context.server.store.patch(bucket, key, { eventBasedHold: false })
+      await context.storage.bucket(bucket).file(key).save(Buffer.from(body), { resumable: false })
+    },
+    read: async key => context.server.store.bucket(bucket).objects.get(key)?.data
+  }
+}
 
 /** A fixture factory: a fresh bucket, failKeys refused by the server with 403, and the check. */
 function factory (make: (bucket: string) => Sink, actedOn: (bucket: string, key: string) => boolean, options: { defaultEventBasedHold?: boolean } = {}): SinkFactory {
@@ -19,7 +38,7 @@ function factory (make: (bucket: string) => Sink, actedOn: (bucket: string, key:
       ? { status: 403, reason: 'forbidden' }
       : undefined
     return {
-      subject: { sink: make(bucket), actedOn: async key => actedOn(bucket, key) },
+      subject: { sink: make(bucket), actedOn: async key => actedOn(bucket, key), ...changes(bucket, options.defaultEventBasedHold === true) },
       teardown: async () => { context.server.fault = undefined; removeBucket(context, bucket) }
     }
   }
@@ -32,14 +51,14 @@ const object = (bucket: string, key: string): { eventBasedHold: boolean, customT
 sinkSuite({
   test,
   name: 'gcs delete sink',
-  supports: { failures: true },
+  supports: { failures: true, changed: true },
   factory: factory(bucket => gcsDeleteSink({ storage: context.storage, bucket }), (bucket, key) => !exists(context, bucket, key))
 })
 
 sinkSuite({
   test,
   name: 'gcs delete sink (JSON batch)',
-  supports: { failures: true },
+  supports: { failures: true, changed: true },
   factory: factory(bucket => gcsDeleteSink({ storage: context.storage, bucket, jsonBatch: true }), (bucket, key) => !exists(context, bucket, key))
 })
 
@@ -60,7 +79,7 @@ test('gcs delete sink (JSON batch): 250 deletes go out as 3 batch requests, prec
 sinkSuite({
   test,
   name: 'gcs quarantine sink',
-  supports: { failures: true, restore: true },
+  supports: { failures: true, restore: true, changed: true },
   factory: factory(
     bucket => gcsQuarantineSink({ storage: context.storage, bucket, trashPrefix: TRASH }),
     (bucket, key) => !exists(context, bucket, key) && exists(context, bucket, TRASH + key)
@@ -70,7 +89,7 @@ sinkSuite({
 sinkSuite({
   test,
   name: 'gcs release-hold sink',
-  supports: { failures: true, restore: true },
+  supports: { failures: true, restore: true, changed: true },
   factory: factory(
     bucket => gcsReleaseHoldSink({ storage: context.storage, bucket }),
     (bucket, key) => object(bucket, key)?.eventBasedHold === false,
@@ -81,7 +100,7 @@ sinkSuite({
 sinkSuite({
   test,
   name: 'gcs custom-time sink',
-  supports: { failures: true, restore: true },
+  supports: { failures: true, restore: true, changed: true },
   factory: factory(
     bucket => gcsCustomTimeSink({ storage: context.storage, bucket }),
     (bucket, key) => object(bucket, key)?.customTime !== undefined
@@ -119,7 +138,7 @@ test('gcs sinks: every action only touches the planned generation', async () => 
     const outcomes = await sink.apply(planned)
     assert.deepEqual(outcomes.map(outcome => outcome.ok), [true, false], action)
     assert.equal(outcomes[1]?.retryable, false)
-    assert.match(outcomes[1]?.error ?? '', /rewritten after the plan/)
+    assert.match(outcomes[1]?.error ?? '', /changed since the plan/)
     assert.ok(untouched('b'), `${action} left the rewritten object alone`)
   }
   removeBucket(context, bucket)
@@ -130,7 +149,8 @@ test('gcs sinks: every action only touches the planned generation', async () => 
   for (const sink of [gcsDeleteSink({ storage: context.storage, bucket: plain }), gcsQuarantineSink({ storage: context.storage, bucket: plain })]) {
     const [outcome] = await sink.apply([stale])
     assert.equal(outcome?.ok, false, sink.name)
-    assert.match(outcome?.error ?? '', /rewritten after the plan/)
+    assert.equal(outcome?.retryable, false, sink.name)
+    assert.match(outcome?.error ?? '', /changed since the plan/)
     assert.equal(store.object(plain, 'c').data.toString(), 'new')
   }
   assert.equal(store.bucket(plain).objects.size, 1, 'nothing went to the trash')
