@@ -2,11 +2,12 @@ import assert from 'node:assert/strict'
 import { readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
+import fc from 'fast-check'
 import {
   arraySource, directorySource, formatPlanSummary, keySource, linesSource, plan, PlanRefusedError, type KeySource
 } from '@keydiff/core'
 import { tempDirectory, writeEntries } from './store-fixture.ts'
-import { OLD, planKeys } from './sweep-helpers.ts'
+import { OLD, planKeys, UNGUARDED } from './sweep-helpers.ts'
 
 let dir: { path: string, remove: () => Promise<void> }
 before(async () => { dir = await tempDirectory('guards') })
@@ -208,4 +209,18 @@ test('a file name that is not valid UTF-8 is counted as unlisted in the header a
   assert.deepEqual(summary.header.unlisted?.map(entry => entry.count), [1])
   assert.deepEqual(await planKeys(out), ['a.bin'])
   assert.match(formatPlanSummary(summary), /1 names in dir:.* could not be listed \(not valid UTF-8\), never planned: bad\\xff\.bin/)
+})
+
+test('for any layout, exactly the keys with a hidden segment (not a _k=v folder) are kept out, and counted', async () => {
+  const segment = fc.constantFrom('a', 'x y', '.crc', '_SUCCESS', '_tmp', '_col=1', 'col=2', '_=x', '.', '_a=', 'é', '')
+  const key = fc.array(segment, { minLength: 1, maxLength: 4 }).map(parts => parts.join('/'))
+  // the definition, written the plain way: a folder `_name=value` is a partition
+  const hidden = (k: string): boolean => k.split('/').some((part, i, parts) =>
+    part.startsWith('.') || (part.startsWith('_') && !(i < parts.length - 1 && /^_[^=]+=/.test(part))))
+  const out = join(dir.path, 'hidden-property.plan.jsonl')
+  await fc.assert(fc.asyncProperty(fc.uniqueArray(key, { maxLength: 30 }), async keys => {
+    const summary = await plan({ ...UNGUARDED, candidates: arraySource(keys.map(k => ({ key: k, lastModified: OLD }))), references: arraySource([]), out })
+    assert.deepEqual(await planKeys(out), keys.filter(k => !hidden(k)).sort())
+    assert.equal(summary.header.counts.hidden, keys.filter(hidden).length)
+  }), { numRuns: 100 })
 })
