@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import { sharedArena } from '../bloom/wasm-arena.ts'
 import type { KeySource } from '../keys/key-source.ts'
+import { markFileFence } from '../sources/file-fence.ts'
 import { readBytes } from '../sources/text-input.ts'
 
 /**
@@ -53,13 +54,12 @@ const READ_BYTES = 1024 * 1024
  */
 export function withLineChunks<T extends KeySource> (source: T, input: unknown): T {
   if (typeof input !== 'string') return source
-  const started = (): void => { (source as { scanStartedAt?: Date }).scanStartedAt = new Date() }
   const chunks = (): AsyncIterable<LineChunk> => {
-    started()
+    markFileFence(source, input)
     return readLineChunks(input, source.name)
   }
   const files = (): LineFile[] => {
-    started()
+    markFileFence(source, input)
     return [{ path: input, name: source.name }]
   }
   return Object.assign(source, { [LINE_CHUNKS]: chunks, [LINE_FILES]: files })

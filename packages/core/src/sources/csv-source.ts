@@ -1,7 +1,8 @@
 import type { Info } from 'csv-parse'
 import { ParseError, SourceError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import { keySource, type KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../keys/key-source.ts'
+import { fileKeySource } from './file-fence.ts'
 import { inputName, readText, type TextInput } from './text-input.ts'
 
 export interface CsvSourceOptions {
@@ -30,7 +31,7 @@ export function csvSource (input: TextInput, options: CsvSourceOptions): KeySour
   const name = options.name ?? inputName(input, 'csv')
   const header = options.header ?? typeof options.column === 'string'
   const batchSize = options.batchSize ?? 4096
-  return keySource(async function * () {
+  return fileKeySource(input, async function * () {
     // Loaded on first read, not at the top: a diff of plain lines skips its 15 ms of start-up.
     const { parse } = await import('csv-parse')
     const parser = parse({ delimiter: options.delimiter ?? ',', info: true, relax_column_count: true, skip_empty_lines: true, bom: true })

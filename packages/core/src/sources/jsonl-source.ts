@@ -1,6 +1,7 @@
 import { ParseError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import { keySource, type KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../keys/key-source.ts'
+import { fileKeySource } from './file-fence.ts'
 import { inputName, readLineGroups, stripCR, type TextInput } from './text-input.ts'
 
 export interface JsonLinesSourceOptions {
@@ -25,7 +26,7 @@ export function jsonLinesSource (input: TextInput, options: JsonLinesSourceOptio
   if (typeof options?.field !== 'string' || options.field.length === 0) throw new TypeError('jsonLinesSource: options.field is required')
   const name = options.name ?? inputName(input, 'jsonl')
   const path = options.field.split('.')
-  return keySource(async function * () {
+  return fileKeySource(input, async function * () {
     for await (const { lines, firstLine } of readLineGroups(input, name)) {
       const batch: KeyEntry[] = []
       for (let i = 0; i < lines.length; i++) {

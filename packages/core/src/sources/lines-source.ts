@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import { keySource, type KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../keys/key-source.ts'
+import { fileKeySource } from './file-fence.ts'
 import { inputName, readLineGroups, stripCR, type TextInput } from './text-input.ts'
 import { withLineChunks } from '../engine/line-chunks.ts'
 
@@ -20,7 +21,7 @@ export interface LinesSourceOptions {
 export function linesSource (input: TextInput, options: LinesSourceOptions = {}): KeySource {
   const name = options.name ?? inputName(input, 'lines')
   // The engine may read a file's lines as bytes (engine/line-chunks.ts): same keys, no strings.
-  return withLineChunks(keySource(async function * () {
+  return withLineChunks(fileKeySource(input, async function * () {
     for await (const { lines } of readLineGroups(input, name)) {
       const batch: KeyEntry[] = []
       for (let i = 0; i < lines.length; i++) {

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
 import { StringDecoder } from 'node:string_decoder'
 import { createGunzip } from 'node:zlib'
@@ -41,13 +40,14 @@ export interface ReadBytesOptions {
 
 /**
  * The bytes of a file or stream, gunzipped when they start with gzip's magic bytes (not the
- * file name, so `.gz` files and gzipped standard input both work).
+ * file name, so `.gz` files and gzipped standard input both work). A file that changes while
+ * it is read fails the read (readFile).
  */
 export async function * readBytes (input: TextInput, name: string, options: ReadBytesOptions = {}): AsyncGenerator<Buffer> {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES
   const reuse = options.reuse === true && typeof input === 'string'
   await assertReadable(input, name)
-  const raw: AsyncIterable<Buffer> & { destroy?: () => void } = typeof input !== 'string' ? input : reuse ? readInTurn(input, chunkBytes) : createReadStream(input, { highWaterMark: chunkBytes })
+  const raw: AsyncIterable<Buffer> = typeof input !== 'string' ? input : readFile(input, name, chunkBytes, reuse)
   const iterator = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>
   try {
     let first = await iterator.next()
@@ -70,36 +70,52 @@ export async function * readBytes (input: TextInput, name: string, options: Read
     if (error instanceof SourceError) throw error
     throw new SourceError(name, `reading failed: ${(error as Error).message}`, { cause: error })
   } finally {
-    // A reader in turn is returned, which closes its file: one left at its first chunk was
+    // A file's reader is returned, which closes the file: one left at its first chunk was
     // never asked for more, so nothing else would.
-    if (reuse) await iterator.return?.()
-    else if (typeof input === 'string') raw.destroy?.()
+    if (typeof input === 'string') await iterator.return?.()
   }
 }
 
 /**
- * A file's bytes read into three buffers in turn (ReadBytesOptions.reuse), the next read under
- * way while a chunk is used, as a stream reads ahead: chunk i is kept while chunk i + 1 is
- * used, and read into again once chunk i + 2 is asked for.
+ * A file's bytes, the next read under way while a chunk is used, as a stream reads ahead:
+ * into a fresh buffer a read, or with `reuse` into three buffers in turn (chunk i is kept
+ * while chunk i + 1 is used, and read into again once chunk i + 2 is asked for).
+ *
+ * The file's size and modification time are taken when it is opened. A read that ends short
+ * of that size, or a file whose size or time differ once it has been read to its end, was
+ * changed while it was read (truncated, appended to, rewritten): that is a SourceError, as
+ * what was read is no snapshot of anything and a plan built on it could delete live data.
  */
-async function * readInTurn (path: string, chunkBytes: number): AsyncGenerator<Buffer> {
+async function * readFile (path: string, name: string, chunkBytes: number, reuse: boolean): AsyncGenerator<Buffer> {
   const file = await open(path, 'r')
-  const buffers = [0, 1, 2].map(() => Buffer.allocUnsafeSlow(chunkBytes))
-  const read = (turn: number): Promise<number> => {
-    const reading = file.read(buffers[turn % 3] as Buffer, 0, chunkBytes, null).then(result => result.bytesRead)
+  const buffers = reuse ? [0, 1, 2].map(() => Buffer.allocUnsafeSlow(chunkBytes)) : []
+  const read = (turn: number): Promise<Buffer> => {
+    const buffer = reuse ? buffers[turn % 3] as Buffer : Buffer.allocUnsafe(chunkBytes)
+    const reading = file.read(buffer, 0, chunkBytes, null).then(result => buffer.subarray(0, result.bytesRead))
     // Awaited when its turn comes: until then a failure is not an unhandled rejection.
     reading.catch(() => {})
     return reading
   }
-  let next: Promise<number> | undefined = read(0)
+  let next: Promise<Buffer> | undefined
   try {
+    const opened = await file.stat({ bigint: true })
+    let total = 0n
+    next = read(0)
     for (let turn = 0; ; turn++) {
-      const bytesRead = await next
+      const chunk = await next
       next = undefined
-      if (bytesRead === 0) return
+      if (chunk.length === 0) break
+      total += BigInt(chunk.length)
       next = read(turn + 1)
-      yield (buffers[turn % 3] as Buffer).subarray(0, bytesRead)
+      yield chunk
     }
+    const ended = await file.stat({ bigint: true })
+    const change = total < opened.size
+      ? `the read ended after ${total} of the ${opened.size} bytes it had when opened`
+      : ended.size !== opened.size
+        ? `its size went from ${opened.size} to ${ended.size} bytes`
+        : ended.mtimeNs !== opened.mtimeNs ? `it was modified (${new Date(Number(ended.mtimeMs)).toISOString()})` : undefined
+    if (change !== undefined) throw new SourceError(name, `${path} changed while it was read: ${change}; a plan needs references that hold still`)
   } finally {
     await next?.catch(() => {})
     await file.close()
