@@ -2,7 +2,7 @@ import { DeleteObjectsCommand, type ObjectIdentifier, type S3Client } from '@aws
 import type { SinkOutcome } from '@keydiff/core'
 import { S3SinkError } from './errors.ts'
 import { backoffDelay, sleep } from '@keydiff/core'
-import { changedOutcome } from './planned-object.ts'
+import { bareEtag, changedOutcome } from './planned-object.ts'
 import { errorMessage, withRetry } from './retry.ts'
 
 const RETRYABLE_KEY_ERRORS = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable', 'RequestTimeout', 'OperationAborted'])
@@ -47,7 +47,7 @@ export async function deleteObjects (context: DeleteObjectsContext, objects: rea
         continue
       }
       if (error.Code === 'PreconditionFailed') {
-        outcomes.set(key, changedOutcome(key, `its ETag is no longer ${object.ETag ?? '?'} (the store refused the conditional delete)`))
+        outcomes.set(key, changedOutcome(key, `its ETag is no longer ${bareEtag(object.ETag ?? '?')} (the store refused the conditional delete)`))
         continue
       }
       const retryable = RETRYABLE_KEY_ERRORS.has(error.Code ?? '')
