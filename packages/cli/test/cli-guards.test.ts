@@ -110,6 +110,22 @@ test('keydiff plan: --exclude keeps a prefix out of the candidates', async () =>
   assert.match(result.stdout, /1 stored keys excluded before the diff \(\.keydiff, trash\/\)/)
 })
 
+test('keydiff plan: an export written 40 h ago fences an object written 30 h ago under a 24 h grace; the table names the basis', async () => {
+  const now = Date.now()
+  const root = await makeStore(['live.bin', 'old-orphan.bin'], new Date(now - 100 * HOUR))
+  const recent = join(root, 'recent-orphan.bin')
+  await writeFile(recent, 'data')
+  await utimes(recent, new Date(now - 30 * HOUR), new Date(now - 30 * HOUR))
+  const refs = await refsFile(['live.bin'])
+  await utimes(refs, new Date(now - 40 * HOUR), new Date(now - 40 * HOUR))
+  const out = join(dir, 'fence.plan.jsonl')
+  const result = await cli(['plan', '--store', root, '--references', refs, '--out', out, '--grace', '24h', '--max-orphan-share', '1'])
+  assert.equal(result.code, 0, result.stderr)
+  assert.deepEqual(await planned(out), ['old-orphan.bin'])
+  assert.match(result.stdout, /1 too young/)
+  assert.match(result.stdout, /references true at [^ ]+: file modified of references /)
+})
+
 test('keydiff plan: --references-as-of declares the basis', async () => {
   const now = Date.now()
   const root = await makeStore(['live.bin', 'a.bin', 'b.bin'], new Date(now - 30 * HOUR))

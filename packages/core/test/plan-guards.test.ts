@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readdir, stat, writeFile } from 'node:fs/promises'
+import { readdir, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
@@ -152,6 +152,27 @@ test('exclude prefixes and .keydiff segments are never candidates, whatever the 
   assert.deepEqual(summary.header.exclude, ['trash/'])
   assert.match(formatPlanSummary(summary), /2 stored keys excluded before the diff \(\.keydiff, trash\/\)/)
   await assert.rejects(plan({ candidates: directorySource({ root }), references: linesSource(refs), out, exclude: [''] }), { code: 'KEYDIFF_INVALID_OPTION' })
+})
+
+test('the fence counts from when a references export was written, not from when it was read', async () => {
+  const now = Date.now()
+  const root = await store(['live.bin', 'ancient.bin'], new Date(now - 100 * HOUR))
+  await writeEntries(root, [{ key: 'recent.bin', size: 3, lastModified: new Date(now - 30 * HOUR) }])
+  const refs = await references(['live.bin'])
+  // the export was written 40 hours ago; recent.bin was written 10 hours after it, so a
+  // reference to it may be missing from the export: with a 24 h grace it must not be planned
+  await utimes(refs, new Date(now - 40 * HOUR), new Date(now - 40 * HOUR))
+  const out = join(dir.path, 'fence.plan.jsonl')
+  const summary = await plan({ candidates: directorySource({ root }), references: linesSource(refs), out, grace: '24h' })
+  assert.deepEqual(await planKeys(out), ['ancient.bin'])
+  assert.equal(summary.header.counts.tooYoung, 1)
+  const basis = summary.header.fenceBasis
+  assert.equal(basis?.basis, 'file modified')
+  assert.equal(basis?.source, `lines:${refs}`)
+  assert.ok(Math.abs(Date.parse(basis?.time ?? '') - (now - 40 * HOUR)) < 1000, `${basis?.time} is the file's modification time`)
+  assert.equal(summary.header.referenceScanStartedAt, basis?.time)
+  assert.equal(Date.parse(summary.header.fence), Date.parse(basis?.time ?? '') - 24 * HOUR)
+  assert.match(formatPlanSummary(summary), /references true at .*: file modified of /)
 })
 
 test('referencesAsOf declares the basis outright; a bad or future time is refused', async () => {
