@@ -11,6 +11,24 @@ export class DiskFullError extends KeydiffError {
   }
 }
 
+/** A file keydiff writes (a plan, an audit log, an output) could not be written: its disk or quota is full. Names the file. */
+export class NoSpaceError extends KeydiffError {
+  readonly path: string
+
+  constructor (what: string, path: string, options: KeydiffErrorOptions = {}) {
+    const code = (options.cause as NodeJS.ErrnoException | undefined)?.code ?? 'ENOSPC'
+    super(`${what} ${path}: no space left on its disk (${code}); free space there or write it to another disk`, 'KEYDIFF_DISK_FULL', options)
+    this.name = 'NoSpaceError'
+    this.path = path
+  }
+}
+
+/** A NoSpaceError naming `path` when `error` is ENOSPC or EDQUOT; any other error unchanged. */
+export function noSpaceAt<T> (error: T, what: string, path: string): T | NoSpaceError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOSPC' || code === 'EDQUOT' ? new NoSpaceError(what, path, { cause: error }) : error
+}
+
 /** Spill file I/O failed for another reason than a full disk; names the directory. */
 export class SpillError extends KeydiffError {
   constructor (directory: string, message: string, options: KeydiffErrorOptions = {}) {

@@ -1,4 +1,4 @@
 export { spillReferenceSet } from './spill-reference-set.ts'
 export type { SpillReferenceSetOptions } from './spill-reference-set.ts'
-export { DiskFullError } from './disk-full-error.ts'
+export { DiskFullError, NoSpaceError } from './disk-full-error.ts'
 export { SpillError } from './disk-full-error.ts'

@@ -3,6 +3,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { ParseError } from '../errors.ts'
+import { noSpaceAt } from '../spill/disk-full-error.ts'
 
 /**
  * One line of the audit log; `plan` is always the plan's id (its header checksum). `done`:
@@ -85,7 +86,11 @@ export class AuditLog {
       await this.handle.datasync()
     })
     this.queue = write.catch(() => {})
-    await write
+    try {
+      await write
+    } catch (error) {
+      throw noSpaceAt(error, 'the audit log', this.path)
+    }
   }
 
   async close (): Promise<void> {

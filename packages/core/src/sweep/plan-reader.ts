@@ -7,6 +7,7 @@ import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import { PlanError } from './plan-error.ts'
 import type { PlanHeader } from './plan-types.ts'
 import { headerChecksum, PLAN_VERSION } from './plan-writer.ts'
+import { noSpaceAt, NoSpaceError } from '../spill/disk-full-error.ts'
 
 /** A plan file whose header and body matched their checksums. */
 export interface PlanFile {
@@ -184,7 +185,10 @@ export async function snapshotPlan (file: string, directory: string): Promise<Pl
     }
   } catch (error) {
     await remove()
-    throw error
+    // A full disk under the copy is no fault of the plan: say where the space ran out.
+    const cause = error instanceof PlanError ? error.cause : error
+    const full = noSpaceAt(cause, 'the verified copy of the plan', copy)
+    throw full instanceof NoSpaceError ? full : error
   }
   return { path, copy, header, batches: batchesOf(copy, path, header), remove }
 }

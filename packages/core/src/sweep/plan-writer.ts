@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import type { PlanHeader } from './plan-types.ts'
+import { noSpaceAt } from '../spill/disk-full-error.ts'
 
 /** The plan format this keydiff writes and reads. Version 2 added the header's own checksum. */
 export const PLAN_VERSION = 2
@@ -54,7 +55,7 @@ export class PlanWriter {
     this.path = resolve(path)
     this.bodyPath = `${this.path}.${randomUUID()}.body`
     this.body = createWriteStream(this.bodyPath, { flags: 'wx' })
-    this.body.on('error', (error: Error) => { this.error ??= error })
+    this.body.on('error', (error: Error) => { this.error ??= noSpaceAt(error, 'the plan', this.path) })
   }
 
   static async open (path: string): Promise<PlanWriter> {
@@ -93,7 +94,7 @@ export class PlanWriter {
       return header
     } catch (error) {
       await unlink(staging).catch(() => {})
-      throw error
+      throw noSpaceAt(error, 'the plan', this.path)
     } finally {
       await unlink(this.bodyPath).catch(() => {})
     }

@@ -11,6 +11,7 @@ import { checkGuards, countsMissing, guardRecord, planGuardLimits } from './plan
 import { PLAN_VERSION, PlanWriter, type PlanHeaderDraft } from './plan-writer.ts'
 import type { PlanCounts, PlanHeader, PlanOptions, PlanSummary } from './plan-types.ts'
 import { PrefixTotals } from './prefix-totals.ts'
+import { noSpaceAt } from '../spill/disk-full-error.ts'
 
 /**
  * Runs the diff and writes its orphans to a plan file, leaving out what must not be acted
@@ -124,7 +125,7 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
     return { path: writer.path, header, prefixes: totals.list(), diff: run.stats }
   } catch (error) {
     await writer.abort()
-    throw error
+    throw noSpaceAt(error, 'the plan', writer.path)
   }
 }
 
