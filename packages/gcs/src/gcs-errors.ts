@@ -12,3 +12,15 @@ export class GcsSinkError extends KeydiffError {
     this.sink = sink
   }
 }
+
+/** The API endpoint did not answer (the client's `timeout` expired on every attempt) or refused the connection; names the endpoint. */
+export class GcsConnectionError extends KeydiffError {
+  /** The API endpoint, such as `https://storage.googleapis.com`. */
+  readonly endpoint: string
+
+  constructor (endpoint: string, message: string, options: KeydiffErrorOptions = {}) {
+    super(`[gcs] ${endpoint}: ${message}`, 'KEYDIFF_CONNECTION_FAILED', options)
+    this.name = 'GcsConnectionError'
+    this.endpoint = endpoint
+  }
+}

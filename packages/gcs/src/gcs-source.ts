@@ -3,7 +3,7 @@ import { AbortError, InvalidOptionError, SourceError, compareKeys, keySource } f
 import type { KeyEntry, KeySource } from '@keydiff/core'
 import { prefetch } from './prefetch.ts'
 import type { Prefetched } from './prefetch.ts'
-import { callWithRetries, describeFailure, failureOf } from './request.ts'
+import { callWithRetries, connectionFailure, describeFailure, failureOf } from './request.ts'
 
 export interface GcsSourceOptions {
   /** The user's client, configured with its own credentials. Required. */
@@ -119,8 +119,10 @@ export function gcsSource (options: GcsSourceOptions): KeySource {
         }, { retries, retryDelay, signal: options.signal })
       } catch (error) {
         if (error instanceof AbortError) throw error
-        const failure = failureOf(error)
         const range = splitPoints.length === 0 ? '' : ` of range [${start ?? ''}, ${end ?? '∞'})`
+        const unreachable = connectionFailure(bucket, `${name}: listing page ${page}${range}`, error)
+        if (unreachable !== undefined) throw unreachable
+        const failure = failureOf(error)
         throw new SourceError(name, `listing failed at page ${page}${range}: ${describeFailure(failure)}`, {
           cause: error,
           ...(failure.status === 404 ? { code: 'KEYDIFF_SOURCE_NOT_FOUND' as const } : {})

@@ -1,5 +1,6 @@
 import type { Bucket } from '@google-cloud/storage'
 import { AbortError, retry } from '@keydiff/core'
+import { GcsConnectionError } from './gcs-errors.ts'
 
 /** One JSON API call relative to the bucket (`/o`, `/o/<name>`), through the user's client. */
 export interface GcsCall {
@@ -19,7 +20,15 @@ export interface GcsFailure {
   message: string
   /** Throttling, server errors and lost connections may pass when tried again. */
   retryable: boolean
+  /**
+   * No answer came in the client's `timeout`, or no connection could be made: the client has
+   * already retried it under its `retryOptions`, so it is not tried again on top of that.
+   */
+  unreachable?: boolean
 }
+
+// node-fetch's and Node's names for an endpoint that is silent, refuses, or cannot be found.
+const UNREACHABLE_CODES = new Set(['ETIMEDOUT', 'ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'])
 
 export function encodeName (name: string): string {
   return encodeURIComponent(name)
@@ -31,13 +40,22 @@ export function objectUri (name: string): string {
 
 /** Reads status and reason from an ApiError of the client (or anything else thrown). */
 export function failureOf (error: unknown): GcsFailure {
-  const e = error as { code?: unknown, message?: unknown, errors?: Array<{ reason?: unknown }> }
+  const e = error as { code?: unknown, message?: unknown, type?: unknown, errors?: Array<{ reason?: unknown }> }
   const message = typeof e?.message === 'string' ? e.message : String(error)
   const status = typeof e?.code === 'number' ? e.code : 0
   const reason = typeof e?.errors?.[0]?.reason === 'string'
     ? e.errors[0].reason
     : typeof e?.code === 'string' ? e.code : status === 0 ? 'networkError' : `http${status}`
-  return { status, reason, message, retryable: status === 0 || status === 408 || status === 429 || status >= 500 }
+  const unreachable = status === 0 && (e?.type === 'request-timeout' || (typeof e?.code === 'string' && UNREACHABLE_CODES.has(e.code)) || /network timeout|ECONNREFUSED|ENOTFOUND/.test(message))
+  return { status, reason, message, retryable: !unreachable && (status === 0 || status === 408 || status === 429 || status >= 500), unreachable }
+}
+
+/** A GcsConnectionError naming the bucket's API endpoint when `error` says it could not be reached, else undefined. */
+export function connectionFailure (bucket: Bucket, where: string, error: unknown): GcsConnectionError | undefined {
+  const failure = failureOf(error)
+  if (failure.unreachable !== true) return undefined
+  const endpoint = (bucket.storage as { apiEndpoint?: string } | undefined)?.apiEndpoint ?? 'https://storage.googleapis.com'
+  return new GcsConnectionError(endpoint, `${where}: ${describeFailure(failure)}`, { cause: error })
 }
 
 export function describeFailure (failure: GcsFailure): string {

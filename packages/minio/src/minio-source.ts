@@ -25,6 +25,14 @@ export interface MinioSourceOptions {
 }
 
 const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound'])
+// The server never answered (a timeout of the client's transport), refused, or did not resolve.
+const UNREACHABLE = new Set(['ETIMEDOUT', 'ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'TimeoutError'])
+
+/** `http://host:port` of the client, for messages (the client holds no credentials in it). */
+function endpointOf (client: Client): string {
+  const { protocol, host, port } = client as unknown as { protocol?: string, host?: string, port?: number }
+  return `${protocol ?? 'http:'}//${host ?? '?'}${port === undefined ? '' : `:${port}`}`
+}
 
 /**
  * The objects of a bucket as a sorted key source of ListObjectsV2 pages read through the
@@ -52,8 +60,9 @@ export function minioSource (options: MinioSourceOptions): KeySource {
       try {
         result = await withRetry(async () => await client.listObjectsV2Query(bucket, prefix, token, '', pageSize, token === '' ? options.startAfter ?? '' : ''), { retries, baseDelayMs: retryDelayMs, signal })
       } catch (error) {
-        const code = NOT_FOUND.has(errorName(error)) ? 'KEYDIFF_SOURCE_NOT_FOUND' : 'KEYDIFF_SOURCE_FAILED'
-        throw new SourceError(name, `listing at page ${page} failed: ${errorMessage(error)}`, { code, cause: error })
+        const unreachable = UNREACHABLE.has(errorName(error))
+        const code = NOT_FOUND.has(errorName(error)) ? 'KEYDIFF_SOURCE_NOT_FOUND' : unreachable ? 'KEYDIFF_CONNECTION_FAILED' : 'KEYDIFF_SOURCE_FAILED'
+        throw new SourceError(name, `listing at page ${page}${unreachable ? ` from ${endpointOf(client)}` : ''} failed: ${errorMessage(error)}`, { code, cause: error })
       }
       const batch: KeyEntry[] = []
       for (const item of result.objects) {

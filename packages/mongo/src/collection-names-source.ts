@@ -1,6 +1,7 @@
 import type { MongoClient } from 'mongodb'
-import { AbortError, asSourceError, compareKeys, InvalidOptionError, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { AbortError, compareKeys, InvalidOptionError, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
 import { isSystemCollection, matches, type NamePattern } from './system-names.ts'
+import { mongoError } from './errors.ts'
 
 export interface MongoCollectionsOptions {
   client: MongoClient
@@ -39,7 +40,7 @@ export function mongoCollections (options: MongoCollectionsOptions): KeySource {
         entries.push(size === undefined ? { key: collection } : { key: collection, size })
       }
     } catch (error) {
-      throw asSourceError(name, error)
+      throw mongoError(name, client, error)
     }
     if (entries.length > 0) yield entries
   }, { name, sorted: true })

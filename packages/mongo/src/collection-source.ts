@@ -1,6 +1,7 @@
 import type { ClientSession, Document, Filter, MongoClient } from 'mongodb'
-import { AbortError, asSourceError, InvalidOptionError, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { AbortError, InvalidOptionError, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
 import { keyShape } from './key-template.ts'
+import { mongoError } from './errors.ts'
 
 export interface MongoReferencesOptions {
   /** The user's connected (or connectable) client. */
@@ -102,7 +103,7 @@ export function mongoReferences (options: MongoReferencesOptions): KeySource {
         document = await cursor.tryNext()
       }
     } catch (error) {
-      throw asSourceError(name, error)
+      throw mongoError(name, client, error)
     } finally {
       await session?.endSession().catch(() => {})
     }

@@ -1,7 +1,8 @@
 import type { MongoClient } from 'mongodb'
-import { AbortError, asSourceError, compareKeys, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { AbortError, compareKeys, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
 import { lastActivity, type ActivityProbe } from './activity.ts'
 import { isSystemDatabase, matches, type NamePattern } from './system-names.ts'
+import { mongoError } from './errors.ts'
 
 export interface MongoDatabasesOptions {
   /** The user's client; it needs the `listDatabases` privilege. */
@@ -42,7 +43,7 @@ export function mongoDatabases (options: MongoDatabasesOptions): KeySource {
         entries.push({ key: database.name, ...(size === undefined ? {} : { size }), ...(lastModified === undefined ? {} : { lastModified }) })
       }
     } catch (error) {
-      throw asSourceError(name, error)
+      throw mongoError(name, options.client, error)
     }
     if (entries.length > 0) yield entries
   }, { name, sorted: true })

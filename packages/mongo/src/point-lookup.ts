@@ -1,6 +1,7 @@
 import type { Document, Filter, MongoClient } from 'mongodb'
 import { InvalidOptionError, KeydiffError, SourceError, type PointLookup } from '@keydiff/core'
 import { keyShape } from './key-template.ts'
+import { mongoError } from './errors.ts'
 
 export interface MongoLookupOptions {
   client: MongoClient
@@ -48,6 +49,8 @@ export function mongoLookup (options: MongoLookupOptions): PointLookup {
         }
       } catch (error) {
         if (error instanceof KeydiffError) throw error
+        const failure = mongoError(`${name} re-check`, client, error)
+        if (failure.code === 'KEYDIFF_CONNECTION_FAILED') throw failure
         throw new SourceError(name, `re-check failed: ${(error as Error).message}`, { cause: error })
       }
       return found

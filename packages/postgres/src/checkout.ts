@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg'
-import { postgresError } from './errors.ts'
+import { PostgresConnectionError, postgresError } from './errors.ts'
 
 export interface Checkout {
   client: PoolClient
@@ -22,7 +22,9 @@ export async function checkout (pool: Pool, where: string, endpoint: string): Pr
   try {
     client = await pool.connect()
   } catch (error) {
-    throw postgresError(where, endpoint, error)
+    // No session came out of the pool: whatever the reason, the server was not reached.
+    const failure = postgresError(where, endpoint, error)
+    throw failure.code === 'KEYDIFF_CONNECTION_FAILED' || failure.code === 'KEYDIFF_ABORTED' ? failure : new PostgresConnectionError(endpoint, (error as Error)?.message ?? String(error), { cause: error })
   }
   let fail: (error: Error) => void = () => {}
   const lost = new Promise<never>((_resolve, reject) => { fail = reject })

@@ -30,6 +30,9 @@ export function httpStatus (error: unknown): number | undefined {
 /** Throttling (503 SlowDown), server errors and dropped connections may pass on a retry; the rest will not. */
 export function isRetryable (error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false
+  // A request that timed out with no response was already retried by the client (its
+  // maxAttempts); retrying it here too would multiply the time a silent endpoint holds a run.
+  if ((error as { name?: unknown }).name === 'TimeoutError' && httpStatus(error) === undefined) return false
   const name = errorName(error)
   if (RETRYABLE_NAMES.has(name) || RETRYABLE_CODES.has(name)) return true
   const status = httpStatus(error)

@@ -174,11 +174,11 @@ test('a page that keeps failing fails the run with a SourceError naming the page
   }
 })
 
-test('a missing bucket fails with KEYDIFF_SOURCE_NOT_FOUND; an unreachable endpoint is named', async () => {
+test('a missing bucket fails with KEYDIFF_SOURCE_NOT_FOUND; an unreachable endpoint is a KEYDIFF_CONNECTION_FAILED that names it', async () => {
   await assert.rejects(collect(s3Source({ client: server.client(), bucket: 'no-such-bucket-here' })), { code: 'KEYDIFF_SOURCE_NOT_FOUND' })
   const unreachable = server.client('http://127.0.0.1:9')
   await assert.rejects(collect(s3Source({ client: unreachable, bucket: 'any', retries: 1, retryDelayMs: 1 })), (error: Error & { code?: string }) => {
-    assert.equal(error.code, 'KEYDIFF_SOURCE_FAILED')
+    assert.equal(error.code, 'KEYDIFF_CONNECTION_FAILED')
     assert.match(error.message, /127\.0\.0\.1:9/)
     return true
   })
