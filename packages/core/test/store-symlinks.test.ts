@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { lstat, mkdir, readFile, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises'
+import fsp, { lstat, mkdir, readFile, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises'
+import { syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { apply, directoryDeleteSink, directoryQuarantineSink, directorySource, keySource, plan, type KeySource, type RestorableSink, type Sink } from '@keydiff/core'
@@ -130,6 +131,39 @@ test('a file that is itself a symlink, or a component that is a file, is refused
   assert.equal(await readFile(join(outside, 'f.txt'), 'utf8'), 'precious')
   assert.ok((await lstat(join(root, 'file-link'))).isSymbolicLink())
   assert.deepEqual(await filesUnder(root), ['file-link', 'plain'])
+})
+
+test('a directory swapped for a symlink between the check and the action is not followed either: the sink acts through the directory it opened', async () => {
+  for (const step of ['unlink', 'link'] as const) {
+    const { root, outside } = await layout(`race-${step}`)
+    await writeEntries(root, [{ key: 'dir/f.txt', size: 8, lastModified: OLD }])
+    const real = fsp[step] as (...args: unknown[]) => Promise<void>
+    let swapped = false
+    // the swap comes at the last moment: after every check, right before the removal or the link
+    ;(fsp as Record<string, unknown>)[step] = async (...args: unknown[]): Promise<void> => {
+      if (!swapped) {
+        swapped = true
+        await rename(join(root, 'dir'), join(root, 'moved'))
+        await symlink(outside, join(root, 'dir'))
+      }
+      await real(...args)
+    }
+    syncBuiltinESMExports()
+    try {
+      const sink = step === 'unlink' ? directoryDeleteSink({ root }) : directoryQuarantineSink({ root })
+      const [outcome] = await sink.apply([{ key: 'dir/f.txt', size: 8, lastModified: OLD }])
+      assert.ok(swapped)
+      assert.equal(outcome?.ok, true, outcome?.error)
+    } finally {
+      ;(fsp as Record<string, unknown>)[step] = real
+      syncBuiltinESMExports()
+    }
+    // the planned file, in the directory the sink opened, is the one acted on; the outside one is intact
+    assert.equal(await readFile(join(outside, 'f.txt'), 'utf8'), 'precious', step)
+    assert.deepEqual(await filesUnder(outside), ['f.txt'])
+    assert.deepEqual(await filesUnder(join(root, 'moved')), [])
+    if (step === 'link') assert.deepEqual(await filesUnder(join(root, '.keydiff', 'trash')), ['dir/f.txt'])
+  }
 })
 
 test('the directory sinks name their store and their trash as locations', () => {

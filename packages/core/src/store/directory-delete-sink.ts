@@ -4,9 +4,8 @@ import type { Sink } from '../contracts/sink.ts'
 import { formatStoreLocation, parseStoreLocation } from '../location/store-location.ts'
 import { changedSince } from './changed-since.ts'
 import { missingFileReason } from './missing-file.ts'
-import { fileInside, lstatOrUndefined } from './no-follow.ts'
+import { lstatOrUndefined, withKeyFiles } from './no-follow.ts'
 import { perKey } from './per-key.ts'
-import { removeEmptyParents } from './remove-empty-parents.ts'
 
 export interface DirectorySinkOptions {
   /** The store's root directory. Required. */
@@ -19,8 +18,8 @@ export interface DirectorySinkOptions {
 
 /**
  * Deletes files of a directory store. A file already gone is a success; a key that would
- * leave the root (`..`, an absolute path, a symbolic link on the way, checked when the file
- * is deleted), or a file rewritten since the plan, is refused and reported.
+ * leave the root (`..`, an absolute path, a symbolic link on the way when the file is
+ * deleted: no-follow.ts), or a file rewritten since the plan, is refused and reported.
  */
 export function directoryDeleteSink (options: DirectorySinkOptions): Sink {
   const root = checkRoot(options, 'directoryDeleteSink')
@@ -32,21 +31,21 @@ export function directoryDeleteSink (options: DirectorySinkOptions): Sink {
     action: 'delete',
     maxBatch: 1000,
     store: fileLocation(root),
-    apply: async (batch, applyOptions) => await perKey(batch, async entry => {
-      const path = await fileInside(place, entry.key, false)
-      const stats = path === undefined ? undefined : await lstatOrUndefined(path)
-      if (path === undefined || stats === undefined) return missingFileReason(entry.key)
+    apply: async (batch, applyOptions) => await perKey(batch, async entry => await withKeyFiles(async open => {
+      const file = await open(place, entry.key, false)
+      const stats = file === undefined ? undefined : await lstatOrUndefined(file.path)
+      if (file === undefined || stats === undefined) return missingFileReason(entry.key)
       const changed = changedSince(entry, stats)
       if (changed !== undefined && (checkUnchanged || changed === 'not a regular file')) return changed
       try {
-        await unlink(path)
+        await unlink(file.path)
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
         return missingFileReason(entry.key)
       }
-      if (prune) await removeEmptyParents(root, path)
+      if (prune) await file.pruneEmpty()
       return undefined
-    }, applyOptions?.signal)
+    }), applyOptions?.signal)
   }
 }
 

@@ -4,9 +4,8 @@ import { changedSince } from './changed-since.ts'
 import { checkRoot, fileLocation, type DirectorySinkOptions } from './directory-delete-sink.ts'
 import { missingFileReason } from './missing-file.ts'
 import { moveFileNoClobber } from './move-file.ts'
-import { fileInside, lstatOrUndefined, type FilePlace } from './no-follow.ts'
+import { lstatOrUndefined, withKeyFiles, type FilePlace, type KeyFile, type KeyFileOpener } from './no-follow.ts'
 import { perKey } from './per-key.ts'
-import { removeEmptyParents } from './remove-empty-parents.ts'
 import { WORK_DIRECTORY } from './store-path.ts'
 
 export interface DirectoryQuarantineSinkOptions extends DirectorySinkOptions {
@@ -28,9 +27,9 @@ export function directoryQuarantineSink (options: DirectoryQuarantineSinkOptions
   const trashDirectory = join(trash.base, ...trash.below)
   const checkUnchanged = options.checkUnchanged ?? true
   const prune = options.removeEmptyDirectories ?? true
-  const present = async (place: FilePlace, key: string): Promise<string | undefined> => {
-    const path = await fileInside(place, key, false)
-    return path !== undefined && await lstatOrUndefined(path) !== undefined ? path : undefined
+  const present = async (open: KeyFileOpener, place: FilePlace, key: string): Promise<KeyFile | undefined> => {
+    const file = await open(place, key, false)
+    return file !== undefined && await lstatOrUndefined(file.path) !== undefined ? file : undefined
   }
   return {
     name: `quarantine:dir:${root}`,
@@ -38,28 +37,28 @@ export function directoryQuarantineSink (options: DirectoryQuarantineSinkOptions
     maxBatch: 1000,
     store: fileLocation(root),
     trash: fileLocation(trashDirectory),
-    apply: async (batch, applyOptions) => await perKey(batch, async entry => {
-      const from = await fileInside(store, entry.key, false)
-      const stats = from === undefined ? undefined : await lstatOrUndefined(from)
+    apply: async (batch, applyOptions) => await perKey(batch, async entry => await withKeyFiles(async open => {
+      const from = await open(store, entry.key, false)
+      const stats = from === undefined ? undefined : await lstatOrUndefined(from.path)
       if (from === undefined || stats === undefined) {
         // already quarantined, or gone: nothing left to act on
-        return await present(trash, entry.key) === undefined ? missingFileReason(entry.key) : undefined
+        return await present(open, trash, entry.key) === undefined ? missingFileReason(entry.key) : undefined
       }
       const changed = changedSince(entry, stats)
       if (changed !== undefined && (checkUnchanged || changed === 'not a regular file')) return changed
-      const to = await fileInside(trash, entry.key, true) as string
-      if (!await moveFileNoClobber(from, to)) return `a different file already exists in the quarantine at ${to}`
-      if (prune) await removeEmptyParents(root, from)
+      const to = await open(trash, entry.key, true) as KeyFile
+      if (!await moveFileNoClobber(from.path, to.path)) return `a different file already exists in the quarantine at ${to.shown}`
+      if (prune) await from.pruneEmpty()
       return undefined
-    }, applyOptions?.signal),
-    restore: async (batch, applyOptions) => await perKey(batch, async entry => {
-      const from = await present(trash, entry.key)
-      if (from === undefined) return await present(store, entry.key) === undefined ? `not in the quarantine at ${trashDirectory}` : undefined
-      if (!(await lstatOrUndefined(from))?.isFile()) return `${from} is not a regular file`
-      const to = await fileInside(store, entry.key, true) as string
-      if (!await moveFileNoClobber(from, to)) return `a different file is in the way at ${to}`
-      if (prune) await removeEmptyParents(trashDirectory, from)
+    }), applyOptions?.signal),
+    restore: async (batch, applyOptions) => await perKey(batch, async entry => await withKeyFiles(async open => {
+      const from = await present(open, trash, entry.key)
+      if (from === undefined) return await present(open, store, entry.key) === undefined ? `not in the quarantine at ${trashDirectory}` : undefined
+      if (!(await lstatOrUndefined(from.path))?.isFile()) return `${from.shown} is not a regular file`
+      const to = await open(store, entry.key, true) as KeyFile
+      if (!await moveFileNoClobber(from.path, to.path)) return `a different file is in the way at ${to.shown}`
+      if (prune) await from.pruneEmpty()
       return undefined
-    }, applyOptions?.signal)
+    }), applyOptions?.signal)
   }
 }

@@ -1,6 +1,7 @@
-import type { Stats } from 'node:fs'
-import { lstat, mkdir } from 'node:fs/promises'
+import { constants, existsSync, type Stats } from 'node:fs'
+import { lstat, mkdir, open, rmdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
+import { removeEmptyParents } from './remove-empty-parents.ts'
 
 /**
  * A key refused because reaching its file would follow a symbolic link or pass through
@@ -13,19 +14,126 @@ export class KeyRefused extends Error {
   }
 }
 
+/** Where the files of keys lie: `base` (followed, as the operator gave it) and directories below it (never followed). */
+export interface FilePlace {
+  readonly base: string
+  readonly below: readonly string[]
+}
+
+/** A key's file in a place, reached without following a link; closed once acted on. */
+export interface KeyFile {
+  /** The path to act on: through the directory held open, where the system allows it. */
+  readonly path: string
+  /** The path in messages. */
+  readonly shown: string
+  /** Removes the key's directories that the action left empty, up to the place's own. */
+  pruneEmpty: () => Promise<void>
+  close: () => Promise<void>
+}
+
+// Linux names every open descriptor here: a path through `/proc/self/fd/N/` starts at the
+// directory held open as N, whatever has been renamed or swapped above it since.
+const DESCRIPTORS = '/proc/self/fd'
+const byDescriptor = existsSync(DESCRIPTORS)
+const DIRECTORY_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY
+
 /**
- * The directory `base/segments…`, reached one component at a time without following a
- * symbolic link. Each component is checked when the action is taken, not when the store was
- * listed, so a directory swapped for a link after the plan is refused (KeyRefused) instead
- * of being followed out of the store. `base` itself is the operator's (a root or trash given
- * as a link is followed). With `create`, missing components below it are made one by one (a
- * recursive mkdir would follow a link); without, a missing one gives undefined: no such file.
+ * The file of a key in a place, reached one directory at a time without following a
+ * symbolic link, when the action is taken: a directory swapped for a link after the plan is
+ * refused (KeyRefused), not followed out of the store. Where the system names open
+ * descriptors (Linux), each directory is opened with O_NOFOLLOW from the one above it and
+ * held open, and the file is acted on through it, so a swap between the check and the action
+ * changes nothing either; elsewhere each directory is checked with lstat just before.
+ *
+ * With `create`, missing directories below the base are made one at a time (a recursive
+ * mkdir would follow a link); without it, a missing one gives undefined: no such file.
  */
-export async function directoryInside (base: string, segments: readonly string[], create: boolean): Promise<string | undefined> {
-  // the base is the operator's, made as a whole like any directory they name
-  if (create) await mkdir(base, { recursive: true })
-  let path = base
-  for (const segment of segments) {
+export async function openKeyFile (place: FilePlace, key: string, create: boolean): Promise<KeyFile | undefined> {
+  const segments = key.split('/')
+  const name = segments.pop() as string
+  return byDescriptor
+    ? await heldFile(place, segments, name, create)
+    : await checkedFile(place, segments, name, create)
+}
+
+async function heldFile (place: FilePlace, segments: readonly string[], name: string, create: boolean): Promise<KeyFile | undefined> {
+  // the base is the operator's, made and followed as a whole like any directory they name
+  if (create) await mkdir(place.base, { recursive: true })
+  const held: FileHandle[] = [await open(place.base, DIRECTORY_FLAGS)]
+  const close = async (): Promise<void> => { await Promise.all(held.map(async handle => await handle.close())) }
+  const names = [...place.below, ...segments]
+  let shown = place.base
+  try {
+    for (const segment of names) {
+      shown = join(shown, segment)
+      const at = `${DESCRIPTORS}/${(held[held.length - 1] as FileHandle).fd}/${segment}`
+      const next = await openDirectory(at, shown, create)
+      if (next === undefined) {
+        await close()
+        return undefined
+      }
+      held.push(next)
+    }
+  } catch (error) {
+    await close()
+    throw error
+  }
+  const fd = (index: number): number => (held[index] as FileHandle).fd
+  return {
+    path: `${DESCRIPTORS}/${fd(held.length - 1)}/${name}`,
+    shown: join(shown, name),
+    pruneEmpty: async () => {
+      // the key's own directories, deepest first, each through the one above it
+      for (let i = held.length - 1; i > place.below.length; i--) {
+        try {
+          await rmdir(`${DESCRIPTORS}/${fd(i - 1)}/${names[i - 1] as string}`)
+        } catch {
+          // not empty, or someone is writing into it: leave it and everything above
+          return
+        }
+      }
+    },
+    close
+  }
+}
+
+/** Opens a directory without following a link; undefined when it is missing and not to be made. */
+async function openDirectory (at: string, shown: string, create: boolean): Promise<FileHandle | undefined> {
+  try {
+    return await openNoFollow(at, shown)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    if (!create) return undefined
+  }
+  try {
+    await mkdir(at)
+  } catch (error) {
+    // made at the same moment by another key of the batch: opened like any other
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw renamed(error, at, shown)
+  }
+  return await openNoFollow(at, shown)
+}
+
+async function openNoFollow (at: string, shown: string): Promise<FileHandle> {
+  try {
+    return await open(at, DIRECTORY_FLAGS | constants.O_NOFOLLOW)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    // a link opened with O_NOFOLLOW | O_DIRECTORY fails as "not a directory": say which
+    if (code === 'ENOTDIR' || code === 'ELOOP') throw refusal(shown, (await lstatOrUndefined(at))?.isSymbolicLink() === true)
+    throw renamed(error, at, shown)
+  }
+}
+
+function renamed (error: unknown, at: string, shown: string): unknown {
+  if (error instanceof Error) error.message = error.message.split(at).join(shown)
+  return error
+}
+
+async function checkedFile (place: FilePlace, segments: readonly string[], name: string, create: boolean): Promise<KeyFile | undefined> {
+  if (create) await mkdir(place.base, { recursive: true })
+  let path = place.base
+  for (const segment of [...place.below, ...segments]) {
     path = join(path, segment)
     let stats = await lstatOrUndefined(path)
     if (stats === undefined) {
@@ -33,15 +141,23 @@ export async function directoryInside (base: string, segments: readonly string[]
       try {
         await mkdir(path)
       } catch (error) {
-        // made at the same moment by another key of the batch: checked below like any other
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       }
       stats = await lstat(path)
     }
-    if (stats.isSymbolicLink()) throw new KeyRefused(`${path} is a symbolic link: it is not followed out of the store`)
-    if (!stats.isDirectory()) throw new KeyRefused(`${path} is not a directory`)
+    if (!stats.isDirectory()) throw refusal(path, stats.isSymbolicLink())
   }
-  return path
+  const file = join(path, name)
+  return {
+    path: file,
+    shown: file,
+    pruneEmpty: async () => { await removeEmptyParents(join(place.base, ...place.below), file) },
+    close: async () => {}
+  }
+}
+
+function refusal (shown: string, link: boolean): KeyRefused {
+  return new KeyRefused(link ? `${shown} is a symbolic link: it is not followed out of the store` : `${shown} is not a directory`)
 }
 
 /** lstat, or undefined when nothing is there. */
@@ -54,24 +170,31 @@ export async function lstatOrUndefined (path: string): Promise<Stats | undefined
   }
 }
 
-/** Where the files of keys lie: `base` (followed, as given) and directories below it (never followed). */
-export interface FilePlace {
-  readonly base: string
-  readonly below: readonly string[]
-}
+/** Opens key files (openKeyFile) for one action. */
+export type KeyFileOpener = (place: FilePlace, key: string, create: boolean) => Promise<KeyFile | undefined>
 
 /**
- * The file of a key in a place (directoryInside for its parents): its path, or undefined when
- * a parent directory is missing and `create` is false.
+ * Runs an action on the key files it opens, closes them after, and writes their paths in any
+ * error as the store's paths, so that a message names the file, not a descriptor.
  */
-export async function fileInside (place: FilePlace, key: string, create: boolean): Promise<string | undefined> {
-  const segments = key.split('/')
-  const name = segments.pop() as string
-  const directory = await directoryInside(place.base, [...place.below, ...segments], create)
-  return directory === undefined ? undefined : join(directory, name)
-}
-
-/** The path a key's file would have in a place, for messages. */
-export function placePath (place: FilePlace, key: string): string {
-  return join(place.base, ...place.below, ...key.split('/'))
+export async function withKeyFiles<T> (action: (open: KeyFileOpener) => Promise<T>): Promise<T> {
+  const files: KeyFile[] = []
+  const opener: KeyFileOpener = async (place, key, create) => {
+    const file = await openKeyFile(place, key, create)
+    if (file !== undefined) files.push(file)
+    return file
+  }
+  try {
+    return await action(opener)
+  } catch (error) {
+    if (error instanceof Error) {
+      for (const file of files) {
+        const directory = file.path.slice(0, file.path.lastIndexOf('/') + 1)
+        error.message = error.message.split(directory).join(file.shown.slice(0, file.shown.lastIndexOf('/') + 1))
+      }
+    }
+    throw error
+  } finally {
+    await Promise.all(files.map(async file => await file.close()))
+  }
 }
