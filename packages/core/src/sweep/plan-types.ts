@@ -52,6 +52,21 @@ export interface PlanOptions {
    * `'24h'`, `'30m'`. Zero needs `acknowledgeZeroGrace`. @default '24h'
    */
   grace?: number | string
+  /**
+   * Plan an orphan only once runs have found it orphaned for this long: first by a run at
+   * least this long ago, then by every run since. An object's modification time says nothing
+   * of when it stopped being referenced (delta-rs#4300); this does. The first-seen times are
+   * kept in `orphanAgeDirectory`; a plan that fails or is refused leaves them as they were.
+   * Milliseconds or `'7d'`, `'36h'`.
+   * @default none: an orphan may be planned by the first run that finds it
+   */
+  minOrphanAge?: number | string
+  /**
+   * Where the first-seen times are kept between runs, made when missing: the run's work
+   * directory's `orphan-age/`. One store and key range per directory; one run at a time.
+   * Required with `minOrphanAge`.
+   */
+  orphanAgeDirectory?: string
   /** Allow a grace of zero: objects written up to the scan's start may be planned. @default false */
   acknowledgeZeroGrace?: boolean
   /** Plan candidates that carry no lastModified (they cannot be fenced). @default false */
@@ -118,6 +133,8 @@ export interface PlanCounts {
   excluded?: number
   /** Names the sources passed over because they cannot be keys (not valid UTF-8) (absent in older plans). */
   unlisted?: number
+  /** Orphans the fence lets through that runs have not yet found orphaned for `minOrphanAge` (present with `minOrphanAge`). */
+  tooRecentlyOrphaned?: number
   /** References that name another store (another scheme or authority, or a file outside the root): not matched, counted (present when the plan has a `store`). */
   foreignReferences?: number
   /** Orphans the fence would plan whose key a reference to another store names: kept, or the plan refused (present with a `store`, unless `prefixMismatch` is `'delete'`, which keeps no such keys). */
@@ -174,7 +191,12 @@ export interface PlanHeader {
   /** Per source, the names it could not list, with escaped examples (absent in older plans; empty when none). */
   unlisted?: Array<{ source: string, count: number, examples: string[] }>
   counts: PlanCounts
-  bytes: { planned: number, tooYoung: number }
+  bytes: { planned: number, tooYoung: number, tooRecentlyOrphaned?: number }
+  /**
+   * The `minOrphanAge` rule, when the plan has one: the age, and the ledger's runs committed
+   * before this one and when the last of them ran (null on a ledger's first run).
+   */
+  orphanAge?: { minAgeMs: number, previousRuns: number, previousRunAt: string | null }
   /** The lines after the header: how many, how many bytes, and their SHA-256 (hex). */
   body: { lines: number, bytes: number, sha256: string }
   /**

@@ -5,9 +5,11 @@ import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-sou
 import { protectedMatcher } from '../transforms/exclude.ts'
 import { formatStoreLocation, parseStoreLocation } from '../location/store-location.ts'
 import { ReferenceConflicts } from '../location/reference-conflicts.ts'
+import { parseDuration } from './duration.ts'
 import { createFence, declaredBasis, earliestBasis, graceOf, type BasisTime } from './fence.ts'
 import { excludedMatcher, isHiddenKey, withoutExcluded } from './hidden-keys.ts'
 import { checkGuards, countsMissing, guardRecord, planGuardLimits } from './plan-guards.ts'
+import { OrphanAgeLedger } from './orphan-age.ts'
 import { PLAN_VERSION, PlanWriter, type PlanHeaderDraft } from './plan-writer.ts'
 import type { PlanCounts, PlanHeader, PlanOptions, PlanSummary } from './plan-types.ts'
 import { PrefixTotals } from './prefix-totals.ts'
@@ -25,6 +27,10 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
   if (options === null || typeof options !== 'object') throw new TypeError('plan: options are required')
   if (typeof options.out !== 'string' || options.out.length === 0) throw new InvalidOptionError('out', 'the plan file path is required')
   graceOf(options)
+  const minOrphanAge = options.minOrphanAge === undefined ? undefined : parseDuration(options.minOrphanAge, 'minOrphanAge')
+  if (minOrphanAge !== undefined && (typeof options.orphanAgeDirectory !== 'string' || options.orphanAgeDirectory.length === 0)) {
+    throw new InvalidOptionError('orphanAgeDirectory', 'minOrphanAge needs a directory to keep first-seen times in between runs (the run\'s work directory\'s orphan-age/)')
+  }
   const limits = planGuardLimits(options)
   const protectHidden = options.protectHidden !== false
   const isExcluded = excludedMatcher(options.exclude ?? [])
@@ -36,17 +42,28 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
   // With a store, references are resolved to its keys; without one they are compared as written.
   const resolution = options.store === undefined ? undefined : new ReferenceConflicts(references, { ...options, store: options.store })
   const listed = toKeySource(options.candidates, 'candidates')
-  const counts: PlanCounts = { candidates: 0, references: 0, orphans: 0, planned: 0, tooYoung: 0, undated: 0, protected: 0, hidden: 0, excluded: 0, unlisted: 0 }
+  const counts: PlanCounts = { candidates: 0, references: 0, orphans: 0, planned: 0, tooYoung: 0, undated: 0, protected: 0, hidden: 0, excluded: 0, unlisted: 0, ...(minOrphanAge === undefined ? {} : { tooRecentlyOrphaned: 0 }) }
   const candidates = withoutExcluded(listed, isExcluded, excluded => { counts.excluded = (counts.excluded ?? 0) + excluded })
   const startedAt = new Date()
   const declared = declaredBasis(options.referencesAsOf, startedAt)
+  // Opened before the diff: a run that holds the ledger fails this one at once, not after a
+  // listing. The ages count from this run's start, the time it found its orphans.
+  const ledger = minOrphanAge === undefined
+    ? undefined
+    : await OrphanAgeLedger.open({ directory: options.orphanAgeDirectory as string, minAge: minOrphanAge, now: startedAt, scope: storeOf(options.store, candidates.name) ?? candidates.name })
   // Missing references are only counted for their guard, and only exact mode can count them.
   const missing = (options.diff?.mode ?? 'exact') === 'exact' && countsMissing(limits)
   const run = diff({ ...options.diff, candidates, references: resolution?.sources ?? references, missing, signal: options.signal })
   const basisOf = (): BasisTime => declared ?? earliestBasis(references, startedAt)
 
-  const bytes = { planned: 0, tooYoung: 0 }
-  const writer = await PlanWriter.open(options.out)
+  const bytes: PlanHeader['bytes'] = { planned: 0, tooYoung: 0, ...(ledger === undefined ? {} : { tooRecentlyOrphaned: 0 }) }
+  let writer: PlanWriter
+  try {
+    writer = await PlanWriter.open(options.out)
+  } catch (error) {
+    await ledger?.abort()
+    throw error
+  }
   let basis: BasisTime | undefined
   let fence: ReturnType<typeof createFence> | undefined
   try {
@@ -55,7 +72,7 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
       // the references are read before any orphan comes out, so their scan start is known here
       basis ??= basisOf()
       fence ??= createFence(basis.time, options)
-      const planned: KeyEntry[] = []
+      const admitted: KeyEntry[] = []
       for (const entry of part.entries) {
         counts.orphans++
         if (isProtected(entry.key)) {
@@ -74,12 +91,24 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
           counts.undated++
         } else if (resolution?.holds(entry.key) !== true) {
           // as Iceberg: only what would be deleted is checked for a prefix mismatch
-          counts.planned++
-          bytes.planned += entry.size ?? 0
-          totals.add(entry.key, entry.size ?? 0)
-          planned.push(entry)
+          admitted.push(entry)
         }
       }
+      // Only what the fence lets through is evidence of an orphan: a newer object may belong
+      // to a row the scan did not see. One ledger call per batch.
+      const ages = ledger === undefined || admitted.length === 0 ? undefined : await ledger.observe(admitted)
+      const planned: KeyEntry[] = []
+      admitted.forEach((entry, i) => {
+        if (ages !== undefined && ages.oldEnough[i] !== true) {
+          counts.tooRecentlyOrphaned = (counts.tooRecentlyOrphaned ?? 0) + 1
+          bytes.tooRecentlyOrphaned = (bytes.tooRecentlyOrphaned ?? 0) + (entry.size ?? 0)
+          return
+        }
+        counts.planned++
+        bytes.planned += entry.size ?? 0
+        totals.add(entry.key, entry.size ?? 0)
+        planned.push(entry)
+      })
       await writer.write(planned)
     }
     basis ??= basisOf()
@@ -96,9 +125,16 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
       : [{ source: source.name, count: source.unlisted.count, examples: [...source.unlisted.examples] }])
     counts.unlisted = unlisted.reduce((sum, entry) => sum + entry.count, 0)
     const store = storeOf(options.store, candidates.name)
-    const measured = { candidates: counts.candidates, references: counts.references, orphans: counts.orphans, missing: run.stats.missing?.count, planned: counts.planned }
+    // The orphan share is judged on what the fence lets through, before minOrphanAge holds keys
+    // back: a run with wrong references must be refused (and record nothing), not record the
+    // whole store as orphans.
+    const measured = { candidates: counts.candidates, references: counts.references, orphans: counts.orphans, missing: run.stats.missing?.count, planned: counts.planned + (counts.tooRecentlyOrphaned ?? 0) }
     const guards = guardRecord(limits, measured)
     checkGuards(guards, measured, { store: store ?? candidates.name, references: references.map(source => source.name) })
+    // The plan stands: only now may this run's orphans become the ledger's state. A run that
+    // failed or was refused aborts it below, since with partial references it would record
+    // live keys as orphans.
+    await ledger?.commit()
     const draft: PlanHeaderDraft = {
       keydiff: 'plan',
       version: PLAN_VERSION,
@@ -115,6 +151,7 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
       protect: [...(options.protect ?? [])],
       protectHidden,
       exclude: [...(options.exclude ?? [])],
+      ...(ledger === undefined ? {} : { orphanAge: { minAgeMs: ledger.minAgeMs, previousRuns: ledger.previous?.runs ?? 0, previousRunAt: ledger.previous?.runAt.toISOString() ?? null } }),
       guards,
       unlisted,
       counts,
@@ -125,6 +162,9 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
     return { path: writer.path, header, prefixes: totals.list(), diff: run.stats }
   } catch (error) {
     await writer.abort()
+    // Does nothing once committed; a failure to remove the run's generation leaves debris
+    // that the next open removes, and must not hide the error that failed the plan.
+    await ledger?.abort().catch(() => {})
     throw noSpaceAt(error, 'the plan', writer.path)
   }
 }

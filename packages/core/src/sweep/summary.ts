@@ -18,7 +18,8 @@ export function formatPlanSummary (summary: PlanSummary): string {
     `${n(header.counts.tooYoung)} too young (modified after the fence, ${formatBytes(header.bytes.tooYoung)})`,
     `${n(header.counts.protected)} protected`,
     ...(header.counts.hidden === undefined ? [] : [`${n(header.counts.hidden)} hidden${header.protectHidden === false ? '' : ' (protected)'}`]),
-    `${n(header.counts.undated)} without a modification time${header.includeUndated ? '' : ' (left out)'}`
+    `${n(header.counts.undated)} without a modification time${header.includeUndated ? '' : ' (left out)'}`,
+    ...(header.counts.tooRecentlyOrphaned === undefined || header.orphanAge === undefined ? [] : [`${n(header.counts.tooRecentlyOrphaned)} orphaned for less than ${formatDuration(header.orphanAge.minAgeMs)} (${formatBytes(header.bytes.tooRecentlyOrphaned ?? 0)})`])
   ]
   const basis = header.fenceBasis
   const since = basis === undefined
