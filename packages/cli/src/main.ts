@@ -2,6 +2,8 @@ import { KeydiffError } from '@keydiff/core'
 import { processIO, type CommandIO } from './io.ts'
 import { commands } from './commands/registry.ts'
 import { UsageError } from './usage-error.ts'
+import { asDiskFull } from './disk-full.ts'
+import { printable, withoutPasswords } from './printable.ts'
 
 /** Exit codes a scheduler can act on. */
 export const EXIT = { ok: 0, runtime: 1, usage: 2, partial: 3 } as const
@@ -35,25 +37,33 @@ export async function main (argv: string[], io: CommandIO = processIO()): Promis
   }
   const command = commands[name]
   if (command === undefined) {
-    io.stderr.write(`keydiff: unknown command ${JSON.stringify(name)}\n\n${usage()}`)
+    io.stderr.write(`keydiff: unknown command ${printable(JSON.stringify(name))}\n\n${usage()}`)
     return EXIT.usage
   }
+  // Whatever a failure says reaches a terminal: no control character acts on it, no password shows.
+  const say = (text: string): void => { io.stderr.write(withoutPasswords(printable(text))) }
   try {
     return await command.run(rest, io)
-  } catch (error) {
+  } catch (thrown) {
+    const error = asDiskFull(thrown)
     if (error instanceof UsageError) {
-      io.stderr.write(`keydiff ${name}: ${error.message}\n\n${error.usage}`)
+      say(`keydiff ${name}: ${error.message}\n\n${error.usage}`)
       return EXIT.usage
     }
     if (error instanceof KeydiffError && error.code === 'KEYDIFF_CONFIG_INVALID') {
-      io.stderr.write(`${error.message}\n`)
+      say(`${error.message}\n`)
       return EXIT.usage
     }
     if (error instanceof KeydiffError) {
-      io.stderr.write(`${error.message}${error.code === 'KEYDIFF_ABORTED' ? '' : ` (${error.code})`}\n`)
+      say(`${oneLine(error.message)}${error.code === 'KEYDIFF_ABORTED' ? '' : ` (${error.code})`}\n`)
       return EXIT.runtime
     }
-    io.stderr.write(`keydiff ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    say(`keydiff ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
     return EXIT.runtime
   }
+}
+
+/** A runtime error is one line: a message that carries a newline (a server's quoted text) has it escaped. */
+function oneLine (message: string): string {
+  return message.replace(/\r?\n/g, '\\n')
 }

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { diff, diffIndex, DEFAULT_MEMORY, formatBytes, linesSource, ReferenceIndex, type DiffMode, type DiffStats, type IndexDiffStrategy, type KeyEntry, type KeySource } from '@keydiff/core'
+import { diskFullError, isNoSpace } from '../disk-full.ts'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { Progress } from '../report/progress.ts'
 import { parseOptions } from '../parse-options.ts'
@@ -65,7 +66,7 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
     tmpdir: values.tmpdir
   })
 
-  const orphansOut = values.output === undefined ? new LineWriter(io.stdout, false) : LineWriter.toFile(values.output)
+  const orphansOut = values.output === undefined ? LineWriter.data(io.stdout, io.stdoutIsTTY === true) : LineWriter.toFile(values.output)
   const missingOut = values.missing === undefined ? undefined : LineWriter.toFile(values.missing)
   const render = format === 'lines' ? renderLine : renderJson
   const progress = new Progress(() => ({
@@ -82,7 +83,8 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
     progress.stop()
     await Promise.allSettled([orphansOut.close(), missingOut?.close(), index?.close()])
   }
-  if (values.stats !== undefined) await writeFile(values.stats, JSON.stringify(run.stats, null, 2) + '\n')
+  const statsPath = values.stats
+  if (statsPath !== undefined) await writeFile(statsPath, JSON.stringify(run.stats, null, 2) + '\n').catch((error: unknown) => { throw isNoSpace(error) ? diskFullError(statsPath, error) : error })
   if (values.quiet !== true) await new LineWriter(io.stderr, false).write(summary(run.stats))
   return 0
 }

@@ -8,6 +8,9 @@ const prefix = { type: 'string' }
 const template = { type: 'string', pattern: '\\{[^}]+\\}' }
 const size = { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgGtT]i?[bB]?|[bB])?\\s*$' }
 const duration = { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d|w)\\s*$' }
+/** A network timeout: a duration that is not zero (a zero would mean waiting forever). */
+const timeout = { type: 'string', pattern: '^\\s*(0*[1-9]\\d*(\\.\\d+)?|0*\\.\\d*[1-9]\\d*)\\s*(ms|s|m|h|d|w)\\s*$' }
+const attempts = { type: 'integer', minimum: 1, maximum: 20 }
 
 const closed = (properties: Record<string, unknown>, required: string[]): Record<string, unknown> => ({
   type: 'object', additionalProperties: false, properties, required
@@ -19,9 +22,9 @@ const store = {
   properties: { type: { enum: ['directory', 's3', 'minio', 'gcs'] } },
   allOf: [
     { if: { properties: { type: { const: 'directory' } } }, then: closed({ type: {}, path: name }, ['type', 'path']) },
-    { if: { properties: { type: { const: 's3' } } }, then: closed({ type: {}, bucket: name, prefix, region: name, endpoint: name, forcePathStyle: { type: 'boolean' }, accessKeyId: name, secretAccessKey: name }, ['type', 'bucket']) },
-    { if: { properties: { type: { const: 'minio' } } }, then: closed({ type: {}, bucket: name, prefix, endPoint: name, port: { type: 'integer', minimum: 1, maximum: 65535 }, useSSL: { type: 'boolean' }, accessKey: name, secretKey: name }, ['type', 'bucket', 'endPoint']) },
-    { if: { properties: { type: { const: 'gcs' } } }, then: closed({ type: {}, bucket: name, prefix, projectId: name, keyFilename: name, apiEndpoint: name }, ['type', 'bucket']) }
+    { if: { properties: { type: { const: 's3' } } }, then: closed({ type: {}, bucket: name, prefix, region: name, endpoint: name, forcePathStyle: { type: 'boolean' }, accessKeyId: name, secretAccessKey: name, connectTimeout: timeout, requestTimeout: timeout, maxAttempts: attempts }, ['type', 'bucket']) },
+    { if: { properties: { type: { const: 'minio' } } }, then: closed({ type: {}, bucket: name, prefix, endPoint: name, port: { type: 'integer', minimum: 1, maximum: 65535 }, useSSL: { type: 'boolean' }, accessKey: name, secretKey: name, requestTimeout: timeout, maxAttempts: attempts }, ['type', 'bucket', 'endPoint']) },
+    { if: { properties: { type: { const: 'gcs' } } }, then: closed({ type: {}, bucket: name, prefix, projectId: name, keyFilename: name, apiEndpoint: name, requestTimeout: timeout, maxAttempts: attempts }, ['type', 'bucket']) }
   ]
 }
 
@@ -30,8 +33,9 @@ const database = {
   required: ['type'],
   properties: { type: { enum: ['postgres', 'mysql', 'mongo'] } },
   allOf: [
-    { if: { properties: { type: { enum: ['postgres', 'mysql'] } } }, then: closed({ type: {}, url: name }, ['type', 'url']) },
-    { if: { properties: { type: { const: 'mongo' } } }, then: closed({ type: {}, url: name, database: name }, ['type', 'url']) }
+    { if: { properties: { type: { const: 'postgres' } } }, then: closed({ type: {}, url: name, connectTimeout: timeout, statementTimeout: duration, keepAlive: timeout }, ['type', 'url']) },
+    { if: { properties: { type: { const: 'mysql' } } }, then: closed({ type: {}, url: name, connectTimeout: timeout, keepAlive: timeout }, ['type', 'url']) },
+    { if: { properties: { type: { const: 'mongo' } } }, then: closed({ type: {}, url: name, database: name, connectTimeout: timeout, requestTimeout: timeout }, ['type', 'url']) }
   ]
 }
 
@@ -78,6 +82,7 @@ const run = closed({
   mode: { enum: ['exact', 'bloom'] },
   memory: size,
   grace: duration,
+  minOrphanAge: duration,
   acknowledgeZeroGrace: { type: 'boolean' },
   includeUndated: { type: 'boolean' },
   protect: { type: 'array', items: name },

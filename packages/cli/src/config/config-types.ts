@@ -23,6 +23,12 @@ export interface S3StoreConfig {
   forcePathStyle?: boolean
   accessKeyId?: string
   secretAccessKey?: string
+  /** Time to open a TCP connection to the endpoint (the SDK's `connectionTimeout`). @default '10s' */
+  connectTimeout?: string
+  /** Time a request may wait with nothing arriving on its socket (the SDK request handler's `socketTimeout`). @default '60s' */
+  requestTimeout?: string
+  /** Attempts of one request, the first included (the SDK's `maxAttempts`), so a silent endpoint fails in bounded time. @default 3 */
+  maxAttempts?: number
 }
 
 export interface MinioStoreConfig {
@@ -34,6 +40,10 @@ export interface MinioStoreConfig {
   useSSL?: boolean
   accessKey?: string
   secretKey?: string
+  /** Time a request may wait with nothing arriving on its socket, connecting included (a transport with a socket timeout). @default '60s' */
+  requestTimeout?: string
+  /** Attempts of one request, the first included (the adapters' `retries` + 1; the minio client itself does not retry). @default 3 */
+  maxAttempts?: number
 }
 
 export interface GcsStoreConfig {
@@ -43,6 +53,10 @@ export interface GcsStoreConfig {
   projectId?: string
   keyFilename?: string
   apiEndpoint?: string
+  /** Time one API request may take (the client's `timeout`). @default '60s' */
+  requestTimeout?: string
+  /** Attempts of one request, the first included (the client's `retryOptions.maxRetries` + 1). @default 3 */
+  maxAttempts?: number
 }
 
 export type DatabaseConfig = PostgresDatabaseConfig | MysqlDatabaseConfig | MongoDatabaseConfig
@@ -51,16 +65,30 @@ export interface PostgresDatabaseConfig {
   type: 'postgres'
   /** `postgres://user@host:5432/db`; `${PGURL}` keeps the secret out of the file. */
   url: string
+  /** Time to connect, start the session and authenticate (pg's `connectionTimeoutMillis`). @default '10s' */
+  connectTimeout?: string
+  /** The server cancels a statement that runs longer (`statement_timeout`); `"0s"` leaves the server's setting. @default '1h' */
+  statementTimeout?: string
+  /** Silence after which TCP keepalive probes check the server is still there (pg's `keepAliveInitialDelayMillis`). @default '30s' */
+  keepAlive?: string
 }
 
 export interface MysqlDatabaseConfig {
   type: 'mysql'
   url: string
+  /** Time to connect and authenticate (mysql2's `connectTimeout`). @default '10s' */
+  connectTimeout?: string
+  /** Silence after which TCP keepalive probes check the server is still there (mysql2's `keepAliveInitialDelay`). @default '30s' */
+  keepAlive?: string
 }
 
 export interface MongoDatabaseConfig {
   type: 'mongo'
   url: string
+  /** Time to find a usable server and to open a connection to it (`serverSelectionTimeoutMS`, `connectTimeoutMS`). @default '10s' */
+  connectTimeout?: string
+  /** Time an operation may wait with nothing arriving on its socket (`socketTimeoutMS`). @default '5m' */
+  requestTimeout?: string
   /** The database that holds the reference collections. */
   database?: string
 }
@@ -100,6 +128,12 @@ export interface RunConfig {
   memory?: string
   /** Objects younger than the reference scan's start minus this are never acted on. @default '24h' */
   grace?: string
+  /**
+   * Plan an orphan only once runs found it orphaned at least this long ago and in every run
+   * since (`"7d"`); first-seen times live in the run's work directory (`orphan-age/`).
+   * @default none: the first run that finds an orphan may plan it
+   */
+  minOrphanAge?: string
   /** Required with `grace = "0s"`. @default false */
   acknowledgeZeroGrace?: boolean
   /** Plan candidates that have no modification time (database names, plain listings). @default false */

@@ -85,7 +85,9 @@ function describe (error: ErrorObject): { path: Array<string | number>, message:
 function patternHint (path: Array<string | number>): string {
   const last = path[path.length - 1]
   if (last === 'memory') return 'must be a size such as "256MiB" or "2GiB"'
-  if (last === 'grace' || last === 'idle') return 'must be a duration such as "24h", "30m" or "7d"'
+  if (last === 'grace' || last === 'idle' || last === 'minOrphanAge') return 'must be a duration such as "24h", "30m" or "7d"'
+  if (last === 'statementTimeout') return 'must be a duration such as "1h" or "30m" ("0s": the server\'s own setting)'
+  if (typeof last === 'string' && (last.endsWith('Timeout') || last === 'keepAlive')) return 'must be a duration above zero such as "10s" or "2m"'
   if (last === 'name') return 'must be letters, digits, ".", "_" or "-"'
   if (last === 'template') return 'must contain at least one {field}'
   return 'has the wrong format'

@@ -1,5 +1,6 @@
 import { formatBytes } from '@keydiff/core'
 import type { Writable } from 'node:stream'
+import { printable } from '../printable.ts'
 
 /** What the progress line shows; read on every tick, so it can be live engine stats. */
 export interface ProgressState {
@@ -64,7 +65,7 @@ export class Progress {
 
   private draw (): void {
     const columns = (this.options.stream as { columns?: number }).columns ?? 120
-    this.options.stream.write(`\r\x1b[2K${this.line().slice(0, columns - 1)}`)
+    this.options.stream.write(`\r\x1b[2K${printable(this.line()).slice(0, columns - 1)}`)
     this.drawn = true
   }
 }

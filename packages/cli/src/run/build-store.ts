@@ -3,6 +3,8 @@ import { directoryDeleteSink, directoryQuarantineSink, directorySource, linesSou
 import type { ActionConfig, RunConfig, StoreConfig } from '../config/config-types.ts'
 import { ConfigError } from '../config/config-error.ts'
 import type { Connections } from './connections.ts'
+import { timeoutTransport } from './timeout-transport.ts'
+import { DEFAULT_TIMEOUTS, durationMs } from './timeouts.ts'
 
 /** A run's candidates and, when it has an action, the sink and the lock for its target. */
 export interface RunTarget {
@@ -69,6 +71,8 @@ export async function buildTarget (context: TargetContext): Promise<RunTarget> {
       const gcs = await import('@keydiff/gcs')
       const { Storage } = await import('@google-cloud/storage')
       const storage = new Storage({
+        timeout: durationMs(store.requestTimeout, DEFAULT_TIMEOUTS.request, 'requestTimeout'),
+        retryOptions: { maxRetries: (store.maxAttempts ?? DEFAULT_TIMEOUTS.maxAttempts) - 1 },
         ...(store.projectId === undefined ? {} : { projectId: store.projectId }),
         ...(store.keyFilename === undefined ? {} : { keyFilename: store.keyFilename }),
         ...(store.apiEndpoint === undefined ? {} : { apiEndpoint: store.apiEndpoint })
@@ -93,6 +97,12 @@ export async function buildTarget (context: TargetContext): Promise<RunTarget> {
       const { S3Client } = await import('@aws-sdk/client-s3')
       const client = new S3Client({
         region: store.region ?? 'us-east-1',
+        maxAttempts: store.maxAttempts ?? DEFAULT_TIMEOUTS.maxAttempts,
+        // socketTimeout is the SDK's idle timeout; its requestTimeout only warns unless told to throw.
+        requestHandler: {
+          connectionTimeout: durationMs(store.connectTimeout, DEFAULT_TIMEOUTS.connect, 'connectTimeout'),
+          socketTimeout: durationMs(store.requestTimeout, DEFAULT_TIMEOUTS.request, 'requestTimeout')
+        },
         ...(store.endpoint === undefined ? {} : { endpoint: store.endpoint }),
         ...(store.forcePathStyle === undefined ? {} : { forcePathStyle: store.forcePathStyle }),
         ...(store.accessKeyId === undefined || store.secretAccessKey === undefined ? {} : { credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } })
@@ -120,9 +130,10 @@ export async function buildTarget (context: TargetContext): Promise<RunTarget> {
         ...(store.port === undefined ? {} : { port: store.port }),
         useSSL: store.useSSL ?? true,
         accessKey: store.accessKey ?? '',
-        secretKey: store.secretKey ?? ''
+        secretKey: store.secretKey ?? '',
+        transport: timeoutTransport(store.useSSL ?? true, durationMs(store.requestTimeout, DEFAULT_TIMEOUTS.request, 'requestTimeout'))
       })
-      const base = { client, bucket: store.bucket }
+      const base = { client, bucket: store.bucket, retries: (store.maxAttempts ?? DEFAULT_TIMEOUTS.maxAttempts) - 1 }
       const action = run.action
       let sink: Sink | undefined
       if (action?.type === 'delete') sink = minio.minioDeleteSink(base)

@@ -1,6 +1,14 @@
-import type { DatabaseConfig } from '../config/config-types.ts'
+import { KeydiffError } from '@keydiff/core'
+import type { DatabaseConfig, MongoDatabaseConfig, MysqlDatabaseConfig, PostgresDatabaseConfig } from '../config/config-types.ts'
+import { checkDatabaseUrl, hidePassword, urlWithoutPassword } from './database-url.ts'
+import { DEFAULT_TIMEOUTS, durationMs } from './timeouts.ts'
 
-/** The clients a run opened, by database name, closed together at the end of the command. */
+/**
+ * The clients a run opened, by database name, closed together at the end of the command.
+ * Each is opened with the connect, statement or request, and keepalive timeouts of its
+ * config (DEFAULT_TIMEOUTS when left out), and its URL is checked first, so that neither a
+ * silent server nor a malformed URL can hang the run or print a password.
+ */
 export class Connections {
   private readonly open = new Map<string, { client: unknown, close: () => Promise<void> }>()
 
@@ -15,8 +23,19 @@ export class Connections {
   async postgres (name: string): Promise<import('pg').Pool> {
     return await this.get(name, async () => {
       const { default: pg } = await import('pg')
-      const config = this.config(name) as { url: string }
-      const pool = new pg.Pool({ connectionString: config.url, max: 4 })
+      const config = this.config(name) as PostgresDatabaseConfig
+      checkDatabaseUrl(name, 'postgres', config.url)
+      const statementTimeout = durationMs(config.statementTimeout, DEFAULT_TIMEOUTS.statement, 'statementTimeout')
+      const pool = new pg.Pool({
+        connectionString: config.url,
+        max: 4,
+        connectionTimeoutMillis: durationMs(config.connectTimeout, DEFAULT_TIMEOUTS.connect, 'connectTimeout'),
+        keepAlive: true,
+        keepAliveInitialDelayMillis: durationMs(config.keepAlive, DEFAULT_TIMEOUTS.keepAlive, 'keepAlive'),
+        ...(statementTimeout === 0 ? {} : { statement_timeout: statementTimeout })
+      })
+      // An idle client that loses its server emits 'error' on the pool; the next use reports it.
+      pool.on('error', () => {})
       return { client: pool, close: async () => { await pool.end() } }
     })
   }
@@ -24,8 +43,16 @@ export class Connections {
   async mysql (name: string): Promise<import('mysql2').Pool> {
     return await this.get(name, async () => {
       const { default: mysql } = await import('mysql2')
-      const config = this.config(name) as { url: string }
-      const pool = mysql.createPool({ uri: config.url, connectionLimit: 4 })
+      const config = this.config(name) as MysqlDatabaseConfig
+      checkDatabaseUrl(name, 'mysql', config.url)
+      const pool = mysql.createPool({
+        uri: config.url,
+        connectionLimit: 4,
+        connectTimeout: durationMs(config.connectTimeout, DEFAULT_TIMEOUTS.connect, 'connectTimeout'),
+        enableKeepAlive: true,
+        keepAliveInitialDelay: durationMs(config.keepAlive, DEFAULT_TIMEOUTS.keepAlive, 'keepAlive')
+      })
+      pool.on('connection', connection => { connection.on('error', () => {}) })
       return { client: pool, close: async () => { await new Promise<void>(resolve => { pool.end(() => { resolve() }) }) } }
     })
   }
@@ -33,8 +60,25 @@ export class Connections {
   async mongo (name: string): Promise<import('mongodb').MongoClient> {
     return await this.get(name, async () => {
       const { MongoClient } = await import('mongodb')
-      const config = this.config(name) as { url: string }
-      const client = await new MongoClient(config.url).connect()
+      const config = this.config(name) as MongoDatabaseConfig
+      checkDatabaseUrl(name, 'mongo', config.url)
+      const connectTimeout = durationMs(config.connectTimeout, DEFAULT_TIMEOUTS.connect, 'connectTimeout')
+      let client: import('mongodb').MongoClient
+      try {
+        client = new MongoClient(config.url, {
+          serverSelectionTimeoutMS: connectTimeout,
+          connectTimeoutMS: connectTimeout,
+          socketTimeoutMS: durationMs(config.requestTimeout, DEFAULT_TIMEOUTS.mongoRequest, 'requestTimeout')
+        })
+      } catch (error) {
+        throw new KeydiffError(`databases.${name}.url: ${hidePassword((error as Error).message ?? String(error), config.url)} (the value is not shown: it may hold a password)`, 'KEYDIFF_CONFIG_INVALID', { cause: error })
+      }
+      try {
+        await client.connect()
+      } catch (error) {
+        await client.close().catch(() => {})
+        throw new KeydiffError(`[mongo] ${urlWithoutPassword(config.url)}: ${hidePassword((error as Error).message ?? String(error), config.url)}`, 'KEYDIFF_CONNECTION_FAILED', { cause: error })
+      }
       return { client, close: async () => { await client.close() } }
     })
   }
