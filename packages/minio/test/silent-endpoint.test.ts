@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict'
+import http from 'node:http'
+import { createServer, type Server, type Socket } from 'node:net'
+import { after, before, test } from 'node:test'
+import { Client } from 'minio'
+import { KeydiffError, type KeySource } from '@keydiff/core'
+import { minioSource } from '../src/index.ts'
+
+// The minio client has no timeout of its own: a user gives it a `transport` whose requests
+// time out (as the CLI does). Pointed at a listener that accepts and never answers, the
+// listing fails with KEYDIFF_CONNECTION_FAILED naming the endpoint, after `retries` + 1 tries.
+const SECRET = 'hunter2-not-printed'
+let server: Server
+let port: number
+let accepted = 0
+const sockets = new Set<Socket>()
+before(async () => {
+  server = createServer(socket => { accepted++; sockets.add(socket); socket.on('error', () => {}) })
+  await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
+  port = (server.address() as { port: number }).port
+})
+after(async () => {
+  for (const socket of sockets) socket.destroy()
+  await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+})
+
+const timingOut = (ms: number): Pick<typeof http, 'request'> => ({
+  request: ((...args: Parameters<typeof http.request>) => {
+    const req = (http.request as (...a: Parameters<typeof http.request>) => http.ClientRequest)(...args)
+    req.setTimeout(ms, () => { req.destroy(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' })) })
+    return req
+  }) as typeof http.request
+})
+
+async function drain (source: KeySource): Promise<void> {
+  for await (const batch of source) assert.ok(batch.length >= 0)
+}
+
+test('a silent endpoint fails the listing with KEYDIFF_CONNECTION_FAILED naming it, within the transport\'s timeout and the retries', async () => {
+  const client = new Client({ endPoint: '127.0.0.1', port, useSSL: false, accessKey: 'keydiff', secretKey: SECRET, region: 'us-east-1', transport: timingOut(300) })
+  const started = performance.now()
+  const before = accepted
+  await assert.rejects(drain(minioSource({ client, bucket: 'blobs', retries: 1, retryDelayMs: 1 })), (error: unknown) => {
+    assert.ok(error instanceof KeydiffError, String(error))
+    assert.equal(error.code, 'KEYDIFF_CONNECTION_FAILED', error.message)
+    assert.ok(error.message.includes(`127.0.0.1:${port}`), error.message)
+    assert.ok(!error.message.includes(SECRET), error.message)
+    return true
+  })
+  assert.equal(accepted - before, 2, 'one try and one retry')
+  assert.ok(performance.now() - started < 10_000)
+})
