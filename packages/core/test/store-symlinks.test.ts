@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import fsp, { lstat, mkdir, readFile, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import { syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
@@ -164,6 +164,24 @@ test('a directory swapped for a symlink between the check and the action is not 
     assert.deepEqual(await filesUnder(join(root, 'moved')), [])
     if (step === 'link') assert.deepEqual(await filesUnder(join(root, '.keydiff', 'trash')), ['dir/f.txt'])
   }
+})
+
+test('the sinks close every directory they open, whatever the outcome', async () => {
+  const { root, outside } = await layout('descriptors')
+  const keys = Array.from({ length: 600 }, (_, i) => `d${i % 300}/e${i % 3}/f${i}`)
+  await writeEntries(root, keys.map(key => ({ key, size: 8, lastModified: OLD })))
+  await symlink(outside, join(root, 'link'))
+  const open = (): number => readdirSync('/proc/self/fd').length
+  const before = open()
+  const odd = [{ key: 'link/f.txt' }, { key: 'missing/x' }, { key: 'd0/e0/f0/under' }, { key: '../x' }]
+  const sink = directoryQuarantineSink({ root })
+  const moved = await sink.apply([...keys.map(key => ({ key, size: 8, lastModified: OLD })), ...odd])
+  assert.equal(moved.filter(outcome => outcome.ok).length, 601) // the keys and missing/x
+  await sink.restore([...keys.map(key => ({ key })), ...odd])
+  await directoryDeleteSink({ root }).apply([...keys.map(key => ({ key })), ...odd])
+  assert.deepEqual(await filesUnder(root), ['link'])
+  await new Promise(resolve => setTimeout(resolve, 50))
+  assert.equal(open(), before)
 })
 
 test('the directory sinks name their store and their trash as locations', () => {

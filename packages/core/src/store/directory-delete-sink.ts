@@ -4,8 +4,8 @@ import type { Sink } from '../contracts/sink.ts'
 import { formatStoreLocation, parseStoreLocation } from '../location/store-location.ts'
 import { changedSince } from './changed-since.ts'
 import { missingFileReason } from './missing-file.ts'
-import { lstatOrUndefined, withKeyFiles } from './no-follow.ts'
-import { perKey } from './per-key.ts'
+import { lstatOrUndefined } from './no-follow.ts'
+import { perKeyFile } from './per-key.ts'
 
 export interface DirectorySinkOptions {
   /** The store's root directory. Required. */
@@ -31,7 +31,7 @@ export function directoryDeleteSink (options: DirectorySinkOptions): Sink {
     action: 'delete',
     maxBatch: 1000,
     store: fileLocation(root),
-    apply: async (batch, applyOptions) => await perKey(batch, async entry => await withKeyFiles(async open => {
+    apply: async (batch, applyOptions) => await perKeyFile(batch, async (entry, open) => {
       const file = await open(place, entry.key, false)
       const stats = file === undefined ? undefined : await lstatOrUndefined(file.path)
       if (file === undefined || stats === undefined) return missingFileReason(entry.key)
@@ -45,7 +45,7 @@ export function directoryDeleteSink (options: DirectorySinkOptions): Sink {
       }
       if (prune) await file.pruneEmpty()
       return undefined
-    }), applyOptions?.signal)
+    }, applyOptions?.signal)
   }
 }
 

@@ -4,8 +4,8 @@ import { changedSince } from './changed-since.ts'
 import { checkRoot, fileLocation, type DirectorySinkOptions } from './directory-delete-sink.ts'
 import { missingFileReason } from './missing-file.ts'
 import { moveFileNoClobber } from './move-file.ts'
-import { lstatOrUndefined, withKeyFiles, type FilePlace, type KeyFile, type KeyFileOpener } from './no-follow.ts'
-import { perKey } from './per-key.ts'
+import { lstatOrUndefined, type FilePlace, type KeyFile, type KeyFileOpener } from './no-follow.ts'
+import { perKeyFile } from './per-key.ts'
 import { WORK_DIRECTORY } from './store-path.ts'
 
 export interface DirectoryQuarantineSinkOptions extends DirectorySinkOptions {
@@ -37,7 +37,7 @@ export function directoryQuarantineSink (options: DirectoryQuarantineSinkOptions
     maxBatch: 1000,
     store: fileLocation(root),
     trash: fileLocation(trashDirectory),
-    apply: async (batch, applyOptions) => await perKey(batch, async entry => await withKeyFiles(async open => {
+    apply: async (batch, applyOptions) => await perKeyFile(batch, async (entry, open) => {
       const from = await open(store, entry.key, false)
       const stats = from === undefined ? undefined : await lstatOrUndefined(from.path)
       if (from === undefined || stats === undefined) {
@@ -50,8 +50,8 @@ export function directoryQuarantineSink (options: DirectoryQuarantineSinkOptions
       if (!await moveFileNoClobber(from.path, to.path)) return `a different file already exists in the quarantine at ${to.shown}`
       if (prune) await from.pruneEmpty()
       return undefined
-    }), applyOptions?.signal),
-    restore: async (batch, applyOptions) => await perKey(batch, async entry => await withKeyFiles(async open => {
+    }, applyOptions?.signal),
+    restore: async (batch, applyOptions) => await perKeyFile(batch, async (entry, open) => {
       const from = await present(open, trash, entry.key)
       if (from === undefined) return await present(open, store, entry.key) === undefined ? `not in the quarantine at ${trashDirectory}` : undefined
       if (!(await lstatOrUndefined(from.path))?.isFile()) return `${from.shown} is not a regular file`
@@ -59,6 +59,6 @@ export function directoryQuarantineSink (options: DirectoryQuarantineSinkOptions
       if (!await moveFileNoClobber(from.path, to.path)) return `a different file is in the way at ${to.shown}`
       if (prune) await from.pruneEmpty()
       return undefined
-    }), applyOptions?.signal)
+    }, applyOptions?.signal)
   }
 }

@@ -1,6 +1,7 @@
 import { constants, existsSync, type Stats } from 'node:fs'
 import { lstat, mkdir, open, rmdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { HeldDirectories } from './held-directories.ts'
 import { removeEmptyParents } from './remove-empty-parents.ts'
 
 /**
@@ -42,49 +43,55 @@ const DIRECTORY_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY
  * symbolic link, when the action is taken: a directory swapped for a link after the plan is
  * refused (KeyRefused), not followed out of the store. Where the system names open
  * descriptors (Linux), each directory is opened with O_NOFOLLOW from the one above it and
- * held open, and the file is acted on through it, so a swap between the check and the action
- * changes nothing either; elsewhere each directory is checked with lstat just before.
+ * held open (shared through `held` by the keys of one sink call), and the file is acted on
+ * through it, so a swap between the check and the action changes nothing either; elsewhere
+ * each directory is checked with lstat just before.
  *
  * With `create`, missing directories below the base are made one at a time (a recursive
  * mkdir would follow a link); without it, a missing one gives undefined: no such file.
  */
-export async function openKeyFile (place: FilePlace, key: string, create: boolean): Promise<KeyFile | undefined> {
+export async function openKeyFile (place: FilePlace, key: string, create: boolean, held: HeldDirectories): Promise<KeyFile | undefined> {
   const segments = key.split('/')
   const name = segments.pop() as string
   return byDescriptor
-    ? await heldFile(place, segments, name, create)
+    ? await heldFile(place, segments, name, create, held)
     : await checkedFile(place, segments, name, create)
 }
 
-async function heldFile (place: FilePlace, segments: readonly string[], name: string, create: boolean): Promise<KeyFile | undefined> {
-  // the base is the operator's, made and followed as a whole like any directory they name
-  if (create) await mkdir(place.base, { recursive: true })
-  const held: FileHandle[] = [await open(place.base, DIRECTORY_FLAGS)]
-  const close = async (): Promise<void> => { await Promise.all(held.map(async handle => await handle.close())) }
+async function heldFile (place: FilePlace, segments: readonly string[], name: string, create: boolean, held: HeldDirectories): Promise<KeyFile | undefined> {
+  const owned: FileHandle[] = []
+  const close = async (): Promise<void> => { await Promise.all(owned.map(async handle => await handle.close())) }
   const names = [...place.below, ...segments]
+  // a directory opened to be made is another entry than one opened to be read
+  let id = `${create ? '+' : '-'}\0${place.base}`
   let shown = place.base
+  const chain: FileHandle[] = []
   try {
+    let handle = await held.get(id, async () => await openBase(place.base, create), owned)
     for (const segment of names) {
-      shown = join(shown, segment)
-      const at = `${DESCRIPTORS}/${(held[held.length - 1] as FileHandle).fd}/${segment}`
-      const next = await openDirectory(at, shown, create)
-      if (next === undefined) {
-        await close()
-        return undefined
-      }
-      held.push(next)
+      if (handle === undefined) break
+      chain.push(handle)
+      const at = `${DESCRIPTORS}/${handle.fd}/${segment}`
+      const path = shown = join(shown, segment)
+      id = `${id}\0${segment}`
+      handle = await held.get(id, async () => await openDirectory(at, path, create), owned)
     }
+    if (handle === undefined) {
+      await close()
+      return undefined
+    }
+    chain.push(handle)
   } catch (error) {
     await close()
     throw error
   }
-  const fd = (index: number): number => (held[index] as FileHandle).fd
+  const fd = (index: number): number => (chain[index] as FileHandle).fd
   return {
-    path: `${DESCRIPTORS}/${fd(held.length - 1)}/${name}`,
+    path: `${DESCRIPTORS}/${fd(chain.length - 1)}/${name}`,
     shown: join(shown, name),
     pruneEmpty: async () => {
       // the key's own directories, deepest first, each through the one above it
-      for (let i = held.length - 1; i > place.below.length; i--) {
+      for (let i = chain.length - 1; i > place.below.length; i--) {
         try {
           await rmdir(`${DESCRIPTORS}/${fd(i - 1)}/${names[i - 1] as string}`)
         } catch {
@@ -94,6 +101,17 @@ async function heldFile (place: FilePlace, segments: readonly string[], name: st
       }
     },
     close
+  }
+}
+
+/** The base, the operator's: made and followed as a whole like any directory they name. */
+async function openBase (base: string, create: boolean): Promise<FileHandle | undefined> {
+  if (create) await mkdir(base, { recursive: true })
+  try {
+    return await open(base, DIRECTORY_FLAGS)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !create) return undefined
+    throw error
   }
 }
 
@@ -133,6 +151,7 @@ function renamed (error: unknown, at: string, shown: string): unknown {
 async function checkedFile (place: FilePlace, segments: readonly string[], name: string, create: boolean): Promise<KeyFile | undefined> {
   if (create) await mkdir(place.base, { recursive: true })
   let path = place.base
+  if (await lstatOrUndefined(path) === undefined) return undefined
   for (const segment of [...place.below, ...segments]) {
     path = join(path, segment)
     let stats = await lstatOrUndefined(path)
@@ -174,13 +193,14 @@ export async function lstatOrUndefined (path: string): Promise<Stats | undefined
 export type KeyFileOpener = (place: FilePlace, key: string, create: boolean) => Promise<KeyFile | undefined>
 
 /**
- * Runs an action on the key files it opens, closes them after, and writes their paths in any
- * error as the store's paths, so that a message names the file, not a descriptor.
+ * Runs an action on the key files it opens (through the directories `held` for the sink
+ * call), closes them after, and writes their paths in any error as the store's paths, so
+ * that a message names the file, not a descriptor.
  */
-export async function withKeyFiles<T> (action: (open: KeyFileOpener) => Promise<T>): Promise<T> {
+export async function withKeyFiles<T> (held: HeldDirectories, action: (open: KeyFileOpener) => Promise<T>): Promise<T> {
   const files: KeyFile[] = []
   const opener: KeyFileOpener = async (place, key, create) => {
-    const file = await openKeyFile(place, key, create)
+    const file = await openKeyFile(place, key, create, held)
     if (file !== undefined) files.push(file)
     return file
   }

@@ -1,6 +1,7 @@
 import type { SinkOutcome } from '../contracts/sink.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import { KeyRefused } from './no-follow.ts'
+import { HeldDirectories } from './held-directories.ts'
+import { KeyRefused, withKeyFiles, type KeyFileOpener } from './no-follow.ts'
 import { fsErrorText, isRetryable, unsafeKeyReason } from './store-path.ts'
 
 /** File operations in flight per batch: enough to hide latency, few enough for a small machine. */
@@ -40,5 +41,22 @@ async function one (entry: KeyEntry, operation: (entry: KeyEntry) => Promise<str
   } catch (error) {
     if (error instanceof KeyRefused) return { key: entry.key, ok: false, error: error.message, retryable: false }
     return { key: entry.key, ok: false, error: fsErrorText(error), retryable: isRetryable(error) }
+  }
+}
+
+/**
+ * perKey for the directory sinks: each entry's files are opened without following a link
+ * (no-follow.ts), through directories held for the call and closed when it ends.
+ */
+export async function perKeyFile (
+  batch: readonly KeyEntry[],
+  operation: (entry: KeyEntry, open: KeyFileOpener) => Promise<string | undefined>,
+  signal?: AbortSignal
+): Promise<SinkOutcome[]> {
+  const directories = new HeldDirectories()
+  try {
+    return await perKey(batch, async entry => await withKeyFiles(directories, async open => await operation(entry, open)), signal)
+  } finally {
+    await directories.close()
   }
 }
