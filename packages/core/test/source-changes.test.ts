@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import { after, before, test } from 'node:test'
-import { csvSource, directorySource, jsonLinesSource, keySource, LINE_CHUNKS, linesSource, plan, type KeySource, type LineChunk } from '@keydiff/core'
+import { csvSource, directorySource, jsonLinesSource, keySource, LINE_CHUNKS, linesSource, map, plan, union, type KeySource, type LineChunk } from '@keydiff/core'
 import { LineHashThread } from '../src/engine/line-hash-thread.ts'
 import { tempDirectory, writeEntries } from './store-fixture.ts'
 import { DAY, filesUnder } from './sweep-helpers.ts'
@@ -230,6 +230,12 @@ test('the fence of a file of references is its modification time when that is ea
   for await (const chunk of (chunked[LINE_CHUNKS] as () => AsyncIterable<LineChunk>)()) void chunk
   assert.equal(chunked.scanStartedAt?.getTime(), written.getTime())
   assert.equal(chunked.scanBasis, 'file modified')
+
+  // a transform or a union of sources keeps it
+  const joined = union(linesSource(file('lines', false, 10)), map(entry => entry.key)(linesSource(path)))
+  for await (const batch of joined) void batch
+  assert.equal(joined.scanStartedAt?.getTime(), written.getTime())
+  assert.equal(joined.scanBasis, 'file modified')
 
   // a file dated in the future, and standard input, count from the read's start
   const future = file('lines', false, 10)

@@ -15,6 +15,7 @@ export function deriveSource (
     sorted: overrides.sorted ?? inner.sorted,
     estimatedCount: 'estimatedCount' in overrides ? overrides.estimatedCount : inner.estimatedCount,
     get scanStartedAt () { return inner.scanStartedAt },
+    get scanBasis () { return inner.scanBasis },
     [Symbol.asyncIterator]: () => batches()[Symbol.asyncIterator]()
   }
 }

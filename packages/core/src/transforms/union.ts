@@ -28,6 +28,10 @@ export function union (...inputs: KeySourceLike[]): KeySource {
       const starts = sources.map(source => source.scanStartedAt?.getTime()).filter((time): time is number => time !== undefined)
       return starts.length === 0 ? undefined : new Date(Math.min(...starts))
     },
+    // the basis of the earliest start, which is the union's
+    get scanBasis () {
+      return sources.filter(source => source.scanStartedAt !== undefined).sort((a, b) => (a.scanStartedAt as Date).getTime() - (b.scanStartedAt as Date).getTime())[0]?.scanBasis
+    },
     [Symbol.asyncIterator]: () => (sorted ? mergeSorted(sources) : concat(sources))[Symbol.asyncIterator]()
   }
   // Files read one after the other keep the engine's byte path (engine/line-chunks.ts).
