@@ -27,6 +27,9 @@ Options:
   --out <plan>             the plan file to write                         (required)
   --grace <duration>       e.g. 24h, 90m, 7d                              (default: ${DEFAULT_GRACE})
   --allow-zero-grace       confirm --grace 0: objects written while the scan ran may be planned
+  --min-orphan-age <duration>  plan a key only once runs found it orphaned that long ago and
+                           in every run since (needs --orphan-age-dir)    (default: off)
+  --orphan-age-dir <dir>   where the first-seen times are kept between runs
   --references-as-of <t>   when the references were true (ISO time): the fence counts back
                            from it (default: each source's read start, or a file's
                            modification time when earlier; the earliest of them)
@@ -103,6 +106,7 @@ export async function planCommand (argv: string[], io: CommandIO): Promise<numbe
     ...resolution,
     grace,
     acknowledgeZeroGrace: values['allow-zero-grace'] === true,
+    ...minOrphanAgeOptions(values['min-orphan-age'], values['orphan-age-dir']),
     includeUndated: values['include-undated'] === true,
     protect: values.protect ?? [],
     protectHidden: values['no-protect-hidden'] !== true,
@@ -159,6 +163,8 @@ function parse (argv: string[]) {
     out: { type: 'string' },
     grace: { type: 'string' },
     'allow-zero-grace': { type: 'boolean' },
+    'min-orphan-age': { type: 'string' },
+    'orphan-age-dir': { type: 'string' },
     'references-as-of': { type: 'string' },
     'include-undated': { type: 'boolean' },
     protect: { type: 'string', multiple: true },
@@ -179,4 +185,18 @@ function parse (argv: string[]) {
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' }
   }, PLAN_USAGE)
+}
+
+function minOrphanAgeOptions (age: string | undefined, directory: string | undefined): { minOrphanAge?: string, orphanAgeDirectory?: string } {
+  if (age === undefined) {
+    if (directory !== undefined) throw new UsageError('--orphan-age-dir goes with --min-orphan-age', PLAN_USAGE)
+    return {}
+  }
+  try {
+    parseDuration(age, 'minOrphanAge')
+  } catch {
+    throw new UsageError(`--min-orphan-age must be a duration such as 7d or 36h, not ${JSON.stringify(age)}`, PLAN_USAGE)
+  }
+  if (directory === undefined) throw new UsageError('--min-orphan-age needs --orphan-age-dir <dir>, where the first-seen times are kept between runs', PLAN_USAGE)
+  return { minOrphanAge: age, orphanAgeDirectory: directory }
 }

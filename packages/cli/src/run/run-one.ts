@@ -70,6 +70,7 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
             ...(run.equalAuthorities === undefined ? {} : { equalAuthorities: run.equalAuthorities })
           }),
       grace: run.grace ?? DEFAULT_GRACE,
+      ...(run.minOrphanAge === undefined ? {} : { minOrphanAge: run.minOrphanAge, orphanAgeDirectory: join(workdir, 'orphan-age') }),
       acknowledgeZeroGrace: run.acknowledgeZeroGrace === true,
       includeUndated: run.includeUndated === true,
       protect: run.protect ?? [],
