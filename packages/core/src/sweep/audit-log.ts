@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { ParseError } from '../errors.ts'
 import { noSpaceAt } from '../spill/disk-full-error.ts'
+import { refuseNonFile } from './refuse-non-file.ts'
 
 /**
  * One line of the audit log; `plan` is always the plan's id (its header checksum). `done`:
@@ -66,6 +67,7 @@ export class AuditLog {
   static async open (path: string): Promise<AuditLog> {
     const full = resolve(path)
     await mkdir(dirname(full), { recursive: true })
+    await refuseNonFile(full, 'audit', 'the audit log')
     const handle = await open(full, 'a+')
     try {
       await mendTornLine(handle)

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import type { PlanHeader } from './plan-types.ts'
 import { noSpaceAt } from '../spill/disk-full-error.ts'
+import { refuseNonFile } from './refuse-non-file.ts'
 
 /** The plan format this keydiff writes and reads. Version 2 added the header's own checksum. */
 export const PLAN_VERSION = 2
@@ -60,6 +61,7 @@ export class PlanWriter {
 
   static async open (path: string): Promise<PlanWriter> {
     await mkdir(dirname(resolve(path)), { recursive: true })
+    await refuseNonFile(path, 'out', 'the plan')
     return new PlanWriter(path)
   }
 
