@@ -3,9 +3,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
-import { directoryDeleteSink, directoryQuarantineSink, directorySource, type KeySource } from '@keydiff/core'
+import { directoryDeleteSink, directoryQuarantineSink, directorySource, keySource, plan, type KeySource } from '@keydiff/core'
 import { escapeFileName } from '../src/store/escape-file-name.ts'
 import { tempDirectory, writeEntries } from './store-fixture.ts'
+import { OLD } from './sweep-helpers.ts'
 
 // A file name that is not valid UTF-8 cannot be a key: the directory source counts and names
 // it (escaped) instead of silently leaving it out, and a sink never reports such a file done.
@@ -41,6 +42,15 @@ test('names that are not valid UTF-8 are never listed, and are counted and named
   const none = directorySource({ root, prefix: 'good' })
   assert.deepEqual(await keys(none), ['good.txt'])
   assert.equal(none.unlisted, undefined)
+})
+
+test('a plan of a store holding such a name says so in its header', async () => {
+  const root = join(dir.path, 'planned')
+  await writeEntries(root, [{ key: 'kept.txt', lastModified: OLD }, { key: 'orphan.txt', lastModified: OLD }])
+  writeFileSync(rawPath(root, Buffer.from([0x6f, 0xff])), 'x')
+  const summary = await plan({ candidates: directorySource({ root }), references: keySource([[{ key: 'kept.txt' }]], { name: 'references' }), out: join(dir.path, 'planned.plan.jsonl') })
+  assert.equal(summary.header.counts.unlisted, 1)
+  assert.deepEqual(summary.header.unlisted?.map(entry => [entry.count, entry.examples]), [[1, ['o\\xff']]])
 })
 
 test('a key holding U+FFFD whose file is not there is never reported done: it may stand for an undecodable name', async () => {
