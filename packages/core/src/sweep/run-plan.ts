@@ -3,6 +3,7 @@ import type { SinkOutcome } from '../contracts/sink.ts'
 import { AbortError, InvalidOptionError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import { formatStoreLocation, parseStoreLocation, storeContains } from '../location/store-location.ts'
+import { refuseTrashInsideStore } from './trash-inside-store.ts'
 import { actOnBatch } from './act-on-batch.ts'
 import type { ApplyOptions, ApplyResult } from './apply-types.ts'
 import { AuditLog, type AuditRecord, type AuditState } from './audit-log.ts'
@@ -86,6 +87,7 @@ export async function runPlan (planPath: string, run: PlanRun, options: ApplyOpt
   const plan = await snapshotPlan(planPath, dirname(auditPath))
   try {
     const bound = checkBinding(plan, run.sink, options.allowUnboundPlan === true)
+    if (run.event === 'done') refuseTrashInsideStore(plan.header, trash)
     return await drive(plan, run, options, { auditPath, concurrency, batchSize, retries, store, trash, bound })
   } finally {
     await plan.remove()
