@@ -7,7 +7,7 @@ import { call, encodeName, failureOf, objectUri } from './request.ts'
 import type { GcsFailure } from './request.ts'
 
 export interface GcsQuarantineSinkOptions extends GcsSinkOptions {
-  /** Prefix under which quarantined objects are kept: `key` goes to `${trashPrefix}${key}`. @default 'keydiff-trash/' */
+  /** Prefix under which quarantined objects are kept: `key` goes to `${trashPrefix}${key}`. @default '.keydiff-trash/' (hidden, so a plan never lists it) */
   trashPrefix?: string
   /** Bucket that keeps the quarantined objects. @default the bucket itself */
   trashBucket?: string
@@ -42,7 +42,7 @@ async function generationOf (context: ObjectSinkContext, key: string): Promise<s
  * the trash copy.
  */
 export function gcsQuarantineSink (options: GcsQuarantineSinkOptions): RestorableSink {
-  const trashPrefix = options.trashPrefix ?? 'keydiff-trash/'
+  const trashPrefix = options.trashPrefix ?? '.keydiff-trash/'
   const trashBucketName = options.trashBucket ?? options.bucket
   const name = `quarantine:gs://${options.bucket} -> gs://${trashBucketName}/${trashPrefix}`
   const runner = objectRunner(name, options)

@@ -140,7 +140,7 @@ function configuredTrash (run: RunConfig, stores: Record<string, StoreConfig>, b
   const store = stores[run.candidates.store]
   if (store?.type === 'directory') return action.directory === undefined ? undefined : resolve(baseDir, action.directory)
   if (store?.type === 's3') return `s3://${action.bucket ?? store.bucket}/${action.prefix ?? '.keydiff-trash/'}`
-  if (store?.type === 'gcs') return `gs://${action.bucket ?? store.bucket}/${action.prefix ?? 'keydiff-trash/'}`
+  if (store?.type === 'gcs') return `gs://${action.bucket ?? store.bucket}/${action.prefix ?? '.keydiff-trash/'}`
   return undefined
 }
 
