@@ -32,7 +32,9 @@ export function isRetryable (error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false
   // A request that timed out with no response was already retried by the client (its
   // maxAttempts); retrying it here too would multiply the time a silent endpoint holds a run.
-  if ((error as { name?: unknown }).name === 'TimeoutError' && httpStatus(error) === undefined) return false
+  // The SDK names a dropped connection (ECONNRESET, EPIPE) TimeoutError too: that one is retried.
+  const code = (error as { code?: unknown }).code
+  if ((error as { name?: unknown }).name === 'TimeoutError' && httpStatus(error) === undefined && code !== 'ECONNRESET' && code !== 'EPIPE') return false
   const name = errorName(error)
   if (RETRYABLE_NAMES.has(name) || RETRYABLE_CODES.has(name)) return true
   const status = httpStatus(error)
