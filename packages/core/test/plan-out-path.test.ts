@@ -47,3 +47,16 @@ test('an audit log that is not a regular file is refused before anything is acte
   await assert.rejects(apply(summary.path, directoryDeleteSink({ root }), { lock: null, audit: fifo }), { code: 'KEYDIFF_INVALID_OPTION' })
   assert.equal(await readFile(join(root, 'orphan.bin'), 'utf8'), 'x')
 })
+
+test('a plan made from an adapter\'s listing binds the location the listing names itself by; any other name binds nothing', async () => {
+  const listed = async (name: string) => (await plan({
+    candidates: keySource([[{ key: 'p/a', size: 1, lastModified: OLD }]], { name }),
+    references: keySource([[]], { name: 'refs' }),
+    out: join(dir, 'named.jsonl'),
+    ...UNGUARDED
+  })).header.store
+  assert.equal(await listed('s3://bucket/p/'), 's3://bucket/p/')
+  assert.equal(await listed('gs://bucket/'), 'gs://bucket/')
+  assert.equal(await listed('minio://bucket/p/'), 'minio://bucket/p/')
+  assert.equal(await listed('inventory:s3://bucket/manifest.json'), null)
+})

@@ -17,7 +17,7 @@ export interface PlanOptions {
    * authorities, absolute paths, percent-encoding, `//` and `./` in directory keys); without
    * it, references are compared with the keys as written. Resolved references no longer count
    * as sorted, so the diff uses its hash strategy.
-   * @default the candidates' location when they name one (`dir:/root`), else none
+   * @default the candidates' location when they name one (`dir:/root`, `s3://bucket/prefix`, `gs://…`, `minio://…` as the adapters' listings do), else none
    */
   store?: string
   /**

@@ -169,9 +169,10 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
   }
 }
 
-/** The plan's store: as given, else the location a directory source names itself by. */
+/** The plan's store: as given, else the location its candidates name themselves by (`dir:/root`, `s3://bucket/prefix`, `gs://`, `minio://`). */
 function storeOf (store: string | undefined, candidates: string): string | null {
   if (store !== undefined) return formatStoreLocation(parseStoreLocation(store))
-  if (candidates.startsWith('dir:/')) return formatStoreLocation(parseStoreLocation(candidates, 'candidates'))
+  // the adapters' listings name themselves by their location; any other name binds nothing
+  if (/^(dir:\/|s3:\/\/|gs:\/\/|minio:\/\/)/.test(candidates)) return formatStoreLocation(parseStoreLocation(candidates, 'candidates'))
   return null
 }
