@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { startSilentEndpoint, type SilentEndpoint } from '@keydiff/core'
 import { runSourceCli } from './run-source-cli.ts'
-import { startSilentServer, type SilentServer } from './silent-server.ts'
 
 // Every network kind `keydiff run` opens, pointed at a listener that accepts and never
 // answers, with short timeouts set in the config. Without its timeouts each of these hung
@@ -12,10 +12,10 @@ import { startSilentServer, type SilentServer } from './silent-server.ts'
 const PASSWORD = 'hunter2-never-printed'
 const BOUND_MS = 20_000
 
-let silent: SilentServer
+let silent: SilentEndpoint
 let dir: string
 before(async () => {
-  silent = await startSilentServer()
+  silent = await startSilentEndpoint()
   dir = await mkdtemp(join(tmpdir(), 'keydiff-never-hang-'))
   await writeFile(join(dir, 'refs.txt'), 'a\n')
 })
@@ -30,14 +30,30 @@ type = "directory"
 path = "${root}"
 `
 
-const databaseRun = (reference: string): string => `
+// A database run: the database's type and URL scheme, what it reads, and any timeout beyond connectTimeout.
+const databaseConfig = (type: string, scheme: string, reference: string, timeouts = '') => (port: number, root: string): string => `${localStore(root)}
+[databases.db]
+type = "${type}"
+url = "${scheme}://keydiff:${PASSWORD}@127.0.0.1:${port}/refs"
+connectTimeout = "1s"
+${timeouts}
 [[runs]]
 name = "refs"
 candidates = { store = "local" }
 references = [${reference}]
 `
+const tableReference = '{ database = "db", table = "files", column = "path" }'
 
-const storeRun = `
+// A store run: the store's type, how it reaches the endpoint (and, for S3, its connect
+// timeout), then the request timeout and attempts every store kind has.
+const storeConfig = (type: string, connection: (port: number) => string) => (port: number): string => `
+[stores.remote]
+type = "${type}"
+bucket = "blobs"
+${connection(port)}
+requestTimeout = "1s"
+maxAttempts = 2
+
 [[runs]]
 name = "store"
 candidates = { store = "remote" }
@@ -45,75 +61,29 @@ references = [{ file = "refs.txt" }]
 `
 
 const kinds: Array<{ kind: string, config: (port: number, root: string) => string }> = [
-  {
-    kind: 'PostgreSQL',
-    config: (port, root) => `${localStore(root)}
-[databases.db]
-type = "postgres"
-url = "postgres://keydiff:${PASSWORD}@127.0.0.1:${port}/refs"
-connectTimeout = "1s"
-${databaseRun('{ database = "db", table = "files", column = "path" }')}`
-  },
-  {
-    kind: 'MySQL',
-    config: (port, root) => `${localStore(root)}
-[databases.db]
-type = "mysql"
-url = "mysql://keydiff:${PASSWORD}@127.0.0.1:${port}/refs"
-connectTimeout = "1s"
-${databaseRun('{ database = "db", table = "files", column = "path" }')}`
-  },
-  {
-    kind: 'MongoDB',
-    config: (port, root) => `${localStore(root)}
-[databases.db]
-type = "mongo"
-url = "mongodb://keydiff:${PASSWORD}@127.0.0.1:${port}/refs"
-connectTimeout = "1s"
-requestTimeout = "1s"
-${databaseRun('{ database = "db", collection = "files", field = "path" }')}`
-  },
+  { kind: 'PostgreSQL', config: databaseConfig('postgres', 'postgres', tableReference) },
+  { kind: 'MySQL', config: databaseConfig('mysql', 'mysql', tableReference) },
+  { kind: 'MongoDB', config: databaseConfig('mongo', 'mongodb', '{ database = "db", collection = "files", field = "path" }', 'requestTimeout = "1s"') },
   {
     kind: 'S3',
-    config: port => `
-[stores.remote]
-type = "s3"
-bucket = "blobs"
-endpoint = "http://127.0.0.1:${port}"
+    config: storeConfig('s3', port => `endpoint = "http://127.0.0.1:${port}"
 forcePathStyle = true
 accessKeyId = "AKIAKEYDIFF"
 secretAccessKey = "${PASSWORD}"
-connectTimeout = "1s"
-requestTimeout = "1s"
-maxAttempts = 2
-${storeRun}`
+connectTimeout = "1s"`)
   },
   {
     kind: 'MinIO',
-    config: port => `
-[stores.remote]
-type = "minio"
-bucket = "blobs"
-endPoint = "127.0.0.1"
+    config: storeConfig('minio', port => `endPoint = "127.0.0.1"
 port = ${port}
 useSSL = false
 accessKey = "keydiff"
-secretKey = "${PASSWORD}"
-requestTimeout = "1s"
-maxAttempts = 2
-${storeRun}`
+secretKey = "${PASSWORD}"`)
   },
   {
     kind: 'GCS',
-    config: port => `
-[stores.remote]
-type = "gcs"
-bucket = "blobs"
-projectId = "keydiff"
-apiEndpoint = "http://127.0.0.1:${port}"
-requestTimeout = "1s"
-maxAttempts = 2
-${storeRun}`
+    config: storeConfig('gcs', port => `projectId = "keydiff"
+apiEndpoint = "http://127.0.0.1:${port}"`)
   }
 ]
 
@@ -127,7 +97,7 @@ describe('keydiff run against an endpoint that accepts and never answers', { con
       assert.equal(result.code, 1, result.stderr)
       assert.ok(silent.accepted > accepted, 'the client reached the silent listener')
       assert.match(result.stderr, /\(KEYDIFF_CONNECTION_FAILED\)\n$/)
-      assert.ok(result.stderr.includes(`127.0.0.1:${silent.port}`), `names the endpoint: ${result.stderr}`)
+      assert.ok(result.stderr.includes(silent.address), `names the endpoint: ${result.stderr}`)
       assert.ok(!result.stderr.includes(PASSWORD), `no password: ${result.stderr}`)
       assert.equal(result.stderr.trim().split('\n').length, 1, `one line, no stack trace: ${result.stderr}`)
       assert.ok(result.ms < BOUND_MS, `finished in ${Math.round(result.ms)} ms`)

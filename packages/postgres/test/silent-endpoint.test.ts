@@ -1,40 +1,24 @@
 import assert from 'node:assert/strict'
-import { createServer, type Server, type Socket } from 'node:net'
 import { after, before, test } from 'node:test'
 import pg from 'pg'
-import { KeydiffError } from '@keydiff/core'
+import { assertConnectionFailed, KeydiffError, startSilentEndpoint, type SilentEndpoint } from '@keydiff/core'
 import { postgresLookup, postgresReferences, postgresSnapshot } from '../src/index.ts'
 
 // The timeouts are the pool's (the user's): a pool with connectionTimeoutMillis pointed at a
 // listener that accepts and never answers fails each entry point with KEYDIFF_CONNECTION_FAILED
 // naming the endpoint, without the password.
 const PASSWORD = 'hunter2-not-printed'
-let server: Server
-let port: number
-const sockets = new Set<Socket>()
-before(async () => {
-  server = createServer(socket => { sockets.add(socket); socket.on('error', () => {}) })
-  await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
-  port = (server.address() as { port: number }).port
-})
-after(async () => {
-  for (const socket of sockets) socket.destroy()
-  await new Promise<void>(resolve => { server.close(() => { resolve() }) })
-})
+let silent: SilentEndpoint
+before(async () => { silent = await startSilentEndpoint() })
+after(async () => { await silent.stop() })
 
-const refused = (endpoint: RegExp) => (error: unknown): boolean => {
-  assert.ok(error instanceof KeydiffError, String(error))
-  assert.equal(error.code, 'KEYDIFF_CONNECTION_FAILED', error.message)
-  assert.match(error.message, endpoint)
-  assert.ok(!error.message.includes(PASSWORD), error.message)
-  return true
-}
+const refused = (endpoint: RegExp) => (error: unknown) => assertConnectionFailed(error, { endpoint, secret: PASSWORD })
 
 test('a silent server fails references, snapshot and look-up with KEYDIFF_CONNECTION_FAILED within the pool\'s connectionTimeoutMillis', async () => {
-  const pool = new pg.Pool({ connectionString: `postgres://keydiff:${PASSWORD}@127.0.0.1:${port}/refs`, connectionTimeoutMillis: 300 })
+  const pool = new pg.Pool({ connectionString: `postgres://keydiff:${PASSWORD}@127.0.0.1:${silent.port}/refs`, connectionTimeoutMillis: 300 })
   const started = performance.now()
   try {
-    const endpoint = new RegExp(`postgres://keydiff@127\\.0\\.0\\.1:${port}/refs`)
+    const endpoint = new RegExp(`postgres://keydiff@127\\.0\\.0\\.1:${silent.port}/refs`)
     await assert.rejects(postgresReferences({ pool, table: 'files', column: 'path' }), refused(endpoint))
     await assert.rejects(postgresSnapshot(pool), refused(endpoint))
     await assert.rejects(postgresLookup({ pool, table: 'files', column: 'path' }).has(['a']), refused(endpoint))
@@ -45,7 +29,7 @@ test('a silent server fails references, snapshot and look-up with KEYDIFF_CONNEC
 })
 
 test('a URL with one slash after the scheme never puts its password in the endpoint an error names', async () => {
-  const pool = new pg.Pool({ connectionString: `postgres:/keydiff:${PASSWORD}@127.0.0.1:${port}/refs`, connectionTimeoutMillis: 300 })
+  const pool = new pg.Pool({ connectionString: `postgres:/keydiff:${PASSWORD}@127.0.0.1:${silent.port}/refs`, connectionTimeoutMillis: 300 })
   try {
     await assert.rejects(postgresReferences({ pool, table: 'files', column: 'path' }), (error: unknown) => {
       assert.ok(error instanceof KeydiffError, String(error))
