@@ -20,5 +20,9 @@ export function printable (text: string): string {
  * driver quoted whole. A password runs to the last `@` before a space (it may hold a `/`).
  */
 export function withoutPasswords (text: string): string {
-  return text.replace(/([^\s/:@]*):[^\s]+@/g, '$1:***@')
+  // A URL's user:password first (the password may itself start with //); then any other
+  // user:password@, but not a scheme's `://`, so a URL with a user and no password keeps it.
+  return text
+    .replace(/([a-zA-Z][\w+.-]*:\/\/[^\s/:@]*):[^\s]+@/g, '$1:***@')
+    .replace(/([^\s/:@]*):(?!\/\/)[^\s]+@/g, '$1:***@')
 }

@@ -34,7 +34,7 @@ const database = {
   properties: { type: { enum: ['postgres', 'mysql', 'mongo'] } },
   allOf: [
     { if: { properties: { type: { const: 'postgres' } } }, then: closed({ type: {}, url: name, connectTimeout: timeout, statementTimeout: duration, keepAlive: timeout }, ['type', 'url']) },
-    { if: { properties: { type: { const: 'mysql' } } }, then: closed({ type: {}, url: name, connectTimeout: timeout, keepAlive: timeout }, ['type', 'url']) },
+    { if: { properties: { type: { const: 'mysql' } } }, then: closed({ type: {}, url: name, connectTimeout: timeout, statementTimeout: duration, keepAlive: timeout }, ['type', 'url']) },
     { if: { properties: { type: { const: 'mongo' } } }, then: closed({ type: {}, url: name, database: name, connectTimeout: timeout, requestTimeout: timeout }, ['type', 'url']) }
   ]
 }

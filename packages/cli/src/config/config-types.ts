@@ -78,6 +78,11 @@ export interface MysqlDatabaseConfig {
   url: string
   /** Time to connect and authenticate (mysql2's `connectTimeout`). @default '10s' */
   connectTimeout?: string
+  /**
+   * The server cancels a statement that runs longer (MariaDB's `max_statement_time`, MySQL's
+   * `max_execution_time` for reads); `"0s"` leaves the server's setting. @default '1h'
+   */
+  statementTimeout?: string
   /** Silence after which TCP keepalive probes check the server is still there (mysql2's `keepAliveInitialDelay`). @default '30s' */
   keepAlive?: string
 }

@@ -52,7 +52,17 @@ export class Connections {
         enableKeepAlive: true,
         keepAliveInitialDelay: durationMs(config.keepAlive, DEFAULT_TIMEOUTS.keepAlive, 'keepAlive')
       })
-      pool.on('connection', connection => { connection.on('error', () => {}) })
+      const statementTimeout = durationMs(config.statementTimeout, DEFAULT_TIMEOUTS.statement, 'statementTimeout')
+      pool.on('connection', connection => {
+        connection.on('error', () => {})
+        // Queued before any statement of the run on this connection. MariaDB names the limit
+        // max_statement_time (seconds), MySQL max_execution_time (milliseconds, reads only).
+        if (statementTimeout > 0) {
+          connection.query(`SET SESSION max_statement_time = ${statementTimeout / 1000}`, (error: unknown) => {
+            if (error !== null && error !== undefined) connection.query(`SET SESSION max_execution_time = ${statementTimeout}`, () => {})
+          })
+        }
+      })
       return { client: pool, close: async () => { await new Promise<void>(resolve => { pool.end(() => { resolve() }) }) } }
     })
   }
