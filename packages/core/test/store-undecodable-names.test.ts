@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
-import { directoryDeleteSink, directoryQuarantineSink, directorySource, keySource, plan, type KeySource } from '@keydiff/core'
+import { directoryDeleteSink, directoryQuarantineSink, directorySource, keySource, map, plan, union, type KeySource } from '@keydiff/core'
 import { escapeFileName } from '../src/store/escape-file-name.ts'
 import { tempDirectory, writeEntries } from './store-fixture.ts'
 import { OLD } from './sweep-helpers.ts'
@@ -42,6 +42,13 @@ test('names that are not valid UTF-8 are never listed, and are counted and named
   const none = directorySource({ root, prefix: 'good' })
   assert.deepEqual(await keys(none), ['good.txt'])
   assert.equal(none.unlisted, undefined)
+  // through a transform and a union, what could not be listed is still said
+  const mapped = map(entry => entry.key.toUpperCase())(directorySource({ root }))
+  assert.deepEqual(await keys(mapped), ['CAFÉ', 'GOOD.TXT', 'SUB/OK'])
+  assert.deepEqual(mapped.unlisted, { count: 2, examples: ['bad\\xff.txt', 'sub/d\\xfe/'] })
+  const both = union(directorySource({ root }), directorySource({ root: join(root, 'sub') }))
+  await keys(both)
+  assert.deepEqual(both.unlisted, { count: 3, examples: ['bad\\xff.txt', 'sub/d\\xfe/', 'd\\xfe/'] })
 })
 
 test('a plan of a store holding such a name says so in its header', async () => {

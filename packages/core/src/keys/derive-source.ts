@@ -3,7 +3,7 @@ import type { KeySource } from './key-source.ts'
 
 /**
  * A source made from another by a transform: it keeps the inner source's name, count
- * estimate and scan start unless told otherwise, so metadata survives an `it-pipe` chain.
+ * estimate, scan start and what it could not list unless told otherwise, so metadata survives an `it-pipe` chain.
  */
 export function deriveSource (
   inner: KeySource,
@@ -16,6 +16,7 @@ export function deriveSource (
     estimatedCount: 'estimatedCount' in overrides ? overrides.estimatedCount : inner.estimatedCount,
     get scanStartedAt () { return inner.scanStartedAt },
     get scanBasis () { return inner.scanBasis },
+    get unlisted () { return inner.unlisted },
     [Symbol.asyncIterator]: () => batches()[Symbol.asyncIterator]()
   }
 }

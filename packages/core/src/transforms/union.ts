@@ -32,6 +32,12 @@ export function union (...inputs: KeySourceLike[]): KeySource {
     get scanBasis () {
       return sources.filter(source => source.scanStartedAt !== undefined).sort((a, b) => (a.scanStartedAt as Date).getTime() - (b.scanStartedAt as Date).getTime())[0]?.scanBasis
     },
+    // what any input could not list, so that a plan still says so
+    get unlisted () {
+      const reports = sources.flatMap(source => source.unlisted === undefined ? [] : [source.unlisted])
+      if (reports.length === 0) return undefined
+      return { count: reports.reduce((sum, report) => sum + report.count, 0), examples: reports.flatMap(report => report.examples).slice(0, 10) }
+    },
     [Symbol.asyncIterator]: () => (sorted ? mergeSorted(sources) : concat(sources))[Symbol.asyncIterator]()
   }
   // Files read one after the other keep the engine's byte path (engine/line-chunks.ts).
