@@ -52,6 +52,7 @@ Options:
   --memory <size>          memory budget                                  (default: ${DEFAULT_MEMORY})
   --sorted                 the reference files are sorted in byte order   (default: off)
   --json                   print the summary as JSON instead of a table
+  --quiet                  no summary table (the plan is still written; --json still prints)
   -h, --help               show this help
 `
 
@@ -125,7 +126,7 @@ export async function planCommand (argv: string[], io: CommandIO): Promise<numbe
     throw inCliTerms(error, 'flags')
   }
   if (values.json === true) await out.write(JSON.stringify({ path: summary.path, header: summary.header, prefixes: summary.prefixes }, null, 2) + '\n')
-  else await out.write(formatPlanSummary(summary))
+  else if (values.quiet !== true) await out.write(formatPlanSummary(summary))
   return 0
 }
 
@@ -183,6 +184,7 @@ function parse (argv: string[]) {
     memory: { type: 'string' },
     sorted: { type: 'boolean' },
     json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' }
   }, PLAN_USAGE)
 }
