@@ -79,6 +79,11 @@ export class ReferenceConflicts {
     return false
   }
 
+  /** Bare references passed on in both spellings (as written and percent-decoded), over all sources. */
+  get bothSpellings (): number {
+    return this.sources.reduce((sum, source) => sum + source.resolution.bothSpellings, 0)
+  }
+
   /** References that name other stores, over all sources. */
   get foreignReferences (): number {
     return this.sources.reduce((sum, source) => sum + source.resolution.foreign, 0)

@@ -5,7 +5,8 @@ import { canonicalAuthority, canonicalScheme, parseStoreLocation, type LocationE
 /**
  * Whether references without a scheme are percent-decoded: `'uri'` decodes every
  * reference (Delta's log writes relative paths as `abc%20def/%231/file1.txt`); `'auto'`
- * decodes only URIs (`s3://…`, `file://…`) and takes a bare key as written.
+ * decodes only URIs (`s3://…`, `file://…`) and takes a bare key as written (resolveReferences
+ * then passes on its decoded spelling too, when it has one).
  */
 export type ReferenceDecoding = 'uri' | 'auto'
 

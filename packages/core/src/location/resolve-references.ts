@@ -35,6 +35,12 @@ export interface ReferenceResolution {
   foreign: number
   /** Foreign references that name a key under this store: potential conflicts. */
   conflicting: number
+  /**
+   * Bare keys holding a percent escape (`abc%20def`) passed on in both spellings, as written
+   * and decoded, under `decode: 'auto'`: which one the writer meant cannot be told, and
+   * keeping both only keeps more objects. Each adds a reference that names no object.
+   */
+  bothSpellings: number
   /** Those keys, each with the first reference that named it (kept when keepConflictKeys). */
   readonly conflictKeys: Map<string, string>
   /** Up to 5 foreign references, as written, for reports. */
@@ -56,6 +62,7 @@ export function resolveReferences (options: ResolveReferencesOptions): (source: 
   if (options === null || typeof options !== 'object') throw new TypeError('resolveReferences: options are required')
   const location = typeof options.store === 'string' ? parseStoreLocation(options.store, 'store', options) : options.store
   const resolve = referenceResolver(location, options)
+  const resolveDecoded = (options.decode ?? 'auto') === 'auto' ? referenceResolver(location, { ...options, decode: 'uri' }) : undefined
   const keep = options.keepConflictKeys ?? true
   const cap = options.maxConflictKeys ?? DEFAULT_MAX_CONFLICT_KEYS
   if (!Number.isInteger(cap) || cap < 0) throw new InvalidOptionError('maxConflictKeys', `${String(cap)} is not a non-negative integer`)
@@ -63,9 +70,9 @@ export function resolveReferences (options: ResolveReferencesOptions): (source: 
 
   return (input) => {
     const source = toKeySource(input)
-    const resolution: ReferenceResolution = { store, resolved: 0, foreign: 0, conflicting: 0, conflictKeys: new Map(), foreignExamples: [] }
+    const resolution: ReferenceResolution = { store, resolved: 0, foreign: 0, conflicting: 0, bothSpellings: 0, conflictKeys: new Map(), foreignExamples: [] }
     const derived = deriveSource(source, async function * () {
-      resolution.resolved = resolution.foreign = resolution.conflicting = 0
+      resolution.resolved = resolution.foreign = resolution.conflicting = resolution.bothSpellings = 0
       resolution.conflictKeys.clear()
       resolution.foreignExamples.length = 0
       for await (const batch of source) {
@@ -80,6 +87,11 @@ export function resolveReferences (options: ResolveReferencesOptions): (source: 
           if (resolved.kind === 'key') {
             resolution.resolved++
             out.push(resolved.key === entry.key ? entry : { ...entry, key: resolved.key })
+            const decoded = resolveDecoded === undefined || !entry.key.includes('%') ? undefined : decodedKey(resolveDecoded, entry.key)
+            if (decoded !== undefined && decoded !== resolved.key) {
+              resolution.bothSpellings++
+              out.push({ ...entry, key: decoded })
+            }
             continue
           }
           resolution.foreign++
@@ -103,5 +115,15 @@ export function resolveReferences (options: ResolveReferencesOptions): (source: 
       scanBasis: { get: () => source.scanBasis, enumerable: true },
       unlisted: { get: () => source.unlisted, enumerable: true }
     }) as ResolvedReferenceSource
+  }
+}
+
+/** The store key a bare reference names when percent-decoded, or undefined when it is a URI or does not decode. */
+function decodedKey (resolve: (reference: string) => ReturnType<ReturnType<typeof referenceResolver>>, reference: string): string | undefined {
+  try {
+    const resolved = resolve(reference)
+    return resolved.kind === 'key' ? resolved.key : undefined
+  } catch {
+    return undefined
   }
 }

@@ -136,6 +136,11 @@ export interface PlanCounts {
   /** Orphans the fence lets through that runs have not yet found orphaned for `minOrphanAge` (present with `minOrphanAge`). */
   tooRecentlyOrphaned?: number
   /** References that name another store (another scheme or authority, or a file outside the root): not matched, counted (present when the plan has a `store`). */
+  /**
+   * Bare references holding a percent escape that were kept in both spellings, as written and
+   * decoded (`decodeReferences: 'auto'`); they count once in `references`. Absent when none.
+   */
+  bothSpellings?: number
   foreignReferences?: number
   /** Orphans the fence would plan whose key a reference to another store names: kept, or the plan refused (present with a `store`, unless `prefixMismatch` is `'delete'`, which keeps no such keys). */
   conflicts?: number

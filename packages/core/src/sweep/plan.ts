@@ -114,10 +114,13 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
     basis ??= basisOf()
     fence ??= createFence(basis.time, options)
     counts.candidates = run.stats.candidates.count
-    counts.references = run.stats.references.count
+    // a reference passed on in both spellings is one row read, and at most one of them names an object
+    const bothSpellings = resolution?.bothSpellings ?? 0
+    counts.references = run.stats.references.count - bothSpellings
     if (resolution !== undefined) {
       resolution.finish()
       counts.foreignReferences = resolution.foreignReferences
+      if (bothSpellings > 0) counts.bothSpellings = bothSpellings
       if (resolution.mode !== 'delete') counts.conflicts = resolution.conflicts
     }
     const unlisted = [listed, ...references].flatMap(source => source.unlisted === undefined || source.unlisted.count === 0
@@ -128,7 +131,7 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
     // The orphan share is judged on what the fence lets through, before minOrphanAge holds keys
     // back: a run with wrong references must be refused (and record nothing), not record the
     // whole store as orphans.
-    const measured = { candidates: counts.candidates, references: counts.references, orphans: counts.orphans, missing: run.stats.missing?.count, planned: counts.planned + (counts.tooRecentlyOrphaned ?? 0) }
+    const measured = { candidates: counts.candidates, references: counts.references, orphans: counts.orphans, missing: run.stats.missing === undefined ? undefined : Math.max(0, run.stats.missing.count - bothSpellings), planned: counts.planned + (counts.tooRecentlyOrphaned ?? 0) }
     const guards = guardRecord(limits, measured)
     checkGuards(guards, measured, { store: store ?? candidates.name, references: references.map(source => source.name) })
     // The plan stands: only now may this run's orphans become the ledger's state. A run that
