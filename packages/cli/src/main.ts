@@ -4,6 +4,7 @@ import { commands } from './commands/registry.ts'
 import { UsageError } from './usage-error.ts'
 import { asDiskFull } from './disk-full.ts'
 import { printable, withoutPasswords } from './printable.ts'
+import { quietSdkNodeVersionWarning } from './sdk-warnings.ts'
 
 /** Exit codes a scheduler can act on. */
 export const EXIT = { ok: 0, runtime: 1, usage: 2, partial: 3 } as const
@@ -26,6 +27,8 @@ export function usage (): string {
 
 /** Runs the CLI and returns its exit code; never throws. */
 export async function main (argv: string[], io: CommandIO = processIO()): Promise<number> {
+  // before a command loads an SDK: the commands are imported when they run
+  quietSdkNodeVersionWarning()
   const [name, ...rest] = argv
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(usage())
