@@ -126,7 +126,7 @@ export function summary (stats: DiffStats): string {
   const n = (value: number): string => value.toLocaleString('en-US')
   const seconds = ((stats.durationMs ?? 0) / 1000).toFixed(2)
   const lines = [
-    `keydiff: ${n(stats.candidates.count)} candidates, ${n(stats.references.count)} references → ${n(stats.orphans.count)} orphans` +
+    `keydiff: ${n(stats.candidates.count)} candidates, ${n(stats.references.count)} reference rows read → ${n(stats.orphans.count)} orphans` +
       (stats.orphans.bytes > 0 ? ` (${formatBytes(stats.orphans.bytes)})` : '') +
       (stats.missing === undefined ? '' : `, ${n(stats.missing.count)} missing`),
     `         mode ${stats.mode}, strategy ${stats.strategy ?? '?'}, ${seconds} s, memory budget ${formatBytes(stats.memoryBudget)}` +

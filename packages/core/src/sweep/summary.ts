@@ -25,6 +25,7 @@ export function formatPlanSummary (summary: PlanSummary): string {
   const since = basis === undefined
     ? `reference scan started ${header.referenceScanStartedAt}`
     : `references true at ${basis.time}: ${basis.basis}${basis.source === null ? '' : ` of ${basis.source}`}`
+  const distinct = distinctReferences(summary)
   const notes: string[] = []
   if ((header.counts.excluded ?? 0) > 0) notes.push(`${n(header.counts.excluded ?? 0)} stored keys excluded before the diff (.keydiff${(header.exclude ?? []).map(prefix => `, ${prefix}`).join('')})`)
   if ((header.counts.foreignReferences ?? 0) > 0) notes.push(`${n(header.counts.foreignReferences ?? 0)} references name other stores than ${header.store ?? 'this one'}: matched to nothing here`)
@@ -40,7 +41,7 @@ export function formatPlanSummary (summary: PlanSummary): string {
   return [
     `plan ${summary.path}`,
     `fence ${header.fence} (${since}, grace ${formatDuration(header.graceMs)})`,
-    `${n(header.counts.candidates)} candidates, ${n(header.counts.references)} references, ${n(header.counts.orphans)} orphans; left out: ${left.join(', ')}`,
+    `${n(header.counts.candidates)} candidates, ${n(header.counts.references)} reference rows read${distinct === undefined ? '' : ` (${n(distinct)} distinct keys)`}, ${n(header.counts.orphans)} orphans; left out: ${left.join(', ')}`,
     ...notes,
     '',
     line(titles),
@@ -48,4 +49,18 @@ export function formatPlanSummary (summary: PlanSummary): string {
     ...body,
     ''
   ].join('\n')
+}
+
+/**
+ * The distinct keys the references name, when the diff counted the references that name nothing
+ * stored (exact mode with the missing-share guard on): those plus the candidates they matched,
+ * as the guards count them (a listing names each key once). A reference kept in both spellings
+ * is one key. Rows read count every row of every source, so keys repeated across the unioned
+ * sources count once here only.
+ */
+function distinctReferences (summary: PlanSummary): number | undefined {
+  const missing = summary.diff.missing
+  if (missing === undefined) return undefined
+  const { counts } = summary.header
+  return Math.max(0, missing.count - (counts.bothSpellings ?? 0)) + Math.max(0, counts.candidates - counts.orphans)
 }
