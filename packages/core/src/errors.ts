@@ -27,11 +27,108 @@ export type KeydiffErrorCode =
   | 'KEYDIFF_CONNECTION_FAILED'
   | 'KEYDIFF_AUDIT_FAILED'
 
+/**
+ * Whether running the same work again, unchanged, can succeed: what a distributed worker
+ * reads to choose between retrying a job (with backoff, a bounded number of times) and
+ * setting it aside for a person. `true` where the failure lies outside the inputs (a
+ * server, a network, a holder that will finish); `false` where the same inputs give the
+ * same verdict every time.
+ */
+const RETRYABLE: Readonly<Record<KeydiffErrorCode, boolean>> = {
+  // A store or server broke mid-read (a reset connection, a 5xx after the adapter's own
+  // retries); the data itself was fine, so a later run usually reads through.
+  KEYDIFF_SOURCE_FAILED: true,
+  // The file, table or bucket is not there; it will not appear by asking again.
+  KEYDIFF_SOURCE_NOT_FOUND: false,
+  // The same bytes parse the same way.
+  KEYDIFF_PARSE_ERROR: false,
+  // The source yields the same order again; it must be declared unsorted instead.
+  KEYDIFF_NOT_SORTED: false,
+  // The references name the same foreign scheme or authority again.
+  KEYDIFF_PREFIX_MISMATCH: false,
+  // The option keeps its value; someone must change it.
+  KEYDIFF_INVALID_OPTION: false,
+  // The same references need the same memory; the budget or the mode must change.
+  KEYDIFF_MEMORY_EXCEEDED: false,
+  // A filter file's bytes, and two filters' shapes, stay what they are.
+  KEYDIFF_FILTER_FORMAT: false,
+  KEYDIFF_FILTER_SHAPE: false,
+  // Disk space is shared: other runs' spill files are removed when they end, and another
+  // worker has its own disk. Nothing in the inputs is wrong.
+  KEYDIFF_DISK_FULL: true,
+  // Spill I/O on the local disk (EIO, a file cut short under us); a new attempt writes new
+  // files. (A key longer than a spill record fails each time; bounded attempts end that.)
+  KEYDIFF_SPILL_FAILED: true,
+  // A kept index or ledger of another format, or damaged, reads the same next time.
+  KEYDIFF_INDEX_VERSION: false,
+  // An edited, truncated or foreign plan stays so; a new plan must be made.
+  KEYDIFF_PLAN_CHECKSUM: false,
+  KEYDIFF_PLAN_INVALID: false,
+  KEYDIFF_PLAN_STORE: false,
+  // The same references and store give the guard the same numbers.
+  KEYDIFF_PLAN_REFUSED: false,
+  // The holder finishes and releases the lock; waiting and trying again is the point.
+  KEYDIFF_LOCK_HELD: true,
+  // The lock's storage failed (a server error, a timeout), not the lock's logic.
+  KEYDIFF_LOCK_FAILED: true,
+  // A whole batch failed at the store (throttling, a timeout); acting on a plan is
+  // idempotent, so the keys can be sent again.
+  KEYDIFF_SINK_FAILED: true,
+  // Someone asked the run to stop; running it again would go against that.
+  KEYDIFF_ABORTED: false,
+  // The config file says the same thing next time.
+  KEYDIFF_CONFIG_INVALID: false,
+  // The server did not answer or refused the connection; servers come back.
+  KEYDIFF_CONNECTION_FAILED: true,
+  // Writing the audit record (a file, a tombstone table) failed at its storage.
+  KEYDIFF_AUDIT_FAILED: true
+}
+
+/**
+ * Whether a retry can help an error with this code (see the README's error table). Codes
+ * this version does not know (from a newer core, or not keydiff's at all) are not retryable.
+ */
+export function isRetryableCode (code: string): boolean {
+  return Object.hasOwn(RETRYABLE, code) && RETRYABLE[code as KeydiffErrorCode]
+}
+
 export interface KeydiffErrorOptions {
   cause?: unknown
 }
 
+type ErrorClass = abstract new (...args: never[]) => Error
+
+// Each branded class's brand. The map belongs to this copy of core, as does the
+// `Symbol.hasInstance` that reads it, so a class is always looked up where it was branded.
+const brands = new WeakMap<ErrorClass, symbol>()
+
+/**
+ * Makes `instanceof cls` hold for every object that carries the `Symbol.for(key)` brand,
+ * whichever installed copy of core made it, as undici does for its errors: a process that
+ * loads two copies (an adapter's and the application's) still recognises every error.
+ * The brand sits on the prototype, so subclasses inherit their parents' brands.
+ */
+export function brandError (cls: ErrorClass, key: string): void {
+  const brand = Symbol.for(key)
+  Object.defineProperty(cls.prototype, brand, { value: true })
+  brands.set(cls, brand)
+}
+
 export class KeydiffError extends Error {
+  static {
+    brandError(this, 'keydiff.error')
+  }
+
+  /**
+   * A branded class checks its brand; a subclass without a brand of its own (an adapter's)
+   * inherits this method and gets the ordinary prototype-chain check, not its parent's brand.
+   */
+  static override [Symbol.hasInstance] (value: unknown): boolean {
+    const brand = brands.get(this)
+    if (brand === undefined) return Function.prototype[Symbol.hasInstance].call(this, value)
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+  }
+
   readonly code: KeydiffErrorCode
 
   constructor (message: string, code: KeydiffErrorCode, options: KeydiffErrorOptions = {}) {
@@ -39,10 +136,19 @@ export class KeydiffError extends Error {
     this.name = 'KeydiffError'
     this.code = code
   }
+
+  /** Whether running the same work again can succeed; see `isRetryableCode`. */
+  get retryable (): boolean {
+    return isRetryableCode(this.code)
+  }
 }
 
 /** A key source broke while it was being read; the run must not produce a partial answer. */
 export class SourceError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.SourceError')
+  }
+
   /** The source's name, such as `file:/data/refs.txt`. */
   readonly source: string
 
@@ -55,6 +161,10 @@ export class SourceError extends KeydiffError {
 
 /** A record of a source could not be parsed; names the source and the line. */
 export class ParseError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.ParseError')
+  }
+
   readonly source: string
   readonly line: number
 
@@ -68,6 +178,10 @@ export class ParseError extends KeydiffError {
 
 /** A source that declared itself sorted yielded two keys out of UTF-8 byte order. */
 export class NotSortedError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.NotSortedError')
+  }
+
   readonly source: string
   readonly previous: string
   readonly key: string
@@ -83,6 +197,10 @@ export class NotSortedError extends KeydiffError {
 
 /** An option has a value that cannot be used; names the option. */
 export class InvalidOptionError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.InvalidOptionError')
+  }
+
   readonly option: string
 
   constructor (option: string, message: string, options: KeydiffErrorOptions = {}) {
@@ -101,6 +219,10 @@ export type PlanGuard = 'emptyReferences' | 'missingShare' | 'orphanShare'
  * written. `override` names the option that lets the plan through.
  */
 export class PlanRefusedError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.PlanRefusedError')
+  }
+
   readonly guard: PlanGuard
   /** The option that overrides the guard: `allowEmptyReferences`, `maxMissingShare`, `maxOrphanShare` (or a CLI flag). */
   readonly override: string
@@ -119,6 +241,10 @@ export class PlanRefusedError extends KeydiffError {
 
 /** The run was cancelled through its AbortSignal. */
 export class AbortError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.AbortError')
+  }
+
   constructor (message = 'the operation was aborted', options: KeydiffErrorOptions = {}) {
     super(message, 'KEYDIFF_ABORTED', options)
     this.name = 'AbortError'
@@ -127,6 +253,10 @@ export class AbortError extends KeydiffError {
 
 /** A lock is held by someone else; names the holder. */
 export class LockHeldError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.LockHeldError')
+  }
+
   readonly target: string
   readonly holder: unknown
 
@@ -136,6 +266,73 @@ export class LockHeldError extends KeydiffError {
     this.name = 'LockHeldError'
     this.target = target
     this.holder = holder
+  }
+}
+
+/** Where an adapter's failure happened, for SinkError, LockError and ConnectionError. */
+export interface AdapterErrorOptions extends KeydiffErrorOptions {
+  /** The adapter that failed, such as `s3` or `postgres`; the message starts with `[adapter]`. */
+  adapter?: string
+  /** What it failed on: a sink's name (`delete:s3://bucket`), a lock's target, an endpoint. */
+  target?: string
+}
+
+/** `[adapter] target: message`, each part only when given. */
+function adapterMessage (message: string, options: AdapterErrorOptions): string {
+  return `${options.adapter === undefined ? '' : `[${options.adapter}] `}${options.target === undefined ? '' : `${options.target}: `}${message}`
+}
+
+/** A whole sink batch could not be acted on (the store refused or did not answer the request); every key of it counts as failed. */
+export class SinkError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.SinkError')
+  }
+
+  readonly adapter: string | undefined
+  /** The sink's name, such as `delete:s3://bucket`. */
+  readonly target: string | undefined
+
+  constructor (message = 'a batch could not be acted on', options: AdapterErrorOptions = {}) {
+    super(adapterMessage(message, options), 'KEYDIFF_SINK_FAILED', options)
+    this.name = 'SinkError'
+    this.adapter = options.adapter
+    this.target = options.target
+  }
+}
+
+/** A lock could not be taken, read or released because its storage failed (not because someone holds it: that is LockHeldError). */
+export class LockError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.LockError')
+  }
+
+  readonly adapter: string | undefined
+  /** The lock's target, such as `s3://bucket/keydiff.lock`. */
+  readonly target: string | undefined
+
+  constructor (message = 'the lock\'s storage failed', options: AdapterErrorOptions = {}) {
+    super(adapterMessage(message, options), 'KEYDIFF_LOCK_FAILED', options)
+    this.name = 'LockError'
+    this.adapter = options.adapter
+    this.target = options.target
+  }
+}
+
+/** The server or endpoint did not answer, refused the connection or the credentials; names the endpoint, never a password. */
+export class ConnectionError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.ConnectionError')
+  }
+
+  readonly adapter: string | undefined
+  /** The endpoint, such as `https://storage.googleapis.com` or `postgres://db:5432/app`. */
+  readonly target: string | undefined
+
+  constructor (message = 'the server could not be reached', options: AdapterErrorOptions = {}) {
+    super(adapterMessage(message, options), 'KEYDIFF_CONNECTION_FAILED', options)
+    this.name = 'ConnectionError'
+    this.adapter = options.adapter
+    this.target = options.target
   }
 }
 

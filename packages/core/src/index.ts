@@ -10,6 +10,7 @@ export {
   asSourceError
 } from './errors.ts'
 export type { KeydiffErrorCode, KeydiffErrorOptions, PlanGuard } from './errors.ts'
+export { SinkError, LockError, ConnectionError, isRetryableCode, type AdapterErrorOptions } from './errors.ts'
 
 export type { KeyEntry, KeyBatch, BatchIterable } from './keys/key-entry.ts'
 export { keySource, toKeySource, isKeySource } from './keys/key-source.ts'

@@ -1,4 +1,4 @@
-import { KeydiffError, type KeydiffErrorOptions } from '../errors.ts'
+import { brandError, KeydiffError, type KeydiffErrorOptions } from '../errors.ts'
 
 /**
  * A reference that cannot be turned into a store key: a `..` segment in a file-system path
@@ -6,6 +6,10 @@ import { KeydiffError, type KeydiffErrorOptions } from '../errors.ts'
  * run fails: guessing would risk treating a live object as unreferenced.
  */
 export class InvalidReferenceError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.InvalidReferenceError')
+  }
+
   /** The reference as written. */
   readonly reference: string
   /** The source it came from, once known. */
@@ -38,6 +42,10 @@ export interface ConflictExample {
  * than a run keeps in memory. `count` says how many, `examples` names a few.
  */
 export class PrefixMismatchError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.PrefixMismatchError')
+  }
+
   readonly count: number
   readonly examples: readonly ConflictExample[]
 

@@ -1,7 +1,11 @@
-import { KeydiffError, type KeydiffErrorOptions } from '../errors.ts'
+import { brandError, KeydiffError, type KeydiffErrorOptions } from '../errors.ts'
 
 /** The spill directory ran out of space (ENOSPC, EDQUOT); names the directory. */
 export class DiskFullError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.DiskFullError')
+  }
+
   readonly directory: string
 
   constructor (directory: string, written: number, options: KeydiffErrorOptions = {}) {
@@ -13,6 +17,10 @@ export class DiskFullError extends KeydiffError {
 
 /** A file keydiff writes (a plan, an audit log, an output) could not be written: its disk or quota is full. Names the file. */
 export class NoSpaceError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.NoSpaceError')
+  }
+
   readonly path: string
 
   constructor (what: string, path: string, options: KeydiffErrorOptions = {}) {
@@ -31,6 +39,10 @@ export function noSpaceAt<T> (error: T, what: string, path: string): T | NoSpace
 
 /** Spill file I/O failed for another reason than a full disk; names the directory. */
 export class SpillError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.SpillError')
+  }
+
   constructor (directory: string, message: string, options: KeydiffErrorOptions = {}) {
     super(`spill directory ${directory}: ${message}`, 'KEYDIFF_SPILL_FAILED', options)
     this.name = 'SpillError'

@@ -1,4 +1,4 @@
-import { KeydiffError, type KeydiffErrorCode, type KeydiffErrorOptions } from '../errors.ts'
+import { brandError, KeydiffError, type KeydiffErrorCode, type KeydiffErrorOptions } from '../errors.ts'
 
 /**
  * The orphan-age ledger cannot be used: another run has it open (`KEYDIFF_LOCK_HELD`), or it
@@ -7,6 +7,10 @@ import { KeydiffError, type KeydiffErrorCode, type KeydiffErrorOptions } from '.
  * orphan's clock starts again, so nothing is planned sooner.
  */
 export class OrphanAgeError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.OrphanAgeError')
+  }
+
   readonly directory: string
 
   constructor (directory: string, message: string, options: KeydiffErrorOptions & { code?: KeydiffErrorCode } = {}) {

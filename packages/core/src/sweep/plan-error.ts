@@ -1,4 +1,4 @@
-import { KeydiffError, type KeydiffErrorOptions } from '../errors.ts'
+import { brandError, KeydiffError, type KeydiffErrorOptions } from '../errors.ts'
 
 /**
  * A plan that must not be acted on: edited or truncated (KEYDIFF_PLAN_CHECKSUM), not a plan
@@ -6,6 +6,10 @@ import { KeydiffError, type KeydiffErrorOptions } from '../errors.ts'
  * or for none (KEYDIFF_PLAN_STORE).
  */
 export class PlanError extends KeydiffError {
+  static {
+    brandError(this, 'keydiff.error.PlanError')
+  }
+
   readonly path: string
   /** The line at fault, 1-based, when one is. */
   readonly line: number | undefined
