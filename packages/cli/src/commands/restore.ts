@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { directoryQuarantineSink, directorySource, formatBytes, parseStoreLocation, readPlan, recordedTrash, restore, type ApplyResult } from '@keydiff/core'
+import { directoryQuarantineSink, directorySource, formatBytes, parseStoreLocation, readPlan, recordedTrash, restore } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { UsageError } from '../usage-error.ts'
-import { onePlan, parse, report } from './apply.ts'
+import { onePlan, parse } from './apply.ts'
 import { positiveInteger, storeLock, storeOf } from './store-options.ts'
 
 export const RESTORE_USAGE = `Usage: keydiff restore <plan> [options]
@@ -12,7 +12,9 @@ export const RESTORE_USAGE = `Usage: keydiff restore <plan> [options]
 Moves back what keydiff apply --action quarantine (or keydiff run) moved to the trash: for a
 plan, what its audit log records, from the trash the log records it went to; for a
 quarantine directory, every file in it. Runs under the store's lock, on the plan's own
-store only. A file in the way is reported, never replaced.
+store only. A file in the way is reported, never replaced. Prints what it restored and what
+failed; the plan's other keys are counted by why they were left (never quarantined by this
+plan, restored before, in another trash).
 
 Options:
   --store <dir>            the store: may only repeat the plan's own    (default: the plan's)
@@ -40,21 +42,65 @@ export async function restoreCommand (argv: string[], io: CommandIO): Promise<nu
   }
   const { root, unbound } = storeOf(await readPlan(target), values.store, values['allow-unbound-plan'] === true, RESTORE_USAGE)
   const trashes = values.trash !== undefined ? [resolve(values.trash)] : await recordedTrashDirectories(target, values.audit)
-  const results: ApplyResult[] = []
+  const results: FromTrash[] = []
   // with no trash recorded (a log of an older keydiff), the sink's default trash
   for (const trash of trashes.length === 0 ? [undefined] : trashes) {
-    results.push(await restore(target, directoryQuarantineSink({ root, ...(trash === undefined ? {} : { trash }) }), {
-      lock: storeLock(root),
-      force: values.force === true,
-      allowUnboundPlan: unbound,
-      audit: values.audit,
-      concurrency: positiveInteger(values.concurrency, '--concurrency', RESTORE_USAGE),
-      retries: positiveInteger(values.retries, '--retries', RESTORE_USAGE)
-    }))
+    const sink = directoryQuarantineSink({ root, ...(trash === undefined ? {} : { trash }) })
+    results.push({
+      trash: sink.trash === undefined ? 'the store\'s trash' : parseStoreLocation(sink.trash, 'the trash').path,
+      result: await restore(target, sink, {
+        lock: storeLock(root),
+        force: values.force === true,
+        allowUnboundPlan: unbound,
+        audit: values.audit,
+        concurrency: positiveInteger(values.concurrency, '--concurrency', RESTORE_USAGE),
+        retries: positiveInteger(values.retries, '--retries', RESTORE_USAGE)
+      })
+    })
   }
-  if (values.json === true && results.length > 1) await new LineWriter(io.stdout, false).write(JSON.stringify(results, null, 2) + '\n')
-  else for (const result of results) await report(result, values.json === true, io)
-  return results.some(result => result.failed > 0) ? 3 : 0
+  const out = new LineWriter(io.stdout, false)
+  if (values.json === true) {
+    const json = results.map(({ result }) => result)
+    await out.write(JSON.stringify(json.length === 1 ? json[0] : json, null, 2) + '\n')
+  } else {
+    await out.write(describeRestore(results))
+  }
+  return results.some(({ result }) => result.failed > 0) ? 3 : 0
+}
+
+/** A restore from one trash: where from, and what it did. */
+interface FromTrash {
+  /** The trash directory, as the operator names it. */
+  trash: string
+  result: Awaited<ReturnType<typeof restore>>
+}
+
+/**
+ * What the restores did, counting only what they acted on: restored and failed per trash; the
+ * plan's other keys are named by why they were left (never quarantined by this plan, restored
+ * before, in another trash), never as skipped work.
+ */
+function describeRestore (results: readonly FromTrash[]): string {
+  const n = (value: number): string => value.toLocaleString('en-US')
+  const lines: string[] = []
+  for (const { trash, result } of results) {
+    if (result.takenOver !== undefined) lines.push(`took the lock over from ${result.takenOver.owner} on ${result.takenOver.host} (pid ${result.takenOver.pid}, since ${result.takenOver.startedAt})`)
+    lines.push(`restored ${n(result.done)} of ${n(result.planned)} planned keys (${formatBytes(result.bytesDone)}) from ${trash}, ${n(result.failed)} failed`)
+    for (const failure of result.failures.slice(0, 20)) lines.push(`failed: ${failure.key}: ${failure.error} (${failure.attempts} attempts)`)
+    if (result.failed > 20) lines.push(`… and ${n(result.failed - 20)} more failures in the audit log`)
+  }
+  // what the first restore found left alone holds for all: the later ones restore what it left in their trashes
+  const first = results[0]?.result
+  if (first !== undefined) {
+    const left = [
+      ...(first.notQuarantined > 0 ? [`${n(first.notQuarantined)} never quarantined by this plan`] : []),
+      ...(first.restoredBefore > 0 ? [`${n(first.restoredBefore)} restored before`] : []),
+      ...(results.length === 1 && first.otherTrash > 0 ? [`${n(first.otherTrash)} in another trash (restore with --trash <dir>)`] : [])
+    ]
+    if (left.length > 0) lines.push(`not acted on: ${left.join(', ')}`)
+    lines.push(`audit log ${first.audit}`)
+  }
+  return lines.join('\n') + '\n'
 }
 
 /** The directories the plan's quarantined keys went to, as its audit log records them. */

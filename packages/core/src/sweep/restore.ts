@@ -7,6 +7,14 @@ import { runPlan } from './run-plan.ts'
 
 export type RestoreOptions = Omit<ApplyOptions, 'recheck'>
 
+/** What a restore did, and why it left the plan's other keys alone: `skipped` split in two. */
+export interface RestoreResult extends ApplyResult {
+  /** Keys no apply of this plan quarantined (not reached yet, dropped by the re-check, or failed): nothing to restore. */
+  notQuarantined: number
+  /** Keys an earlier restore brought back already. */
+  restoredBefore: number
+}
+
 export interface RecordedTrashOptions {
   /** The audit log. @default `<plan>.audit.jsonl` */
   audit?: string
@@ -38,20 +46,26 @@ export async function recordedTrash (plan: string, options: RecordedTrashOptions
 /**
  * Undoes what earlier applies of a plan did through a restorable sink (quarantine, soft
  * delete): the keys the audit log records as done, and not restored since, are restored in
- * batches with the same retries, and each is logged as `restored`. The plan is verified and
- * bound to the sink's store as in `apply`, and the same lock is taken. A key that its run
- * recorded moving into another trash than the sink's is left for a restore from there
- * (`otherTrash`); a sink whose trash holds none of them is refused (KEYDIFF_PLAN_STORE),
- * naming where they went (see recordedTrash).
+ * batches with the same retries, and each is logged as `restored`. The keys it leaves alone
+ * are counted by why: `notQuarantined` and `restoredBefore` (together `skipped`), and
+ * `otherTrash`. The plan is verified and bound to the sink's store as in `apply`, and the
+ * same lock is taken. A key that its run recorded moving into another trash than the sink's
+ * is left for a restore from there (`otherTrash`); a sink whose trash holds none of them is
+ * refused (KEYDIFF_PLAN_STORE), naming where they went (see recordedTrash).
  */
-export async function restore (plan: string, sink: RestorableSink, options: RestoreOptions): Promise<ApplyResult> {
+export async function restore (plan: string, sink: RestorableSink, options: RestoreOptions): Promise<RestoreResult> {
   if (sink === null || typeof sink !== 'object' || typeof sink.restore !== 'function') throw new TypeError('restore: a RestorableSink is required')
-  return await runPlan(plan, {
+  const skipped = { notQuarantined: 0, restoredBefore: 0 }
+  const result = await runPlan(plan, {
     event: 'restored',
     sink,
     act: async (batch, signal) => await sink.restore(batch, { signal }),
     select: (entry, state, trash) => {
-      if (!state.done.has(entry.key)) return 'skip'
+      if (!state.done.has(entry.key)) {
+        if (state.restored.has(entry.key)) skipped.restoredBefore++
+        else skipped.notQuarantined++
+        return 'skip'
+      }
       const went = state.trash.get(entry.key)
       return trash === undefined || went === undefined || went === trash ? 'act' : 'otherTrash'
     },
@@ -65,4 +79,5 @@ export async function restore (plan: string, sink: RestorableSink, options: Rest
       throw new PlanError(path, `its quarantined keys went to ${where}, not to ${trash}, the trash of ${sink.name}: restore from there`, { code: 'KEYDIFF_PLAN_STORE' })
     }
   }, options)
+  return { ...result, ...skipped }
 }
