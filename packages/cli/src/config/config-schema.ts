@@ -7,9 +7,10 @@ const name = { type: 'string', minLength: 1 }
 const prefix = { type: 'string' }
 const template = { type: 'string', pattern: '\\{[^}]+\\}' }
 const size = { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgGtT]i?[bB]?|[bB])?\\s*$' }
-const duration = { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d|w)\\s*$' }
+/** A duration as the library reads one (see duration-keyword.ts): `"36h"`, `"7d"`, `"0"`, `0`. */
+const duration = { type: ['string', 'number'], duration: 'any' }
 /** A network timeout: a duration that is not zero (a zero would mean waiting forever). */
-const timeout = { type: 'string', pattern: '^\\s*(0*[1-9]\\d*(\\.\\d+)?|0*\\.\\d*[1-9]\\d*)\\s*(ms|s|m|h|d|w)\\s*$' }
+const timeout = { type: ['string', 'number'], duration: 'positive' }
 const attempts = { type: 'integer', minimum: 1, maximum: 20 }
 
 const closed = (properties: Record<string, unknown>, required: string[]): Record<string, unknown> => ({

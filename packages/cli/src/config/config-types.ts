@@ -5,6 +5,12 @@ export interface KeydiffConfig {
   runs: RunConfig[]
 }
 
+/**
+ * A duration as the library reads one: a string with a unit (`"36h"`, `"7d"`, `"90m"`, `"0h"`),
+ * or zero as `"0"` or `0`. A number other than zero is refused by the schema: it has no unit.
+ */
+export type Duration = string | number
+
 export type StoreConfig = DirectoryStoreConfig | S3StoreConfig | MinioStoreConfig | GcsStoreConfig
 
 export interface DirectoryStoreConfig {
@@ -67,8 +73,8 @@ export interface PostgresDatabaseConfig {
   url: string
   /** Time to connect, start the session and authenticate (pg's `connectionTimeoutMillis`). @default '10s' */
   connectTimeout?: string
-  /** The server cancels a statement that runs longer (`statement_timeout`); `"0s"` leaves the server's setting. @default '1h' */
-  statementTimeout?: string
+  /** The server cancels a statement that runs longer (`statement_timeout`); `0` leaves the server's setting. @default '1h' */
+  statementTimeout?: Duration
   /** Silence after which TCP keepalive probes check the server is still there (pg's `keepAliveInitialDelayMillis`). @default '30s' */
   keepAlive?: string
 }
@@ -80,9 +86,9 @@ export interface MysqlDatabaseConfig {
   connectTimeout?: string
   /**
    * The server cancels a statement that runs longer (MariaDB's `max_statement_time`, MySQL's
-   * `max_execution_time` for reads); `"0s"` leaves the server's setting. @default '1h'
+   * `max_execution_time` for reads); `0` leaves the server's setting. @default '1h'
    */
-  statementTimeout?: string
+  statementTimeout?: Duration
   /** Silence after which TCP keepalive probes check the server is still there (mysql2's `keepAliveInitialDelay`). @default '30s' */
   keepAlive?: string
 }
@@ -121,7 +127,7 @@ export type ActionConfig =
   | { type: 'tag', key?: string, value?: string }
   | { type: 'release-hold' }
   | { type: 'custom-time' }
-  | { type: 'drop-database', backup?: string, idle?: string }
+  | { type: 'drop-database', backup?: string, idle?: Duration }
 
 export interface RunConfig {
   name: string
@@ -131,15 +137,15 @@ export interface RunConfig {
   mode?: 'exact' | 'bloom'
   /** @default '256MiB' */
   memory?: string
-  /** Objects younger than the reference scan's start minus this are never acted on. @default '24h' */
-  grace?: string
+  /** Objects younger than the reference scan's start minus this are never acted on; zero needs `acknowledgeZeroGrace`. @default '24h' */
+  grace?: Duration
   /**
    * Plan an orphan only once runs found it orphaned at least this long ago and in every run
    * since (`"7d"`); first-seen times live in the run's work directory (`orphan-age/`).
    * @default none: the first run that finds an orphan may plan it
    */
-  minOrphanAge?: string
-  /** Required with `grace = "0s"`. @default false */
+  minOrphanAge?: Duration
+  /** Required with a grace of zero (`0`, `"0"`, `"0h"`, ...). @default false */
   acknowledgeZeroGrace?: boolean
   /** Plan candidates that have no modification time (database names, plain listings). @default false */
   includeUndated?: boolean

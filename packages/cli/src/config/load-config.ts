@@ -3,12 +3,14 @@ import { Ajv, type ErrorObject } from 'ajv'
 import { parse, TomlDate, TomlError } from 'smol-toml'
 import { ConfigError, formatKeyPath } from './config-error.ts'
 import { configSchema } from './config-schema.ts'
+import { durationKeyword, durationOrUndefined } from './duration-keyword.ts'
 import type { KeydiffConfig, RunConfig } from './config-types.ts'
 import { locateKey } from './locate-key.ts'
 
 export const DEFAULT_CONFIG = 'keydiff.toml'
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true })
+ajv.addKeyword(durationKeyword)
 const validate = ajv.compile<KeydiffConfig>(configSchema)
 
 /**
@@ -49,7 +51,7 @@ export function parseConfig (text: string, file: string, env: NodeJS.ProcessEnv 
 
 // An unknown key explains most other errors of its object (a misspelt required key), so it
 // is reported first; ajv's reports of a failed `if` only echo the error inside it.
-const PRIORITY = ['additionalProperties', 'required', 'not', 'enum', 'const', 'type', 'pattern']
+const PRIORITY = ['additionalProperties', 'required', 'not', 'enum', 'const', 'type', 'pattern', 'duration']
 
 function pickError (errors: ErrorObject[]): ErrorObject {
   const useful = errors.filter(error => error.keyword !== 'if')
@@ -74,6 +76,7 @@ function describe (error: ErrorObject): { path: Array<string | number>, message:
     case 'enum':
       return { path, message: `must be one of ${(params.allowedValues as unknown[]).map(value => JSON.stringify(value)).join(', ')}` }
     case 'pattern':
+    case 'duration':
       return { path, message: patternHint(path) }
     case 'not':
       return { path, message: shapeHint(path) }
@@ -85,8 +88,8 @@ function describe (error: ErrorObject): { path: Array<string | number>, message:
 function patternHint (path: Array<string | number>): string {
   const last = path[path.length - 1]
   if (last === 'memory') return 'must be a size such as "256MiB" or "2GiB"'
-  if (last === 'grace' || last === 'idle' || last === 'minOrphanAge') return 'must be a duration such as "24h", "30m" or "7d"'
-  if (last === 'statementTimeout') return 'must be a duration such as "1h" or "30m" ("0s": the server\'s own setting)'
+  if (last === 'grace' || last === 'idle' || last === 'minOrphanAge') return 'must be a duration such as "24h", "30m", "7d" or 0 (a number other than 0 needs a unit: "36h")'
+  if (last === 'statementTimeout') return 'must be a duration such as "1h" or "30m" (0: the server\'s own setting)'
   if (typeof last === 'string' && (last.endsWith('Timeout') || last === 'keepAlive')) return 'must be a duration above zero such as "10s" or "2m"'
   if (last === 'name') return 'must be letters, digits, ".", "_" or "-"'
   if (last === 'template') return 'must contain at least one {field}'
@@ -156,7 +159,7 @@ function checkNames (config: KeydiffConfig, fail: (path: Array<string | number>,
         : `${JSON.stringify(run.action.type)} is not an action of a ${storeType ?? ''} store (${actions.join(', ')})`)
     }
     if (run.referencesAsOf !== undefined) run.referencesAsOf = isoTime(run.referencesAsOf, message => fail(['runs', i, 'referencesAsOf'], message))
-    if (run.grace !== undefined && /^\s*0+(\.0+)?\s*[a-z]+\s*$/.test(run.grace) && run.acknowledgeZeroGrace !== true) {
+    if (run.grace !== undefined && durationOrUndefined(run.grace) === 0 && run.acknowledgeZeroGrace !== true) {
       fail(['runs', i, 'grace'], 'a grace period of zero can delete objects whose references are being written right now; set acknowledgeZeroGrace = true if you mean it')
     }
   })

@@ -16,6 +16,6 @@ export const DEFAULT_TIMEOUTS = {
 } as const
 
 /** A configured duration in whole milliseconds (the schema has checked its shape). */
-export function durationMs (value: string | undefined, fallback: string, key: string): number {
+export function durationMs (value: string | number | undefined, fallback: string, key: string): number {
   return Math.ceil(parseDuration(value ?? fallback, key))
 }
