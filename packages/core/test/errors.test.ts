@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { cp, mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -16,6 +16,7 @@ import {
   InvalidReferenceError,
   isRetryableCode,
   KeydiffError,
+  lockFile,
   LockError,
   LockHeldError,
   NoSpaceError,
@@ -148,6 +149,23 @@ test('isRetryableCode: codes it does not know are not retryable', () => {
   assert.equal(isRetryableCode('KEYDIFF_SOMETHING_NEW'), false)
   assert.equal(isRetryableCode('toString'), false)
   assert.equal(isRetryableCode('ECONNRESET'), false)
+})
+
+test('a lock file whose storage fails (its directory is a file) is a LockError naming the lock', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'keydiff-lock-failure-'))
+  try {
+    await writeFile(join(directory, 'not-a-directory'), '')
+    const lock = lockFile({ path: join(directory, 'not-a-directory', 'lock') })
+    await assert.rejects(lock.acquire({ owner: 'test' }), (error: unknown) => {
+      assert.ok(error instanceof LockError)
+      assert.equal(error.code, 'KEYDIFF_LOCK_FAILED')
+      assert.equal(error.target, lock.target)
+      assert.match(String((error.cause as NodeJS.ErrnoException).code), /^E(EXIST|NOTDIR)$/)
+      return true
+    })
+  } finally {
+    await rm(directory, { recursive: true, force: true })
+  }
 })
 
 // A second copy of core, as when an adapter and the application each install their own:

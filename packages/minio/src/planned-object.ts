@@ -1,5 +1,5 @@
 import type { Client } from 'minio'
-import { KeydiffError, type KeyEntry, type SinkOutcome } from '@keydiff/core'
+import { SinkError, type KeyEntry, type SinkOutcome } from '@keydiff/core'
 import { errorMessage, errorName, isRetryable, withRetry, type RetryOptions } from './retry.ts'
 
 /** What a statObject found of the object a plan recorded. */
@@ -54,9 +54,9 @@ export function bucketCheck (client: Client, bucket: string, sink: string): () =
       found = await client.bucketExists(bucket)
     } catch (error) {
       checked = undefined
-      throw new KeydiffError(`[minio] ${sink}: bucket ${bucket} cannot be read: ${errorMessage(error)}`, 'KEYDIFF_SINK_FAILED', { cause: error })
+      throw new SinkError(`bucket ${bucket} cannot be read: ${errorMessage(error)}`, { adapter: 'minio', target: sink, cause: error })
     }
-    if (!found) throw new KeydiffError(`[minio] ${sink}: bucket ${bucket} does not exist`, 'KEYDIFF_SINK_FAILED')
+    if (!found) throw new SinkError(`bucket ${bucket} does not exist`, { adapter: 'minio', target: sink })
   }
   return async () => {
     checked ??= check()

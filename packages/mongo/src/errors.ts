@@ -1,13 +1,13 @@
-import { asSourceError, KeydiffError, type KeydiffErrorOptions } from '@keydiff/core'
+import { asSourceError, ConnectionError, KeydiffError, type KeydiffErrorOptions } from '@keydiff/core'
 import type { MongoClient } from 'mongodb'
 
 /** No server of the client could be reached, or one stopped answering; names the hosts, never the credentials. */
-export class MongoConnectionError extends KeydiffError {
+export class MongoConnectionError extends ConnectionError {
   /** `mongodb://host:port,.../` of the client. */
   readonly endpoint: string
 
   constructor (endpoint: string, message: string, options: KeydiffErrorOptions = {}) {
-    super(`[mongo] ${endpoint}: ${message}`, 'KEYDIFF_CONNECTION_FAILED', options)
+    super(message, { ...options, adapter: 'mongo', target: endpoint })
     this.name = 'MongoConnectionError'
     this.endpoint = endpoint
   }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { hostname, userInfo } from 'node:os'
 import { ObjectId, type Collection, type MongoClient } from 'mongodb'
-import { InvalidOptionError, KeydiffError, LockHeldError, type Lock, type LockInfo, type LockLease } from '@keydiff/core'
+import { InvalidOptionError, KeydiffError, LockError, LockHeldError, type Lock, type LockInfo, type LockLease } from '@keydiff/core'
 
 export interface MongoLockOptions {
   client: MongoClient
@@ -73,7 +73,7 @@ export function mongoLock (options: MongoLockOptions): Lock {
         }
       } catch (error) {
         if (error instanceof KeydiffError) throw error
-        throw new KeydiffError(`[mongo] locking ${target} in ${where} failed: ${(error as Error).message}`, 'KEYDIFF_LOCK_FAILED', { cause: error })
+        throw new LockError(`locking in ${where} failed: ${(error as Error).message}`, { adapter: 'mongo', target, cause: error })
       }
       const lease: LockLease = {
         info,

@@ -1,11 +1,11 @@
-import { InvalidOptionError, KeydiffError, SourceError, type KeydiffErrorOptions } from '@keydiff/core'
+import { ConnectionError, InvalidOptionError, KeydiffError, SourceError, type KeydiffErrorOptions } from '@keydiff/core'
 
 /** The server could not be reached or refused the credentials; names the endpoint, never the password. */
-export class PostgresConnectionError extends KeydiffError {
+export class PostgresConnectionError extends ConnectionError {
   readonly endpoint: string
 
   constructor (endpoint: string, message: string, options: KeydiffErrorOptions = {}) {
-    super(`[postgres] ${endpoint}: ${message}`, 'KEYDIFF_CONNECTION_FAILED', options)
+    super(message, { ...options, adapter: 'postgres', target: endpoint })
     this.name = 'PostgresConnectionError'
     this.endpoint = endpoint
   }

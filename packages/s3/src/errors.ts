@@ -1,4 +1,4 @@
-import { KeydiffError, SourceError, type KeydiffErrorOptions } from '@keydiff/core'
+import { KeydiffError, SinkError, SourceError, type KeydiffErrorOptions } from '@keydiff/core'
 import { errorMessage, errorName, httpStatus } from './retry.ts'
 
 const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound', 'ENOENT'])
@@ -25,11 +25,11 @@ export function s3SourceError (source: string, where: string, error: unknown): K
 }
 
 /** A whole sink batch failed (the request itself, not single keys); every key of it counts as failed. */
-export class S3SinkError extends KeydiffError {
+export class S3SinkError extends SinkError {
   readonly sink: string
 
   constructor (sink: string, message: string, options: KeydiffErrorOptions = {}) {
-    super(`[s3] ${sink}: ${message}`, 'KEYDIFF_SINK_FAILED', options)
+    super(message, { ...options, adapter: 's3', target: sink })
     this.name = 'S3SinkError'
     this.sink = sink
   }

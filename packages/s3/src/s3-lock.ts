@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { hostname, userInfo } from 'node:os'
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { KeydiffError, LockHeldError, type Lock, type LockAcquireOptions, type LockInfo, type LockLease } from '@keydiff/core'
+import { KeydiffError, LockError, LockHeldError, type Lock, type LockAcquireOptions, type LockInfo, type LockLease } from '@keydiff/core'
 import { s3Url } from './location.ts'
 import { errorMessage, errorName, httpStatus } from './retry.ts'
 
@@ -34,7 +34,7 @@ export function s3Lock (options: S3LockOptions): Lock {
   const target = s3Url(bucket, key)
 
   const fail = (what: string, error: unknown): KeydiffError =>
-    new KeydiffError(`[s3] ${what} the lock ${target} failed: ${errorMessage(error)}`, 'KEYDIFF_SOURCE_FAILED', { cause: error })
+    new LockError(`${what} the lock failed: ${errorMessage(error)}`, { adapter: 's3', target, cause: error })
 
   const read = async (): Promise<LockBody | undefined> => {
     try {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { Lock, LockAcquireOptions, LockInfo, LockLease } from '../contracts/lock.ts'
-import { KeydiffError, LockHeldError } from '../errors.ts'
+import { KeydiffError, LockError, LockHeldError } from '../errors.ts'
 import { createLockInfo, parseLockInfo } from './lock-info.ts'
 
 export interface LockFileOptions {
@@ -36,7 +36,7 @@ export function lockFile (options: LockFileOptions): Lock {
       text = await readFile(path, 'utf8')
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw new KeydiffError(`lock file ${path} cannot be read: ${(error as Error).message}`, 'KEYDIFF_LOCK_FAILED', { cause: error })
+      throw new LockError(`lock file ${path} cannot be read: ${(error as Error).message}`, { target, cause: error })
     }
     try {
       const value = JSON.parse(text) as { token?: unknown }
@@ -51,7 +51,7 @@ export function lockFile (options: LockFileOptions): Lock {
       return await take(acquireOptions)
     } catch (error) {
       if (error instanceof KeydiffError) throw error
-      throw new KeydiffError(`cannot take the lock file ${path}: ${(error as Error).message}`, 'KEYDIFF_LOCK_FAILED', { cause: error })
+      throw new LockError(`cannot take the lock file ${path}: ${(error as Error).message}`, { target, cause: error })
     }
   }
 
