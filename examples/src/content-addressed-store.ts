@@ -20,7 +20,6 @@ import {
   directoryDeleteSink,
   directorySource,
   formatPlanSummary,
-  keySource,
   linesSource,
   lockFile,
   map,
@@ -30,6 +29,7 @@ import {
   type LockInfo,
   type PlanSummary
 } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 
 export interface ContentAddressedStoreOptions {
   /** The blob store's root directory; blobs live under `blobs/`. Required. */

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { startSilentEndpoint, type SilentEndpoint } from '@keydiff/core'
+import { startSilentEndpoint, type SilentEndpoint } from '@keydiff/core/conformance'
 import { runSourceCli } from './run-source-cli.ts'
 
 // Every network kind `keydiff run` opens, pointed at a listener that accepts and never

@@ -13,15 +13,9 @@ export type { KeydiffErrorCode, KeydiffErrorOptions, PlanGuard } from './errors.
 export { SinkError, LockError, ConnectionError, isRetryableCode, type AdapterErrorOptions } from './errors.ts'
 
 export type { KeyEntry, KeyBatch, BatchIterable } from './keys/key-entry.ts'
-export { keySource, toKeySource, isKeySource } from './keys/key-source.ts'
-export type { KeySource, KeySourceLike, KeySourceInit, UnlistedEntries } from './keys/key-source.ts'
-export { deriveSource } from './keys/derive-source.ts'
+export type { KeySource, KeySourceLike, UnlistedEntries } from './keys/key-source.ts'
 export { compareKeys } from './keys/compare-keys.ts'
 export { checkOrder } from './keys/check-order.ts'
-// A source that can hand the engine its keys as byte ranges (a database's COPY output) carries this.
-export { LINE_CHUNKS } from './engine/line-chunks.ts'
-export type { LineChunk } from './engine/line-chunks.ts'
-export { lineChunkBatches, appendChunkEntries } from './engine/line-chunk-batches.ts'
 
 export { arraySource } from './sources/array-source.ts'
 export type { ArraySourceOptions } from './sources/array-source.ts'
@@ -56,9 +50,6 @@ export type {
 } from './engine/diff-types.ts'
 
 export { parseSize, formatBytes } from './util/size.ts'
-export { retry, sleep } from './util/retry.ts'
-export type { RetryOptions } from './util/retry.ts'
-export { backoffDelay } from './sweep/backoff.ts'
 
 export type { Sink, RestorableSink, SinkOutcome, SinkApplyOptions } from './contracts/sink.ts'
 export type { Lock, LockLease, LockInfo, LockAcquireOptions } from './contracts/lock.ts'
@@ -66,7 +57,6 @@ export type { PointLookup } from './contracts/point-lookup.ts'
 
 // Each area lists its own public names one by one in its public.ts.
 export * from './bloom/public.ts'
-export * from './conformance/public.ts'
 export * from './sweep/public.ts'
 export * from './spill/public.ts'
 export * from './reference-index/public.ts'

@@ -1,7 +1,8 @@
 import { lstat, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { canHoldKey, directoryDeleteSink, directoryQuarantineSink, directorySource, keySourceSuite, sinkSuite, type KeyEntry, type SinkFixture } from '@keydiff/core'
+import { canHoldKey, directoryDeleteSink, directoryQuarantineSink, directorySource, type KeyEntry } from '@keydiff/core'
+import { keySourceSuite, sinkSuite, type SinkFixture } from '@keydiff/core/conformance'
 import { makeUnremovable, tempDirectory, writeEntries } from './store-fixture.ts'
 
 async function exists (path: string): Promise<boolean> {

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { gzipSync } from 'node:zlib'
-import { arraySource, compareKeys, csvSource, jsonLinesSource, keySource, keySourceSuite, linesSource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { arraySource, compareKeys, csvSource, jsonLinesSource, linesSource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
+import { keySourceSuite } from '@keydiff/core/conformance'
 
 // Core's own sources are the reference implementations of the key-source contract.
 

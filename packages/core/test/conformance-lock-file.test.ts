@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { lockFile, lockSuite } from '@keydiff/core'
+import { lockFile } from '@keydiff/core'
+import { lockSuite } from '@keydiff/core/conformance'
 import { tempDirectory } from './store-fixture.ts'
 
 lockSuite({

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { compareKeys, diff, keySource, KeydiffError, type DiffOptions, type KeyBatch, type KeySource } from '@keydiff/core'
+import { compareKeys, diff, KeydiffError, type DiffOptions, type KeyBatch, type KeySource } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 
 // Keys that stress the engine: any unicode, empty strings, long shared prefixes, repeats.
 const keyArb = fc.oneof(

@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { ClassicLevel } from 'classic-level'
 import fc from 'fast-check'
-import { compareKeys, diffIndex, keySource, linesSource, ReferenceIndex, type KeyBatch } from '@keydiff/core'
+import { compareKeys, diffIndex, linesSource, ReferenceIndex, type KeyBatch } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 
 const work = mkdtempSync(join(tmpdir(), 'keydiff-index-test-'))
 after(() => rmSync(work, { recursive: true, force: true }))

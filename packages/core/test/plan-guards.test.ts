@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
 import {
-  arraySource, directorySource, formatPlanSummary, keySource, linesSource, plan, PlanRefusedError, type KeySource
+  arraySource, directorySource, formatPlanSummary, linesSource, plan, PlanRefusedError, type KeySource
 } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 import { tempDirectory, writeEntries } from './store-fixture.ts'
 import { OLD, planKeys, UNGUARDED } from './sweep-helpers.ts'
 

@@ -4,7 +4,8 @@ import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { apply, directoryDeleteSink, directorySource, keySource, plan } from '@keydiff/core'
+import { apply, directoryDeleteSink, directorySource, plan } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 import { OLD, UNGUARDED } from './sweep-helpers.ts'
 
 let dir = ''

@@ -2,7 +2,8 @@
 // candidates (the parent interrupts it); `rss <candidates> <references> <memory>` diffs two
 // files and prints the orphan count and its peak RSS (VmHWM) as JSON.
 import { readFileSync } from 'node:fs'
-import { diff, keySource, linesSource, spillReferenceSet } from '@keydiff/core'
+import { diff, linesSource, spillReferenceSet } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 
 const [command, ...args] = process.argv.slice(2)
 

@@ -4,7 +4,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { diff, keySource, spillReferenceSet, type KeyBatch } from '@keydiff/core'
+import { diff, spillReferenceSet, type KeyBatch } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 
 const work = mkdtempSync(join(tmpdir(), 'keydiff-cleanup-test-'))
 after(() => rmSync(work, { recursive: true, force: true }))

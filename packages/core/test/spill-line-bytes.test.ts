@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
-import { arraySource, compareKeys, diff, keySource, LINE_CHUNKS, linesSource, spillReferenceSet, union, type DiffOptions, type KeySource } from '@keydiff/core'
+import { arraySource, compareKeys, diff, linesSource, spillReferenceSet, union, type DiffOptions, type KeySource } from '@keydiff/core'
+import { keySource, LINE_CHUNKS } from '@keydiff/core/adapter'
 
 // A file's lines reach the engine as bytes (hashed where they lie); these tests hold that path
 // to the string path of the same files, which the engine takes for any other source.

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
-import { compareKeys, diff, keySource, spillReferenceSet, type KeyBatch, type KeyEntry, type KeySource } from '@keydiff/core'
+import { compareKeys, diff, spillReferenceSet, type KeyBatch, type KeyEntry, type KeySource } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 
 const work = mkdtempSync(join(tmpdir(), 'keydiff-spill-test-'))
 after(() => rmSync(work, { recursive: true, force: true }))

@@ -4,7 +4,8 @@ import fsp, { lstat, mkdir, readFile, rename, rm, symlink, utimes, writeFile } f
 import { syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { apply, directoryDeleteSink, directoryQuarantineSink, directorySource, keySource, plan, type KeySource, type RestorableSink, type Sink } from '@keydiff/core'
+import { apply, directoryDeleteSink, directoryQuarantineSink, directorySource, plan, type KeySource, type RestorableSink, type Sink } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 import { tempDirectory, writeEntries } from './store-fixture.ts'
 import { filesUnder, OLD, planKeys } from './sweep-helpers.ts'
 

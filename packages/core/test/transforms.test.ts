@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { pipe } from 'it-pipe'
 import fc from 'fast-check'
-import { addPrefix, arraySource, compareKeys, diff, exclude, filter, keySource, map, stripPrefix, union, type KeySource } from '@keydiff/core'
+import { addPrefix, arraySource, compareKeys, diff, exclude, filter, map, stripPrefix, union, type KeySource } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 
 async function keys (source: AsyncIterable<readonly { key: string }[]>): Promise<string[]> {
   const out: string[] = []

@@ -1,10 +1,11 @@
 import { test } from 'node:test'
 import { expectTypeOf } from 'expect-type'
 import {
-  arraySource, diff, keySource, map, union, linesSource, plan, apply, lockFile, directoryDeleteSink, directoryQuarantineSink,
+  arraySource, diff, map, union, linesSource, plan, apply, lockFile, directoryDeleteSink, directoryQuarantineSink,
   type DiffPart, type DiffRun, type DiffStats, type KeyBatch, type KeyEntry, type KeySource, type Lock, type PlanSummary,
   type ApplyResult, type RestorableSink, type Sink, type PointLookup, type TextInput
 } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 
 // The public factories' types are the contract adapters and users build on; these checks
 // fail to compile when they drift. The test body runs them so the file is not empty.

@@ -1,5 +1,6 @@
 import type { Storage } from '@google-cloud/storage'
-import { InvalidOptionError, LockHeldError, createLockInfo } from '@keydiff/core'
+import { InvalidOptionError, LockHeldError } from '@keydiff/core'
+import { createLockInfo } from '@keydiff/core/adapter'
 import type { Lock, LockAcquireOptions, LockInfo, LockLease } from '@keydiff/core'
 import { failureOf } from './request.ts'
 

@@ -1,5 +1,6 @@
 import type { Storage } from '@google-cloud/storage'
-import { AbortError, InvalidOptionError, SourceError, compareKeys, keySource } from '@keydiff/core'
+import { AbortError, InvalidOptionError, SourceError, compareKeys } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 import type { KeyEntry, KeySource } from '@keydiff/core'
 import { prefetch } from './prefetch.ts'
 import type { Prefetched } from './prefetch.ts'

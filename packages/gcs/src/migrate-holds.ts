@@ -1,6 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import type { Storage } from '@google-cloud/storage'
-import { InvalidOptionError, NotSortedError, compareKeys, toKeySource } from '@keydiff/core'
+import { InvalidOptionError, NotSortedError, compareKeys } from '@keydiff/core'
+import { toKeySource } from '@keydiff/core/adapter'
 import type { KeyEntry, KeySource, KeySourceLike } from '@keydiff/core'
 import { gcsSource } from './gcs-source.ts'
 import { objectRunner } from './object-sink.ts'

@@ -1,5 +1,6 @@
 import type { Bucket } from '@google-cloud/storage'
-import { AbortError, retry } from '@keydiff/core'
+import { AbortError } from '@keydiff/core'
+import { retry } from '@keydiff/core/adapter'
 import { GcsConnectionError } from './gcs-errors.ts'
 
 /** One JSON API call relative to the bucket (`/o`, `/o/<name>`), through the user's client. */

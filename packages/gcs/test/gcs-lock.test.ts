@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { lockSuite } from '@keydiff/core'
+import { lockSuite } from '@keydiff/core/conformance'
 import { gcsLock } from '../src/index.ts'
 import { fillBucket, removeBucket, startContext } from './helpers.ts'
 import type { TestContext } from './helpers.ts'

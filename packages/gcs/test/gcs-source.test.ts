@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { compareKeys, keySourceSuite } from '@keydiff/core'
+import { compareKeys } from '@keydiff/core'
+import { keySourceSuite } from '@keydiff/core/conformance'
 import type { KeyEntry, KeydiffError } from '@keydiff/core'
 import { gcsSource, hexSplitPoints } from '../src/index.ts'
 import { fillBucket, removeBucket, startContext } from './helpers.ts'

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Storage } from '@google-cloud/storage'
-import { assertConnectionFailed, startSilentEndpoint, type KeySource, type SilentEndpoint } from '@keydiff/core'
+import { type KeySource } from '@keydiff/core'
+import { assertConnectionFailed, startSilentEndpoint, type SilentEndpoint } from '@keydiff/core/conformance'
 import { gcsSource } from '../src/index.ts'
 
 // The timeouts are the client's (the user's): a Storage with `timeout` and retryOptions,

@@ -1,6 +1,6 @@
 import type { Client } from 'minio'
 import { KeydiffError, type KeyEntry, type Sink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
-import { backoffDelay, sleep } from '@keydiff/core'
+import { backoffDelay, sleep } from '@keydiff/core/adapter'
 import { bucketCheck, checkable, findPlanned, uniqueEntries } from './planned-object.ts'
 import { errorMessage, withRetry } from './retry.ts'
 

@@ -1,5 +1,6 @@
 import type { Client } from 'minio'
-import { InvalidOptionError, keySource, SourceError, type KeyBatch, type KeyEntry, type KeySource } from '@keydiff/core'
+import { InvalidOptionError, SourceError, type KeyBatch, type KeyEntry, type KeySource } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 import { errorMessage, errorName, withRetry } from './retry.ts'
 
 export interface MinioSourceOptions {

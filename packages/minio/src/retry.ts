@@ -1,4 +1,4 @@
-import { retry } from '@keydiff/core'
+import { retry } from '@keydiff/core/adapter'
 
 export interface RetryOptions {
   /** Further attempts after the first. */

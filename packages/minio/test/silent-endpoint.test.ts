@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import { after, before, test } from 'node:test'
 import { Client } from 'minio'
-import { assertConnectionFailed, startSilentEndpoint, type KeySource, type SilentEndpoint } from '@keydiff/core'
+import { type KeySource } from '@keydiff/core'
+import { assertConnectionFailed, startSilentEndpoint, type SilentEndpoint } from '@keydiff/core/conformance'
 import { minioSource } from '../src/index.ts'
 
 // The minio client has no timeout of its own: a user gives it a `transport` whose requests

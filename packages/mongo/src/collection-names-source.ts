@@ -1,5 +1,6 @@
 import type { MongoClient } from 'mongodb'
-import { AbortError, compareKeys, InvalidOptionError, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { AbortError, compareKeys, InvalidOptionError, type KeyEntry, type KeySource } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 import { isSystemCollection, matches, type NamePattern } from './system-names.ts'
 import { mongoError } from './errors.ts'
 

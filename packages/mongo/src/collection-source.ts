@@ -1,5 +1,6 @@
 import type { ClientSession, Document, Filter, MongoClient } from 'mongodb'
-import { AbortError, InvalidOptionError, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { AbortError, InvalidOptionError, type KeyEntry, type KeySource } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 import { keyShape } from './key-template.ts'
 import { mongoError } from './errors.ts'
 

@@ -1,5 +1,6 @@
 import type { MongoClient } from 'mongodb'
-import { AbortError, compareKeys, keySource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { AbortError, compareKeys, type KeyEntry, type KeySource } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 import { lastActivity, type ActivityProbe } from './activity.ts'
 import { isSystemDatabase, matches, type NamePattern } from './system-names.ts'
 import { mongoError } from './errors.ts'

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test'
 import { ObjectId, type MongoClient } from 'mongodb'
-import { keySourceSuite, lockSuite, map, sinkSuite, type KeyEntry } from '@keydiff/core'
+import { map, type KeyEntry } from '@keydiff/core'
+import { keySourceSuite, lockSuite, sinkSuite } from '@keydiff/core/conformance'
 import { mongoDatabases, mongoDropDatabaseSink, mongoLock, mongoReferences } from '../src/index.ts'
 import { hostOf, startCuttingProxy } from './helpers/cutting-proxy.ts'
 import { startTestServer, type TestServer } from './helpers/stand-in.ts'

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { PoolConnection } from 'mysql2'
-import { createLockInfo, InvalidOptionError, KeydiffError, LockHeldError, type Lock, type LockInfo, type LockLease } from '@keydiff/core'
+import { InvalidOptionError, KeydiffError, LockHeldError, type Lock, type LockInfo, type LockLease } from '@keydiff/core'
+import { createLockInfo } from '@keydiff/core/adapter'
 import { mysqlError } from './errors.ts'
 import { checkout, corePool, endpointOf, qualified, run, type MysqlPool } from './pool.ts'
 

@@ -1,4 +1,5 @@
-import { InvalidOptionError, LINE_CHUNKS, lineChunkBatches, SourceError, type KeyBatch, type KeyEntry, type KeySource, type LineChunk } from '@keydiff/core'
+import { InvalidOptionError, SourceError, type KeyBatch, type KeyEntry, type KeySource } from '@keydiff/core'
+import { LINE_CHUNKS, lineChunkBatches, type LineChunk } from '@keydiff/core/adapter'
 import { mysqlError } from './errors.ts'
 import { renderKey, orderExpression, selectExpression, type BinaryEncoding } from './key-types.ts'
 import { checkout, corePool, endpointOf, quoteIdent, run, type Checkout, type MysqlPool } from './pool.ts'

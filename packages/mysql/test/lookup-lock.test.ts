@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { KeydiffError, lockSuite } from '@keydiff/core'
+import { KeydiffError } from '@keydiff/core'
+import { lockSuite } from '@keydiff/core/conformance'
 import { mysqlLock, mysqlLookup, mysqlTombstones } from '../src/index.ts'
 import { insertKeys, openDatabase, type TestDatabase } from './helpers.ts'
 

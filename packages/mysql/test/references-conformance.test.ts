@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test'
-import { keySourceSuite, type KeyEntry, type KeySourceFixtureOptions } from '@keydiff/core'
+import { type KeyEntry } from '@keydiff/core'
+import { keySourceSuite, type KeySourceFixtureOptions } from '@keydiff/core/conformance'
 import { mysqlReferences } from '../src/index.ts'
 import { insertKeys, openDatabase, type TestDatabase } from './helpers.ts'
 

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg'
-import { AbortError, lineChunkBatches, type KeyBatch } from '@keydiff/core'
+import { AbortError, type KeyBatch } from '@keydiff/core'
+import { lineChunkBatches } from '@keydiff/core/adapter'
 import { CopyOut, type CopyChunk } from './copy-out.ts'
 
 /**

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg'
-import { InvalidOptionError, LINE_CHUNKS, type KeyBatch, type KeySource, type LineChunk } from '@keydiff/core'
+import { InvalidOptionError, type KeyBatch, type KeySource } from '@keydiff/core'
+import { LINE_CHUNKS, type LineChunk } from '@keydiff/core/adapter'
 import { checkout, type Checkout } from './checkout.ts'
 import { copyChunks, copyRows } from './copy-rows.ts'
 import { cursorRows, type RowMapper } from './cursor-rows.ts'

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import pg from 'pg'
-import { assertConnectionFailed, KeydiffError, startSilentEndpoint, type SilentEndpoint } from '@keydiff/core'
+import { KeydiffError } from '@keydiff/core'
+import { assertConnectionFailed, startSilentEndpoint, type SilentEndpoint } from '@keydiff/core/conformance'
 import { postgresLookup, postgresReferences, postgresSnapshot } from '../src/index.ts'
 
 // The timeouts are the pool's (the user's): a pool with connectionTimeoutMillis pointed at a

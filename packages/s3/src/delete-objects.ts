@@ -1,7 +1,7 @@
 import { DeleteObjectsCommand, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3'
 import type { SinkOutcome } from '@keydiff/core'
 import { S3SinkError } from './errors.ts'
-import { backoffDelay, sleep } from '@keydiff/core'
+import { backoffDelay, sleep } from '@keydiff/core/adapter'
 import { bareEtag, changedOutcome } from './planned-object.ts'
 import { errorMessage, withRetry } from './retry.ts'
 

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3'
-import { InvalidOptionError, keySource, type KeyBatch, type KeySource } from '@keydiff/core'
+import { InvalidOptionError, type KeyBatch, type KeySource } from '@keydiff/core'
+import { keySource } from '@keydiff/core/adapter'
 import { nonNegativeInteger, positiveInteger } from './check-options.ts'
 import { discoverSplitPoints, splitByPoints } from './key-space.ts'
 import { listRange, type ListContext } from './list-range.ts'

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { arraySource, compareKeys, diff, keySourceSuite, type KeyEntry, type KeySource } from '@keydiff/core'
+import { arraySource, compareKeys, diff, type KeyEntry, type KeySource } from '@keydiff/core'
+import { keySourceSuite } from '@keydiff/core/conformance'
 import { decodeS3Url, s3Source, type S3SourceOptions } from '@keydiff/s3'
 import { createBucket, removeBucket } from './bucket.ts'
 import { isListing, startFaultProxy, type FaultProxy } from './fault-proxy.ts'

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { S3Client } from '@aws-sdk/client-s3'
-import { assertConnectionFailed, startSilentEndpoint, type KeySource, type SilentEndpoint } from '@keydiff/core'
+import { type KeySource } from '@keydiff/core'
+import { assertConnectionFailed, startSilentEndpoint, type SilentEndpoint } from '@keydiff/core/conformance'
 import { s3Source } from '../src/index.ts'
 
 // The timeouts are the client's (the user's): an S3Client whose request handler has a

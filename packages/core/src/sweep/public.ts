@@ -1,6 +1,5 @@
 export { lockFile } from '../lock/lock-file.ts'
 export type { LockFileOptions } from '../lock/lock-file.ts'
-export { createLockInfo, defaultLockOwner } from '../lock/lock-info.ts'
 
 export { directorySource } from '../store/directory-source.ts'
 export type { DirectorySourceOptions } from '../store/directory-source.ts'

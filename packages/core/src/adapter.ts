@@ -1,0 +1,19 @@
+// @keydiff/core/adapter: what an adapter author needs beyond the user API. The contracts an
+// adapter satisfies (KeySource, Sink, Lock, PointLookup) and the error classes it throws are
+// in the main entry, since users hold and catch them too.
+
+export { keySource, toKeySource, isKeySource } from './keys/key-source.ts'
+export type { KeySourceInit } from './keys/key-source.ts'
+export { deriveSource } from './keys/derive-source.ts'
+
+export { retry, sleep } from './util/retry.ts'
+export type { RetryOptions } from './util/retry.ts'
+export { backoffDelay } from './sweep/backoff.ts'
+export type { BackoffOptions } from './sweep/backoff.ts'
+
+export { createLockInfo, defaultLockOwner } from './lock/lock-info.ts'
+
+// A source that can hand the engine its keys as byte ranges (a database's COPY output) carries this.
+export { LINE_CHUNKS } from './engine/line-chunks.ts'
+export type { LineChunk } from './engine/line-chunks.ts'
+export { lineChunkBatches, appendChunkEntries } from './engine/line-chunk-batches.ts'

@@ -1,0 +1,12 @@
+// @keydiff/core/conformance: the suites every adapter runs, kept out of the main entry so
+// that node:assert and the test fixtures never reach an application's bundle.
+
+export { keySourceSuite, awkwardKeys } from './conformance/key-source-suite.ts'
+export type { KeySourceSuiteOptions, KeySourceSupports, KeySourceFactory, KeySourceFixtureOptions } from './conformance/key-source-suite.ts'
+export type { TestFunction, Fixture } from './conformance/suite-types.ts'
+export { sinkSuite } from './conformance/sink-suite.ts'
+export type { SinkSuiteOptions, SinkSupports, SinkFactory, SinkFixture, SinkFixtureOptions } from './conformance/sink-suite.ts'
+export { lockSuite } from './conformance/lock-suite.ts'
+export type { LockSuiteOptions, LockFactory } from './conformance/lock-suite.ts'
+export { startSilentEndpoint, assertConnectionFailed } from './conformance/silent-endpoint.ts'
+export type { SilentEndpoint, ConnectionFailedExpectation } from './conformance/silent-endpoint.ts'
