@@ -1,0 +1,28 @@
+import { test } from 'node:test'
+import type { Client } from 'minio'
+import type { KeySource, RestorableSink, Sink } from '@keydiff/core'
+import { expectTypeOf } from 'expect-type'
+import {
+  minioDeleteSink, minioSource, minioTagSink,
+  type MinioDeleteSinkOptions, type MinioSourceOptions, type MinioTagSinkOptions
+} from '../src/index.ts'
+
+/** The options a caller must give: a new required option breaks every caller, so it breaks this test first. */
+type RequiredKeys<T> = { [K in keyof T]-?: Record<string, never> extends Pick<T, K> ? never : K }[keyof T]
+
+// The public factories' types are the contract users build on; these checks fail to compile
+// when they drift (`tsc -p tsconfig.json` runs them). The test body runs them so the file is not empty.
+test('public factories return the core contracts and require only the client and bucket', () => {
+  expectTypeOf(minioSource).returns.toEqualTypeOf<KeySource>()
+  expectTypeOf(minioDeleteSink).returns.toEqualTypeOf<Sink>()
+  expectTypeOf(minioTagSink).returns.toEqualTypeOf<RestorableSink>()
+
+  expectTypeOf<RequiredKeys<MinioSourceOptions>>().toEqualTypeOf<'client' | 'bucket'>()
+  expectTypeOf<RequiredKeys<MinioDeleteSinkOptions>>().toEqualTypeOf<'client' | 'bucket'>()
+  expectTypeOf<RequiredKeys<MinioTagSinkOptions>>().toEqualTypeOf<'client' | 'bucket'>()
+
+  expectTypeOf<MinioSourceOptions['client']>().toEqualTypeOf<Client>()
+  expectTypeOf<MinioDeleteSinkOptions['client']>().toEqualTypeOf<Client>()
+  expectTypeOf<MinioSourceOptions['signal']>().toEqualTypeOf<AbortSignal | undefined>()
+  expectTypeOf<MinioTagSinkOptions['tag']>().toEqualTypeOf<{ key: string, value: string } | undefined>()
+})
