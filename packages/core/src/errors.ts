@@ -277,62 +277,54 @@ export interface AdapterErrorOptions extends KeydiffErrorOptions {
   target?: string
 }
 
-/** `[adapter] target: message`, each part only when given. */
-function adapterMessage (message: string, options: AdapterErrorOptions): string {
-  return `${options.adapter === undefined ? '' : `[${options.adapter}] `}${options.target === undefined ? '' : `${options.target}: `}${message}`
+/**
+ * The failures adapters share: each names its adapter and target, and reads
+ * `[adapter] target: message` with each part only when given.
+ */
+abstract class AdapterError extends KeydiffError {
+  readonly adapter: string | undefined
+  readonly target: string | undefined
+
+  constructor (message: string, code: KeydiffErrorCode, options: AdapterErrorOptions) {
+    super(`${options.adapter === undefined ? '' : `[${options.adapter}] `}${options.target === undefined ? '' : `${options.target}: `}${message}`, code, options)
+    this.adapter = options.adapter
+    this.target = options.target
+  }
 }
 
-/** A whole sink batch could not be acted on (the store refused or did not answer the request); every key of it counts as failed. */
-export class SinkError extends KeydiffError {
+/** A whole sink batch could not be acted on (the store refused or did not answer the request); every key of it counts as failed. Its target is the sink's name, such as `delete:s3://bucket`. */
+export class SinkError extends AdapterError {
   static {
     brandError(this, 'keydiff.error.SinkError')
   }
 
-  readonly adapter: string | undefined
-  /** The sink's name, such as `delete:s3://bucket`. */
-  readonly target: string | undefined
-
   constructor (message = 'a batch could not be acted on', options: AdapterErrorOptions = {}) {
-    super(adapterMessage(message, options), 'KEYDIFF_SINK_FAILED', options)
+    super(message, 'KEYDIFF_SINK_FAILED', options)
     this.name = 'SinkError'
-    this.adapter = options.adapter
-    this.target = options.target
   }
 }
 
-/** A lock could not be taken, read or released because its storage failed (not because someone holds it: that is LockHeldError). */
-export class LockError extends KeydiffError {
+/** A lock could not be taken, read or released because its storage failed (not because someone holds it: that is LockHeldError). Its target is the lock's, such as `s3://bucket/keydiff.lock`. */
+export class LockError extends AdapterError {
   static {
     brandError(this, 'keydiff.error.LockError')
   }
 
-  readonly adapter: string | undefined
-  /** The lock's target, such as `s3://bucket/keydiff.lock`. */
-  readonly target: string | undefined
-
   constructor (message = 'the lock\'s storage failed', options: AdapterErrorOptions = {}) {
-    super(adapterMessage(message, options), 'KEYDIFF_LOCK_FAILED', options)
+    super(message, 'KEYDIFF_LOCK_FAILED', options)
     this.name = 'LockError'
-    this.adapter = options.adapter
-    this.target = options.target
   }
 }
 
-/** The server or endpoint did not answer, refused the connection or the credentials; names the endpoint, never a password. */
-export class ConnectionError extends KeydiffError {
+/** The server or endpoint did not answer, refused the connection or the credentials; its target is the endpoint (`postgres://db:5432/app`), never with a password. */
+export class ConnectionError extends AdapterError {
   static {
     brandError(this, 'keydiff.error.ConnectionError')
   }
 
-  readonly adapter: string | undefined
-  /** The endpoint, such as `https://storage.googleapis.com` or `postgres://db:5432/app`. */
-  readonly target: string | undefined
-
   constructor (message = 'the server could not be reached', options: AdapterErrorOptions = {}) {
-    super(adapterMessage(message, options), 'KEYDIFF_CONNECTION_FAILED', options)
+    super(message, 'KEYDIFF_CONNECTION_FAILED', options)
     this.name = 'ConnectionError'
-    this.adapter = options.adapter
-    this.target = options.target
   }
 }
 
