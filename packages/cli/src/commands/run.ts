@@ -4,6 +4,7 @@ import { formatPlanSummary } from '@keydiff/core'
 import { DEFAULT_CONFIG, loadConfig } from '../config/load-config.ts'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { renderReport } from '../report/html-report.ts'
+import { reportInput } from '../report/report-input.ts'
 import { Connections } from '../run/connections.ts'
 import { runOne, type RunOutcome } from '../run/run-one.ts'
 import { parseOptions } from '../parse-options.ts'
@@ -64,7 +65,7 @@ export async function runCommand (argv: string[], io: CommandIO): Promise<number
     await connections.closeAll()
   }
   if (values.report !== undefined) {
-    await writeFile(values.report, renderReport(outcomes.map(outcome => ({ name: outcome.name, plan: outcome.plan, applied: outcome.applied, timings: outcome.timings }))))
+    await writeFile(values.report, renderReport(await Promise.all(outcomes.map(reportInput))))
   }
   if (values.json === true) {
     await out.write(JSON.stringify(outcomes.map(outcome => ({

@@ -1,79 +1,82 @@
-import { formatBytes, type ApplyResult, type PlanSummary, type PrefixTotal } from '@keydiff/core'
+import { formatBytes, formatDuration, type ApplyResult, type PlanHeader, type PlanSummary } from '@keydiff/core'
+import { actedLabel, actedOn } from './action-words.ts'
+import { esc, n, page, shellQuote } from './html.ts'
+import { prefixChart, topPrefixes } from './prefix-chart.ts'
+
+export { REPORT_COLORS } from './html.ts'
 
 export interface ReportInput {
-  /** The run's name, shown as the title. */
+  /** The run's name, shown in the title. */
   name: string
   plan: PlanSummary
-  /** The outcome of acting on the plan; undefined for a dry run. */
+  /** The outcome of acting on the plan; undefined for a dry run or when nothing was acted on. */
   applied?: ApplyResult | undefined
+  /**
+   * Where a quarantine moved the keys (locations, as the audit log's `start` record names
+   * them). @default none shown
+   */
+  trash?: readonly string[] | undefined
   /** Wall time of each phase in milliseconds, in order. */
   timings?: ReadonlyArray<{ phase: string, ms: number }>
 }
 
-/** The bar colours; the screenshot test looks for them. */
-export const REPORT_COLORS = { count: '#2563eb', bytes: '#d97706' } as const
-
-const MAX_BARS = 30
-
 /**
- * A self-contained HTML page for a plan: counts and bytes per prefix as a chart (inline SVG,
- * no script, no network), the fence, the sources and the timings.
+ * A self-contained HTML page for the plans of a run (inline SVG, no script, no network): what
+ * happened in its title and figures, where a quarantine went and how to restore it, the
+ * audit log, the plan's guards and fence, and keys and bytes per prefix on scaled axes.
  */
 export function renderReport (inputs: readonly ReportInput[]): string {
-  const title = inputs.length === 1 ? `keydiff plan · ${esc((inputs[0] as ReportInput).name)}` : `keydiff plans · ${inputs.length} runs`
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${title}</title>
-<style>
-  body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #111827; background: #fff; }
-  h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 8px; }
-  section + section { border-top: 1px solid #e5e7eb; margin-top: 32px; padding-top: 8px; }
-  .muted { color: #6b7280; }
-  .cards { display: flex; flex-wrap: wrap; gap: 12px; margin-top: 16px; }
-  .card { border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px 14px; min-width: 130px; }
-  .card b { display: block; font-size: 18px; }
-  table { border-collapse: collapse; } td, th { padding: 4px 12px 4px 0; text-align: left; vertical-align: top; }
-  th { color: #6b7280; font-weight: 500; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-  code { font: 12px ui-monospace, monospace; }
-</style>
-</head>
-<body>
-${inputs.map(section).join('\n')}
-</body>
-</html>
-`
+  const title = inputs.length === 1 ? headline(inputs[0] as ReportInput) : `keydiff · ${inputs.length} runs`
+  return page(esc(title), inputs.map(section).join('\n'))
+}
+
+/** `keydiff plan · blobs` for a dry run; after an apply, what it did: `keydiff · blobs: 40 quarantined, 3 failed`. */
+export function headline (input: ReportInput): string {
+  const applied = input.applied
+  if (applied === undefined) return `keydiff plan · ${input.name}`
+  return `keydiff · ${input.name}: ${outcomeWords(applied)}`
+}
+
+function outcomeWords (applied: ApplyResult): string {
+  return [
+    actedOn(n(applied.done), applied.action),
+    ...(applied.failed > 0 ? [`${n(applied.failed)} failed`] : []),
+    ...(applied.dropped > 0 ? [`${n(applied.dropped)} dropped by re-check`] : []),
+    ...(applied.skipped > 0 ? [`${n(applied.skipped)} done before`] : [])
+  ].join(', ')
 }
 
 function section (input: ReportInput): string {
   const { header, prefixes } = input.plan
   const counts = header.counts
-  const cards: Array<[string, string]> = [
+  const applied = input.applied
+  const cards: Array<[string, string, boolean?]> = [
     ['candidates', n(counts.candidates)],
-    ['references', n(counts.references)],
+    ['reference rows read', n(counts.references)],
     ['orphans', n(counts.orphans)],
     ['planned', `${n(counts.planned)} · ${formatBytes(header.bytes.planned)}`],
+    ...(applied === undefined
+      ? []
+      : [
+          [actedLabel(applied.action), `${n(applied.done)} · ${formatBytes(applied.bytesDone)}`],
+          ['failed', n(applied.failed), applied.failed > 0],
+          ['dropped by re-check', n(applied.dropped)]
+        ] as Array<[string, string, boolean?]>),
     ['too young (fence)', `${n(counts.tooYoung)} · ${formatBytes(header.bytes.tooYoung)}`],
     ['protected', n(counts.protected)],
-    ['undated', n(counts.undated)],
-    ...(input.applied === undefined ? [] : [['acted on', `${n(input.applied.done)} ${input.applied.action}`], ['failed', n(input.applied.failed)]] as Array<[string, string]>)
+    ['undated', n(counts.undated)]
   ]
   const rows = topPrefixes(prefixes)
   return `<section>
-<h1>keydiff plan · ${esc(input.name)}</h1>
-<div class="muted">created ${esc(header.createdAt)} · mode ${esc(header.mode)} · plan file <code>${esc(input.plan.path)}</code>${input.applied === undefined ? ' · dry run: nothing was changed' : ''}</div>
-<div class="cards">${cards.map(([label, value]) => `<div class="card"><span class="muted">${esc(label)}</span><b>${esc(value)}</b></div>`).join('')}</div>
+<h1>${esc(headline(input))}</h1>
+<div class="muted">plan created ${esc(header.createdAt)} · mode ${esc(header.mode)} · plan file <code>${esc(input.plan.path)}</code>${applied === undefined ? ' · <b>plan only: nothing was changed</b>' : ''}</div>
+<div class="cards">${cards.map(([label, value, bad]) => `<div class="card"><span class="muted">${esc(label)}</span><b${bad === true ? ' class="bad"' : ''}>${esc(value)}</b></div>`).join('')}</div>
+${applied === undefined ? '' : whatHappened(input, applied)}
 <h2>Planned per prefix</h2>
-${rows.length === 0 ? '<p class="muted">Nothing is planned.</p>' : chart(rows)}
+${rows.length === 0 ? '<p class="muted">Nothing is planned.</p>' : prefixChart(rows)}
 <h2>Fence</h2>
-<table>
-<tr><th>reference scan started</th><td>${esc(header.referenceScanStartedAt)}</td></tr>
-<tr><th>grace</th><td>${esc(duration(header.graceMs))}</td></tr>
-<tr><th>fence</th><td>${esc(header.fence)} <span class="muted">(objects modified later are never planned)</span></td></tr>
-<tr><th>undated objects</th><td>${header.includeUndated ? 'planned' : 'left out'}</td></tr>
-<tr><th>protected patterns</th><td>${header.protect.length === 0 ? '<span class="muted">none</span>' : header.protect.map(p => `<code>${esc(p)}</code>`).join(' ')}</td></tr>
-</table>
+${fenceTable(header)}
+${guardsTable(header)}
 <h2>Sources</h2>
 <table>
 <tr><th>candidates</th><td><code>${esc(header.candidates)}</code></td></tr>
@@ -85,62 +88,54 @@ ${input.timings === undefined || input.timings.length === 0
 </section>`
 }
 
-function topPrefixes (prefixes: readonly PrefixTotal[]): PrefixTotal[] {
-  const sorted = [...prefixes].sort((a, b) => b.bytes - a.bytes || b.count - a.count)
-  if (sorted.length <= MAX_BARS) return sorted
-  const rest = sorted.slice(MAX_BARS - 1)
-  return [...sorted.slice(0, MAX_BARS - 1), {
-    prefix: `(${rest.length} other prefixes)`,
-    count: rest.reduce((sum, p) => sum + p.count, 0),
-    bytes: rest.reduce((sum, p) => sum + p.bytes, 0)
-  }]
+/** The exact command that undoes a quarantine of this plan, as a user pastes it. */
+export function restoreCommand (applied: ApplyResult): string {
+  const defaultAudit = `${applied.plan}.audit.jsonl`
+  return ['keydiff', 'restore', shellQuote(applied.plan), ...(applied.audit === defaultAudit ? [] : ['--audit', shellQuote(applied.audit)])].join(' ')
 }
 
-/** Two horizontal bar columns per prefix: keys and bytes, each scaled to its own maximum. */
-function chart (rows: readonly PrefixTotal[]): string {
-  const label = 240
-  const bar = 280
-  const gap = 40
-  const row = 24
-  const top = 28
-  const width = label + 2 * bar + gap + 20
-  const height = top + rows.length * row + 8
-  const maxCount = Math.max(1, ...rows.map(r => r.count))
-  const maxBytes = Math.max(1, ...rows.map(r => r.bytes))
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="planned keys and bytes per prefix">`,
-    `<text x="${label}" y="16" font-size="12" fill="#374151">keys</text>`,
-    `<text x="${label + bar + gap}" y="16" font-size="12" fill="#374151">bytes</text>`
+function whatHappened (input: ReportInput, applied: ApplyResult): string {
+  const rows: Array<[string, string]> = [
+    ['action', `${esc(applied.action)} through <code>${esc(applied.sink)}</code>`]
   ]
-  rows.forEach((r, i) => {
-    const y = top + i * row
-    const countWidth = Math.max(1, Math.round(r.count / maxCount * (bar - 70)))
-    const bytesWidth = r.bytes === 0 ? 0 : Math.max(1, Math.round(r.bytes / maxBytes * (bar - 70)))
-    parts.push(
-      `<text x="${label - 8}" y="${y + 15}" font-size="12" text-anchor="end" font-family="ui-monospace, monospace">${esc(truncate(r.prefix === '' ? '(top level)' : r.prefix, 32))}</text>`,
-      `<rect x="${label}" y="${y + 4}" width="${countWidth}" height="${row - 8}" fill="${REPORT_COLORS.count}"><title>${esc(r.prefix)}: ${n(r.count)} keys</title></rect>`,
-      `<text x="${label + countWidth + 6}" y="${y + 15}" font-size="11" fill="#374151">${n(r.count)}</text>`,
-      `<rect x="${label + bar + gap}" y="${y + 4}" width="${bytesWidth}" height="${row - 8}" fill="${REPORT_COLORS.bytes}"><title>${esc(r.prefix)}: ${esc(formatBytes(r.bytes))}</title></rect>`,
-      `<text x="${label + bar + gap + bytesWidth + 6}" y="${y + 15}" font-size="11" fill="#374151">${esc(formatBytes(r.bytes))}</text>`
+  if (applied.action === 'quarantine') {
+    const trash = input.trash ?? []
+    rows.push(
+      ['quarantine', trash.length === 0 ? '<span class="muted">not recorded by the sink</span>' : trash.map(location => `<code>${esc(location)}</code>`).join('<br>')],
+      ['restore with', `<pre>${esc(restoreCommand(applied))}</pre>`]
     )
-  })
-  parts.push('</svg>')
-  return parts.join('\n')
+  } else if (applied.done > 0) {
+    rows.push(['restore', '<span class="muted">not possible with keydiff: this action is not a quarantine</span>'])
+  }
+  rows.push(['audit log', `<code>${esc(applied.audit)}</code> <span class="muted">(every key acted on, failed or dropped, one JSON line each)</span>`])
+  const failures = applied.failures.slice(0, 10)
+  if (failures.length > 0) {
+    rows.push(['first failures', failures.map(failure => `<code>${esc(JSON.stringify(failure.key))}</code>: ${esc(failure.error)}`).join('<br>')])
+  }
+  if (applied.takenOver !== undefined) rows.push(['lock', `taken over from ${esc(applied.takenOver.owner)} on ${esc(applied.takenOver.host)}`])
+  return `<h2>What happened</h2>\n<table>\n${rows.map(([label, value]) => `<tr><th>${esc(label)}</th><td>${value}</td></tr>`).join('\n')}\n</table>`
 }
 
-const n = (value: number): string => value.toLocaleString('en-US')
-
-function duration (ms: number): string {
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} d`
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`
-  if (ms % 60_000 === 0) return `${ms / 60_000} min`
-  return `${(ms / 1000).toFixed(1)} s`
+function fenceTable (header: PlanHeader): string {
+  const basis = header.fenceBasis
+  return `<table>
+<tr><th>references true at</th><td>${esc(basis?.time ?? header.referenceScanStartedAt)}${basis === undefined ? ' <span class="muted">(reference scan started)</span>' : ` <span class="muted">(${esc(basis.basis)}${basis.source === null ? '' : ` of <code>${esc(basis.source)}</code>`})</span>`}</td></tr>
+<tr><th>grace</th><td>${esc(formatDuration(header.graceMs))}</td></tr>
+<tr><th>fence</th><td>${esc(header.fence)} <span class="muted">(objects modified later are never planned)</span></td></tr>
+<tr><th>undated objects</th><td>${header.includeUndated ? 'planned' : 'left out'}</td></tr>
+<tr><th>protected patterns</th><td>${header.protect.length === 0 ? '<span class="muted">none</span>' : header.protect.map(p => `<code>${esc(p)}</code>`).join(' ')}</td></tr>
+</table>`
 }
 
-function truncate (text: string, max: number): string {
-  return text.length <= max ? text : `…${text.slice(text.length - max + 1)}`
-}
-
-function esc (text: string): string {
-  return text.replace(/[&<>"']/g, ch => `&#${ch.charCodeAt(0)};`)
+function guardsTable (header: PlanHeader): string {
+  const guards = header.guards
+  if (guards === undefined) return ''
+  const share = (value: number | null): string => value === null ? 'not measured' : `${Math.round(value * 1000) / 10}%`
+  return `<h2>Guards</h2>
+<table>
+<tr><th></th><th>measured</th><th>limit</th></tr>
+<tr><th>references that name no candidate</th><td class="num">${esc(share(guards.missingShare))}</td><td class="num">${esc(share(guards.maxMissingShare))}</td></tr>
+<tr><th>candidates planned</th><td class="num">${esc(share(guards.orphanShare))}</td><td class="num">${esc(share(guards.maxOrphanShare))}</td></tr>
+<tr><th>empty references allowed</th><td>${guards.allowEmptyReferences ? 'yes' : 'no'}</td><td></td></tr>
+</table>`
 }
