@@ -5,6 +5,7 @@ import { UsageError } from './usage-error.ts'
 import { asDiskFull } from './disk-full.ts'
 import { printable, withoutPasswords } from './printable.ts'
 import { quietSdkNodeVersionWarning } from './sdk-warnings.ts'
+import { isLogged } from './run/run-log.ts'
 
 /** Exit codes a scheduler can act on. */
 export const EXIT = { ok: 0, runtime: 1, usage: 2, partial: 3 } as const
@@ -44,10 +45,13 @@ export async function main (argv: string[], io: CommandIO = processIO()): Promis
     return EXIT.usage
   }
   // Whatever a failure says reaches a terminal: no control character acts on it, no password shows.
-  const say = (text: string): void => { io.stderr.write(withoutPasswords(printable(text))) }
+  // A failure a command wrote to its JSON log (`--log-format json`) is not repeated as text.
+  let logged = false
+  const say = (text: string): void => { if (!logged) io.stderr.write(withoutPasswords(printable(text))) }
   try {
     return await command.run(rest, io)
   } catch (thrown) {
+    logged = isLogged(thrown)
     const error = asDiskFull(thrown)
     if (error instanceof UsageError) {
       say(`keydiff ${name}: ${error.message}\n\n${error.usage}`)

@@ -7,8 +7,11 @@ import { renderReport } from '../report/html-report.ts'
 import { reportInput } from '../report/report-input.ts'
 import { Connections } from '../run/connections.ts'
 import { runOne, type RunOutcome } from '../run/run-one.ts'
+import { failureFields, jsonLog, LOG_FORMATS, logRunOutcome, markLogged, type LogFormat } from '../run/run-log.ts'
+import { writeRunMetrics, type RunFigures } from '../run/run-metrics.ts'
 import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
+import type { Logger } from 'pino'
 
 export const RUN_USAGE = `Usage: keydiff run [--config <file>] [--only <name>] [--dry-run] [options]
 
@@ -25,6 +28,12 @@ Options:
   --report <file>      write a self-contained HTML report
   --json               print the outcome as JSON for programs
   --quiet              no progress and no summary tables
+  --log-format <fmt>   text, or json: one JSON object a line on stderr
+                       (run start and end, each phase's counts and ms),
+                       instead of the progress line              (default: text)
+  --metrics <file>     write the runs' figures in Prometheus' text format
+                       (for node_exporter's textfile collector), also
+                       when a run fails
   -h, --help           show this help
 
 Exit codes: 0 ok, 1 runtime error, 2 usage or config error, 3 some keys failed to act.
@@ -37,6 +46,36 @@ export async function runCommand (argv: string[], io: CommandIO): Promise<number
     await out.write(RUN_USAGE)
     return 0
   }
+  const format = values['log-format'] ?? 'text'
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--log-format must be ${LOG_FORMATS.join(' or ')}, not ${JSON.stringify(format)}`, RUN_USAGE)
+  const log = (format as LogFormat) === 'json' ? jsonLog(io.stderr, 'run') : undefined
+  const figures: RunFigures[] = []
+  let current: { name: string, started: number } | undefined
+  try {
+    const code = await runAll(values, io, out, log, figures, run => { current = run })
+    if (values.metrics !== undefined) await writeRunMetrics(values.metrics, figures)
+    return code
+  } catch (error) {
+    const failed = current
+    if (failed !== undefined) figures.push({ name: failed.name, seconds: (performance.now() - failed.started) / 1000, at: new Date(), outcome: undefined })
+    if (log !== undefined) {
+      log.error({ ...(failed === undefined ? {} : { run: failed.name }), ...failureFields(error) }, failed === undefined ? 'command failed' : 'run failed')
+      markLogged(error)
+    }
+    // the run's failure is the news: a metrics file that cannot be written is only reported
+    if (values.metrics !== undefined && figures.length > 0) {
+      await writeRunMetrics(values.metrics, figures).catch((written: unknown) => {
+        const why = `could not write the metrics file ${values.metrics ?? ''}: ${failureFields(written).error}`
+        if (log !== undefined) log.error({ ...failureFields(written) }, why)
+        else io.stderr.write(`keydiff run: ${why}\n`)
+      })
+    }
+    throw error
+  }
+}
+
+/** The runs of the config, in order; `starting` is told of each run as it starts, and `figures` gets each outcome. */
+async function runAll (values: ReturnType<typeof parse>['values'], io: CommandIO, out: LineWriter, log: Logger | undefined, figures: RunFigures[], starting: (run: { name: string, started: number } | undefined) => void): Promise<number> {
   const file = resolve(values.config ?? DEFAULT_CONFIG)
   const config = await loadConfig(file)
   const only = values.only ?? []
@@ -49,6 +88,9 @@ export async function runCommand (argv: string[], io: CommandIO): Promise<number
   const quiet = values.quiet === true || values.json === true
   try {
     for (const run of runs) {
+      const started = performance.now()
+      starting({ name: run.name, started })
+      log?.info({ run: run.name, dryRun: values['dry-run'] === true }, 'run start')
       const outcome = await runOne(run, {
         config,
         connections,
@@ -56,8 +98,12 @@ export async function runCommand (argv: string[], io: CommandIO): Promise<number
         file,
         dryRun: values['dry-run'] === true,
         force: values.force === true,
-        progress: { stream: io.stderr, enabled: io.isTTY && values.quiet !== true }
+        progress: { stream: io.stderr, enabled: io.isTTY && values.quiet !== true && log === undefined }
       })
+      const seconds = (performance.now() - started) / 1000
+      starting(undefined)
+      figures.push({ name: run.name, seconds, at: new Date(), outcome })
+      if (log !== undefined) logRunOutcome(log, outcome, seconds)
       outcomes.push(outcome)
       if (!quiet) await out.write(describe(outcome, values['dry-run'] === true))
     }
@@ -105,6 +151,8 @@ function parse (argv: string[]) {
     report: { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    'log-format': { type: 'string' },
+    metrics: { type: 'string' },
     help: { type: 'boolean', short: 'h' }
   }, RUN_USAGE)
 }
