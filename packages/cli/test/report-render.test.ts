@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { promisify } from 'node:util'
 import type { ApplyResult, PlanSummary } from '@keydiff/core'
 import { bytesScale, countScale } from '../src/report/axis.ts'
 import { renderReport, REPORT_COLORS } from '../src/report/html-report.ts'
-import { decodePng } from './png.ts'
+import { countColor, requireChromium, screenshot } from './report-screenshot.ts'
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 let dir = ''
 before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: npm test installs Debian's chromium when run as root (scripts/ensure-chromium.mjs); else apt-get install chromium, or set CHROMIUM`)
+  requireChromium()
   dir = await mkdtemp(join(tmpdir(), 'keydiff-report-'))
 })
 after(async () => { if (dir !== '') await rm(dir, { recursive: true, force: true }) })
@@ -48,32 +44,6 @@ function summary (): PlanSummary {
   }
 }
 
-function countColor (png: ReturnType<typeof decodePng>, hex: string): number {
-  const target = [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16))
-  let count = 0
-  for (let y = 0; y < png.height; y++) {
-    for (let x = 0; x < png.width; x++) {
-      const [r, g, b] = png.pixel(x, y)
-      if (Math.abs(r - (target[0] as number)) <= 2 && Math.abs(g - (target[1] as number)) <= 2 && Math.abs(b - (target[2] as number)) <= 2) count++
-    }
-  }
-  return count
-}
-
-async function screenshot (html: string, name: string): Promise<ReturnType<typeof decodePng>> {
-  const page = join(dir, `${name}.html`)
-  const shot = join(dir, `${name}.png`)
-  await writeFile(page, html)
-  await promisify(execFile)(CHROMIUM, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`, '--hide-scrollbars',
-    '--window-size=1200,1600', `--screenshot=${shot}`, `file://${page}`
-  ], { timeout: 60_000 })
-  const png = decodePng(await readFile(shot))
-  assert.equal(png.width, 1200)
-  return png
-}
-
 test('the HTML report renders in headless Chromium: both bar charts are drawn on axes, text is escaped', async () => {
   const html = renderReport([{ name: 'archive <prune>', plan: summary(), timings: [{ phase: 'plan', ms: 1234 }] }])
   assert.ok(!html.includes('<prune>'), 'names are escaped')
@@ -85,7 +55,7 @@ test('the HTML report renders in headless Chromium: both bar charts are drawn on
   assert.match(html, />40 MiB<\/text>/)
   assert.match(html, /<h2>Guards<\/h2>[\s\S]*1\.2%[\s\S]*5%[\s\S]*25\.6%[\s\S]*50%/, 'the guards: measured and limit')
   assert.match(html, /read started of <code>postgres:main:files\.path<\/code>/, 'the fence basis')
-  const png = await screenshot(html, 'plan')
+  const png = await screenshot(html, dir, 'plan')
   // 30 bars per chart at 16 px high: thousands of pixels of each colour when the SVG is drawn.
   assert.ok(countColor(png, REPORT_COLORS.count) > 5_000, 'the keys chart is drawn')
   assert.ok(countColor(png, REPORT_COLORS.bytes) > 5_000, 'the bytes chart is drawn')
@@ -122,7 +92,7 @@ test('after an apply the report says what happened: quarantined, failed, dropped
   assert.match(html, /<pre>keydiff restore &#39;\/var\/keydiff\/runs &#60;a&#38;b&#62;\/plan-1\.jsonl&#39;<\/pre>/)
   assert.match(html, /<th>audit log<\/th><td><code>\/var\/keydiff\/runs &#60;a&#38;b&#62;\/plan-1\.jsonl\.audit\.jsonl<\/code>/)
   assert.match(html, /collection-00\/&#60;bad&#62;[\s\S]*EACCES &#38; more/)
-  const png = await screenshot(html, 'applied')
+  const png = await screenshot(html, dir, 'applied')
   assert.ok(countColor(png, REPORT_COLORS.count) > 5_000, 'the keys chart is drawn')
   assert.ok(countColor(png, REPORT_COLORS.axis) > 3_000, 'the axes are drawn')
 

@@ -15,6 +15,7 @@ export const commands: Record<string, Command> = {
   plan: { summary: 'write a plan of the orphans that may be acted on (the dry run), with a per-prefix report', run: async (argv, io) => await (await import('./plan.ts')).planCommand(argv, io) },
   apply: { summary: 'delete or quarantine the keys of a plan, under a lock, with an audit log', run: async (argv, io) => await (await import('./apply.ts')).applyCommand(argv, io) },
   restore: { summary: 'move back what apply --action quarantine moved, from a plan or a whole quarantine', run: async (argv, io) => await (await import('./restore.ts')).restoreCommand(argv, io) },
+  report: { summary: 'write an HTML page of a run\'s history: orphans found and bytes reclaimed per run', run: async (argv, io) => await (await import('./report.ts')).reportCommand(argv, io) },
   index: { summary: 'build, update, query or drop a kept LevelDB reference index', run: async (argv, io) => await (await import('./index-command.ts')).indexCommand(argv, io) },
   demo: { summary: 'generate a small store and reference list, and find its orphans', run: async (argv, io) => await (await import('./demo.ts')).demoCommand(argv, io) }
 }

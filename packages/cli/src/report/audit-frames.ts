@@ -1,7 +1,11 @@
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 
-/** The `start` and `end` records of an audit log: where each run acted and what it totalled. */
+/**
+ * The `start` and `end` records of an audit log: where each run acted and what it totalled.
+ * An `end` record gets the `run` (`apply` or `restore`) of the `start` before it of the same
+ * plan, as it does not name its own.
+ */
 export interface AuditFrames {
   starts: Array<Record<string, unknown>>
   ends: Array<Record<string, unknown>>
@@ -20,13 +24,20 @@ export async function readAuditFrames (path: string): Promise<AuditFrames> {
     stream.once('error', (error: NodeJS.ErrnoException) => { if (error.code === 'ENOENT') resolve(false); else reject(error) })
   })
   if (!opened) return frames
+  const runs = new Map<unknown, string>()
   for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
     const event = /^\{"at":"[^"]*","event":"(start|end)"/.exec(line)?.[1]
     if (event === undefined) continue
     let record: unknown
     try { record = JSON.parse(line) } catch { continue }
     if (record === null || typeof record !== 'object') continue
-    frames[event === 'start' ? 'starts' : 'ends'].push(record as Record<string, unknown>)
+    const frame = record as Record<string, unknown>
+    if (event === 'start') {
+      frames.starts.push(frame)
+      if (typeof frame.run === 'string') runs.set(frame.plan, frame.run)
+    } else {
+      frames.ends.push({ run: runs.get(frame.plan), ...frame })
+    }
   }
   return frames
 }
