@@ -163,3 +163,35 @@ test('keydiff run --log-format with an unknown format is a usage error (exit 2)'
   assert.equal(result.code, 2, result.stderr)
   assert.match(result.stderr, /--log-format must be text or json, not "yaml"/)
 })
+
+test('keydiff plan and apply --log-format json: one JSON line each with the phase, its counts and duration', async () => {
+  const root = join(dir, 'plan-store')
+  for (const [key, content] of Object.entries(FILES)) {
+    const path = join(root, key)
+    await mkdir(dirname(path), { recursive: true })
+    await writeFile(path, content)
+    await utimes(path, OLD, OLD)
+  }
+  const refs = join(dir, 'plan-refs.txt')
+  await writeFile(refs, 'a/live-db.bin\na/live-file.bin\n')
+  const planPath = join(dir, 'plan.jsonl')
+  const planned = await runSourceCli(['plan', '--store', root, '--references', refs, '--out', planPath, '--log-format', 'json', '--quiet'])
+  assert.equal(planned.code, 0, planned.stderr)
+  const [planLine, ...morePlan] = logLines(planned.stderr)
+  assert.deepEqual(morePlan, [])
+  assert.deepEqual([planLine?.level, planLine?.msg, planLine?.command, planLine?.phase, planLine?.orphans, planLine?.planned, planLine?.bytesPlanned, planLine?.plan], ['info', 'phase end', 'plan', 'plan', 2, 2, 13, planPath])
+
+  const applied = await runSourceCli(['apply', planPath, '--action', 'delete', '--log-format', 'json'])
+  assert.equal(applied.code, 0, applied.stderr)
+  const [applyLine, ...moreApply] = logLines(applied.stderr)
+  assert.deepEqual(moreApply, [])
+  assert.deepEqual([applyLine?.level, applyLine?.command, applyLine?.phase, applyLine?.action, applyLine?.done, applyLine?.bytesDone, applyLine?.failed], ['info', 'apply', 'apply', 'delete', 2, 13, 0])
+  assert.ok(typeof applyLine?.ms === 'number')
+  assert.deepEqual(await keys(root), ['a/live-db.bin', 'a/live-file.bin'])
+
+  // a plan acted on a second time from another store: the refusal is one JSON error line, not text
+  const refused = await runSourceCli(['apply', planPath, '--action', 'delete', '--store', join(dir, 'store'), '--log-format', 'json'])
+  assert.notEqual(refused.code, 0)
+  assert.ok(refused.stderr.length > 0)
+  for (const line of logLines(refused.stderr)) assert.equal(line.level, 'error')
+})

@@ -1,6 +1,7 @@
 import { apply, formatBytes, readPlan, type ApplyResult } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { parseOptions } from '../parse-options.ts'
+import { applyFields, logFailure, loggerFor } from '../run/run-log.ts'
 import { UsageError } from '../usage-error.ts'
 import { positiveInteger, storeLock, storeOf, storeSink } from './store-options.ts'
 
@@ -22,11 +23,12 @@ Options:
   --concurrency <n>        batches at a time                              (default: 4)
   --retries <n>            retries per failed key                         (default: 4)
   --json                   print the result as JSON
+  --log-format text|json   json: the outcome's counts and duration as a JSON log line on stderr (default: text)
   -h, --help               show this help
 `
 
 export async function applyCommand (argv: string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parse(argv, APPLY_USAGE)
+  const { values, positionals } = parseOptions(argv, { ...APPLY_OPTIONS, 'log-format': { type: 'string' } }, APPLY_USAGE, true)
   const out = new LineWriter(io.stdout, false)
   if (values.help === true) {
     await out.write(APPLY_USAGE)
@@ -34,16 +36,20 @@ export async function applyCommand (argv: string[], io: CommandIO): Promise<numb
   }
   const planPath = onePlan(positionals, APPLY_USAGE)
   if (values.action === undefined) throw new UsageError('--action is required (delete or quarantine)', APPLY_USAGE)
-  const { root, unbound } = storeOf(await readPlan(planPath), values.store, values['allow-unbound-plan'] === true, APPLY_USAGE)
-  const sink = storeSink(root, values.action, values.trash, APPLY_USAGE)
-  const result = await apply(planPath, sink, {
-    lock: storeLock(root),
-    force: values.force === true,
-    allowUnboundPlan: unbound,
-    audit: values.audit,
-    concurrency: positiveInteger(values.concurrency, '--concurrency', APPLY_USAGE),
-    retries: positiveInteger(values.retries, '--retries', APPLY_USAGE)
-  })
+  const log = loggerFor(values['log-format'], io.stderr, 'apply', APPLY_USAGE)
+  const concurrency = positiveInteger(values.concurrency, '--concurrency', APPLY_USAGE)
+  const retries = positiveInteger(values.retries, '--retries', APPLY_USAGE)
+  const started = performance.now()
+  let result: ApplyResult
+  try {
+    const { root, unbound } = storeOf(await readPlan(planPath), values.store, values['allow-unbound-plan'] === true, APPLY_USAGE)
+    const sink = storeSink(root, values.action, values.trash, APPLY_USAGE)
+    result = await apply(planPath, sink, { lock: storeLock(root), force: values.force === true, allowUnboundPlan: unbound, audit: values.audit, concurrency, retries })
+  } catch (error) {
+    logFailure(log, error, { phase: 'apply' }, 'apply failed')
+    throw error
+  }
+  log?.[result.failed > 0 ? 'warn' : 'info']({ ...applyFields(result), ms: performance.now() - started }, 'phase end')
   await report(result, values.json === true, io)
   return result.failed > 0 ? 3 : 0
 }
@@ -72,17 +78,20 @@ export async function report (result: ApplyResult, json: boolean, io: CommandIO)
   await out.write(lines.join('\n') + '\n')
 }
 
+// apply's options, which restore shares; `--log-format` is apply's own
+const APPLY_OPTIONS = {
+  action: { type: 'string' },
+  store: { type: 'string' },
+  'allow-unbound-plan': { type: 'boolean' },
+  trash: { type: 'string' },
+  audit: { type: 'string' },
+  force: { type: 'boolean' },
+  concurrency: { type: 'string' },
+  retries: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' }
+} as const
+
 export function parse (argv: string[], usage: string) {
-  return parseOptions(argv, {
-    action: { type: 'string' },
-    store: { type: 'string' },
-    'allow-unbound-plan': { type: 'boolean' },
-    trash: { type: 'string' },
-    audit: { type: 'string' },
-    force: { type: 'boolean' },
-    concurrency: { type: 'string' },
-    retries: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' }
-  }, usage, true)
+  return parseOptions(argv, APPLY_OPTIONS, usage, true)
 }

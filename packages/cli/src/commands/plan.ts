@@ -5,6 +5,7 @@ import {
 import { LineWriter, type CommandIO } from '../io.ts'
 import { parseOptions } from '../parse-options.ts'
 import { inCliTerms } from '../plan-refused.ts'
+import { logFailure, loggerFor, planFields } from '../run/run-log.ts'
 import { UsageError } from '../usage-error.ts'
 import { positiveInteger } from './store-options.ts'
 
@@ -53,6 +54,7 @@ Options:
   --sorted                 the reference files are sorted in byte order   (default: off)
   --json                   print the summary as JSON instead of a table
   --quiet                  no summary table (the plan is still written; --json still prints)
+  --log-format text|json   json: the plan's counts and duration as a JSON log line on stderr (default: text)
   -h, --help               show this help
 `
 
@@ -119,12 +121,17 @@ export async function planCommand (argv: string[], io: CommandIO): Promise<numbe
     summaryDepth: positiveInteger(values.depth, '--depth', PLAN_USAGE) ?? 1,
     diff: { mode, memory: values.memory ?? DEFAULT_MEMORY }
   }
+  const log = loggerFor(values['log-format'], io.stderr, 'plan', PLAN_USAGE)
+  const started = performance.now()
   let summary
   try {
     summary = await plan(options)
   } catch (error) {
-    throw inCliTerms(error, 'flags')
+    const refused = inCliTerms(error, 'flags')
+    logFailure(log, refused, { phase: 'plan' }, 'plan failed')
+    throw refused
   }
+  log?.info({ ...planFields(summary), ms: performance.now() - started }, 'phase end')
   if (values.json === true) await out.write(JSON.stringify({ path: summary.path, header: summary.header, prefixes: summary.prefixes }, null, 2) + '\n')
   else if (values.quiet !== true) await out.write(formatPlanSummary(summary))
   return 0
@@ -185,6 +192,7 @@ function parse (argv: string[]) {
     sorted: { type: 'boolean' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    'log-format': { type: 'string' },
     help: { type: 'boolean', short: 'h' }
   }, PLAN_USAGE)
 }

@@ -7,7 +7,7 @@ import { renderReport } from '../report/html-report.ts'
 import { reportInput } from '../report/report-input.ts'
 import { Connections } from '../run/connections.ts'
 import { runOne, type RunOutcome } from '../run/run-one.ts'
-import { failureFields, jsonLog, LOG_FORMATS, logRunOutcome, markLogged, type LogFormat } from '../run/run-log.ts'
+import { failureFields, logFailure, loggerFor, logRunOutcome } from '../run/run-log.ts'
 import { writeRunMetrics, type RunFigures } from '../run/run-metrics.ts'
 import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
@@ -46,9 +46,7 @@ export async function runCommand (argv: string[], io: CommandIO): Promise<number
     await out.write(RUN_USAGE)
     return 0
   }
-  const format = values['log-format'] ?? 'text'
-  if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--log-format must be ${LOG_FORMATS.join(' or ')}, not ${JSON.stringify(format)}`, RUN_USAGE)
-  const log = (format as LogFormat) === 'json' ? jsonLog(io.stderr, 'run') : undefined
+  const log = loggerFor(values['log-format'], io.stderr, 'run', RUN_USAGE)
   const figures: RunFigures[] = []
   let current: { name: string, started: number } | undefined
   try {
@@ -58,10 +56,7 @@ export async function runCommand (argv: string[], io: CommandIO): Promise<number
   } catch (error) {
     const failed = current
     if (failed !== undefined) figures.push({ name: failed.name, seconds: (performance.now() - failed.started) / 1000, at: new Date(), outcome: undefined })
-    if (log !== undefined) {
-      log.error({ ...(failed === undefined ? {} : { run: failed.name }), ...failureFields(error) }, failed === undefined ? 'command failed' : 'run failed')
-      markLogged(error)
-    }
+    logFailure(log, error, failed === undefined ? {} : { run: failed.name }, failed === undefined ? 'command failed' : 'run failed')
     // the run's failure is the news: a metrics file that cannot be written is only reported
     if (values.metrics !== undefined && figures.length > 0) {
       await writeRunMetrics(values.metrics, figures).catch((written: unknown) => {

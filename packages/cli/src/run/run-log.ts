@@ -1,6 +1,8 @@
 import { hostname } from 'node:os'
 import { pino, type Logger } from 'pino'
+import type { ApplyResult, PlanSummary } from '@keydiff/core'
 import { withoutPasswords } from '../printable.ts'
+import { UsageError } from '../usage-error.ts'
 import type { RunOutcome } from './run-one.ts'
 
 /** How a command reports what it does on standard error: `text` for a person, `json` for a log pipeline. */
@@ -20,6 +22,31 @@ export function jsonLog (stream: { write: (line: string) => unknown }, command: 
     formatters: { level: label => ({ level: label }) },
     timestamp: pino.stdTimeFunctions.isoTime
   }, stream)
+}
+
+/** The JSON logger `--log-format` asks for, or undefined for text; another format is a usage error. */
+export function loggerFor (format: string | undefined, stream: { write: (line: string) => unknown }, command: string, usage: string): Logger | undefined {
+  const chosen = format ?? 'text'
+  if (!(LOG_FORMATS as readonly string[]).includes(chosen)) throw new UsageError(`--log-format must be ${LOG_FORMATS.join(' or ')}, not ${JSON.stringify(chosen)}`, usage)
+  return chosen === 'json' ? jsonLog(stream, command) : undefined
+}
+
+/** Writes `error` to the JSON log, if there is one, and marks it so that `main` does not print it again. */
+export function logFailure (log: Logger | undefined, error: unknown, fields: Record<string, unknown>, msg: string): void {
+  if (log === undefined) return
+  log.error({ ...fields, ...failureFields(error) }, msg)
+  markLogged(error)
+}
+
+/** The plan phase's figures for a log line. */
+export function planFields (summary: PlanSummary): Record<string, unknown> {
+  const { counts, bytes } = summary.header
+  return { phase: 'plan', candidates: counts.candidates, references: counts.references, orphans: counts.orphans, planned: counts.planned, bytesPlanned: bytes.planned, plan: summary.path }
+}
+
+/** The apply phase's figures for a log line. */
+export function applyFields (applied: ApplyResult): Record<string, unknown> {
+  return { phase: 'apply', action: applied.action, planned: applied.planned, done: applied.done, bytesDone: applied.bytesDone, skipped: applied.skipped, dropped: applied.dropped, failed: applied.failed, audit: applied.audit }
 }
 
 /** The fields of a failure for a log line: its message (passwords hidden, one line) and its code. */
@@ -50,12 +77,9 @@ export function isLogged (error: unknown): boolean {
 export function logRunOutcome (log: Logger, outcome: RunOutcome, seconds: number): void {
   const run = outcome.name
   const ms = (phase: string): number | undefined => outcome.timings.find(timing => timing.phase === phase)?.ms
-  const { counts, bytes } = outcome.plan.header
-  log.info({ run, phase: 'plan', ms: ms('plan'), candidates: counts.candidates, references: counts.references, orphans: counts.orphans, planned: counts.planned, bytesPlanned: bytes.planned, plan: outcome.plan.path }, 'phase end')
+  log.info({ run, ...planFields(outcome.plan), ms: ms('plan') }, 'phase end')
   const applied = outcome.applied
-  if (applied !== undefined) {
-    log.info({ run, phase: 'apply', ms: ms('apply'), action: applied.action, planned: applied.planned, done: applied.done, bytesDone: applied.bytesDone, skipped: applied.skipped, dropped: applied.dropped, failed: applied.failed, audit: applied.audit }, 'phase end')
-  }
+  if (applied !== undefined) log.info({ run, ...applyFields(applied), ms: ms('apply') }, 'phase end')
   const failed = applied?.failed ?? 0
   log[failed > 0 ? 'warn' : 'info']({ run, target: outcome.target, seconds, acted: applied !== undefined, failed }, 'run end')
 }
