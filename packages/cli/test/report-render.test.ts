@@ -70,7 +70,7 @@ test('after an apply the report says what happened: quarantined, failed, dropped
     plan: plan.path,
     planId: 'x',
     action: 'quarantine',
-    sink: 'dir-quarantine:/data/store',
+    sink: 'quarantine:dir:/data/store',
     audit: `${plan.path}.audit.jsonl`,
     planned: 45,
     skipped: 0,
@@ -95,6 +95,11 @@ test('after an apply the report says what happened: quarantined, failed, dropped
   const png = await screenshot(html, dir, 'applied')
   assert.ok(countColor(png, REPORT_COLORS.count) > 5_000, 'the keys chart is drawn')
   assert.ok(countColor(png, REPORT_COLORS.axis) > 3_000, 'the axes are drawn')
+
+  const s3 = renderReport([{ name: 'blobs', plan, applied: { ...applied, sink: 'quarantine:s3://b/->s3://b/.keydiff-trash/' }, trash: ['s3://b/.keydiff-trash/'] }])
+  assert.match(s3, /<code>s3:\/\/b\/\.keydiff-trash\/<\/code>/)
+  assert.doesNotMatch(s3, /keydiff restore/, 'no command that cannot restore an object store')
+  assert.match(s3, /not from the command line/)
 
   const deleted = renderReport([{ name: 'blobs', plan, applied: { ...applied, action: 'delete', audit: '/elsewhere/audit.jsonl', failed: 0, dropped: 0, failures: [] } }])
   assert.match(deleted, /<title>keydiff · blobs: 40 deleted<\/title>/)

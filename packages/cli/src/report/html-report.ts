@@ -94,16 +94,24 @@ export function restoreCommand (applied: ApplyResult): string {
   return ['keydiff', 'restore', shellQuote(applied.plan), ...(applied.audit === defaultAudit ? [] : ['--audit', shellQuote(applied.audit)])].join(' ')
 }
 
+/**
+ * Whether `keydiff restore` can undo this quarantine: it restores directory stores, so every
+ * recorded trash must be a local directory (or, with none recorded, the sink a directory's).
+ */
+function restorableFromCli (applied: ApplyResult, trash: readonly string[]): boolean {
+  return trash.length === 0 ? applied.sink.startsWith('quarantine:dir:') : trash.every(location => location.startsWith('file:'))
+}
+
 function whatHappened (input: ReportInput, applied: ApplyResult): string {
   const rows: Array<[string, string]> = [
     ['action', `${esc(applied.action)} through <code>${esc(applied.sink)}</code>`]
   ]
   if (applied.action === 'quarantine') {
     const trash = input.trash ?? []
-    rows.push(
-      ['quarantine', trash.length === 0 ? '<span class="muted">not recorded by the sink</span>' : trash.map(location => `<code>${esc(location)}</code>`).join('<br>')],
-      ['restore with', `<pre>${esc(restoreCommand(applied))}</pre>`]
-    )
+    rows.push(['quarantine', trash.length === 0 ? '<span class="muted">not recorded by the sink</span>' : trash.map(location => `<code>${esc(location)}</code>`).join('<br>')])
+    rows.push(restorableFromCli(applied, trash)
+      ? ['restore with', `<pre>${esc(restoreCommand(applied))}</pre>`]
+      : ['restore', '<span class="muted">not from the command line, which restores directory stores only: <code>restore()</code> of @keydiff/core with this store\'s quarantine sink moves the keys back</span>'])
   } else if (applied.done > 0) {
     rows.push(['restore', '<span class="muted">not possible with keydiff: this action is not a quarantine</span>'])
   }
