@@ -40,7 +40,7 @@ const database = {
   ]
 }
 
-const mapping = { prefix, template, decode: { enum: ['uri', 'auto'] } }
+const mapping = { prefix, stripPrefix: name, onMismatch: { enum: ['error', 'drop', 'keep'] }, template, decode: { enum: ['uri', 'auto'] } }
 const share = { type: 'number', minimum: 0, maximum: 1 }
 const aliases = { type: 'object', additionalProperties: name }
 

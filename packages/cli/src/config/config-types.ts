@@ -119,6 +119,19 @@ export type ReferenceConfig = (
 ) & {
   /** `"uri"`: the source writes keys percent-encoded (Delta's log), decode every one; `"auto"`: decode only URIs. @default 'auto' */
   decode?: 'uri' | 'auto'
+  /**
+   * Removed from the start of every key the source reads, before `prefix` is added: URLs of
+   * another shape than the store's location (`"https://cdn.example.com/"`) become store keys.
+   * `s3://bucket/…` and `gs://bucket/…` URIs of the run's own store resolve without it.
+   * @default none: keys are read as written
+   */
+  stripPrefix?: string
+  /**
+   * A key that does not start with `stripPrefix`: `"error"` fails the run naming the reference
+   * (a dropped key could make a live object look orphaned), `"drop"` skips it, `"keep"` passes
+   * it on as written. Only with `stripPrefix`. @default 'error'
+   */
+  onMismatch?: 'error' | 'drop' | 'keep'
 }
 
 export type ActionConfig =

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { Ajv, type ErrorObject } from 'ajv'
 import { parse, TomlDate, TomlError } from 'smol-toml'
-import { ConfigError, formatKeyPath } from './config-error.ts'
+import { ConfigError, formatKeyPath, type ConfigProblem } from './config-error.ts'
 import { configSchema } from './config-schema.ts'
 import { durationKeyword, durationOrUndefined } from './duration-keyword.ts'
-import type { KeydiffConfig, RunConfig } from './config-types.ts'
+import type { DatabaseConfig, KeydiffConfig, RunConfig, StoreConfig } from './config-types.ts'
 import { locateKey } from './locate-key.ts'
 
 export const DEFAULT_CONFIG = 'keydiff.toml'
@@ -16,7 +16,8 @@ const validate = ajv.compile<KeydiffConfig>(configSchema)
 /**
  * Reads, checks and resolves a config file: TOML syntax, the schema, `${VAR}` secrets from
  * the environment, and that every store and database a run names exists. The whole file is
- * checked before any run starts; the first problem is reported with its key path and line.
+ * checked before any run starts, and every problem found is reported at once, each with its
+ * key path and line.
  */
 export async function loadConfig (file: string, env: NodeJS.ProcessEnv = process.env): Promise<KeydiffConfig> {
   let text: string
@@ -28,6 +29,17 @@ export async function loadConfig (file: string, env: NodeJS.ProcessEnv = process
   return parseConfig(text, file, env)
 }
 
+/** The text each parsed config came from, so that a run's runtime error can name its line. */
+const sources = new WeakMap<KeydiffConfig, string>()
+
+/** The line of a key path (`['databases', 'main']`) in the file `config` was parsed from. */
+export function configLine (config: KeydiffConfig, path: ReadonlyArray<string | number>): number | undefined {
+  const text = sources.get(config)
+  return text === undefined ? undefined : locateKey(text, path)
+}
+
+type Report = (path: ReadonlyArray<string | number>, message: string) => void
+
 export function parseConfig (text: string, file: string, env: NodeJS.ProcessEnv = process.env): KeydiffConfig {
   let raw: unknown
   try {
@@ -36,30 +48,48 @@ export function parseConfig (text: string, file: string, env: NodeJS.ProcessEnv 
     if (error instanceof TomlError) throw new ConfigError(file, '', error.line, `not valid TOML: ${error.message.split('\n')[0] ?? ''}`, { cause: error })
     throw error
   }
-  const fail = (path: ReadonlyArray<string | number>, message: string): never => {
-    throw new ConfigError(file, formatKeyPath(path), locateKey(text, path), message)
+  const problems: Array<ConfigProblem & { order: number }> = []
+  const report: Report = (path, message) => {
+    const keyPath = formatKeyPath(path)
+    if (problems.some(problem => problem.keyPath === keyPath && problem.message === message)) return
+    problems.push({ keyPath, line: locateKey(text, path), message, order: problems.length })
   }
-  if (!validate(raw)) {
-    const error = pickError(validate.errors ?? [])
-    const { path, message } = describe(error)
-    fail(path, message)
+  if (!validate(raw)) schemaProblems(validate.errors ?? [], report)
+  // The checks below read a config the schema may have refused: each looks at what it needs defensively.
+  const config = substituteEnv(raw, [], env, report) as KeydiffConfig
+  checkNames(config, report)
+  if (problems.length > 0) {
+    problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || a.order - b.order)
+    throw ConfigError.of(file, problems.map(({ keyPath, line, message }) => ({ keyPath, line, message })))
   }
-  const config = substituteEnv(raw, [], env, fail) as KeydiffConfig
-  checkNames(config, fail)
+  sources.set(config, text)
   return config
 }
 
-// An unknown key explains most other errors of its object (a misspelt required key), so it
-// is reported first; ajv's reports of a failed `if` only echo the error inside it.
+// When several schema errors fall on one key, the first of these explains it best; ajv's
+// reports of a failed `if` only echo the error inside it.
 const PRIORITY = ['additionalProperties', 'required', 'not', 'enum', 'const', 'type', 'pattern', 'duration']
 
-function pickError (errors: ErrorObject[]): ErrorObject {
-  const useful = errors.filter(error => error.keyword !== 'if')
+/**
+ * One problem per key from ajv's errors. An unknown key explains a missing required key of
+ * the same object (a misspelt key), so the missing one is then left out.
+ */
+function schemaProblems (errors: ErrorObject[], report: Report): void {
   const rank = (error: ErrorObject): number => {
     const index = PRIORITY.indexOf(error.keyword)
     return index < 0 ? PRIORITY.length : index
   }
-  return [...useful].sort((a, b) => rank(a) - rank(b))[0] ?? errors[0] as ErrorObject
+  const best = new Map<string, { error: ErrorObject, path: Array<string | number>, message: string }>()
+  for (const error of [...errors].filter(error => error.keyword !== 'if').sort((a, b) => rank(a) - rank(b))) {
+    const described = describe(error)
+    const id = JSON.stringify(described.path)
+    if (!best.has(id)) best.set(id, { error, ...described })
+  }
+  const misspelt = new Set([...best.values()].filter(entry => entry.error.keyword === 'additionalProperties').map(entry => entry.error.instancePath))
+  for (const { error, path, message } of best.values()) {
+    if (error.keyword === 'required' && misspelt.has(error.instancePath)) continue
+    report(path, message)
+  }
 }
 
 function describe (error: ErrorObject): { path: Array<string | number>, message: string } {
@@ -104,75 +134,110 @@ function shapeHint (path: Array<string | number>): string {
 
 const ENV_PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 
-function substituteEnv (value: unknown, path: Array<string | number>, env: NodeJS.ProcessEnv, fail: (path: Array<string | number>, message: string) => never): unknown {
+function substituteEnv (value: unknown, path: Array<string | number>, env: NodeJS.ProcessEnv, report: Report): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_PATTERN, (_, name: string) => {
       const resolved = env[name]
-      if (resolved === undefined) fail(path, `environment variable ${name} is not set`)
-      return resolved as string
+      if (resolved === undefined) report(path, `environment variable ${name} is not set`)
+      return resolved ?? ''
     })
   }
-  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, [...path, i], env, fail))
+  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, [...path, i], env, report))
   if (value instanceof Date) return value
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteEnv(item, [...path, key], env, fail)]))
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteEnv(item, [...path, key], env, report)]))
   }
   return value
 }
 
-function checkNames (config: KeydiffConfig, fail: (path: Array<string | number>, message: string) => never): void {
-  const stores = config.stores ?? {}
-  const databases = config.databases ?? {}
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value)
+const record = (value: unknown): Record<string, unknown> => isRecord(value) ? value : {}
+
+const ACTIONS: Record<string, readonly string[]> = {
+  directory: ['delete', 'quarantine'],
+  s3: ['delete', 'quarantine', 'tag'],
+  minio: ['delete', 'tag'],
+  gcs: ['delete', 'quarantine', 'release-hold', 'custom-time'],
+  mongo: ['drop-database'],
+  file: []
+}
+
+/** What the schema cannot say: names that must exist, pairings of keys, zero grace. */
+function checkNames (config: KeydiffConfig, report: Report): void {
+  const stores = record(config.stores) as Record<string, StoreConfig | undefined>
+  const databases = record(config.databases) as Record<string, DatabaseConfig | undefined>
   const seen = new Set<string>()
-  config.runs.forEach((run: RunConfig, i) => {
-    if (seen.has(run.name)) fail(['runs', i, 'name'], `another run is already named ${JSON.stringify(run.name)}`)
-    seen.add(run.name)
-    const candidates = run.candidates
-    if ('store' in candidates && stores[candidates.store] === undefined) {
-      fail(['runs', i, 'candidates', 'store'], `no store named ${JSON.stringify(candidates.store)} (stores: ${Object.keys(stores).join(', ') || 'none'})`)
+  const runs: unknown[] = Array.isArray(config.runs) ? config.runs : []
+  runs.forEach((entry, i) => {
+    if (!isRecord(entry)) return
+    const run = entry as Partial<RunConfig>
+    const at = (...path: Array<string | number>): Array<string | number> => ['runs', i, ...path]
+    if (typeof run.name === 'string') {
+      if (seen.has(run.name)) report(at('name'), `another run is already named ${JSON.stringify(run.name)}`)
+      seen.add(run.name)
     }
-    if ('databases' in candidates) {
+    const candidates = record(run.candidates)
+    if (typeof candidates.store === 'string' && stores[candidates.store] === undefined) {
+      report(at('candidates', 'store'), `no store named ${JSON.stringify(candidates.store)} (stores: ${Object.keys(stores).join(', ') || 'none'})`)
+    }
+    if ('databases' in candidates && typeof candidates.database === 'string') {
       const database = databases[candidates.database]
-      if (database === undefined) fail(['runs', i, 'candidates', 'database'], `no database named ${JSON.stringify(candidates.database)}`)
-      else if (database.type !== 'mongo') fail(['runs', i, 'candidates', 'database'], 'database names as candidates need a mongo database')
+      if (database === undefined) report(at('candidates', 'database'), `no database named ${JSON.stringify(candidates.database)}`)
+      else if (database.type !== 'mongo') report(at('candidates', 'database'), 'database names as candidates need a mongo database')
     }
-    run.references.forEach((reference, j) => {
-      if ('database' in reference && databases[reference.database] === undefined) {
-        fail(['runs', i, 'references', j, 'database'], `no database named ${JSON.stringify(reference.database)} (databases: ${Object.keys(databases).join(', ') || 'none'})`)
-      }
-      if ('collection' in reference && databases[reference.database]?.type !== 'mongo') fail(['runs', i, 'references', j, 'collection'], 'collections need a mongo database')
-      if (('query' in reference || 'table' in reference) && databases[reference.database]?.type === 'mongo') fail(['runs', i, 'references', j], 'queries and tables need a postgres or mysql database')
+    const references: unknown[] = Array.isArray(run.references) ? run.references : []
+    references.forEach((item, j) => {
+      if (!isRecord(item)) return
+      checkReference(item, databases, (path, message) => { report(at('references', j, ...path), message) })
     })
-    const storeType = 'store' in candidates ? stores[candidates.store]?.type : 'databases' in candidates ? 'mongo' : 'file'
-    const allowed: Record<string, readonly string[]> = {
-      directory: ['delete', 'quarantine'],
-      s3: ['delete', 'quarantine', 'tag'],
-      minio: ['delete', 'tag'],
-      gcs: ['delete', 'quarantine', 'release-hold', 'custom-time'],
-      mongo: ['drop-database'],
-      file: []
-    }
-    const actions = allowed[storeType ?? 'file'] ?? []
-    if (run.action !== undefined && !actions.includes(run.action.type)) {
-      fail(['runs', i, 'action', 'type'], actions.length === 0
+    const storeType = typeof candidates.store === 'string' ? stores[candidates.store]?.type : 'databases' in candidates ? 'mongo' : 'file'
+    const actions = ACTIONS[storeType ?? 'file'] ?? []
+    const action = record(run.action)
+    if (typeof action.type === 'string' && storeType !== undefined && !actions.includes(action.type)) {
+      report(at('action', 'type'), actions.length === 0
         ? 'candidates from a file can be diffed and planned, not acted on; name a store, or leave out the action'
-        : `${JSON.stringify(run.action.type)} is not an action of a ${storeType ?? ''} store (${actions.join(', ')})`)
+        : `${JSON.stringify(action.type)} is not an action of a ${storeType} store (${actions.join(', ')})`)
     }
-    if (run.referencesAsOf !== undefined) run.referencesAsOf = isoTime(run.referencesAsOf, message => fail(['runs', i, 'referencesAsOf'], message))
-    if (run.grace !== undefined && durationOrUndefined(run.grace) === 0 && run.acknowledgeZeroGrace !== true) {
-      fail(['runs', i, 'grace'], 'a grace period of zero can delete objects whose references are being written right now; set acknowledgeZeroGrace = true if you mean it')
+    if (run.referencesAsOf !== undefined) {
+      const time = isoTime(run.referencesAsOf)
+      if (time.error !== undefined) report(at('referencesAsOf'), time.error)
+      else run.referencesAsOf = time.iso
+    }
+    if ((typeof run.grace === 'string' || typeof run.grace === 'number') && durationOrUndefined(run.grace) === 0 && run.acknowledgeZeroGrace !== true) {
+      report(at('grace'), 'a grace period of zero can delete objects whose references are being written right now; set acknowledgeZeroGrace = true if you mean it')
     }
   })
+}
+
+function checkReference (reference: Record<string, unknown>, databases: Record<string, DatabaseConfig | undefined>, report: Report): void {
+  if (typeof reference.database === 'string') {
+    const database = databases[reference.database]
+    if (database === undefined) {
+      report(['database'], `no database named ${JSON.stringify(reference.database)} (databases: ${Object.keys(databases).join(', ') || 'none'})`)
+    } else if ('collection' in reference && database.type !== 'mongo') {
+      report(['collection'], 'collections need a mongo database')
+    } else if (('query' in reference || 'table' in reference) && database.type === 'mongo') {
+      report([], 'queries and tables need a postgres or mysql database')
+    }
+  }
+  if (typeof reference.file === 'string') {
+    if (reference.template !== undefined) report(['template'], 'templates apply to database references; map file references with prefix or stripPrefix')
+    const format = reference.format ?? (reference.file.endsWith('.jsonl') ? 'jsonl' : undefined)
+    if (format === 'jsonl' && reference.field === undefined) report(['file'], 'JSON Lines references need the field that holds the key (field = "...")')
+  }
+  if (reference.onMismatch !== undefined && reference.stripPrefix === undefined) {
+    report(['onMismatch'], 'says what to do with a key that lacks stripPrefix; set stripPrefix too, or leave it out')
+  }
 }
 
 /**
  * `referencesAsOf` as an ISO time: a TOML offset date-time (`2026-01-31T12:00:00Z`, unquoted)
  * or a string that parses as one. A local date-time names no instant, so it is refused.
  */
-function isoTime (value: unknown, fail: (message: string) => never): string {
+function isoTime (value: unknown): { iso: string, error?: undefined } | { error: string } {
   const hint = 'must be a date-time with an offset, such as 2026-01-31T12:00:00Z'
-  if (value instanceof TomlDate && (value.isLocal() || !value.isDateTime())) return fail(`${hint} (a local date or time names no instant)`)
+  if (value instanceof TomlDate && (value.isLocal() || !value.isDateTime())) return { error: `${hint} (a local date or time names no instant)` }
   const time = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined
-  if (time === undefined || Number.isNaN(time.getTime())) return fail(hint)
-  return time.toISOString()
+  if (time === undefined || Number.isNaN(time.getTime())) return { error: hint }
+  return { iso: time.toISOString() }
 }

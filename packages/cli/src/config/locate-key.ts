@@ -13,6 +13,13 @@ export function locateKey (text: string, path: ReadonlyArray<string | number>): 
   return undefined
 }
 
+/**
+ * An array or inline table left open at the end of a line. An array's element is located
+ * where its value starts (`started`), not at the `[` or `,` before it, which may end the
+ * line above.
+ */
+interface Container { path: Array<string | number>, kind: 'array' | 'table', index: number, started: boolean }
+
 const pathId = (path: ReadonlyArray<string | number>): string => JSON.stringify(path.map(String))
 
 function indexLines (text: string): Map<string, number> {
@@ -20,7 +27,7 @@ function indexLines (text: string): Map<string, number> {
   const arrayCounts = new Map<string, number>()
   let table: Array<string | number> = []
   // Open containers of a value that spans lines: arrays count their elements.
-  const stack: Array<{ path: Array<string | number>, kind: 'array' | 'table', index: number }> = []
+  const stack: Container[] = []
   const note = (path: Array<string | number>, line: number): void => {
     const id = pathId(path)
     if (!found.has(id)) found.set(id, line)
@@ -58,7 +65,7 @@ function scanValueLine (
   content: string,
   line: number,
   table: Array<string | number>,
-  stack: Array<{ path: Array<string | number>, kind: 'array' | 'table', index: number }>,
+  stack: Container[],
   note: (path: Array<string | number>, line: number) => void
 ): void {
   let i = 0
@@ -92,19 +99,23 @@ function scanValueLine (
     let pending = valuePath
     while (i < content.length) {
       const ch = content[i] as string
+      const open = stack[stack.length - 1]
+      if (open?.kind === 'array' && !open.started && ch !== ']' && ch !== ',' && ch.trim() !== '') {
+        open.started = true
+        note([...open.path, open.index], line)
+      }
       if (ch === '"' || ch === "'") {
         i = skipString(content, i)
         continue
       }
       if (ch === '[') {
-        stack.push({ path: pending, kind: 'array', index: 0 })
-        note([...pending, 0], line)
+        stack.push({ path: pending, kind: 'array', index: 0, started: false })
         pending = [...pending, 0]
       } else if (ch === '{') {
         const top = stack[stack.length - 1]
         const path = top?.kind === 'array' ? [...top.path, top.index] : pending
         note(path, line)
-        stack.push({ path, kind: 'table', index: 0 })
+        stack.push({ path, kind: 'table', index: 0, started: true })
         i++
         const key = readKey()
         if (key !== undefined) {
@@ -118,7 +129,7 @@ function scanValueLine (
         const top = stack[stack.length - 1]
         if (top?.kind === 'array') {
           top.index++
-          note([...top.path, top.index], line)
+          top.started = false
           pending = [...top.path, top.index]
         } else if (top?.kind === 'table') {
           i++

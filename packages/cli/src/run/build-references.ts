@@ -1,9 +1,9 @@
 import { resolve } from 'node:path'
-import { addPrefix, csvSource, jsonLinesSource, linesSource, type KeySource, type PointLookup } from '@keydiff/core'
-import type { ReferenceConfig, RunConfig } from '../config/config-types.ts'
-import { ConfigError } from '../config/config-error.ts'
+import { addPrefix, csvSource, KeydiffError, jsonLinesSource, linesSource, stripPrefix, type KeySource, type PointLookup } from '@keydiff/core'
+import type { KeydiffConfig, ReferenceConfig, RunConfig } from '../config/config-types.ts'
 import type { Connections } from './connections.ts'
 import { rowMapper } from './key-template.ts'
+import { inRunContext } from './run-context.ts'
 
 export interface RunReferences {
   sources: KeySource[]
@@ -16,10 +16,11 @@ export interface RunReferences {
 }
 
 /**
- * The reference sources of a run, and their point look-ups. All SQL references of one
- * database read one snapshot, so a run never mixes two points in time of the same database.
+ * The reference sources of a run (one per `references` entry, in order), and their point
+ * look-ups. All SQL references of one database read one snapshot, so a run never mixes two
+ * points in time of the same database. A failure names the run and the reference's key.
  */
-export async function buildReferences (run: RunConfig, connections: Connections, baseDir: string, file: string): Promise<RunReferences> {
+export async function buildReferences (run: RunConfig, connections: Connections, baseDir: string, file: string, config: KeydiffConfig): Promise<RunReferences> {
   const sources: KeySource[] = []
   const lookups: PointLookup[] = []
   const withoutRecheck: string[] = []
@@ -28,70 +29,95 @@ export async function buildReferences (run: RunConfig, connections: Connections,
     await Promise.allSettled([...snapshots.values()].map(async snapshot => { await snapshot.release() }))
   }
   try {
+    const index = config.runs.indexOf(run)
     for (const [i, reference] of run.references.entries()) {
-      const where = `runs.${run.name}.references[${i}]`
-      if ('file' in reference) {
-        sources.push(fileReference(reference, resolve(baseDir, reference.file), where, file))
-        continue
-      }
-      const database = connections.config(reference.database)
-      const prefix = reference.prefix ?? ''
-      const toColumnKey = (key: string): string | undefined => key.startsWith(prefix) ? key.slice(prefix.length) : undefined
-      if (database.type === 'postgres' && !('collection' in reference)) {
-        const pg = await import('@keydiff/postgres')
-        const pool = await connections.postgres(reference.database)
-        let snapshot = snapshots.get(reference.database) as Awaited<ReturnType<typeof pg.postgresSnapshot>> | undefined
-        if (snapshot === undefined) {
-          snapshot = await pg.postgresSnapshot(pool)
-          snapshots.set(reference.database, snapshot)
-        }
-        const spec = sqlSpec(reference)
-        const name = `${reference.database}:${spec.query ?? `${spec.table ?? ''}.${spec.column ?? ''}`}`
-        const mapRow = rowMapper(reference, name)
-        const source = await pg.postgresReferences({ pool, ...spec, ...(mapRow === undefined ? {} : { mapRow, columns: undefined }), snapshot, name })
-        sources.push(mapRow === undefined && prefix !== '' ? addPrefix(prefix)(source) : source)
-        if (mapRow === undefined) lookups.push(pg.postgresLookup({ pool, ...spec, toColumnKey, name }))
-        else withoutRecheck.push(name)
-      } else if (database.type === 'mysql' && !('collection' in reference)) {
-        const my = await import('@keydiff/mysql')
-        const pool = await connections.mysql(reference.database)
-        let snapshot = snapshots.get(reference.database) as Awaited<ReturnType<typeof my.mysqlSnapshot>> | undefined
-        if (snapshot === undefined) {
-          snapshot = await my.mysqlSnapshot(pool)
-          snapshots.set(reference.database, snapshot)
-        }
-        // In MySQL the qualifier of `db.table` is a database.
-        const { schema, ...unqualified } = sqlSpec(reference)
-        const spec = { ...unqualified, ...(schema === undefined ? {} : { database: schema }) }
-        const name = `${reference.database}:${spec.query ?? `${spec.table ?? ''}.${spec.column ?? ''}`}`
-        const mapRow = rowMapper(reference, name)
-        const source = await my.mysqlReferences({ pool, ...spec, ...(mapRow === undefined ? {} : { mapRow }), snapshot, name })
-        sources.push(mapRow === undefined && prefix !== '' ? addPrefix(prefix)(source) : source)
-        if (mapRow === undefined) lookups.push(my.mysqlLookup({ pool, ...spec, toColumnKey, name }))
-        else withoutRecheck.push(name)
-      } else if (database.type === 'mongo' && 'collection' in reference) {
-        const mongo = await import('@keydiff/mongo')
-        const client = await connections.mongo(reference.database)
-        const options = {
-          client,
-          database: database.database ?? 'test',
-          collection: reference.collection,
-          ...(reference.field === undefined ? {} : { field: reference.field }),
-          ...(reference.template === undefined ? {} : { template: reference.template }),
-          ...(reference.filter === undefined ? {} : { filter: reference.filter })
-        }
-        const source = mongo.mongoReferences(options)
-        sources.push(prefix === '' ? source : addPrefix(prefix)(source))
-        if (prefix === '') lookups.push(mongo.mongoLookup(options))
-        else withoutRecheck.push(source.name)
-      } else {
-        throw new ConfigError(file, `runs.${run.name}.references[${i}]`, undefined, `a ${database.type} database cannot serve this reference`)
+      try {
+        await addReference(reference)
+      } catch (error) {
+        throw inRunContext(error, { config, file, run: run.name, path: ['runs', index, 'references', i] })
       }
     }
     return { sources, lookups, withoutRecheck, release }
   } catch (error) {
     await release()
     throw error
+  }
+
+  async function addReference (reference: ReferenceConfig): Promise<void> {
+    const mapKeys = keyMapping(reference)
+    if ('file' in reference) {
+      sources.push(mapKeys(fileReference(reference, resolve(baseDir, reference.file))))
+      return
+    }
+    const database = connections.config(reference.database)
+    const prefix = reference.prefix ?? ''
+    const strip = reference.stripPrefix ?? ''
+    // A store key is looked up as the column holds it; with onMismatch = "keep" a column may hold it either way, so no look-up can be trusted.
+    const recheckable = reference.onMismatch !== 'keep'
+    const toColumnKey = (key: string): string | undefined => key.startsWith(prefix) ? strip + key.slice(prefix.length) : undefined
+    if (database.type === 'postgres' && !('collection' in reference)) {
+      const pg = await import('@keydiff/postgres')
+      const pool = await connections.postgres(reference.database)
+      let snapshot = snapshots.get(reference.database) as Awaited<ReturnType<typeof pg.postgresSnapshot>> | undefined
+      if (snapshot === undefined) {
+        snapshot = await pg.postgresSnapshot(pool)
+        snapshots.set(reference.database, snapshot)
+      }
+      const spec = sqlSpec(reference)
+      const name = `${reference.database}:${spec.query ?? `${spec.table ?? ''}.${spec.column ?? ''}`}`
+      const mapRow = rowMapper({ template: reference.template }, name)
+      const source = await pg.postgresReferences({ pool, ...spec, ...(mapRow === undefined ? {} : { mapRow, columns: undefined }), snapshot, name })
+      sources.push(mapKeys(source))
+      if (mapRow === undefined && recheckable) lookups.push(pg.postgresLookup({ pool, ...spec, toColumnKey, name }))
+      else withoutRecheck.push(name)
+    } else if (database.type === 'mysql' && !('collection' in reference)) {
+      const my = await import('@keydiff/mysql')
+      const pool = await connections.mysql(reference.database)
+      let snapshot = snapshots.get(reference.database) as Awaited<ReturnType<typeof my.mysqlSnapshot>> | undefined
+      if (snapshot === undefined) {
+        snapshot = await my.mysqlSnapshot(pool)
+        snapshots.set(reference.database, snapshot)
+      }
+      // In MySQL the qualifier of `db.table` is a database.
+      const { schema, ...unqualified } = sqlSpec(reference)
+      const spec = { ...unqualified, ...(schema === undefined ? {} : { database: schema }) }
+      const name = `${reference.database}:${spec.query ?? `${spec.table ?? ''}.${spec.column ?? ''}`}`
+      const mapRow = rowMapper({ template: reference.template }, name)
+      const source = await my.mysqlReferences({ pool, ...spec, ...(mapRow === undefined ? {} : { mapRow }), snapshot, name })
+      sources.push(mapKeys(source))
+      if (mapRow === undefined && recheckable) lookups.push(my.mysqlLookup({ pool, ...spec, toColumnKey, name }))
+      else withoutRecheck.push(name)
+    } else if (database.type === 'mongo' && 'collection' in reference) {
+      const mongo = await import('@keydiff/mongo')
+      const client = await connections.mongo(reference.database)
+      const options = {
+        client,
+        database: database.database ?? 'test',
+        collection: reference.collection,
+        ...(reference.field === undefined ? {} : { field: reference.field }),
+        ...(reference.template === undefined ? {} : { template: reference.template }),
+        ...(reference.filter === undefined ? {} : { filter: reference.filter })
+      }
+      const source = mongo.mongoReferences(options)
+      sources.push(mapKeys(source))
+      if (prefix === '' && strip === '') lookups.push(mongo.mongoLookup(options))
+      else withoutRecheck.push(source.name)
+    } else {
+      throw new KeydiffError(`a ${database.type} database cannot serve this reference`, 'KEYDIFF_CONFIG_INVALID')
+    }
+  }
+}
+
+/**
+ * A reference's keys as store keys: `stripPrefix` removed (its `onMismatch` deciding what a
+ * key without it becomes), then `prefix` added.
+ */
+function keyMapping (reference: ReferenceConfig): (source: KeySource) => KeySource {
+  const strip = reference.stripPrefix === undefined ? undefined : stripPrefix(reference.stripPrefix, { onMismatch: reference.onMismatch ?? 'error' })
+  const add = reference.prefix === undefined || reference.prefix === '' ? undefined : addPrefix(reference.prefix)
+  return source => {
+    const stripped = strip === undefined ? source : strip(source)
+    return add === undefined ? stripped : add(stripped)
   }
 }
 
@@ -104,18 +130,11 @@ function sqlSpec (reference: ReferenceConfig): { query?: string, schema?: string
   return { ...names, column: reference.column, ...(reference.where === undefined ? {} : { where: reference.where }) }
 }
 
-function fileReference (reference: Extract<ReferenceConfig, { file: string }>, path: string, where: string, file: string): KeySource {
-  if (reference.template !== undefined) throw new ConfigError(file, `${where}.template`, undefined, 'templates apply to database references; map file references with prefix')
+/** A file of references; the config check made sure a JSON Lines file names its field. */
+function fileReference (reference: Extract<ReferenceConfig, { file: string }>, path: string): KeySource {
   const name = `file:${path}`
   const format = reference.format ?? (path.endsWith('.jsonl') ? 'jsonl' : path.endsWith('.csv') ? 'csv' : 'lines')
-  let source: KeySource
-  if (format === 'jsonl') {
-    if (reference.field === undefined) throw new ConfigError(file, `${where}.field`, undefined, 'JSON Lines references need the field that holds the key')
-    source = jsonLinesSource(path, { field: reference.field, name })
-  } else if (format === 'csv') {
-    source = csvSource(path, { column: reference.column ?? 0, name })
-  } else {
-    source = linesSource(path, { name })
-  }
-  return reference.prefix === undefined ? source : addPrefix(reference.prefix)(source)
+  if (format === 'jsonl') return jsonLinesSource(path, { field: reference.field ?? '', name })
+  if (format === 'csv') return csvSource(path, { column: reference.column ?? 0, name })
+  return linesSource(path, { name })
 }

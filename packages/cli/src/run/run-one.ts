@@ -7,6 +7,7 @@ import { Progress } from '../report/progress.ts'
 import { buildReferences } from './build-references.ts'
 import { buildTarget } from './build-store.ts'
 import type { Connections } from './connections.ts'
+import { inRunContext, type ConfigSite } from './run-context.ts'
 
 export interface RunOutcome {
   name: string
@@ -39,8 +40,17 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
   const workdir = resolve(options.baseDir, run.workdir ?? join('.keydiff', run.name))
   await mkdir(workdir, { recursive: true })
   const timings: Array<{ phase: string, ms: number }> = []
-  const target = await buildTarget({ run, stores: options.config.stores ?? {}, connections: options.connections, baseDir: options.baseDir, workdir, file: options.file })
-  const references = await buildReferences(run, options.connections, options.baseDir, options.file)
+  // every failure names the run and the key of the config it comes from
+  const index = options.config.runs.indexOf(run)
+  const site = (path: ReadonlyArray<string | number>): ConfigSite => ({ config: options.config, file: options.file, run: run.name, path })
+  const candidatesSite = site('store' in run.candidates ? ['stores', run.candidates.store] : 'databases' in run.candidates ? ['databases', run.candidates.database] : ['runs', index, 'candidates'])
+  let target
+  try {
+    target = await buildTarget({ run, stores: options.config.stores ?? {}, connections: options.connections, baseDir: options.baseDir, workdir, file: options.file })
+  } catch (error) {
+    throw inRunContext(error, candidatesSite)
+  }
+  const references = await buildReferences(run, options.connections, options.baseDir, options.file, options.config)
   const planPath = join(workdir, `plan-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`)
 
   let started = performance.now()
@@ -56,8 +66,8 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
   let summary: PlanSummary
   try {
     summary = await plan({
-      candidates: countingSource(target.candidates, counted),
-      references: references.sources.map(source => countingSource(source, counted)),
+      candidates: countingSource(target.candidates, counted, candidatesSite),
+      references: references.sources.map((source, j) => countingSource(source, counted, site(['runs', index, 'references', j]))),
       out: planPath,
       ...(store === undefined
         ? {}
@@ -84,7 +94,7 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
       ...(options.signal === undefined ? {} : { signal: options.signal })
     })
   } catch (error) {
-    throw inCliTerms(error, { run: run.name, file: options.file })
+    throw inRunContext(inCliTerms(error, { run: run.name, file: options.file }), site(['runs', index]))
   } finally {
     progress.stop()
     await references.release()
@@ -106,6 +116,8 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
         onProgress: result => { done = result.done + result.failed + result.dropped },
         ...(options.signal === undefined ? {} : { signal: options.signal })
       })
+    } catch (error) {
+      throw inRunContext(error, site(['runs', index, 'action']))
     } finally {
       applying.stop()
     }
@@ -144,14 +156,18 @@ function configuredTrash (run: RunConfig, stores: Record<string, StoreConfig>, b
   return undefined
 }
 
-/** Passes a source through, counting the keys read, for the progress line. */
-function countingSource<T extends { name: string } & AsyncIterable<readonly unknown[]>> (source: T, counted: Map<string, number>): T {
+/** Passes a source through, counting the keys read, for the progress line; a failure names the key of the config it comes from. */
+function countingSource<T extends { name: string } & AsyncIterable<readonly unknown[]>> (source: T, counted: Map<string, number>, site: ConfigSite): T {
   const wrapped = Object.create(source) as T
   Object.defineProperty(wrapped, Symbol.asyncIterator, {
     value: async function * () {
-      for await (const batch of source) {
-        counted.set(source.name, (counted.get(source.name) ?? 0) + batch.length)
-        yield batch
+      try {
+        for await (const batch of source) {
+          counted.set(source.name, (counted.get(source.name) ?? 0) + batch.length)
+          yield batch
+        }
+      } catch (error) {
+        throw inRunContext(error, site)
       }
     }
   })
