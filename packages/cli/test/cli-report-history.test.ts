@@ -79,16 +79,21 @@ action = { type = "quarantine" }
   assert.equal(restored.code, 0, restored.stderr)
   assert.deepEqual(await files(root), [...kept, ...later].sort(), 'the command in the report restores what the run quarantined')
 
+  // a dry run is history too: planned, nothing done
+  const dry = await runMain(['run', '--config', file, '--dry-run'])
+  assert.equal(dry.code, 0, dry.stderr)
+
   // the history page, through the CLI as a user runs it
   const workdir = join(dir, '.keydiff', 'blobs')
   const page = join(dir, 'history.html')
   const written = await runSourceCli(['report', '--history', workdir, '--out', page])
   assert.equal(written.code, 0, written.stderr)
-  assert.match(written.stdout, /wrote the history of 2 plans \(blobs\)/)
+  assert.match(written.stdout, /wrote the history of 3 plans \(blobs\)/)
   const history = await readFile(page, 'utf8')
   assert.match(history, /<title>keydiff history · blobs<\/title>/)
   assert.match(history, /2 quarantined/)
   assert.match(history, /3 quarantined/)
+  assert.match(history, /<td class="num">3<\/td><td class="num">3 · 6\.00 KiB<\/td><td><span class="muted">plan only<\/span>/, 'the dry run, newest first')
   assert.match(history, /7\.95 KiB reclaimed in all/)
   // the axes: orphans up to 3 keys, bytes up to 6 KiB
   assert.match(history, />3<\/text>/)
@@ -99,9 +104,10 @@ action = { type = "quarantine" }
   assert.ok(countColor(png, REPORT_COLORS.axis) > 800, 'both charts have axes')
 
   // the directory of runs works too; a directory without plans is a usage error
-  const all = await runSourceCli(['report', '--history', join(dir, '.keydiff')])
+  const all = await runSourceCli(['report', '--history', join(dir, '.keydiff'), '--last', '1'])
   assert.equal(all.code, 0, all.stderr)
   assert.match(all.stdout, /^<!doctype html>/)
+  assert.match(all.stdout, />1 plan in </, '--last keeps the latest')
   const none = await runSourceCli(['report', '--history', root + '/data'])
   assert.equal(none.code, 2)
   assert.match(none.stderr, /no plans in/)

@@ -19,7 +19,7 @@ function section (run: RunHistory): string {
   const reclaimed = entries.reduce((sum, entry) => sum + entry.bytesDone, 0)
   return `<section>
 <h1>keydiff history · ${esc(run.name)}</h1>
-<div class="muted">${n(entries.length)} plans in <code>${esc(run.workdir)}</code>${entries.length === 0 ? '' : ` · ${esc((entries[0] as HistoryEntry).createdAt)} to ${esc((entries.at(-1) as HistoryEntry).createdAt)} · ${esc(formatBytes(reclaimed))} reclaimed in all`}</div>
+<div class="muted">${n(entries.length)} plan${entries.length === 1 ? '' : 's'} in <code>${esc(run.workdir)}</code>${entries.length === 0 ? '' : ` · ${esc((entries[0] as HistoryEntry).createdAt)} to ${esc((entries.at(-1) as HistoryEntry).createdAt)} · ${esc(formatBytes(reclaimed))} reclaimed in all`}</div>
 <h2>Orphans found per run</h2>
 ${columnChart(entries, entry => entry.orphans, countScale(Math.max(0, ...entries.map(entry => entry.orphans))), 'keys', REPORT_COLORS.count, entry => `${n(entry.orphans)} orphans`)}
 <h2>Bytes reclaimed per run</h2>

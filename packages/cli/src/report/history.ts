@@ -30,13 +30,16 @@ export interface RunHistory {
 
 const PLAN_FILE = /^plan-.*\.jsonl$/
 
+/** The header line only: a plan's body can be millions of lines. */
 async function firstLine (path: string): Promise<string | undefined> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity })
+  const input = createReadStream(path, { encoding: 'utf8' })
+  const lines = createInterface({ input, crlfDelay: Infinity })
   try {
     for await (const line of lines) return line
     return undefined
   } finally {
     lines.close()
+    input.destroy()
   }
 }
 
