@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { resolveReference } from '@keydiff/core'
+import pg from 'pg'
 import { runMain as cli } from './run-cli.ts'
 
 let dir: string
@@ -68,4 +69,40 @@ test('URIs of the run\'s own store need no stripPrefix: they resolve against its
   assert.deepEqual(resolveReference('s3://bucket/images/a.png', 's3://bucket/'), { kind: 'key', key: 'images/a.png' })
   assert.deepEqual(resolveReference('s3a://bucket/images/a.png', 's3://bucket/images/'), { kind: 'key', key: 'images/a.png' })
   assert.equal(resolveReference('https://cdn.example.com/images/a.png', 's3://bucket/').kind, 'foreign')
+})
+
+test('a PostgreSQL column of CDN URLs, stripped: the live objects are kept and the orphan deleted, with a re-check', async () => {
+  const PGURL = process.env.PGURL ?? 'postgres://postgres@127.0.0.1:5432/test'
+  const schema = `keydiff_strip_${process.pid}_${Date.now()}`
+  const pool = new pg.Pool({ connectionString: PGURL, max: 1 })
+  try {
+    await pool.query(`CREATE SCHEMA ${schema}`)
+    await pool.query(`CREATE TABLE ${schema}.images (url text PRIMARY KEY)`)
+    await pool.query(`INSERT INTO ${schema}.images VALUES ('https://cdn.example.com/a.bin'), ('https://cdn.example.com/b.bin')`)
+    const { root, file } = await setUp([], '')
+    await writeFile(file, `[stores.local]
+type = "directory"
+path = "${root}"
+
+[databases.main]
+type = "postgres"
+url = "${PGURL}"
+
+[[runs]]
+name = "cdn"
+candidates = { store = "local" }
+references = [{ database = "main", table = "${schema}.images", column = "url", stripPrefix = "https://cdn.example.com/" }]
+maxOrphanShare = 1
+action = { type = "delete" }
+`)
+    const result = await cli(['run', '--config', file, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const [outcome] = JSON.parse(result.stdout) as Array<{ applied: { done: number, dropped: number }, withoutRecheck: string[] }>
+    assert.equal(outcome?.applied.done, 1)
+    assert.deepEqual(outcome?.withoutRecheck, [])
+    assert.deepEqual(await left(root), ['a.bin', 'b.bin'])
+  } finally {
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+    await pool.end()
+  }
 })
