@@ -32,7 +32,7 @@ export async function reportCommand (argv: string[], io: CommandIO): Promise<num
     return 0
   }
   const dir = values.history
-  if (dir === undefined) throw new UsageError('keydiff report needs --history <workdir>', REPORT_USAGE)
+  if (dir === undefined) throw new UsageError('--history <workdir> is required: the work directory to chart', REPORT_USAGE)
   const last = positiveInteger(values.last, '--last', REPORT_USAGE) ?? 30
   if (last === 0) throw new UsageError('--last must be at least 1', REPORT_USAGE)
   if ((await stat(dir).catch(() => undefined))?.isDirectory() !== true) throw new UsageError(`--history ${dir} is not a directory`, REPORT_USAGE)
