@@ -11,6 +11,7 @@ export interface Command {
 /** Every command of the CLI; `keydiff <name> --help` shows a command's options. */
 export const commands: Record<string, Command> = {
   run: { summary: 'run the cleaning runs of a keydiff.toml: plan, report, apply', run: async (argv, io) => await (await import('./run.ts')).runCommand(argv, io) },
+  check: { summary: 'check that every store, database, action and lock of a keydiff.toml will work, changing nothing', run: async (argv, io) => await (await import('./check.ts')).checkCommand(argv, io) },
   diff: { summary: 'print the orphans (and missing keys) of two key lists', run: async (argv, io) => await (await import('./diff.ts')).diffCommand(argv, io) },
   plan: { summary: 'write a plan of the orphans that may be acted on (the dry run), with a per-prefix report', run: async (argv, io) => await (await import('./plan.ts')).planCommand(argv, io) },
   apply: { summary: 'delete or quarantine the keys of a plan, under a lock, with an audit log', run: async (argv, io) => await (await import('./apply.ts')).applyCommand(argv, io) },

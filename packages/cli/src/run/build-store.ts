@@ -3,6 +3,7 @@ import { directoryDeleteSink, directoryQuarantineSink, directorySource, linesSou
 import type { ActionConfig, RunConfig, StoreConfig } from '../config/config-types.ts'
 import { ConfigError } from '../config/config-error.ts'
 import type { Connections } from './connections.ts'
+import { directoryProbe, gcsProbe, minioProbe, s3Probe, type StoreProbe } from '../check/store-probes.ts'
 import { timeoutTransport } from './timeout-transport.ts'
 import { DEFAULT_TIMEOUTS, durationMs } from './timeouts.ts'
 
@@ -13,6 +14,8 @@ export interface RunTarget {
   candidates: KeySource
   sink?: Sink
   lock: Lock
+  /** A harmless write and removal under the store's `.keydiff/` that needs the action's permissions, for `keydiff check`; undefined for a file or databases. */
+  probe?: StoreProbe
 }
 
 export interface TargetContext {
@@ -64,7 +67,8 @@ export async function buildTarget (context: TargetContext): Promise<RunTarget> {
         name,
         candidates: directorySource({ root, ...(prefix === undefined ? {} : { prefix }) }),
         ...optionalSink(directorySink(root, run.action, baseDir)),
-        lock: lockFile({ path: join(root, '.keydiff', 'lock'), target: name })
+        lock: lockFile({ path: join(root, '.keydiff', 'lock'), target: name }),
+        probe: directoryProbe(root)
       }
     }
     case 'gcs': {
@@ -89,7 +93,8 @@ export async function buildTarget (context: TargetContext): Promise<RunTarget> {
         name,
         candidates: gcs.gcsSource({ ...base, ...((prefix ?? store.prefix) === undefined ? {} : { prefix: prefix ?? store.prefix }) }),
         ...optionalSink(sink),
-        lock: gcs.gcsLock(base)
+        lock: gcs.gcsLock(base),
+        probe: gcsProbe(storage, store.bucket)
       }
     }
     case 's3': {
@@ -119,7 +124,8 @@ export async function buildTarget (context: TargetContext): Promise<RunTarget> {
         name,
         candidates: s3.s3Source({ ...base, ...(listPrefix === undefined ? {} : { prefix: listPrefix }) }),
         ...optionalSink(sink),
-        lock: s3.s3Lock(base)
+        lock: s3.s3Lock(base),
+        probe: s3Probe(client, store.bucket, action)
       }
     }
     case 'minio': {
@@ -141,7 +147,7 @@ export async function buildTarget (context: TargetContext): Promise<RunTarget> {
       const listPrefix = prefix ?? store.prefix
       const name = `minio://${store.bucket}/${listPrefix ?? ''}`
       // The minio client has no conditional write to build a lock object on: the lock is a file in the run's work directory.
-      return { name, candidates: minio.minioSource({ ...base, ...(listPrefix === undefined ? {} : { prefix: listPrefix }) }), ...optionalSink(sink), lock: localLock(name) }
+      return { name, candidates: minio.minioSource({ ...base, ...(listPrefix === undefined ? {} : { prefix: listPrefix }) }), ...optionalSink(sink), lock: localLock(name), probe: minioProbe(client, store.bucket) }
     }
   }
 }
