@@ -4,15 +4,16 @@ import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MongoClient } from 'mongodb'
+import { KeydiffError } from '@keydiff/core'
 
 /**
  * A MongoDB server for tests, published so that users' own tests of their sweeps can run
  * against the same stand-in as this package's (as core publishes its conformance suite).
  * `KEYDIFF_MONGO_URL` points them at a real server;
  * without it they start the stand-in: the pure-TypeScript CongoDB wire-protocol server of
- * `@push.rocks/smartmongo@2.2.0`, fetched with `npm pack` into `packages/mongo/.cache`
+ * `@push.rocks/smartmongo@2.2.0`, fetched with `npm pack` into this package's `.cache` folder
  * (its own install fails on missing dependency versions; its runtime dependencies are this
- * package's dev dependencies, found from the cache by walking up to `node_modules`).
+ * package's optional peer dependencies, found from the cache by walking up to `node_modules`).
  */
 export interface TestServer {
   readonly url: string
@@ -34,6 +35,19 @@ interface CongoServerLike {
   stop: () => Promise<void>
 }
 type CongoServerClass = new (options: { port: number, host: string }) => CongoServerLike
+
+// The stand-in's runtime dependencies: test-only, so optional peer dependencies of this
+// package (a production install should not carry them); named here when one is missing.
+const STAND_IN_DEPENDENCIES = ['@push.rocks/smartfs@^1.5.0', '@push.rocks/smartpath@^6.0.0', '@push.rocks/smartpromise@^4.2.3', '@push.rocks/smartrx@^3.0.10', 'bson@^6.10.4', 'mingo@^7.2.7']
+
+async function importStandIn (): Promise<CongoServerClass> {
+  try {
+    return (await import(pathToFileURL(serverModule).href) as { CongoServer: CongoServerClass }).CongoServer
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error
+    throw new KeydiffError(`@keydiff/mongo/testing: the MongoDB stand-in ${STAND_IN} cannot load its dependencies (${(error as Error).message}); they are optional peer dependencies of @keydiff/mongo: install them with \`npm install --save-dev ${STAND_IN_DEPENDENCIES.join(' ')}\`, or set KEYDIFF_MONGO_URL to a mongodb:// URL of a test server`, 'KEYDIFF_CONFIG_INVALID', { cause: error })
+  }
+}
 
 function fetchStandIn (): void {
   if (existsSync(serverModule)) return
@@ -81,6 +95,11 @@ async function reachable (url: string): Promise<MongoClient> {
   }
 }
 
+/**
+ * Connects to KEYDIFF_MONGO_URL when it is set, else starts the stand-in on a free port of
+ * 127.0.0.1 (fetching it with `npm pack` on first use).
+ * @throws KeydiffError `KEYDIFF_CONFIG_INVALID` when the stand-in's dependencies are not installed.
+ */
 export async function startTestServer (): Promise<TestServer> {
   const clients: MongoClient[] = []
   const connect = (url: string) => async () => {
@@ -97,7 +116,7 @@ export async function startTestServer (): Promise<TestServer> {
   }
 
   fetchStandIn()
-  const { CongoServer } = await import(pathToFileURL(serverModule).href) as { CongoServer: CongoServerClass }
+  const CongoServer = await importStandIn()
   const port = await freePort()
   const server = new CongoServer({ port, host: '127.0.0.1' })
   await server.start()

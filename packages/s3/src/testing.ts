@@ -3,13 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { S3Client } from '@aws-sdk/client-s3'
+import { KeydiffError } from '@keydiff/core'
 
 /**
- * An S3-compatible server for tests (s3rver, a dev dependency of this package that users'
- * own tests must install), published so that users' tests of their sweeps can run against
- * the same server as this package's tests, as core publishes its conformance suite.
+ * An S3-compatible server for tests (s3rver, an optional peer dependency that users' own
+ * tests install next to this package), published so that users' tests of their sweeps can
+ * run against the same server as this package's tests, as core publishes its conformance suite.
  */
 export interface S3rverServer {
   /** e.g. `http://127.0.0.1:41234`. */
@@ -32,8 +34,12 @@ server.run().then(address => { process.stdout.write(JSON.stringify({ port: addre
 process.on('SIGTERM', () => { server.close().finally(() => process.exit(0)) })
 `
 
-/** Starts s3rver on a free port of 127.0.0.1 with a fresh data directory. */
+/**
+ * Starts s3rver on a free port of 127.0.0.1 with a fresh data directory.
+ * @throws KeydiffError `KEYDIFF_CONFIG_INVALID` when the s3rver package cannot be found.
+ */
 export async function startS3rver (): Promise<S3rverServer> {
+  requireS3rver()
   const directory = await mkdtemp(join(tmpdir(), 'keydiff-s3rver-'))
   // From the package's folder, require() finds s3rver in the workspace's node_modules.
   const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD, directory], { cwd: dirname(fileURLToPath(import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] })
@@ -78,6 +84,16 @@ export async function startS3rver (): Promise<S3rverServer> {
       }
       await rm(directory, { recursive: true, force: true })
     }
+  }
+}
+
+// s3rver is test-only (koa and a dozen packages a production install should not carry), so
+// it is an optional peer dependency: say what to install rather than let the child fail.
+function requireS3rver (): void {
+  try {
+    createRequire(import.meta.url).resolve('s3rver')
+  } catch (error) {
+    throw new KeydiffError('@keydiff/s3/testing: startS3rver() needs the s3rver package, an optional peer dependency of @keydiff/s3; install it with `npm install --save-dev s3rver@^3.7.1`', 'KEYDIFF_CONFIG_INVALID', { cause: error })
   }
 }
 
