@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { diff, diffIndex, DEFAULT_MEMORY, formatBytes, linesSource, ReferenceIndex, type DiffMode, type DiffStats, type IndexDiffStrategy, type KeyEntry, type KeySource } from '@keydiff/core'
 import { diskFullError, isNoSpace } from '../disk-full.ts'
 import { LineWriter, type CommandIO } from '../io.ts'
-import { Progress } from '../report/progress.ts'
+import { Progress, progressMode } from '../report/progress.ts'
 import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
 
@@ -57,9 +57,11 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
   const sorted = values.sorted === true
   const open = (side: string, src: string): KeySource => linesSource(src === '-' ? io.stdin as never : src, { name: `${side} ${src === '-' ? '(standard input)' : src}`, sorted })
   const index = values.index === undefined ? undefined : await ReferenceIndex.open(values.index)
-  const run = index !== undefined ? diffIndex({ candidates: open('candidates', candidatesArg), index, memory: values.memory ?? DEFAULT_MEMORY, tmpdir: values.tmpdir, strategy }) : diff({
-    candidates: open('candidates', candidatesArg),
-    references: referenceArgs.map(src => open('references', src)),
+  const candidates = open('candidates', candidatesArg)
+  const references = referenceArgs.map(src => open('references', src))
+  const run = index !== undefined ? diffIndex({ candidates, index, memory: values.memory ?? DEFAULT_MEMORY, tmpdir: values.tmpdir, strategy }) : diff({
+    candidates,
+    references,
     mode,
     memory: values.memory ?? DEFAULT_MEMORY,
     missing: values.missing !== undefined,
@@ -69,11 +71,16 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
   const orphansOut = values.output === undefined ? LineWriter.data(io.stdout, io.stdoutIsTTY === true) : LineWriter.toFile(values.output)
   const missingOut = values.missing === undefined ? undefined : LineWriter.toFile(values.missing)
   const render = format === 'lines' ? renderLine : renderJson
-  const progress = new Progress(() => ({
-    phase: run.stats.phase,
-    sources: [{ name: 'references', count: run.stats.references.count }, { name: 'candidates', count: run.stats.candidates.count }],
-    orphans: run.stats.orphans.count
-  }), { stream: io.stderr, enabled: io.isTTY && values.quiet !== true }).start()
+  const referencesEstimate = references.every(source => typeof source.estimatedCount === 'number') ? references.reduce((sum, source) => sum + (source.estimatedCount ?? 0), 0) : undefined
+  // the candidates are diffed as they are listed: that phase is the diff
+  const progress = new Progress(() => {
+    const { phase, references: read, candidates: listed, orphans } = run.stats
+    const reached = phase === 'pending' ? 0 : phase === 'references' || (phase === 'failed' && listed.count === 0) ? 1 : 2
+    return [
+      { phase: 'references', count: read.count, estimate: referencesEstimate },
+      { phase: 'diff', count: listed.count, estimate: candidates.estimatedCount, orphans: orphans.count }
+    ].slice(0, reached)
+  }, { stream: io.stderr, mode: progressMode({ isTTY: io.isTTY, quiet: values.quiet === true }) }).start()
   try {
     for await (const part of run) {
       const out = part.kind === 'orphans' ? orphansOut : missingOut

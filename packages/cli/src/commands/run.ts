@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG, loadConfig } from '../config/load-config.ts'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { renderReport } from '../report/html-report.ts'
 import { reportInput } from '../report/report-input.ts'
+import { progressMode } from '../report/progress.ts'
 import { Connections } from '../run/connections.ts'
 import { runOne, type RunOutcome } from '../run/run-one.ts'
 import { failureFields, logFailure, loggerFor, logRunOutcome } from '../run/run-log.ts'
@@ -93,7 +94,7 @@ async function runAll (values: ReturnType<typeof parse>['values'], io: CommandIO
         file,
         dryRun: values['dry-run'] === true,
         force: values.force === true,
-        progress: { stream: io.stderr, enabled: io.isTTY && values.quiet !== true && log === undefined }
+        progress: { stream: io.stderr, mode: progressMode({ isTTY: io.isTTY, quiet: values.quiet === true || log !== undefined }) }
       })
       const seconds = (performance.now() - started) / 1000
       starting(undefined)

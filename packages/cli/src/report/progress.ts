@@ -1,81 +1,181 @@
-import { formatBytes } from '@keydiff/core'
+import cliProgress from 'cli-progress'
 import type { Writable } from 'node:stream'
 import { printable } from '../printable.ts'
 
-/** What the progress line shows; read on every tick, so it can be live engine stats. */
+/** One phase's figures; read on every tick, so they can be live engine stats. */
 export interface ProgressState {
+  /** listing, references, diff, plan, re-check, apply (with a run's name before it, in a run). */
   phase: string
-  /** Keys read per source, by source name. */
-  sources: ReadonlyArray<{ name: string, count: number }>
-  orphans?: number
-}
-
-export interface ProgressOptions {
-  stream: Writable
-  /** Draw only on a terminal; elsewhere (a log file, a pipe) stay silent. */
-  enabled: boolean
-  /** @default 250 */
-  intervalMs?: number
+  /** Keys seen so far in this phase. */
+  count: number
+  /** Keys the phase is expected to see, when its sources can estimate it: gives a bar and an ETA. */
+  estimate?: number | undefined
+  /** Orphans found so far, when the phase finds them. */
+  orphans?: number | undefined
+  /** Keys dropped by the re-check before acting, during an apply. */
+  dropped?: number | undefined
 }
 
 /**
- * A one-line progress display on a terminal: the phase, keys read and keys/s per source,
- * orphans so far, and memory in use. Redrawn in place; erased when stopped.
+ * How progress is shown: `bars` redrawn in place on a terminal, `lines` (one plain line
+ * per finished phase, no carriage returns) for a log file or a pipe, `off` for `--quiet`
+ * and structured logs.
+ */
+export type ProgressMode = 'bars' | 'lines' | 'off'
+
+export interface ProgressOptions {
+  stream: Writable
+  mode: ProgressMode
+  /** How often the state is read. @default 250 */
+  intervalMs?: number
+  /** The clock, in milliseconds, for rates and ETAs. @default performance.now */
+  now?: () => number
+}
+
+/** The mode for a command's standard error: off when quiet or logging JSON, bars only on a terminal. */
+export function progressMode (options: { isTTY: boolean, quiet: boolean }): ProgressMode {
+  if (options.quiet) return 'off'
+  return options.isTTY ? 'bars' : 'lines'
+}
+
+interface Phase {
+  startedAt: number
+  state: ProgressState
+  bar: cliProgress.SingleBar | undefined
+}
+
+/**
+ * Progress per phase, drawn by cli-progress on a terminal (one bar a phase, finished phases
+ * stay on screen) with keys, keys/s and, where a source estimates its count, an ETA.
+ * Everything printed goes through `printable`: a phase may carry a run's name.
  */
 export class Progress {
   private timer: NodeJS.Timeout | undefined
-  private last = new Map<string, { count: number, at: number }>()
-  private rates = new Map<string, number>()
-  private drawn = false
+  private bars: cliProgress.MultiBar | undefined
+  private current: Phase | undefined
+  /** Phases finished, by their position in what `read` returns. */
+  private finished = 0
+  /** When the last phase ended (or progress started): a phase first seen late began then. */
+  private lastEnd: number | undefined
+  private readonly now: () => number
 
-  constructor (private readonly read: () => ProgressState, private readonly options: ProgressOptions) {}
+  /**
+   * `read` returns every phase started so far, in order; all but the last are finished. A
+   * list rather than the phase under way, so a phase that began and ended between two
+   * ticks is still shown.
+   */
+  constructor (private readonly read: () => ReadonlyArray<ProgressState>, private readonly options: ProgressOptions) {
+    this.now = options.now ?? (() => performance.now())
+  }
 
   start (): this {
-    if (!this.options.enabled) return this
-    this.timer = setInterval(() => { this.draw() }, this.options.intervalMs ?? 250)
+    if (this.options.mode === 'off') return this
+    this.lastEnd = this.now()
+    if (this.options.mode === 'bars') {
+      this.bars = new cliProgress.MultiBar({
+        stream: this.options.stream as NodeJS.WritableStream,
+        format: (_options, _params, payload: { line?: string }) => payload.line ?? '',
+        hideCursor: true,
+        clearOnComplete: false,
+        linewrap: false,
+        fps: 4
+      })
+    }
+    this.tick()
+    this.timer = setInterval(() => { this.tick() }, this.options.intervalMs ?? 250)
     this.timer.unref()
     return this
   }
 
-  stop (): void {
-    if (this.timer !== undefined) clearInterval(this.timer)
-    this.timer = undefined
-    if (this.drawn) this.options.stream.write('\r\x1b[2K')
-    this.drawn = false
-  }
-
-  /** The line as it would be drawn now (also used by tests). */
-  line (now = performance.now()): string {
-    const state = this.read()
-    const parts = [state.phase]
-    for (const source of state.sources) {
-      const previous = this.last.get(source.name)
-      if (previous !== undefined && now > previous.at) {
-        const rate = (source.count - previous.count) / ((now - previous.at) / 1000)
-        this.rates.set(source.name, 0.7 * (this.rates.get(source.name) ?? rate) + 0.3 * rate)
+  /** Reads the phases now (also on a timer). */
+  tick (): void {
+    if (this.options.mode === 'off') return
+    const phases = this.read()
+    const now = this.now()
+    while (this.finished < phases.length) {
+      const state = phases[this.finished] as ProgressState
+      this.current ??= { startedAt: this.lastEnd ?? now, state, bar: undefined }
+      this.current.state = state
+      if (this.finished < phases.length - 1) {
+        this.finish(now)
+        continue
       }
-      this.last.set(source.name, { count: source.count, at: now })
-      const rate = this.rates.get(source.name)
-      parts.push(`${shorten(source.name)} ${source.count.toLocaleString('en-US')}${rate === undefined ? '' : ` (${perSecond(rate)})`}`)
+      if (this.bars === undefined) return
+      const line = this.line(this.current, now, false)
+      if (this.current.bar === undefined) this.current.bar = this.bars.create(state.estimate ?? 0, state.count, { line })
+      else this.current.bar.update(state.count, { line })
+      return
     }
-    if (state.orphans !== undefined) parts.push(`orphans ${state.orphans.toLocaleString('en-US')}`)
-    parts.push(`rss ${formatBytes(process.memoryUsage.rss())}`)
-    return parts.join(' · ')
   }
 
-  private draw (): void {
-    const columns = (this.options.stream as { columns?: number }).columns ?? 120
-    this.options.stream.write(`\r\x1b[2K${printable(this.line()).slice(0, columns - 1)}`)
-    this.drawn = true
+  /** Ends the phase under way (its last figures stay on screen or go out as a line) and stops drawing. */
+  stop (): void {
+    if (this.timer === undefined) return
+    clearInterval(this.timer)
+    this.timer = undefined
+    this.tick()
+    this.finish(this.now())
+    this.bars?.stop()
+    this.bars = undefined
   }
+
+  private finish (now: number): void {
+    const phase = this.current
+    if (phase === undefined) return
+    this.current = undefined
+    this.finished++
+    this.lastEnd = now
+    const line = this.line(phase, now, true)
+    if (this.bars !== undefined) {
+      const bar = phase.bar ?? this.bars.create(phase.state.estimate ?? 0, phase.state.count, { line })
+      bar.update(phase.state.count, { line })
+      bar.stop()
+    } else if (this.options.mode === 'lines') {
+      this.options.stream.write(`${line}\n`)
+    }
+  }
+
+  /** A phase's figures: `references  ███░░ 1,200/4,000 keys · 600 keys/s · ETA 5s`. */
+  private line (phase: Phase, now: number, done: boolean): string {
+    const { count, estimate, orphans, dropped } = phase.state
+    const seconds = Math.max(now - phase.startedAt, 0) / 1000
+    const rate = seconds > 0 ? count / seconds : undefined
+    const parts = [phase.state.phase]
+    const keys = estimate !== undefined && estimate > 0 && !done
+      ? `${bar(count / estimate)} ${grouped(count)}/${grouped(estimate)} keys`
+      : `${grouped(count)} keys`
+    parts.push(keys)
+    if (rate !== undefined) parts.push(`${perSecond(rate)} keys/s`)
+    if (orphans !== undefined) parts.push(`orphans ${grouped(orphans)}`)
+    if (dropped !== undefined && dropped > 0) parts.push(`dropped by re-check ${grouped(dropped)}`)
+    if (done) parts.push(`done in ${duration(seconds)}`)
+    else if (estimate !== undefined && estimate > count && rate !== undefined && rate > 0) parts.push(`ETA ${duration((estimate - count) / rate)}`)
+    const text = printable(parts.join(' · '))
+    const columns = (this.options.stream as { columns?: number }).columns
+    return this.options.mode === 'bars' && columns !== undefined && columns > 0 ? text.slice(0, Math.max(columns - 1, 20)) : text
+  }
+}
+
+const BAR_WIDTH = 20
+
+function bar (share: number): string {
+  const full = Math.round(Math.min(Math.max(share, 0), 1) * BAR_WIDTH)
+  return `${'█'.repeat(full)}${'░'.repeat(BAR_WIDTH - full)}`
+}
+
+function grouped (n: number): string {
+  return n.toLocaleString('en-US')
 }
 
 function perSecond (rate: number): string {
-  if (rate >= 1e6) return `${(rate / 1e6).toFixed(1)}M/s`
-  if (rate >= 1e3) return `${(rate / 1e3).toFixed(1)}k/s`
-  return `${Math.round(rate)}/s`
+  if (rate >= 1e6) return `${(rate / 1e6).toFixed(1)}M`
+  if (rate >= 1e3) return `${(rate / 1e3).toFixed(1)}k`
+  return `${Math.round(rate)}`
 }
 
-function shorten (name: string): string {
-  return name.length <= 40 ? name : `…${name.slice(-39)}`
+function duration (seconds: number): string {
+  if (seconds < 10) return `${seconds.toFixed(1)}s`
+  if (seconds < 90) return `${Math.round(seconds)}s`
+  if (seconds < 5400) return `${Math.round(seconds / 60)}m`
+  return `${(seconds / 3600).toFixed(1)}h`
 }

@@ -3,7 +3,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { apply, DEFAULT_GRACE, DEFAULT_MEMORY, parseStoreLocation, plan, type ApplyResult, type PlanSummary, type Sink } from '@keydiff/core'
 import type { KeydiffConfig, RunConfig, StoreConfig } from '../config/config-types.ts'
 import { inCliTerms } from '../plan-refused.ts'
-import { Progress } from '../report/progress.ts'
+import { Progress, type ProgressMode } from '../report/progress.ts'
 import { buildReferences } from './build-references.ts'
 import { buildTarget } from './build-store.ts'
 import type { Connections } from './connections.ts'
@@ -27,7 +27,7 @@ export interface RunOneOptions {
   file: string
   dryRun: boolean
   force: boolean
-  progress: { stream: NodeJS.WritableStream & import('node:stream').Writable, enabled: boolean }
+  progress: { stream: NodeJS.WritableStream & import('node:stream').Writable, mode: ProgressMode }
   signal?: AbortSignal
 }
 
@@ -54,20 +54,28 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
   const planPath = join(workdir, `plan-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`)
 
   let started = performance.now()
-  const sources = [target.candidates, ...references.sources]
   const counted = new Map<string, number>()
-  const progress = new Progress(() => ({
-    phase: `${run.name}: planning`,
-    sources: sources.map(source => ({ name: source.name, count: counted.get(source.name) ?? 0 }))
-  }), { stream: options.progress.stream, enabled: options.progress.enabled }).start()
+  // plan() reads the references, then lists the candidates (diffing them as they come)
+  const reached: Array<'references' | 'listing'> = []
+  const estimated = (side: ReadonlyArray<{ estimatedCount?: number | undefined }>): number | undefined =>
+    side.every(source => typeof source.estimatedCount === 'number') ? side.reduce((sum, source) => sum + (source.estimatedCount ?? 0), 0) : undefined
+  const side = (phase: 'references' | 'listing') => phase === 'listing' ? [target.candidates] : references.sources
+  const progress = new Progress(() => reached.map(phase => ({
+    phase: `${run.name}: ${phase}`,
+    count: side(phase).reduce((sum, source) => sum + (counted.get(source.name) ?? 0), 0),
+    estimate: estimated(side(phase))
+  })), { stream: options.progress.stream, mode: options.progress.mode }).start()
+  const enter = (phase: 'references' | 'listing'): void => {
+    if (!reached.includes(phase)) reached.push(phase)
+  }
   // A store's listing names its location (`dir:/root`, `s3://bucket/prefix`): references are
   // resolved against it and the plan binds it. A file of keys or database names has none.
   const store = /^(dir|s3|gs|minio):/.test(target.name) ? target.name : undefined
   let summary: PlanSummary
   try {
     summary = await plan({
-      candidates: countingSource(target.candidates, counted, candidatesSite),
-      references: references.sources.map((source, j) => countingSource(source, counted, site(['runs', index, 'references', j]))),
+      candidates: countingSource(target.candidates, counted, candidatesSite, () => { enter('listing') }),
+      references: references.sources.map((source, j) => countingSource(source, counted, site(['runs', index, 'references', j]), () => { enter('references') })),
       out: planPath,
       ...(store === undefined
         ? {}
@@ -105,7 +113,11 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
   if (!options.dryRun && target.sink !== undefined && summary.header.counts.planned > 0) {
     started = performance.now()
     let done = 0
-    const applying = new Progress(() => ({ phase: `${run.name}: ${target.sink?.action ?? 'acting'}`, sources: [{ name: 'keys', count: done }] }), { stream: options.progress.stream, enabled: options.progress.enabled }).start()
+    let dropped = 0
+    // the re-check runs batch by batch inside the apply: its drops are shown with it
+    const planned = summary.header.counts.planned
+    const applying = new Progress(() => [{ phase: `${run.name}: apply (${target.sink?.action ?? 'act'}, re-check)`, count: done, estimate: planned, dropped }],
+      { stream: options.progress.stream, mode: options.progress.mode }).start()
     try {
       applied = await apply(planPath, target.sink, {
         lock: target.lock,
@@ -113,7 +125,7 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
         // the plan and the sink come from one config entry; a plan and a sink that both name a store are still checked
         allowUnboundPlan: true,
         recheck: references.lookups,
-        onProgress: result => { done = result.done + result.failed + result.dropped },
+        onProgress: result => { done = result.done + result.failed + result.dropped; dropped = result.dropped },
         ...(options.signal === undefined ? {} : { signal: options.signal })
       })
     } catch (error) {
@@ -157,12 +169,13 @@ function configuredTrash (run: RunConfig, stores: Record<string, StoreConfig>, b
 }
 
 /** Passes a source through, counting the keys read, for the progress line; a failure names the key of the config it comes from. */
-function countingSource<T extends { name: string } & AsyncIterable<readonly unknown[]>> (source: T, counted: Map<string, number>, site: ConfigSite): T {
+function countingSource<T extends { name: string } & AsyncIterable<readonly unknown[]>> (source: T, counted: Map<string, number>, site: ConfigSite, reading: () => void): T {
   const wrapped = Object.create(source) as T
   Object.defineProperty(wrapped, Symbol.asyncIterator, {
     value: async function * () {
       try {
         for await (const batch of source) {
+          reading()
           counted.set(source.name, (counted.get(source.name) ?? 0) + batch.length)
           yield batch
         }
