@@ -156,3 +156,33 @@ action = { type = "tag" }
   assert.ok(failed.includes('list') && failed.includes('tag'), JSON.stringify(missing.results))
   assert.match(missing.results.find(r => r.check === 'list')?.reason ?? '', /absent|NoSuchBucket|bucket/i)
 })
+
+test('keydiff check: a PostgreSQL user that may not read the references table fails the read, naming the permission', async () => {
+  const role = `${schema}_noread`
+  await pool.query(`CREATE ROLE ${role} LOGIN`)
+  try {
+    await pool.query(`GRANT USAGE ON SCHEMA ${schema} TO ${role}`)
+    const url = PGURL.replace(/\/\/[^@/]*@/, `//${role}@`)
+    const result = await check('pg-noread', `[stores.local]
+type = "directory"
+path = "store"
+
+[databases.main]
+type = "postgres"
+url = "${url}"
+
+[[runs]]
+name = "noread"
+candidates = { store = "local" }
+references = [{ database = "main", table = "${schema}.files", column = "path" }]
+`)
+    assert.equal(result.code, 1, result.stderr)
+    const failed = result.results.filter(r => !r.ok)
+    assert.equal(failed.length, 1, JSON.stringify(result.results))
+    assert.match(failed[0]?.reason ?? '', /permission denied/)
+    assert.ok(result.results.some(r => r.check === 'list' && r.ok), 'the store still lists')
+  } finally {
+    await pool.query(`REVOKE ALL ON SCHEMA ${schema} FROM ${role}`)
+    await pool.query(`DROP ROLE ${role}`)
+  }
+})
