@@ -207,7 +207,8 @@ test('keydiff run: a refused plan exits 1 naming the run\'s TOML key; the keys o
   const empty = await refsFile([])
   const file = join(dir, 'guards.toml')
   await writeFile(file, runConfig(root, empty, 'action = { type = "delete" }'))
-  const refused = await cli(['run', '--config', file])
+  // --quiet: progress lines (plain lines on a pipe) would stand beside the one error line
+  const refused = await cli(['run', '--config', file, '--quiet'])
   assert.equal(refused.code, 1, refused.stderr)
   assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr)
   assert.match(refused.stderr, /emptyReferences guard.*set allowEmptyReferences = true in run "blobs" of .*guards\.toml/)

@@ -93,7 +93,8 @@ describe('keydiff run against an endpoint that accepts and never answers', { con
       const file = join(dir, `${kind}.toml`)
       await writeFile(file, config(silent.port, dir))
       const accepted = silent.accepted
-      const result = await runSourceCli(['run', '--config', file])
+      // --quiet: progress lines (plain lines on a pipe) would stand beside the one error line
+      const result = await runSourceCli(['run', '--config', file, '--quiet'])
       assert.equal(result.code, 1, result.stderr)
       assert.ok(silent.accepted > accepted, 'the client reached the silent listener')
       assert.match(result.stderr, /\(KEYDIFF_CONNECTION_FAILED\)\n$/)
