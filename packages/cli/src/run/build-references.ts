@@ -28,6 +28,14 @@ export async function buildReferences (run: RunConfig, connections: Connections,
   const release = async (): Promise<void> => {
     await Promise.allSettled([...snapshots.values()].map(async snapshot => { await snapshot.release() }))
   }
+  // one snapshot per database, shared by all of its references
+  const snapshotOf = async <T extends { release: () => Promise<void> }> (database: string, open: () => Promise<T>): Promise<T> => {
+    const held = snapshots.get(database) as T | undefined
+    if (held !== undefined) return held
+    const snapshot = await open()
+    snapshots.set(database, snapshot)
+    return snapshot
+  }
   try {
     const index = config.runs.indexOf(run)
     for (const [i, reference] of run.references.entries()) {
@@ -58,11 +66,7 @@ export async function buildReferences (run: RunConfig, connections: Connections,
     if (database.type === 'postgres' && !('collection' in reference)) {
       const pg = await import('@keydiff/postgres')
       const pool = await connections.postgres(reference.database)
-      let snapshot = snapshots.get(reference.database) as Awaited<ReturnType<typeof pg.postgresSnapshot>> | undefined
-      if (snapshot === undefined) {
-        snapshot = await pg.postgresSnapshot(pool)
-        snapshots.set(reference.database, snapshot)
-      }
+      const snapshot = await snapshotOf(reference.database, async () => await pg.postgresSnapshot(pool))
       const spec = sqlSpec(reference)
       const name = `${reference.database}:${spec.query ?? `${spec.table ?? ''}.${spec.column ?? ''}`}`
       const mapRow = rowMapper({ template: reference.template }, name)
@@ -73,11 +77,7 @@ export async function buildReferences (run: RunConfig, connections: Connections,
     } else if (database.type === 'mysql' && !('collection' in reference)) {
       const my = await import('@keydiff/mysql')
       const pool = await connections.mysql(reference.database)
-      let snapshot = snapshots.get(reference.database) as Awaited<ReturnType<typeof my.mysqlSnapshot>> | undefined
-      if (snapshot === undefined) {
-        snapshot = await my.mysqlSnapshot(pool)
-        snapshots.set(reference.database, snapshot)
-      }
+      const snapshot = await snapshotOf(reference.database, async () => await my.mysqlSnapshot(pool))
       // In MySQL the qualifier of `db.table` is a database.
       const { schema, ...unqualified } = sqlSpec(reference)
       const spec = { ...unqualified, ...(schema === undefined ? {} : { database: schema }) }
