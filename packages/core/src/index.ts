@@ -54,6 +54,7 @@ export { parseSize, formatBytes } from './util/size.ts'
 export type { Sink, RestorableSink, SinkOutcome, SinkApplyOptions } from './contracts/sink.ts'
 export type { Lock, LockLease, LockInfo, LockAcquireOptions } from './contracts/lock.ts'
 export type { PointLookup } from './contracts/point-lookup.ts'
+export type { AuditSink, ActionRecord } from './contracts/audit-sink.ts'
 
 // Each area lists its own public names one by one in its public.ts.
 export * from './bloom/public.ts'

@@ -12,6 +12,8 @@ export interface BatchResult {
 export interface ActOptions extends BackoffOptions {
   act: (batch: readonly KeyEntry[], signal?: AbortSignal) => Promise<SinkOutcome[]>
   recheck: readonly PointLookup[]
+  /** Told how many keys the first re-check of the batch looked up, before they are acted on. */
+  onRechecked?: ((count: number) => void) | undefined
   signal?: AbortSignal | undefined
 }
 
@@ -49,6 +51,7 @@ export async function actOnBatch (entries: readonly KeyEntry[], options: ActOpti
     let outcomes: Map<string, SinkOutcome> | undefined
     try {
       const hits = await referenced(options.recheck, pending)
+      if (attempt === 1 && options.recheck.length > 0) options.onRechecked?.(pending.length)
       if (hits.size > 0) {
         for (const entry of pending) {
           const by = hits.get(entry.key)

@@ -1,3 +1,4 @@
+import type { AuditSink } from '../contracts/audit-sink.ts'
 import type { Lock, LockInfo } from '../contracts/lock.ts'
 import type { PointLookup } from '../contracts/point-lookup.ts'
 import type { BackoffOptions } from './backoff.ts'
@@ -24,6 +25,8 @@ export interface ApplyOptions extends BackoffOptions {
   recheck?: readonly PointLookup[]
   /** The audit log (JSON Lines), appended to and read to resume. @default `<plan>.audit.jsonl` */
   audit?: string
+  /** Also told every batch's keys acted on and failed (a tombstones table); one that throws stops the run. @default [] */
+  auditSinks?: readonly AuditSink[]
   /** Batches acted on at the same time. @default 4 */
   concurrency?: number
   /** Keys per sink call. @default the sink's maxBatch, else 1000 */
@@ -53,6 +56,8 @@ export interface ApplyResult {
   skipped: number
   /** Restore only: keys an earlier run quarantined into another trash than the sink's, left for a restore from there. */
   otherTrash: number
+  /** Keys looked up in the re-check sources before acting (0 without any). */
+  rechecked: number
   /** Keys a re-check found referenced again: not acted on. */
   dropped: number
   /** Keys acted on in this run. */

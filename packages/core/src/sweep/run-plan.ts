@@ -1,10 +1,11 @@
 import { dirname, resolve } from 'node:path'
+import type { ActionRecord, AuditSink } from '../contracts/audit-sink.ts'
 import type { SinkOutcome } from '../contracts/sink.ts'
-import { AbortError, InvalidOptionError } from '../errors.ts'
+import { AbortError, InvalidOptionError, SinkError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import { formatStoreLocation, parseStoreLocation, storeContains } from '../location/store-location.ts'
 import { refuseTrashInsideStore } from './trash-inside-store.ts'
-import { actOnBatch } from './act-on-batch.ts'
+import { actOnBatch, type BatchResult } from './act-on-batch.ts'
 import type { ApplyOptions, ApplyResult } from './apply-types.ts'
 import { AuditLog, type AuditRecord, type AuditState } from './audit-log.ts'
 import { PlanError } from './plan-error.ts'
@@ -104,6 +105,22 @@ interface DriveSettings {
   bound: boolean
 }
 
+/** Tells each audit sink what the batch did; a sink that fails stops the run, naming it. */
+async function writeAuditSinks (sinks: readonly AuditSink[], outcome: BatchResult, action: string, at: Date): Promise<void> {
+  if (sinks.length === 0 || outcome.done.length + outcome.failed.length === 0) return
+  const records: ActionRecord[] = [
+    ...outcome.done.map(entry => ({ key: entry.key, size: entry.size, action, ok: true, at })),
+    ...outcome.failed.map(({ entry, error }) => ({ key: entry.key, size: entry.size, action, ok: false, error, at }))
+  ]
+  for (const sink of sinks) {
+    try {
+      await sink.write(records)
+    } catch (error) {
+      throw new SinkError(`could not record ${records.length} keys, so the run stops before acting on more; the audit log holds every batch acted on: ${error instanceof Error ? error.message : String(error)}`, { target: `audit sink ${sink.name}`, cause: error })
+    }
+  }
+}
+
 async function drive (plan: PlanFile, run: PlanRun, options: ApplyOptions, settings: DriveSettings): Promise<ApplyResult> {
   const { auditPath, concurrency, batchSize, retries } = settings
   const signal = options.signal
@@ -117,6 +134,7 @@ async function drive (plan: PlanFile, run: PlanRun, options: ApplyOptions, setti
     planned: plan.header.body.lines,
     skipped: 0,
     otherTrash: 0,
+    rechecked: 0,
     dropped: 0,
     done: 0,
     bytesDone: 0,
@@ -149,7 +167,11 @@ async function drive (plan: PlanFile, run: PlanRun, options: ApplyOptions, setti
     let fatal: unknown
     const running = new Set<Promise<void>>()
     const process = async (entries: KeyEntry[]): Promise<void> => {
-      const outcome = await actOnBatch(entries, { ...options, retries, act: run.act, recheck: run.event === 'done' ? options.recheck ?? [] : [], signal })
+      const onRechecked = (count: number): void => {
+        result.rechecked += count
+        options.onProgress?.(result)
+      }
+      const outcome = await actOnBatch(entries, { ...options, retries, act: run.act, recheck: run.event === 'done' ? options.recheck ?? [] : [], onRechecked, signal })
       const at = new Date().toISOString()
       const records: AuditRecord[] = []
       for (const entry of outcome.done) {
@@ -162,6 +184,7 @@ async function drive (plan: PlanFile, run: PlanRun, options: ApplyOptions, setti
         if (result.failures.length < MAX_LISTED_FAILURES) result.failures.push({ key: entry.key, error, attempts })
       }
       await audit.append(records)
+      await writeAuditSinks(options.auditSinks ?? [], outcome, run.event === 'done' ? run.sink.action : 'restore', new Date(at))
       result.done += outcome.done.length
       result.dropped += outcome.dropped.length
       result.failed += outcome.failed.length
