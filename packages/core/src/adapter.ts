@@ -17,3 +17,9 @@ export { createLockInfo, defaultLockOwner } from './lock/lock-info.ts'
 export { LINE_CHUNKS } from './engine/line-chunks.ts'
 export type { LineChunk } from './engine/line-chunks.ts'
 export { lineChunkBatches, appendChunkEntries } from './engine/line-chunk-batches.ts'
+
+// What a store driver is, for a package the CLI loads by `type`, and the directory store's own.
+export type { StoreDriver, StoreDriverContext, StoreDriverSupports, OpenedStore, StoreSection, ActionSection, ConfigSchema, KeyRange, CandidatesOptions, SinkOverrides } from './contracts/store-driver.ts'
+export { directoryDriver } from './store/directory-driver.ts'
+export type { DirectoryStoreSection } from './store/directory-driver.ts'
+export { withinRange } from './store/within-range.ts'
