@@ -111,7 +111,25 @@ export interface PlanOptions {
   referencesAsOf?: Date | string
   /** Options passed on to the diff (mode, memory, strategy, referenceSet). @default {} */
   diff?: Omit<DiffOptions, 'candidates' | 'references' | 'missing' | 'signal'>
+  /**
+   * Called when the plan starts, after each batch of orphans and when the diff is over, with
+   * one live object: keep it and read it on a timer for a progress display. @default none
+   */
+  onProgress?: (progress: Readonly<PlanProgress>) => void
   signal?: AbortSignal
+}
+
+/**
+ * Where a plan is: `diff` while the engine reads the sources and finds orphans (its own
+ * `diff.phase` says which: references, candidates, or finishing when it drains what it
+ * spilled), then `plan` while the guards decide and the header is written.
+ */
+export interface PlanProgress {
+  phase: 'diff' | 'plan'
+  /** The engine's live figures: keys read per side, orphans found. */
+  readonly diff: Readonly<DiffStats>
+  /** Orphans written to the plan so far, after the fence and the protections. */
+  planned: number
 }
 
 export interface PlanCounts {

@@ -11,7 +11,7 @@ import { excludedMatcher, isHiddenKey, withoutExcluded } from './hidden-keys.ts'
 import { checkGuards, countsMissing, guardRecord, planGuardLimits } from './plan-guards.ts'
 import { OrphanAgeLedger } from './orphan-age.ts'
 import { PLAN_VERSION, PlanWriter, type PlanHeaderDraft } from './plan-writer.ts'
-import type { PlanCounts, PlanHeader, PlanOptions, PlanSummary } from './plan-types.ts'
+import type { PlanCounts, PlanHeader, PlanOptions, PlanProgress, PlanSummary } from './plan-types.ts'
 import { PrefixTotals } from './prefix-totals.ts'
 import { noSpaceAt } from '../spill/disk-full-error.ts'
 
@@ -66,6 +66,8 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
   }
   let basis: BasisTime | undefined
   let fence: ReturnType<typeof createFence> | undefined
+  const progress: PlanProgress = { phase: 'diff', diff: run.stats, planned: 0 }
+  options.onProgress?.(progress)
   try {
     for await (const part of run) {
       if (part.kind !== 'orphans') continue
@@ -110,7 +112,11 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
         planned.push(entry)
       })
       await writer.write(planned)
+      progress.planned = counts.planned
+      options.onProgress?.(progress)
     }
+    progress.phase = 'plan'
+    options.onProgress?.(progress)
     basis ??= basisOf()
     fence ??= createFence(basis.time, options)
     counts.candidates = run.stats.candidates.count

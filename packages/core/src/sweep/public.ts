@@ -10,7 +10,7 @@ export type { DirectoryQuarantineSinkOptions } from '../store/directory-quaranti
 export { canHoldKey } from '../store/store-path.ts'
 
 export { plan } from './plan.ts'
-export type { PlanOptions, PlanSummary, PlanHeader, PlanCounts, PrefixTotal, FenceBasis, PlanGuardRecord } from './plan-types.ts'
+export type { PlanOptions, PlanProgress, PlanSummary, PlanHeader, PlanCounts, PrefixTotal, FenceBasis, PlanGuardRecord } from './plan-types.ts'
 export { DEFAULT_MAX_MISSING_SHARE, DEFAULT_MAX_ORPHAN_SHARE } from './plan-guards.ts'
 export { isHiddenKey } from './hidden-keys.ts'
 export { readPlan } from './plan-reader.ts'
