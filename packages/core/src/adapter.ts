@@ -23,3 +23,4 @@ export type { StoreDriver, StoreDriverContext, StoreDriverSupports, OpenedStore,
 export { directoryDriver } from './store/directory-driver.ts'
 export type { DirectoryStoreSection } from './store/directory-driver.ts'
 export { withinRange } from './store/within-range.ts'
+export { parseKeyTemplate, templateKeys, splitKey, rowMapper, type KeyTemplate } from './keys/key-template.ts'

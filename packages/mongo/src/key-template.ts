@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '@keydiff/core'
+import { parseKeyTemplate, splitKey, templateKeys } from '@keydiff/core/adapter'
 import { renderKey, storedForms, UnrenderableValueError, valuesAt } from './render-key.ts'
 
 /**
@@ -15,8 +16,6 @@ export interface KeyShape {
   lookupFilter: (keys: readonly string[]) => Record<string, unknown>
 }
 
-const PLACEHOLDER = /\{([^{}]+)\}/g
-
 export function keyShape (options: { field?: string | undefined, template?: string | undefined }): KeyShape {
   const { field, template } = options
   if ((field === undefined) === (template === undefined)) throw new InvalidOptionError('field', 'give exactly one of field and template')
@@ -32,69 +31,23 @@ export function keyShape (options: { field?: string | undefined, template?: stri
   return templateShape(template as string)
 }
 
-function templateShape (template: string): KeyShape {
-  const literals: string[] = []
-  const paths: string[] = []
-  let last = 0
-  for (const match of template.matchAll(PLACEHOLDER)) {
-    literals.push(template.slice(last, match.index))
-    const path = (match[1] as string).trim()
-    checkPath('template', path)
-    paths.push(path)
-    last = match.index + match[0].length
-  }
-  literals.push(template.slice(last))
-  if (paths.length === 0) throw new InvalidOptionError('template', `${JSON.stringify(template)} names no field; write fields in braces, e.g. "{type}-{id}"`)
-  if (literals.slice(1, -1).some(literal => literal === '')) throw new InvalidOptionError('template', `${JSON.stringify(template)}: two fields without a separator between them cannot be looked up again`)
+function templateShape (text: string): KeyShape {
+  const template = parseKeyTemplate(text)
+  for (const path of template.fields) checkPath('template', path)
+  if (template.literals.slice(1, -1).some(literal => literal === '')) throw new InvalidOptionError('template', `${JSON.stringify(text)}: two fields without a separator between them cannot be looked up again`)
+  const { fields: paths } = template
   const segments = paths.map(path => path.split('.'))
-
-  const keysOf = (document: Record<string, unknown>, source: string): string[] => {
-    let partials = [literals[0] as string]
-    for (let i = 0; i < paths.length; i++) {
-      const rendered = valuesAt(document, segments[i] as string[]).map(value => render(value, document, paths[i] as string, source))
-      if (rendered.length === 0) return []
-      const next: string[] = []
-      for (const partial of partials) for (const part of rendered) next.push(partial + part + (literals[i + 1] as string))
-      partials = next
-    }
-    return partials
-  }
-
-  // A key splits back into field values at the template's separators; where a value itself
-  // holds a separator, every split is asked for and the rendering check keeps the right one.
-  const lookupFilter = (keys: readonly string[]): Record<string, unknown> => {
-    const alternatives: Array<Record<string, unknown>> = []
-    for (const key of keys) {
-      for (const parts of splits(key, literals)) {
-        const clause: Record<string, unknown> = {}
-        paths.forEach((path, i) => { clause[path] = { $in: storedForms(parts[i] as string) } })
-        alternatives.push(clause)
-      }
-    }
-    return alternatives.length === 0 ? { _id: { $in: [] } } : { $or: alternatives }
-  }
-  return { paths, keysOf, lookupFilter }
-}
-
-/** Every way `key` reads as literals[0] v0 literals[1] v1 ... literals[n]. */
-function splits (key: string, literals: readonly string[]): string[][] {
-  const head = literals[0] as string
-  const tail = literals[literals.length - 1] as string
-  if (!key.startsWith(head) || !key.endsWith(tail) || key.length < head.length + tail.length) return []
-  const body = key.slice(head.length, key.length - tail.length)
-  const out: string[][] = []
-  const walk = (rest: string, index: number, parts: string[]): void => {
-    if (index === literals.length - 1) {
-      out.push([...parts, rest])
-      return
-    }
-    const separator = literals[index] as string
-    for (let at = rest.indexOf(separator); at !== -1 && out.length < 64; at = rest.indexOf(separator, at + 1)) {
-      walk(rest.slice(at + separator.length), index + 1, [...parts, rest.slice(0, at)])
+  return {
+    paths,
+    keysOf: (document, source) => templateKeys(template, segments.map((path, i) => valuesAt(document, path).map(value => render(value, document, paths[i] as string, source)))),
+    // A key splits back into field values at the template's separators; where a value itself
+    // holds a separator, every split is asked for and the rendering check keeps the right one.
+    lookupFilter: keys => {
+      const alternatives = keys.flatMap(key => splitKey(template, key).map(parts =>
+        Object.fromEntries(paths.map((path, i) => [path, { $in: storedForms(parts[i] as string) }]))))
+      return alternatives.length === 0 ? { _id: { $in: [] } } : { $or: alternatives }
     }
   }
-  walk(body, 1, [])
-  return out
 }
 
 function render (value: unknown, document: Record<string, unknown>, path: string, source: string): string {

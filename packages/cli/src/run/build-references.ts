@@ -1,8 +1,8 @@
 import { resolve } from 'node:path'
 import { addPrefix, csvSource, KeydiffError, jsonLinesSource, linesSource, stripPrefix, type KeySource, type PointLookup } from '@keydiff/core'
+import { rowMapper } from '@keydiff/core/adapter'
 import type { KeydiffConfig, ReferenceConfig, RunConfig } from '../config/config-types.ts'
 import type { Connections } from './connections.ts'
-import { rowMapper } from './key-template.ts'
 import { inRunContext } from './run-context.ts'
 
 export interface RunReferences {
