@@ -11,7 +11,9 @@ export type { RetryOptions } from './util/retry.ts'
 export { backoffDelay } from './sweep/backoff.ts'
 export type { BackoffOptions } from './sweep/backoff.ts'
 
-export { createLockInfo, defaultLockOwner } from './lock/lock-info.ts'
+export { createLockInfo, defaultLockOwner, parseLockInfo } from './lock/lock-info.ts'
+export { DEFAULT_LOCK_TTL, keepLease, leaseExpired, leaseExpiry, leaseTerms } from './lock/lease.ts'
+export type { KeepLeaseOptions, LeaseHold, LeaseTerms } from './lock/lease.ts'
 
 // A source that can hand the engine its keys as byte ranges (a database's COPY output) carries this.
 export { LINE_CHUNKS } from './engine/line-chunks.ts'

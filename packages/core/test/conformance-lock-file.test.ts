@@ -1,3 +1,4 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { lockFile } from '@keydiff/core'
@@ -9,7 +10,18 @@ lockSuite({
   name: 'lockFile',
   factory: async () => {
     const dir = await tempDirectory('lock')
-    const path = join(dir.path, 'work', 'lock')
-    return { subject: { lock: () => lockFile({ path }) }, teardown: dir.remove }
+    const work = join(dir.path, 'work')
+    await mkdir(work)
+    return {
+      subject: {
+        lock: () => lockFile({ path: join(work, 'lock') }),
+        // The work directory becomes a regular file: nothing under it can be read or written.
+        break: async () => {
+          await rename(work, `${work}.gone`)
+          await writeFile(work, 'not a directory')
+        }
+      },
+      teardown: dir.remove
+    }
   }
 })

@@ -3,6 +3,7 @@ import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promis
 import { dirname, resolve } from 'node:path'
 import type { Lock, LockAcquireOptions, LockInfo, LockLease } from '../contracts/lock.ts'
 import { KeydiffError, LockError, LockHeldError } from '../errors.ts'
+import { keepLease, leaseExpired, leaseTerms } from './lease.ts'
 import { createLockInfo, parseLockInfo } from './lock-info.ts'
 
 export interface LockFileOptions {
@@ -13,15 +14,22 @@ export interface LockFileOptions {
 }
 
 interface LockRecord extends LockInfo {
-  /** Tells this lease's file from a successor's after a forced take-over. */
+  /** Tells this lease's file from a successor's after a take-over. */
   readonly token: string
 }
 
+function withoutToken (record: LockRecord): LockInfo {
+  const { token: _, ...info } = record
+  return info
+}
+
 /**
- * One sweep per target at a time, through a file: the record (owner, host, pid, start) is
- * written in full to a temporary file and then hard-linked into place, so taking the lock is
- * atomic and a reader never sees a half-written holder. A held lock is never taken over
- * silently, even when its holder looks dead: that needs `force`.
+ * One sweep per target at a time, through a file: the record (owner, host, pid, start,
+ * expiry) is written in full to a temporary file and then hard-linked into place, so taking
+ * the lock is atomic and a reader never sees a half-written holder. The lease renews itself
+ * by rewriting the record (a new file renamed over it); a holder whose lease ran out is taken
+ * over without `force`, and of two acquirers that find it so only the one that first creates
+ * the claim file `<path>.<holder's token>.takeover` takes it.
  */
 export function lockFile (options: LockFileOptions): Lock {
   if (options === null || typeof options !== 'object' || typeof options.path !== 'string' || options.path.length === 0) {
@@ -29,6 +37,8 @@ export function lockFile (options: LockFileOptions): Lock {
   }
   const path = resolve(options.path)
   const target = options.target ?? `file:${path}`
+  const failure = (what: string, error: unknown): KeydiffError =>
+    error instanceof KeydiffError ? error : new LockError(`${what} the lock file ${path} failed: ${(error as Error).message}`, { target, cause: error })
 
   const readHolder = async (): Promise<LockRecord | undefined> => {
     let text: string
@@ -36,7 +46,7 @@ export function lockFile (options: LockFileOptions): Lock {
       text = await readFile(path, 'utf8')
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw new LockError(`lock file ${path} cannot be read: ${(error as Error).message}`, { target, cause: error })
+      throw failure('reading', error)
     }
     try {
       const value = JSON.parse(text) as { token?: unknown }
@@ -46,52 +56,82 @@ export function lockFile (options: LockFileOptions): Lock {
     return { target, owner: `an unreadable lock file (${text.length} bytes)`, host: '?', pid: 0, startedAt: '?', token: '' }
   }
 
-  const acquire = async (acquireOptions: LockAcquireOptions = {}): Promise<LockLease> => {
+  /** Writes `record` to a staging file of its own and hands it to `place`, removing the staging file after. */
+  const staged = async (record: LockRecord, place: (staging: string) => Promise<void>): Promise<void> => {
+    const staging = `${path}.${randomUUID()}.tmp`
+    await writeFile(staging, JSON.stringify(record) + '\n', { flag: 'wx' })
     try {
-      return await take(acquireOptions)
-    } catch (error) {
-      if (error instanceof KeydiffError) throw error
-      throw new LockError(`cannot take the lock file ${path}: ${(error as Error).message}`, { target, cause: error })
+      await place(staging)
+    } finally {
+      await unlink(staging).catch(() => {})
     }
   }
 
   const take = async (acquireOptions: LockAcquireOptions): Promise<LockLease> => {
-    const record: LockRecord = { ...createLockInfo(target, acquireOptions.owner), token: randomUUID() }
-    const staging = `${path}.${record.token}.tmp`
-    await mkdir(dirname(path), { recursive: true })
-    await writeFile(staging, JSON.stringify(record) + '\n', { flag: 'wx' })
+    const terms = leaseTerms(acquireOptions)
+    const record: LockRecord = { ...createLockInfo(target, acquireOptions.owner, terms.ttl), token: randomUUID() }
     let takenOver: LockInfo | undefined
-    try {
+    let claim: string | undefined
+    await mkdir(dirname(path), { recursive: true })
+    await staged(record, async staging => {
       try {
         await link(staging, path)
+        return
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-        const holder = await readHolder()
-        if (acquireOptions.force !== true) throw new LockHeldError(target, holder)
-        // rename replaces the holder's file atomically: no instant where the lock is free
-        await rename(staging, path)
-        if (holder !== undefined) {
-          const { token: _, ...info } = holder
-          takenOver = info
+      }
+      const holder = await readHolder()
+      if (holder === undefined) {
+        await link(staging, path)
+        return
+      }
+      if (acquireOptions.force !== true) {
+        if (!leaseExpired(holder)) throw new LockHeldError(target, holder)
+        claim = `${path}.${holder.token}.takeover`
+        try {
+          await writeFile(claim, record.token, { flag: 'wx' })
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new LockHeldError(target, holder)
+          throw error
         }
       }
-    } finally {
-      await unlink(staging).catch(() => {})
-    }
-    const { token, ...info } = record
-    let released = false
-    return {
-      info,
+      // rename replaces the holder's file atomically: no instant where the lock is free
+      await rename(staging, path)
+      takenOver = withoutToken(holder)
+    })
+    return keepLease({
+      info: withoutToken(record),
       takenOver,
-      release: async () => {
-        if (released) return
-        released = true
-        const current = await readHolder()
-        // after a forced take-over the file is the successor's: leave it
-        if (current?.token === token) await unlink(path).catch(() => {})
+      terms,
+      hold: {
+        renew: async expiresAt => {
+          try {
+            const current = await readHolder()
+            if (current?.token !== record.token) return false
+            await staged({ ...current, expiresAt }, async staging => { await rename(staging, path) })
+            return true
+          } catch (error) {
+            throw failure('renewing', error)
+          }
+        },
+        release: async () => {
+          if (claim !== undefined) await unlink(claim).catch(() => {})
+          const current = await readHolder()
+          // after a take-over the file is the successor's: leave it
+          if (current?.token === record.token) await unlink(path).catch(() => {})
+        }
+      }
+    })
+  }
+
+  return {
+    target,
+    acquire: async (acquireOptions = {}) => {
+      try {
+        return await take(acquireOptions)
+      } catch (error) {
+        throw failure('taking', error)
       }
     }
   }
-
-  return { target, acquire }
 }

@@ -12,9 +12,11 @@ export function defaultLockOwner (): string {
   return `${user}@${hostname()}`
 }
 
-/** What a lock records about this process when it takes `target`. */
-export function createLockInfo (target: string, owner: string = defaultLockOwner()): LockInfo {
-  return { target, owner, host: hostname(), pid: process.pid, startedAt: new Date().toISOString() }
+/** What a lock records about this process when it takes `target`; with `ttl` (ms), when its lease runs out. */
+export function createLockInfo (target: string, owner: string = defaultLockOwner(), ttl?: number): LockInfo {
+  const now = Date.now()
+  const info = { target, owner, host: hostname(), pid: process.pid, startedAt: new Date(now).toISOString() }
+  return ttl === undefined ? info : { ...info, expiresAt: new Date(now + ttl).toISOString() }
 }
 
 /** Reads a LockInfo back from JSON written by another process; undefined when it is not one. */
@@ -23,5 +25,6 @@ export function parseLockInfo (value: unknown): LockInfo | undefined {
   const info = value as Record<string, unknown>
   if (typeof info.target !== 'string' || typeof info.owner !== 'string' || typeof info.host !== 'string' ||
     typeof info.pid !== 'number' || typeof info.startedAt !== 'string') return undefined
-  return { target: info.target, owner: info.owner, host: info.host, pid: info.pid, startedAt: info.startedAt }
+  const read = { target: info.target, owner: info.owner, host: info.host, pid: info.pid, startedAt: info.startedAt }
+  return typeof info.expiresAt === 'string' ? { ...read, expiresAt: info.expiresAt } : read
 }
