@@ -111,3 +111,24 @@ test('on a terminal too, a phase finished between ticks keeps its line', () => {
   progress.stop()
   assert.match(stream.text(), /references · 300 keys · [^\n]*done in[^\n]*\n[^\n]*diff · 900 keys · [^\n]*orphans 4 · done in/)
 })
+
+test('a phase marked done: false runs beside the next one (re-check beside apply), each with its own unit', () => {
+  const stream = sink()
+  let now = 0
+  let phases: ProgressState[] = []
+  const progress = new Progress(() => phases, { stream, mode: 'lines', intervalMs: 60_000, now: () => now }).start()
+  phases = [{ phase: 're-check', count: 100, unit: 'keys looked up', done: false }, { phase: 'apply (delete)', count: 0 }]
+  progress.tick()
+  now = 1000
+  phases = [{ phase: 're-check', count: 500, unit: 'keys looked up', dropped: 3, done: false }, { phase: 'apply (delete)', count: 400 }]
+  progress.tick()
+  assert.equal(stream.text(), '', 'neither phase is over while the apply runs')
+  now = 2000
+  phases = [{ phase: 're-check', count: 1000, unit: 'keys looked up', dropped: 3, done: false }, { phase: 'apply (delete)', count: 997 }]
+  progress.stop()
+  assert.deepEqual(stream.text().split('\n'), [
+    're-check · 1,000 keys looked up · 500 keys/s · dropped by re-check 3 · done in 2.0s',
+    'apply (delete) · 997 keys · 499 keys/s · done in 2.0s',
+    ''
+  ])
+})

@@ -75,6 +75,7 @@ test('after an apply the report says what happened: quarantined, failed, dropped
     planned: 45,
     skipped: 0,
     otherTrash: 0,
+    rechecked: 0,
     dropped: 2,
     done: 40,
     bytesDone: 40 * 1_048_576,

@@ -14,6 +14,10 @@ export interface ProgressState {
   orphans?: number | undefined
   /** Keys dropped by the re-check before acting, during an apply. */
   dropped?: number | undefined
+  /** What `count` counts; its first word is the rate's (`keys looked up`: keys/s). @default 'keys' */
+  unit?: string | undefined
+  /** Set when the phase's end is known: `false` keeps it going beside a later phase. @default finished once a later phase is listed */
+  done?: boolean | undefined
 }
 
 /**
@@ -52,17 +56,19 @@ interface Phase {
 export class Progress {
   private timer: NodeJS.Timeout | undefined
   private bars: cliProgress.MultiBar | undefined
-  private current: Phase | undefined
-  /** Phases finished, by their position in what `read` returns. */
-  private finished = 0
+  /** Phases under way, by their position in what `read` returns. */
+  private readonly active = new Map<number, Phase>()
+  /** Positions of the phases finished (their last figures shown). */
+  private readonly ended = new Set<number>()
   /** When the last phase ended (or progress started): a phase first seen late began then. */
   private lastEnd: number | undefined
   private readonly now: () => number
 
   /**
-   * `read` returns every phase started so far, in order; all but the last are finished. A
-   * list rather than the phase under way, so a phase that began and ended between two
-   * ticks is still shown.
+   * `read` returns every phase started so far, in order. A phase is finished once a later
+   * one is listed, unless it says `done: false` (it runs beside the next, as the re-check
+   * beside the apply), or once it says `done: true`. A list rather than the phase under
+   * way, so a phase that began and ended between two ticks is still shown.
    */
   constructor (private readonly read: () => ReadonlyArray<ProgressState>, private readonly options: ProgressOptions) {
     this.now = options.now ?? (() => performance.now())
@@ -92,38 +98,43 @@ export class Progress {
     if (this.options.mode === 'off') return
     const phases = this.read()
     const now = this.now()
-    while (this.finished < phases.length) {
-      const state = phases[this.finished] as ProgressState
-      this.current ??= { startedAt: this.lastEnd ?? now, state, bar: undefined }
-      this.current.state = state
-      if (this.finished < phases.length - 1) {
-        this.finish(now)
-        continue
+    phases.forEach((state, i) => {
+      if (this.ended.has(i)) return
+      let phase = this.active.get(i)
+      if (phase === undefined) {
+        phase = { startedAt: this.lastEnd ?? now, state, bar: undefined }
+        this.active.set(i, phase)
+      }
+      phase.state = state
+      const over = state.done ?? i < phases.length - 1
+      if (over) {
+        this.finish(i, now)
+        return
       }
       if (this.bars === undefined) return
-      const line = this.line(this.current, now, false)
-      if (this.current.bar === undefined) this.current.bar = this.bars.create(state.estimate ?? 0, state.count, { line })
-      else this.current.bar.update(state.count, { line })
-      return
-    }
+      const line = this.line(phase, now, false)
+      if (phase.bar === undefined) phase.bar = this.bars.create(state.estimate ?? 0, state.count, { line })
+      else phase.bar.update(state.count, { line })
+    })
   }
 
-  /** Ends the phase under way (its last figures stay on screen or go out as a line) and stops drawing. */
+  /** Ends the phases under way (their last figures stay on screen or go out as lines) and stops drawing. */
   stop (): void {
     if (this.timer === undefined) return
     clearInterval(this.timer)
     this.timer = undefined
     this.tick()
-    this.finish(this.now())
+    const now = this.now()
+    for (const i of [...this.active.keys()].sort((a, b) => a - b)) this.finish(i, now)
     this.bars?.stop()
     this.bars = undefined
   }
 
-  private finish (now: number): void {
-    const phase = this.current
+  private finish (index: number, now: number): void {
+    const phase = this.active.get(index)
     if (phase === undefined) return
-    this.current = undefined
-    this.finished++
+    this.active.delete(index)
+    this.ended.add(index)
     this.lastEnd = now
     const line = this.line(phase, now, true)
     if (this.bars !== undefined) {
@@ -138,14 +149,15 @@ export class Progress {
   /** A phase's figures: `references  ███░░ 1,200/4,000 keys · 600 keys/s · ETA 5s`. */
   private line (phase: Phase, now: number, done: boolean): string {
     const { count, estimate, orphans, dropped } = phase.state
+    const unit = phase.state.unit ?? 'keys'
     const seconds = Math.max(now - phase.startedAt, 0) / 1000
     const rate = seconds > 0 ? count / seconds : undefined
     const parts = [phase.state.phase]
     const keys = estimate !== undefined && estimate > 0 && !done
-      ? `${bar(count / estimate)} ${grouped(count)}/${grouped(estimate)} keys`
-      : `${grouped(count)} keys`
+      ? `${bar(count / estimate)} ${grouped(count)}/${grouped(estimate)} ${unit}`
+      : `${grouped(count)} ${unit}`
     parts.push(keys)
-    if (rate !== undefined) parts.push(`${perSecond(rate)} keys/s`)
+    if (rate !== undefined) parts.push(`${perSecond(rate)} ${unit.split(' ')[0] ?? unit}/s`)
     if (orphans !== undefined) parts.push(`orphans ${grouped(orphans)}`)
     if (dropped !== undefined && dropped > 0) parts.push(`dropped by re-check ${grouped(dropped)}`)
     if (done) parts.push(`done in ${duration(seconds)}`)

@@ -1,13 +1,16 @@
 import { mkdir } from 'node:fs/promises'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { apply, DEFAULT_GRACE, DEFAULT_MEMORY, parseStoreLocation, plan, type ApplyResult, type PlanSummary, type Sink } from '@keydiff/core'
+import { apply, DEFAULT_GRACE, DEFAULT_MEMORY, parseStoreLocation, plan, type ApplyResult, type PlanProgress, type PlanSummary, type Sink } from '@keydiff/core'
 import type { KeydiffConfig, RunConfig, StoreConfig } from '../config/config-types.ts'
 import { inCliTerms } from '../plan-refused.ts'
-import { Progress, type ProgressMode } from '../report/progress.ts'
+import { Progress, type ProgressMode, type ProgressState } from '../report/progress.ts'
 import { buildReferences } from './build-references.ts'
 import { buildTarget } from './build-store.ts'
 import type { Connections } from './connections.ts'
 import { inRunContext, type ConfigSite } from './run-context.ts'
+
+/** The phases of a run's plan, in the order they start. */
+type PlanPhase = 'references' | 'listing' | 'diff' | 'plan'
 
 export interface RunOutcome {
   name: string
@@ -56,18 +59,31 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
   let started = performance.now()
   const counted = new Map<string, number>()
   // plan() reads the references, then lists the candidates (diffing them as they come)
-  const reached: Array<'references' | 'listing'> = []
+  // then the engine drains what it spilled (diff), and the guards decide and the header is written (plan)
+  const reached: PlanPhase[] = []
+  let planning: Readonly<PlanProgress> | undefined
   const estimated = (side: ReadonlyArray<{ estimatedCount?: number | undefined }>): number | undefined =>
     side.every(source => typeof source.estimatedCount === 'number') ? side.reduce((sum, source) => sum + (source.estimatedCount ?? 0), 0) : undefined
   const side = (phase: 'references' | 'listing') => phase === 'listing' ? [target.candidates] : references.sources
-  const progress = new Progress(() => reached.map(phase => ({
-    phase: `${run.name}: ${phase}`,
-    count: side(phase).reduce((sum, source) => sum + (counted.get(source.name) ?? 0), 0),
-    estimate: estimated(side(phase))
-  })), { stream: options.progress.stream, mode: options.progress.mode }).start()
-  const enter = (phase: 'references' | 'listing'): void => {
+  const enter = (phase: PlanPhase): void => {
     if (!reached.includes(phase)) reached.push(phase)
   }
+  const phaseState = (phase: PlanPhase): ProgressState => {
+    const orphans = planning?.diff.orphans.count
+    if (phase === 'diff') return { phase: `${run.name}: diff`, count: orphans ?? 0, unit: 'orphans' }
+    if (phase === 'plan') return { phase: `${run.name}: plan`, count: planning?.planned ?? 0, unit: 'keys planned' }
+    return {
+      phase: `${run.name}: ${phase}`,
+      count: side(phase).reduce((sum, source) => sum + (counted.get(source.name) ?? 0), 0),
+      estimate: estimated(side(phase)),
+      ...(phase === 'listing' && orphans !== undefined ? { orphans } : {})
+    }
+  }
+  const progress = new Progress(() => {
+    if (planning?.phase === 'plan' || planning?.diff.phase === 'finishing' || planning?.diff.phase === 'done') enter('diff')
+    if (planning?.phase === 'plan') enter('plan')
+    return reached.map(phaseState)
+  }, { stream: options.progress.stream, mode: options.progress.mode }).start()
   // A store's listing names its location (`dir:/root`, `s3://bucket/prefix`): references are
   // resolved against it and the plan binds it. A file of keys or database names has none.
   const store = /^(dir|s3|gs|minio):/.test(target.name) ? target.name : undefined
@@ -99,6 +115,7 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
       ...(run.referencesAsOf === undefined ? {} : { referencesAsOf: run.referencesAsOf }),
       summaryDepth: run.summaryDepth ?? 1,
       diff: { mode: run.mode ?? 'exact', memory: run.memory ?? DEFAULT_MEMORY },
+      onProgress: live => { planning = live },
       ...(options.signal === undefined ? {} : { signal: options.signal })
     })
   } catch (error) {
@@ -112,12 +129,14 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
   let applied: ApplyResult | undefined
   if (!options.dryRun && target.sink !== undefined && summary.header.counts.planned > 0) {
     started = performance.now()
-    let done = 0
-    let dropped = 0
-    // the re-check runs batch by batch inside the apply: its drops are shown with it
+    let totals: Readonly<ApplyResult> | undefined
+    // the re-check runs batch by batch just ahead of the action, so the two phases run side by side
     const planned = summary.header.counts.planned
-    const applying = new Progress(() => [{ phase: `${run.name}: apply (${target.sink?.action ?? 'act'}, re-check)`, count: done, estimate: planned, dropped }],
-      { stream: options.progress.stream, mode: options.progress.mode }).start()
+    const rechecking = references.lookups.length > 0
+    const applying = new Progress(() => [
+      ...(rechecking ? [{ phase: `${run.name}: re-check`, count: totals?.rechecked ?? 0, estimate: planned, dropped: totals?.dropped ?? 0, unit: 'keys looked up', done: false }] : []),
+      { phase: `${run.name}: apply (${target.sink?.action ?? 'act'})`, count: totals === undefined ? 0 : totals.done + totals.failed, estimate: planned - (totals?.dropped ?? 0) }
+    ], { stream: options.progress.stream, mode: options.progress.mode }).start()
     try {
       applied = await apply(planPath, target.sink, {
         lock: target.lock,
@@ -125,7 +144,7 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
         // the plan and the sink come from one config entry; a plan and a sink that both name a store are still checked
         allowUnboundPlan: true,
         recheck: references.lookups,
-        onProgress: result => { done = result.done + result.failed + result.dropped; dropped = result.dropped },
+        onProgress: result => { totals = result },
         ...(options.signal === undefined ? {} : { signal: options.signal })
       })
     } catch (error) {
