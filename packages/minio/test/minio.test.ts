@@ -6,12 +6,10 @@ import { after, before, test } from 'node:test'
 import { apply, compareKeys, linesSource, plan, type KeyEntry, type KeySource, type Sink, type RestorableSink } from '@keydiff/core'
 import { keySourceSuite, sinkSuite, type SinkFactory, type SinkFixture } from '@keydiff/core/conformance'
 import { minioDeleteSink, minioSource, minioTagSink } from '@keydiff/minio'
-import type { Client } from 'minio'
-import { createBucket, exists, removeBucket } from './bucket.ts'
-import { isListing, startFaultProxy, type FaultProxy, type FaultRule, type ProxiedRequest } from './fault-proxy.ts'
-import { startS3rver, type S3rverProcess } from './s3rver-process.ts'
+import { isListing, startFaultProxy, startS3rver, S3RVER_CREDENTIALS, type FaultProxy, type FaultRule, type ProxiedRequest, type S3rverServer } from '@keydiff/s3/testing'
+import { Client } from 'minio'
 
-let server: S3rverProcess
+let server: S3rverServer
 let proxy: FaultProxy
 let proxyPort: number
 
@@ -21,6 +19,11 @@ before(async () => {
   proxy = await startFaultProxy(server.endpoint)
   proxyPort = Number(new URL(proxy.endpoint).port)
 })
+
+/** A minio client of the server, or of the fault proxy in front of it. */
+function minioClient (port = server.port): Client {
+  return new Client({ endPoint: '127.0.0.1', port, useSSL: false, accessKey: S3RVER_CREDENTIALS.accessKeyId, secretKey: S3RVER_CREDENTIALS.secretAccessKey, pathStyle: true, region: 'us-east-1' })
+}
 
 after(async () => {
   await proxy?.close()
@@ -57,31 +60,30 @@ keySourceSuite({
   name: 'minioSource',
   supports: { sorted: true, sizes: true, lastModified: true, failure: true, maxKeyBytes: 240, controlCharacters: true, emptySegments: false },
   factory: async (entries, { failAfter }) => {
-    const admin = server.client()
-    const bucket = await createBucket(admin, server.directory, entries)
+    const bucket = await server.createBucket(entries)
     let lists = 0
     const okPages = failAfter === undefined ? Infinity : Math.max(1, Math.floor(failAfter / 1000))
     proxy.rule = request => isListing(request) && ++lists > okPages ? { kind: 'error', status: 500, code: 'InternalError' } : encoding(request)
     return {
-      subject: minioSource({ client: server.client(proxyPort), bucket, retries: 1, retryDelayMs: 5 }),
+      subject: minioSource({ client: minioClient(proxyPort), bucket, retries: 1, retryDelayMs: 5 }),
       teardown: async () => {
         proxy.rule = () => undefined
-        await removeBucket(server.directory, bucket)
+        await server.removeBucket(bucket)
       }
     }
   }
 })
 
 test('s3rver gap: straight from s3rver (no encoding), the minio client turns "+" into a space; MinIO itself encodes, so keys come back exactly', async () => {
-  const admin = server.client()
-  const bucket = await createBucket(admin, server.directory, [{ key: 'plus+sign' }])
+  const admin = minioClient()
+  const bucket = await server.createBucket([{ key: 'plus+sign' }])
   try {
     assert.deepEqual((await collect(minioSource({ client: admin, bucket }))).map(entry => entry.key), ['plus sign'])
     proxy.rule = encoding
-    assert.deepEqual((await collect(minioSource({ client: server.client(proxyPort), bucket }))).map(entry => entry.key), ['plus+sign'])
+    assert.deepEqual((await collect(minioSource({ client: minioClient(proxyPort), bucket }))).map(entry => entry.key), ['plus+sign'])
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(server.directory, bucket)
+    await server.removeBucket(bucket)
   }
 })
 
@@ -134,14 +136,14 @@ function changes (admin: Client, bucket: string): Pick<SinkFixture, 'planned' | 
 
 function sinkFactory (make: (client: Client, bucket: string) => Sink | RestorableSink, actedOn: (admin: Client, bucket: string, key: string) => Promise<boolean>): SinkFactory {
   return async (entries, { failKeys }) => {
-    const admin = server.client()
-    const bucket = await createBucket(admin, server.directory, entries)
+    const admin = minioClient()
+    const bucket = await server.createBucket(entries)
     proxy.rule = failKeys === undefined ? () => undefined : refuse(failKeys)
     return {
-      subject: { sink: make(server.client(proxyPort), bucket), actedOn: async key => await actedOn(admin, bucket, key), ...changes(admin, bucket) },
+      subject: { sink: make(minioClient(proxyPort), bucket), actedOn: async key => await actedOn(admin, bucket, key), ...changes(admin, bucket) },
       teardown: async () => {
         proxy.rule = () => undefined
-        await removeBucket(server.directory, bucket)
+        await server.removeBucket(bucket)
       }
     }
   }
@@ -152,7 +154,7 @@ sinkSuite({
   name: 'minioDeleteSink',
   // s3rver's XML parser trims whitespace around a key in DeleteObjects (MinIO keeps it).
   supports: { failures: true, changed: true, canHold: key => s3rverHolds(key) && key.trim() === key },
-  factory: sinkFactory((client, bucket) => minioDeleteSink({ client, bucket, retryDelayMs: 5 }), async (admin, bucket, key) => !await exists(admin, bucket, key))
+  factory: sinkFactory((client, bucket) => minioDeleteSink({ client, bucket, retryDelayMs: 5 }), async (_admin, bucket, key) => !await server.exists(bucket, key))
 })
 
 sinkSuite({
@@ -166,10 +168,10 @@ sinkSuite({
 })
 
 test('end to end through the minio client: listing + reference file -> plan -> delete', async () => {
-  const admin = server.client()
+  const admin = minioClient()
   const referenced = Array.from({ length: 30 }, (_, i) => `db/${String(i).padStart(2, '0')}.bin`)
   const orphans = ['db/orphan one.bin', 'db/é-orphan.bin', 'tmp/left-behind']
-  const bucket = await createBucket(admin, server.directory, [...referenced, ...orphans].map(key => ({ key, size: 5 })))
+  const bucket = await server.createBucket([...referenced, ...orphans].map(key => ({ key, size: 5 })))
   const work = await mkdtemp(join(tmpdir(), 'keydiff-minio-'))
   try {
     await writeFile(join(work, 'refs.txt'), referenced.join('\n'))
@@ -182,27 +184,27 @@ test('end to end through the minio client: listing + reference file -> plan -> d
     assert.deepEqual(left, [...referenced].sort(compareKeys))
   } finally {
     await rm(work, { recursive: true, force: true })
-    await removeBucket(server.directory, bucket)
+    await server.removeBucket(bucket)
   }
 })
 
 test('a missing bucket fails with KEYDIFF_SOURCE_NOT_FOUND', async () => {
-  await assert.rejects(collect(minioSource({ client: server.client(), bucket: 'no-such-bucket-here', retries: 0 })), { code: 'KEYDIFF_SOURCE_NOT_FOUND' })
+  await assert.rejects(collect(minioSource({ client: minioClient(), bucket: 'no-such-bucket-here', retries: 0 })), { code: 'KEYDIFF_SOURCE_NOT_FOUND' })
 })
 
 for (const [action, make, actedOn] of [
-  ['delete', (client: Client, bucket: string) => minioDeleteSink({ client, bucket, retryDelayMs: 5 }), async (admin: Client, bucket: string, key: string) => !await exists(admin, bucket, key)],
+  ['delete', (client: Client, bucket: string) => minioDeleteSink({ client, bucket, retryDelayMs: 5 }), async (_admin: Client, bucket: string, key: string) => !await server.exists(bucket, key)],
   ['tag', (client: Client, bucket: string) => minioTagSink({ client, bucket, retryDelayMs: 5 }), async (admin: Client, bucket: string, key: string) => (await admin.getObjectTagging(bucket, key) as Array<{ Key: string }>).length > 0]
 ] as const) {
   test(`${action}: objects rewritten between plan and apply (same size, or longer) are reported changed since the plan and keep their new content`, async () => {
-    const admin = server.client()
-    const bucket = await createBucket(admin, server.directory, ['live', 'o/same-size', 'o/longer', 'o/as-planned'].map(key => ({ key, size: 4 })))
+    const admin = minioClient()
+    const bucket = await server.createBucket(['live', 'o/same-size', 'o/longer', 'o/as-planned'].map(key => ({ key, size: 4 })))
     const work = await mkdtemp(join(tmpdir(), 'keydiff-minio-'))
     proxy.rule = encoding
     try {
       await writeFile(join(work, 'refs.txt'), 'live\n')
       const out = join(work, 'plan.jsonl')
-      const client = server.client(proxyPort)
+      const client = minioClient(proxyPort)
       await plan({ candidates: minioSource({ client, bucket }), references: linesSource(join(work, 'refs.txt')), store: `minio://${bucket}/`, out, grace: 0, acknowledgeZeroGrace: true, maxOrphanShare: 1 })
       await admin.putObject(bucket, 'o/same-size', Buffer.from('new!'))
       await admin.putObject(bucket, 'o/longer', Buffer.from('written after the plan'))
@@ -218,13 +220,13 @@ for (const [action, make, actedOn] of [
     } finally {
       proxy.rule = () => undefined
       await rm(work, { recursive: true, force: true })
-      await removeBucket(server.directory, bucket)
+      await server.removeBucket(bucket)
     }
   })
 }
 
 test('minio sinks: a missing bucket fails the whole batch with KEYDIFF_SINK_FAILED, never "already gone"; the sinks name their store', async () => {
-  const client = server.client()
+  const client = minioClient()
   for (const sink of [minioDeleteSink({ client, bucket: 'no-such-bucket-here', retries: 0 }), minioTagSink({ client, bucket: 'no-such-bucket-here', retries: 0 })]) {
     assert.equal(sink.store, 'minio://no-such-bucket-here/')
     await assert.rejects(sink.apply([{ key: 'a', size: 3 }]), (error: Error & { code?: string }) => error.code === 'KEYDIFF_SINK_FAILED' && error.message.includes('no-such-bucket-here'))

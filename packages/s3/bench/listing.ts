@@ -6,12 +6,9 @@
  * do not predict S3's throughput.
  */
 import { createHash } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { arraySource, diff, type KeyEntry, type KeySource } from '@keydiff/core'
 import { s3Source } from '@keydiff/s3'
-import { startS3rver } from '../test/s3rver-process.ts'
+import { startS3rver } from '@keydiff/s3/testing'
 
 const keysArg = process.argv.indexOf('--keys')
 const count = keysArg === -1 ? 200_000 : Number(process.argv[keysArg + 1])
@@ -24,23 +21,8 @@ keys.sort()
 const server = await startS3rver()
 try {
   const client = server.client()
-  await client.send(new CreateBucketCommand({ Bucket: 'bench' }))
   const seedStart = performance.now()
-  // Written straight into s3rver's store: through PutObject it manages ~300 objects/s.
-  const folders = new Map<string, Promise<unknown>>()
-  let next = 0
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < keys.length) {
-      const key = keys[next++] as string
-      const parts = key.split('/')
-      const last = parts.pop() as string
-      const folder = join(server.directory, 'bench', ...parts)
-      if (!folders.has(folder)) folders.set(folder, mkdir(folder, { recursive: true }))
-      await folders.get(folder)
-      await writeFile(join(folder, `${last}._S3rver_object`), 'x')
-      await writeFile(join(folder, `${last}._S3rver_object.md5`), '9dd4e461268c8034f5c8564e155c67a6')
-    }
-  }))
+  await server.createBucket(keys.map(key => ({ key })), { bucket: 'bench' })
   console.log(`seeded ${count} objects in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`)
 
   const hex = '0123456789abcdef'

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { KeydiffError, LockError } from '@keydiff/core'
 import { s3Lock } from '@keydiff/s3'
-import { uniqueBucket } from './bucket.ts'
-import { startS3rver, type S3rverProcess } from './s3rver-process.ts'
+import { startS3rver, uniqueBucket, type S3rverServer } from '@keydiff/s3/testing'
 
-let server: S3rverProcess
+let server: S3rverServer
 
 before(async () => {
   server = await startS3rver()

@@ -6,9 +6,7 @@ import { after, before, test } from 'node:test'
 import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { apply, linesSource, plan, type KeyEntry, type Sink } from '@keydiff/core'
 import { s3DeleteSink, s3QuarantineSink, s3Source, s3TagSink } from '@keydiff/s3'
-import { createBucket, exists, removeBucket } from './bucket.ts'
-import { startFaultProxy, type FaultProxy, type ProxiedRequest } from './fault-proxy.ts'
-import { startS3rver, type S3rverProcess } from './s3rver-process.ts'
+import { startFaultProxy, startS3rver, type FaultProxy, type ProxiedRequest, type S3rverServer } from '@keydiff/s3/testing'
 
 // What s3rver 3.7.1 does with the conditions (read from its source and seen here): it ignores
 // If-Match on HEAD, x-amz-copy-source-if-match on CopyObject and <ETag>/<VersionId> in
@@ -16,12 +14,12 @@ import { startS3rver, type S3rverProcess } from './s3rver-process.ts'
 // catches a rewrite on s3rver; the store's refusals (412, PreconditionFailed) and versions are
 // emulated by the fault proxy, which only alters what passes through.
 
-let server: S3rverProcess
+let server: S3rverServer
 let proxy: FaultProxy
 let work: string
 
 before(async () => {
-  server = await startS3rver({ lenient: true })
+  server = await startS3rver({ lenient: true, maxAttempts: 1 })
   proxy = await startFaultProxy(server.endpoint)
   work = await mkdtemp(join(tmpdir(), 'keydiff-s3-check-'))
 })
@@ -51,15 +49,15 @@ async function listed (client: S3Client, bucket: string): Promise<KeyEntry[]> {
 const ORPHANS = ['o/same-size', 'o/longer', 'o/kept-as-planned']
 
 const actions: Array<[string, (client: S3Client, bucket: string) => Sink, (client: S3Client, bucket: string, key: string) => Promise<boolean>]> = [
-  ['delete', (client, bucket) => s3DeleteSink({ client, bucket, retryDelayMs: 5 }), async (client, bucket, key) => !await exists(client, bucket, key)],
-  ['quarantine', (client, bucket) => s3QuarantineSink({ client, bucket, retryDelayMs: 5 }), async (client, bucket, key) => !await exists(client, bucket, key) && await exists(client, bucket, `.keydiff-trash/${key}`)],
+  ['delete', (client, bucket) => s3DeleteSink({ client, bucket, retryDelayMs: 5 }), async (_client, bucket, key) => !await server.exists(bucket, key)],
+  ['quarantine', (client, bucket) => s3QuarantineSink({ client, bucket, retryDelayMs: 5 }), async (_client, bucket, key) => !await server.exists(bucket, key) && await server.exists(bucket, `.keydiff-trash/${key}`)],
   ['tag', (client, bucket) => s3TagSink({ client, bucket, retryDelayMs: 5 }), async (client, bucket, key) => await tagged(client, bucket, key)]
 ]
 
 for (const [action, make, actedOn] of actions) {
   test(`${action}: objects rewritten between plan and apply are reported changed since the plan and keep their new content`, async () => {
     const client = server.client()
-    const bucket = await createBucket(client, [{ key: 'live', size: 4 }, ...ORPHANS.map(key => ({ key, size: 4 }))])
+    const bucket = await server.createBucket([{ key: 'live', size: 4 }, ...ORPHANS.map(key => ({ key, size: 4 }))])
     const references = join(work, `${action}.refs`)
     const planFile = join(work, `${action}.plan.jsonl`)
     try {
@@ -79,16 +77,16 @@ for (const [action, make, actedOn] of actions) {
       assert.equal(await actedOn(client, bucket, 'o/same-size'), false)
       assert.equal(await actedOn(client, bucket, 'o/longer'), false)
       assert.equal(await actedOn(client, bucket, 'o/kept-as-planned'), true)
-      assert.equal(await exists(client, bucket, 'live'), true)
+      assert.equal(await server.exists(bucket, 'live'), true)
     } finally {
-      await removeBucket(client, bucket, server.directory)
+      await server.removeBucket(bucket)
     }
   })
 }
 
 test('the sinks send their conditions: HEAD If-Match, CopySourceIfMatch, and the ETag in DeleteObjects', async () => {
   const admin = server.client()
-  const bucket = await createBucket(admin, [{ key: 'a', size: 3 }, { key: 'b', size: 3 }])
+  const bucket = await server.createBucket([{ key: 'a', size: 3 }, { key: 'b', size: 3 }])
   const [a, b] = await listed(admin, bucket) as [KeyEntry, KeyEntry]
   const seen: ProxiedRequest[] = []
   proxy.rule = request => { seen.push(request); return undefined }
@@ -105,14 +103,14 @@ test('the sinks send their conditions: HEAD If-Match, CopySourceIfMatch, and the
     assert.match(deletes[1] ?? '', new RegExp(`<Key>b</Key><ETag>(&quot;|")${b.version as string}(&quot;|")</ETag>`))
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
 test('a store that refuses on the condition (a rewrite between the check and the action): the object is changed since the plan and stays', async () => {
   const admin = server.client()
   // Each request keeps one other key (`filler-…`): s3rver refuses a DeleteObjects of no objects.
-  const bucket = await createBucket(admin, ['c', 'd', 'filler-1', 'filler-2'].map(key => ({ key, size: 3 })))
+  const bucket = await server.createBucket(['c', 'd', 'filler-1', 'filler-2'].map(key => ({ key, size: 3 })))
   const [c, d, ...fillers] = await listed(admin, bucket) as [KeyEntry, KeyEntry, KeyEntry, KeyEntry]
   try {
     const client = server.client(proxy.endpoint)
@@ -122,8 +120,8 @@ test('a store that refuses on the condition (a rewrite between the check and the
     assert.equal(copyRefused?.ok, false)
     assert.equal(copyRefused?.retryable, false)
     assert.match(copyRefused?.error ?? '', /changed since the plan/)
-    assert.equal(await exists(admin, bucket, 'c'), true)
-    assert.equal(await exists(admin, bucket, '.keydiff-trash/c'), false)
+    assert.equal(await server.exists(bucket, 'c'), true)
+    assert.equal(await server.exists(bucket, '.keydiff-trash/c'), false)
 
     // DeleteObjects reports a failed ETag condition per key, as PreconditionFailed; s3rver never
     // sees the key. The quarantine's copy of the old content is removed again.
@@ -140,19 +138,19 @@ test('a store that refuses on the condition (a rewrite between the check and the
       assert.equal(outcome?.ok, false, sink.name)
       assert.equal(outcome?.retryable, false, sink.name)
       assert.match(outcome?.error ?? '', /changed since the plan/, sink.name)
-      assert.equal(await exists(admin, bucket, 'd'), true, sink.name)
+      assert.equal(await server.exists(bucket, 'd'), true, sink.name)
     }
     proxy.rule = () => undefined
-    assert.equal(await exists(admin, bucket, '.keydiff-trash/d'), false)
+    assert.equal(await server.exists(bucket, '.keydiff-trash/d'), false)
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
 test('on a versioned bucket the planned version is what is deleted and tagged (versions emulated by the proxy)', async () => {
   const admin = server.client()
-  const bucket = await createBucket(admin, [{ key: 'e', size: 3 }])
+  const bucket = await server.createBucket([{ key: 'e', size: 3 }])
   const [e] = await listed(admin, bucket) as [KeyEntry]
   const seen: ProxiedRequest[] = []
   proxy.rule = request => {
@@ -170,13 +168,13 @@ test('on a versioned bucket the planned version is what is deleted and tagged (v
     assert.match(deleted, /<Key>e<\/Key><VersionId>v-planned<\/VersionId><\/Object>/)
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
 test('checkUnchanged: false acts on whatever the key holds, without a HeadObject', async () => {
   const admin = server.client()
-  const bucket = await createBucket(admin, [{ key: 'f', size: 3 }])
+  const bucket = await server.createBucket([{ key: 'f', size: 3 }])
   const [f] = await listed(admin, bucket) as [KeyEntry]
   await admin.send(new PutObjectCommand({ Bucket: bucket, Key: 'f', Body: 'rewritten' }))
   const seen: ProxiedRequest[] = []
@@ -185,10 +183,10 @@ test('checkUnchanged: false acts on whatever the key holds, without a HeadObject
     const [outcome] = await s3DeleteSink({ client: server.client(proxy.endpoint), bucket, checkUnchanged: false }).apply([f])
     assert.equal(outcome?.ok, true)
     assert.equal(seen.filter(request => request.method === 'HEAD').length, 0)
-    assert.equal(await exists(admin, bucket, 'f'), false)
+    assert.equal(await server.exists(bucket, 'f'), false)
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 

@@ -4,16 +4,14 @@ import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectT
 import { type KeyEntry } from '@keydiff/core'
 import { lockSuite, sinkSuite, type SinkFactory, type SinkFixture } from '@keydiff/core/conformance'
 import { applyTagLifecycleRule, formatTagLifecycleRule, s3DeleteSink, s3Lock, s3QuarantineSink, s3Source, s3TagSink, tagLifecycleRule } from '@keydiff/s3'
-import { createBucket, exists, removeBucket, uniqueBucket } from './bucket.ts'
-import { startFaultProxy, type FaultProxy, type ProxiedRequest } from './fault-proxy.ts'
-import { startS3rver, type S3rverProcess } from './s3rver-process.ts'
+import { startFaultProxy, startS3rver, uniqueBucket, type FaultProxy, type ProxiedRequest, type S3rverServer } from '@keydiff/s3/testing'
 
-let server: S3rverProcess
+let server: S3rverServer
 let proxy: FaultProxy
 
 before(async () => {
   // Lenient: the proxy rewrites DeleteObjects bodies, which breaks their checksum header.
-  server = await startS3rver({ lenient: true })
+  server = await startS3rver({ lenient: true, maxAttempts: 1 })
   proxy = await startFaultProxy(server.endpoint)
 })
 
@@ -83,14 +81,14 @@ async function readObject (client: S3Client, bucket: string, key: string): Promi
 function sinkFactory (make: (client: S3Client, bucket: string) => SinkFixtureParts): SinkFactory {
   return async (entries: readonly KeyEntry[], { failKeys }) => {
     const admin = server.client()
-    const bucket = await createBucket(admin, entries, { directory: server.directory })
+    const bucket = await server.createBucket(entries)
     proxy.rule = failKeys === undefined ? () => undefined : refuse(failKeys)
     const parts = make(server.client(proxy.endpoint), bucket)
     return {
       subject: { sink: parts.sink, actedOn: async key => await parts.actedOn(admin, bucket, key), ...changes(admin, bucket) },
       teardown: async () => {
         proxy.rule = () => undefined
-        await removeBucket(admin, bucket, server.directory)
+        await server.removeBucket(bucket)
       }
     }
   }
@@ -113,7 +111,7 @@ sinkSuite({
   supports: { failures: true, changed: true, canHold: key => s3rverHolds(key) && key.trim() === key },
   factory: sinkFactory((client, bucket) => ({
     sink: s3DeleteSink({ client, bucket, retryDelayMs: 5 }),
-    actedOn: async (admin, bucket, key) => !await exists(admin, bucket, key)
+    actedOn: async (_admin, bucket, key) => !await server.exists(bucket, key)
   }))
 })
 
@@ -125,7 +123,7 @@ sinkSuite({
   supports: { failures: true, restore: true, changed: true, canHold: key => s3rverHolds(key) && key.trim() === key && !/[#$&+,:;=?@]/.test(key) },
   factory: sinkFactory((client, bucket) => ({
     sink: s3QuarantineSink({ client, bucket, retryDelayMs: 5 }),
-    actedOn: async (admin, bucket, key) => !await exists(admin, bucket, key) && await exists(admin, bucket, `.keydiff-trash/${key}`)
+    actedOn: async (_admin, bucket, key) => !await server.exists(bucket, key) && await server.exists(bucket, `.keydiff-trash/${key}`)
   }))
 })
 
@@ -144,17 +142,17 @@ lockSuite({
   name: 's3Lock',
   factory: async () => {
     const admin = server.client()
-    const bucket = await createBucket(admin, [])
+    const bucket = await server.createBucket([])
     return {
       subject: { lock: () => s3Lock({ client: server.client(), bucket }) },
-      teardown: async () => { await removeBucket(admin, bucket, server.directory) }
+      teardown: async () => { await server.removeBucket(bucket) }
     }
   }
 })
 
 test('the tag sink keeps the other tags of an object, and restore keeps them too', async () => {
   const admin = server.client()
-  const bucket = await createBucket(admin, [{ key: 'a' }])
+  const bucket = await server.createBucket([{ key: 'a' }])
   try {
     await admin.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'a', Tagging: { TagSet: [{ Key: 'team', Value: 'x' }] } }))
     const sink = s3TagSink({ client: admin, bucket, tag: { key: 'expire', value: 'soon' } })
@@ -165,7 +163,7 @@ test('the tag sink keeps the other tags of an object, and restore keeps them too
     const restored = await admin.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'a' }))
     assert.deepEqual(restored.TagSet, [{ Key: 'team', Value: 'x' }])
   } finally {
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
@@ -182,7 +180,7 @@ test('the lifecycle rule filters on the tag (and prefix), and applying it names 
   assert.throws(() => tagLifecycleRule({ days: 0 }), { code: 'KEYDIFF_INVALID_OPTION' })
   // s3rver has no lifecycle configuration (NotImplemented); S3, MinIO and Ceph take the rule.
   const admin = server.client()
-  const bucket = await createBucket(admin, [])
+  const bucket = await server.createBucket([])
   try {
     await assert.rejects(applyTagLifecycleRule({ client: admin, bucket, days: 30 }), (error: Error & { code?: string }) => {
       assert.equal(error.code, 'KEYDIFF_SINK_FAILED')
@@ -190,13 +188,13 @@ test('the lifecycle rule filters on the tag (and prefix), and applying it names 
       return true
     })
   } finally {
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
 test('a lock on a store that honours If-None-Match: a 412 on the write is a held lock (conditional write emulated by the proxy)', async () => {
   const admin = server.client()
-  const bucket = await createBucket(admin, [])
+  const bucket = await server.createBucket([])
   const client = server.client(proxy.endpoint)
   const first = s3Lock({ client, bucket })
   try {
@@ -205,39 +203,39 @@ test('a lock on a store that honours If-None-Match: a 412 on the write is a held
     await assert.rejects(first.acquire({ owner: 'racer' }), { code: 'KEYDIFF_LOCK_HELD' })
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
 test('a whole DeleteObjects request that keeps failing throws a KEYDIFF_SINK_FAILED error', async () => {
   const admin = server.client()
-  const bucket = await createBucket(admin, [{ key: 'a' }])
+  const bucket = await server.createBucket([{ key: 'a' }])
   proxy.rule = request => request.method === 'POST' ? { kind: 'error', status: 503, code: 'SlowDown' } : undefined
   try {
     const sink = s3DeleteSink({ client: server.client(proxy.endpoint), bucket, retries: 2, retryDelayMs: 1 })
     await assert.rejects(sink.apply([{ key: 'a' }]), { code: 'KEYDIFF_SINK_FAILED' })
-    assert.equal(await exists(admin, bucket, 'a'), true)
+    assert.equal(await server.exists(bucket, 'a'), true)
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
 test('quarantine into another bucket, and a trash prefix equal to nothing is refused', async () => {
   const admin = server.client()
-  const bucket = await createBucket(admin, [{ key: 'x/1' }, { key: 'x/2' }])
-  const trash = await createBucket(admin, [], { bucket: uniqueBucket('trash') })
+  const bucket = await server.createBucket([{ key: 'x/1' }, { key: 'x/2' }])
+  const trash = await server.createBucket([], { bucket: uniqueBucket('trash') })
   try {
     assert.throws(() => s3QuarantineSink({ client: admin, bucket, trashPrefix: '' }), { code: 'KEYDIFF_INVALID_OPTION' })
     const sink = s3QuarantineSink({ client: admin, bucket, trashBucket: trash, trashPrefix: '' })
     assert.deepEqual((await sink.apply([{ key: 'x/1' }])).map(o => o.ok), [true])
-    assert.equal(await exists(admin, trash, 'x/1'), true)
-    assert.equal(await exists(admin, bucket, 'x/1'), false)
+    assert.equal(await server.exists(trash, 'x/1'), true)
+    assert.equal(await server.exists(bucket, 'x/1'), false)
     await sink.restore([{ key: 'x/1' }])
-    assert.equal(await exists(admin, bucket, 'x/1'), true)
-    assert.equal(await exists(admin, trash, 'x/1'), false)
+    assert.equal(await server.exists(bucket, 'x/1'), true)
+    assert.equal(await server.exists(trash, 'x/1'), false)
   } finally {
-    await removeBucket(admin, bucket, server.directory)
-    await removeBucket(admin, trash, server.directory)
+    await server.removeBucket(bucket)
+    await server.removeBucket(trash)
   }
 })

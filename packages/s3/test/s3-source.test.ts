@@ -3,15 +3,13 @@ import { after, before, test } from 'node:test'
 import { arraySource, compareKeys, diff, type KeyEntry, type KeySource } from '@keydiff/core'
 import { keySourceSuite } from '@keydiff/core/conformance'
 import { decodeS3Url, s3Source, type S3SourceOptions } from '@keydiff/s3'
-import { createBucket, removeBucket } from './bucket.ts'
-import { isListing, startFaultProxy, type FaultProxy } from './fault-proxy.ts'
-import { startS3rver, type S3rverProcess } from './s3rver-process.ts'
+import { isListing, startFaultProxy, startS3rver, type FaultProxy, type S3rverServer } from '@keydiff/s3/testing'
 
-let server: S3rverProcess
+let server: S3rverServer
 let proxy: FaultProxy
 
 before(async () => {
-  server = await startS3rver()
+  server = await startS3rver({ maxAttempts: 1 })
   proxy = await startFaultProxy(server.endpoint)
 })
 
@@ -36,7 +34,7 @@ for (const [label, extra] of [['sequential', { concurrency: 1 }], ['parallel', {
     supports: S3RVER_SUPPORTS,
     factory: async (entries, { failAfter }) => {
       const admin = server.client()
-      const bucket = await createBucket(admin, entries, { directory: server.directory })
+      const bucket = await server.createBucket(entries)
       let lists = 0
       const okPages = failAfter === undefined ? Infinity : Math.max(1, Math.floor(failAfter / 1000))
       proxy.rule = request => isListing(request) && ++lists > okPages ? { kind: 'error', status: 500, code: 'InternalError' } : undefined
@@ -45,7 +43,7 @@ for (const [label, extra] of [['sequential', { concurrency: 1 }], ['parallel', {
         subject: s3Source({ client, bucket, retries: 1, retryDelayMs: 5, ...extra }),
         teardown: async () => {
           proxy.rule = () => undefined
-          await removeBucket(admin, bucket, server.directory)
+          await server.removeBucket(bucket)
         }
       }
     }
@@ -74,7 +72,7 @@ function encodeLikeS3 (xml: Buffer): Buffer {
 test('keys that S3 sends URL-encoded come back exactly (encoding emulated by the proxy, as S3 does it)', async () => {
   const admin = server.client()
   const keys = ['a b+c', '100%', 'x/é ü', 'q?r=s&t', 'tab\there', 'ctrl\u0001']
-  const bucket = await createBucket(admin, keys.map(key => ({ key })))
+  const bucket = await server.createBucket(keys.map(key => ({ key })))
   proxy.rule = request => isListing(request) ? { kind: 'rewrite', body: request.body, response: encodeLikeS3 } : undefined
   try {
     for (const concurrency of [1, 3]) {
@@ -83,7 +81,7 @@ test('keys that S3 sends URL-encoded come back exactly (encoding emulated by the
     }
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
@@ -101,7 +99,7 @@ function nestedKeys (): KeyEntry[] {
 test('parallel listing (prefix discovery, split points) gives exactly the sequential listing', async () => {
   const admin = server.client()
   const entries = nestedKeys()
-  const bucket = await createBucket(admin, entries, { directory: server.directory })
+  const bucket = await server.createBucket(entries)
   try {
     const options: S3SourceOptions = { client: admin, bucket }
     const sequential = await collect(s3Source({ ...options, concurrency: 1 }))
@@ -120,14 +118,14 @@ test('parallel listing (prefix discovery, split points) gives exactly the sequen
     assert.deepEqual(under, sequential.filter(entry => entry.key.startsWith('blobs/a/')))
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
 test('throttling (503 SlowDown) and dropped connections are retried; the listing is complete', async () => {
   const admin = server.client()
   const entries = nestedKeys()
-  const bucket = await createBucket(admin, entries, { directory: server.directory })
+  const bucket = await server.createBucket(entries)
   const seen = new Map<string, number>()
   proxy.rule = request => {
     if (!isListing(request)) return undefined
@@ -146,13 +144,13 @@ test('throttling (503 SlowDown) and dropped connections are retried; the listing
     }
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
 test('a page that keeps failing fails the run with a SourceError naming the page; the diff gives no answer', async () => {
   const admin = server.client()
-  const bucket = await createBucket(admin, nestedKeys(), { directory: server.directory })
+  const bucket = await server.createBucket(nestedKeys())
   let lists = 0
   proxy.rule = request => isListing(request) && ++lists > 2 ? { kind: 'error', status: 503, code: 'SlowDown' } : undefined
   try {
@@ -171,7 +169,7 @@ test('a page that keeps failing fails the run with a SourceError naming the page
     assert.ok(orphans <= 1000)
   } finally {
     proxy.rule = () => undefined
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
@@ -187,12 +185,12 @@ test('a missing bucket fails with KEYDIFF_SOURCE_NOT_FOUND; an unreachable endpo
 
 test('s3rver gap: it lists "a/b" before "a-b" and "a" (S3 lists a, a-b, a/b); the engine refuses the order instead of answering', async () => {
   const admin = server.client()
-  const bucket = await createBucket(admin, ['a', 'a-b', 'a/b'].map(key => ({ key })))
+  const bucket = await server.createBucket(['a', 'a-b', 'a/b'].map(key => ({ key })))
   try {
     const run = diff({ candidates: s3Source({ client: admin, bucket, concurrency: 1 }), references: arraySource(['a'], { sorted: true }) })
     await assert.rejects(async () => { for await (const part of run) assert.ok(part) }, { code: 'KEYDIFF_NOT_SORTED' })
   } finally {
-    await removeBucket(admin, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 

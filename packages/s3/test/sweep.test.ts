@@ -9,14 +9,13 @@ import { GetObjectTaggingCommand, PutObjectCommand, type S3Client } from '@aws-s
 import { apply, compareKeys, linesSource, plan, readPlan, restore, type KeyEntry, type KeySource } from '@keydiff/core'
 import { awkwardKeys } from '@keydiff/core/conformance'
 import { s3DeleteSink, s3InventorySource, s3Lock, s3QuarantineSink, s3Source, s3TagSink } from '@keydiff/s3'
-import { createBucket, exists, listKeys, removeBucket, uniqueBucket } from './bucket.ts'
-import { startS3rver, type S3rverProcess } from './s3rver-process.ts'
+import { startS3rver, uniqueBucket, type S3rverServer } from '@keydiff/s3/testing'
 
-let server: S3rverProcess
+let server: S3rverServer
 let work: string
 
 before(async () => {
-  server = await startS3rver()
+  server = await startS3rver({ maxAttempts: 1 })
   work = await mkdtemp(join(tmpdir(), 'keydiff-s3-sweep-'))
 })
 
@@ -33,7 +32,7 @@ const ORPHANS = [...Array.from({ length: 25 }, (_, i) => `blobs/9${String(i).pad
 let counter = 0
 async function scenario (): Promise<{ client: S3Client, bucket: string, references: string, planFile: string }> {
   const client = server.client()
-  const bucket = await createBucket(client, [...REFERENCED, ...ORPHANS].map((key, i) => ({ key, size: 10 + i })))
+  const bucket = await server.createBucket([...REFERENCED, ...ORPHANS].map((key, i) => ({ key, size: 10 + i })))
   const references = join(work, `refs-${++counter}.txt`)
   await writeFile(references, REFERENCED.join('\n') + '\n')
   return { client, bucket, references, planFile: join(work, `plan-${counter}.jsonl`) }
@@ -58,12 +57,12 @@ test('sweep with delete: listing + reference file -> plan -> apply under the buc
     const result = await apply(planFile, s3DeleteSink({ client, bucket }), { lock: s3Lock({ client, bucket }) })
     assert.equal(result.done, ORPHANS.length)
     assert.equal(result.failed, 0)
-    assert.deepEqual((await listKeys(client, bucket)).sort(compareKeys), [...REFERENCED].sort(compareKeys))
+    assert.deepEqual((await server.listKeys(bucket)).sort(compareKeys), [...REFERENCED].sort(compareKeys))
     const again = await apply(planFile, s3DeleteSink({ client, bucket }), { lock: s3Lock({ client, bucket }) })
     assert.equal(again.done, 0)
     assert.equal(again.skipped, ORPHANS.length)
   } finally {
-    await removeBucket(client, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
@@ -74,7 +73,7 @@ test('sweep with quarantine, then restore', async () => {
     const sink = s3QuarantineSink({ client, bucket })
     const result = await apply(planFile, sink, { lock: s3Lock({ client, bucket }) })
     assert.equal(result.done, ORPHANS.length)
-    const after = await listKeys(client, bucket)
+    const after = await server.listKeys(bucket)
     assert.deepEqual(after.filter(key => !key.startsWith('.keydiff-trash/')).sort(compareKeys), [...REFERENCED].sort(compareKeys))
     assert.deepEqual(after.filter(key => key.startsWith('.keydiff-trash/')).map(key => key.slice(15)).sort(compareKeys), [...ORPHANS].sort(compareKeys))
     // The next plan over the bucket leaves the trash alone: it is protected.
@@ -82,9 +81,9 @@ test('sweep with quarantine, then restore', async () => {
     assert.equal(next.header.counts.planned, 0)
     assert.equal(next.header.counts.protected, ORPHANS.length)
     await restore(planFile, sink, { lock: s3Lock({ client, bucket }) })
-    assert.deepEqual((await listKeys(client, bucket)).sort(compareKeys), [...REFERENCED, ...ORPHANS].sort(compareKeys))
+    assert.deepEqual((await server.listKeys(bucket)).sort(compareKeys), [...REFERENCED, ...ORPHANS].sort(compareKeys))
   } finally {
-    await removeBucket(client, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
@@ -100,7 +99,7 @@ test('sweep with tags for a lifecycle rule, then undo', async () => {
     await restore(planFile, sink, { lock: s3Lock({ client, bucket }) })
     for (const key of ORPHANS) assert.equal(await tagged(key), false, key)
   } finally {
-    await removeBucket(client, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
@@ -114,11 +113,11 @@ test('a held lock object blocks a second sweep; nothing is deleted', async () =>
       assert.match(error.message, /first-sweep/)
       return true
     })
-    for (const key of ORPHANS) assert.equal(await exists(client, bucket, key), true)
+    for (const key of ORPHANS) assert.equal(await server.exists(bucket, key), true)
     await first.release()
     assert.equal((await apply(planFile, s3DeleteSink({ client, bucket }), { lock: s3Lock({ client, bucket }) })).done, ORPHANS.length)
   } finally {
-    await removeBucket(client, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
 
@@ -154,7 +153,7 @@ async function writeInventory (client: S3Client, source: string, put: (key: stri
 
 test('an inventory report (manifest + CSV.gz; local, in a bucket, or behind a URL) gives the same orphans as the listing', async () => {
   const { client, bucket, references, planFile } = await scenario()
-  const dest = await createBucket(client, [], { bucket: 'inventory-dest' })
+  const dest = await server.createBucket([], { bucket: 'inventory-dest' })
   const local = join(work, 'inventory')
   try {
     const fromListing = await makePlan(s3Source({ client, bucket }), references, planFile)
@@ -174,8 +173,8 @@ test('an inventory report (manifest + CSV.gz; local, in a bucket, or behind a UR
     for await (const batch of s3InventorySource({ manifest: join(local, manifestKey) })) for (const entry of batch) sizes.set(entry.key, entry.size)
     for await (const batch of s3Source({ client, bucket })) for (const entry of batch) assert.equal(sizes.get(entry.key), entry.size, entry.key)
   } finally {
-    await removeBucket(client, bucket, server.directory)
-    await removeBucket(client, dest, server.directory)
+    await server.removeBucket(bucket)
+    await server.removeBucket(dest)
   }
 })
 
@@ -192,6 +191,6 @@ test('an inventory file that differs from its manifest checksum fails the plan; 
     }
     await assert.rejects(plan({ candidates: s3InventorySource({ manifest: join(work, 'nope.json') }), references: linesSource(references), out: planFile, grace: 0, acknowledgeZeroGrace: true }), { code: 'KEYDIFF_SOURCE_NOT_FOUND' })
   } finally {
-    await removeBucket(client, bucket, server.directory)
+    await server.removeBucket(bucket)
   }
 })
