@@ -107,9 +107,17 @@ async function firstBatch (source: KeySource): Promise<void> {
 }
 
 /** The error's message on one line, for a table cell. */
+/**
+ * The error's message with what an operator looks up next: the driver's code (`ER_TABLEACCESS_DENIED_ERROR`,
+ * `42501`) or the HTTP status a store answered (GCS's `code`, the AWS SDK's `$metadata`), which tells a
+ * missing permission (403) from a missing bucket (404).
+ */
 function reasonOf (error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
-  const code = (error as { code?: unknown } | undefined)?.code
+  const fields = error as { code?: unknown, $metadata?: { httpStatusCode?: unknown } } | undefined
   const flat = message.replace(/\s*\n\s*/g, ' ').trim()
-  return typeof code === 'string' && !flat.includes(code) && !code.startsWith('KEYDIFF_') ? `${flat} (${code})` : flat
+  const code = fields?.code
+  if (typeof code === 'string' && !flat.includes(code) && !code.startsWith('KEYDIFF_')) return `${flat} (${code})`
+  const status = typeof code === 'number' ? code : fields?.$metadata?.httpStatusCode
+  return typeof status === 'number' && status >= 400 && !flat.includes(String(status)) ? `${flat} (HTTP ${status})` : flat
 }
