@@ -14,6 +14,8 @@ export type { BackoffOptions } from './sweep/backoff.ts'
 export { createLockInfo, defaultLockOwner, parseLockInfo } from './lock/lock-info.ts'
 export { DEFAULT_LOCK_TTL, keepLease, leaseExpired, leaseExpiry, leaseTerms } from './lock/lease.ts'
 export type { KeepLeaseOptions, LeaseHold, LeaseTerms } from './lock/lease.ts'
+export { objectLock } from './lock/object-lock.ts'
+export type { LockObject, LockObjectStore, ObjectLockOptions } from './lock/object-lock.ts'
 
 // A source that can hand the engine its keys as byte ranges (a database's COPY output) carries this.
 export { LINE_CHUNKS } from './engine/line-chunks.ts'

@@ -1,8 +1,7 @@
 import type { Storage } from '@google-cloud/storage'
-import { InvalidOptionError, LockHeldError } from '@keydiff/core'
-import { createLockInfo } from '@keydiff/core/adapter'
-import type { Lock, LockAcquireOptions, LockInfo, LockLease } from '@keydiff/core'
-import { failureOf } from './request.ts'
+import { InvalidOptionError, type Lock } from '@keydiff/core'
+import { objectLock } from '@keydiff/core/adapter'
+import { describeFailure, failureOf } from './request.ts'
 
 export interface GcsLockOptions {
   /** The user's client. Required. */
@@ -13,83 +12,75 @@ export interface GcsLockOptions {
   key?: string
 }
 
-function parseInfo (text: string): LockInfo | undefined {
-  try {
-    const value = JSON.parse(text) as Partial<LockInfo>
-    if (typeof value.owner !== 'string' || typeof value.host !== 'string' || typeof value.pid !== 'number' || typeof value.startedAt !== 'string') return undefined
-    return { target: String(value.target), owner: value.owner, host: value.host, pid: value.pid, startedAt: value.startedAt }
-  } catch {
-    return undefined
-  }
-}
-
 /**
- * A lock held as an object in the bucket: taken by creating it only if absent
- * (`ifGenerationMatch=0`), taken over with `force` by replacing exactly the generation that
- * was read, and released by deleting only the generation this lease wrote, so a lease that
- * was taken over cannot remove its successor's lock. The object is written without an
- * event-based hold, so a bucket's default hold cannot pin it.
+ * A lock held as an object in the bucket, with a lease (see core's `objectLock`): taken by
+ * creating it only if absent (`ifGenerationMatch=0`), taken over (by `force`, or because its
+ * lease ran out) and renewed by replacing exactly the generation that was read, and released
+ * by deleting only the generation this lease wrote, so a lease that was taken over cannot
+ * remove its successor's lock. The object is written without an event-based hold, so a
+ * bucket's default hold cannot pin it. Its storage failing (a missing bucket, an unreachable
+ * endpoint) is a LockError, KEYDIFF_LOCK_FAILED.
  */
 export function gcsLock (options: GcsLockOptions): Lock {
   if (typeof options.bucket !== 'string' || options.bucket === '') throw new InvalidOptionError('bucket', 'a bucket name is required')
   const key = options.key ?? 'keydiff.lock'
-  const target = `gs://${options.bucket}/${key}`
   const bucket = options.storage.bucket(options.bucket)
 
-  const write = async (info: LockInfo, ifGenerationMatch: string): Promise<string> => {
+  /** The object's new generation, or undefined when the precondition failed. */
+  const write = async (text: string, ifGenerationMatch: string): Promise<string | undefined> => {
     const file = bucket.file(key)
-    await file.save(JSON.stringify(info), {
-      resumable: false,
-      metadata: { contentType: 'application/json', eventBasedHold: false },
-      preconditionOpts: { ifGenerationMatch }
-    })
+    try {
+      await file.save(text, {
+        resumable: false,
+        metadata: { contentType: 'application/json', eventBasedHold: false },
+        preconditionOpts: { ifGenerationMatch }
+      })
+    } catch (error) {
+      if (failureOf(error).status === 412) return undefined
+      throw error
+    }
     return String(file.metadata.generation)
   }
 
-  const read = async (): Promise<{ generation: string, info: LockInfo | undefined } | undefined> => {
-    try {
-      const [metadata] = await bucket.file(key).getMetadata()
-      const generation = String(metadata.generation)
-      const [body] = await bucket.file(key, { generation }).download()
-      return { generation, info: parseInfo(body.toString()) }
-    } catch (error) {
-      if (failureOf(error).status === 404) return undefined
-      throw error
-    }
-  }
-
-  const lease = (info: LockInfo, generation: string, takenOver: LockInfo | undefined): LockLease => ({
-    info,
-    takenOver,
-    release: async () => {
-      try {
-        await bucket.file(key).delete({ ifGenerationMatch: generation })
-      } catch (error) {
-        // Gone, or replaced by a forced take-over: either way this lease holds nothing now.
-        const status = failureOf(error).status
-        if (status !== 404 && status !== 412) throw error
+  return objectLock({
+    target: `gs://${options.bucket}/${key}`,
+    adapter: 'gcs',
+    describe: error => describeFailure(failureOf(error)),
+    store: {
+      read: async () => {
+        let generation: string
+        try {
+          const [metadata] = await bucket.file(key).getMetadata()
+          generation = String(metadata.generation)
+        } catch (error) {
+          if (failureOf(error).status === 404 && await bucketExists()) return undefined
+          throw error
+        }
+        try {
+          const [body] = await bucket.file(key, { generation }).download()
+          return { text: body.toString(), version: generation }
+        } catch (error) {
+          // Replaced or removed between the two requests: as read now, it is a changed object.
+          if (failureOf(error).status === 404) return { text: '', version: generation }
+          throw error
+        }
+      },
+      create: async text => await write(text, '0'),
+      replace: async (text, generation) => await write(text, generation),
+      remove: async generation => {
+        try {
+          await bucket.file(key).delete({ ifGenerationMatch: generation })
+        } catch (error) {
+          // Gone, or replaced by a take-over: either way this lease holds nothing now.
+          const status = failureOf(error).status
+          if (status !== 404 && status !== 412) throw error
+        }
       }
     }
   })
 
-  return {
-    target,
-    acquire: async (acquireOptions: LockAcquireOptions = {}) => {
-      const info = createLockInfo(target, acquireOptions.owner)
-      try {
-        return lease(info, await write(info, '0'), undefined)
-      } catch (error) {
-        if (failureOf(error).status !== 412) throw error
-      }
-      const holder = await read()
-      if (holder === undefined) return lease(info, await write(info, '0'), undefined)
-      if (acquireOptions.force !== true) throw new LockHeldError(target, holder.info)
-      try {
-        return lease(info, await write(info, holder.generation), holder.info)
-      } catch (error) {
-        if (failureOf(error).status === 412) throw new LockHeldError(target, undefined, { cause: error })
-        throw error
-      }
-    }
+  async function bucketExists (): Promise<boolean> {
+    const [exists] = await bucket.exists()
+    return exists
   }
 }

@@ -15,7 +15,10 @@ lockSuite({
   factory: async () => {
     const bucket = fillBucket(context, [], { defaultEventBasedHold: true })
     return {
-      subject: { lock: () => gcsLock({ storage: context.storage, bucket }) },
+      subject: {
+        lock: () => gcsLock({ storage: context.storage, bucket }),
+        break: async () => { removeBucket(context, bucket) }
+      },
       teardown: async () => { removeBucket(context, bucket) }
     }
   }
