@@ -61,3 +61,31 @@ action = { type = "delete" }
   assert.doesNotMatch(result.stderr, /[\r\x1b]/, 'plain lines on a pipe')
   assert.equal((await readdir(join(dir, 'store'))).filter(name => name.endsWith('.bin')).length, 30)
 })
+
+test('keydiff plan and keydiff apply on a pipe print their phases too; --quiet and --json keep stderr free of them', async () => {
+  const store = join(dir, 'plain')
+  await mkdir(store)
+  const old = new Date(Date.now() - 7 * 86_400_000)
+  for (let i = 0; i < 12; i++) {
+    await writeFile(join(store, `g${i}.bin`), 'x')
+    await utimes(join(store, `g${i}.bin`), old, old)
+  }
+  await writeFile(join(dir, 'plain-refs.txt'), Array.from({ length: 8 }, (_, i) => `g${i}.bin`).join('\n') + '\n')
+  const out = join(dir, 'plain.plan.jsonl')
+  const planned = await runSourceCli(['plan', '--store', store, '--references', join(dir, 'plain-refs.txt'), '--out', out])
+  assert.equal(planned.code, 0, planned.stderr)
+  const planLines = planned.stderr.split('\n').filter(Boolean)
+  assert.deepEqual(planLines.map(line => line.split(' · ')[0]), ['references', 'listing', 'diff', 'plan'], planned.stderr)
+  assert.match(planLines[0] ?? '', /^references · 8 keys · /)
+  assert.match(planLines[1] ?? '', /^listing · 12 keys · .*orphans 4/)
+  assert.match(planLines[3] ?? '', /^plan · 4 keys planned · /)
+
+  const quiet = await runSourceCli(['plan', '--store', store, '--references', join(dir, 'plain-refs.txt'), '--out', join(dir, 'quiet.plan.jsonl'), '--quiet'])
+  assert.equal(quiet.code, 0, quiet.stderr)
+  assert.equal(quiet.stderr, '')
+
+  const applied = await runSourceCli(['apply', out, '--action', 'delete'])
+  assert.equal(applied.code, 0, applied.stderr)
+  assert.match(applied.stderr, /^apply \(delete\) · 4 keys · .*done in/m)
+  assert.deepEqual((await readdir(store)).filter(name => name.endsWith('.bin')).sort(), Array.from({ length: 8 }, (_, i) => `g${i}.bin`).sort())
+})

@@ -1,6 +1,8 @@
 import { apply, formatBytes, readPlan, type ApplyResult } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { parseOptions } from '../parse-options.ts'
+import { Progress, progressMode } from '../report/progress.ts'
+import { applyPhases } from '../report/sweep-phases.ts'
 import { applyFields, logFailure, loggerFor } from '../run/run-log.ts'
 import { UsageError } from '../usage-error.ts'
 import { positiveInteger, storeLock, storeOf, storeSink } from './store-options.ts'
@@ -42,9 +44,16 @@ export async function applyCommand (argv: string[], io: CommandIO): Promise<numb
   const started = performance.now()
   let result: ApplyResult
   try {
-    const { root, unbound } = storeOf(await readPlan(planPath), values.store, values['allow-unbound-plan'] === true, APPLY_USAGE)
+    const planned = await readPlan(planPath)
+    const { root, unbound } = storeOf(planned, values.store, values['allow-unbound-plan'] === true, APPLY_USAGE)
     const sink = storeSink(root, values.action, values.trash, APPLY_USAGE)
-    result = await apply(planPath, sink, { lock: storeLock(root), force: values.force === true, allowUnboundPlan: unbound, audit: values.audit, concurrency, retries })
+    const phases = applyPhases('', sink.action, planned.header.counts.planned, false)
+    const progress = new Progress(phases.read, { stream: io.stderr, mode: progressMode({ isTTY: io.isTTY, quiet: values.json === true || log !== undefined }) }).start()
+    try {
+      result = await apply(planPath, sink, { lock: storeLock(root), force: values.force === true, allowUnboundPlan: unbound, audit: values.audit, concurrency, retries, onProgress: phases.onProgress })
+    } finally {
+      progress.stop()
+    }
   } catch (error) {
     logFailure(log, error, { phase: 'apply' }, 'apply failed')
     throw error

@@ -5,6 +5,8 @@ import {
 import { LineWriter, type CommandIO } from '../io.ts'
 import { parseOptions } from '../parse-options.ts'
 import { inCliTerms } from '../plan-refused.ts'
+import { Progress, progressMode } from '../report/progress.ts'
+import { planPhases } from '../report/sweep-phases.ts'
 import { logFailure, loggerFor, planFields } from '../run/run-log.ts'
 import { UsageError } from '../usage-error.ts'
 import { positiveInteger } from './store-options.ts'
@@ -53,7 +55,7 @@ Options:
   --memory <size>          memory budget                                  (default: ${DEFAULT_MEMORY})
   --sorted                 the reference files are sorted in byte order   (default: off)
   --json                   print the summary as JSON instead of a table
-  --quiet                  no summary table (the plan is still written; --json still prints)
+  --quiet                  no progress and no summary table (the plan is still written; --json still prints)
   --log-format text|json   json: the plan's counts and duration as a JSON log line on stderr (default: text)
   -h, --help               show this help
 `
@@ -123,13 +125,17 @@ export async function planCommand (argv: string[], io: CommandIO): Promise<numbe
   }
   const log = loggerFor(values['log-format'], io.stderr, 'plan', PLAN_USAGE)
   const started = performance.now()
+  const phases = planPhases('')
+  const progress = new Progress(phases.read, { stream: io.stderr, mode: progressMode({ isTTY: io.isTTY, quiet: values.quiet === true || log !== undefined }) }).start()
   let summary
   try {
-    summary = await plan(options)
+    summary = await plan({ ...options, onProgress: phases.onProgress })
   } catch (error) {
     const refused = inCliTerms(error, 'flags')
     logFailure(log, refused, { phase: 'plan' }, 'plan failed')
     throw refused
+  } finally {
+    progress.stop()
   }
   log?.info({ ...planFields(summary), ms: performance.now() - started }, 'phase end')
   if (values.json === true) await out.write(JSON.stringify({ path: summary.path, header: summary.header, prefixes: summary.prefixes }, null, 2) + '\n')

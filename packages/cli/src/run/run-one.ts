@@ -1,11 +1,12 @@
 import { mkdir } from 'node:fs/promises'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { apply, DEFAULT_GRACE, DEFAULT_MEMORY, parseStoreLocation, plan, type ApplyResult, type PlanProgress, type PlanSummary, type Sink } from '@keydiff/core'
-import type { KeydiffConfig, RunConfig, StoreConfig } from '../config/config-types.ts'
+import type { KeydiffConfig, RunConfig } from '../config/config-types.ts'
 import { inCliTerms } from '../plan-refused.ts'
 import { Progress, type ProgressMode, type ProgressState } from '../report/progress.ts'
+import { applyPhases } from '../report/sweep-phases.ts'
 import { buildReferences } from './build-references.ts'
-import { buildTarget } from './build-store.ts'
+import { buildTarget, type RunTarget } from './build-store.ts'
 import type { Connections } from './connections.ts'
 import { inRunContext, type ConfigSite } from './run-context.ts'
 
@@ -86,7 +87,7 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
   }, { stream: options.progress.stream, mode: options.progress.mode }).start()
   // A store's listing names its location (`dir:/root`, `s3://bucket/prefix`): references are
   // resolved against it and the plan binds it. A file of keys or database names has none.
-  const store = /^(dir|s3|gs|minio):/.test(target.name) ? target.name : undefined
+  const store = target.store
   let summary: PlanSummary
   try {
     summary = await plan({
@@ -97,7 +98,7 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
         ? {}
         : {
             store,
-            exclude: trashInside(store, target.sink, run, options.config.stores ?? {}, options.baseDir),
+            exclude: trashInside(store, target),
             decodeReferences: run.references.map(reference => reference.decode ?? 'auto'),
             ...(run.prefixMismatch === undefined ? {} : { prefixMismatch: run.prefixMismatch }),
             ...(run.equalSchemes === undefined ? {} : { equalSchemes: run.equalSchemes }),
@@ -129,14 +130,8 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
   let applied: ApplyResult | undefined
   if (!options.dryRun && target.sink !== undefined && summary.header.counts.planned > 0) {
     started = performance.now()
-    let totals: Readonly<ApplyResult> | undefined
-    // the re-check runs batch by batch just ahead of the action, so the two phases run side by side
-    const planned = summary.header.counts.planned
-    const rechecking = references.lookups.length > 0
-    const applying = new Progress(() => [
-      ...(rechecking ? [{ phase: `${run.name}: re-check`, count: totals?.rechecked ?? 0, estimate: planned, dropped: totals?.dropped ?? 0, unit: 'keys looked up', done: false }] : []),
-      { phase: `${run.name}: apply (${target.sink?.action ?? 'act'})`, count: totals === undefined ? 0 : totals.done + totals.failed, estimate: planned - (totals?.dropped ?? 0) }
-    ], { stream: options.progress.stream, mode: options.progress.mode }).start()
+    const phases = applyPhases(`${run.name}: `, target.sink.action, summary.header.counts.planned, references.lookups.length > 0)
+    const applying = new Progress(phases.read, { stream: options.progress.stream, mode: options.progress.mode }).start()
     try {
       applied = await apply(planPath, target.sink, {
         lock: target.lock,
@@ -144,7 +139,7 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
         // the plan and the sink come from one config entry; a plan and a sink that both name a store are still checked
         allowUnboundPlan: true,
         recheck: references.lookups,
-        onProgress: result => { totals = result },
+        onProgress: phases.onProgress,
         ...(options.signal === undefined ? {} : { signal: options.signal })
       })
     } catch (error) {
@@ -160,11 +155,13 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
 /**
  * The key prefix of the run's quarantine when it lies inside the listed store, so that what
  * was quarantined is never planned again. The sink names its trash when it can; otherwise
- * it comes from the action's config. keydiff's own `.keydiff/` is never a candidate anyway.
+ * the store's driver says where the action's quarantine goes. keydiff's own `.keydiff/` is
+ * never a candidate anyway.
  */
-function trashInside (store: string, sink: Sink | undefined, run: RunConfig, stores: Record<string, StoreConfig>, baseDir: string): string[] {
+function trashInside (store: string, target: RunTarget): string[] {
+  const sink = target.sink
   const named = sink !== undefined && 'trash' in sink && typeof sink.trash === 'string' ? sink.trash : undefined
-  const trash = named ?? configuredTrash(run, stores, baseDir)
+  const trash = named ?? target.trash
   if (trash === undefined) return []
   const listed = parseStoreLocation(store)
   const quarantine = parseStoreLocation(trash, 'trash')
@@ -174,17 +171,6 @@ function trashInside (store: string, sink: Sink | undefined, run: RunConfig, sto
   if (below === '' || below === '..' || below.startsWith(`..${sep}`) || isAbsolute(below)) return []
   const key = below.split(sep).join('/')
   return key === '.keydiff' || key.startsWith('.keydiff/') ? [] : [`${key}/`]
-}
-
-/** The quarantine location an action names, with the sinks' default prefixes; undefined for other actions. */
-function configuredTrash (run: RunConfig, stores: Record<string, StoreConfig>, baseDir: string): string | undefined {
-  const action = run.action
-  if (action?.type !== 'quarantine' || !('store' in run.candidates)) return undefined
-  const store = stores[run.candidates.store]
-  if (store?.type === 'directory') return action.directory === undefined ? undefined : resolve(baseDir, action.directory)
-  if (store?.type === 's3') return `s3://${action.bucket ?? store.bucket}/${action.prefix ?? '.keydiff-trash/'}`
-  if (store?.type === 'gcs') return `gs://${action.bucket ?? store.bucket}/${action.prefix ?? '.keydiff-trash/'}`
-  return undefined
 }
 
 /** Passes a source through, counting the keys read, for the progress line; a failure names the key of the config it comes from. */
