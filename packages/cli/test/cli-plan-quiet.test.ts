@@ -42,5 +42,5 @@ test('keydiff plan --quiet prints no table, and still writes the plan', async ()
 
 test('keydiff plan --help lists --quiet', async () => {
   const help = await cli(['plan', '--help'])
-  assert.match(help.stdout, /--quiet\s+no summary table/)
+  assert.match(help.stdout, /--quiet\s+no progress and no summary table/)
 })
