@@ -16,6 +16,8 @@ export { DEFAULT_LOCK_TTL, keepLease, leaseExpired, leaseExpiry, leaseTerms } fr
 export type { KeepLeaseOptions, LeaseHold, LeaseTerms } from './lock/lease.ts'
 export { objectLock } from './lock/object-lock.ts'
 export type { LockObject, LockObjectStore, ObjectLockOptions } from './lock/object-lock.ts'
+export { sessionLock } from './lock/session-lock.ts'
+export type { LockSession, SessionLockOptions } from './lock/session-lock.ts'
 
 // A source that can hand the engine its keys as byte ranges (a database's COPY output) carries this.
 export { LINE_CHUNKS } from './engine/line-chunks.ts'

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { PoolConnection } from 'mysql2'
-import { InvalidOptionError, KeydiffError, LockHeldError, type Lock, type LockInfo, type LockLease } from '@keydiff/core'
-import { createLockInfo } from '@keydiff/core/adapter'
+import { InvalidOptionError, type Lock, type LockInfo } from '@keydiff/core'
+import { sessionLock } from '@keydiff/core/adapter'
 import { mysqlError } from './errors.ts'
 import { checkout, corePool, endpointOf, qualified, run, type MysqlPool } from './pool.ts'
 
@@ -14,14 +13,19 @@ export interface MysqlLockOptions {
   table?: string
   /** @default the pool's database */
   database?: string
-  /** How long `force` waits for the displaced session to end, in ms. @default 10000 */
+  /** How long a take-over waits for the displaced session to end, in ms. @default 10000 */
   takeoverTimeout?: number
 }
 
 /**
  * One sweep per target, through `GET_LOCK` on a connection of its own: the lock lives as long
- * as that session. Who holds it is recorded in a table; `force` ends the holder's session
- * (`KILL CONNECTION`, which needs the same user or CONNECTION ADMIN / SUPER) and takes over.
+ * as that session, so a crashed holder frees it at once. Who holds it, and until when its
+ * lease runs, is recorded in a table. The lease (`ttl`) covers what the session cannot tell,
+ * a holder that hangs with its connection open: renewing moves the row's `expires_at` every
+ * ttl/3 (which also keeps the connection from reaching `wait_timeout`), and a lock whose lease
+ * ran out is taken without `force`. Taking over, by `force` or expiry, ends the holder's
+ * session (`KILL CONNECTION`, which needs the same user or CONNECTION ADMIN / SUPER). See
+ * core's `sessionLock`.
  */
 export function mysqlLock (options: MysqlLockOptions): Lock {
   const pool = corePool(options.pool, 'mysqlLock')
@@ -31,64 +35,65 @@ export function mysqlLock (options: MysqlLockOptions): Lock {
   const endpoint = endpointOf(pool)
   const where = `${endpoint} lock ${target}`
   const lockName = lockNameOf(target)
+  let tableReady = false
 
-  const holder = async (connection: PoolConnection): Promise<LockInfo | undefined> => {
-    const rows = await run<Array<{ owner: string, host: string, pid: number, started_at: string }>>(connection, `SELECT owner, host, pid, started_at FROM ${table} WHERE name = ?`, [lockName])
-    const row = rows[0]
-    return row === undefined ? undefined : { target, owner: row.owner, host: row.host, pid: row.pid, startedAt: row.started_at }
-  }
-  const tryLock = async (connection: PoolConnection): Promise<boolean> => {
-    const rows = await run<Array<{ ok: number | null }>>(connection, 'SELECT GET_LOCK(?, 0) AS ok', [lockName])
-    return rows[0]?.ok === 1
-  }
-
-  return {
+  return sessionLock({
     target,
-    async acquire (acquireOptions = {}): Promise<LockLease> {
+    where,
+    adapter: 'mysql',
+    takeoverTimeout: options.takeoverTimeout,
+    describe: error => mysqlError(where, endpoint, error, 'table'),
+    open: async () => {
       const held = await checkout(pool, where, endpoint)
       const { connection } = held
       try {
-        await run(connection, `CREATE TABLE IF NOT EXISTS ${table} (name VARCHAR(64) PRIMARY KEY, target TEXT NOT NULL, owner TEXT NOT NULL, host TEXT NOT NULL, pid INT NOT NULL, started_at VARCHAR(40) NOT NULL, connection_id BIGINT NOT NULL)`)
-        let takenOver: LockInfo | undefined
-        if (!(await tryLock(connection))) {
-          const previous = await holder(connection)
-          if (acquireOptions.force !== true) throw new LockHeldError(where, previous)
-          const users = await run<Array<{ id: number | null }>>(connection, 'SELECT IS_USED_LOCK(?) AS id', [lockName])
-          const id = users[0]?.id
-          if (typeof id === 'number' && id !== connection.threadId) await run(connection, `KILL CONNECTION ${id}`).catch(() => {})
-          const deadline = Date.now() + (options.takeoverTimeout ?? 10_000)
-          while (!(await tryLock(connection))) {
-            if (Date.now() > deadline) throw new LockHeldError(where, previous)
-            await sleep(50)
-          }
-          takenOver = previous
-        }
-        const info = createLockInfo(target, acquireOptions.owner)
-        await run(connection, `REPLACE INTO ${table} (name, target, owner, host, pid, started_at, connection_id) VALUES (?, ?, ?, ?, ?, ?, CONNECTION_ID())`,
-          [lockName, target, info.owner, info.host, info.pid, info.startedAt])
-        let released = false
-        return {
-          info,
-          takenOver,
-          async release () {
-            if (released) return
-            released = true
-            // A displaced lease's session is gone, and with it the lock: nothing to undo.
-            try {
-              await run(connection, `DELETE FROM ${table} WHERE name = ? AND connection_id = CONNECTION_ID() AND started_at = ?`, [lockName, info.startedAt])
-              await run(connection, 'SELECT RELEASE_LOCK(?)', [lockName])
-              held.release()
-            } catch {
-              held.release(true)
-            }
-          }
-        }
+        if (!tableReady) await ensureTable(connection, table)
+        tableReady = true
       } catch (error) {
         held.release(true)
-        if (error instanceof KeydiffError) throw error
-        throw mysqlError(where, endpoint, error, 'table')
+        throw error
+      }
+      const query = async <T>(sql: string, values: readonly unknown[] = []): Promise<T> => await Promise.race([held.lost, run<T>(connection, sql, values)])
+      return {
+        tryLock: async () => (await query<Array<{ ok: number | null }>>('SELECT GET_LOCK(?, 0) AS ok', [lockName]))[0]?.ok === 1,
+        holder: async () => {
+          const rows = await query<Array<{ owner: string, host: string, pid: number, started_at: string, expires_at: string | null }>>(`SELECT owner, host, pid, started_at, expires_at FROM ${table} WHERE name = ?`, [lockName])
+          const row = rows[0]
+          if (row === undefined) return undefined
+          const info: LockInfo = { target, owner: row.owner, host: row.host, pid: row.pid, startedAt: row.started_at }
+          return row.expires_at === null ? info : { ...info, expiresAt: row.expires_at }
+        },
+        endHolder: async () => {
+          const users = await query<Array<{ id: number | null }>>('SELECT IS_USED_LOCK(?) AS id', [lockName])
+          const id = users[0]?.id
+          if (typeof id === 'number' && id !== connection.threadId) await query(`KILL CONNECTION ${id}`).catch(() => {})
+        },
+        record: async info => {
+          await query(`REPLACE INTO ${table} (name, target, owner, host, pid, started_at, expires_at, connection_id) VALUES (?, ?, ?, ?, ?, ?, ?, CONNECTION_ID())`,
+            [lockName, target, info.owner, info.host, info.pid, info.startedAt, info.expiresAt ?? null])
+        },
+        extend: async (info, expiresAt) => {
+          const result = await query<{ affectedRows: number }>(`UPDATE ${table} SET expires_at = ? WHERE name = ? AND connection_id = CONNECTION_ID() AND started_at = ?`, [expiresAt, lockName, info.startedAt])
+          // MySQL counts a row whose value did not change as unaffected; the expiry always moves.
+          return result.affectedRows === 1
+        },
+        unlock: async info => {
+          await query(`DELETE FROM ${table} WHERE name = ? AND connection_id = CONNECTION_ID() AND started_at = ?`, [lockName, info.startedAt])
+          await query('SELECT RELEASE_LOCK(?)', [lockName])
+        },
+        close: broken => { held.release(broken) }
       }
     }
+  })
+}
+
+async function ensureTable (connection: PoolConnection, table: string): Promise<void> {
+  await run(connection, `CREATE TABLE IF NOT EXISTS ${table} (name VARCHAR(64) PRIMARY KEY, target TEXT NOT NULL, owner TEXT NOT NULL, host TEXT NOT NULL, pid INT NOT NULL, started_at VARCHAR(40) NOT NULL, expires_at VARCHAR(40) NULL, connection_id BIGINT NOT NULL)`)
+  try {
+    // A table made before leases lacks the column (MySQL has no ADD COLUMN IF NOT EXISTS).
+    await run(connection, `ALTER TABLE ${table} ADD COLUMN expires_at VARCHAR(40) NULL`)
+  } catch (error) {
+    if ((error as { errno?: number }).errno !== 1060) throw error
   }
 }
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { KeydiffError } from '@keydiff/core'
-import { lockSuite } from '@keydiff/core/conformance'
+import mysql from 'mysql2'
+import { lockSuite, startBreakableProxy } from '@keydiff/core/conformance'
 import { mysqlLock, mysqlLookup, mysqlTombstones } from '../src/index.ts'
-import { insertKeys, openDatabase, type TestDatabase } from './helpers.ts'
+import { MYSQL_URL, insertKeys, openDatabase, type TestDatabase } from './helpers.ts'
 
 let db: TestDatabase
 before(async () => { db = await openDatabase({ connectionLimit: 12 }) })
@@ -38,7 +39,23 @@ lockSuite({
   name: 'mysqlLock',
   factory: async () => {
     const target = `s3://bucket-${process.pid}-${++lockTargets}/prefix`
-    return { subject: { lock: () => mysqlLock({ pool: db.pool, target }) } }
+    // The locks reach the server through a proxy that break() cuts, as a failed network would.
+    const server = new URL(MYSQL_URL)
+    const proxy = await startBreakableProxy({ host: server.hostname, port: Number(server.port || 3306) })
+    server.hostname = proxy.host
+    server.port = String(proxy.port)
+    server.pathname = `/${db.database}`
+    const pool = mysql.createPool({ uri: server.toString(), connectionLimit: 8, connectTimeout: 2000 })
+    return {
+      subject: {
+        lock: () => mysqlLock({ pool, target }),
+        break: async () => { proxy.break() }
+      },
+      teardown: async () => {
+        await proxy.stop()
+        await new Promise<void>(resolve => { pool.end(() => { resolve() }) })
+      }
+    }
   }
 })
 

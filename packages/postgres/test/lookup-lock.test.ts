@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { KeydiffError } from '@keydiff/core'
-import { lockSuite } from '@keydiff/core/conformance'
+import pg from 'pg'
+import { lockSuite, startBreakableProxy } from '@keydiff/core/conformance'
 import { postgresLock, postgresLookup, postgresTombstones } from '../src/index.ts'
-import { insertKeys, openDatabase, type TestDatabase } from './helpers.ts'
+import { PGURL, insertKeys, openDatabase, type TestDatabase } from './helpers.ts'
 
 let db: TestDatabase
 before(async () => { db = await openDatabase({ max: 12 }) })
@@ -47,7 +48,23 @@ lockSuite({
   name: 'postgresLock',
   factory: async () => {
     const target = `s3://bucket-${process.pid}-${++lockTargets}/prefix`
-    return { subject: { lock: () => postgresLock({ pool: db.pool, target, schema: db.schema }) } }
+    // The locks reach the server through a proxy that break() cuts, as a failed network would.
+    const server = new URL(PGURL)
+    const proxy = await startBreakableProxy({ host: server.hostname, port: Number(server.port || 5432) })
+    server.hostname = proxy.host
+    server.port = String(proxy.port)
+    const pool = new pg.Pool({ connectionString: server.toString(), max: 8, connectionTimeoutMillis: 2000 })
+    pool.on('error', () => {})
+    return {
+      subject: {
+        lock: () => postgresLock({ pool, target, schema: db.schema }),
+        break: async () => { proxy.break() }
+      },
+      teardown: async () => {
+        await proxy.stop()
+        await pool.end()
+      }
+    }
   }
 })
 
