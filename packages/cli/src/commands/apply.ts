@@ -5,21 +5,25 @@ import { Progress, progressMode } from '../report/progress.ts'
 import { applyPhases } from '../report/sweep-phases.ts'
 import { applyFields, logFailure, loggerFor } from '../run/run-log.ts'
 import { UsageError } from '../usage-error.ts'
-import { positiveInteger, storeLock, storeOf, storeSink } from './store-options.ts'
+import { openStore, positiveInteger, storeOf, trashOption } from './store-options.ts'
 
-export const APPLY_USAGE = `Usage: keydiff apply <plan> --action delete|quarantine [options]
+export const APPLY_USAGE = `Usage: keydiff apply <plan> --action <action> [options]
 
-Acts on a plan made by keydiff plan, under the store's lock (.keydiff/lock), and only on
-the store the plan was made for. The plan is read and verified once (header and body
+Acts on a plan made by keydiff plan or keydiff run, under the store's lock, and only on
+the store the plan was made for: a directory, or any store a driver opens (s3://, gs://,
+minio://, ...; its endpoint and credentials from --config or the environment). The plan is read and verified once (header and body
 checksums) and acted on from that verified copy. Every outcome is appended to the audit
 log; running the same plan again resumes and never acts twice. Keys that fail are retried,
 then reported: exit code 3 when some failed.
 
 Options:
-  --action delete|quarantine  what to do with each key                 (required)
-  --store <dir>            the store: may only repeat the plan's own    (default: the plan's)
+  --action <action>        what to do with each key: delete, quarantine, or another
+                           action of the store (tag, release-hold, ...)   (required)
+  --store <dir|location>   the store: may only repeat the plan's own    (default: the plan's)
+  --config <file>          a config whose store section opens the plan's store (endpoint,
+                           credentials)        (default: the plan's location and the environment)
   --allow-unbound-plan     act on --store with a plan that names no store (made from a listing)
-  --trash <dir>            where quarantine moves files   (default: <store>/.keydiff/trash)
+  --trash <dir|location>   where quarantine moves keys    (default: the store's own trash)
   --audit <file>           the audit log                  (default: <plan>.audit.jsonl)
   --force                  take the lock over from another holder, and say whom
   --concurrency <n>        batches at a time                              (default: 4)
@@ -37,7 +41,8 @@ export async function applyCommand (argv: string[], io: CommandIO): Promise<numb
     return 0
   }
   const planPath = onePlan(positionals, APPLY_USAGE)
-  if (values.action === undefined) throw new UsageError('--action is required (delete or quarantine)', APPLY_USAGE)
+  const action = values.action
+  if (action === undefined) throw new UsageError('--action is required (delete or quarantine)', APPLY_USAGE)
   const log = loggerFor(values['log-format'], io.stderr, 'apply', APPLY_USAGE)
   const concurrency = positiveInteger(values.concurrency, '--concurrency', APPLY_USAGE)
   const retries = positiveInteger(values.retries, '--retries', APPLY_USAGE)
@@ -45,14 +50,17 @@ export async function applyCommand (argv: string[], io: CommandIO): Promise<numb
   let result: ApplyResult
   try {
     const planned = await readPlan(planPath)
-    const { root, unbound } = storeOf(planned, values.store, values['allow-unbound-plan'] === true, APPLY_USAGE)
-    const sink = storeSink(root, values.action, values.trash, APPLY_USAGE)
+    const { location, unbound } = storeOf(planned, values.store, values['allow-unbound-plan'] === true, APPLY_USAGE)
+    const { driver, store } = await openStore(location, values.config, planPath, APPLY_USAGE)
+    if (!Object.hasOwn(driver.actions, action)) throw new UsageError(`--action must be one of ${Object.keys(driver.actions).join(', ')} for a ${driver.type} store, not ${JSON.stringify(action)}`, APPLY_USAGE)
+    const sink = store.sink({ type: action }, { trash: trashOption(values.trash) })
     const phases = applyPhases('', sink.action, planned.header.counts.planned, false)
     const progress = new Progress(phases.read, { stream: io.stderr, mode: progressMode({ isTTY: io.isTTY, quiet: values.json === true || log !== undefined }) }).start()
     try {
-      result = await apply(planPath, sink, { lock: storeLock(root), force: values.force === true, allowUnboundPlan: unbound, audit: values.audit, concurrency, retries, onProgress: phases.onProgress })
+      result = await apply(planPath, sink, { lock: store.lock(), force: values.force === true, allowUnboundPlan: unbound, audit: values.audit, concurrency, retries, onProgress: phases.onProgress })
     } finally {
       progress.stop()
+      await store.close()
     }
   } catch (error) {
     logFailure(log, error, { phase: 'apply' }, 'apply failed')
@@ -91,6 +99,7 @@ export async function report (result: ApplyResult, json: boolean, io: CommandIO)
 const APPLY_OPTIONS = {
   action: { type: 'string' },
   store: { type: 'string' },
+  config: { type: 'string' },
   'allow-unbound-plan': { type: 'boolean' },
   trash: { type: 'string' },
   audit: { type: 'string' },

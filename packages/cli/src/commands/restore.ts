@@ -1,26 +1,29 @@
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { directoryQuarantineSink, directorySource, formatBytes, parseStoreLocation, readPlan, recordedTrash, restore } from '@keydiff/core'
+import { directoryDriver } from '@keydiff/core/adapter'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { UsageError } from '../usage-error.ts'
 import { onePlan, parse } from './apply.ts'
-import { positiveInteger, storeLock, storeOf } from './store-options.ts'
+import { openStore, positiveInteger, storeOf, trashOption } from './store-options.ts'
 
 export const RESTORE_USAGE = `Usage: keydiff restore <plan> [options]
        keydiff restore <quarantine-dir> --store <dir> [options]
 
 Moves back what keydiff apply --action quarantine (or keydiff run) moved to the trash: for a
-plan, what its audit log records, from the trash the log records it went to; for a
-quarantine directory, every file in it. Runs under the store's lock, on the plan's own
-store only. A file in the way is reported, never replaced. Prints what it restored and what
+plan, what its audit log records, from the trash the log records it went to (a directory or
+an object store's trash prefix); for a quarantine directory, every file in it. Runs under
+the store's lock, on the plan's own store only. A file in the way is reported, never replaced. Prints what it restored and what
 failed; the plan's other keys are counted by why they were left (never quarantined by this
 plan, restored before, in another trash).
 
 Options:
-  --store <dir>            the store: may only repeat the plan's own    (default: the plan's)
+  --store <dir|location>   the store: may only repeat the plan's own    (default: the plan's)
+  --config <file>          a config whose store section opens the plan's store (endpoint,
+                           credentials)        (default: the plan's location and the environment)
   --allow-unbound-plan     restore into --store with a plan that names no store
-  --trash <dir>            the quarantine    (default: where the audit log says the keys went,
-                           else <store>/.keydiff/trash)
+  --trash <dir|location>   the quarantine    (default: where the audit log says the keys went,
+                           else the store's own trash)
   --audit <file>           the audit log                  (default: <plan>.audit.jsonl)
   --force                  take the lock over from another holder
   --retries <n>            retries per failed key                         (default: 4)
@@ -40,23 +43,29 @@ export async function restoreCommand (argv: string[], io: CommandIO): Promise<nu
     if (values.store === undefined) throw new UsageError('restoring a quarantine directory needs --store <dir>', RESTORE_USAGE)
     return await restoreDirectory(resolve(target), resolve(values.store), values.force === true, values.json === true, io)
   }
-  const { root, unbound } = storeOf(await readPlan(target), values.store, values['allow-unbound-plan'] === true, RESTORE_USAGE)
-  const trashes = values.trash !== undefined ? [resolve(values.trash)] : await recordedTrashDirectories(target, values.audit)
+  const { location, unbound } = storeOf(await readPlan(target), values.store, values['allow-unbound-plan'] === true, RESTORE_USAGE)
+  const trashes = values.trash !== undefined ? [trashOption(values.trash) as string] : await recordedTrash(target, values.audit === undefined ? {} : { audit: values.audit })
+  const { driver, store } = await openStore(location, values.config, target, RESTORE_USAGE)
   const results: FromTrash[] = []
-  // with no trash recorded (a log of an older keydiff), the sink's default trash
-  for (const trash of trashes.length === 0 ? [undefined] : trashes) {
-    const sink = directoryQuarantineSink({ root, ...(trash === undefined ? {} : { trash }) })
-    results.push({
-      trash: sink.trash === undefined ? 'the store\'s trash' : parseStoreLocation(sink.trash, 'the trash').path,
-      result: await restore(target, sink, {
-        lock: storeLock(root),
-        force: values.force === true,
-        allowUnboundPlan: unbound,
-        audit: values.audit,
-        concurrency: positiveInteger(values.concurrency, '--concurrency', RESTORE_USAGE),
-        retries: positiveInteger(values.retries, '--retries', RESTORE_USAGE)
+  try {
+    if (store.restorer === undefined) throw new UsageError(`a ${driver.type} store has no quarantine to restore from`, RESTORE_USAGE)
+    // with no trash recorded (a log of an older keydiff), the store's default trash
+    for (const trash of trashes.length === 0 ? [undefined] : trashes) {
+      const sink = store.restorer(trash)
+      results.push({
+        trash: sink.trash === undefined ? 'the store\'s trash' : shownTrash(sink.trash),
+        result: await restore(target, sink, {
+          lock: store.lock(),
+          force: values.force === true,
+          allowUnboundPlan: unbound,
+          audit: values.audit,
+          concurrency: positiveInteger(values.concurrency, '--concurrency', RESTORE_USAGE),
+          retries: positiveInteger(values.retries, '--retries', RESTORE_USAGE)
+        })
       })
-    })
+    }
+  } finally {
+    await store.close()
   }
   const out = new LineWriter(io.stdout, false)
   if (values.json === true) {
@@ -103,20 +112,16 @@ function describeRestore (results: readonly FromTrash[]): string {
   return lines.join('\n') + '\n'
 }
 
-/** The directories the plan's quarantined keys went to, as its audit log records them. */
-async function recordedTrashDirectories (plan: string, audit: string | undefined): Promise<string[]> {
-  const trashes = await recordedTrash(plan, audit === undefined ? {} : { audit })
-  return trashes.map(trash => {
-    const location = parseStoreLocation(trash, 'the recorded trash')
-    if (location.scheme !== 'file') throw new UsageError(`the audit log records a quarantine at ${trash}, which is not a local directory`, RESTORE_USAGE)
-    return location.path
-  })
+/** A trash as the operator names it: a directory's path, an object store's location. */
+function shownTrash (trash: string): string {
+  const location = parseStoreLocation(trash, 'the trash')
+  return location.scheme === 'file' ? location.path : trash
 }
 
 /** Every file of a quarantine directory back to its place in the store. */
 async function restoreDirectory (trash: string, root: string, force: boolean, json: boolean, io: CommandIO): Promise<number> {
   const sink = directoryQuarantineSink({ root, trash })
-  const lease = await storeLock(root).acquire({ force })
+  const lease = await directoryDriver.open({ type: 'directory', path: root }, { env: {}, baseDir: root, workdir: root }).lock().acquire({ force })
   let done = 0
   let bytes = 0
   const failures: Array<{ key: string, error: string }> = []

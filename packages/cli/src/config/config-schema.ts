@@ -13,21 +13,15 @@ const duration = { type: ['string', 'number'], duration: 'any' }
 const timeout = { type: ['string', 'number'], duration: 'positive' }
 const attempts = { type: 'integer', minimum: 1, maximum: 20 }
 
-const closed = (properties: Record<string, unknown>, required: string[]): Record<string, unknown> => ({
+export const closed = (properties: Record<string, unknown>, required: string[]): Record<string, unknown> => ({
   type: 'object', additionalProperties: false, properties, required
 })
 
-const store = {
-  type: 'object',
-  required: ['type'],
-  properties: { type: { enum: ['directory', 's3', 'minio', 'gcs'] } },
-  allOf: [
-    { if: { properties: { type: { const: 'directory' } } }, then: closed({ type: {}, path: name }, ['type', 'path']) },
-    { if: { properties: { type: { const: 's3' } } }, then: closed({ type: {}, bucket: name, prefix, region: name, endpoint: name, forcePathStyle: { type: 'boolean' }, accessKeyId: name, secretAccessKey: name, connectTimeout: timeout, requestTimeout: timeout, maxAttempts: attempts }, ['type', 'bucket']) },
-    { if: { properties: { type: { const: 'minio' } } }, then: closed({ type: {}, bucket: name, prefix, endPoint: name, port: { type: 'integer', minimum: 1, maximum: 65535 }, useSSL: { type: 'boolean' }, accessKey: name, secretKey: name, requestTimeout: timeout, maxAttempts: attempts }, ['type', 'bucket', 'endPoint']) },
-    { if: { properties: { type: { const: 'gcs' } } }, then: closed({ type: {}, bucket: name, prefix, projectId: name, keyFilename: name, apiEndpoint: name, requestTimeout: timeout, maxAttempts: attempts }, ['type', 'bucket']) }
-  ]
-}
+/**
+ * A store names its driver; the driver's own schema checks the rest of the section once the
+ * driver is loaded (load-config.ts), so a store type from any package is checked the same way.
+ */
+const store = { type: 'object', required: ['type'], properties: { type: name } }
 
 const database = {
   type: 'object',
@@ -64,17 +58,11 @@ const candidates = byKey([
   ['databases', closed({ database: name, databases: closed({ include: name }, []) }, ['database', 'databases'])]
 ])
 
-const action = {
-  type: 'object',
-  required: ['type'],
-  properties: { type: { enum: ['delete', 'quarantine', 'tag', 'release-hold', 'custom-time', 'drop-database'] } },
-  allOf: [
-    { if: { properties: { type: { enum: ['delete', 'release-hold', 'custom-time'] } } }, then: closed({ type: {} }, ['type']) },
-    { if: { properties: { type: { const: 'quarantine' } } }, then: closed({ type: {}, prefix: name, bucket: name, directory: name }, ['type']) },
-    { if: { properties: { type: { const: 'tag' } } }, then: closed({ type: {}, key: name, value: { type: 'string' } }, ['type']) },
-    { if: { properties: { type: { const: 'drop-database' } } }, then: closed({ type: {}, backup: name, idle: duration }, ['type']) }
-  ]
-}
+/** The action's keys are checked against the store's driver (or, for database names, the drop-database action) in load-config.ts. */
+const action = { type: 'object', required: ['type'], properties: { type: name } }
+
+/** The one action on database names as candidates. */
+export const dropDatabaseAction = closed({ type: {}, backup: name, idle: duration }, ['type'])
 
 const run = closed({
   name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },

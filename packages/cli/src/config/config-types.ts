@@ -1,3 +1,5 @@
+import type { ActionSection, StoreSection } from '@keydiff/core/adapter'
+
 /** The `keydiff.toml` file: named stores and databases, and the runs that use them. */
 export interface KeydiffConfig {
   stores?: Record<string, StoreConfig>
@@ -11,59 +13,12 @@ export interface KeydiffConfig {
  */
 export type Duration = string | number
 
-export type StoreConfig = DirectoryStoreConfig | S3StoreConfig | MinioStoreConfig | GcsStoreConfig
-
-export interface DirectoryStoreConfig {
-  type: 'directory'
-  /** Root of the tree; keys are paths relative to it, with `/`. */
-  path: string
-}
-
-export interface S3StoreConfig {
-  type: 's3'
-  bucket: string
-  prefix?: string
-  region?: string
-  /** For S3-compatible stores (Ceph, R2, MinIO through the AWS SDK). */
-  endpoint?: string
-  forcePathStyle?: boolean
-  accessKeyId?: string
-  secretAccessKey?: string
-  /** Time to open a TCP connection to the endpoint (the SDK's `connectionTimeout`). @default '10s' */
-  connectTimeout?: string
-  /** Time a request may wait with nothing arriving on its socket (the SDK request handler's `socketTimeout`). @default '60s' */
-  requestTimeout?: string
-  /** Attempts of one request, the first included (the SDK's `maxAttempts`), so a silent endpoint fails in bounded time. @default 3 */
-  maxAttempts?: number
-}
-
-export interface MinioStoreConfig {
-  type: 'minio'
-  bucket: string
-  prefix?: string
-  endPoint: string
-  port?: number
-  useSSL?: boolean
-  accessKey?: string
-  secretKey?: string
-  /** Time a request may wait with nothing arriving on its socket, connecting included (a transport with a socket timeout). @default '60s' */
-  requestTimeout?: string
-  /** Attempts of one request, the first included (the adapters' `retries` + 1; the minio client itself does not retry). @default 3 */
-  maxAttempts?: number
-}
-
-export interface GcsStoreConfig {
-  type: 'gcs'
-  bucket: string
-  prefix?: string
-  projectId?: string
-  keyFilename?: string
-  apiEndpoint?: string
-  /** Time one API request may take (the client's `timeout`). @default '60s' */
-  requestTimeout?: string
-  /** Attempts of one request, the first included (the client's `retryOptions.maxRetries` + 1). @default 3 */
-  maxAttempts?: number
-}
+/**
+ * A store's section: `type` names its driver (a built-in type such as `"s3"`, or a package
+ * that exports a driver, such as `"@keydiff/s3"`), and the driver's config schema says
+ * which other keys it takes. See the driver of each type for its keys.
+ */
+export type StoreConfig = StoreSection
 
 export type DatabaseConfig = PostgresDatabaseConfig | MysqlDatabaseConfig | MongoDatabaseConfig
 
@@ -134,13 +89,19 @@ export type ReferenceConfig = (
   onMismatch?: 'error' | 'drop' | 'keep'
 }
 
-export type ActionConfig =
-  | { type: 'delete' }
-  | { type: 'quarantine', prefix?: string, bucket?: string, directory?: string }
-  | { type: 'tag', key?: string, value?: string }
-  | { type: 'release-hold' }
-  | { type: 'custom-time' }
-  | { type: 'drop-database', backup?: string, idle?: Duration }
+/**
+ * What a run does with its plan's keys: `type` is one of the actions of the store's driver
+ * (`delete`, `quarantine`, `tag`, ...), the other keys its options; `drop-database` (with
+ * `backup`, `idle`) for database names of a mongo database.
+ */
+export type ActionConfig = ActionSection
+
+/** The action on database names as candidates: drop each, after a backup, once idle. */
+export interface DropDatabaseAction extends ActionSection {
+  readonly type: 'drop-database'
+  readonly backup?: string
+  readonly idle?: Duration
+}
 
 export interface RunConfig {
   name: string

@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises'
-import { Ajv, type ErrorObject } from 'ajv'
+import { dirname } from 'node:path'
+import type { StoreDriver } from '@keydiff/core/adapter'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { parse, TomlDate, TomlError } from 'smol-toml'
+import { loadDriver } from '../drivers/load-driver.ts'
 import { ConfigError, formatKeyPath, type ConfigProblem } from './config-error.ts'
-import { configSchema } from './config-schema.ts'
+import { closed, configSchema, dropDatabaseAction } from './config-schema.ts'
 import { durationKeyword, durationOrUndefined } from './duration-keyword.ts'
-import type { DatabaseConfig, KeydiffConfig, RunConfig, StoreConfig } from './config-types.ts'
+import type { DatabaseConfig, KeydiffConfig, RunConfig } from './config-types.ts'
 import { locateKey } from './locate-key.ts'
 
 export const DEFAULT_CONFIG = 'keydiff.toml'
@@ -32,6 +35,21 @@ export async function loadConfig (file: string, env: NodeJS.ProcessEnv = process
 /** The text each parsed config came from, so that a run's runtime error can name its line. */
 const sources = new WeakMap<KeydiffConfig, string>()
 
+/** Each checked config as written, before `${VAR}` was resolved, and where it came from: what a run's description carries. */
+const written = new WeakMap<KeydiffConfig, WrittenConfig>()
+
+/** A config as its file says it, `${VAR}` unresolved, with the file and the directory its relative paths start from. */
+export interface WrittenConfig {
+  readonly raw: unknown
+  readonly file: string
+  readonly baseDir: string
+}
+
+/** The config as written (secrets still `${VAR}`), for a config that parseConfig or checkConfig returned. */
+export function writtenConfig (config: KeydiffConfig): WrittenConfig | undefined {
+  return written.get(config)
+}
+
 /** The line of a key path (`['databases', 'main']`) in the file `config` was parsed from. */
 export function configLine (config: KeydiffConfig, path: ReadonlyArray<string | number>): number | undefined {
   const text = sources.get(config)
@@ -40,7 +58,7 @@ export function configLine (config: KeydiffConfig, path: ReadonlyArray<string | 
 
 type Report = (path: ReadonlyArray<string | number>, message: string) => void
 
-export function parseConfig (text: string, file: string, env: NodeJS.ProcessEnv = process.env): KeydiffConfig {
+export async function parseConfig (text: string, file: string, env: NodeJS.ProcessEnv = process.env): Promise<KeydiffConfig> {
   let raw: unknown
   try {
     raw = parse(text)
@@ -48,21 +66,44 @@ export function parseConfig (text: string, file: string, env: NodeJS.ProcessEnv 
     if (error instanceof TomlError) throw new ConfigError(file, '', error.line, `not valid TOML: ${error.message.split('\n')[0] ?? ''}`, { cause: error })
     throw error
   }
+  return await checkConfig(raw, { file, text, env, baseDir: dirname(file) })
+}
+
+export interface CheckConfigOptions {
+  /** Named in problems. */
+  file: string
+  /** The file's text, when there is one: problems then name their lines. */
+  text?: string | undefined
+  env: NodeJS.ProcessEnv
+  /** Relative paths and store packages are found from here. */
+  baseDir: string
+}
+
+/**
+ * Checks a parsed config (from a file, or a run's description) and resolves its `${VAR}`
+ * secrets from `env`: the schema, each store's section against its driver's schema, each
+ * run's action against its store's actions, and the names that must exist. Every problem
+ * is reported at once.
+ */
+export async function checkConfig (raw: unknown, options: CheckConfigOptions): Promise<KeydiffConfig> {
+  const { file, text } = options
   const problems: Array<ConfigProblem & { order: number }> = []
   const report: Report = (path, message) => {
     const keyPath = formatKeyPath(path)
     if (problems.some(problem => problem.keyPath === keyPath && problem.message === message)) return
-    problems.push({ keyPath, line: locateKey(text, path), message, order: problems.length })
+    problems.push({ keyPath, line: text === undefined ? undefined : locateKey(text, path), message, order: problems.length })
   }
   if (!validate(raw)) schemaProblems(validate.errors ?? [], report)
   // The checks below read a config the schema may have refused: each looks at what it needs defensively.
-  const config = substituteEnv(raw, [], env, report) as KeydiffConfig
+  const config = substituteEnv(raw, [], options.env, report) as KeydiffConfig
   checkNames(config, report)
+  await checkStores(config, options.baseDir, report)
   if (problems.length > 0) {
     problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || a.order - b.order)
     throw ConfigError.of(file, problems.map(({ keyPath, line, message }) => ({ keyPath, line, message })))
   }
-  sources.set(config, text)
+  if (text !== undefined) sources.set(config, text)
+  written.set(config, { raw, file, baseDir: options.baseDir })
   return config
 }
 
@@ -74,7 +115,7 @@ const PRIORITY = ['additionalProperties', 'required', 'not', 'enum', 'const', 't
  * One problem per key from ajv's errors. An unknown key explains a missing required key of
  * the same object (a misspelt key), so the missing one is then left out.
  */
-function schemaProblems (errors: ErrorObject[], report: Report): void {
+function schemaProblems (errors: ErrorObject[], report: Report, prefix: ReadonlyArray<string | number> = []): void {
   const rank = (error: ErrorObject): number => {
     const index = PRIORITY.indexOf(error.keyword)
     return index < 0 ? PRIORITY.length : index
@@ -88,7 +129,7 @@ function schemaProblems (errors: ErrorObject[], report: Report): void {
   const misspelt = new Set([...best.values()].filter(entry => entry.error.keyword === 'additionalProperties').map(entry => entry.error.instancePath))
   for (const { error, path, message } of best.values()) {
     if (error.keyword === 'required' && misspelt.has(error.instancePath)) continue
-    report(path, message)
+    report([...prefix, ...path], message)
   }
 }
 
@@ -153,18 +194,9 @@ function substituteEnv (value: unknown, path: Array<string | number>, env: NodeJ
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value)
 const record = (value: unknown): Record<string, unknown> => isRecord(value) ? value : {}
 
-const ACTIONS: Record<string, readonly string[]> = {
-  directory: ['delete', 'quarantine'],
-  s3: ['delete', 'quarantine', 'tag'],
-  minio: ['delete', 'tag'],
-  gcs: ['delete', 'quarantine', 'release-hold', 'custom-time'],
-  mongo: ['drop-database'],
-  file: []
-}
-
 /** What the schema cannot say: names that must exist, pairings of keys, zero grace. */
 function checkNames (config: KeydiffConfig, report: Report): void {
-  const stores = record(config.stores) as Record<string, StoreConfig | undefined>
+  const stores = record(config.stores)
   const databases = record(config.databases) as Record<string, DatabaseConfig | undefined>
   const seen = new Set<string>()
   const runs: unknown[] = Array.isArray(config.runs) ? config.runs : []
@@ -190,14 +222,6 @@ function checkNames (config: KeydiffConfig, report: Report): void {
       if (!isRecord(item)) return
       checkReference(item, databases, (path, message) => { report(at('references', j, ...path), message) })
     })
-    const storeType = typeof candidates.store === 'string' ? stores[candidates.store]?.type : 'databases' in candidates ? 'mongo' : 'file'
-    const actions = ACTIONS[storeType ?? 'file'] ?? []
-    const action = record(run.action)
-    if (typeof action.type === 'string' && storeType !== undefined && !actions.includes(action.type)) {
-      report(at('action', 'type'), actions.length === 0
-        ? 'candidates from a file can be diffed and planned, not acted on; name a store, or leave out the action'
-        : `${JSON.stringify(action.type)} is not an action of a ${storeType} store (${actions.join(', ')})`)
-    }
     if (run.referencesAsOf !== undefined) {
       const time = isoTime(run.referencesAsOf)
       if (time.error !== undefined) report(at('referencesAsOf'), time.error)
@@ -205,6 +229,64 @@ function checkNames (config: KeydiffConfig, report: Report): void {
     }
     if ((typeof run.grace === 'string' || typeof run.grace === 'number') && durationOrUndefined(run.grace) === 0 && run.acknowledgeZeroGrace !== true) {
       report(at('grace'), 'a grace period of zero can delete objects whose references are being written right now; set acknowledgeZeroGrace = true if you mean it')
+    }
+  })
+}
+
+const compiled = new WeakMap<object, ValidateFunction>()
+
+/** Checks a section against a closed schema of its keys, reporting under `path`. */
+function checkSection (schema: { properties: Readonly<Record<string, unknown>>, required?: readonly string[] | undefined }, value: unknown, path: ReadonlyArray<string | number>, report: Report): void {
+  let check = compiled.get(schema)
+  if (check === undefined) {
+    try {
+      check = ajv.compile(closed({ type: {}, ...schema.properties }, ['type', ...(schema.required ?? [])]))
+    } catch (error) {
+      report([...path, 'type'], `the store driver's config schema cannot be used: ${(error as Error).message}`)
+      return
+    }
+    compiled.set(schema, check)
+  }
+  if (!check(value)) schemaProblems(check.errors ?? [], report, path)
+}
+
+/**
+ * Each store's section against its driver's schema (the driver loaded on first use), and each
+ * run's action against the actions its candidates allow: the store driver's, drop-database for
+ * database names, none for a file.
+ */
+async function checkStores (config: KeydiffConfig, baseDir: string, report: Report): Promise<void> {
+  const drivers = new Map<string, StoreDriver>()
+  for (const [name, section] of Object.entries(record(config.stores))) {
+    if (!isRecord(section) || typeof section.type !== 'string' || section.type === '') continue
+    let driver: StoreDriver
+    try {
+      driver = await loadDriver(section.type, baseDir)
+    } catch (error) {
+      report(['stores', name, 'type'], (error as Error).message.replace(/^\[keydiff\] /, ''))
+      continue
+    }
+    drivers.set(name, driver)
+    checkSection(driver.configSchema, section, ['stores', name], report)
+  }
+  const runs: unknown[] = Array.isArray(config.runs) ? config.runs : []
+  runs.forEach((entry, i) => {
+    if (!isRecord(entry) || !isRecord(entry.action) || typeof entry.action.type !== 'string') return
+    const action = entry.action
+    const type = action.type as string
+    const at = ['runs', i, 'action']
+    const candidates = record(entry.candidates)
+    if (typeof candidates.store === 'string') {
+      const driver = drivers.get(candidates.store)
+      if (driver === undefined) return
+      const schema = Object.hasOwn(driver.actions, type) ? driver.actions[type] : undefined
+      if (schema === undefined) report([...at, 'type'], `${JSON.stringify(type)} is not an action of a ${driver.type} store (${Object.keys(driver.actions).join(', ')})`)
+      else checkSection(schema, action, at, report)
+    } else if ('databases' in candidates) {
+      if (type !== 'drop-database') report([...at, 'type'], `${JSON.stringify(type)} is not an action of a mongo store (drop-database)`)
+      else if (!ajv.validate(dropDatabaseAction, action)) schemaProblems(ajv.errors ?? [], report, at)
+    } else if ('file' in candidates) {
+      report([...at, 'type'], 'candidates from a file can be diffed and planned, not acted on; name a store, or leave out the action')
     }
   })
 }

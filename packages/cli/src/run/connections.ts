@@ -93,6 +93,11 @@ export class Connections {
     })
   }
 
+  /** Closes `close` with the clients, at the end of the command: a store's clients, opened by its driver. */
+  closeWith (close: () => Promise<void>): void {
+    this.open.set(`close:${this.open.size}`, { client: undefined, close })
+  }
+
   async closeAll (): Promise<void> {
     const all = [...this.open.values()]
     this.open.clear()
