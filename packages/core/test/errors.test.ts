@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import * as core from '@keydiff/core'
 import {
   AbortError,
+  BloomBudgetError,
   ConnectionError,
   DiskFullError,
   FilterFormatError,
@@ -63,6 +64,7 @@ const rows: Row[] = [
   { name: 'PrefixMismatchError', code: 'KEYDIFF_PREFIX_MISMATCH', make: (c, cause) => new c.PrefixMismatchError('references name another scheme', 1, [{ key: 'k', reference: 's3a://b/k' }], { cause }) },
   { name: 'FilterFormatError', code: 'KEYDIFF_FILTER_FORMAT', make: (c, cause) => new c.FilterFormatError('/f.bloom', 'cut short', { cause }) },
   { name: 'FilterShapeError', code: 'KEYDIFF_FILTER_SHAPE', make: (c, cause) => new c.FilterShapeError('sizes differ', { cause }) },
+  { name: 'BloomBudgetError', code: 'KEYDIFF_MEMORY_EXCEEDED', make: (c, cause) => new c.BloomBudgetError('too many references', 512 * 1048576, 1e9, { cause }) },
   { name: 'DiskFullError', code: 'KEYDIFF_DISK_FULL', make: (c, cause) => new c.DiskFullError('/tmp/spill', 10, { cause }) },
   { name: 'NoSpaceError', code: 'KEYDIFF_DISK_FULL', make: (c, cause) => new c.NoSpaceError('plan', '/p.plan', { cause }) },
   { name: 'SpillError', code: 'KEYDIFF_SPILL_FAILED', make: (c, cause) => new c.SpillError('/tmp/spill', 'EIO', { cause }) },
@@ -76,7 +78,7 @@ const rows: Row[] = [
 
 const classes: Record<ClassName, abstract new (...args: never[]) => KeydiffError> = {
   KeydiffError, SourceError, ParseError, NotSortedError, InvalidOptionError, PlanRefusedError, AbortError, LockHeldError,
-  SinkError, LockError, ConnectionError, InvalidReferenceError, PrefixMismatchError, FilterFormatError, FilterShapeError,
+  SinkError, LockError, ConnectionError, InvalidReferenceError, PrefixMismatchError, FilterFormatError, FilterShapeError, BloomBudgetError,
   DiskFullError, NoSpaceError, SpillError, IndexVersionError, PlanError, OrphanAgeError
 }
 

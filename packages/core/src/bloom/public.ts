@@ -1,6 +1,6 @@
 export { SplitBlockBloomFilter, MAX_FILTER_BLOCKS } from './split-block-filter.ts'
 export type { FilterSizeOptions, FilterFileOptions } from './split-block-filter.ts'
-export { FilterFormatError, FilterShapeError } from './filter-errors.ts'
-export { predictedFalsePositiveRate, blocksFor, bitsPerKeyFor } from './sizing.ts'
+export { BloomBudgetError, FilterFormatError, FilterShapeError } from './filter-errors.ts'
+export { predictedFalsePositiveRate, blocksFor, bitsPerKeyFor, keysWithin } from './sizing.ts'
 export { xxh64 } from './xxh64.ts'
 export { hashBatch } from './batch-hasher.ts'

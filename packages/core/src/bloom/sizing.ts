@@ -49,6 +49,21 @@ export function blocksFor (count: number, falsePositiveRate: number): number {
   return low
 }
 
+/** The most keys that `blocks` blocks hold at or under the target false-positive rate. */
+export function keysWithin (blocks: number, falsePositiveRate: number): number {
+  if (!(falsePositiveRate > 0 && falsePositiveRate < 1)) throw new RangeError('falsePositiveRate must be between 0 and 1')
+  let low = 0
+  let high = Math.max(1, blocks)
+  while (predictedFalsePositiveRate(high, blocks) <= falsePositiveRate) high *= 2
+  // predicted(low) <= rate < predicted(high)
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2)
+    if (predictedFalsePositiveRate(mid, blocks) <= falsePositiveRate) low = mid
+    else high = mid
+  }
+  return low
+}
+
 /** Bits per key that a target rate needs (about 10.5 for 1%, 17 for 0.1%). */
 export function bitsPerKeyFor (falsePositiveRate: number): number {
   const count = 1_000_000

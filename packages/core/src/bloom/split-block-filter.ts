@@ -132,6 +132,12 @@ export class SplitBlockBloomFilter {
     return new Uint8Array(this.words.buffer, 0, this.byteLength)
   }
 
+  /** Empties the filter, keeping its memory (a pass of a bloom diff reuses one filter). */
+  clear (): void {
+    this.words.fill(0)
+    this.insertedCount = 0
+  }
+
   /** Adds one key, given as a 64-bit hash split into its upper and lower 32 bits. */
   insertHash (high: number, low: number): void {
     const base = this.blockIndex(high) * 8

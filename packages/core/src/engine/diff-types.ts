@@ -57,7 +57,13 @@ export interface DiffStats {
   references: { count: number, source: string }
   orphans: { count: number, bytes: number }
   missing: { count: number } | undefined
-  filter: { blocks: number, bytes: number, bitsPerKey: number, estimatedFalsePositiveRate: number } | undefined
+  /**
+   * The Bloom filter, when one was used. In bloom mode `estimatedFalsePositiveRate` is the
+   * highest predicted rate of any pass's filter (the share of orphans the run may miss) and
+   * `passes` how many hash partitions of the references were filtered one after another
+   * (1 when one filter held them all; see BloomBudgetError).
+   */
+  filter: { blocks: number, bytes: number, bitsPerKey: number, estimatedFalsePositiveRate: number, passes?: number } | undefined
   memoryBudget: number
   /** ISO time the reference scan started: the basis of the sweep's time fence. */
   referenceScanStartedAt: string | undefined

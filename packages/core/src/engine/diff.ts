@@ -4,11 +4,15 @@ import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-sou
 import { union } from '../transforms/union.ts'
 import { parseSize } from '../util/size.ts'
 import type { DiffOptions, DiffPart, DiffRun, DiffStats } from './diff-types.ts'
+import { bloomDiff } from './bloom-diff.ts'
 import { hashDiff } from './hash-diff.ts'
 import { mergeDiff } from './merge-diff.ts'
 import { spillReferenceSet } from '../spill/spill-reference-set.ts'
 
 export const DEFAULT_MEMORY = '256MiB'
+// In bloom mode the filter is all there is; the rest of the budget is the sources' batches and
+// the JS heap around them.
+const BLOOM_FILTER_SHARE = 0.5
 
 /**
  * Streams the orphans (candidates − references) and, when asked, the missing keys
@@ -57,7 +61,9 @@ export function diff (options: DiffOptions): DiffRun {
       signal?.throwIfAborted()
       yield * strategy === 'merge'
         ? mergeDiff(candidates, references, stats, wantMissing, signal)
-        : hashDiff({ candidates, references, mode, memory, falsePositiveRate, wantMissing, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, readThread: options.readThread, signal })
+        : mode === 'bloom'
+          ? bloomDiff({ candidates, references, falsePositiveRate, memory, filterBytes: Math.floor(memory * BLOOM_FILTER_SHARE), stats, readThread: options.readThread, signal })
+          : hashDiff({ candidates, references, memory, falsePositiveRate, wantMissing, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, readThread: options.readThread, signal })
       stats.phase = 'done'
     } catch (error) {
       stats.phase = 'failed'

@@ -11,7 +11,6 @@ import { hashedLines, lineReaders, type LineRead, type LineReaders } from './lin
 export interface HashDiffInit {
   candidates: KeySource
   references: KeySource
-  mode: DiffMode
   memory: number
   falsePositiveRate: number
   wantMissing: boolean
@@ -22,41 +21,37 @@ export interface HashDiffInit {
   signal?: AbortSignal | undefined
 }
 
-// Share of the budget the filter may take when the reference count is unknown: in bloom
-// mode the filter is all there is; in exact mode the reference set needs the rest.
-const FILTER_SHARE = { bloom: 0.5, exact: 0.125 }
+// Share of the budget a prefilter may take when the reference count is unknown: the
+// reference set needs the rest.
+const FILTER_SHARE = 0.125
 
 /**
- * References into the Bloom filter (and, in exact mode, the reference set); then each
- * candidate batch is checked against the filter in one call. A rejected candidate is an
- * orphan with no further work; an accepted one is confirmed by the reference set.
+ * Exact mode's hash strategy: references into the reference set (and a Bloom prefilter when
+ * the set uses one); then each candidate batch is checked against the filter in one call. A
+ * rejected candidate is an orphan with no further work; an accepted one is confirmed by the
+ * reference set. (Bloom mode is bloom-diff.ts.)
  */
 export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> {
-  const { candidates, references, mode, stats, signal } = init
-  const filter = mode === 'exact' && init.referenceSet.usesFilter === false
+  const { candidates, references, stats, signal } = init
+  const filter = init.referenceSet.usesFilter === false
     ? undefined
     : SplitBlockBloomFilter.create({
       expectedCount: references.estimatedCount,
       falsePositiveRate: init.falsePositiveRate,
-      maxBytes: Math.max(32, Math.floor(init.memory * FILTER_SHARE[mode]))
+      maxBytes: Math.max(32, Math.floor(init.memory * FILTER_SHARE))
     })
-  const exact = mode === 'exact'
-    ? await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.wantMissing, estimatedCount: references.estimatedCount, signal })
-    : undefined
+  const exact = await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.wantMissing, estimatedCount: references.estimatedCount, signal })
   let readers: LineReaders | undefined
   try {
     // Keys from files are hashed from their bytes when every consumer can take hashes.
-    const hashed: HashedReferenceSet | undefined = exact !== undefined && filter === undefined && isHashedReferenceSet(exact) ? exact : undefined
+    const hashed: HashedReferenceSet | undefined = filter === undefined && isHashedReferenceSet(exact) ? exact : undefined
     const hasher = new LineHasher()
     // Lines the thread fingerprinted, or lines read here, fingerprinted now.
     const hashedBatch = (read: LineRead): LineBatch => {
       const lines = hashedLines(read)
       return lines !== undefined ? new LineBatch(lines.chunk, lines.words) : hasher.hash(read as LineChunk)
     }
-    // A Bloom filter's work is small beside the reading and hashing, so a thread that takes
-    // those over leaves this one waiting (2M and 20M keys: slower with the thread).
-    const thread = init.readThread ?? (hashed !== undefined ? undefined : false)
-    if (hashed !== undefined || exact === undefined) readers = lineReaders([references, candidates], thread, hashed !== undefined ? 4 : 2)
+    if (hashed !== undefined) readers = lineReaders([references, candidates], init.readThread, 4)
     // This thread would wait while the reading thread starts (about 0.1 s): the table's page
     // faults, which the first inserts would take one by one, are taken then instead.
     if (readers?.threaded === true) hashed?.prefault?.()
@@ -67,10 +62,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
         for await (const read of referenceLines()) {
           signal?.throwIfAborted()
           stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
-          const lines = hashedLines(read)
-          if (hashed !== undefined) hashed.addHashed(hashedBatch(read))
-          else if (lines !== undefined) (filter as SplitBlockBloomFilter).addHashes(lines.words, lines.stride, read.length)
-          else (filter as SplitBlockBloomFilter).addLines(read as LineChunk)
+          ;(hashed as HashedReferenceSet).addHashed(hashedBatch(read))
           stats.references.count += read.length
         }
       } else {
@@ -78,7 +70,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
           signal?.throwIfAborted()
           stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
           filter?.addBatch(batch)
-          if (exact !== undefined) await exact.add(batch)
+          await exact.add(batch)
           stats.references.count += batch.length
         }
       }
@@ -86,7 +78,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
       throw asSourceError(references.name, error)
     }
     stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
-    await exact?.seal()
+    await exact.seal()
     if (filter !== undefined) stats.filter = describeFilter(filter)
 
     stats.phase = 'candidates'
@@ -96,10 +88,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
         for await (const read of candidateLines()) {
           signal?.throwIfAborted()
           stats.candidates.count += read.length
-          if (hashed === undefined && maybe.length < read.length) maybe = new Uint8Array(read.length * 2)
-          const orphans = hashed !== undefined
-            ? hashed.probeHashed(hashedBatch(read))
-            : rejectedLines(filter as SplitBlockBloomFilter, read, maybe)
+          const orphans = (hashed as HashedReferenceSet).probeHashed(hashedBatch(read))
           if (orphans.length > 0) {
             count(stats, orphans)
             yield { kind: 'orphans', entries: orphans }
@@ -111,7 +100,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
         stats.candidates.count += batch.length
         if (maybe.length < batch.length) maybe = new Uint8Array(batch.length * 2).fill(1)
         filter?.checkBatch(batch, maybe)
-        const orphans = exact === undefined ? rejected(batch, maybe) : await exact.probe(batch, maybe)
+        const orphans = await exact.probe(batch, maybe)
         for (const entry of batch) if (entry.size !== undefined) stats.candidates.bytes += entry.size
         if (orphans.length > 0) {
           count(stats, orphans)
@@ -123,35 +112,17 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     }
 
     stats.phase = 'finishing'
-    if (exact !== undefined) {
-      for await (const part of exact.drain()) {
-        signal?.throwIfAborted()
-        if (part.kind === 'orphans') count(stats, part.entries)
-        else (stats.missing as { count: number }).count += part.entries.length
-        yield part
-      }
-      if (exact.spilledBytes !== undefined) stats.spilledBytes = exact.spilledBytes
+    for await (const part of exact.drain()) {
+      signal?.throwIfAborted()
+      if (part.kind === 'orphans') count(stats, part.entries)
+      else (stats.missing as { count: number }).count += part.entries.length
+      yield part
     }
+    if (exact.spilledBytes !== undefined) stats.spilledBytes = exact.spilledBytes
   } finally {
     readers?.stop()
-    await exact?.close()
+    await exact.close()
   }
-}
-
-function rejected (batch: KeyBatch, maybe: Uint8Array): KeyEntry[] {
-  const out: KeyEntry[] = []
-  for (let i = 0; i < batch.length; i++) if (maybe[i] === 0) out.push(batch[i] as KeyEntry)
-  return out
-}
-
-function rejectedLines (filter: SplitBlockBloomFilter, read: LineRead, maybe: Uint8Array): KeyEntry[] {
-  const lines = hashedLines(read)
-  const chunk = lines?.chunk ?? read as LineChunk
-  if (lines !== undefined) filter.checkHashes(lines.words, lines.stride, chunk.length, maybe)
-  else filter.checkLines(chunk, maybe)
-  const out: KeyEntry[] = []
-  for (let i = 0; i < chunk.length; i++) if (maybe[i] === 0) out.push({ key: lineText(chunk, i) })
-  return out
 }
 
 function count (stats: DiffStats, orphans: KeyBatch): void {
@@ -164,6 +135,7 @@ function describeFilter (filter: SplitBlockBloomFilter): NonNullable<DiffStats['
     blocks: filter.blocks,
     bytes: filter.byteLength,
     bitsPerKey: filter.insertedCount === 0 ? 0 : filter.byteLength * 8 / filter.insertedCount,
-    estimatedFalsePositiveRate: filter.estimatedFalsePositiveRate()
+    estimatedFalsePositiveRate: filter.estimatedFalsePositiveRate(),
+    passes: 1
   }
 }

@@ -1,0 +1,255 @@
+import { hashBatch } from '../bloom/batch-hasher.ts'
+import { BloomBudgetError } from '../bloom/filter-errors.ts'
+import { BLOCK_BYTES, blocksFor, keysWithin } from '../bloom/sizing.ts'
+import { MAX_FILTER_BLOCKS, SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
+import { asSourceError, SourceError } from '../errors.ts'
+import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
+import type { KeySource } from '../keys/key-source.ts'
+import { formatBytes } from '../util/size.ts'
+import type { DiffPart, DiffStats } from './diff-types.ts'
+import { PartitionRoute, splitPartition, WHOLE_KEY_SPACE, type HashPartition } from './hash-partition.ts'
+import { lineChunksOf, lineText, type LineChunk } from './line-chunks.ts'
+import { LineFilterHasher } from './line-filter-hashes.ts'
+import { hashedLines, lineReaders, type LineRead } from './line-readers.ts'
+
+export interface BloomDiffInit {
+  candidates: KeySource
+  references: KeySource
+  /** The rate promised: at most this share of the orphans is missed. */
+  falsePositiveRate: number
+  /** The diff's memory budget, named when it is too small. */
+  memory: number
+  /** Most bytes one pass's filter may take (a share of `memory`). */
+  filterBytes: number
+  stats: DiffStats
+  /** Read and hash files of lines on a second thread (see lineReaders). @default false */
+  readThread?: boolean | undefined
+  signal?: AbortSignal | undefined
+}
+
+// The filter is sized for this share of the promised rate: a filter at exactly the rate misses
+// more than that share of the orphans in about half of all runs, one at 3/4 of it practically
+// never (the orphans are many; their misses are a binomial count).
+const RATE_MARGIN = 0.75
+// Hash partitions are a little uneven: room for that, so that one split is enough.
+const SPLIT_SLACK = 1.05
+// 2^10 passes: partitions keep to the low 10 bits of the hash's upper word, and a filter of up
+// to 2^22 blocks (128 MiB) picks blocks with the 22 bits above them.
+const MAX_PASSES = 1024
+
+/**
+ * Bloom mode: the references into a Bloom filter, then each candidate the filter rejects is
+ * an orphan. It keeps its promise at any size: when one filter of every reference would
+ * exceed `filterBytes` at the rate, it makes several passes over hash partitions of the key
+ * space (HashPartition), each a filter of that partition's references checked against that
+ * partition's candidates; a pass whose references turn out too many for its filter is split
+ * (or sized up) and made again before any of its candidates is read. Several passes read both
+ * sources again, so they need sources of files, each read again unchanged; otherwise the run
+ * fails with a BloomBudgetError naming the memory that one pass needs, before it reads a
+ * candidate when the references' count is estimated right, never after reporting fewer
+ * orphans than promised. The stats say the passes and the filter's worst predicted rate.
+ */
+export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart> {
+  const { candidates, references, stats, signal } = init
+  const target = init.falsePositiveRate * RATE_MARGIN
+  const maxBlocks = Math.max(1, Math.min(MAX_FILTER_BLOCKS, Math.floor(init.filterBytes / BLOCK_BYTES)))
+  const capacity = keysWithin(maxBlocks, target)
+  const rereadable = lineChunksOf(references) !== undefined && lineChunksOf(candidates) !== undefined
+  const estimate = references.estimatedCount
+  const partsFor = (count: number): number => 2 ** Math.max(0, Math.ceil(Math.log2(count * SPLIT_SLACK / Math.max(1, capacity))))
+  const cannot = (count: number, why: string): BloomBudgetError => {
+    const filterBytes = blocksFor(count * SPLIT_SLACK, target) * BLOCK_BYTES
+    const needed = filterBytes > MAX_FILTER_BLOCKS * BLOCK_BYTES ? undefined : Math.ceil(filterBytes * init.memory / init.filterBytes / 1048576) * 1048576
+    const fix = needed === undefined ? 'no single filter can hold them: give references and candidates as files, which are read in several passes' : `give it memory ${formatBytes(needed)} (${needed} bytes) or more`
+    return new BloomBudgetError(`${count} references need a ${formatBytes(filterBytes)} filter for a ${init.falsePositiveRate} false-positive rate, more than the ${formatBytes(maxBlocks * BLOCK_BYTES)} its memory budget of ${formatBytes(init.memory)} allows, and ${why}: ${fix}`, needed, count)
+  }
+
+  let todo: HashPartition[] = estimate === undefined ? [WHOLE_KEY_SPACE] : splitPartition(WHOLE_KEY_SPACE, partsFor(estimate), estimate)
+  if (todo.length > MAX_PASSES) throw cannot(estimate as number, `that takes more than ${MAX_PASSES} passes`)
+  if (todo.length > 1 && !rereadable) throw cannot(estimate as number, 'the sources cannot be read in several passes (only files can)')
+
+  let filter: SplitBlockBloomFilter | undefined
+  let referenceTotal: number | undefined
+  let candidateTotal: number | undefined
+  let fence: number | undefined
+  let passes = 0
+  let worstRate = 0
+  while (todo.length > 0) {
+    const partition = todo[0] as HashPartition
+    const blocks = partition.expected === undefined ? maxBlocks : Math.min(maxBlocks, blocksFor(Math.max(1, partition.expected * SPLIT_SLACK), target))
+    if (filter?.blocks === blocks) filter.clear()
+    else filter = new SplitBlockBloomFilter(blocks)
+    const first = referenceTotal === undefined
+    const readers = lineReaders([references, candidates], init.readThread ?? false, 2)
+    try {
+      stats.phase = 'references'
+      const [referenceLines, candidateLines] = readers.readers
+      const route = new PartitionRoute(partition)
+      let scanned: { total: number, inPartition: number }
+      try {
+        scanned = referenceLines !== undefined
+          ? await addReferenceLines(referenceLines, filter, route, init, first)
+          : await addReferences(filter, route, init, first)
+      } catch (error) {
+        throw asSourceError(references.name, error)
+      }
+      stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
+      // A second read must see the references the first saw: the count, and for the sweep's
+      // fence the same scan start (a file's modification time).
+      const started = references.scanStartedAt?.getTime()
+      if (first) {
+        referenceTotal = scanned.total
+        fence = started
+      } else if (scanned.total !== referenceTotal || started !== fence) {
+        throw new SourceError(references.name, `read again for pass ${passes + 1} of a bloom diff, it ${scanned.total !== referenceTotal ? `gave ${scanned.total} keys where it gave ${referenceTotal}` : 'had been modified'}: it changed during the run`)
+      }
+
+      if (scanned.inPartition > keysWithin(blocks, target)) {
+        if (!rereadable) throw cannot(scanned.total, 'the sources cannot be read in several passes (only files can)')
+        // Too many for this filter: a larger one when that fits, else finer partitions.
+        const parts = scanned.inPartition <= capacity ? 1 : partsFor(scanned.inPartition)
+        const finer = splitPartition(partition, parts, scanned.inPartition)
+        if (passes + finer.length + todo.length - 1 > MAX_PASSES) throw cannot(scanned.total, `that takes more than ${MAX_PASSES} passes`)
+        todo = [...finer, ...todo.slice(1)]
+        continue
+      }
+
+      stats.phase = 'candidates'
+      let total = 0
+      try {
+        const counted = candidateTotal === undefined
+        const orphans = candidateLines !== undefined ? rejectedLines(candidateLines, filter, route, init, counted) : rejectedCandidates(filter, route, init, counted)
+        for await (const batch of orphans) {
+          if (typeof batch === 'number') {
+            total = batch
+            continue
+          }
+          stats.orphans.count += batch.length
+          for (const entry of batch) if (entry.size !== undefined) stats.orphans.bytes += entry.size
+          yield { kind: 'orphans', entries: batch }
+        }
+      } catch (error) {
+        throw asSourceError(candidates.name, error)
+      }
+      if (candidateTotal === undefined) candidateTotal = total
+      else if (total !== candidateTotal) throw new SourceError(candidates.name, `read again for pass ${passes + 1} of a bloom diff, it gave ${total} keys where it gave ${candidateTotal}: it changed during the run`)
+
+      passes++
+      worstRate = Math.max(worstRate, filter.estimatedFalsePositiveRate())
+      stats.filter = {
+        blocks: filter.blocks,
+        bytes: filter.byteLength,
+        bitsPerKey: referenceTotal === 0 ? 0 : filter.byteLength * 8 * (passes + todo.length - 1) / (referenceTotal as number),
+        estimatedFalsePositiveRate: worstRate,
+        passes
+      }
+      todo = todo.slice(1)
+    } finally {
+      readers.stop()
+    }
+  }
+}
+
+type Scan = { total: number, inPartition: number }
+
+async function addReferenceLines (lines: () => AsyncIterable<LineRead>, filter: SplitBlockBloomFilter, route: PartitionRoute, init: BloomDiffInit, first: boolean): Promise<Scan> {
+  const whole = route.partition.bits === 0
+  const hasher = new LineFilterHasher()
+  let total = 0
+  let inPartition = 0
+  for await (const read of lines()) {
+    init.signal?.throwIfAborted()
+    init.stats.referenceScanStartedAt ??= init.references.scanStartedAt?.toISOString()
+    const hashed = hashedLines(read)
+    total += read.length
+    if (first) init.stats.references.count += read.length
+    if (whole) {
+      if (hashed !== undefined) filter.addHashes(hashed.words, hashed.stride, read.length)
+      else filter.addLines(read as LineChunk)
+      inPartition += read.length
+    } else {
+      inPartition += hashed !== undefined ? route.add(filter, hashed.words, hashed.stride, read.length) : route.add(filter, hasher.hash(read as LineChunk), 2, read.length)
+    }
+  }
+  return { total, inPartition }
+}
+
+async function addReferences (filter: SplitBlockBloomFilter, route: PartitionRoute, init: BloomDiffInit, first: boolean): Promise<Scan> {
+  const whole = route.partition.bits === 0
+  let words = new Uint32Array(0)
+  let total = 0
+  let inPartition = 0
+  for await (const batch of init.references) {
+    init.signal?.throwIfAborted()
+    init.stats.referenceScanStartedAt ??= init.references.scanStartedAt?.toISOString()
+    total += batch.length
+    if (first) init.stats.references.count += batch.length
+    if (whole) {
+      filter.addBatch(batch)
+      inPartition += batch.length
+      continue
+    }
+    if (words.length < 2 * batch.length) words = new Uint32Array(4 * batch.length)
+    hashBatch(batch, words)
+    inPartition += route.add(filter, words, 2, batch.length)
+  }
+  return { total, inPartition }
+}
+
+/**
+ * The partition's candidates that the filter rejects, in batches; last, the number of
+ * candidates read (all partitions'), so that a pass can tell a source that changed.
+ */
+async function * rejectedLines (lines: () => AsyncIterable<LineRead>, filter: SplitBlockBloomFilter, route: PartitionRoute, init: BloomDiffInit, first: boolean): AsyncGenerator<KeyEntry[] | number> {
+  const whole = route.partition.bits === 0
+  const hasher = new LineFilterHasher()
+  let maybe = new Uint8Array(4096)
+  let total = 0
+  for await (const read of lines()) {
+    init.signal?.throwIfAborted()
+    total += read.length
+    if (first) init.stats.candidates.count += read.length
+    const hashed = hashedLines(read)
+    const chunk = hashed?.chunk ?? read as LineChunk
+    const out: KeyEntry[] = []
+    if (whole) {
+      if (maybe.length < read.length) maybe = new Uint8Array(read.length * 2)
+      if (hashed !== undefined) filter.checkHashes(hashed.words, hashed.stride, read.length, maybe)
+      else filter.checkLines(chunk, maybe)
+      for (let i = 0; i < chunk.length; i++) if (maybe[i] === 0) out.push({ key: lineText(chunk, i) })
+    } else {
+      const { rejected, length } = hashed !== undefined ? route.reject(filter, hashed.words, hashed.stride, read.length) : route.reject(filter, hasher.hash(chunk), 2, read.length)
+      for (let j = 0; j < length; j++) out.push({ key: lineText(chunk, rejected[j] as number) })
+    }
+    if (out.length > 0) yield out
+  }
+  yield total
+}
+
+async function * rejectedCandidates (filter: SplitBlockBloomFilter, route: PartitionRoute, init: BloomDiffInit, first: boolean): AsyncGenerator<KeyEntry[] | number> {
+  const whole = route.partition.bits === 0
+  let maybe = new Uint8Array(4096)
+  let words = new Uint32Array(0)
+  let total = 0
+  for await (const batch of init.candidates) {
+    init.signal?.throwIfAborted()
+    total += batch.length
+    if (first) {
+      init.stats.candidates.count += batch.length
+      for (const entry of batch) if (entry.size !== undefined) init.stats.candidates.bytes += entry.size
+    }
+    const out: KeyEntry[] = []
+    if (whole) {
+      if (maybe.length < batch.length) maybe = new Uint8Array(batch.length * 2)
+      filter.checkBatch(batch, maybe)
+      for (let i = 0; i < batch.length; i++) if (maybe[i] === 0) out.push(batch[i] as KeyEntry)
+    } else {
+      if (words.length < 2 * batch.length) words = new Uint32Array(4 * batch.length)
+      hashBatch(batch, words)
+      const { rejected, length } = route.reject(filter, words, 2, batch.length)
+      for (let j = 0; j < length; j++) out.push((batch as KeyBatch)[rejected[j] as number] as KeyEntry)
+    }
+    if (out.length > 0) yield out
+  }
+  yield total
+}
