@@ -50,7 +50,7 @@ const MAX_PASSES = 1024
  * orphans than promised. The stats say the passes and the filter's worst predicted rate.
  */
 export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart> {
-  const { candidates, references, stats, signal } = init
+  const { candidates, references, stats } = init
   const target = init.falsePositiveRate * RATE_MARGIN
   const maxBlocks = Math.max(1, Math.min(MAX_FILTER_BLOCKS, Math.floor(init.filterBytes / BLOCK_BYTES)))
   const capacity = keysWithin(maxBlocks, target)
