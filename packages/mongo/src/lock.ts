@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { hostname, userInfo } from 'node:os'
 import { ObjectId, type Collection, type MongoClient } from 'mongodb'
 import { InvalidOptionError, KeydiffError, LockError, LockHeldError, type Lock, type LockInfo, type LockLease } from '@keydiff/core'
+import { createLockInfo, keepLease, leaseExpired, leaseTerms } from '@keydiff/core/adapter'
 
 export interface MongoLockOptions {
   client: MongoClient
@@ -19,83 +19,102 @@ interface LockDocument extends LockInfo {
   token: string
 }
 
+/** The lock collections each client has made their index in: once is enough, and a server may block while it builds one. */
+const indexedBy = new WeakMap<MongoClient, Set<string>>()
+
 /**
- * An exclusive lock held as one document per target. Its `_id` is derived from the target
- * (the first 12 bytes of SHA-256), so the always-unique `_id` index refuses a second holder
- * on every server; a unique index on `target` says the same for people reading the
- * collection. `force` replaces the holder's document and reports it.
+ * An exclusive lock held as one document per target, with a lease. Its `_id` is derived from
+ * the target (the first 12 bytes of SHA-256), so the always-unique `_id` index refuses a
+ * second holder on every server; a unique index on `target` says the same for people reading
+ * the collection. The lease renews itself by moving the document's `expiresAt` (matched on
+ * this lease's token); a holder whose lease ran out is replaced without `force`, matched on
+ * its token so that of two acquirers only one replaces it. `force` replaces the holder's
+ * document whatever it holds. Either reports whom it displaced.
  */
 export function mongoLock (options: MongoLockOptions): Lock {
   const { client, target } = options
   if (typeof target !== 'string' || target === '') throw new InvalidOptionError('target', 'name what the lock guards')
   const where = `mongo:${options.database ?? 'keydiff'}.${options.collection ?? 'keydiff_locks'}`
   const id = new ObjectId(createHash('sha256').update(target).digest().subarray(0, 12))
-  let indexed = false
+  const failure = (what: string, error: unknown): KeydiffError =>
+    error instanceof KeydiffError ? error : new LockError(`${what} the lock in ${where} failed: ${(error as Error).message}`, { adapter: 'mongo', target, cause: error })
 
   const collection = async (): Promise<Collection<LockDocument>> => {
     const coll = client.db(options.database ?? 'keydiff').collection<LockDocument>(options.collection ?? 'keydiff_locks')
-    if (!indexed) {
+    const indexed = indexedBy.get(client) ?? new Set<string>()
+    if (!indexed.has(where)) {
       await coll.createIndex({ target: 1 }, { unique: true, name: 'keydiff_lock_target' })
-      indexed = true
+      indexed.add(where)
+      indexedBy.set(client, indexed)
     }
     return coll
   }
 
+  const held = (holder: LockDocument | null): LockHeldError => new LockHeldError(`${target} (${where})`, holder === null ? undefined : toInfo(holder))
+
+  const take = async (coll: Collection<LockDocument>, document: LockDocument, force: boolean): Promise<LockInfo | undefined> => {
+    if (force) {
+      const previous = await coll.findOneAndReplace({ _id: id }, document, { upsert: true, returnDocument: 'before' })
+      return previous === null ? undefined : toInfo(previous)
+    }
+    // Two tries: the holder may release between our refused insert and our read.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await coll.insertOne(document)
+        return undefined
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 11000) throw error
+      }
+      const holder = await coll.findOne({ _id: id })
+      if (holder !== null && leaseExpired(holder)) {
+        const previous = await coll.findOneAndReplace({ _id: id, token: holder.token }, document, { returnDocument: 'before' })
+        if (previous !== null) return toInfo(previous)
+        throw held(await coll.findOne({ _id: id }))
+      }
+      if (holder !== null || attempt > 0) throw held(holder)
+    }
+  }
+
   return {
     target,
-    acquire: async (acquireOptions = {}) => {
-      const info: LockInfo = {
-        target,
-        owner: acquireOptions.owner ?? defaultOwner(),
-        host: hostname(),
-        pid: process.pid,
-        startedAt: new Date().toISOString()
-      }
+    acquire: async (acquireOptions = {}): Promise<LockLease> => {
+      const terms = leaseTerms(acquireOptions)
+      const info = createLockInfo(target, acquireOptions.owner, terms.ttl)
       const document: LockDocument = { _id: id, ...info, token: randomUUID() }
       let takenOver: LockInfo | undefined
       try {
-        const coll = await collection()
-        if (acquireOptions.force === true) {
-          const previous = await coll.findOneAndReplace({ _id: id }, document, { upsert: true, returnDocument: 'before' })
-          if (previous !== null) takenOver = toInfo(previous)
-        } else {
-          // Two tries: the holder may release between our refused insert and our read.
-          for (let attempt = 0; ; attempt++) {
+        takenOver = await take(await collection(), document, acquireOptions.force === true)
+      } catch (error) {
+        throw failure('taking', error)
+      }
+      return keepLease({
+        info,
+        takenOver,
+        terms,
+        adapter: 'mongo',
+        hold: {
+          renew: async expiresAt => {
             try {
-              await coll.insertOne(document)
-              break
+              const result = await (await collection()).updateOne({ _id: id, token: document.token }, { $set: { expiresAt } })
+              return result.matchedCount === 1
             } catch (error) {
-              if ((error as { code?: unknown }).code !== 11000) throw error
-              const holder = await coll.findOne({ _id: id })
-              if (holder !== null || attempt > 0) throw new LockHeldError(`${target} (${where})`, holder === null ? undefined : toInfo(holder))
+              throw failure('renewing', error)
+            }
+          },
+          release: async () => {
+            try {
+              await (await collection()).deleteOne({ _id: id, token: document.token })
+            } catch (error) {
+              throw failure('removing', error)
             }
           }
         }
-      } catch (error) {
-        if (error instanceof KeydiffError) throw error
-        throw new LockError(`locking in ${where} failed: ${(error as Error).message}`, { adapter: 'mongo', target, cause: error })
-      }
-      const lease: LockLease = {
-        info,
-        takenOver,
-        release: async () => {
-          const coll = await collection()
-          await coll.deleteOne({ _id: id, token: document.token })
-        }
-      }
-      return lease
+      })
     }
   }
 }
 
 function toInfo (document: LockDocument): LockInfo {
-  return { target: document.target, owner: document.owner, host: document.host, pid: document.pid, startedAt: document.startedAt }
-}
-
-function defaultOwner (): string {
-  let user = 'unknown'
-  try {
-    user = userInfo().username
-  } catch {}
-  return `${user}@${hostname()}`
+  const info = { target: document.target, owner: document.owner, host: document.host, pid: document.pid, startedAt: document.startedAt }
+  return typeof document.expiresAt === 'string' ? { ...info, expiresAt: document.expiresAt } : info
 }

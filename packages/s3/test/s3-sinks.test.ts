@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3'
 import { type KeyEntry } from '@keydiff/core'
-import { lockSuite, sinkSuite, type SinkFactory, type SinkFixture } from '@keydiff/core/conformance'
+import { sinkSuite, type SinkFactory, type SinkFixture } from '@keydiff/core/conformance'
 import { applyTagLifecycleRule, formatTagLifecycleRule, s3DeleteSink, s3Lock, s3QuarantineSink, s3Source, s3TagSink, tagLifecycleRule } from '@keydiff/s3'
 import { startFaultProxy, startS3rver, uniqueBucket, type FaultProxy, type ProxiedRequest, type S3rverServer } from '@keydiff/s3/testing'
 
@@ -135,19 +135,6 @@ sinkSuite({
     sink: s3TagSink({ client, bucket, retryDelayMs: 5 }),
     actedOn: async (admin, bucket, key) => await hasTag(admin, bucket, key)
   }))
-})
-
-lockSuite({
-  test,
-  name: 's3Lock',
-  factory: async () => {
-    const admin = server.client()
-    const bucket = await server.createBucket([])
-    return {
-      subject: { lock: () => s3Lock({ client: server.client(), bucket }) },
-      teardown: async () => { await server.removeBucket(bucket) }
-    }
-  }
 })
 
 test('the tag sink keeps the other tags of an object, and restore keeps them too', async () => {
