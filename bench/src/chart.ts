@@ -12,6 +12,10 @@ export interface ToolResult {
 
 export interface ScaleRun {
   keys: number
+  /** The workload's shape (`same-order` when absent: runs from before there were shapes). */
+  shape?: string
+  /** Lines of both files (2 × keys when absent). */
+  lines?: number
   memory: string
   machine: string
   date: string

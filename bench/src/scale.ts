@@ -1,6 +1,7 @@
-// The scale benchmark: `npm run bench:scale -- --keys N [--memory SIZE] [--tools a,b] [--runs R]`.
-// Generates the DESIGN.md workload, runs keydiff and its peers on the same files, each as its
-// own process, and prints wall time, keys/s, peak RSS and each tool's ratio to keydiff exact.
+// The scale benchmark: `npm run bench:scale -- --keys N [--memory SIZE] [--shape same-order,random] [--tools a,b] [--runs R]`.
+// Generates the DESIGN.md workloads (each --shape in turn), runs keydiff and its peers on the
+// same files, each as its own process, and prints wall time, keys/s, peak RSS and each tool's
+// ratio to keydiff exact.
 // With --runs, every tool runs once a round, R rounds, and the table shows its median time
 // and its range: on a shared machine one run of a tool can be a third off its median.
 import { spawnSync } from 'node:child_process'
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { buildSync } from 'esbuild'
 import { chart, type ScaleRun, type ToolResult } from './chart.ts'
-import { writeWorkload } from './workload.ts'
+import { writeRandomWorkload, writeWorkload } from './workload.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const { values } = parseArgs({
@@ -22,7 +23,8 @@ const { values } = parseArgs({
     work: { type: 'string' },
     results: { type: 'string', default: join(here, '..', 'results') },
     timeout: { type: 'string', default: '1800' },
-    runs: { type: 'string', default: '1' }
+    runs: { type: 'string', default: '1' },
+    shape: { type: 'string', default: 'same-order,random' }
   }
 })
 const keys = Math.round(Number(values.keys) / 20) * 20
@@ -30,9 +32,14 @@ if (!(keys >= 20)) throw new Error(`--keys must be a number of at least 20, not 
 const memory = values.memory
 const rounds = Number(values.runs)
 if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--runs must be a whole number of at least 1, not ${values.runs}`)
-const work = mkdtempSync(join(values.work ?? tmpdir(), 'keydiff-scale-'))
-const candidates = join(work, 'candidates.txt')
-const references = join(work, 'references.txt')
+// same-order: both files in one key order, 10% orphans, 5% missing (writeWorkload); random:
+// each file in its own random order, 15% orphans, 5% missing (writeRandomWorkload).
+const SHAPES = ['same-order', 'random'] as const
+type Shape = typeof SHAPES[number]
+const shapes = (values.shape as string).split(',').map(shape => shape.trim())
+for (const shape of shapes) if (!(SHAPES as readonly string[]).includes(shape)) throw new Error(`--shape must name ${SHAPES.join(' or ')} (comma-separated), not ${shape}`)
+// The false-positive rate bloom mode runs at (the CLI's default): its row must find this share.
+const BLOOM_RATE = 0.01
 // Every tool runs built JavaScript, as users run it: the peers are compiled here once, since
 // compiling their TypeScript at start-up (tsx: about 0.25 s) would be charged to their rows.
 const peers = join(here, '..', 'dist')
@@ -47,27 +54,45 @@ const cli = (args: string): string[] => ['bash', '-c', `set -o pipefail; '${proc
 // key files a tool reads (the index tools read one each), for its keys/s.
 interface Tool { name: string, command: string[], exact: boolean, build?: boolean, files?: 1 | 2, fresh?: string }
 
-const tools: Tool[] = [
+const taskset = spawnSync('taskset', ['--version']).status === 0
+const oneCore = (command: string[]): string[] => ['taskset', '-c', '0', ...command]
+
+function toolsFor (work: string, candidates: string, references: string): Tool[] {
+  const tools: Tool[] = [
   { name: 'keydiff exact', command: cli(`diff --candidates '${candidates}' --references '${references}' --memory ${memory} --mode exact`), exact: true },
+  // More memory must never be slower (issue 23, part 2).
+  { name: 'keydiff exact 2GiB', command: cli(`diff --candidates '${candidates}' --references '${references}' --memory 2GiB --mode exact`), exact: true },
   { name: 'keydiff bloom', command: cli(`diff --candidates '${candidates}' --references '${references}' --memory ${memory} --mode bloom`), exact: false },
   { name: 'keydiff index build', command: [process.execPath, keydiffBin, 'index', 'build', '--index', join(work, 'index'), '--references', references, '--memory', memory], exact: false, build: true, files: 1, fresh: join(work, 'index') },
   { name: 'keydiff index diff', command: cli(`diff --candidates '${candidates}' --index '${join(work, 'index')}' --memory ${memory}`), exact: true, files: 1 },
   { name: `duckdb ${memory}`, command: [...peer('peer-duckdb'), candidates, references, memory, join(work, 'duck-small')], exact: true },
   { name: 'duckdb 512MB', command: [...peer('peer-duckdb'), candidates, references, '512MB', join(work, 'duck-512')], exact: true },
+  // A user with a big machine gives DuckDB the memory it wants.
+  { name: 'duckdb 4GB', command: [...peer('peer-duckdb'), candidates, references, '4GB', join(work, 'duck-4g')], exact: true },
   // Sorted files rather than process substitutions, so that every process is a waited-for
   // child of the shell and its peak RSS reaches /usr/bin/time.
-  { name: 'sort | comm -23', command: ['bash', '-c', `export LC_ALL=C; sort -u -T '${work}' -o '${work}/c.sorted' '${candidates}' && sort -u -T '${work}' -o '${work}/r.sorted' '${references}' && comm -23 '${work}/c.sorted' '${work}/r.sorted' | wc -l | sed 's/.*/{"orphans":&}/'`], exact: true },
+  { name: 'sort --parallel | comm -23', command: ['bash', '-c', `export LC_ALL=C; sort -u --parallel=${cpus().length} -T '${work}' -o '${work}/c.sorted' '${candidates}' && sort -u --parallel=${cpus().length} -T '${work}' -o '${work}/r.sorted' '${references}' && comm -23 '${work}/c.sorted' '${work}/r.sorted' | wc -l | sed 's/.*/{"orphans":&}/'`], exact: true },
   { name: 'JS Set', command: [...peer('peer-set'), candidates, references], exact: true }
-]
+  ]
+  // What a second core is worth to each (`taskset` pins the whole process tree to one core).
+  if (taskset) {
+    tools.push(
+      { name: 'keydiff exact, 1 core', command: oneCore(tools[0]?.command as string[]), exact: true },
+      { name: 'duckdb 4GB, 1 core', command: oneCore([...peer('peer-duckdb'), candidates, references, '4GB', join(work, 'duck-4g-1')]), exact: true }
+    )
+  }
+  return tools
+}
 const wanted = values.tools?.split(',').map(name => name.trim())
-const selected = wanted === undefined ? tools : tools.filter(tool => wanted.some(name => tool.name.startsWith(name)))
+const select = (tools: Tool[]): Tool[] => wanted === undefined ? tools : tools.filter(tool => wanted.some(name => tool.name.startsWith(name)))
 
-function measure (tool: Tool): ToolResult {
+function measure (tool: Tool, work: string): ToolResult {
   // Every tool starts with no dirty pages to write back: neither the workload just written nor
   // the previous tool's spill files slow its own writes.
   if (tool.fresh !== undefined) rmSync(tool.fresh, { recursive: true, force: true })
   spawnSync('sync')
   const stats = join(work, 'time.txt')
+  rmSync(stats, { force: true })
   const command = timeBin === undefined ? tool.command : [timeBin, '-f', '%e %M', '-o', stats, ...tool.command]
   const started = performance.now()
   const child = spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', timeout: Number(values.timeout) * 1000, maxBuffer: 64 * 1024 * 1024 })
@@ -84,32 +109,49 @@ function measure (tool: Tool): ToolResult {
 }
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`
-try {
-  const started = performance.now()
-  writeWorkload(candidates, references, keys)
-  const generated = (performance.now() - started) / 1000
-  process.stdout.write(`workload: ${keys.toLocaleString('en-US')} candidates + ${keys.toLocaleString('en-US')} references in ${generated.toFixed(2)} s (${(2 * keys / generated / 1e6).toFixed(1)}M keys/s), ${work}\n`)
-  const expectedOrphans = keys / 10
-  const measured: ToolResult[][] = selected.map(() => [])
-  for (let round = 1; round <= rounds; round++) {
-    selected.forEach((tool, i) => {
-      const result = measure(tool)
-      measured[i]?.push(result)
-      process.stdout.write(`  ${rounds > 1 ? `round ${round}: ` : ''}${tool.name}: ${result.status}${result.error === undefined ? '' : ` (${result.error})`} in ${result.seconds?.toFixed(2)} s\n`)
-    })
+for (const shape of shapes as Shape[]) runShape(shape)
+
+/** Writes the shape's workload, runs the selected tools on it, prints and saves the table. */
+function runShape (shape: Shape): void {
+  const work = mkdtempSync(join(values.work ?? tmpdir(), 'keydiff-scale-'))
+  const candidates = join(work, 'candidates.txt')
+  const references = join(work, 'references.txt')
+  const selected = select(toolsFor(work, candidates, references))
+  try {
+    const started = performance.now()
+    const workload = shape === 'random' ? writeRandomWorkload(candidates, references, keys) : (writeWorkload(candidates, references, keys), { candidates: keys, references: keys, orphans: keys / 10 })
+    const generated = (performance.now() - started) / 1000
+    const lines = workload.candidates + workload.references
+    process.stdout.write(`${shape} workload: ${workload.candidates.toLocaleString('en-US')} candidates + ${workload.references.toLocaleString('en-US')} references in ${generated.toFixed(2)} s (${(lines / generated / 1e6).toFixed(1)}M keys/s), ${work}\n`)
+    const measured: ToolResult[][] = selected.map(() => [])
+    for (let round = 1; round <= rounds; round++) {
+      selected.forEach((tool, i) => {
+        const result = measure(tool, work)
+        measured[i]?.push(result)
+        process.stdout.write(`  ${rounds > 1 ? `round ${round}: ` : ''}${tool.name}: ${result.status}${result.error === undefined ? '' : ` (${result.error})`} in ${result.seconds?.toFixed(2)} s\n`)
+      })
+    }
+    const results = measured.map(summarise)
+    const run: ScaleRun = { keys, shape, lines, memory, machine, date: new Date().toISOString(), expectedOrphans: workload.orphans, results }
+    process.stdout.write(table(run, selected))
+    mkdirSync(values.results, { recursive: true })
+    writeFileSync(join(values.results, shape === 'same-order' ? `scale-${keys}.json` : `scale-${shape}-${keys}.json`), JSON.stringify(run, null, 2) + '\n')
+    // The chart compares N for the same-order shape, whose results go back furthest.
+    const runs = readdirSync(values.results).filter(name => /^scale-\d+\.json$/.test(name))
+      .map(name => JSON.parse(readFileSync(join(values.results, name), 'utf8')) as ScaleRun)
+      .sort((a, b) => a.keys - b.keys)
+    writeFileSync(join(values.results, 'scale.svg'), chart(runs))
+    if (results.some((result, i) => result.status === 'ok' && !agrees(result, selected[i] as Tool, run.expectedOrphans))) process.exitCode = 1
+  } finally {
+    rmSync(work, { recursive: true, force: true })
   }
-  const results = measured.map(summarise)
-  const run: ScaleRun = { keys, memory, machine, date: new Date().toISOString(), expectedOrphans, results }
-  process.stdout.write(table(run, selected))
-  mkdirSync(values.results, { recursive: true })
-  writeFileSync(join(values.results, `scale-${keys}.json`), JSON.stringify(run, null, 2) + '\n')
-  const runs = readdirSync(values.results).filter(name => /^scale-\d+\.json$/.test(name))
-    .map(name => JSON.parse(readFileSync(join(values.results, name), 'utf8')) as ScaleRun)
-    .sort((a, b) => a.keys - b.keys)
-  writeFileSync(join(values.results, 'scale.svg'), chart(runs))
-  if (results.some((result, i) => result.status === 'ok' && (selected[i] as Tool).exact && result.orphans !== expectedOrphans)) process.exitCode = 1
-} finally {
-  rmSync(work, { recursive: true, force: true })
+}
+
+/** An exact tool finds every orphan; bloom mode finds at least 1 - rate of them and no more than there are. */
+function agrees (result: ToolResult, tool: Tool, expected: number): boolean {
+  if (tool.build === true) return true
+  const found = result.orphans as number
+  return tool.exact ? found === expected : found <= expected && found >= (1 - BLOOM_RATE) * expected
 }
 
 /** A tool's runs as one result: the median time and its range, the highest peak, the first failure. */
@@ -135,18 +177,18 @@ function table (run: ScaleRun, used: Tool[]): string {
     const ok = result.status === 'ok'
     const exact = (used[i] as Tool).exact
     const build = (used[i] as Tool).build === true
-    const agrees = !ok || build ? '—' : exact ? (result.orphans === run.expectedOrphans ? 'yes' : 'NO') : (result.orphans as number) <= run.expectedOrphans ? `yes (${(100 * (result.orphans as number) / run.expectedOrphans).toFixed(2)}% found)` : 'NO'
+    const agreement = !ok || build ? '—' : `${agrees(result, used[i] as Tool, run.expectedOrphans) ? 'yes' : 'NO'}${exact ? '' : ` (${(100 * (result.orphans as number) / run.expectedOrphans).toFixed(2)}% found)`}`
     return [
       result.tool.replace('|', '\\|'),
       ok ? (result.seconds as number).toFixed(2) + (result.secondsRange === undefined ? '' : ` (${result.secondsRange.map(s => s.toFixed(2)).join('–')})`) : `failed: ${result.error ?? ''}`.slice(0, 60),
-      ok ? `${(((used[i] as Tool).files ?? 2) * run.keys / (result.seconds as number) / 1e6).toFixed(2)}M` : '—',
+      ok ? `${(((used[i] as Tool).files ?? 2) / 2 * (run.lines ?? 2 * run.keys) / (result.seconds as number) / 1e6).toFixed(2)}M` : '—',
       result.peakRssBytes === undefined ? '?' : (result.peakRssBytes / 1048576).toFixed(0),
       ok && base?.status === 'ok' ? `${((result.seconds as number) / (base.seconds as number)).toFixed(2)}×` : '—',
       ok && !build ? String(result.orphans) : '—',
-      agrees
+      agreement
     ]
   })
   const head = ['tool', rounds > 1 ? `wall s, median of ${rounds} (range)` : 'wall s', 'keys/s', 'peak RSS MiB', 'time vs keydiff exact', 'orphans', `agrees (${run.expectedOrphans})`]
   const lines = [head, head.map(() => '---'), ...rows].map(cells => `| ${cells.join(' | ')} |`)
-  return `\nN = ${run.keys.toLocaleString('en-US')} keys per side, --memory ${run.memory}; ${run.machine}\n${lines.join('\n')}\n`
+  return `\n${run.shape ?? 'same-order'} shape, N = ${run.keys.toLocaleString('en-US')} references (${(run.lines ?? 2 * run.keys).toLocaleString('en-US')} lines in all), --memory ${run.memory}; ${run.machine}\n${lines.join('\n')}\n`
 }

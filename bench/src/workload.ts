@@ -50,6 +50,60 @@ export function writeWorkload (candidates: string, references: string, n: number
   }
 }
 
+/** What a random-order workload holds: its line counts and the orphans an exact diff finds. */
+export interface RandomWorkload {
+  candidates: number
+  references: number
+  orphans: number
+  missing: number
+}
+
+/**
+ * The random-order workload (DESIGN.md's second shape): n distinct references, 5% of them
+ * missing (no candidate has them), and candidates of which 15% are orphans, each side in its
+ * own random order (a seeded shuffle, so files are reproducible). At n = 20M: 20M references,
+ * about 22.4M candidates. An engine that gains from both sides sharing an order gains nothing
+ * here.
+ */
+export function writeRandomWorkload (candidates: string, references: string, n: number): RandomWorkload {
+  const missing = Math.floor(n / 20)
+  const matched = n - missing
+  const orphans = Math.round(matched * 15 / 85)
+  // Ids [0, missing) are references only, [missing, n) both sides, [n, n + orphans) candidates
+  // only; ids start past the same-order workload's (5n) so the two shapes share no keys.
+  const base = 5 * n
+  const referenceIds = shuffled(n, 0, 0x5eed1)
+  const candidateIds = shuffled(matched + orphans, missing, 0x5eed2)
+  writeIds(references, referenceIds, base)
+  writeIds(candidates, candidateIds, base)
+  return { candidates: candidateIds.length, references: n, orphans, missing }
+}
+
+/** The ids from, from + 1, ..., from + count - 1 in a seeded random order (Fisher–Yates). */
+function shuffled (count: number, from: number, seed: number): Uint32Array {
+  const ids = new Uint32Array(count)
+  for (let i = 0; i < count; i++) ids[i] = from + i
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(mix((seed + i) | 0) / 4294967296 * (i + 1))
+    const t = ids[i] as number
+    ids[i] = ids[j] as number
+    ids[j] = t
+  }
+  return ids
+}
+
+function writeIds (path: string, ids: Uint32Array, base: number): void {
+  const chunk = 65536
+  const out = Buffer.allocUnsafe(chunk * KEY_BYTES)
+  const fd = openSync(path, 'w')
+  for (let start = 0; start < ids.length; start += chunk) {
+    const end = Math.min(ids.length, start + chunk)
+    for (let i = start; i < end; i++) writeKey(out, (i - start) * KEY_BYTES, base + (ids[i] as number))
+    writeSync(fd, out, 0, (end - start) * KEY_BYTES)
+  }
+  closeSync(fd)
+}
+
 /** The keys numbered 0 to n - 1 of the workload's key space, as strings (for in-memory benchmarks). */
 export function workloadKeys (n: number): string[] {
   const out = Buffer.allocUnsafe(KEY_BYTES)
