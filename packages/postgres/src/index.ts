@@ -1,5 +1,6 @@
 export { postgresReferences } from './references.ts'
-export type { PostgresReferencesOptions, PostgresStrategy } from './references.ts'
+export type { PostgresReferencesOptions, PostgresReferencesSource, PostgresStrategy } from './references.ts'
+export type { PostgresClientOption } from './client-option.ts'
 export { postgresReferencesUnion } from './references-union.ts'
 export type { PostgresReferencesUnionOptions, PostgresReferencePart } from './references-union.ts'
 export type { QuerySpec } from './query-plan.ts'

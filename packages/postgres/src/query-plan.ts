@@ -1,5 +1,5 @@
 import type { Pool } from 'pg'
-import { InvalidOptionError } from '@keydiff/core'
+import { baseQuery, keyColumn, specOption, unsortableKey } from '@keydiff/sql-kit'
 import { checkout } from './checkout.ts'
 import { postgresError } from './errors.ts'
 import { qualified, quoteIdent } from './identifiers.ts'
@@ -9,7 +9,7 @@ import { keyKind, ordersAsKeys, orderExpression, type BinaryEncoding, type KeyKi
 export interface QuerySpec {
   /** SQL returning the key column (and any extra columns a `mapRow` needs). */
   query?: string | undefined
-  /** Parameters of `query` ($1, $2, ...). */
+  /** Parameters of `query`: `$1`, `$2`, ... */
   params?: readonly unknown[] | undefined
   /** The key column: a column of `table`, or an output column of `query` (default: its first). */
   column?: string | undefined
@@ -34,19 +34,18 @@ export interface QueryPlan {
   estimatedCount: number | undefined
 }
 
-/** Builds the SQL of a spec and asks the server what it returns, before any row is read. */
+/** The spec's SQL, checked without the server: a spec that cannot work fails when the source is made. */
+export function specQuery (spec: QuerySpec): Pick<QueryPlan, 'base' | 'params' | 'label'> {
+  return baseQuery(spec, { quoteIdent, qualifiedTable: table => qualified(table, spec.schema) })
+}
+
+/** Asks the server what the spec's query returns (its key column's type, its row estimate) before any row is read. */
 export async function planQuery (pool: Pool, spec: QuerySpec, where: string, endpoint: string): Promise<QueryPlan> {
-  const { base, params, label } = baseQuery(spec)
+  const { base, params, label } = specQuery(spec)
   const held = await checkout(pool, where, endpoint)
   try {
     const described = await held.client.query({ text: `SELECT * FROM (${base}) AS q LIMIT 0`, values: [...params] })
-    const fields = described.fields
-    const column = spec.column ?? fields[0]?.name
-    const columnIndex = fields.findIndex(field => field.name === column)
-    const field = fields[columnIndex]
-    if (column === undefined || field === undefined) {
-      throw new InvalidOptionError('column', `${where}: the ${label} returns no column ${JSON.stringify(column ?? '')} (it returns ${fields.map(f => JSON.stringify(f.name)).join(', ') || 'no columns'})`)
-    }
+    const { column, index, field } = keyColumn(described.fields, spec.column, where, label)
     const explained = await held.client.query({ text: `EXPLAIN (FORMAT JSON) ${base}`, values: [...params] })
     const plan = (explained.rows[0] as { 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> })['QUERY PLAN'][0]?.Plan
     held.release()
@@ -54,7 +53,7 @@ export async function planQuery (pool: Pool, spec: QuerySpec, where: string, end
       base,
       params,
       column,
-      columnIndex,
+      columnIndex: index,
       kind: keyKind(field.dataTypeID, where, column),
       typeOid: field.dataTypeID,
       label,
@@ -62,29 +61,13 @@ export async function planQuery (pool: Pool, spec: QuerySpec, where: string, end
     }
   } catch (error) {
     held.release(true)
-    throw postgresError(where, endpoint, error, spec.query === undefined ? 'table' : 'query')
+    throw postgresError(where, endpoint, error, specOption(spec))
   }
-}
-
-function baseQuery (spec: QuerySpec): { base: string, params: readonly unknown[], label: string } {
-  if (spec.query !== undefined) {
-    if (spec.table !== undefined) throw new InvalidOptionError('query', 'give either query or table, not both')
-    if (typeof spec.query !== 'string' || spec.query.trim() === '') throw new InvalidOptionError('query', 'must be a non-empty SQL string')
-    return { base: spec.query.trim().replace(/;\s*$/, ''), params: spec.params ?? [], label: 'query' }
-  }
-  if (typeof spec.table !== 'string' || spec.table === '') throw new InvalidOptionError('table', 'give a query, or a table and a column')
-  if (typeof spec.column !== 'string' || spec.column === '') throw new InvalidOptionError('column', `the key column of table ${spec.table} is required`)
-  const columns = [spec.column, ...(spec.columns ?? [])].map(quoteIdent).join(', ')
-  const where = spec.where === undefined ? '' : ` AND (${spec.where})`
-  const table = qualified(spec.table, spec.schema)
-  return { base: `SELECT ${columns} FROM ${table} WHERE ${quoteIdent(spec.column)} IS NOT NULL${where}`, params: spec.params ?? [], label: `table ${table}` }
 }
 
 /** The final SQL: the base rows, ordered in key byte order when asked. */
 export function orderedQuery (plan: QueryPlan, select: string, sorted: boolean, binary: BinaryEncoding, where: string): string {
   const column = `q.${quoteIdent(plan.column)}`
-  if (sorted && !ordersAsKeys(plan.kind, binary)) {
-    throw new InvalidOptionError('sorted', `${where}: a ${plan.kind} column rendered ${plan.kind === 'bytea' ? `as ${binary}` : 'in decimal'} cannot be listed in key byte order; set sorted: false${plan.kind === 'bytea' ? " or binary: 'hex'" : ''}`)
-  }
+  if (sorted && !ordersAsKeys(plan.kind, binary)) throw unsortableKey(where, plan.kind, plan.kind === 'bytea' ? `as ${binary}` : 'in decimal', plan.kind === 'bytea')
   return `SELECT ${select} FROM (${plan.base}) AS q WHERE ${column} IS NOT NULL${sorted ? ` ORDER BY ${orderExpression(plan.kind, column)}` : ''}`
 }

@@ -1,14 +1,16 @@
 import type { Pool } from 'pg'
 import { InvalidOptionError, type KeyBatch, type KeySource } from '@keydiff/core'
-import { LINE_CHUNKS, type LineChunk } from '@keydiff/core/adapter'
+import type { LineChunk } from '@keydiff/core/adapter'
+import { plannedSource, positiveInteger, specOption, type ScanState } from '@keydiff/sql-kit'
 import { checkout, type Checkout } from './checkout.ts'
+import { poolOf, type PostgresClientOption } from './client-option.ts'
 import { copyChunks, copyRows } from './copy-rows.ts'
 import { cursorRows, type RowMapper } from './cursor-rows.ts'
 import { endpointOf } from './endpoint.ts'
 import { postgresError } from './errors.ts'
 import { quoteIdent, quoteLiteral } from './identifiers.ts'
 import { renderExpression, type BinaryEncoding } from './key-types.ts'
-import { orderedQuery, planQuery, type QuerySpec } from './query-plan.ts'
+import { orderedQuery, planQuery, specQuery, type QueryPlan, type QuerySpec } from './query-plan.ts'
 import type { PostgresSnapshot } from './snapshot.ts'
 
 /**
@@ -17,9 +19,7 @@ import type { PostgresSnapshot } from './snapshot.ts'
  */
 export type PostgresStrategy = 'auto' | 'cursor' | 'copy'
 
-export interface PostgresReferencesOptions extends QuerySpec {
-  /** The user's pool; the source checks out one client per scan and returns it. */
-  pool: Pool
+export interface PostgresReferencesFields extends QuerySpec {
   /** List in UTF-8 byte order (`ORDER BY ... COLLATE "C"`) and declare the source sorted. @default false */
   sorted?: boolean
   /** @default 'auto' (copy, or cursor when `mapRow` or `params` are given) */
@@ -32,23 +32,31 @@ export interface PostgresReferencesOptions extends QuerySpec {
   mapRow?: RowMapper
   /** Read inside this snapshot (shared with other sources of the run). @default a snapshot of its own per scan */
   snapshot?: PostgresSnapshot | (() => PostgresSnapshot | undefined)
-  /** @default `postgres://user@host:port/db/<table or query>` */
+  /** @default `postgres://user@host:port/db <table or query> (<column>)` */
   name?: string
-  /** @default the planner's estimate (table statistics) */
+  /** @default the planner's estimate (table statistics), known once the source is planned */
   estimatedCount?: number
   signal?: AbortSignal
 }
 
+/** `client` (the user's pg Pool) and where the keys come from. */
+export type PostgresReferencesOptions = PostgresReferencesFields & PostgresClientOption
+
+/**
+ * A reference source that asks the server on first iteration; awaiting it asks at once (what
+ * the query returns, so a wrong column fails there, and the planner's row estimate).
+ */
+export type PostgresReferencesSource = KeySource & PromiseLike<KeySource>
+
 /**
  * Reference keys from a PostgreSQL query or table column, streamed without loading the
  * result, inside a `REPEATABLE READ READ ONLY` transaction whose start is the source's
- * `scanStartedAt`. Async because it asks the server, before any reading, what the query
- * returns (so a wrong column fails at once) and how many rows it expects.
+ * `scanStartedAt`. Made without I/O: the spec and options are checked at once, the server is
+ * asked what the query returns when the source is first read (or awaited).
  */
-export async function postgresReferences (options: PostgresReferencesOptions): Promise<KeySource> {
-  if (options === null || typeof options !== 'object' || typeof options.pool?.connect !== 'function') throw new TypeError('postgresReferences: options.pool must be a pg Pool')
-  const batchSize = options.batchSize ?? 10_000
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError('batchSize', `must be a positive integer, got ${String(batchSize)}`)
+export function postgresReferences (options: PostgresReferencesOptions): PostgresReferencesSource {
+  const pool = poolOf(options, 'postgresReferences')
+  const batchSize = positiveInteger(options.batchSize ?? 10_000, 'batchSize')
   const binary = options.binary ?? 'hex'
   if (binary !== 'hex' && binary !== 'base64') throw new InvalidOptionError('binary', `must be 'hex' or 'base64', got ${String(binary)}`)
   const asked = options.strategy ?? 'auto'
@@ -57,30 +65,30 @@ export async function postgresReferences (options: PostgresReferencesOptions): P
   if (strategy === 'copy' && options.mapRow !== undefined) throw new InvalidOptionError('mapRow', "the copy strategy reads the key column only; use strategy: 'cursor' or a map() transform")
   if (strategy === 'copy' && (options.params?.length ?? 0) > 0) throw new InvalidOptionError('params', 'COPY takes no parameters; inline them or use the cursor strategy')
 
-  const endpoint = endpointOf(options.pool)
-  const provisional = `${endpoint}/${options.table ?? 'query'}`
-  const plan = await planQuery(options.pool, options, provisional, endpoint)
-  const name = options.name ?? `${endpoint} ${plan.label}${plan.column === undefined ? '' : ` (${plan.column})`}`
+  const endpoint = endpointOf(pool)
+  const { label } = specQuery(options)
+  const name = options.name ?? `${endpoint} ${label}${options.column === undefined ? '' : ` (${options.column})`}`
   const sorted = options.sorted ?? false
-  const column = `q.${quoteIdent(plan.column)}`
-  const sql = strategy === 'copy'
-    ? orderedQuery(plan, renderExpression(plan.kind, column, binary), sorted, binary, name)
-    : orderedQuery(plan, options.mapRow === undefined ? column : '*', sorted, binary, name)
-
-  const source = {
+  const planned = async (): Promise<{ plan: QueryPlan, sql: string }> => {
+    const plan = await planQuery(pool, options, name, endpoint)
+    const column = `q.${quoteIdent(plan.column)}`
+    const select = strategy === 'copy' ? renderExpression(plan.kind, column, binary) : options.mapRow === undefined ? column : '*'
+    return { plan, sql: orderedQuery(plan, select, sorted, binary, name) }
+  }
+  const scanOf = <T> (read: (held: Checkout, sql: string, plan: QueryPlan) => AsyncIterable<T>) =>
+    ({ plan, sql }: { plan: QueryPlan, sql: string }, state: ScanState) => scan(pool, options, state, endpoint, held => read(held, sql, plan))
+  return plannedSource({
     name,
     sorted,
-    estimatedCount: options.estimatedCount ?? plan.estimatedCount,
-    scanStartedAt: undefined as Date | undefined,
-    [Symbol.asyncIterator]: () => scan<KeyBatch>(options, source, endpoint, held => strategy === 'copy'
+    estimatedCount: options.estimatedCount,
+    plan: planned,
+    estimateOf: ({ plan }) => plan.estimatedCount,
+    batches: scanOf<KeyBatch>((held, sql, plan) => strategy === 'copy'
       ? copyRows(held.client, held.lost, sql, batchSize, options.signal)
-      : cursorRows(held.client, held.lost, { sql, params: plan.params, batchSize, binary, column: plan.column, mapRow: options.mapRow, signal: options.signal })
-    )[Symbol.asyncIterator]()
-  }
-  if (strategy !== 'copy') return source
-  // The engine reads COPY's rows as bytes where they lie in the socket's reads: no strings.
-  const chunks = (): AsyncIterable<LineChunk> => scan<LineChunk>(options, source, endpoint, held => copyChunks(held.client, held.lost, sql, options.signal))
-  return Object.assign(source, { [LINE_CHUNKS]: chunks })
+      : cursorRows(held.client, held.lost, { sql, params: plan.params, batchSize, binary, column: plan.column, mapRow: options.mapRow, signal: options.signal })),
+    // The engine reads COPY's rows as bytes where they lie in the socket's reads: no strings.
+    chunks: strategy === 'copy' ? scanOf<LineChunk>((held, sql) => copyChunks(held.client, held.lost, sql, options.signal)) : undefined
+  })
 }
 
 /**
@@ -88,12 +96,13 @@ export async function postgresReferences (options: PostgresReferencesOptions): P
  * snapshot when there is one) whose start is recorded before `read` streams the rows.
  */
 async function * scan<T> (
+  pool: Pool,
   options: PostgresReferencesOptions,
-  source: { name: string, scanStartedAt: Date | undefined },
+  source: ScanState,
   endpoint: string,
   read: (held: Checkout) => AsyncIterable<T>
 ): AsyncGenerator<T> {
-  const held = await checkout(options.pool, source.name, endpoint)
+  const held = await checkout(pool, source.name, endpoint)
   let clean = false
   try {
     const { client } = held
@@ -110,7 +119,7 @@ async function * scan<T> (
     await client.query('COMMIT')
     clean = true
   } catch (error) {
-    throw postgresError(source.name, endpoint, error, options.query === undefined ? 'table' : 'query', true)
+    throw postgresError(source.name, endpoint, error, specOption(options), true)
   } finally {
     // A scan left early (or broken) may still have a cursor or COPY in flight: drop the session.
     held.release(!clean)

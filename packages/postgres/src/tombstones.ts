@@ -1,27 +1,16 @@
-import type { Pool } from 'pg'
-import { InvalidOptionError, KeydiffError } from '@keydiff/core'
+import { InvalidOptionError, type ActionRecord, type AuditSink } from '@keydiff/core'
+import { required, tombstoneTable } from '@keydiff/sql-kit'
+import { caller, poolOf, type PostgresClientOption } from './client-option.ts'
 import { endpointOf } from './endpoint.ts'
 import { qualified } from './identifiers.ts'
 
-/** One action of a sweep on one key, as billing and audits need it. */
-export interface TombstoneRecord {
-  readonly key: string
-  readonly size?: number | undefined
-  /** The sink's action: `delete`, `quarantine`, `tag`, ... */
-  readonly action: string
-  readonly ok: boolean
-  readonly error?: string | undefined
-  /** @default now */
-  readonly at?: Date | undefined
-}
+/** @deprecated The record is core's `ActionRecord`; this name goes in the next release. */
+export type TombstoneRecord = ActionRecord
 
-export interface TombstoneWriter {
-  readonly name: string
-  write: (records: readonly TombstoneRecord[]) => Promise<void>
-}
+/** @deprecated Tombstones are core's `AuditSink`, which `apply({ auditSinks })` feeds; this name goes in the next release. */
+export type TombstoneWriter = AuditSink
 
-export interface PostgresTombstonesOptions {
-  pool: Pool
+interface PostgresTombstonesFields {
   /** @default 'keydiff_tombstones' */
   table?: string
   /** @default the search path's first schema */
@@ -32,39 +21,35 @@ export interface PostgresTombstonesOptions {
   create?: boolean
 }
 
+/** `client` (the user's pg Pool) and the table to write to. */
+export type PostgresTombstonesOptions = PostgresTombstonesFields & PostgresClientOption
+
 /**
- * Writes a sweep's audit records to a table (run_id, key, size, action, outcome, error, at),
- * one INSERT per batch, so billing can be reconciled for what was removed.
+ * A sweep's record of what it did, as a table (run_id, key, size, action, outcome, error,
+ * at) for billing and audits: an AuditSink, so `apply(plan, sink, { auditSinks: [tombstones] })`
+ * writes each batch with one INSERT as it goes.
  */
-export function postgresTombstones (options: PostgresTombstonesOptions): TombstoneWriter {
-  if (options === null || typeof options !== 'object' || typeof options.pool?.query !== 'function') throw new TypeError('postgresTombstones: options.pool must be a pg Pool')
-  if (typeof options.runId !== 'string' || options.runId === '') throw new InvalidOptionError('runId', 'must be a non-empty string')
+export function postgresTombstones (options: PostgresTombstonesOptions): AuditSink {
+  const pool = poolOf(options, 'postgresTombstones')
+  const runId = required(options.runId, 'runId', caller('postgresTombstones'))
+  if (typeof runId !== 'string' || runId === '') throw new InvalidOptionError('runId', 'must be a non-empty string')
   const table = qualified(options.table ?? 'keydiff_tombstones', options.schema)
-  const name = `${endpointOf(options.pool)} table ${table}`
-  let created: Promise<unknown> | undefined = options.create === false ? Promise.resolve() : undefined
-  return {
-    name,
-    async write (records) {
-      if (records.length === 0) return
-      try {
-        created ??= options.pool.query(`CREATE TABLE IF NOT EXISTS ${table} (
-          run_id text NOT NULL, key text NOT NULL, size bigint, action text NOT NULL,
-          outcome text NOT NULL, error text, at timestamptz NOT NULL DEFAULT now())`)
-        await created
-        await options.pool.query(`INSERT INTO ${table} (run_id, key, size, action, outcome, error, at)
-          SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`, [
-          options.runId,
-          records.map(record => record.key),
-          records.map(record => record.size ?? null),
-          records.map(record => record.action),
-          records.map(record => record.ok ? 'ok' : 'failed'),
-          records.map(record => record.error ?? null),
-          records.map(record => record.at ?? new Date())
-        ])
-      } catch (error) {
-        created = options.create === false ? created : undefined
-        throw new KeydiffError(`[postgres] ${name}: writing ${records.length} tombstones failed: ${(error as Error).message}`, 'KEYDIFF_AUDIT_FAILED', { cause: error })
-      }
-    }
-  }
+  return tombstoneTable({
+    adapter: 'postgres',
+    name: `${endpointOf(pool)} table ${table}`,
+    create: options.create !== false,
+    createTable: async () => await pool.query(`CREATE TABLE IF NOT EXISTS ${table} (
+      run_id text NOT NULL, key text NOT NULL, size bigint, action text NOT NULL,
+      outcome text NOT NULL, error text, at timestamptz NOT NULL DEFAULT now())`),
+    insert: async records => await pool.query(`INSERT INTO ${table} (run_id, key, size, action, outcome, error, at)
+      SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`, [
+      runId,
+      records.map(record => record.key),
+      records.map(record => record.size ?? null),
+      records.map(record => record.action),
+      records.map(record => record.ok ? 'ok' : 'failed'),
+      records.map(record => record.error ?? null),
+      records.map(record => record.at ?? new Date())
+    ])
+  })
 }

@@ -1,29 +1,14 @@
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, test } from 'node:test'
-import fc from 'fast-check'
-import { arraySource, diff, type KeySource } from '@keydiff/core'
-import { LINE_CHUNKS, type LineChunk } from '@keydiff/core/adapter'
+import { LINE_CHUNKS } from '@keydiff/core/adapter'
+import { orphansOf, setOrphans, type WithChunks } from '@keydiff/sql-kit/testing'
 import { postgresReferences } from '../src/index.ts'
 import { insertKeys, openDatabase, type TestDatabase } from './helpers.ts'
 
 let db: TestDatabase
 before(async () => { db = await openDatabase() })
 after(async () => { await db.close() })
-
-type WithChunks = KeySource & { [LINE_CHUNKS]?: () => AsyncIterable<LineChunk> }
-
-/** Orphans of `candidates` against the source, and whether the engine read the source's bytes. */
-async function orphansOf (source: WithChunks, candidates: readonly string[]): Promise<{ orphans: string[], byteReads: number }> {
-  let byteReads = 0
-  const chunks = source[LINE_CHUNKS]
-  if (chunks !== undefined) source[LINE_CHUNKS] = () => { byteReads++; return chunks() }
-  const orphans: string[] = []
-  for await (const part of diff({ candidates: arraySource(candidates), references: source })) {
-    for (const entry of part.entries) orphans.push(entry.key)
-  }
-  return { orphans: orphans.sort(), byteReads }
-}
 
 // Keys whose COPY form is escaped, whose length puts a 0x5c (backslash) or a byte >= 0x80 in
 // the message length, and that look like COPY's NULL marker.
@@ -40,10 +25,9 @@ test('copy: the engine hashes the rows from the socket bytes and finds what a Se
   await insertKeys(db.pool, table.qualified, references)
   await db.pool.query(`INSERT INTO ${table.qualified} (key) VALUES (NULL), (NULL)`)
   const candidates = [...references.filter((_, i) => i % 3 !== 0), ...TRICKY.map(key => `${key}-orphan`), 'N', '\\\\N', 'blobs/none']
-  const referenced = new Set(references)
-  const expected = [...new Set(candidates.filter(key => !referenced.has(key)))].sort()
+  const expected = setOrphans(candidates, references)
 
-  const source = await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'key', strategy: 'copy' }) as WithChunks
+  const source = postgresReferences({ client: db.pool, schema: db.schema, table: table.name, column: 'key', strategy: 'copy' }) as WithChunks
   assert.equal(typeof source[LINE_CHUNKS], 'function')
   const bytes = await orphansOf(source, candidates)
   assert.equal(bytes.byteReads, 1, 'the engine read the COPY bytes')
@@ -56,31 +40,15 @@ test('copy: the engine hashes the rows from the socket bytes and finds what a Se
   assert.deepEqual(got.sort(), [...references].sort())
 
   // The cursor has no byte path; the engine reads its batches and agrees.
-  const cursor = await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'key', strategy: 'cursor' }) as WithChunks
+  const cursor = postgresReferences({ client: db.pool, schema: db.schema, table: table.name, column: 'key', strategy: 'cursor' }) as WithChunks
   assert.equal(cursor[LINE_CHUNKS], undefined)
   assert.deepEqual((await orphansOf(cursor, candidates)).orphans, expected)
-})
-
-test('copy: any keys, any split into socket reads, give the orphans a Set gives', async () => {
-  const table = db.table()
-  await db.pool.query(`CREATE TABLE ${table.qualified} (key text)`)
-  const key = fc.string({ unit: fc.constantFrom('a', 'b', '/', '\\', '\t', '\n', 'é', '🙂', 'N', '.'), maxLength: 140, size: 'max' })
-  await fc.assert(fc.asyncProperty(fc.array(key, { maxLength: 400, size: 'max' }), fc.array(key, { maxLength: 200, size: 'max' }), async (references, extra) => {
-    await db.pool.query(`TRUNCATE ${table.qualified}`)
-    await insertKeys(db.pool, table.qualified, references)
-    const source = await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'key' })
-    const candidates = [...references.slice(0, references.length >> 1), ...extra]
-    const referenced = new Set(references)
-    const { orphans, byteReads } = await orphansOf(source, candidates)
-    assert.equal(byteReads, 1)
-    assert.deepEqual(orphans, [...new Set(candidates.filter(k => !referenced.has(k)))].sort())
-  }), { numRuns: 25 })
 })
 
 test('copy: a consumer that stops reading holds the server back (the backend waits on the socket)', async () => {
   const table = db.table()
   await db.pool.query(`CREATE TABLE ${table.qualified} AS SELECT 'blobs/' || md5(g::text) || md5((-g)::text) AS key FROM generate_series(1, 400000) g`)
-  const source = await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'key', strategy: 'copy', batchSize: 1000 })
+  const source = postgresReferences({ client: db.pool, schema: db.schema, table: table.name, column: 'key', strategy: 'copy', batchSize: 1000 })
   let seen = 0
   const iterator = source[Symbol.asyncIterator]()
   try {
@@ -108,7 +76,7 @@ test('copy: a consumer that stops reading holds the server back (the backend wai
 test('copy: leaving early ends the scan and returns the pool to a usable state', async () => {
   const table = db.table()
   await db.pool.query(`CREATE TABLE ${table.qualified} AS SELECT 'k/' || g AS key FROM generate_series(1, 100000) g`)
-  const source = await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'key', batchSize: 1000 })
+  const source = postgresReferences({ client: db.pool, schema: db.schema, table: table.name, column: 'key', batchSize: 1000 })
   for (let round = 0; round < 3; round++) {
     for await (const batch of source) {
       assert.ok(batch.length > 0)
@@ -125,7 +93,7 @@ test('copy: an abort signal fails the scan with KEYDIFF_ABORTED', async () => {
   const table = db.table()
   await db.pool.query(`CREATE TABLE ${table.qualified} AS SELECT 'k/' || g AS key FROM generate_series(1, 200000) g`)
   const controller = new AbortController()
-  const source = await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'key', batchSize: 1000, signal: controller.signal })
+  const source = postgresReferences({ client: db.pool, schema: db.schema, table: table.name, column: 'key', batchSize: 1000, signal: controller.signal })
   await assert.rejects(async () => {
     for await (const _batch of source) controller.abort()
   }, (error: unknown) => (error as { code?: string }).code === 'KEYDIFF_ABORTED')

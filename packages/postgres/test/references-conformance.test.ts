@@ -19,7 +19,7 @@ for (const strategy of ['cursor', 'copy'] as PostgresStrategy[]) {
         const table = db.table()
         await db.pool.query(`CREATE TABLE ${table.qualified} (id serial PRIMARY KEY, key text NOT NULL)`)
         await insertKeys(db.pool, table.qualified, entries.map(entry => entry.key))
-        const source = await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'key', sorted, strategy, batchSize: 500 })
+        const source = await postgresReferences({ client: db.pool, schema: db.schema, table: table.name, column: 'key', sorted, strategy, batchSize: 500 })
         if (options.failAfter === undefined) return { subject: source }
         // Breaks the scan the way a server restart does: its backend is terminated mid-stream.
         const failAfter = options.failAfter

@@ -1,34 +1,21 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import pg from 'pg'
-import { KeydiffError, type KeyEntry, type KeySource } from '@keydiff/core'
+import { collect, isCode, referencesTests, type SqlTestTarget } from '@keydiff/sql-kit/testing'
 import { postgresReferences, postgresReferencesUnion, postgresSnapshot } from '../src/index.ts'
 import { postgresError } from '../src/errors.ts'
 import { insertKeys, openDatabase, PGURL, type TestDatabase } from './helpers.ts'
+import { sqlTarget } from './sql-target.ts'
 
 let db: TestDatabase
-before(async () => { db = await openDatabase() })
+let target: SqlTestTarget
+before(async () => {
+  db = await openDatabase()
+  target = sqlTarget(db)
+})
 after(async () => { await db.close() })
 
-async function collect (source: KeySource): Promise<KeyEntry[]> {
-  const out: KeyEntry[] = []
-  for await (const batch of source) out.push(...batch)
-  return out
-}
-
-const isCode = (code: string) => (error: unknown): boolean => {
-  assert.ok(error instanceof KeydiffError, `expected a KeydiffError, got ${String(error)}`)
-  assert.equal(error.code, code, error.message)
-  return true
-}
-
-test('a query that returns no such column fails before reading, naming the column', async () => {
-  const table = db.table()
-  await db.pool.query(`CREATE TABLE ${table.qualified} (key text)`)
-  await assert.rejects(postgresReferences({ pool: db.pool, query: `SELECT key AS k FROM ${table.qualified}`, column: 'path' }), isCode('KEYDIFF_INVALID_OPTION'))
-  await assert.rejects(postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'path' }), isCode('KEYDIFF_INVALID_OPTION'))
-  await assert.rejects(postgresReferences({ pool: db.pool, schema: db.schema, table: 'no_such_table', column: 'key' }), isCode('KEYDIFF_INVALID_OPTION'))
-})
+referencesTests(() => target)
 
 test('an unknown role and an unreachable server fail with KEYDIFF_CONNECTION_FAILED naming the endpoint, not the password', async () => {
   const url = new URL(PGURL)
@@ -36,7 +23,7 @@ test('an unknown role and an unreachable server fail with KEYDIFF_CONNECTION_FAI
   url.password = 'secret-password'
   const wrong = new pg.Pool({ connectionString: url.toString() })
   try {
-    await assert.rejects(postgresReferences({ pool: wrong, table: 'anything', column: 'key' }), (error: unknown) => {
+    await assert.rejects(collect(postgresReferences({ client: wrong, table: 'anything', column: 'key' })), (error: unknown) => {
       isCode('KEYDIFF_CONNECTION_FAILED')(error)
       assert.match((error as Error).message, /keydiff_no_such_role@/)
       assert.doesNotMatch((error as Error).message, /secret-password/)
@@ -47,7 +34,7 @@ test('an unknown role and an unreachable server fail with KEYDIFF_CONNECTION_FAI
   }
   const down = new pg.Pool({ host: '127.0.0.1', port: 1, user: 'postgres', database: 'test' })
   try {
-    await assert.rejects(postgresReferences({ pool: down, table: 'anything', column: 'key' }), (error: unknown) => {
+    await assert.rejects(collect(postgresReferences({ client: down, table: 'anything', column: 'key' })), (error: unknown) => {
       isCode('KEYDIFF_CONNECTION_FAILED')(error)
       assert.match((error as Error).message, /127\.0\.0\.1:1\//)
       return true
@@ -56,24 +43,6 @@ test('an unknown role and an unreachable server fail with KEYDIFF_CONNECTION_FAI
     await down.end()
   }
 })
-
-for (const strategy of ['cursor', 'copy'] as const) {
-  test(`${strategy}: a backend terminated mid-stream fails the iteration`, async () => {
-    const table = db.table()
-    await db.pool.query(`CREATE TABLE ${table.qualified} AS SELECT 'blobs/' || md5(g::text) AS key FROM generate_series(1, 300000) g`)
-    const source = await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'key', strategy, batchSize: 1000 })
-    let seen = 0
-    await assert.rejects(async () => {
-      for await (const batch of source) {
-        if (seen === 0) {
-          await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND strpos(query, '${table.name}') > 0`)
-        }
-        seen += batch.length
-      }
-    }, isCode('KEYDIFF_SOURCE_FAILED'))
-    assert.ok(seen < 300000, `saw ${seen} keys`)
-  })
-}
 
 test('a socket error while rows stream is the source failing; before that, the server unreachable', () => {
   // Which of pg's errors a terminated backend surfaces first is a race (57P01, or EPIPE on the
@@ -85,22 +54,6 @@ test('a socket error while rows stream is the source failing; before that, the s
   assert.equal(postgresError('refs', PGURL, refused, 'table', true).code, 'KEYDIFF_CONNECTION_FAILED')
 })
 
-test('the scan reads one snapshot: rows committed during the scan are not seen, and scanStartedAt is the server time before them', async () => {
-  const table = db.table()
-  await db.pool.query(`CREATE TABLE ${table.qualified} (key text)`)
-  await insertKeys(db.pool, table.qualified, Array.from({ length: 5000 }, (_, i) => `old/${i}`))
-  const source = await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'key', batchSize: 100 })
-  const keys: string[] = []
-  for await (const batch of source) {
-    if (keys.length === 0) await insertKeys(db.pool, table.qualified, ['new/after-snapshot'])
-    keys.push(...batch.map(entry => entry.key))
-  }
-  assert.equal(keys.length, 5000)
-  assert.ok(!keys.includes('new/after-snapshot'))
-  const inserted = await db.pool.query('SELECT now() AS t')
-  assert.ok(source.scanStartedAt instanceof Date && source.scanStartedAt <= (inserted.rows[0] as { t: Date }).t)
-})
-
 test('key columns of other types render by the documented rule, and sorted mode follows it', async () => {
   const table = db.table()
   await db.pool.query(`CREATE TABLE ${table.qualified} (u uuid, b bytea, i bigint, s smallint)`)
@@ -109,7 +62,7 @@ test('key columns of other types render by the documented rule, and sorted mode 
     ('00000000-0000-0000-0000-000000000001', '\\xfe', 10, 7),
     (NULL, NULL, NULL, NULL)`)
   const keysOf = async (column: string, extra: object = {}): Promise<string[]> =>
-    (await collect(await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column, ...extra }))).map(entry => entry.key)
+    (await collect(postgresReferences({ client: db.pool, schema: db.schema, table: table.name, column, ...extra }))).map(entry => entry.key)
   assert.deepEqual(await keysOf('u', { sorted: true }), ['00000000-0000-0000-0000-000000000001', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'])
   assert.deepEqual(await keysOf('b', { sorted: true }), ['00ff10', 'fe'])
   assert.deepEqual(await keysOf('b', { sorted: true, strategy: 'copy' }), ['00ff10', 'fe'])
@@ -126,7 +79,7 @@ test('a query with parameters and extra columns feeds mapRow; the planner estima
   await db.pool.query(`CREATE TABLE ${table.qualified} AS SELECT md5(g::text) AS hash, 'store' || (g % 2) AS store, g AS size FROM generate_series(1, 2000) g`)
   await db.pool.query(`ANALYZE ${table.qualified}`)
   const source = await postgresReferences({
-    pool: db.pool,
+    client: db.pool,
     query: `SELECT hash, store, size FROM ${table.qualified} WHERE store = $1`,
     params: ['store1'],
     column: 'hash',
@@ -138,25 +91,19 @@ test('a query with parameters and extra columns feeds mapRow; the planner estima
   assert.ok(entries.every(entry => entry.key.startsWith('store1/') && typeof entry.size === 'number' && entry.size % 2 === 1))
 })
 
-test('postgresReferencesUnion reads every schema in one snapshot and merges sorted parts', async () => {
+test('postgresReferencesUnion merges sorted parts', async () => {
   const a = db.table('ext')
   const b = db.table('ext')
   await db.pool.query(`CREATE TABLE ${a.qualified} (hash text); CREATE TABLE ${b.qualified} (hash text)`)
   await insertKeys(db.pool, a.qualified, ['a/1', 'c/3', 'e/5'], 'hash')
   await insertKeys(db.pool, b.qualified, ['b/2', 'd/4', 'c/3'], 'hash')
-  const source = await postgresReferencesUnion({
-    pool: db.pool,
+  const source = postgresReferencesUnion({
+    client: db.pool,
     sorted: true,
     parts: [a, b].map(table => ({ schema: db.schema, table: table.name, column: 'hash' }))
   })
   assert.equal(source.sorted, true)
-  const keys: string[] = []
-  for await (const batch of source) {
-    await insertKeys(db.pool, b.qualified, ['a/0-late'], 'hash')
-    keys.push(...batch.map(entry => entry.key))
-  }
-  assert.deepEqual(keys, ['a/1', 'b/2', 'c/3', 'c/3', 'd/4', 'e/5'])
-  assert.ok(source.scanStartedAt instanceof Date)
+  assert.deepEqual((await collect(source)).map(entry => entry.key), ['a/1', 'b/2', 'c/3', 'c/3', 'd/4', 'e/5'])
 })
 
 test('a shared snapshot: two sources see the same state although rows arrive between them', async () => {
@@ -165,10 +112,10 @@ test('a shared snapshot: two sources see the same state although rows arrive bet
   await insertKeys(db.pool, table.qualified, ['x/1', 'x/2'])
   const snapshot = await postgresSnapshot(db.pool)
   try {
-    const first = await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'key', snapshot })
+    const first = postgresReferences({ client: db.pool, schema: db.schema, table: table.name, column: 'key', snapshot })
     assert.equal((await collect(first)).length, 2)
     await insertKeys(db.pool, table.qualified, ['x/3'])
-    const second = await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'key', snapshot })
+    const second = postgresReferences({ client: db.pool, schema: db.schema, table: table.name, column: 'key', snapshot })
     assert.equal((await collect(second)).length, 2)
     assert.equal(second.scanStartedAt?.getTime(), snapshot.startedAt.getTime())
   } finally {
@@ -180,7 +127,7 @@ test('leaving a scan early returns its session, and the pool keeps working', asy
   const table = db.table()
   await db.pool.query(`CREATE TABLE ${table.qualified} AS SELECT g::text AS key FROM generate_series(1, 50000) g`)
   for (const strategy of ['cursor', 'copy'] as const) {
-    const source = await postgresReferences({ pool: db.pool, schema: db.schema, table: table.name, column: 'key', strategy, batchSize: 100 })
+    const source = postgresReferences({ client: db.pool, schema: db.schema, table: table.name, column: 'key', strategy, batchSize: 100 })
     for (let i = 0; i < 10; i++) {
       for await (const batch of source) { assert.ok(batch.length > 0); break }
     }

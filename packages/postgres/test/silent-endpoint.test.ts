@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test'
 import pg from 'pg'
 import { KeydiffError } from '@keydiff/core'
 import { assertConnectionFailed, startSilentEndpoint, type SilentEndpoint } from '@keydiff/core/conformance'
+import { collect } from '@keydiff/sql-kit/testing'
 import { postgresLookup, postgresReferences, postgresSnapshot } from '../src/index.ts'
 
 // The timeouts are the pool's (the user's): a pool with connectionTimeoutMillis pointed at a
@@ -20,9 +21,9 @@ test('a silent server fails references, snapshot and look-up with KEYDIFF_CONNEC
   const started = performance.now()
   try {
     const endpoint = new RegExp(`postgres://keydiff@127\\.0\\.0\\.1:${silent.port}/refs`)
-    await assert.rejects(postgresReferences({ pool, table: 'files', column: 'path' }), refused(endpoint))
+    await assert.rejects(collect(postgresReferences({ client: pool, table: 'files', column: 'path' })), refused(endpoint))
     await assert.rejects(postgresSnapshot(pool), refused(endpoint))
-    await assert.rejects(postgresLookup({ pool, table: 'files', column: 'path' }).has(['a']), refused(endpoint))
+    await assert.rejects(postgresLookup({ client: pool, table: 'files', column: 'path' }).has(['a']), refused(endpoint))
   } finally {
     await pool.end()
   }
@@ -32,7 +33,7 @@ test('a silent server fails references, snapshot and look-up with KEYDIFF_CONNEC
 test('a URL with one slash after the scheme never puts its password in the endpoint an error names', async () => {
   const pool = new pg.Pool({ connectionString: `postgres:/keydiff:${PASSWORD}@127.0.0.1:${silent.port}/refs`, connectionTimeoutMillis: 300 })
   try {
-    await assert.rejects(postgresReferences({ pool, table: 'files', column: 'path' }), (error: unknown) => {
+    await assert.rejects(async () => await postgresReferences({ client: pool, table: 'files', column: 'path' }), (error: unknown) => {
       assert.ok(error instanceof KeydiffError, String(error))
       assert.ok(!error.message.includes(PASSWORD), error.message)
       return true

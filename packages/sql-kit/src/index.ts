@@ -1,0 +1,15 @@
+// @keydiff/sql-kit: what the PostgreSQL and MySQL adapters share. Private: each adapter's
+// build bundles it, so nothing published depends on it, and no public type comes from it.
+export { optionsOf, required, clientOption, positiveInteger } from './options.ts'
+export type { Caller } from './options.ts'
+export { baseQuery, keyColumn, specOption, unsortableKey } from './query-spec.ts'
+export type { SpecFields, BaseQuery, SqlNames } from './query-spec.ts'
+export { plannedSource, awaitable } from './planned-source.ts'
+export type { ReferencesSource, ScanState, PlannedSourceInit } from './planned-source.ts'
+export { snapshotUnion } from './references-union.ts'
+export type { UnionSnapshot, SnapshotUnionInit } from './references-union.ts'
+export { sqlLookup } from './lookup.ts'
+export type { SqlLookupInit } from './lookup.ts'
+export { tombstoneTable } from './tombstones.ts'
+export type { TombstoneTableInit } from './tombstones.ts'
+export { batchChunks } from './batch-chunks.ts'
