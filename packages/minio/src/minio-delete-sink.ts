@@ -1,10 +1,11 @@
 import type { Client } from 'minio'
-import { KeydiffError, type KeyEntry, type Sink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
+import { SinkError, type KeyEntry, type Sink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
 import { backoffDelay, sleep } from '@keydiff/core/adapter'
-import { bucketCheck, checkable, findPlanned, uniqueEntries } from './planned-object.ts'
-import { errorMessage, withRetry } from './retry.ts'
+import { checkable, errorMessage, isRetryableKeyError, mapLimit, optionChecks, retryOptions, uniqueEntries, withRetry, type RetrySettings } from '@keydiff/s3/adapter'
+import { minioTarget, minioUrl } from './location.ts'
+import { bucketCheck, findPlanned } from './planned-object.ts'
 
-export interface MinioDeleteSinkOptions {
+export interface MinioDeleteSinkOptions extends RetrySettings {
   /** Required. */
   client: Client
   /** Required. */
@@ -17,13 +18,7 @@ export interface MinioDeleteSinkOptions {
   checkUnchanged?: boolean
   /** statObject checks in flight at once. @default 16 */
   concurrency?: number
-  /** Retries of the request and of keys that failed with a transient error. @default 5 */
-  retries?: number
-  /** @default 200 */
-  retryDelayMs?: number
 }
-
-const RETRYABLE_KEY_ERRORS = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable', 'RequestTimeout', 'OperationAborted'])
 
 interface Target { readonly name: string, readonly versionId?: string }
 
@@ -45,47 +40,38 @@ async function removeTargets (client: Client, bucket: string, targets: readonly 
  * delete: on a bucket without versioning, a rewrite between the check and the delete is not seen.
  */
 export function minioDeleteSink (options: MinioDeleteSinkOptions): Sink {
-  const name = `delete:minio://${options.bucket}/`
-  const retries = options.retries ?? 5
-  const retryDelayMs = options.retryDelayMs ?? 200
-  const concurrency = options.concurrency ?? 16
+  const checks = optionChecks('@keydiff/minio', 'minioDeleteSink', options)
+  const { client, bucket } = minioTarget(checks, options)
+  const name = `delete:${minioUrl(bucket)}`
+  const retry = retryOptions(checks, options)
+  const concurrency = checks.positiveInteger('concurrency', options.concurrency, 16)
   const check = options.checkUnchanged ?? true
-  const { client, bucket } = options
   const bucketExists = bucketCheck(client, bucket, name)
   return {
     name,
     action: 'delete',
     maxBatch: 1000,
-    store: `minio://${bucket}/`,
+    store: minioUrl(bucket),
     async apply (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {
-      const entries = uniqueEntries(batch)
-      if (entries.length > 1000) throw new RangeError(`${name}: a batch holds at most 1000 keys, got ${entries.length}`)
+      const entries = uniqueEntries(batch, 1000, name)
       const signal = applyOptions.signal
       const outcomes = new Map<string, SinkOutcome>()
-      const found = new Array<Target | undefined>(entries.length)
-      let next = 0
-      await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, async () => {
-        while (next < entries.length) {
-          const index = next++
-          const entry = entries[index] as KeyEntry
-          if (!check || !checkable(entry)) {
-            found[index] = { name: entry.key }
-            continue
-          }
-          const planned = await findPlanned(client, bucket, entry, { retries, baseDelayMs: retryDelayMs }, bucketExists, signal)
-          if (planned.state === 'gone') outcomes.set(entry.key, { key: entry.key, ok: true })
-          else if (planned.state === 'refused') outcomes.set(entry.key, planned.outcome)
-          else found[index] = planned.versionId === undefined ? { name: entry.key } : { name: entry.key, versionId: planned.versionId }
-        }
-      }))
+      const found = await mapLimit(entries, concurrency, async (entry): Promise<Target | undefined> => {
+        if (!check || !checkable(entry)) return { name: entry.key }
+        const planned = await findPlanned(client, bucket, entry, retry, bucketExists, signal)
+        if (planned.state === 'gone') outcomes.set(entry.key, { key: entry.key, ok: true })
+        if (planned.state === 'refused') outcomes.set(entry.key, planned.outcome)
+        if (planned.state !== 'same') return undefined
+        return planned.versionId === undefined ? { name: entry.key } : { name: entry.key, versionId: planned.versionId }
+      }, signal)
       let pending = found.filter(target => target !== undefined)
       for (let attempt = 0; pending.length > 0; attempt++) {
         let results
         try {
           const targets = pending
-          results = await withRetry(async () => await removeTargets(client, bucket, targets), { retries, baseDelayMs: retryDelayMs, signal })
+          results = await withRetry(async () => await removeTargets(client, bucket, targets), { ...retry, signal })
         } catch (error) {
-          throw new KeydiffError(`[minio] ${name}: DeleteObjects of ${pending.length} keys failed: ${errorMessage(error)}`, 'KEYDIFF_SINK_FAILED', { cause: error })
+          throw new SinkError(`DeleteObjects of ${pending.length} keys failed: ${errorMessage(error)}`, { adapter: 'minio', target: name, cause: error })
         }
         const errors = new Map<string, { Code?: string, Message?: string }>()
         for (const result of results) {
@@ -101,12 +87,12 @@ export function minioDeleteSink (options: MinioDeleteSinkOptions): Sink {
             outcomes.set(key, { key, ok: true })
             continue
           }
-          const retryable = RETRYABLE_KEY_ERRORS.has(error.Code ?? '')
+          const retryable = isRetryableKeyError(error.Code)
           outcomes.set(key, { key, ok: false, error: `${error.Code ?? 'Error'}: ${error.Message ?? 'no message'}`, retryable })
           if (retryable) again.push(target)
         }
-        if (again.length === 0 || attempt >= retries) break
-        await sleep(backoffDelay(attempt + 1, { retryDelay: retryDelayMs }), signal)
+        if (again.length === 0 || attempt >= retry.retries) break
+        await sleep(backoffDelay(attempt + 1, retry), signal)
         pending = again
       }
       return entries.map(({ key }) => outcomes.get(key) as SinkOutcome)

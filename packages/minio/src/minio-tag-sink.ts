@@ -1,9 +1,10 @@
 import type { Client } from 'minio'
-import { InvalidOptionError, type KeyEntry, type RestorableSink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
-import { bucketCheck, checkable, findPlanned, uniqueEntries } from './planned-object.ts'
-import { errorMessage, errorName, isRetryable, withRetry } from './retry.ts'
+import type { KeyEntry, RestorableSink, SinkApplyOptions, SinkOutcome } from '@keydiff/core'
+import { checkable, errorName, failed, mapLimit, optionChecks, retryOptions, succeeded, uniqueEntries, withRetry, type RetrySettings } from '@keydiff/s3/adapter'
+import { minioTarget, minioUrl } from './location.ts'
+import { bucketCheck, findPlanned } from './planned-object.ts'
 
-export interface MinioTagSinkOptions {
+export interface MinioTagSinkOptions extends RetrySettings {
   /** Required. */
   client: Client
   /** Required. */
@@ -18,10 +19,6 @@ export interface MinioTagSinkOptions {
   checkUnchanged?: boolean
   /** Objects tagged at once. @default 16 */
   concurrency?: number
-  /** @default 5 */
-  retries?: number
-  /** @default 200 */
-  retryDelayMs?: number
 }
 
 /**
@@ -32,13 +29,14 @@ export interface MinioTagSinkOptions {
  * check and the tagging is not seen: tagging has no condition).
  */
 export function minioTagSink (options: MinioTagSinkOptions): RestorableSink {
+  const checks = optionChecks('@keydiff/minio', 'minioTagSink', options)
+  const { client, bucket } = minioTarget(checks, options)
   const tag = options.tag ?? { key: 'keydiff', value: 'orphan' }
-  if (tag.key === '' || tag.key.length > 128 || tag.value.length > 256) throw new InvalidOptionError('tag', 'tag keys are 1-128 characters, values up to 256')
-  const name = `tag:minio://${options.bucket}/#${tag.key}=${tag.value}`
-  const concurrency = options.concurrency ?? 16
-  const retry = { retries: options.retries ?? 5, baseDelayMs: options.retryDelayMs ?? 200 }
+  if (tag.key === '' || tag.key.length > 128 || tag.value.length > 256) throw checks.invalid('tag', 'tag keys are 1-128 characters, values up to 256')
+  const name = `tag:${minioUrl(bucket)}#${tag.key}=${tag.value}`
+  const concurrency = checks.positiveInteger('concurrency', options.concurrency, 16)
+  const retry = retryOptions(checks, options)
   const checkUnchanged = options.checkUnchanged ?? true
-  const { client, bucket } = options
   const bucketExists = bucketCheck(client, bucket, name)
 
   const update = async (entry: KeyEntry, check: boolean, change: (tags: Record<string, string>) => Record<string, string> | undefined, signal?: AbortSignal): Promise<SinkOutcome> => {
@@ -46,7 +44,7 @@ export function minioTagSink (options: MinioTagSinkOptions): RestorableSink {
     let versionId: string | undefined
     if (check && checkable(entry)) {
       const planned = await findPlanned(client, bucket, entry, retry, bucketExists, signal)
-      if (planned.state === 'gone') return { key, ok: true }
+      if (planned.state === 'gone') return succeeded(key)
       if (planned.state === 'refused') return planned.outcome
       versionId = planned.versionId
     }
@@ -55,33 +53,23 @@ export function minioTagSink (options: MinioTagSinkOptions): RestorableSink {
       const tags: Record<string, string> = {}
       for (const entry of current as Array<{ Key: string, Value: string }>) tags[entry.Key] = entry.Value
       const next = change(tags)
-      if (next === undefined) return { key, ok: true }
+      if (next === undefined) return succeeded(key)
       await withRetry(async () => { await client.setObjectTagging(bucket, key, next, versionId === undefined ? undefined : { versionId }) }, { ...retry, signal })
-      return { key, ok: true }
+      return succeeded(key)
     } catch (error) {
-      if (errorName(error) === 'NoSuchKey') return { key, ok: true }
-      return { key, ok: false, error: errorMessage(error), retryable: isRetryable(error) }
+      if (errorName(error) === 'NoSuchKey') return succeeded(key)
+      return failed(key, error)
     }
   }
 
-  const run = async (batch: readonly KeyEntry[], check: boolean, change: (tags: Record<string, string>) => Record<string, string> | undefined, signal?: AbortSignal): Promise<SinkOutcome[]> => {
-    const entries = uniqueEntries(batch)
-    const out = new Array<SinkOutcome>(entries.length)
-    let next = 0
-    await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, async () => {
-      while (next < entries.length) {
-        const index = next++
-        out[index] = await update(entries[index] as KeyEntry, check, change, signal)
-      }
-    }))
-    return out
-  }
+  const run = async (batch: readonly KeyEntry[], check: boolean, change: (tags: Record<string, string>) => Record<string, string> | undefined, signal?: AbortSignal): Promise<SinkOutcome[]> =>
+    await mapLimit(uniqueEntries(batch, 1000, name), concurrency, async entry => await update(entry, check, change, signal), signal)
 
   return {
     name,
     action: 'tag',
     maxBatch: 1000,
-    store: `minio://${bucket}/`,
+    store: minioUrl(bucket),
     async apply (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {
       return await run(batch, checkUnchanged, tags => tags[tag.key] === tag.value ? undefined : { ...tags, [tag.key]: tag.value }, applyOptions.signal)
     },

@@ -65,7 +65,7 @@ keySourceSuite({
     const okPages = failAfter === undefined ? Infinity : Math.max(1, Math.floor(failAfter / 1000))
     proxy.rule = request => isListing(request) && ++lists > okPages ? { kind: 'error', status: 500, code: 'InternalError' } : encoding(request)
     return {
-      subject: minioSource({ client: minioClient(proxyPort), bucket, retries: 1, retryDelayMs: 5 }),
+      subject: minioSource({ client: minioClient(proxyPort), bucket, retries: 1, retryDelay: 5 }),
       teardown: async () => {
         proxy.rule = () => undefined
         await server.removeBucket(bucket)
@@ -154,14 +154,14 @@ sinkSuite({
   name: 'minioDeleteSink',
   // s3rver's XML parser trims whitespace around a key in DeleteObjects (MinIO keeps it).
   supports: { failures: true, changed: true, canHold: key => s3rverHolds(key) && key.trim() === key },
-  factory: sinkFactory((client, bucket) => minioDeleteSink({ client, bucket, retryDelayMs: 5 }), async (_admin, bucket, key) => !await server.exists(bucket, key))
+  factory: sinkFactory((client, bucket) => minioDeleteSink({ client, bucket, retryDelay: 5 }), async (_admin, bucket, key) => !await server.exists(bucket, key))
 })
 
 sinkSuite({
   test,
   name: 'minioTagSink',
   supports: { failures: true, restore: true, changed: true, canHold: s3rverHolds },
-  factory: sinkFactory((client, bucket) => minioTagSink({ client, bucket, retryDelayMs: 5 }), async (admin, bucket, key) => {
+  factory: sinkFactory((client, bucket) => minioTagSink({ client, bucket, retryDelay: 5 }), async (admin, bucket, key) => {
     const tags = await admin.getObjectTagging(bucket, key) as Array<{ Key: string, Value: string }>
     return tags.some(tag => tag.Key === 'keydiff' && tag.Value === 'orphan')
   })
@@ -193,8 +193,8 @@ test('a missing bucket fails with KEYDIFF_SOURCE_NOT_FOUND', async () => {
 })
 
 for (const [action, make, actedOn] of [
-  ['delete', (client: Client, bucket: string) => minioDeleteSink({ client, bucket, retryDelayMs: 5 }), async (_admin: Client, bucket: string, key: string) => !await server.exists(bucket, key)],
-  ['tag', (client: Client, bucket: string) => minioTagSink({ client, bucket, retryDelayMs: 5 }), async (admin: Client, bucket: string, key: string) => (await admin.getObjectTagging(bucket, key) as Array<{ Key: string }>).length > 0]
+  ['delete', (client: Client, bucket: string) => minioDeleteSink({ client, bucket, retryDelay: 5 }), async (_admin: Client, bucket: string, key: string) => !await server.exists(bucket, key)],
+  ['tag', (client: Client, bucket: string) => minioTagSink({ client, bucket, retryDelay: 5 }), async (admin: Client, bucket: string, key: string) => (await admin.getObjectTagging(bucket, key) as Array<{ Key: string }>).length > 0]
 ] as const) {
   test(`${action}: objects rewritten between plan and apply (same size, or longer) are reported changed since the plan and keep their new content`, async () => {
     const admin = minioClient()

@@ -30,7 +30,7 @@ test('a silent endpoint fails the listing with KEYDIFF_CONNECTION_FAILED naming 
   const client = new Client({ endPoint: '127.0.0.1', port: silent.port, useSSL: false, accessKey: 'keydiff', secretKey: SECRET, region: 'us-east-1', transport: timingOut(300) })
   const started = performance.now()
   const before = silent.accepted
-  await assert.rejects(drain(minioSource({ client, bucket: 'blobs', retries: 1, retryDelayMs: 1 })), error => assertConnectionFailed(error, { endpoint: silent.address, secret: SECRET }))
+  await assert.rejects(drain(minioSource({ client, bucket: 'blobs', retries: 1, retryDelay: 1 })), error => assertConnectionFailed(error, { endpoint: silent.address, secret: SECRET }))
   assert.equal(silent.accepted - before, 2, 'one try and one retry')
   assert.ok(performance.now() - started < 10_000)
 })

@@ -26,3 +26,19 @@ test('public factories return the core contracts and require only the client and
   expectTypeOf<MinioSourceOptions['signal']>().toEqualTypeOf<AbortSignal | undefined>()
   expectTypeOf<MinioTagSinkOptions['tag']>().toEqualTypeOf<{ key: string, value: string } | undefined>()
 })
+
+/** The retry options of the vocabulary, as @keydiff/s3 names them too. */
+interface Vocabulary { retries?: number, retryDelay?: number, retryDelayMs?: number, maxRetryDelay?: number }
+type VocabularyOf<T> = Pick<T, keyof Vocabulary & keyof T>
+
+test('the options speak the shared vocabulary; retryDelayMs stays as a deprecated alias of retryDelay', () => {
+  expectTypeOf<VocabularyOf<MinioSourceOptions>>().toEqualTypeOf<Vocabulary>()
+  expectTypeOf<VocabularyOf<MinioDeleteSinkOptions>>().toEqualTypeOf<Vocabulary>()
+  expectTypeOf<VocabularyOf<MinioTagSinkOptions>>().toEqualTypeOf<Vocabulary>()
+  expectTypeOf<Pick<MinioDeleteSinkOptions, 'concurrency'>>().toEqualTypeOf<Pick<MinioTagSinkOptions, 'concurrency'>>()
+  expectTypeOf<Pick<MinioSourceOptions, 'name' | 'sorted' | 'estimatedCount' | 'prefix' | 'signal'>>()
+    .toEqualTypeOf<{ name?: string, sorted?: boolean, estimatedCount?: number, prefix?: string, signal?: AbortSignal }>()
+  expectTypeOf(minioSource).toBeCallableWith({ client: {} as Client, bucket: 'b', retryDelayMs: 5 })
+  // @ts-expect-error the client is `client`, as in every adapter
+  expectTypeOf(minioSource).toBeCallableWith({ minio: {} as Client, bucket: 'b' })
+})

@@ -1,5 +1,5 @@
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3'
-import { S3SinkError } from './errors.ts'
+import { SinkError } from '@keydiff/core'
 import { errorMessage, httpStatus } from './retry.ts'
 
 /**
@@ -15,7 +15,7 @@ export function bucketCheck (client: S3Client, bucket: string, sink: string): (s
     } catch (error) {
       if (httpStatus(error) === 403) return
       checked = undefined
-      throw new S3SinkError(sink, `bucket ${bucket} cannot be read: ${errorMessage(error)}`, { cause: error })
+      throw new SinkError(`bucket ${bucket} cannot be read: ${errorMessage(error)}`, { adapter: 's3', target: sink, cause: error })
     }
   }
   return async signal => {

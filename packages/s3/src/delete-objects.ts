@@ -1,18 +1,14 @@
 import { DeleteObjectsCommand, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3'
-import type { SinkOutcome } from '@keydiff/core'
-import { S3SinkError } from './errors.ts'
+import { SinkError, type SinkOutcome } from '@keydiff/core'
 import { backoffDelay, sleep } from '@keydiff/core/adapter'
-import { bareEtag, changedOutcome } from './planned-object.ts'
-import { errorMessage, withRetry } from './retry.ts'
-
-const RETRYABLE_KEY_ERRORS = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable', 'RequestTimeout', 'OperationAborted'])
+import { bareEtag, changedOutcome } from './plan-check.ts'
+import { errorMessage, isRetryableKeyError, withRetry, type RetryOptions } from './retry.ts'
 
 export interface DeleteObjectsContext {
   readonly client: S3Client
   readonly bucket: string
   readonly sink: string
-  readonly retries: number
-  readonly retryDelayMs: number
+  readonly retry: RetryOptions
 }
 
 /**
@@ -32,10 +28,10 @@ export async function deleteObjects (context: DeleteObjectsContext, objects: rea
       const output = await withRetry(async () => await context.client.send(new DeleteObjectsCommand({
         Bucket: context.bucket,
         Delete: { Objects: pending, Quiet: true }
-      }), { abortSignal: signal }), { retries: context.retries, baseDelayMs: context.retryDelayMs, signal })
+      }), { abortSignal: signal }), { ...context.retry, signal })
       errors = output.Errors ?? []
     } catch (error) {
-      throw new S3SinkError(context.sink, `DeleteObjects of ${pending.length} keys failed: ${errorMessage(error)}`, { cause: error })
+      throw new SinkError(`DeleteObjects of ${pending.length} keys failed: ${errorMessage(error)}`, { adapter: 's3', target: context.sink, cause: error })
     }
     const byKey = new Map(errors.filter(error => error.Key !== undefined).map(error => [error.Key as string, error]))
     const again: ObjectIdentifier[] = []
@@ -50,12 +46,12 @@ export async function deleteObjects (context: DeleteObjectsContext, objects: rea
         outcomes.set(key, changedOutcome(key, `its ETag is no longer ${bareEtag(object.ETag ?? '?')} (the store refused the conditional delete)`))
         continue
       }
-      const retryable = RETRYABLE_KEY_ERRORS.has(error.Code ?? '')
+      const retryable = isRetryableKeyError(error.Code)
       outcomes.set(key, { key, ok: false, error: `${error.Code ?? 'Error'}: ${error.Message ?? 'no message'}`, retryable })
       if (retryable) again.push(object)
     }
-    if (again.length === 0 || attempt >= context.retries) break
-    await sleep(backoffDelay(attempt + 1, { retryDelay: context.retryDelayMs }), signal)
+    if (again.length === 0 || attempt >= context.retry.retries) break
+    await sleep(backoffDelay(attempt + 1, context.retry), signal)
     pending = again
   }
   return outcomes

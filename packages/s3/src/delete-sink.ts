@@ -1,13 +1,15 @@
 import type { ObjectIdentifier, S3Client } from '@aws-sdk/client-s3'
 import type { KeyEntry, Sink, SinkApplyOptions, SinkOutcome } from '@keydiff/core'
 import { bucketCheck } from './bucket-check.ts'
+import { optionChecks } from './check-options.ts'
 import { deleteObjects } from './delete-objects.ts'
-import { s3Url } from './location.ts'
-import { checkable, findPlanned, plannedIdentifier } from './planned-object.ts'
+import { s3Target, s3Url } from './location.ts'
 import { mapLimit, uniqueEntries } from './per-key.ts'
-import { nonNegativeInteger, positiveInteger } from './check-options.ts'
+import { checkable } from './plan-check.ts'
+import { findPlanned, plannedIdentifier } from './planned-object.ts'
+import { retryOptions, type RetrySettings } from './retry.ts'
 
-export interface S3DeleteSinkOptions {
+export interface S3DeleteSinkOptions extends RetrySettings {
   /** Required. */
   client: S3Client
   /** Required. */
@@ -21,10 +23,6 @@ export interface S3DeleteSinkOptions {
   checkUnchanged?: boolean
   /** HeadObject checks in flight at once. @default 16 */
   concurrency?: number
-  /** Retries of the request and of keys that failed with a transient error. @default 5 */
-  retries?: number
-  /** First retry delay; doubles each time, with jitter. @default 200 */
-  retryDelayMs?: number
 }
 
 /**
@@ -33,26 +31,21 @@ export interface S3DeleteSinkOptions {
  * (for good: no delete marker), so a version written after the plan is never hidden.
  */
 export function s3DeleteSink (options: S3DeleteSinkOptions): Sink {
-  const name = `delete:${s3Url(options.bucket)}`
-  const context = {
-    client: options.client,
-    bucket: options.bucket,
-    sink: name,
-    retries: nonNegativeInteger(options.retries ?? 5, 'retries'),
-    retryDelayMs: nonNegativeInteger(options.retryDelayMs ?? 200, 'retryDelayMs')
-  }
-  const concurrency = positiveInteger(options.concurrency ?? 16, 'concurrency')
+  const checks = optionChecks('@keydiff/s3', 's3DeleteSink', options)
+  const { client, bucket } = s3Target(checks, options)
+  const name = `delete:${s3Url(bucket)}`
+  const retry = retryOptions(checks, options)
+  const context = { client, bucket, sink: name, retry }
+  const concurrency = checks.positiveInteger('concurrency', options.concurrency, 16)
   const check = options.checkUnchanged ?? true
-  const retry = { retries: context.retries, baseDelayMs: context.retryDelayMs }
-  const bucketExists = bucketCheck(options.client, options.bucket, name)
+  const bucketExists = bucketCheck(client, bucket, name)
   return {
     name,
     action: 'delete',
     maxBatch: 1000,
-    store: s3Url(options.bucket),
+    store: s3Url(bucket),
     async apply (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {
-      const entries = uniqueEntries(batch)
-      if (entries.length > 1000) throw new RangeError(`${name}: a batch holds at most 1000 keys, got ${entries.length}`)
+      const entries = uniqueEntries(batch, 1000, name)
       if (entries.length === 0) return []
       const signal = applyOptions.signal
       const outcomes = new Map<string, SinkOutcome>()

@@ -16,7 +16,8 @@ export function isUnreachable (error: unknown): boolean {
 /**
  * A listing or read of the store failed (after its retries); names the place, the page and
  * the store's error. `where` names the endpoint, so an unreachable one is a
- * KEYDIFF_CONNECTION_FAILED that says where it was looked for.
+ * KEYDIFF_CONNECTION_FAILED that says where it was looked for; a missing bucket or key is
+ * KEYDIFF_SOURCE_NOT_FOUND.
  */
 export function s3SourceError (source: string, where: string, error: unknown): KeydiffError {
   if (error instanceof KeydiffError) return error
@@ -24,16 +25,14 @@ export function s3SourceError (source: string, where: string, error: unknown): K
   return new SourceError(source, `${where} failed: ${errorMessage(error)}`, { code, cause: error })
 }
 
-/** A whole sink batch failed (the request itself, not single keys); every key of it counts as failed. */
-export class S3SinkError extends SinkError {
-  readonly sink: string
-
-  constructor (sink: string, message: string, options: KeydiffErrorOptions = {}) {
-    super(message, { ...options, adapter: 's3', target: sink })
-    this.name = 'S3SinkError'
-    this.sink = sink
-  }
-}
+/**
+ * @deprecated since 0.2: the sinks throw core's `SinkError` (`adapter` 's3', `target` the
+ * sink's name, which `sink` used to hold). Kept for one release as SinkError itself, so
+ * `instanceof S3SinkError` still holds for what the sinks throw.
+ */
+export const S3SinkError = SinkError
+/** @deprecated since 0.2: core's `SinkError`. */
+export type S3SinkError = SinkError
 
 /** An S3 Inventory report that cannot be used: a manifest without the needed fields, a format not read, a file whose checksum differs. */
 export class InventoryError extends KeydiffError {

@@ -5,9 +5,10 @@ import { dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { InvalidOptionError, type KeyBatch, type KeyEntry, type KeySource } from '@keydiff/core'
+import type { KeyBatch, KeyEntry, KeySource } from '@keydiff/core'
 import { parse } from 'csv-parse'
 import { request } from 'undici'
+import { optionChecks, type OptionChecks } from './check-options.ts'
 import { InventoryError } from './errors.ts'
 import { parseManifest, type InventoryFile, type InventoryManifest } from './inventory-manifest.ts'
 import { errorMessage } from './retry.ts'
@@ -29,6 +30,8 @@ export interface S3InventorySourceOptions {
   verifyChecksums?: boolean
   /** Include versions that are not the latest, and delete markers, when the report has them. @default false */
   allVersions?: boolean
+  /** How many objects the report lists, if known: sizes the engine's structures. @default undefined */
+  estimatedCount?: number
   /** @default 'inventory:<manifest>' */
   name?: string
   signal?: AbortSignal
@@ -44,11 +47,15 @@ const BATCH = 1000
  * `inventory created`), or when the read started if that is earlier or the manifest has none.
  */
 export function s3InventorySource (options: S3InventorySourceOptions): KeySource {
-  const where = String(options.manifest)
-  const location = classify(options.manifest)
-  if ((location.kind === 's3' || (location.kind === 'url' && options.files === undefined)) && options.client === undefined) {
-    throw new InvalidOptionError('client', `an S3Client is needed to read ${where} and its data files`)
+  const check = optionChecks('@keydiff/s3', 's3InventorySource', options)
+  const manifest = check.required('manifest', options.manifest)
+  const where = String(manifest)
+  const location = classify(check, manifest)
+  if (location.kind === 's3' || (location.kind === 'url' && options.files === undefined)) {
+    const client = check.required('client', options.client)
+    if (typeof client.send !== 'function') throw check.invalid('client', 'is not an S3Client (it has no send method)')
   }
+  check.nonNegativeInteger('estimatedCount', options.estimatedCount, 0)
   const prefix = options.prefix ?? ''
   const verify = options.verifyChecksums ?? true
   const signal = options.signal
@@ -56,6 +63,7 @@ export function s3InventorySource (options: S3InventorySourceOptions): KeySource
   const source: { -readonly [K in keyof KeySource]: KeySource[K] } = {
     name: options.name ?? `inventory:${where}`,
     sorted: false,
+    estimatedCount: options.estimatedCount,
     scanStartedAt: undefined,
     scanBasis: undefined,
     async * [Symbol.asyncIterator] (): AsyncGenerator<KeyBatch> {
@@ -80,12 +88,13 @@ export function s3InventorySource (options: S3InventorySourceOptions): KeySource
 
 type Location = { kind: 's3', bucket: string, key: string } | { kind: 'url', url: URL } | { kind: 'file', path: string }
 
-function classify (manifest: string | URL): Location {
+function classify (check: OptionChecks, manifest: string | URL): Location {
   const text = String(manifest)
+  if (text === '') throw check.invalid('manifest', 'is empty')
   if (text.startsWith('s3://')) {
     const rest = text.slice(5)
     const slash = rest.indexOf('/')
-    if (slash <= 0) throw new InvalidOptionError('manifest', `${text} does not name a bucket and a key`)
+    if (slash <= 0) throw check.invalid('manifest', `${text} does not name a bucket and a key`)
     return { kind: 's3', bucket: rest.slice(0, slash), key: rest.slice(slash + 1) }
   }
   if (/^https?:\/\//.test(text)) return { kind: 'url', url: new URL(text) }

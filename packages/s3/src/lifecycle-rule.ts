@@ -1,5 +1,5 @@
 import { GetBucketLifecycleConfigurationCommand, PutBucketLifecycleConfigurationCommand, type LifecycleRule, type S3Client } from '@aws-sdk/client-s3'
-import { InvalidOptionError, KeydiffError } from '@keydiff/core'
+import { InvalidOptionError, SinkError } from '@keydiff/core'
 import { s3Url } from './location.ts'
 import { errorMessage, errorName } from './retry.ts'
 import { DEFAULT_TAG, type ObjectTag } from './tag-sink.ts'
@@ -47,7 +47,7 @@ export async function applyTagLifecycleRule (options: TagLifecycleRuleOptions & 
   try {
     rules = (await options.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: options.bucket }))).Rules ?? []
   } catch (error) {
-    if (errorName(error) !== 'NoSuchLifecycleConfiguration') throw new KeydiffError(`[s3] reading the lifecycle configuration of ${where} failed: ${errorMessage(error)}`, 'KEYDIFF_SINK_FAILED', { cause: error })
+    if (errorName(error) !== 'NoSuchLifecycleConfiguration') throw new SinkError(`reading the lifecycle configuration failed: ${errorMessage(error)}`, { adapter: 's3', target: where, cause: error })
   }
   try {
     await options.client.send(new PutBucketLifecycleConfigurationCommand({
@@ -55,7 +55,7 @@ export async function applyTagLifecycleRule (options: TagLifecycleRuleOptions & 
       LifecycleConfiguration: { Rules: [...rules.filter(existing => existing.ID !== rule.ID), rule] }
     }))
   } catch (error) {
-    throw new KeydiffError(`[s3] writing the lifecycle configuration of ${where} failed: ${errorMessage(error)}`, 'KEYDIFF_SINK_FAILED', { cause: error })
+    throw new SinkError(`writing the lifecycle configuration failed: ${errorMessage(error)}`, { adapter: 's3', target: where, cause: error })
   }
   return rule
 }

@@ -2,7 +2,7 @@ import { ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } 
 import { compareKeys, type KeyEntry } from '@keydiff/core'
 import { s3SourceError } from './errors.ts'
 import { describeEndpoint, s3Url } from './location.ts'
-import { withRetry } from './retry.ts'
+import { withRetry, type RetryOptions } from './retry.ts'
 import { decodeS3Url } from './url-encoding.ts'
 
 /** One contiguous slice of a bucket's key space: keys under `prefix`, after `startAfter`, up to and including `endAt`. */
@@ -17,8 +17,7 @@ export interface ListContext {
   readonly bucket: string
   readonly sourceName: string
   readonly pageSize: number
-  readonly retries: number
-  readonly retryDelayMs: number
+  readonly retry: RetryOptions
 }
 
 /** One ListObjectsV2 page, retried on throttling and transient errors; keys come back decoded. */
@@ -38,7 +37,7 @@ export async function listPage (
       Delimiter: request.delimiter,
       MaxKeys: context.pageSize,
       EncodingType: 'url'
-    }), { abortSignal: signal }), { retries: context.retries, baseDelayMs: context.retryDelayMs, signal })
+    }), { abortSignal: signal }), { ...context.retry, signal })
   } catch (error) {
     throw s3SourceError(context.sourceName, `${where} (${await describeEndpoint(context.client)})`, error)
   }

@@ -1,4 +1,4 @@
-import type { KeyEntry, SinkOutcome } from '@keydiff/core'
+import { InvalidOptionError, type KeyEntry, type SinkOutcome } from '@keydiff/core'
 import { errorMessage, isRetryable } from './retry.ts'
 
 /** Runs `fn` over `items`, `concurrency` at a time, keeping the order of the results. */
@@ -15,14 +15,18 @@ export async function mapLimit<T, R> (items: readonly T[], concurrency: number, 
   return results
 }
 
-
-/** The batch's entries, the first of each key, in order. */
-export function uniqueEntries (batch: readonly KeyEntry[]): KeyEntry[] {
+/**
+ * The batch's entries, the first of each key, in order: a sink gives one outcome per key.
+ * More than `maxBatch` of them is an InvalidOptionError (the sink's `maxBatch` was not kept).
+ */
+export function uniqueEntries (batch: readonly KeyEntry[], maxBatch = Infinity, sink = 'the sink'): KeyEntry[] {
   const byKey = new Map<string, KeyEntry>()
   for (const entry of batch) if (!byKey.has(entry.key)) byKey.set(entry.key, entry)
+  if (byKey.size > maxBatch) throw new InvalidOptionError('batch', `${sink} takes at most ${maxBatch} keys per call, got ${byKey.size}`)
   return [...byKey.values()]
 }
 
+/** The outcome of a key whose request failed: retryable when the error may pass on another try. */
 export function failed (key: string, error: unknown): SinkOutcome {
   return { key, ok: false, error: errorMessage(error), retryable: isRetryable(error) }
 }

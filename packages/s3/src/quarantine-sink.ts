@@ -1,15 +1,16 @@
 import { CopyObjectCommand, HeadObjectCommand, type ObjectIdentifier, type S3Client } from '@aws-sdk/client-s3'
-import { InvalidOptionError, type KeyEntry, type RestorableSink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
+import type { KeyEntry, RestorableSink, SinkApplyOptions, SinkOutcome } from '@keydiff/core'
 import { bucketCheck } from './bucket-check.ts'
+import { optionChecks } from './check-options.ts'
 import { deleteObjects } from './delete-objects.ts'
-import { s3Url } from './location.ts'
+import { s3Target, s3Url } from './location.ts'
 import { failed, mapLimit, uniqueEntries } from './per-key.ts'
-import { changedOutcome, checkable, findPlanned, isChanged, plannedIdentifier, quotedEtag } from './planned-object.ts'
-import { errorName, httpStatus, withRetry } from './retry.ts'
-import { nonNegativeInteger, positiveInteger } from './check-options.ts'
+import { changedOutcome, checkable, isChanged, quotedEtag } from './plan-check.ts'
+import { findPlanned, plannedIdentifier } from './planned-object.ts'
+import { errorName, httpStatus, retryOptions, withRetry, type RetrySettings } from './retry.ts'
 import { encodeCopySource } from './url-encoding.ts'
 
-export interface S3QuarantineSinkOptions {
+export interface S3QuarantineSinkOptions extends RetrySettings {
   /** Required. */
   client: S3Client
   /** The bucket the orphans are in. Required. */
@@ -27,10 +28,6 @@ export interface S3QuarantineSinkOptions {
   checkUnchanged?: boolean
   /** Copies in flight at once. @default 16 */
   concurrency?: number
-  /** @default 5 */
-  retries?: number
-  /** @default 200 */
-  retryDelayMs?: number
 }
 
 interface Move { from: { bucket: string, key: string }, to: { bucket: string, key: string } }
@@ -47,17 +44,16 @@ const NOTHING_FOUND = { etag: undefined, versionId: undefined }
  * a multipart copy, which this sink does not do: they fail with the store's error.
  */
 export function s3QuarantineSink (options: S3QuarantineSinkOptions): RestorableSink {
-  const trashBucket = options.trashBucket ?? options.bucket
+  const checks = optionChecks('@keydiff/s3', 's3QuarantineSink', options)
+  const { client, bucket } = s3Target(checks, options)
+  const trashBucket = options.trashBucket === undefined ? bucket : checks.bucket(options.trashBucket, 'trashBucket')
   const trashPrefix = options.trashPrefix ?? '.keydiff-trash/'
-  if (trashBucket === options.bucket && trashPrefix === '') throw new InvalidOptionError('trashPrefix', 'must not be empty when the trash is the same bucket')
-  const name = `quarantine:${s3Url(options.bucket)}->${s3Url(trashBucket, trashPrefix)}`
-  const concurrency = positiveInteger(options.concurrency ?? 16, 'concurrency')
-  const retries = nonNegativeInteger(options.retries ?? 5, 'retries')
-  const retryDelayMs = nonNegativeInteger(options.retryDelayMs ?? 200, 'retryDelayMs')
+  if (trashBucket === bucket && trashPrefix === '') throw checks.invalid('trashPrefix', 'must not be empty when the trash is the same bucket')
+  const name = `quarantine:${s3Url(bucket)}->${s3Url(trashBucket, trashPrefix)}`
+  const concurrency = checks.positiveInteger('concurrency', options.concurrency, 16)
+  const retry = retryOptions(checks, options)
   const checkUnchanged = options.checkUnchanged ?? true
-  const retry = { retries, baseDelayMs: retryDelayMs }
-  const client = options.client
-  const bucketExists = bucketCheck(client, options.bucket, name)
+  const bucketExists = bucketCheck(client, bucket, name)
 
   const exists = async (bucket: string, key: string, signal?: AbortSignal): Promise<boolean> => {
     try {
@@ -116,39 +112,33 @@ export function s3QuarantineSink (options: S3QuarantineSinkOptions): RestorableS
     }
     if (toDelete.length > 0) {
       const sourceBucket = plan(toDelete[0]?.key as string).from.bucket
-      const deleted = await deleteObjects({ client, bucket: sourceBucket, sink: name, retries, retryDelayMs }, toDelete.map(item => item.source), signal)
+      const deleted = await deleteObjects({ client, bucket: sourceBucket, sink: name, retry }, toDelete.map(item => item.source), signal)
       const stale: ObjectIdentifier[] = []
       for (const { key, source } of toDelete) {
         const outcome = deleted.get(source.Key as string)
         outcomes.set(key, outcome === undefined ? { key, ok: false, error: 'no outcome' } : { ...outcome, key })
         if (outcome !== undefined && isChanged(outcome)) stale.push({ Key: plan(key).to.key })
       }
-      if (stale.length > 0) await deleteObjects({ client, bucket: plan(toDelete[0]?.key as string).to.bucket, sink: name, retries, retryDelayMs }, stale, signal).catch(() => {})
+      if (stale.length > 0) await deleteObjects({ client, bucket: plan(toDelete[0]?.key as string).to.bucket, sink: name, retry }, stale, signal).catch(() => {})
     }
     return entries.map(({ key }) => outcomes.get(key) as SinkOutcome)
-  }
-
-  const check = (batch: readonly KeyEntry[]): KeyEntry[] => {
-    const entries = uniqueEntries(batch)
-    if (entries.length > 1000) throw new RangeError(`${name}: a batch holds at most 1000 keys, got ${entries.length}`)
-    return entries
   }
 
   return {
     name,
     action: 'quarantine',
     maxBatch: 1000,
-    store: s3Url(options.bucket),
+    store: s3Url(bucket),
     trash: s3Url(trashBucket, trashPrefix),
     async apply (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {
-      const entries = check(batch)
+      const entries = uniqueEntries(batch, 1000, name)
       if (entries.length === 0) return []
-      return await move(entries, key => ({ from: { bucket: options.bucket, key }, to: { bucket: trashBucket, key: trashPrefix + key } }), checkUnchanged, 'the object is gone and has no quarantined copy', applyOptions.signal)
+      return await move(entries, key => ({ from: { bucket, key }, to: { bucket: trashBucket, key: trashPrefix + key } }), checkUnchanged, 'the object is gone and has no quarantined copy', applyOptions.signal)
     },
     async restore (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {
-      const entries = check(batch)
+      const entries = uniqueEntries(batch, 1000, name)
       if (entries.length === 0) return []
-      return await move(entries, key => ({ from: { bucket: trashBucket, key: trashPrefix + key }, to: { bucket: options.bucket, key } }), false, 'no quarantined copy to restore', applyOptions.signal)
+      return await move(entries, key => ({ from: { bucket: trashBucket, key: trashPrefix + key }, to: { bucket, key } }), false, 'no quarantined copy to restore', applyOptions.signal)
     }
   }
 }

@@ -1,11 +1,38 @@
 import { retry } from '@keydiff/core/adapter'
+import type { OptionChecks } from './check-options.ts'
+
+/** The retry options of every S3-family factory (the shared option vocabulary). */
+export interface RetrySettings {
+  /**
+   * Retries of a request, and of keys that failed with a transient error (throttling such as
+   * 503 SlowDown, server errors, dropped connections), on top of the client's own. @default 5
+   */
+  retries?: number
+  /** First retry delay in ms; doubles each time, with jitter. @default 200 */
+  retryDelay?: number
+  /** @deprecated since 0.2: use `retryDelay` (the same value); removed in the next release. */
+  retryDelayMs?: number
+  /** Longest delay between two tries, in ms. @default 30000 */
+  maxRetryDelay?: number
+}
 
 export interface RetryOptions {
   /** Further attempts after the first. */
   retries: number
   /** First backoff; each next one doubles, with jitter (core's `backoffDelay`). */
-  baseDelayMs: number
+  retryDelay: number
+  /** Longest backoff. @default 30000 */
+  maxRetryDelay?: number | undefined
   signal?: AbortSignal | undefined
+}
+
+/** The checked retry options of a factory, `retryDelayMs` read as `retryDelay`. */
+export function retryOptions (check: OptionChecks, settings: RetrySettings): RetryOptions {
+  return {
+    retries: check.nonNegativeInteger('retries', settings.retries, 5),
+    retryDelay: check.nonNegativeInteger('retryDelay', check.renamed('retryDelay', settings.retryDelay, 'retryDelayMs', settings.retryDelayMs), 200),
+    maxRetryDelay: check.positiveInteger('maxRetryDelay', settings.maxRetryDelay, 30_000)
+  }
 }
 
 const RETRYABLE_NAMES = new Set([
@@ -13,6 +40,8 @@ const RETRYABLE_NAMES = new Set([
   'RequestTimeoutException', 'InternalError', 'ServiceUnavailable', 'TimeoutError', 'OperationAborted'
 ])
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'])
+// What DeleteObjects reports for a single key that may pass when sent again.
+const RETRYABLE_KEY_CODES = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable', 'RequestTimeout', 'OperationAborted'])
 
 /** The store's name for an error (`SlowDown`, `NoSuchKey`), or the network error code. */
 export function errorName (error: unknown): string {
@@ -23,6 +52,7 @@ export function errorName (error: unknown): string {
   return typeof name === 'string' ? name : 'Error'
 }
 
+/** The HTTP status of an AWS SDK error (`$metadata.httpStatusCode`); undefined when no response came. */
 export function httpStatus (error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode
 }
@@ -43,6 +73,12 @@ export function isRetryable (error: unknown): boolean {
   return typeof message === 'string' && /socket hang up|ECONNRESET|other side closed/i.test(message)
 }
 
+/** Whether a key that a DeleteObjects response reports failed with this code may pass when sent again. */
+export function isRetryableKeyError (code: string | undefined): boolean {
+  return RETRYABLE_KEY_CODES.has(code ?? '')
+}
+
+/** `Name: message` of an error, or its name alone when the message says no more. */
 export function errorMessage (error: unknown): string {
   const name = errorName(error)
   const message = error instanceof Error ? error.message : String(error)
@@ -51,5 +87,5 @@ export function errorMessage (error: unknown): string {
 
 /** Runs `fn`, retrying what `isRetryable` accepts, on core's backoff schedule. */
 export async function withRetry<T> (fn: () => Promise<T>, options: RetryOptions): Promise<T> {
-  return await retry(fn, { retries: options.retries, retryDelay: options.baseDelayMs, signal: options.signal, isRetryable })
+  return await retry(fn, { ...options, isRetryable })
 }

@@ -1,13 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3'
-import { InvalidOptionError, type KeyBatch, type KeySource } from '@keydiff/core'
+import type { KeyBatch, KeySource } from '@keydiff/core'
 import { keySource } from '@keydiff/core/adapter'
-import { nonNegativeInteger, positiveInteger } from './check-options.ts'
+import { optionChecks } from './check-options.ts'
 import { discoverSplitPoints, splitByPoints } from './key-space.ts'
 import { listRange, type ListContext } from './list-range.ts'
-import { s3Url } from './location.ts'
+import { s3Target, s3Url } from './location.ts'
 import { orderedParallel } from './ordered-parallel.ts'
+import { retryOptions, type RetrySettings } from './retry.ts'
 
-export interface S3SourceOptions {
+export interface S3SourceOptions extends RetrySettings {
   /** The user's S3Client (any S3-compatible endpoint). Required. */
   client: S3Client
   /** Required. */
@@ -32,10 +33,6 @@ export interface S3SourceOptions {
   splitPoints?: readonly string[]
   /** Keys per ListObjectsV2 page (S3 caps it at 1000). @default 1000 */
   pageSize?: number
-  /** Retries of a page on throttling (503 SlowDown) and transient errors, on top of the client's own. @default 5 */
-  retries?: number
-  /** First retry delay; doubles each time, with jitter. @default 200 */
-  retryDelayMs?: number
   /** Pages each running range may read ahead of the consumer. @default 4 */
   readAhead?: number
   /**
@@ -43,6 +40,8 @@ export interface S3SourceOptions {
    * known to list otherwise; the engine checks the claim either way. @default true
    */
   sorted?: boolean
+  /** How many objects the bucket (under the prefix) holds, if known: sizes the engine's structures (S3 gives no count). @default undefined */
+  estimatedCount?: number
   /** @default `s3://<bucket>/<prefix>` */
   name?: string
   signal?: AbortSignal
@@ -51,16 +50,26 @@ export interface S3SourceOptions {
 /**
  * The objects of a bucket (under a prefix) as a sorted key source of ListObjectsV2 pages,
  * with size, lastModified and the ETag as `version`. Keys are requested URL-encoded and
- * decoded, so any key comes back exactly.
+ * decoded, so any key comes back exactly. Nothing is requested before the first iteration.
  */
 export function s3Source (options: S3SourceOptions): KeySource {
-  const context = listContext(options)
+  const check = optionChecks('@keydiff/s3', 's3Source', options)
+  const { client, bucket } = s3Target(check, options)
   const prefix = options.prefix ?? ''
-  const concurrency = positiveInteger(options.concurrency ?? 8, 'concurrency')
-  const splitDepth = positiveInteger(options.splitDepth ?? 2, 'splitDepth')
-  const readAhead = positiveInteger(options.readAhead ?? 4, 'readAhead')
+  const name = options.name ?? s3Url(bucket, prefix)
+  const context: ListContext = {
+    client,
+    bucket,
+    sourceName: name,
+    pageSize: check.positiveInteger('pageSize', options.pageSize, 1000, 1000),
+    retry: retryOptions(check, options)
+  }
+  const concurrency = check.positiveInteger('concurrency', options.concurrency, 8)
+  const splitDepth = check.positiveInteger('splitDepth', options.splitDepth, 2)
+  const readAhead = check.positiveInteger('readAhead', options.readAhead, 4)
+  check.nonNegativeInteger('estimatedCount', options.estimatedCount, 0)
   const delimiter = options.delimiter ?? '/'
-  if (delimiter === '') throw new InvalidOptionError('delimiter', 'must not be empty')
+  if (delimiter === '') throw check.invalid('delimiter', 'must not be empty')
   const signal = options.signal
 
   return keySource(async function * (): AsyncGenerator<KeyBatch> {
@@ -71,21 +80,5 @@ export function s3Source (options: S3SourceOptions): KeySource {
     const points = options.splitPoints ?? await discoverSplitPoints(context, prefix, { delimiter, targetPoints: concurrency * 4, maxDepth: splitDepth, concurrency }, signal)
     const ranges = splitByPoints(prefix, points)
     yield * orderedParallel(ranges.map(range => (rangeSignal: AbortSignal) => listRange(context, range, rangeSignal)), concurrency, readAhead, signal)
-  }, { name: options.name ?? s3Url(options.bucket, prefix), sorted: options.sorted ?? true })
-}
-
-function listContext (options: S3SourceOptions): ListContext {
-  if (options === null || typeof options !== 'object') throw new TypeError('s3Source: options are required')
-  if (options.client === undefined || typeof options.client.send !== 'function') throw new TypeError('s3Source: options.client must be an S3Client')
-  if (typeof options.bucket !== 'string' || options.bucket === '') throw new TypeError('s3Source: options.bucket must be a bucket name')
-  const pageSize = positiveInteger(options.pageSize ?? 1000, 'pageSize')
-  if (pageSize > 1000) throw new InvalidOptionError('pageSize', `${pageSize} is above S3's limit of 1000 keys per page`)
-  return {
-    client: options.client,
-    bucket: options.bucket,
-    sourceName: options.name ?? s3Url(options.bucket, options.prefix ?? ''),
-    pageSize,
-    retries: nonNegativeInteger(options.retries ?? 5, 'retries'),
-    retryDelayMs: nonNegativeInteger(options.retryDelayMs ?? 200, 'retryDelayMs')
-  }
+  }, { name, sorted: options.sorted ?? true, estimatedCount: options.estimatedCount })
 }

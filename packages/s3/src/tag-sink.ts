@@ -1,11 +1,12 @@
 import { GetObjectTaggingCommand, PutObjectTaggingCommand, type S3Client, type Tag } from '@aws-sdk/client-s3'
-import { InvalidOptionError, type KeyEntry, type RestorableSink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
+import type { KeyEntry, RestorableSink, SinkApplyOptions, SinkOutcome } from '@keydiff/core'
 import { bucketCheck } from './bucket-check.ts'
-import { s3Url } from './location.ts'
+import { optionChecks } from './check-options.ts'
+import { s3Target, s3Url } from './location.ts'
 import { failed, mapLimit, succeeded, uniqueEntries } from './per-key.ts'
-import { checkable, findPlanned } from './planned-object.ts'
-import { errorName, httpStatus, withRetry } from './retry.ts'
-import { nonNegativeInteger, positiveInteger } from './check-options.ts'
+import { checkable } from './plan-check.ts'
+import { findPlanned } from './planned-object.ts'
+import { errorName, httpStatus, retryOptions, withRetry, type RetrySettings } from './retry.ts'
 
 /** The tag that marks an object for the lifecycle rule. */
 export interface ObjectTag {
@@ -15,7 +16,7 @@ export interface ObjectTag {
 
 export const DEFAULT_TAG: ObjectTag = { key: 'keydiff', value: 'orphan' }
 
-export interface S3TagSinkOptions {
+export interface S3TagSinkOptions extends RetrySettings {
   /** Required. */
   client: S3Client
   /** Required. */
@@ -30,10 +31,6 @@ export interface S3TagSinkOptions {
   checkUnchanged?: boolean
   /** Objects tagged at once (two requests each: read the tags, write them). @default 16 */
   concurrency?: number
-  /** @default 5 */
-  retries?: number
-  /** @default 200 */
-  retryDelayMs?: number
 }
 
 const S3_TAG_LIMIT = 10
@@ -47,13 +44,14 @@ const S3_TAG_LIMIT = 10
  * between the check and the tagging is not seen.
  */
 export function s3TagSink (options: S3TagSinkOptions): RestorableSink {
+  const checks = optionChecks('@keydiff/s3', 's3TagSink', options)
+  const { client, bucket } = s3Target(checks, options)
   const tag = options.tag ?? DEFAULT_TAG
-  if (tag.key === '' || tag.key.length > 128 || tag.value.length > 256) throw new InvalidOptionError('tag', 'S3 tag keys are 1-128 characters, values up to 256')
-  const name = `tag:${s3Url(options.bucket)}#${tag.key}=${tag.value}`
-  const concurrency = positiveInteger(options.concurrency ?? 16, 'concurrency')
-  const retry = { retries: nonNegativeInteger(options.retries ?? 5, 'retries'), baseDelayMs: nonNegativeInteger(options.retryDelayMs ?? 200, 'retryDelayMs') }
+  if (tag.key === '' || tag.key.length > 128 || tag.value.length > 256) throw checks.invalid('tag', 'S3 tag keys are 1-128 characters, values up to 256')
+  const name = `tag:${s3Url(bucket)}#${tag.key}=${tag.value}`
+  const concurrency = checks.positiveInteger('concurrency', options.concurrency, 16)
+  const retry = retryOptions(checks, options)
   const checkUnchanged = options.checkUnchanged ?? true
-  const { client, bucket } = options
   const bucketExists = bucketCheck(client, bucket, name)
 
   const update = async (entry: KeyEntry, check: boolean, change: (tags: Tag[]) => Tag[] | undefined, signal?: AbortSignal): Promise<SinkOutcome> => {
@@ -79,7 +77,7 @@ export function s3TagSink (options: S3TagSinkOptions): RestorableSink {
   }
 
   const run = async (batch: readonly KeyEntry[], check: boolean, change: (tags: Tag[]) => Tag[] | undefined, signal?: AbortSignal): Promise<SinkOutcome[]> => {
-    return await mapLimit(uniqueEntries(batch), concurrency, async entry => await update(entry, check, change, signal), signal)
+    return await mapLimit(uniqueEntries(batch, 1000, name), concurrency, async entry => await update(entry, check, change, signal), signal)
   }
 
   return {

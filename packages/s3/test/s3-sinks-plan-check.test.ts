@@ -49,9 +49,9 @@ async function listed (client: S3Client, bucket: string): Promise<KeyEntry[]> {
 const ORPHANS = ['o/same-size', 'o/longer', 'o/kept-as-planned']
 
 const actions: Array<[string, (client: S3Client, bucket: string) => Sink, (client: S3Client, bucket: string, key: string) => Promise<boolean>]> = [
-  ['delete', (client, bucket) => s3DeleteSink({ client, bucket, retryDelayMs: 5 }), async (_client, bucket, key) => !await server.exists(bucket, key)],
-  ['quarantine', (client, bucket) => s3QuarantineSink({ client, bucket, retryDelayMs: 5 }), async (_client, bucket, key) => !await server.exists(bucket, key) && await server.exists(bucket, `.keydiff-trash/${key}`)],
-  ['tag', (client, bucket) => s3TagSink({ client, bucket, retryDelayMs: 5 }), async (client, bucket, key) => await tagged(client, bucket, key)]
+  ['delete', (client, bucket) => s3DeleteSink({ client, bucket, retryDelay: 5 }), async (_client, bucket, key) => !await server.exists(bucket, key)],
+  ['quarantine', (client, bucket) => s3QuarantineSink({ client, bucket, retryDelay: 5 }), async (_client, bucket, key) => !await server.exists(bucket, key) && await server.exists(bucket, `.keydiff-trash/${key}`)],
+  ['tag', (client, bucket) => s3TagSink({ client, bucket, retryDelay: 5 }), async (client, bucket, key) => await tagged(client, bucket, key)]
 ]
 
 for (const [action, make, actedOn] of actions) {

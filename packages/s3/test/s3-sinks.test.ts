@@ -110,7 +110,7 @@ sinkSuite({
   // s3rver's XML parser trims whitespace around a key in DeleteObjects (S3 keeps it).
   supports: { failures: true, changed: true, canHold: key => s3rverHolds(key) && key.trim() === key },
   factory: sinkFactory((client, bucket) => ({
-    sink: s3DeleteSink({ client, bucket, retryDelayMs: 5 }),
+    sink: s3DeleteSink({ client, bucket, retryDelay: 5 }),
     actedOn: async (_admin, bucket, key) => !await server.exists(bucket, key)
   }))
 })
@@ -122,7 +122,7 @@ sinkSuite({
   // escaped; S3 decodes them. Keys with those characters cannot be copied on s3rver.
   supports: { failures: true, restore: true, changed: true, canHold: key => s3rverHolds(key) && key.trim() === key && !/[#$&+,:;=?@]/.test(key) },
   factory: sinkFactory((client, bucket) => ({
-    sink: s3QuarantineSink({ client, bucket, retryDelayMs: 5 }),
+    sink: s3QuarantineSink({ client, bucket, retryDelay: 5 }),
     actedOn: async (_admin, bucket, key) => !await server.exists(bucket, key) && await server.exists(bucket, `.keydiff-trash/${key}`)
   }))
 })
@@ -132,7 +132,7 @@ sinkSuite({
   name: 's3TagSink',
   supports: { failures: true, restore: true, changed: true, canHold: s3rverHolds },
   factory: sinkFactory((client, bucket) => ({
-    sink: s3TagSink({ client, bucket, retryDelayMs: 5 }),
+    sink: s3TagSink({ client, bucket, retryDelay: 5 }),
     actedOn: async (admin, bucket, key) => await hasTag(admin, bucket, key)
   }))
 })
@@ -199,7 +199,7 @@ test('a whole DeleteObjects request that keeps failing throws a KEYDIFF_SINK_FAI
   const bucket = await server.createBucket([{ key: 'a' }])
   proxy.rule = request => request.method === 'POST' ? { kind: 'error', status: 503, code: 'SlowDown' } : undefined
   try {
-    const sink = s3DeleteSink({ client: server.client(proxy.endpoint), bucket, retries: 2, retryDelayMs: 1 })
+    const sink = s3DeleteSink({ client: server.client(proxy.endpoint), bucket, retries: 2, retryDelay: 1 })
     await assert.rejects(sink.apply([{ key: 'a' }]), { code: 'KEYDIFF_SINK_FAILED' })
     assert.equal(await server.exists(bucket, 'a'), true)
   } finally {

@@ -31,7 +31,7 @@ test('a silent endpoint fails the listing with KEYDIFF_CONNECTION_FAILED naming 
   try {
     for (const concurrency of [1, 4]) {
       const before = silent.accepted
-      await assert.rejects(drain(s3Source({ client, bucket: 'blobs', concurrency, retryDelayMs: 1 })), error => assertConnectionFailed(error, { endpoint: silent.address, secret: SECRET }))
+      await assert.rejects(drain(s3Source({ client, bucket: 'blobs', concurrency, retryDelay: 1 })), error => assertConnectionFailed(error, { endpoint: silent.address, secret: SECRET }))
       const tries = silent.accepted - before
       assert.ok(tries <= 2, `${tries} connections for one request of maxAttempts 2`)
     }

@@ -1,10 +1,10 @@
 import { test } from 'node:test'
 import type { S3Client } from '@aws-sdk/client-s3'
-import type { KeySource, Lock, RestorableSink, Sink } from '@keydiff/core'
+import type { KeySource, Lock, RestorableSink, Sink, SinkError } from '@keydiff/core'
 import { expectTypeOf } from 'expect-type'
 import {
-  s3DeleteSink, s3InventorySource, s3Lock, s3QuarantineSink, s3Source, s3TagSink,
-  type S3DeleteSinkOptions, type S3InventorySourceOptions, type S3LockOptions, type S3QuarantineSinkOptions,
+  S3SinkError, s3DeleteSink, s3InventorySource, s3Lock, s3QuarantineSink, s3Source, s3TagSink,
+  type RetrySettings, type S3DeleteSinkOptions, type S3InventorySourceOptions, type S3LockOptions, type S3QuarantineSinkOptions,
   type S3SourceOptions, type S3TagSinkOptions
 } from '../src/index.ts'
 
@@ -33,4 +33,26 @@ test('public factories return the core contracts and require only the client and
   expectTypeOf<S3InventorySourceOptions['client']>().toEqualTypeOf<S3Client | undefined>()
   expectTypeOf<S3SourceOptions['signal']>().toEqualTypeOf<AbortSignal | undefined>()
   expectTypeOf<S3InventorySourceOptions['manifest']>().toEqualTypeOf<string | URL>()
+})
+
+/** The retry and concurrency options every S3 factory but the inventory takes, as the vocabulary names them. */
+interface Vocabulary { retries?: number, retryDelay?: number, retryDelayMs?: number, maxRetryDelay?: number, concurrency?: number }
+type VocabularyOf<T> = Pick<T, keyof Vocabulary & keyof T>
+
+test('the options speak the shared vocabulary; retryDelayMs stays as a deprecated alias of retryDelay', () => {
+  expectTypeOf<RetrySettings>().toEqualTypeOf<Omit<Vocabulary, 'concurrency'>>()
+  expectTypeOf<VocabularyOf<S3SourceOptions>>().toEqualTypeOf<Vocabulary>()
+  expectTypeOf<VocabularyOf<S3DeleteSinkOptions>>().toEqualTypeOf<Vocabulary>()
+  expectTypeOf<VocabularyOf<S3QuarantineSinkOptions>>().toEqualTypeOf<Vocabulary>()
+  expectTypeOf<VocabularyOf<S3TagSinkOptions>>().toEqualTypeOf<Vocabulary>()
+  expectTypeOf<Pick<S3SourceOptions, 'name' | 'sorted' | 'estimatedCount' | 'readAhead' | 'prefix' | 'signal'>>()
+    .toEqualTypeOf<{ name?: string, sorted?: boolean, estimatedCount?: number, readAhead?: number, prefix?: string, signal?: AbortSignal }>()
+  expectTypeOf<Pick<S3InventorySourceOptions, 'name' | 'estimatedCount' | 'prefix' | 'signal'>>()
+    .toEqualTypeOf<{ name?: string, estimatedCount?: number, prefix?: string, signal?: AbortSignal }>()
+  expectTypeOf(s3Source).toBeCallableWith({ client: {} as S3Client, bucket: 'b', retryDelayMs: 5 })
+  // @ts-expect-error the client is `client`, as in every adapter
+  expectTypeOf(s3Source).toBeCallableWith({ s3: {} as S3Client, bucket: 'b' })
+  // The sinks throw core's SinkError; S3SinkError is that class under its old name.
+  expectTypeOf<S3SinkError>().toEqualTypeOf<SinkError>()
+  expectTypeOf(S3SinkError).toEqualTypeOf<typeof SinkError>()
 })
