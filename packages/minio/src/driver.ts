@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
-import { join } from 'node:path'
-import { lockFile, parseDuration } from '@keydiff/core'
+import { parseDuration } from '@keydiff/core'
 import { withinRange, type StoreDriver, type StoreSection } from '@keydiff/core/adapter'
 import { Client } from 'minio'
 import { minioDeleteSink } from './minio-delete-sink.ts'
 import { minioSource } from './minio-source.ts'
 import { minioTagSink } from './minio-tag-sink.ts'
+import { minioLock } from './minio-lock.ts'
 
 /** `[stores.x]` with `type = "minio"` (or `"@keydiff/minio"`). */
 export interface MinioStoreSection extends StoreSection {
@@ -39,9 +39,8 @@ const name = { type: 'string', minLength: 1 }
 
 /**
  * The MinIO store: listing by `minioSource` (a range starts after its lower bound with
- * `startAfter` and stops past its upper one), delete and tag sinks. MinIO's client offers no
- * conditional write to build a lock object on, so the lock is a file in the run's work
- * directory: it keeps apart runs of one host only.
+ * `startAfter` and stops past its upper one), delete and tag sinks, and `minioLock`, a lock
+ * object in the bucket that keeps apart runs of every host.
  */
 export const driver: StoreDriver<MinioStoreSection> = {
   type: 'minio',
@@ -66,7 +65,7 @@ export const driver: StoreDriver<MinioStoreSection> = {
     delete: { properties: {} },
     tag: { properties: { key: name, value: { type: 'string' } } }
   },
-  supports: { rangePushdown: true, lock: 'local' },
+  supports: { rangePushdown: true, lock: 'store' },
   open (section, context) {
     if (typeof section?.bucket !== 'string' || section.bucket.length === 0) throw new TypeError('[minio] driver: bucket is required')
     if (typeof section.endPoint !== 'string' || section.endPoint.length === 0) throw new TypeError('[minio] driver: endPoint is required')
@@ -105,7 +104,8 @@ export const driver: StoreDriver<MinioStoreSection> = {
         }
         throw new TypeError(`[minio] driver: a MinIO store cannot ${JSON.stringify(action.type)} (delete, tag)`)
       },
-      lock: () => lockFile({ path: join(context.workdir, 'lock'), target: location('') }),
+      // Under `.keydiff/`, which a plan never lists as a candidate.
+      lock: () => minioLock({ client, bucket, key: '.keydiff/lock' }),
       probe: async () => {
         const key = `.keydiff/check-${randomBytes(6).toString('hex')}`
         await client.putObject(bucket, key, Buffer.from('keydiff check\n'))
