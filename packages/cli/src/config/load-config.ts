@@ -97,7 +97,8 @@ export async function checkConfig (raw: unknown, options: CheckConfigOptions): P
   // The checks below read a config the schema may have refused: each looks at what it needs defensively.
   const config = substituteEnv(raw, [], options.env, report) as KeydiffConfig
   checkNames(config, report)
-  await checkStores(config, options.baseDir, report)
+  // sections are checked as written, as the schema checks the rest: a `${VAR}` left unset is one problem, not two
+  await checkStores(record(raw) as unknown as KeydiffConfig, options.baseDir, report)
   if (problems.length > 0) {
     problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || a.order - b.order)
     throw ConfigError.of(file, problems.map(({ keyPath, line, message }) => ({ keyPath, line, message })))

@@ -6,6 +6,7 @@ import { inCliTerms } from '../plan-refused.ts'
 import { Progress, type ProgressMode, type ProgressState } from '../report/progress.ts'
 import { applyPhases } from '../report/sweep-phases.ts'
 import { buildReferences } from './build-references.ts'
+import type { KeyRange } from '@keydiff/core/adapter'
 import { buildTarget, type RunTarget } from './build-store.ts'
 import type { Connections } from './connections.ts'
 import { inRunContext, type ConfigSite } from './run-context.ts'
@@ -33,6 +34,10 @@ export interface RunOneOptions {
   force: boolean
   progress: { stream: NodeJS.WritableStream & import('node:stream').Writable, mode: ProgressMode }
   signal?: AbortSignal
+  /** Where store drivers find credentials a section leaves out. @default process.env */
+  env?: NodeJS.ProcessEnv | undefined
+  /** Only the candidates in this key range `(after, upTo]`: one shard of a distributed run. */
+  range?: KeyRange | undefined
 }
 
 /**
@@ -50,7 +55,7 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
   const candidatesSite = site('store' in run.candidates ? ['stores', run.candidates.store] : 'databases' in run.candidates ? ['databases', run.candidates.database] : ['runs', index, 'candidates'])
   let target
   try {
-    target = await buildTarget({ run, stores: options.config.stores ?? {}, connections: options.connections, baseDir: options.baseDir, workdir, file: options.file })
+    target = await buildTarget({ run, stores: options.config.stores ?? {}, connections: options.connections, baseDir: options.baseDir, workdir, file: options.file, env: options.env, range: options.range })
   } catch (error) {
     throw inRunContext(error, candidatesSite)
   }
