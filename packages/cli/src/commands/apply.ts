@@ -6,6 +6,7 @@ import { applyPhases } from '../report/sweep-phases.ts'
 import { applyFields, logFailure, loggerFor } from '../run/run-log.ts'
 import { UsageError } from '../usage-error.ts'
 import { openStore, positiveInteger, storeOf, trashOption } from './store-options.ts'
+import { leaseNote } from '../lease-note.ts'
 
 export const APPLY_USAGE = `Usage: keydiff apply <plan> --action <action> [options]
 
@@ -88,7 +89,7 @@ export async function report (result: ApplyResult, json: boolean, io: CommandIO)
     `audit log ${result.audit}`
   ]
   if (result.takenOver !== undefined) {
-    lines.unshift(`took the lock over from ${result.takenOver.owner} on ${result.takenOver.host} (pid ${result.takenOver.pid}, since ${result.takenOver.startedAt})`)
+    lines.unshift(`took the lock over from ${result.takenOver.owner} on ${result.takenOver.host} (pid ${result.takenOver.pid}, since ${result.takenOver.startedAt})${leaseNote(result.takenOver)}`)
   }
   for (const failure of result.failures.slice(0, 20)) lines.push(`failed: ${failure.key}: ${failure.error} (${failure.attempts} attempts)`)
   if (result.failed > 20) lines.push(`… and ${n(result.failed - 20)} more failures in the audit log`)

@@ -6,6 +6,7 @@ import { LineWriter, type CommandIO } from '../io.ts'
 import { UsageError } from '../usage-error.ts'
 import { onePlan, parse } from './apply.ts'
 import { openStore, positiveInteger, storeOf, trashOption } from './store-options.ts'
+import { leaseNote } from '../lease-note.ts'
 
 export const RESTORE_USAGE = `Usage: keydiff restore <plan> [options]
        keydiff restore <quarantine-dir> --store <dir> [options]
@@ -93,7 +94,7 @@ function describeRestore (results: readonly FromTrash[]): string {
   const n = (value: number): string => value.toLocaleString('en-US')
   const lines: string[] = []
   for (const { trash, result } of results) {
-    if (result.takenOver !== undefined) lines.push(`took the lock over from ${result.takenOver.owner} on ${result.takenOver.host} (pid ${result.takenOver.pid}, since ${result.takenOver.startedAt})`)
+    if (result.takenOver !== undefined) lines.push(`took the lock over from ${result.takenOver.owner} on ${result.takenOver.host} (pid ${result.takenOver.pid}, since ${result.takenOver.startedAt})${leaseNote(result.takenOver)}`)
     lines.push(`restored ${n(result.done)} of ${n(result.planned)} planned keys (${formatBytes(result.bytesDone)}) from ${trash}, ${n(result.failed)} failed`)
     for (const failure of result.failures.slice(0, 20)) lines.push(`failed: ${failure.key}: ${failure.error} (${failure.attempts} attempts)`)
     if (result.failed > 20) lines.push(`… and ${n(result.failed - 20)} more failures in the audit log`)

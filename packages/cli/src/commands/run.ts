@@ -13,6 +13,7 @@ import { writeRunMetrics, type RunFigures } from '../run/run-metrics.ts'
 import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
 import type { Logger } from 'pino'
+import { leaseNote } from '../lease-note.ts'
 
 export const RUN_USAGE = `Usage: keydiff run [--config <file>] [--only <name>] [--dry-run] [options]
 
@@ -128,7 +129,7 @@ function describe (outcome: RunOutcome, dryRun: boolean): string {
   if (applied !== undefined) {
     lines.push(`${applied.action}: ${applied.done} done, ${applied.skipped} already done, ${applied.dropped} dropped by the re-check, ${applied.failed} failed (audit log ${applied.audit})`)
     for (const failure of applied.failures.slice(0, 10)) lines.push(`  failed ${JSON.stringify(failure.key)}: ${failure.error}`)
-    if (applied.takenOver !== undefined) lines.push(`lock taken over from ${applied.takenOver.owner} on ${applied.takenOver.host} (since ${applied.takenOver.startedAt})`)
+    if (applied.takenOver !== undefined) lines.push(`lock taken over from ${applied.takenOver.owner} on ${applied.takenOver.host} (since ${applied.takenOver.startedAt})${leaseNote(applied.takenOver)}`)
   } else if (dryRun) {
     lines.push('dry run: nothing was changed')
   } else if (outcome.plan.header.counts.planned > 0) {
