@@ -1,5 +1,6 @@
 export { mysqlReferences } from './references.ts'
-export type { MysqlReferencesOptions, RowMapper } from './references.ts'
+export type { MysqlReferencesOptions, MysqlReferencesSource, RowMapper } from './references.ts'
+export type { MysqlClientOption } from './client-option.ts'
 export { mysqlReferencesUnion } from './references-union.ts'
 export type { MysqlReferencesUnionOptions, MysqlReferencePart } from './references-union.ts'
 export type { QuerySpec } from './query-plan.ts'

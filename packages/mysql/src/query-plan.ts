@@ -1,5 +1,5 @@
 import type { Pool as CorePool, FieldPacket } from 'mysql2'
-import { InvalidOptionError } from '@keydiff/core'
+import { baseQuery, keyColumn, specOption } from '@keydiff/sql-kit'
 import { mysqlError } from './errors.ts'
 import { checkout, qualified, quoteIdent, run } from './pool.ts'
 import { keyKind, type KeyKind } from './key-types.ts'
@@ -8,7 +8,7 @@ import { keyKind, type KeyKind } from './key-types.ts'
 export interface QuerySpec {
   /** SQL returning the key column (and any extra columns a `mapRow` needs). */
   query?: string | undefined
-  /** Values of the query's `?` placeholders. */
+  /** Values of `query`'s `?` placeholders. */
   params?: readonly unknown[] | undefined
   /** The key column: a column of `table`, or an output column of `query` (default: its first). */
   column?: string | undefined
@@ -33,9 +33,14 @@ export interface QueryPlan {
   estimatedCount: number | undefined
 }
 
-/** Builds the SQL of a spec and asks the server what it returns, before any row is read. */
+/** The spec's SQL, checked without the server: a spec that cannot work fails when the source is made. */
+export function specQuery (spec: QuerySpec): Pick<QueryPlan, 'base' | 'params' | 'label'> {
+  return baseQuery(spec, { quoteIdent, qualifiedTable: table => qualified(table, spec.database) })
+}
+
+/** Asks the server what the spec's query returns (its key column's type and character set) and, for a table, its row estimate. */
 export async function planQuery (pool: CorePool, spec: QuerySpec, where: string, endpoint: string): Promise<QueryPlan> {
-  const { base, params, label } = baseQuery(spec)
+  const { base, params, label } = specQuery(spec)
   const held = await checkout(pool, where, endpoint)
   try {
     const fields = await new Promise<FieldPacket[]>((resolve, reject) => {
@@ -43,12 +48,7 @@ export async function planQuery (pool: CorePool, spec: QuerySpec, where: string,
         if (error !== null) reject(error); else resolve(fields)
       })
     })
-    const column = spec.column ?? fields[0]?.name
-    const columnIndex = fields.findIndex(field => field.name === column)
-    const field = fields[columnIndex] as (FieldPacket & { columnType?: number, characterSet?: number, encoding?: string }) | undefined
-    if (column === undefined || field === undefined) {
-      throw new InvalidOptionError('column', `${where}: the ${label} returns no column ${JSON.stringify(column ?? '')} (it returns ${fields.map(f => JSON.stringify(f.name)).join(', ') || 'no columns'})`)
-    }
+    const { column, index, field } = keyColumn(fields as Array<FieldPacket & { columnType?: number, characterSet?: number, encoding?: string }>, spec.column, where, label)
     let estimatedCount: number | undefined
     if (spec.table !== undefined) {
       const rows = await run<Array<{ n: number | null }>>(held.connection,
@@ -57,23 +57,9 @@ export async function planQuery (pool: CorePool, spec: QuerySpec, where: string,
       estimatedCount = typeof n === 'number' || typeof n === 'string' ? Number(n) : undefined
     }
     held.release()
-    return { base, params, column, columnIndex, kind: keyKind(field.columnType ?? field.type ?? -1, field.characterSet ?? 0, where, column), encoding: field.encoding, label, estimatedCount }
+    return { base, params, column, columnIndex: index, kind: keyKind(field.columnType ?? field.type ?? -1, field.characterSet ?? 0, where, column), encoding: field.encoding, label, estimatedCount }
   } catch (error) {
     held.release(true)
-    throw mysqlError(where, endpoint, error, spec.query === undefined ? 'table' : 'query')
+    throw mysqlError(where, endpoint, error, specOption(spec))
   }
-}
-
-function baseQuery (spec: QuerySpec): { base: string, params: readonly unknown[], label: string } {
-  if (spec.query !== undefined) {
-    if (spec.table !== undefined) throw new InvalidOptionError('query', 'give either query or table, not both')
-    if (typeof spec.query !== 'string' || spec.query.trim() === '') throw new InvalidOptionError('query', 'must be a non-empty SQL string')
-    return { base: spec.query.trim().replace(/;\s*$/, ''), params: spec.params ?? [], label: 'query' }
-  }
-  if (typeof spec.table !== 'string' || spec.table === '') throw new InvalidOptionError('table', 'give a query, or a table and a column')
-  if (typeof spec.column !== 'string' || spec.column === '') throw new InvalidOptionError('column', `the key column of table ${spec.table} is required`)
-  const columns = [spec.column, ...(spec.columns ?? [])].map(quoteIdent).join(', ')
-  const where = spec.where === undefined ? '' : ` AND (${spec.where})`
-  const table = qualified(spec.table, spec.database)
-  return { base: `SELECT ${columns} FROM ${table} WHERE ${quoteIdent(spec.column)} IS NOT NULL${where}`, params: spec.params ?? [], label: `table ${table}` }
 }

@@ -1,14 +1,16 @@
-import { union, type KeySource } from '@keydiff/core'
+import { snapshotUnion } from '@keydiff/sql-kit'
+import { poolOf, type MysqlClientOption } from './client-option.ts'
 import type { QuerySpec } from './query-plan.ts'
-import { mysqlReferences, type MysqlReferencesOptions, type RowMapper } from './references.ts'
-import { mysqlSnapshot, type MysqlSnapshot } from './snapshot.ts'
+import { mysqlReferences, type MysqlReferencesFields, type MysqlReferencesSource, type RowMapper } from './references.ts'
+import { mysqlSnapshot } from './snapshot.ts'
 
 export interface MysqlReferencePart extends QuerySpec {
   mapRow?: RowMapper
   name?: string
 }
 
-export interface MysqlReferencesUnionOptions extends Omit<MysqlReferencesOptions, keyof QuerySpec | 'mapRow' | 'snapshot' | 'name' | 'estimatedCount' | 'sorted'> {
+/** `client`, the parts, and the options every part shares. */
+export type MysqlReferencesUnionOptions = MysqlClientOption & Omit<MysqlReferencesFields, keyof QuerySpec | 'mapRow' | 'snapshot' | 'name' | 'estimatedCount' | 'sorted'> & {
   /** One query or table per database (DataJoint: one external table per schema). */
   parts: readonly MysqlReferencePart[]
   /** @default `union(<part names>)` */
@@ -20,28 +22,16 @@ export interface MysqlReferencesUnionOptions extends Omit<MysqlReferencesOptions
  * in one consistent snapshot, so a bucket they share is never cleaned against a partial or
  * inconsistent set. MySQL cannot share a snapshot between sessions, so the union is not
  * sorted; for a sorted union, give mysqlReferences one `UNION ALL` query and `sorted: true`.
+ * Made without I/O, like its parts.
  */
-export async function mysqlReferencesUnion (options: MysqlReferencesUnionOptions): Promise<KeySource> {
-  if (!Array.isArray(options.parts) || options.parts.length === 0) throw new TypeError('mysqlReferencesUnion: parts must list at least one query or table')
-  let snapshot: MysqlSnapshot | undefined
-  const { parts, name: unionName, ...shared } = options
-  const sources = await Promise.all(parts.map(async part => await mysqlReferences({ ...shared, ...part, sorted: false, snapshot: () => snapshot })))
-  const joined = union(...sources)
-  const source = {
-    name: unionName ?? joined.name,
+export function mysqlReferencesUnion (options: MysqlReferencesUnionOptions): MysqlReferencesSource {
+  const pool = poolOf(options, 'mysqlReferencesUnion')
+  if (!Array.isArray(options.parts) || options.parts.length === 0) throw new TypeError('@keydiff/mysql mysqlReferencesUnion: option parts must list at least one query or table')
+  const { parts, name, client: _client, pool: _pool, ...shared } = options
+  return snapshotUnion({
+    name,
     sorted: false,
-    estimatedCount: joined.estimatedCount,
-    scanStartedAt: undefined as Date | undefined,
-    async * [Symbol.asyncIterator] () {
-      snapshot = await mysqlSnapshot(options.pool)
-      source.scanStartedAt = snapshot.startedAt
-      try {
-        yield * joined
-      } finally {
-        await snapshot.release()
-        snapshot = undefined
-      }
-    }
-  }
-  return source
+    parts: snapshot => parts.map(part => mysqlReferences({ ...shared, ...part, client: pool, sorted: false, snapshot })),
+    open: async () => await mysqlSnapshot(pool)
+  })
 }

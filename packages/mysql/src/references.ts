@@ -1,9 +1,11 @@
 import { InvalidOptionError, SourceError, type KeyBatch, type KeyEntry, type KeySource } from '@keydiff/core'
-import { LINE_CHUNKS, lineChunkBatches, type LineChunk } from '@keydiff/core/adapter'
+import { lineChunkBatches, type LineChunk } from '@keydiff/core/adapter'
+import { batchChunks, plannedSource, positiveInteger, specOption, unsortableKey, type ScanState } from '@keydiff/sql-kit'
+import { poolOf, type MysqlClientOption } from './client-option.ts'
 import { mysqlError } from './errors.ts'
 import { renderKey, orderExpression, selectExpression, type BinaryEncoding } from './key-types.ts'
-import { checkout, corePool, endpointOf, quoteIdent, run, type Checkout, type MysqlPool } from './pool.ts'
-import { planQuery, type QueryPlan, type QuerySpec } from './query-plan.ts'
+import { checkout, corePool, endpointOf, quoteIdent, run, type Checkout } from './pool.ts'
+import { planQuery, specQuery, type QueryPlan, type QuerySpec } from './query-plan.ts'
 import { rowChunks } from './row-chunks.ts'
 import { beginSnapshot, sessions, type MysqlSnapshot } from './snapshot.ts'
 import { streamRows } from './stream-rows.ts'
@@ -11,9 +13,7 @@ import { streamRows } from './stream-rows.ts'
 /** Maps a row (all its columns by name) to a key or an entry; a reference is never dropped. */
 export type RowMapper = (row: Record<string, unknown>) => string | KeyEntry
 
-export interface MysqlReferencesOptions extends QuerySpec {
-  /** The user's pool (`mysql2` or `mysql2/promise`); one connection per scan. */
-  pool: MysqlPool
+export interface MysqlReferencesFields extends QuerySpec {
   /** List in UTF-8 byte order (ORDER BY the key's bytes) and declare the source sorted. @default false */
   sorted?: boolean
   /** Rows per batch. @default 10000 */
@@ -24,63 +24,79 @@ export interface MysqlReferencesOptions extends QuerySpec {
   mapRow?: RowMapper
   /** Read on this snapshot's connection (shared with other sources of the run, one at a time). @default a snapshot of its own per scan */
   snapshot?: MysqlSnapshot | (() => MysqlSnapshot | undefined)
-  /** @default `mysql://user@host:port/db <table or query>` */
+  /** @default `mysql://user@host:port/db <table or query> (<column>)` */
   name?: string
-  /** @default the table's statistics (TABLE_ROWS); none for a query */
+  /** @default the table's statistics (TABLE_ROWS), known once the source is planned; none for a query */
   estimatedCount?: number
   signal?: AbortSignal
 }
 
+/** `client` (the user's mysql2 pool; one connection per scan) and where the keys come from. */
+export type MysqlReferencesOptions = MysqlReferencesFields & MysqlClientOption
+
+/**
+ * A reference source that asks the server on first iteration; awaiting it asks at once (what
+ * the query returns, so a wrong column fails there, and the table's row estimate).
+ */
+export type MysqlReferencesSource = KeySource & PromiseLike<KeySource>
+
+interface Planned { plan: QueryPlan, sql: string, raw: boolean }
+
 /**
  * Reference keys from a MySQL/MariaDB query or table column, streamed row by row without
  * loading the result, inside `START TRANSACTION WITH CONSISTENT SNAPSHOT`; the server time
- * just before it is the source's `scanStartedAt`. Async because it asks the server what the
- * query returns before any reading.
+ * just before it is the source's `scanStartedAt`. Made without I/O: the spec and options are
+ * checked at once, the server is asked what the query returns when the source is first read
+ * (or awaited).
  */
-export async function mysqlReferences (options: MysqlReferencesOptions): Promise<KeySource> {
-  if (options === null || typeof options !== 'object') throw new TypeError('mysqlReferences: options must be an object')
-  const pool = corePool(options.pool, 'mysqlReferences')
-  const batchSize = options.batchSize ?? 10_000
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError('batchSize', `must be a positive integer, got ${String(batchSize)}`)
+export function mysqlReferences (options: MysqlReferencesOptions): MysqlReferencesSource {
+  const pool = poolOf(options, 'mysqlReferences')
+  const batchSize = positiveInteger(options.batchSize ?? 10_000, 'batchSize')
   const binary = options.binary ?? 'hex'
   if (binary !== 'hex' && binary !== 'base64' && binary !== 'utf8') throw new InvalidOptionError('binary', `must be 'hex', 'base64' or 'utf8', got ${String(binary)}`)
   const endpoint = endpointOf(pool)
-  const plan = await planQuery(pool, options, `${endpoint} ${options.table ?? 'query'}`, endpoint)
-  const name = options.name ?? `${endpoint} ${plan.label} (${plan.column})`
+  const name = options.name ?? `${endpoint} ${specQuery(options).label}${options.column === undefined ? '' : ` (${options.column})`}`
   const sorted = options.sorted ?? false
-  const column = `q.${quoteIdent(plan.column)}`
-  const order = orderExpression(plan.kind, column, binary)
-  if (sorted && order === undefined) {
-    throw new InvalidOptionError('sorted', `${name}: a ${plan.kind} column rendered ${plan.kind === 'integer' ? 'in decimal' : `as ${binary}`} cannot be listed in key byte order; set sorted: false${plan.kind === 'binary' ? " or binary: 'hex'" : ''}`)
-  }
   const mapRow = options.mapRow
-  const select = mapRow === undefined ? selectExpression(plan.kind, column) : `q.*, ${selectExpression(plan.kind, column)} AS \`keydiff$key\``
-  const sql = `SELECT ${select} FROM (${plan.base}) AS q WHERE ${column} IS NOT NULL${sorted ? ` ORDER BY ${order as string}` : ''}`
-  const toEntry = mapRow === undefined
-    ? (row: unknown) => {
-        const key = renderKey((row as unknown[])[0], binary)
-        return key === undefined ? undefined : { key }
-      }
-    : (row: unknown) => mapped(row as Record<string, unknown>, mapRow, plan, binary)
-
-  // The key column as it arrives, UTF-8 text (integers are selected as text): read from
-  // mysql2's packets without row objects. Anything else goes through mysql2's row events.
+  // The key column as it arrives, UTF-8 text (integers are selected as text), is read from
+  // mysql2's packets without row objects; anything else goes through mysql2's row events.
   const typeCast = (pool as unknown as { config?: { connectionConfig?: { typeCast?: unknown } } }).config?.connectionConfig?.typeCast
-  const raw = mapRow === undefined && typeof typeCast !== 'function' && (plan.kind === 'integer' || (plan.kind === 'text' && plan.encoding === 'utf8'))
-  const source = {
+  const bytePath = mapRow === undefined && typeof typeCast !== 'function'
+
+  const planned = async (): Promise<Planned> => {
+    const plan = await planQuery(pool, options, name, endpoint)
+    const column = `q.${quoteIdent(plan.column)}`
+    const order = orderExpression(plan.kind, column, binary)
+    if (sorted && order === undefined) throw unsortableKey(name, plan.kind, plan.kind === 'integer' ? 'in decimal' : `as ${binary}`, plan.kind === 'binary')
+    const select = mapRow === undefined ? selectExpression(plan.kind, column) : `q.*, ${selectExpression(plan.kind, column)} AS \`keydiff$key\``
+    const sql = `SELECT ${select} FROM (${plan.base}) AS q WHERE ${column} IS NOT NULL${sorted ? ` ORDER BY ${order as string}` : ''}`
+    return { plan, sql, raw: bytePath && (plan.kind === 'integer' || (plan.kind === 'text' && plan.encoding === 'utf8')) }
+  }
+  const rows = ({ plan, sql }: Planned, held: Checkout): AsyncIterable<KeyBatch> => streamRows(held.connection, held.lost, {
+    sql,
+    params: plan.params,
+    batchSize,
+    rowsAsArray: mapRow === undefined,
+    toEntry: mapRow === undefined
+      ? (row: unknown) => {
+          const key = renderKey((row as unknown[])[0], binary)
+          return key === undefined ? undefined : { key }
+        }
+      : (row: unknown) => mapped(row as Record<string, unknown>, mapRow, plan, binary),
+    signal: options.signal
+  })
+  const chunks = (planned: Planned, held: Checkout): AsyncIterable<LineChunk> => rowChunks(held.connection, held.lost, planned.sql, planned.plan.params, options.signal)
+  return plannedSource<Planned>({
     name,
     sorted,
-    estimatedCount: options.estimatedCount ?? plan.estimatedCount,
-    scanStartedAt: undefined as Date | undefined,
-    [Symbol.asyncIterator]: () => scan<KeyBatch>(options, pool, source, endpoint, held => raw
-      ? lineChunkBatches(rowChunks(held.connection, held.lost, sql, plan.params, options.signal), batchSize)
-      : streamRows(held.connection, held.lost, { sql, params: plan.params, batchSize, rowsAsArray: mapRow === undefined, toEntry, signal: options.signal })
-    )[Symbol.asyncIterator]()
-  }
-  if (!raw) return source
-  // The engine hashes the keys where they lie in the socket's reads: no strings.
-  const chunks = (): AsyncIterable<LineChunk> => scan<LineChunk>(options, pool, source, endpoint, held => rowChunks(held.connection, held.lost, sql, plan.params, options.signal))
-  return Object.assign(source, { [LINE_CHUNKS]: chunks })
+    estimatedCount: options.estimatedCount,
+    plan: planned,
+    estimateOf: ({ plan }) => plan.estimatedCount,
+    batches: (planned, state) => scan(options, pool, state, endpoint, held => planned.raw ? lineChunkBatches(chunks(planned, held), batchSize) : rows(planned, held)),
+    // The engine hashes the keys where they lie in the socket's reads: no strings. A column
+    // that must be decoded first (binary, another character set) comes to it encoded again.
+    chunks: bytePath ? (planned, state) => scan(options, pool, state, endpoint, held => planned.raw ? chunks(planned, held) : batchChunks(rows(planned, held))) : undefined
+  })
 }
 
 function mapped (row: Record<string, unknown>, mapRow: RowMapper, plan: QueryPlan, binary: BinaryEncoding): KeyEntry {
@@ -96,7 +112,7 @@ function mapped (row: Record<string, unknown>, mapRow: RowMapper, plan: QueryPla
 async function * scan<T> (
   options: MysqlReferencesOptions,
   pool: ReturnType<typeof corePool>,
-  source: { name: string, scanStartedAt: Date | undefined },
+  source: ScanState,
   endpoint: string,
   read: (held: Checkout) => AsyncIterable<T>
 ): AsyncGenerator<T> {
@@ -119,7 +135,7 @@ async function * scan<T> (
     if (shared === undefined) await run(held.connection, 'COMMIT')
     clean = true
   } catch (error) {
-    throw mysqlError(source.name, endpoint, error, options.query === undefined ? 'table' : 'query')
+    throw mysqlError(source.name, endpoint, error, specOption(options))
   } finally {
     if (shared !== undefined) {
       shared.busy = false

@@ -1,25 +1,15 @@
-import { InvalidOptionError, KeydiffError } from '@keydiff/core'
-import { corePool, endpointOf, qualified, type MysqlPool } from './pool.ts'
+import { InvalidOptionError, type ActionRecord, type AuditSink } from '@keydiff/core'
+import { required, tombstoneTable } from '@keydiff/sql-kit'
+import { caller, poolOf, type MysqlClientOption } from './client-option.ts'
+import { endpointOf, qualified } from './pool.ts'
 
-/** One action of a sweep on one key, as billing and audits need it. */
-export interface TombstoneRecord {
-  readonly key: string
-  readonly size?: number | undefined
-  /** The sink's action: `delete`, `quarantine`, `tag`, ... */
-  readonly action: string
-  readonly ok: boolean
-  readonly error?: string | undefined
-  /** @default now */
-  readonly at?: Date | undefined
-}
+/** @deprecated The record is core's `ActionRecord`; this name goes in the next release. */
+export type TombstoneRecord = ActionRecord
 
-export interface TombstoneWriter {
-  readonly name: string
-  write: (records: readonly TombstoneRecord[]) => Promise<void>
-}
+/** @deprecated Tombstones are core's `AuditSink`, which `apply({ auditSinks })` feeds; this name goes in the next release. */
+export type TombstoneWriter = AuditSink
 
-export interface MysqlTombstonesOptions {
-  pool: MysqlPool
+interface MysqlTombstonesFields {
   /** @default 'keydiff_tombstones' */
   table?: string
   /** @default the pool's database */
@@ -30,32 +20,31 @@ export interface MysqlTombstonesOptions {
   create?: boolean
 }
 
-/** Writes a sweep's audit records to a table (run_id, key, size, action, outcome, error, at), one INSERT per batch. */
-export function mysqlTombstones (options: MysqlTombstonesOptions): TombstoneWriter {
-  const pool = corePool(options.pool, 'mysqlTombstones')
-  if (typeof options.runId !== 'string' || options.runId === '') throw new InvalidOptionError('runId', 'must be a non-empty string')
+/** `client` (the user's mysql2 pool) and the table to write to. */
+export type MysqlTombstonesOptions = MysqlTombstonesFields & MysqlClientOption
+
+/**
+ * A sweep's record of what it did, as a table (run_id, key, size, action, outcome, error,
+ * at): an AuditSink, so `apply(plan, sink, { auditSinks: [tombstones] })` writes each batch
+ * with one INSERT as it goes.
+ */
+export function mysqlTombstones (options: MysqlTombstonesOptions): AuditSink {
+  const pool = poolOf(options, 'mysqlTombstones')
+  const runId = required(options.runId, 'runId', caller('mysqlTombstones'))
+  if (typeof runId !== 'string' || runId === '') throw new InvalidOptionError('runId', 'must be a non-empty string')
   const table = qualified(options.table ?? 'keydiff_tombstones', options.database)
-  const name = `${endpointOf(pool)} table ${table}`
   const query = async (sql: string, values: unknown[] = []): Promise<void> => await new Promise<void>((resolve, reject) => {
     pool.query(sql, values, error => { if (error !== null) reject(error); else resolve() })
   })
-  let created: Promise<void> | undefined = options.create === false ? Promise.resolve() : undefined
-  return {
-    name,
-    async write (records) {
-      if (records.length === 0) return
-      try {
-        created ??= query(`CREATE TABLE IF NOT EXISTS ${table} (run_id VARCHAR(200) NOT NULL, \`key\` TEXT NOT NULL, size BIGINT NULL,
-          action VARCHAR(40) NOT NULL, outcome VARCHAR(10) NOT NULL, error TEXT NULL, at DATETIME(3) NOT NULL) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
-        await created
-        await query(`INSERT INTO ${table} (run_id, \`key\`, size, action, outcome, error, at) VALUES ?`, [records.map(record => [
-          options.runId, record.key, record.size ?? null, record.action, record.ok ? 'ok' : 'failed', record.error ?? null,
-          (record.at ?? new Date()).toISOString().slice(0, 23).replace('T', ' ')
-        ])])
-      } catch (error) {
-        if (options.create !== false) created = undefined
-        throw new KeydiffError(`[mysql] ${name}: writing ${records.length} tombstones failed: ${(error as Error).message}`, 'KEYDIFF_AUDIT_FAILED', { cause: error })
-      }
-    }
-  }
+  return tombstoneTable({
+    adapter: 'mysql',
+    name: `${endpointOf(pool)} table ${table}`,
+    create: options.create !== false,
+    createTable: async () => await query(`CREATE TABLE IF NOT EXISTS ${table} (run_id VARCHAR(200) NOT NULL, \`key\` TEXT NOT NULL, size BIGINT NULL,
+      action VARCHAR(40) NOT NULL, outcome VARCHAR(10) NOT NULL, error TEXT NULL, at DATETIME(3) NOT NULL) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`),
+    insert: async records => await query(`INSERT INTO ${table} (run_id, \`key\`, size, action, outcome, error, at) VALUES ?`, [records.map(record => [
+      runId, record.key, record.size ?? null, record.action, record.ok ? 'ok' : 'failed', record.error ?? null,
+      (record.at ?? new Date()).toISOString().slice(0, 23).replace('T', ' ')
+    ])])
+  })
 }

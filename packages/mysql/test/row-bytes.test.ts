@@ -1,36 +1,15 @@
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, test } from 'node:test'
-import fc from 'fast-check'
 import mysql, { type Connection } from 'mysql2'
-import { arraySource, diff, type KeySource } from '@keydiff/core'
-import { LINE_CHUNKS, type LineChunk } from '@keydiff/core/adapter'
+import { LINE_CHUNKS } from '@keydiff/core/adapter'
+import { keysOf, orphansOf, setOrphans, type WithChunks } from '@keydiff/sql-kit/testing'
 import { mysqlReferences } from '../src/index.ts'
 import { insertKeys, MYSQL_URL, numbersSql, openDatabase, type TestDatabase } from './helpers.ts'
 
 let db: TestDatabase
 before(async () => { db = await openDatabase() })
 after(async () => { await db.close() })
-
-type WithChunks = KeySource & { [LINE_CHUNKS]?: () => AsyncIterable<LineChunk> }
-
-/** Orphans of `candidates` against the source, and whether the engine read the source's bytes. */
-async function orphansOf (source: WithChunks, candidates: readonly string[]): Promise<{ orphans: string[], byteReads: number }> {
-  let byteReads = 0
-  const chunks = source[LINE_CHUNKS]
-  if (chunks !== undefined) source[LINE_CHUNKS] = () => { byteReads++; return chunks() }
-  const orphans: string[] = []
-  for await (const part of diff({ candidates: arraySource(candidates), references: source })) {
-    for (const entry of part.entries) orphans.push(entry.key)
-  }
-  return { orphans: orphans.sort(), byteReads }
-}
-
-async function keysOf (source: KeySource): Promise<string[]> {
-  const keys: string[] = []
-  for await (const batch of source) for (const entry of batch) keys.push(entry.key)
-  return keys.sort()
-}
 
 // Lengths that take the one-, two- and three-byte length prefixes; NUL, control characters, non-ASCII.
 const TRICKY = ['', 'plain', 'back\\slash', 'tab\there', 'new\nline', 'nul\u0000byte', 'é', '日本語/キー', '🙂',
@@ -43,10 +22,9 @@ test('a UTF-8 text column: the engine hashes the keys from the packets and finds
   await insertKeys(db, table, references)
   await db.query(`INSERT INTO ${table} (k) VALUES (NULL), (NULL)`)
   const candidates = [...references.filter((_, i) => i % 3 !== 0), ...TRICKY.map(key => `${key}-orphan`), 'blobs/none']
-  const referenced = new Set(references)
-  const expected = [...new Set(candidates.filter(key => !referenced.has(key)))].sort()
+  const expected = setOrphans(candidates, references)
 
-  const source = await mysqlReferences({ pool: db.pool, table, column: 'k' }) as WithChunks
+  const source = mysqlReferences({ client: db.pool, table, column: 'k' }) as WithChunks
   assert.equal(typeof source[LINE_CHUNKS], 'function')
   const bytes = await orphansOf(source, candidates)
   assert.equal(bytes.byteReads, 1, 'the engine read the packet bytes')
@@ -55,7 +33,7 @@ test('a UTF-8 text column: the engine hashes the keys from the packets and finds
   assert.deepEqual(await keysOf(source), [...references].sort())
 
   // mapRow goes through mysql2's rows; the engine reads its batches and agrees.
-  const mapped = await mysqlReferences({ pool: db.pool, table, column: 'k', mapRow: row => row.k as string }) as WithChunks
+  const mapped = mysqlReferences({ client: db.pool, table, column: 'k', mapRow: row => row.k as string }) as WithChunks
   assert.equal(mapped[LINE_CHUNKS], undefined)
   assert.deepEqual((await orphansOf(mapped, candidates)).orphans, expected)
 })
@@ -64,29 +42,13 @@ test('integer and latin1 columns: integers are read from the packets as decimal 
   const table = db.table()
   await db.query(`CREATE TABLE ${table} (n BIGINT UNSIGNED, l VARCHAR(20) CHARACTER SET latin1) ENGINE=InnoDB`)
   await db.query(`INSERT INTO ${table} (n, l) VALUES (0, 'café'), (18446744073709551615, 'naïve'), (7, NULL), (NULL, 'x')`)
-  const integers = await mysqlReferences({ pool: db.pool, table, column: 'n' }) as WithChunks
+  const integers = mysqlReferences({ client: db.pool, table, column: 'n' }) as WithChunks
   assert.equal(typeof integers[LINE_CHUNKS], 'function')
   assert.deepEqual(await keysOf(integers), ['0', '18446744073709551615', '7'])
   assert.deepEqual((await orphansOf(integers, ['0', '7', '8', '18446744073709551615'])).orphans, ['8'])
-  const latin1 = await mysqlReferences({ pool: db.pool, table, column: 'l' }) as WithChunks
+  const latin1 = mysqlReferences({ client: db.pool, table, column: 'l' }) as WithChunks
   assert.deepEqual(await keysOf(latin1), ['café', 'naïve', 'x'])
   assert.deepEqual((await orphansOf(latin1, ['café', 'cafe'])).orphans, ['cafe'])
-})
-
-test('any keys, any split into socket reads, give the orphans a Set gives', async () => {
-  const table = db.table()
-  await db.query(`CREATE TABLE ${table} (k TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL) ENGINE=InnoDB`)
-  const key = fc.string({ unit: fc.constantFrom('a', 'b', '/', '\\', '\t', '\n', 'é', '🙂', '.'), maxLength: 300, size: 'max' })
-  await fc.assert(fc.asyncProperty(fc.array(key, { maxLength: 400, size: 'max' }), fc.array(key, { maxLength: 200, size: 'max' }), async (references, extra) => {
-    await db.query(`TRUNCATE ${table}`)
-    await insertKeys(db, table, references)
-    const source = await mysqlReferences({ pool: db.pool, table, column: 'k' })
-    const candidates = [...references.slice(0, references.length >> 1), ...extra]
-    const referenced = new Set(references)
-    const { orphans, byteReads } = await orphansOf(source, candidates)
-    assert.equal(byteReads, 1)
-    assert.deepEqual(orphans, [...new Set(candidates.filter(k => !referenced.has(k)))].sort())
-  }), { numRuns: 25 })
 })
 
 test('a consumer that stops reading holds the server back: the socket stops reading', async () => {
@@ -100,7 +62,7 @@ test('a consumer that stops reading holds the server back: the socket stops read
   const pool = mysql.createPool({ uri: url.toString(), connectionLimit: 2 })
   const connections: Connection[] = []
   pool.on('connection', connection => { connections.push(connection) })
-  const source = await mysqlReferences({ pool, table, column: 'k', batchSize: 1000 })
+  const source = mysqlReferences({ client: pool, table, column: 'k', batchSize: 1000 })
   const iterator = source[Symbol.asyncIterator]()
   const bytesRead = (): number => connections.reduce((sum, connection) => sum + ((connection as unknown as { stream: { bytesRead: number } }).stream.bytesRead), 0)
   try {

@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import pg from 'pg'
-import { collect, isCode, referencesTests, type SqlTestTarget } from '@keydiff/sql-kit/testing'
+import { collect, isCode, referencesTests } from '@keydiff/sql-kit/testing'
 import { postgresReferences, postgresReferencesUnion, postgresSnapshot } from '../src/index.ts'
 import { postgresError } from '../src/errors.ts'
 import { insertKeys, openDatabase, PGURL, type TestDatabase } from './helpers.ts'
-import { sqlTarget } from './sql-target.ts'
+import { openTarget } from './sql-target.ts'
+
+referencesTests(openTarget)
 
 let db: TestDatabase
-let target: SqlTestTarget
-before(async () => {
-  db = await openDatabase()
-  target = sqlTarget(db)
-})
+before(async () => { db = await openDatabase() })
 after(async () => { await db.close() })
-
-referencesTests(() => target)
 
 test('an unknown role and an unreachable server fail with KEYDIFF_CONNECTION_FAILED naming the endpoint, not the password', async () => {
   const url = new URL(PGURL)

@@ -1,12 +1,17 @@
-import type { SqlTestTarget, TestOptions } from '@keydiff/sql-kit/testing'
+import type { OpenTarget, SqlTestTarget, TestOptions } from '@keydiff/sql-kit/testing'
 import {
   postgresLock, postgresLookup, postgresReferences, postgresReferencesUnion, postgresTombstones,
   type PostgresLockOptions, type PostgresLookupOptions, type PostgresReferencesOptions, type PostgresReferencesUnionOptions, type PostgresTombstonesOptions
 } from '../src/index.ts'
-import { insertKeys, type TestDatabase } from './helpers.ts'
+import { insertKeys, openDatabase, type TestDatabase } from './helpers.ts'
 
-/** The test database as @keydiff/sql-kit's shared tests drive it. */
-export function sqlTarget (db: TestDatabase): SqlTestTarget {
+/** A test database of its own, as @keydiff/sql-kit's shared tests drive it. */
+export const openTarget: OpenTarget = async () => {
+  const db = await openDatabase()
+  return { target: sqlTarget(db), close: async () => { await db.close() } }
+}
+
+function sqlTarget (db: TestDatabase): SqlTestTarget {
   const table = (name: string): { spec: { table: string, schema: string }, sql: string } => ({ spec: { table: name, schema: db.schema }, sql: `${db.schema}.${name}` })
   return {
     adapter: '@keydiff/postgres',

@@ -1,14 +1,4 @@
-import { after, before } from 'node:test'
-import { sweepTests, type SqlTestTarget } from '@keydiff/sql-kit/testing'
-import { openDatabase, type TestDatabase } from './helpers.ts'
-import { sqlTarget } from './sql-target.ts'
+import { sweepTests } from '@keydiff/sql-kit/testing'
+import { openTarget } from './sql-target.ts'
 
-let db: TestDatabase
-let target: SqlTestTarget
-before(async () => {
-  db = await openDatabase()
-  target = sqlTarget(db)
-})
-after(async () => { await db.close() })
-
-sweepTests(() => target)
+sweepTests(openTarget)

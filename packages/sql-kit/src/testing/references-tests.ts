@@ -3,14 +3,15 @@ import { test } from 'node:test'
 import { InvalidOptionError } from '@keydiff/core'
 import fc from 'fast-check'
 import { collect, isCode, keysOf, orphansOf, setOrphans } from './helpers.ts'
-import type { SqlTestTarget } from './target.ts'
+import { targetOf, type OpenTarget } from './target.ts'
 
 /**
  * What every SQL reference source does alike: made without I/O and checked at once, planned
  * on first read (or when awaited), read in one snapshot, failed by a session that dies, read
  * by the engine from its bytes, and joined with others in one snapshot.
  */
-export function referencesTests (target: () => SqlTestTarget): void {
+export function referencesTests (open: OpenTarget): void {
+  const target = targetOf(open)
   test('the factories check their options at once: a missing client is a TypeError naming adapter and option, a wrong one an InvalidOptionError', () => {
     const { adapter, factories, client } = target()
     // The lock is left out: locks with leases are another change.

@@ -6,14 +6,15 @@ import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { apply, directoryDeleteSink, directorySource, plan } from '@keydiff/core'
 import { isCode, whileScanning } from './helpers.ts'
-import type { SqlTestTarget } from './target.ts'
+import { targetOf, type OpenTarget } from './target.ts'
 
 /**
  * A whole sweep against a directory store: references from a table, a plan, and apply with
  * the adapter's lock and re-check; rows written while the scan runs keep their objects, and
- * a scan that breaks writes no plan. `target` is read once the tests run (after `before`).
+ * a scan that breaks writes no plan. `open` makes the adapter's target on a database of its own.
  */
-export function sweepTests (target: () => SqlTestTarget): void {
+export function sweepTests (open: OpenTarget): void {
+  const target = targetOf(open)
   let root: string
   before(async () => { root = await mkdtemp(join(tmpdir(), 'keydiff-sql-e2e-')) })
   after(async () => { await rm(root, { recursive: true, force: true }) })

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test'
 import type { AuditSink, KeySource, Lock, PointLookup } from '@keydiff/core'
 
 /** A table the shared tests made, as the adapter's factories name it and as SQL names it. */
@@ -40,4 +41,18 @@ export interface SqlTestTarget {
   truncate: (table: SqlTestTable) => Promise<void>
   /** Ends the other sessions reading `table`; how many it ended. */
   killReaders: (table: SqlTestTable) => Promise<number>
+}
+
+/** Opens a target on a database of its own; `close` drops it. */
+export type OpenTarget = () => Promise<{ target: SqlTestTarget, close: () => Promise<void> }>
+
+/** Opens the target before the file's tests and closes it after; the getter gives it to them. */
+export function targetOf (open: OpenTarget): () => SqlTestTarget {
+  let opened: Awaited<ReturnType<OpenTarget>> | undefined
+  before(async () => { opened = await open() })
+  after(async () => { await opened?.close() })
+  return () => {
+    if (opened === undefined) throw new Error('the SQL test target is opened in before()')
+    return opened.target
+  }
 }
