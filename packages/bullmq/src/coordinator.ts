@@ -1,0 +1,155 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { PlanGuardOptions, KeyRange } from '@keydiff/core/adapter'
+import { FlowProducer, Queue, QueueEvents } from 'bullmq'
+import { followFlow, type DistributedProgress } from './follow-flow.ts'
+import { formatRange } from './key-ranges.ts'
+import type { ApplyPartTask, PartApplied, PartDescriptor, PlanShardTask } from './part-descriptor.ts'
+import { checkRunId, DEFAULT_QUEUE, JOB, newRunId, queueConnection } from './queue-connection.ts'
+import { buildManifest, readManifest, writeManifest, type RunManifest } from './run-manifest.ts'
+import type { RunDescription } from './shard-opener.ts'
+
+export interface CoordinatorOptions {
+  /** Redis, as `redis://host:6379/0`. Required. */
+  connection: string
+  /** The queue the workers serve. @default 'keydiff' */
+  queue?: string
+  /** The shared directory, as this machine mounts it. Required. */
+  shared: string
+  /** The run's description, opened by each worker for its range. Secrets stay `${VAR}` names. Required. */
+  description: RunDescription
+  /** Tries per job before it fails the run; a failure the same inputs would repeat is not retried. @default 3 */
+  attempts?: number
+  /** First delay between tries, doubled each time, in ms. @default 1000 */
+  backoff?: number
+  /** Called whenever a worker reports, with one live object. */
+  onProgress?: (progress: Readonly<DistributedProgress>) => void
+  /** Cancels the run: its jobs not yet taken are removed. */
+  signal?: AbortSignal
+}
+
+export interface DistributedPlanOptions extends CoordinatorOptions {
+  /** The shards, in key order, covering the whole key space (`hexRanges`, `sampledRanges`). Required. */
+  ranges: readonly KeyRange[]
+  /** The run's id, its directory in shared storage. @default the start time and a random tail */
+  run?: string
+  /** When the references were true: every shard's fence counts back from it. @default now, before any shard starts */
+  referencesAsOf?: Date | string
+  /** The plausibility guards, judged once on the merged counts. @default core's defaults */
+  guards?: PlanGuardOptions
+  /** The reference sources' names, for a refusal's message. */
+  references?: readonly string[]
+}
+
+export interface DistributedPlan {
+  run: string
+  /** The manifest file: the run's plan. */
+  path: string
+  manifest: RunManifest
+}
+
+/**
+ * Plans a run on the workers: a flow of one job per range and a parent that collects their
+ * descriptors. Every shard gets the same fence (`referencesAsOf`, fixed here before any shard
+ * lists) and plans with the guards off; the guards then judge the merged counts once, and the
+ * manifest naming every part and its checksum is written. A shard that fails after its tries
+ * fails the run (ShardFailedError, with the shard's own code): never a partial plan.
+ */
+export async function planDistributed (options: DistributedPlanOptions): Promise<DistributedPlan> {
+  const ranges = checkRanges(options.ranges)
+  const run = checkRunId(options.run ?? newRunId())
+  const referencesAsOf = new Date(options.referencesAsOf ?? new Date()).toISOString()
+  await mkdir(join(options.shared, run, 'parts'), { recursive: true })
+  const parts = await runFlow<PartDescriptor>(options, 'plan', {
+    name: JOB.collectPlan,
+    data: { run },
+    children: ranges.map((range, shard): { name: string, data: PlanShardTask } => ({ name: JOB.planShard, data: { run, shard, range, description: options.description, referencesAsOf } })),
+    describe: i => `shard ${i} ${formatRange(ranges[i] as KeyRange)}`
+  })
+  const manifest = buildManifest({ run, referencesAsOf, guards: options.guards ?? {}, parts, ...(options.references === undefined ? {} : { references: options.references }) })
+  const path = await writeManifest(options.shared, manifest)
+  return { run, path, manifest }
+}
+
+export interface DistributedApplyOptions extends CoordinatorOptions {
+  /** The manifest of a distributed plan (`planDistributed`'s path). Required. */
+  manifest: string
+  /** Actions per second on the store, across every worker. @default no limit */
+  keysPerSecond?: number
+}
+
+export interface DistributedApply {
+  run: string
+  parts: PartApplied[]
+  planned: number
+  done: number
+  skipped: number
+  dropped: number
+  failed: number
+  bytesDone: number
+}
+
+/**
+ * Applies a distributed plan on the workers: the manifest and every part are checked against
+ * their checksums, then a flow of one job per part runs core's `apply()` under the part's lock,
+ * with the part's audit log in shared storage, at most `keysPerSecond` across the workers.
+ * A retried job resumes from its audit log and acts on no key twice. A part that fails after
+ * its tries fails the run; the parts done stay done, and applying the manifest again resumes.
+ */
+export async function applyDistributed (options: DistributedApplyOptions): Promise<DistributedApply> {
+  const manifest = await readManifest(options.manifest, options.shared)
+  const rateKey = `keydiff:rate:${manifest.store ?? manifest.run}`
+  const applied = await runFlow<PartApplied>({ attempts: 5, ...options }, 'apply', {
+    name: JOB.collectApply,
+    data: { run: manifest.run },
+    children: manifest.parts.map((part): { name: string, data: ApplyPartTask } => ({ name: JOB.applyPart, data: { run: manifest.run, part, description: options.description, keysPerSecond: options.keysPerSecond, rateKey } })),
+    describe: i => `part ${i} ${formatRange((manifest.parts[i] as PartDescriptor).range)}`
+  })
+  const parts = [...applied].sort((a, b) => a.shard - b.shard)
+  const sum = (field: 'planned' | 'done' | 'skipped' | 'dropped' | 'failed' | 'bytesDone'): number => parts.reduce((total, part) => total + part[field], 0)
+  return { run: manifest.run, parts, planned: sum('planned'), done: sum('done'), skipped: sum('skipped'), dropped: sum('dropped'), failed: sum('failed'), bytesDone: sum('bytesDone') }
+}
+
+interface FlowSpec {
+  name: string
+  data: unknown
+  children: Array<{ name: string, data: unknown }>
+  describe: (index: number) => string
+}
+
+/** Adds a flow, follows it to its end and closes the connections it opened. */
+async function runFlow<T> (options: CoordinatorOptions, phase: DistributedProgress['phase'], spec: FlowSpec): Promise<T[]> {
+  const connection = queueConnection(options.connection)
+  const queueName = options.queue ?? DEFAULT_QUEUE
+  const flows = new FlowProducer({ connection })
+  const queue = new Queue(queueName, { connection })
+  const events = new QueueEvents(queueName, { connection })
+  try {
+    await events.waitUntilReady()
+    const tree = await flows.add({
+      name: spec.name,
+      queueName,
+      data: spec.data,
+      children: spec.children.map(child => ({
+        ...child,
+        queueName,
+        opts: { attempts: options.attempts ?? 3, backoff: { type: 'exponential', delay: options.backoff ?? 1000 }, failParentOnFailure: true }
+      }))
+    })
+    return await followFlow<T>(tree, queue, events, { phase, describe: spec.describe, onProgress: options.onProgress, signal: options.signal })
+  } finally {
+    await Promise.allSettled([events.close(), queue.close(), flows.close()])
+  }
+}
+
+/** The ranges must be in key order and cover the key space: each starts where the last ended. */
+function checkRanges (ranges: readonly KeyRange[]): readonly KeyRange[] {
+  if (!Array.isArray(ranges) || ranges.length === 0) throw new TypeError('planDistributed: ranges are required (hexRanges(n) covers the key space)')
+  let after: string | undefined
+  for (const [i, range] of ranges.entries()) {
+    const last = i === ranges.length - 1
+    if (range.after !== after || last !== (range.upTo === undefined)) throw new TypeError(`planDistributed: range ${i} ${formatRange(range)} does not start where the one before ended, or the last is bounded: the ranges must cover the whole key space in order`)
+    after = range.upTo
+  }
+  return ranges
+}

@@ -1,0 +1,90 @@
+import { AbortError } from '@keydiff/core'
+import type { JobNode, Queue, QueueEvents } from 'bullmq'
+import { ShardFailedError } from './shard-failure.ts'
+import type { JobProgressReport } from './worker.ts'
+
+/** A distributed run's progress across every worker, as the coordinator sees it. */
+export interface DistributedProgress {
+  /** `plan` while shards are planned, `apply` while parts are applied. */
+  phase: 'plan' | 'apply'
+  /** Jobs of the flow (shards or parts). */
+  jobs: number
+  /** Jobs finished. */
+  done: number
+  /** Candidates listed by every shard so far (plan). */
+  listed: number
+  /** Keys planned so far (plan), or keys in the parts being applied (apply). */
+  planned: number
+  /** Keys acted on or found done before (apply). */
+  acted: number
+}
+
+export interface FollowOptions {
+  phase: DistributedProgress['phase']
+  /** Names job `i` of the flow in a failure: `shard 3 ("4", "8"]`. */
+  describe: (index: number) => string
+  onProgress?: ((progress: Readonly<DistributedProgress>) => void) | undefined
+  signal?: AbortSignal | undefined
+}
+
+/**
+ * Waits for a flow's parent and returns its children's results in order. Progress events of
+ * the children are summed as they come. When a child fails for good, the parent fails
+ * (`failParentOnFailure`) and this throws ShardFailedError naming that child and its reason;
+ * the flow's unfinished jobs are removed so that no worker spends more on a failed run.
+ */
+export async function followFlow<T> (tree: JobNode, queue: Queue, events: QueueEvents, options: FollowOptions): Promise<T[]> {
+  const children = (tree.children ?? []).map(child => String(child.job.id))
+  const index = new Map(children.map((id, i) => [id, i]))
+  const figures = new Map<string, JobProgressReport>()
+  const finished = new Set<string>()
+  const progress: DistributedProgress = { phase: options.phase, jobs: children.length, done: 0, listed: 0, planned: 0, acted: 0 }
+  const report = (): void => {
+    progress.done = finished.size
+    progress.listed = 0
+    progress.planned = 0
+    progress.acted = 0
+    for (const figure of figures.values()) {
+      progress.listed += figure.listed
+      progress.planned += figure.planned
+      progress.acted += figure.done
+    }
+    options.onProgress?.(progress)
+  }
+  const onProgress = ({ jobId, data }: { jobId: string, data: unknown }): void => {
+    if (!index.has(jobId) || data === null || typeof data !== 'object') return
+    figures.set(jobId, data as JobProgressReport)
+    report()
+  }
+  const onCompleted = ({ jobId }: { jobId: string }): void => {
+    if (!index.has(jobId)) return
+    finished.add(jobId)
+    report()
+  }
+  events.on('progress', onProgress)
+  events.on('completed', onCompleted)
+  const aborted = new Promise<never>((_resolve, reject) => {
+    options.signal?.addEventListener('abort', () => { reject(new AbortError(`the distributed ${options.phase} was cancelled`, { cause: options.signal?.reason })) }, { once: true })
+  })
+  report()
+  try {
+    const values = await Promise.race([tree.job.waitUntilFinished(events), aborted]) as T[]
+    return values
+  } catch (error) {
+    const failure = error instanceof AbortError ? error : await failedChild(queue, children, options) ?? new ShardFailedError(`the ${options.phase} flow`, error instanceof Error ? error.message : String(error))
+    // the run is over: jobs not yet taken are removed, jobs in hand finish and are ignored
+    await queue.remove(String(tree.job.id), { removeChildren: true }).catch(() => 0)
+    throw failure
+  } finally {
+    events.off('progress', onProgress)
+    events.off('completed', onCompleted)
+  }
+}
+
+async function failedChild (queue: Queue, children: readonly string[], options: FollowOptions): Promise<ShardFailedError | undefined> {
+  for (const [i, id] of children.entries()) {
+    const job = await queue.getJob(id)
+    if (job !== undefined && await job.getState() === 'failed') return new ShardFailedError(options.describe(i), job.failedReason)
+  }
+  return undefined
+}

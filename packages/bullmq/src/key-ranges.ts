@@ -1,0 +1,73 @@
+import { compareKeys } from '@keydiff/core'
+import type { KeyRange } from '@keydiff/core/adapter'
+
+/** Where the split points of `hexRanges` are taken from. */
+export interface HexRangesOptions {
+  /**
+   * What every content-addressed key starts with before its hex digits (`blobs/`): the split
+   * points are this prefix followed by hex digits. Keys outside the prefix still fall into
+   * the first or last shard. @default ''
+   */
+  prefix?: string
+}
+
+/**
+ * `count` ranges `(after, upTo]` that cover the whole byte-ordered key space, split at hex
+ * prefixes: for keys whose next characters after `prefix` are hex digits (a SHA-1 or SHA-256
+ * address, `blobs/ab/…`), each shard gets about the same share of keys. The first range has no
+ * lower bound and the last no upper bound, so no key is ever outside every shard.
+ */
+export function hexRanges (count: number, options: HexRangesOptions = {}): KeyRange[] {
+  if (!Number.isInteger(count) || count < 1) throw new TypeError(`hexRanges: ${String(count)} is not a positive number of shards`)
+  const prefix = options.prefix ?? ''
+  // as many digits as it takes to give every shard its own split point
+  let digits = 1
+  while (16 ** digits < count) digits++
+  const points: string[] = []
+  for (let i = 1; i < count; i++) {
+    const value = Math.floor(i * 16 ** digits / count)
+    points.push(prefix + value.toString(16).padStart(digits, '0'))
+  }
+  return rangesBetween(points)
+}
+
+/**
+ * `count` ranges split at quantiles of a sample of keys (the keys of an inventory, of the
+ * previous run's plan, of a listing of the store's first pages): about the same share of the
+ * sample in each. Fewer ranges come back when the sample has fewer distinct keys.
+ */
+export function sampledRanges (sample: Iterable<string>, count: number): KeyRange[] {
+  if (!Number.isInteger(count) || count < 1) throw new TypeError(`sampledRanges: ${String(count)} is not a positive number of shards`)
+  const keys = [...new Set(sample)].sort(compareKeys)
+  const points: string[] = []
+  for (let i = 1; i < count; i++) {
+    const key = keys[Math.floor(i * keys.length / count) - 1]
+    if (key !== undefined && key !== points[points.length - 1]) points.push(key)
+  }
+  return rangesBetween(points)
+}
+
+/** The ranges between sorted, distinct split points: `(-, p1], (p1, p2], …, (pn, -)`. */
+export function rangesBetween (points: readonly string[]): KeyRange[] {
+  for (let i = 1; i < points.length; i++) {
+    if (compareKeys(points[i - 1] as string, points[i] as string) >= 0) throw new TypeError(`rangesBetween: split points must be distinct and in byte order (${JSON.stringify(points[i - 1])} then ${JSON.stringify(points[i])})`)
+  }
+  const ranges: KeyRange[] = []
+  let after: string | undefined
+  for (const point of points) {
+    ranges.push(after === undefined ? { upTo: point } : { after, upTo: point })
+    after = point
+  }
+  ranges.push(after === undefined ? {} : { after })
+  return ranges
+}
+
+/** Whether `key` lies in `(after, upTo]`. */
+export function inRange (key: string, range: KeyRange): boolean {
+  return (range.after === undefined || compareKeys(key, range.after) > 0) && (range.upTo === undefined || compareKeys(key, range.upTo) <= 0)
+}
+
+/** `(a, b]` as people read it, for messages and progress. */
+export function formatRange (range: KeyRange): string {
+  return `(${range.after === undefined ? '-' : JSON.stringify(range.after)}, ${range.upTo === undefined ? '-' : JSON.stringify(range.upTo)}]`
+}

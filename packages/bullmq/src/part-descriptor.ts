@@ -1,0 +1,59 @@
+import type { PlanCounts, PlanHeader, PrefixTotal } from '@keydiff/core'
+import type { KeyRange } from '@keydiff/core/adapter'
+
+/** What a shard hands back through Redis: a few hundred bytes, whatever the size of its part. */
+export interface PartDescriptor {
+  /** The shard's position in the run, from 0. */
+  shard: number
+  range: KeyRange
+  /** The plan part, relative to the shared directory (`<run>/parts/…`). */
+  path: string
+  /** SHA-256 (hex) of the whole part file. */
+  sha256: string
+  /** Size of the part file. */
+  bytes: number
+  /** The part's own plan id (its header checksum), as its audit log names it. */
+  planId: string
+  store: string | null
+  fence: string
+  counts: PlanCounts
+  bytesPlanned: PlanHeader['bytes']
+  prefixes: PrefixTotal[]
+  /** The job attempt that wrote the part (from 1). */
+  attempt: number
+}
+
+/** The work of one shard of a distributed plan: the job's data. */
+export interface PlanShardTask {
+  run: string
+  shard: number
+  range: KeyRange
+  /** The run's description, opened by each worker with its own environment. */
+  description: import('./shard-opener.ts').RunDescription
+  /** ISO time: the fence of every shard counts back from it. */
+  referencesAsOf: string
+}
+
+/** The work of applying one plan part: the job's data. */
+export interface ApplyPartTask {
+  run: string
+  part: PartDescriptor
+  description: import('./shard-opener.ts').RunDescription
+  /** Keys acted on per second across every worker, for the store; undefined for no limit. */
+  keysPerSecond?: number | undefined
+  /** The key that counts this store's actions in Redis. */
+  rateKey: string
+}
+
+/** What applying one part did, as the apply job returns it. */
+export interface PartApplied {
+  shard: number
+  planId: string
+  audit: string
+  planned: number
+  skipped: number
+  done: number
+  dropped: number
+  failed: number
+  bytesDone: number
+}

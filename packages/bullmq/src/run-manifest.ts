@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto'
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { compareKeys, PlanError, type PlanCounts, type PlanGuardRecord, type PlanHeader, type PrefixTotal } from '@keydiff/core'
+import { checkGuards, guardRecord, planGuardLimits, type PlanGuardOptions } from '@keydiff/core/adapter'
+import { fileDigest } from './file-digest.ts'
+import { formatRange } from './key-ranges.ts'
+import type { PartDescriptor } from './part-descriptor.ts'
+
+export const MANIFEST_VERSION = 1 as const
+
+/**
+ * The plan of a distributed run: every part, with its checksum, and the merged counts the
+ * guards judged. A run's plan is this file; its parts are plans of their own ranges.
+ */
+export interface RunManifest {
+  keydiff: 'distributed-plan'
+  version: typeof MANIFEST_VERSION
+  run: string
+  createdAt: string
+  store: string | null
+  /** ISO time every shard's fence counted back from. */
+  referencesAsOf: string
+  /** The guards, judged once on the merged counts (the missing share is not measured across shards). */
+  guards: PlanGuardRecord
+  counts: PlanCounts
+  bytes: PlanHeader['bytes']
+  prefixes: PrefixTotal[]
+  /** One per shard, in key order; together they cover the whole key space. */
+  parts: PartDescriptor[]
+  /** SHA-256 (hex) of the manifest's JSON without this field. */
+  checksum: string
+}
+
+/** Sums of the parts' counts, bytes and per-prefix totals. */
+export function mergeParts (parts: readonly PartDescriptor[]): Pick<RunManifest, 'counts' | 'bytes' | 'prefixes'> {
+  const counts: Record<string, number> = {}
+  const bytes: Record<string, number> = {}
+  const prefixes = new Map<string, PrefixTotal>()
+  for (const part of parts) {
+    for (const [name, value] of Object.entries(part.counts)) if (typeof value === 'number') counts[name] = (counts[name] ?? 0) + value
+    for (const [name, value] of Object.entries(part.bytesPlanned)) if (typeof value === 'number') bytes[name] = (bytes[name] ?? 0) + value
+    for (const total of part.prefixes) {
+      const merged = prefixes.get(total.prefix)
+      if (merged === undefined) prefixes.set(total.prefix, { ...total })
+      else {
+        merged.count += total.count
+        merged.bytes += total.bytes
+      }
+    }
+  }
+  return {
+    counts: counts as unknown as PlanCounts,
+    bytes: bytes as unknown as PlanHeader['bytes'],
+    prefixes: [...prefixes.values()].sort((a, b) => compareKeys(a.prefix, b.prefix))
+  }
+}
+
+export interface ManifestInit {
+  run: string
+  referencesAsOf: string
+  guards: PlanGuardOptions
+  parts: readonly PartDescriptor[]
+  /** Names the references in a refusal. */
+  references?: readonly string[]
+}
+
+/**
+ * The manifest of a run whose shards all finished: the parts must name one store and one
+ * fence, their counts are merged and the guards judge the merged counts once (a refusal is
+ * core's PlanRefusedError, and no manifest is made).
+ */
+export function buildManifest (init: ManifestInit): RunManifest {
+  const parts = [...init.parts].sort((a, b) => a.shard - b.shard)
+  const first = parts[0]
+  if (first === undefined) throw new TypeError('buildManifest: a run has at least one part')
+  for (const part of parts) {
+    if (part.store !== first.store) throw new PlanError(part.path, `its store ${String(part.store)} is not the run's (${String(first.store)}): shards of one run opened different stores`, { code: 'KEYDIFF_PLAN_INVALID' })
+    if (part.fence !== first.fence) throw new PlanError(part.path, `its fence ${part.fence} is not the run's (${first.fence})`, { code: 'KEYDIFF_PLAN_INVALID' })
+  }
+  const merged = mergeParts(parts)
+  const limits = planGuardLimits(init.guards)
+  // Shards do not count the references that name nothing stored, so that guard is not measured here.
+  const measured = { candidates: merged.counts.candidates, references: merged.counts.references, orphans: merged.counts.orphans, missing: undefined, planned: merged.counts.planned }
+  const guards = guardRecord(limits, measured)
+  checkGuards(guards, measured, { store: first.store ?? 'the store', references: init.references ?? ['the references'] })
+  const draft: Omit<RunManifest, 'checksum'> = {
+    keydiff: 'distributed-plan',
+    version: MANIFEST_VERSION,
+    run: init.run,
+    createdAt: new Date().toISOString(),
+    store: first.store,
+    referencesAsOf: init.referencesAsOf,
+    guards,
+    ...merged,
+    parts
+  }
+  return { ...draft, checksum: manifestChecksum(draft) }
+}
+
+function manifestChecksum (manifest: Omit<RunManifest, 'checksum'>): string {
+  return createHash('sha256').update(JSON.stringify(manifest)).digest('hex')
+}
+
+/** Writes the manifest beside its parts (`<shared>/<run>/manifest.json`), atomically; returns its path. */
+export async function writeManifest (shared: string, manifest: RunManifest): Promise<string> {
+  const path = join(shared, manifest.run, 'manifest.json')
+  const staging = `${path}.${process.pid}.tmp`
+  await writeFile(staging, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o644 })
+  await rename(staging, path)
+  return path
+}
+
+/**
+ * Reads a manifest and checks it as a plan is checked: its own checksum, then every part's
+ * size and SHA-256, and that the parts cover the key space without a gap. An edited manifest
+ * or part is refused (KEYDIFF_PLAN_CHECKSUM).
+ */
+export async function readManifest (path: string, shared: string): Promise<RunManifest> {
+  let manifest: RunManifest
+  try {
+    manifest = JSON.parse(await readFile(path, 'utf8')) as RunManifest
+  } catch (error) {
+    throw new PlanError(path, `is not a readable manifest: ${(error as Error).message}`, { cause: error })
+  }
+  if (manifest?.keydiff !== 'distributed-plan' || manifest.version !== MANIFEST_VERSION || !Array.isArray(manifest.parts)) {
+    throw new PlanError(path, 'is not a keydiff distributed-plan manifest of this version')
+  }
+  const { checksum, ...draft } = manifest
+  if (manifestChecksum(draft) !== checksum) throw new PlanError(path, 'does not match its checksum: the manifest was edited; plan the run again', { code: 'KEYDIFF_PLAN_CHECKSUM' })
+  let after: string | undefined
+  for (const [i, part] of manifest.parts.entries()) {
+    if (part.range.after !== after || (i === manifest.parts.length - 1) !== (part.range.upTo === undefined)) {
+      throw new PlanError(path, `its parts do not cover the key space in order at part ${i} ${formatRange(part.range)}`, { code: 'KEYDIFF_PLAN_INVALID' })
+    }
+    after = part.range.upTo
+    const file = join(shared, part.path)
+    const found = await fileDigest(file).catch((error: unknown) => { throw new PlanError(file, `cannot be read: ${(error as Error).message}`, { cause: error }) })
+    if (found.sha256 !== part.sha256 || found.bytes !== part.bytes) {
+      throw new PlanError(file, `does not match the manifest's checksum (${found.bytes} of ${part.bytes} bytes): the part was edited or truncated; plan the run again`, { code: 'KEYDIFF_PLAN_CHECKSUM' })
+    }
+  }
+  return manifest
+}

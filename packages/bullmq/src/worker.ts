@@ -1,0 +1,116 @@
+import type { ApplyResult, PlanProgress } from '@keydiff/core'
+import { Worker, type Job } from 'bullmq'
+import { applyPart } from './apply-part.ts'
+import type { ApplyPartTask, PlanShardTask } from './part-descriptor.ts'
+import { planShard } from './plan-shard.ts'
+import { DEFAULT_QUEUE, JOB, queueConnection } from './queue-connection.ts'
+import { StoreRateLimit } from './rate-limit.ts'
+import { asJobFailure } from './shard-failure.ts'
+import type { ShardOpener } from './shard-opener.ts'
+
+export interface DistributedWorkerOptions {
+  /** Redis, as `redis://host:6379/0`. Required. */
+  connection: string
+  /** The queue of the runs this worker serves. @default 'keydiff' */
+  queue?: string
+  /** The shared directory, as this machine mounts it: plan parts, manifests and audit logs. Required. */
+  shared: string
+  /** Opens a run's description for a range, with this process's environment. Required. */
+  opener: ShardOpener
+  /** Jobs at a time. @default 1 */
+  concurrency?: number
+  /**
+   * How long a job stays this worker's without a renewal: a worker that dies gives its job to
+   * another after about this long. Also the lease of an apply part's lock. @default 30000
+   */
+  lockDuration?: number
+  /** How often stalled jobs (of dead workers) are looked for. @default 30000 */
+  stalledInterval?: number
+  /** How often a running job reports its keys listed or acted on. @default 1000 */
+  progressInterval?: number
+}
+
+/** Progress a job reports through BullMQ while it runs. */
+export interface JobProgressReport {
+  /** Candidates listed so far (plan) or keys acted on (apply). */
+  listed: number
+  planned: number
+  done: number
+}
+
+export interface DistributedWorker {
+  /** Finishes the jobs in hand, then stops taking jobs. */
+  close: () => Promise<void>
+}
+
+/**
+ * A worker of distributed runs: plans shards, collects a flow's results, and applies plan
+ * parts. Any number of them, on any machines that share Redis and the shared directory,
+ * serve one queue; each opens stores and databases with its own environment.
+ */
+export async function startWorker (options: DistributedWorkerOptions): Promise<DistributedWorker> {
+  const lockDuration = options.lockDuration ?? 30_000
+  const every = options.progressInterval ?? 1000
+  const limits = new Map<string, StoreRateLimit>()
+  const limitOf = (task: ApplyPartTask): StoreRateLimit | undefined => {
+    if (task.keysPerSecond === undefined) return undefined
+    const key = `${task.rateKey}:${task.keysPerSecond}`
+    let limit = limits.get(key)
+    if (limit === undefined) limits.set(key, limit = new StoreRateLimit(options.connection, task.rateKey, task.keysPerSecond))
+    return limit
+  }
+
+  const reporting = async <T> (job: Job, read: () => JobProgressReport | undefined, work: () => Promise<T>): Promise<T> => {
+    const report = (): void => {
+      const figures = read()
+      if (figures !== undefined) job.updateProgress({ ...figures }).catch(() => {})
+    }
+    const timer = setInterval(report, every)
+    timer.unref()
+    try {
+      return await work()
+    } finally {
+      clearInterval(timer)
+      report()
+    }
+  }
+
+  const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<unknown> => {
+    try {
+      if (job.name === JOB.planShard) {
+        let live: Readonly<PlanProgress> | undefined
+        return await reporting(job, () => live === undefined ? undefined : { listed: live.diff.candidates.count, planned: live.planned, done: 0 }, async () =>
+          await planShard(job.data as PlanShardTask, { shared: options.shared, opener: options.opener, jobId: String(job.id), attempt: job.attemptsMade + 1, onProgress: progress => { live = progress }, signal }))
+      }
+      if (job.name === JOB.applyPart) {
+        const task = job.data as ApplyPartTask
+        let live: Readonly<ApplyResult> | undefined
+        return await reporting(job, () => live === undefined ? undefined : { listed: 0, planned: live.planned, done: live.done + live.skipped }, async () =>
+          await applyPart(task, { shared: options.shared, opener: options.opener, limit: limitOf(task), lockTtl: lockDuration, onProgress: progress => { live = progress }, signal }))
+      }
+      if (job.name === JOB.collectPlan || job.name === JOB.collectApply) {
+        return Object.values(await job.getChildrenValues())
+      }
+      throw new Error(`unknown job ${JSON.stringify(job.name)}`)
+    } catch (error) {
+      throw asJobFailure(error)
+    }
+  }
+
+  const worker = new Worker(options.queue ?? DEFAULT_QUEUE, processor, {
+    connection: queueConnection(options.connection),
+    concurrency: options.concurrency ?? 1,
+    lockDuration,
+    stalledInterval: options.stalledInterval ?? 30_000,
+    autorun: true
+  })
+  // a Redis that restarts is retried by the client; the event is reported, not thrown
+  worker.on('error', () => {})
+  await worker.waitUntilReady()
+  return {
+    close: async () => {
+      await worker.close()
+      await Promise.all([...limits.values()].map(async limit => { await limit.close() }))
+    }
+  }
+}

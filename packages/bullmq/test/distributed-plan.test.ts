@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict'
+import { access, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { linesSource, plan, readPlan } from '@keydiff/core'
+import { directoryDriver } from '@keydiff/core/adapter'
+import { hexRanges, planDistributed, readManifest, ShardFailedError, type DistributedPlan, type RunManifest } from '../src/index.ts'
+import { blobStore, type BlobStore } from './fixtures/blob-store.ts'
+import { Cluster, REDIS_URL } from './fixtures/cluster.ts'
+import type { TestRun } from './fixtures/directory-opener.ts'
+
+async function plannedKeys (manifest: RunManifest, shared: string): Promise<string[]> {
+  const keys: string[] = []
+  for (const part of manifest.parts) {
+    for await (const batch of (await readPlan(join(shared, part.path))).batches()) keys.push(...batch.map(entry => entry.key))
+  }
+  return keys
+}
+
+async function singleProcessPlan (store: BlobStore, out: string): Promise<string[]> {
+  const opened = directoryDriver.open({ type: 'directory', path: store.root }, { env: {}, baseDir: '/', workdir: '/tmp' })
+  const summary = await plan({ candidates: opened.candidates(), references: linesSource(store.references), store: opened.location(), out })
+  const keys: string[] = []
+  for await (const batch of (await readPlan(summary.path)).batches()) keys.push(...batch.map(entry => entry.key))
+  return keys
+}
+
+describe('planDistributed, with worker processes on a real Redis', () => {
+  let cluster: Cluster
+  let store: BlobStore
+  let expected: string[]
+
+  before(async () => {
+    cluster = await Cluster.start()
+    store = await blobStore(1200)
+    expected = await singleProcessPlan(store, join(cluster.shared, 'single.jsonl'))
+  })
+  after(async () => {
+    await cluster?.stop()
+    await store?.remove()
+  })
+
+  const description = (extra: Partial<TestRun> = {}): TestRun => ({ root: store.root, references: store.references, ...extra })
+
+  test('plans exactly the keys a single process plans, each in the part of its range, with one fence and one manifest', async () => {
+    await Promise.all([cluster.worker(), cluster.worker()])
+    const seen: number[] = []
+    const result = await planDistributed({
+      connection: REDIS_URL,
+      queue: cluster.queue,
+      shared: cluster.shared,
+      description: { ...description() },
+      ranges: hexRanges(6, { prefix: 'blobs/' }),
+      onProgress: progress => { seen.push(progress.done) }
+    })
+    assert.equal(expected.length, 120)
+    assert.deepEqual(await plannedKeys(result.manifest, cluster.shared), expected)
+    assert.equal(result.manifest.parts.length, 6)
+    assert.equal(new Set(result.manifest.parts.map(part => part.fence)).size, 1)
+    assert.equal(result.manifest.counts.candidates, 1200)
+    assert.equal(result.manifest.counts.planned, 120)
+    assert.equal(result.manifest.prefixes.reduce((sum, total) => sum + total.count, 0), 120)
+    assert.equal(result.manifest.guards.orphanShare, 0.1)
+    assert.equal(seen.at(-1), 6)
+    const again = await readManifest(result.path, cluster.shared)
+    assert.equal(again.checksum, result.manifest.checksum)
+  })
+
+  test('the guards judge the merged counts once: empty references refuse the run, though every shard plans with its guards off', async () => {
+    await cluster.worker()
+    const empty = join(cluster.shared, 'no-references.txt')
+    await writeFile(empty, '')
+    await assert.rejects(planDistributed({
+      connection: REDIS_URL,
+      queue: cluster.queue,
+      shared: cluster.shared,
+      description: { ...description({ references: empty }) },
+      ranges: hexRanges(3, { prefix: 'blobs/' }),
+      run: 'refused'
+    }), (error: Error & { code?: string, guard?: string }) => error.code === 'KEYDIFF_PLAN_REFUSED')
+    await assert.rejects(access(join(cluster.shared, 'refused', 'manifest.json')))
+  })
+
+  test('a shard that fails fails the run with its own code and no manifest', async () => {
+    const ranges = hexRanges(4, { prefix: 'blobs/' })
+    let failure: unknown
+    try {
+      await planDistributed({
+        connection: REDIS_URL,
+        queue: cluster.queue,
+        shared: cluster.shared,
+        description: { ...description({ failAfter: ranges[2]?.after as string }) },
+        ranges,
+        run: 'failing',
+        backoff: 50
+      })
+    } catch (error) {
+      failure = error
+    }
+    assert.ok(failure instanceof ShardFailedError, String(failure))
+    assert.equal(failure.code, 'KEYDIFF_SOURCE_NOT_FOUND')
+    assert.match(failure.message, /shard 2 \("blobs\/8", "blobs\/c"\]/)
+    await assert.rejects(access(join(cluster.shared, 'failing', 'manifest.json')))
+  })
+
+  test('a worker killed mid-shard: another takes the shard over and the plan is the same', async () => {
+    for (const child of [...cluster.processes]) await cluster.kill(child)
+    const first = await cluster.worker()
+    let killed: Promise<void> | undefined
+    let replaced: Promise<unknown> | undefined
+    const result: DistributedPlan = await planDistributed({
+      connection: REDIS_URL,
+      queue: cluster.queue,
+      shared: cluster.shared,
+      description: { ...description({ slowListMs: 100 }) },
+      ranges: hexRanges(2, { prefix: 'blobs/' }),
+      run: 'killed',
+      onProgress: progress => {
+        if (killed === undefined && progress.listed > 0 && progress.done === 0) {
+          killed = cluster.kill(first)
+          replaced = killed.then(async () => await cluster.worker())
+        }
+      }
+    })
+    assert.ok(killed !== undefined, 'the worker was killed mid-shard')
+    await replaced
+    assert.deepEqual(await plannedKeys(result.manifest, cluster.shared), expected)
+    // the killed attempt's part, if it wrote one, is not the one the manifest names
+    const manifest = JSON.parse(await readFile(result.path, 'utf8')) as RunManifest
+    assert.equal(manifest.parts.length, 2)
+  })
+})
