@@ -97,10 +97,10 @@ test('after an apply the report says what happened: quarantined, failed, dropped
   assert.ok(countColor(png, REPORT_COLORS.count) > 5_000, 'the keys chart is drawn')
   assert.ok(countColor(png, REPORT_COLORS.axis) > 3_000, 'the axes are drawn')
 
-  const s3 = renderReport([{ name: 'blobs', plan, applied: { ...applied, sink: 'quarantine:s3://b/->s3://b/.keydiff-trash/' }, trash: ['s3://b/.keydiff-trash/'] }])
+  const s3 = renderReport([{ name: 'blobs', plan, applied: { ...applied, sink: 'quarantine:s3://b/->s3://b/.keydiff-trash/' }, trash: ['s3://b/.keydiff-trash/'], config: '/etc/keydiff.toml' }])
   assert.match(s3, /<code>s3:\/\/b\/\.keydiff-trash\/<\/code>/)
-  assert.doesNotMatch(s3, /keydiff restore/, 'no command that cannot restore an object store')
-  assert.match(s3, /not from the command line/)
+  // an object store's quarantine is restored through its driver, opened with the run's config
+  assert.match(s3, /<pre>keydiff restore &#39;\/var\/keydiff\/runs &#60;a&#38;b&#62;\/plan-1\.jsonl&#39; --config \/etc\/keydiff\.toml<\/pre>/)
 
   const deleted = renderReport([{ name: 'blobs', plan, applied: { ...applied, action: 'delete', audit: '/elsewhere/audit.jsonl', failed: 0, dropped: 0, failures: [] } }])
   assert.match(deleted, /<title>keydiff · blobs: 40 deleted<\/title>/)

@@ -18,6 +18,8 @@ export interface ReportInput {
   trash?: readonly string[] | undefined
   /** Wall time of each phase in milliseconds, in order. */
   timings?: ReadonlyArray<{ phase: string, ms: number }>
+  /** The config file of the run: an object store's restore command names it for the store's endpoint and credentials. */
+  config?: string | undefined
 }
 
 /**
@@ -89,16 +91,17 @@ ${input.timings === undefined || input.timings.length === 0
 }
 
 /** The exact command that undoes a quarantine of this plan, as a user pastes it. */
-export function restoreCommand (applied: ApplyResult): string {
+export function restoreCommand (applied: ApplyResult, config?: string): string {
   const defaultAudit = `${applied.plan}.audit.jsonl`
-  return ['keydiff', 'restore', shellQuote(applied.plan), ...(applied.audit === defaultAudit ? [] : ['--audit', shellQuote(applied.audit)])].join(' ')
+  return [
+    'keydiff', 'restore', shellQuote(applied.plan),
+    ...(applied.audit === defaultAudit ? [] : ['--audit', shellQuote(applied.audit)]),
+    ...(config === undefined ? [] : ['--config', shellQuote(config)])
+  ].join(' ')
 }
 
-/**
- * Whether `keydiff restore` can undo this quarantine: it restores directory stores, so every
- * recorded trash must be a local directory (or, with none recorded, the sink a directory's).
- */
-function restorableFromCli (applied: ApplyResult, trash: readonly string[]): boolean {
+/** Whether the quarantine went to a local directory: then `keydiff restore` needs nothing but the plan. */
+function inDirectory (applied: ApplyResult, trash: readonly string[]): boolean {
   return trash.length === 0 ? applied.sink.startsWith('quarantine:dir:') : trash.every(location => location.startsWith('file:'))
 }
 
@@ -109,9 +112,8 @@ function whatHappened (input: ReportInput, applied: ApplyResult): string {
   if (applied.action === 'quarantine') {
     const trash = input.trash ?? []
     rows.push(['quarantine', trash.length === 0 ? '<span class="muted">not recorded by the sink</span>' : trash.map(location => `<code>${esc(location)}</code>`).join('<br>')])
-    rows.push(restorableFromCli(applied, trash)
-      ? ['restore with', `<pre>${esc(restoreCommand(applied))}</pre>`]
-      : ['restore', '<span class="muted">not from the command line, which restores directory stores only: <code>restore()</code> of @keydiff/core with this store\'s quarantine sink moves the keys back</span>'])
+    // an object store's restore opens the store with the run's config (its endpoint and credentials)
+    rows.push(['restore with', `<pre>${esc(restoreCommand(applied, inDirectory(applied, trash) ? undefined : input.config))}</pre>`])
   } else if (applied.done > 0) {
     rows.push(['restore', '<span class="muted">not possible with keydiff: this action is not a quarantine</span>'])
   }

@@ -8,5 +8,5 @@ export async function reportInput (outcome: RunOutcome): Promise<ReportInput> {
   const trash = applied === undefined || applied.action !== 'quarantine'
     ? undefined
     : recordedTrashes(await readAuditFrames(applied.audit), applied.planId)
-  return { name: outcome.name, plan: outcome.plan, applied, trash, timings: outcome.timings }
+  return { name: outcome.name, plan: outcome.plan, applied, trash, timings: outcome.timings, config: outcome.config }
 }

@@ -22,6 +22,8 @@ export interface RunOutcome {
   applied: ApplyResult | undefined
   /** References that could not be re-checked before acting. */
   withoutRecheck: string[]
+  /** The config file the run came from: `keydiff restore --config` opens the store with it. */
+  config: string
   timings: Array<{ phase: string, ms: number }>
 }
 
@@ -154,7 +156,7 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
     }
     timings.push({ phase: 'apply', ms: performance.now() - started })
   }
-  return { name: run.name, target: target.name, plan: summary, applied, withoutRecheck: references.withoutRecheck, timings }
+  return { name: run.name, target: target.name, config: options.file, plan: summary, applied, withoutRecheck: references.withoutRecheck, timings }
 }
 
 /**
