@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test'
 import { MongoClient, ObjectId } from 'mongodb'
 import { map, type KeyEntry } from '@keydiff/core'
-import { keySourceSuite, lockSuite, sinkSuite } from '@keydiff/core/conformance'
-import { mongoDatabases, mongoDropDatabaseSink, mongoLock, mongoReferences } from '../src/index.ts'
+import { keySourceSuite, lockSuite, pointLookupSuite, sinkSuite } from '@keydiff/core/conformance'
+import { mongoDatabases, mongoDropDatabaseSink, mongoLock, mongoLookup, mongoReferences } from '../src/index.ts'
 import { hostOf, startCuttingProxy } from './helpers/cutting-proxy.ts'
 import { startTestServer, type TestServer } from './helpers/stand-in.ts'
 
@@ -130,6 +130,30 @@ lockSuite({
         await proxied.close(true)
         await proxy.close()
         await client.db('kd_locks').collection('keydiff_locks').deleteMany({ target })
+      }
+    }
+  }
+})
+
+pointLookupSuite({
+  test,
+  name: 'mongoLookup',
+  factory: async referenced => {
+    const database = `kd_lookup_${++fixtures}`
+    await insertKeys(database, referenced.map(key => ({ key })))
+    // The look-up reaches the server through a proxy that break() cuts, as a failed network would.
+    const proxy = await startCuttingProxy(hostOf(server.url))
+    const proxied = new MongoClient(proxy.url)
+    return {
+      subject: {
+        lookup: mongoLookup({ client: proxied, database, collection: 'refs', field: 'key', batchSize: 700 }),
+        add: async keys => { await insertKeys(database, keys.map(key => ({ key }))) },
+        break: async () => { proxy.cut() }
+      },
+      teardown: async () => {
+        await proxied.close(true)
+        await proxy.close()
+        await client.db(database).dropDatabase()
       }
     }
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { KeydiffError } from '@keydiff/core'
 import mysql from 'mysql2'
-import { lockSuite, startBreakableProxy } from '@keydiff/core/conformance'
+import { lockSuite, pointLookupSuite, startBreakableProxy } from '@keydiff/core/conformance'
 import { mysqlLock, mysqlLookup, mysqlTombstones } from '../src/index.ts'
 import { MYSQL_URL, insertKeys, openDatabase, type TestDatabase } from './helpers.ts'
 
@@ -33,28 +33,57 @@ test('mysqlLookup on binary and integer columns ignores keys no row can render t
   await assert.rejects(mysqlLookup({ pool: db.pool, table: 'nowhere', column: 'k' }).has(['a']), (error: unknown) => error instanceof KeydiffError && error.code === 'KEYDIFF_INVALID_OPTION')
 })
 
+/** A pool that reaches the test database through a proxy that break() cuts, as a failed network would. */
+async function breakablePool (): Promise<{ pool: mysql.Pool, break: () => void, close: () => Promise<void> }> {
+  const server = new URL(MYSQL_URL)
+  const proxy = await startBreakableProxy({ host: server.hostname, port: Number(server.port || 3306) })
+  server.hostname = proxy.host
+  server.port = String(proxy.port)
+  server.pathname = `/${db.database}`
+  const pool = mysql.createPool({ uri: server.toString(), connectionLimit: 8, connectTimeout: 2000 })
+  return {
+    pool,
+    break: () => { proxy.break() },
+    close: async () => {
+      await proxy.stop()
+      await new Promise<void>(resolve => { pool.end(() => { resolve() }) })
+    }
+  }
+}
+
+pointLookupSuite({
+  test,
+  name: 'mysqlLookup',
+  factory: async referenced => {
+    const table = db.table()
+    // A case-insensitive collation that pads: the look-up must still answer exactly.
+    await db.query(`CREATE TABLE ${table} (k VARCHAR(1100) COLLATE utf8mb4_general_ci, KEY (k(255)))`)
+    if (referenced.length > 0) await insertKeys(db, table, referenced)
+    const reach = await breakablePool()
+    return {
+      subject: {
+        lookup: mysqlLookup({ pool: reach.pool, table, column: 'k', batchSize: 700 }),
+        add: async keys => { await insertKeys(db, table, keys) },
+        break: async () => { reach.break() }
+      },
+      teardown: reach.close
+    }
+  }
+})
+
 let lockTargets = 0
 lockSuite({
   test,
   name: 'mysqlLock',
   factory: async () => {
     const target = `s3://bucket-${process.pid}-${++lockTargets}/prefix`
-    // The locks reach the server through a proxy that break() cuts, as a failed network would.
-    const server = new URL(MYSQL_URL)
-    const proxy = await startBreakableProxy({ host: server.hostname, port: Number(server.port || 3306) })
-    server.hostname = proxy.host
-    server.port = String(proxy.port)
-    server.pathname = `/${db.database}`
-    const pool = mysql.createPool({ uri: server.toString(), connectionLimit: 8, connectTimeout: 2000 })
+    const reach = await breakablePool()
     return {
       subject: {
-        lock: () => mysqlLock({ pool, target }),
-        break: async () => { proxy.break() }
+        lock: () => mysqlLock({ pool: reach.pool, target }),
+        break: async () => { reach.break() }
       },
-      teardown: async () => {
-        await proxy.stop()
-        await new Promise<void>(resolve => { pool.end(() => { resolve() }) })
-      }
+      teardown: reach.close
     }
   }
 })

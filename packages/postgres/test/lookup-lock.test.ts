@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { KeydiffError } from '@keydiff/core'
 import pg from 'pg'
-import { lockSuite, startBreakableProxy } from '@keydiff/core/conformance'
+import { lockSuite, pointLookupSuite, startBreakableProxy } from '@keydiff/core/conformance'
 import { postgresLock, postgresLookup, postgresTombstones } from '../src/index.ts'
 import { PGURL, insertKeys, openDatabase, type TestDatabase } from './helpers.ts'
 
@@ -42,28 +42,56 @@ test('postgresLookup with a missing column fails with KEYDIFF_INVALID_OPTION', a
   await assert.rejects(lookup.has(['a']), (error: unknown) => error instanceof KeydiffError && error.code === 'KEYDIFF_INVALID_OPTION')
 })
 
+/** A pool that reaches the test server through a proxy that break() cuts, as a failed network would. */
+async function breakablePool (): Promise<{ pool: pg.Pool, break: () => void, close: () => Promise<void> }> {
+  const server = new URL(PGURL)
+  const proxy = await startBreakableProxy({ host: server.hostname, port: Number(server.port || 5432) })
+  server.hostname = proxy.host
+  server.port = String(proxy.port)
+  const pool = new pg.Pool({ connectionString: server.toString(), max: 8, connectionTimeoutMillis: 2000 })
+  pool.on('error', () => {})
+  return {
+    pool,
+    break: () => { proxy.break() },
+    close: async () => {
+      await proxy.stop()
+      await pool.end()
+    }
+  }
+}
+
+pointLookupSuite({
+  test,
+  name: 'postgresLookup',
+  factory: async referenced => {
+    const table = db.table()
+    await db.pool.query(`CREATE TABLE ${table.qualified} (key text PRIMARY KEY)`)
+    await insertKeys(db.pool, table.qualified, referenced)
+    const reach = await breakablePool()
+    return {
+      subject: {
+        lookup: postgresLookup({ client: reach.pool, schema: db.schema, table: table.name, column: 'key', batchSize: 700 }),
+        add: async keys => { await insertKeys(db.pool, table.qualified, keys) },
+        break: async () => { reach.break() }
+      },
+      teardown: reach.close
+    }
+  }
+})
+
 let lockTargets = 0
 lockSuite({
   test,
   name: 'postgresLock',
   factory: async () => {
     const target = `s3://bucket-${process.pid}-${++lockTargets}/prefix`
-    // The locks reach the server through a proxy that break() cuts, as a failed network would.
-    const server = new URL(PGURL)
-    const proxy = await startBreakableProxy({ host: server.hostname, port: Number(server.port || 5432) })
-    server.hostname = proxy.host
-    server.port = String(proxy.port)
-    const pool = new pg.Pool({ connectionString: server.toString(), max: 8, connectionTimeoutMillis: 2000 })
-    pool.on('error', () => {})
+    const reach = await breakablePool()
     return {
       subject: {
-        lock: () => postgresLock({ pool, target, schema: db.schema }),
-        break: async () => { proxy.break() }
+        lock: () => postgresLock({ pool: reach.pool, target, schema: db.schema }),
+        break: async () => { reach.break() }
       },
-      teardown: async () => {
-        await proxy.stop()
-        await pool.end()
-      }
+      teardown: reach.close
     }
   }
 })
