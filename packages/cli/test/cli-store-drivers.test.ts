@@ -10,7 +10,7 @@ import { runCli } from './run-cli.ts'
 
 // The CLI as a user runs it: stores come from drivers loaded by `type`, a built-in name or a package.
 
-const FIXTURE = fileURLToPath(new URL('./fixtures/keydiff-store-memory', import.meta.url))
+const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url))
 let server: S3rverServer
 let dir: string
 before(async () => {
@@ -122,7 +122,7 @@ test('keydiff apply and keydiff restore act on a plan bound to an S3 store, thro
 test('a store package the CLI has never heard of loads by its name from the config\'s node_modules', async () => {
   const project = join(dir, 'third-party')
   await mkdir(join(project, 'node_modules'), { recursive: true })
-  await symlink(FIXTURE, join(project, 'node_modules', 'keydiff-store-memory'), 'dir')
+  for (const name of ['keydiff-store-memory', 'keydiff-store-needs-sdk', 'keydiff-store-no-driver']) await symlink(join(FIXTURES, name), join(project, 'node_modules', name), 'dir')
   await writeFile(join(project, 'keys.json'), JSON.stringify(['b/orphan', 'a/live', 'c/orphan']))
   await writeFile(join(project, 'refs.txt'), 'a/live\n')
   await writeFile(join(project, 'keydiff.toml'), `
@@ -147,4 +147,15 @@ action = { type = "delete" }
   const refused = await runCli(['run', '--config', join(project, 'keydiff.toml'), '--dry-run'])
   assert.equal(refused.code, 2)
   assert.match(refused.stderr, /keydiff\.toml:3: stores\.memory\.file: must be string/)
+
+  // a package that cannot load names what to install; one that is no driver says so
+  for (const [type, message] of [
+    ['keydiff-store-needs-sdk', /keydiff\.toml:2: stores\.memory\.type: the store package keydiff-store-needs-sdk could not be loaded: it needs keydiff-test-absent-sdk \(npm install keydiff-test-absent-sdk\)/],
+    ['keydiff-store-no-driver', /keydiff\.toml:2: stores\.memory\.type: the package keydiff-store-no-driver exports no store driver/]
+  ] as const) {
+    await writeFile(join(project, 'keydiff.toml'), `[stores.memory]\ntype = "${type}"\n\n[[runs]]\nname = "m"\ncandidates = { store = "memory" }\nreferences = [{ file = "refs.txt" }]\n`)
+    const failed = await runCli(['run', '--config', join(project, 'keydiff.toml'), '--dry-run'])
+    assert.equal(failed.code, 2, failed.stderr)
+    assert.match(failed.stderr, message)
+  }
 })
