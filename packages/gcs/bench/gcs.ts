@@ -34,7 +34,7 @@ async function timed (label: string, fn: () => Promise<number>): Promise<void> {
 
 async function listAll (storage: Storage, bucket: string, splitPoints: string[]): Promise<KeyEntry[]> {
   const out: KeyEntry[] = []
-  for await (const batch of gcsSource({ storage, bucket, splitPoints, concurrency: 4 })) out.push(...batch)
+  for await (const batch of gcsSource({ client: storage, bucket, splitPoints, concurrency: 4 })) out.push(...batch)
   return out
 }
 
@@ -66,7 +66,7 @@ for (const latency of LATENCIES) {
       const target = `bench-${++run}`
       await fill(child, target)
       const planned = entries.map(entry => ({ key: entry.key }))
-      await timed(label, async () => await deleteAll(gcsDeleteSink({ storage, bucket: target, ...options }), planned))
+      await timed(label, async () => await deleteAll(gcsDeleteSink({ client: storage, bucket: target, ...options }), planned))
     }
   } finally {
     child.disconnect()

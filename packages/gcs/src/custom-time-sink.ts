@@ -1,6 +1,7 @@
 import type { KeyEntry, RestorableSink } from '@keydiff/core'
 import { OK, fail, objectRunner, staleGeneration } from './object-sink.ts'
 import type { GcsSinkOptions, ObjectResult, ObjectSinkContext } from './object-sink.ts'
+import type { LegacyStorageOptions } from './options.ts'
 import { call, encodeName, failureOf, objectUri } from './request.ts'
 
 export interface GcsCustomTimeSinkOptions extends GcsSinkOptions {
@@ -75,15 +76,14 @@ async function clearCustomTime (context: ObjectSinkContext, entry: KeyEntry): Pr
  * `daysSinceCustomTime` lifecycle rule deletes the object N days later. Acting twice moves
  * the time forward to the second call. `restore` rewrites the object without customTime.
  */
-export function gcsCustomTimeSink (options: GcsCustomTimeSinkOptions): RestorableSink {
-  const name = `custom-time:gs://${options.bucket}`
-  const runner = objectRunner(name, options)
+export function gcsCustomTimeSink (options: GcsCustomTimeSinkOptions | LegacyStorageOptions<GcsCustomTimeSinkOptions>): RestorableSink {
+  const runner = objectRunner('gcsCustomTimeSink', options, bucket => `custom-time:gs://${bucket}`)
   const now = options.now ?? (() => new Date())
   return {
-    name,
+    name: runner.name,
     action: 'custom-time',
     maxBatch: runner.maxBatch,
-    store: `gs://${options.bucket}/`,
+    store: `gs://${runner.context.bucketName}/`,
     apply: async (batch, applyOptions) => {
       const time = now()
       return await runner.run(batch, applyOptions, async entry => await setCustomTime(runner.context, entry, time))

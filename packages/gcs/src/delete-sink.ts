@@ -1,6 +1,7 @@
 import type { KeyEntry, Sink } from '@keydiff/core'
 import { OK, fail, objectRunner, staleGeneration } from './object-sink.ts'
 import type { GcsSinkOptions, ObjectResult, ObjectSinkContext } from './object-sink.ts'
+import type { LegacyStorageOptions } from './options.ts'
 import { MAX_BATCH_CALLS, sendBatch } from './batch-request.ts'
 import { call, encodeName, failureOf, objectUri } from './request.ts'
 import type { GcsFailure } from './request.ts'
@@ -43,18 +44,17 @@ export async function deleteObject (context: ObjectSinkContext, entry: KeyEntry)
  * `version` (the generation listed at plan time) becomes `ifGenerationMatch`, so an object
  * rewritten after the plan survives and is reported. Deleting what is gone is a success.
  */
-export function gcsDeleteSink (options: GcsDeleteSinkOptions): Sink {
-  const name = `delete:gs://${options.bucket}`
-  const runner = objectRunner(name, options)
+export function gcsDeleteSink (options: GcsDeleteSinkOptions | LegacyStorageOptions<GcsDeleteSinkOptions>): Sink {
+  const runner = objectRunner('gcsDeleteSink', options, bucket => `delete:gs://${bucket}`)
   return {
-    name,
+    name: runner.name,
     action: 'delete',
     maxBatch: runner.maxBatch,
-    store: `gs://${options.bucket}/`,
+    store: `gs://${runner.context.bucketName}/`,
     apply: async (batch, applyOptions) => {
       if (options.jsonBatch !== true) return await runner.run(batch, applyOptions, async entry => await deleteObject(runner.context, entry))
       return await runner.runChunked(batch, applyOptions, MAX_BATCH_CALLS, async chunk => {
-        const failures = await sendBatch(options.storage, chunk.map(entry => ({ method: 'DELETE', path: deletePath(runner.context, entry) })), applyOptions?.signal)
+        const failures = await sendBatch(runner.client, chunk.map(entry => ({ method: 'DELETE', path: deletePath(runner.context, entry) })), applyOptions?.signal)
         return chunk.map((entry, i) => deleteResult(entry, failures[i]))
       })
     }

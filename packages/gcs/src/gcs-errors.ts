@@ -1,26 +1,19 @@
 import { ConnectionError, SinkError } from '@keydiff/core'
-import type { KeydiffErrorOptions } from '@keydiff/core'
 
-/** A whole sink batch could not be acted on (the bucket is missing or unreachable). */
-export class GcsSinkError extends SinkError {
-  /** The sink's name, such as `delete:gs://bucket`. */
-  readonly sink: string
+/**
+ * @deprecated since 0.2: the sinks throw core's `SinkError` (`adapter` 'gcs', `target` the
+ * sink's name, which `sink` used to hold). Kept for one release as SinkError itself, so
+ * `instanceof GcsSinkError` still holds for what the sinks throw.
+ */
+export const GcsSinkError = SinkError
+/** @deprecated since 0.2: core's `SinkError`. */
+export type GcsSinkError = SinkError
 
-  constructor (sink: string, message: string, options: KeydiffErrorOptions = {}) {
-    super(message, { ...options, adapter: 'gcs', target: sink })
-    this.name = 'GcsSinkError'
-    this.sink = sink
-  }
-}
-
-/** The API endpoint did not answer (the client's `timeout` expired on every attempt) or refused the connection; names the endpoint. */
-export class GcsConnectionError extends ConnectionError {
-  /** The API endpoint, such as `https://storage.googleapis.com`. */
-  readonly endpoint: string
-
-  constructor (endpoint: string, message: string, options: KeydiffErrorOptions = {}) {
-    super(message, { ...options, adapter: 'gcs', target: endpoint })
-    this.name = 'GcsConnectionError'
-    this.endpoint = endpoint
-  }
-}
+/**
+ * @deprecated since 0.2: an unreachable API endpoint is core's `ConnectionError` (`adapter`
+ * 'gcs', `target` the endpoint, which `endpoint` used to hold). Kept for one release as
+ * ConnectionError itself, so `instanceof GcsConnectionError` still holds.
+ */
+export const GcsConnectionError = ConnectionError
+/** @deprecated since 0.2: core's `ConnectionError`. */
+export type GcsConnectionError = ConnectionError

@@ -1,14 +1,15 @@
 import type { Storage } from '@google-cloud/storage'
-import { AbortError, InvalidOptionError, SourceError, compareKeys } from '@keydiff/core'
+import { AbortError, SourceError, compareKeys } from '@keydiff/core'
 import { keySource } from '@keydiff/core/adapter'
 import type { KeyEntry, KeySource } from '@keydiff/core'
+import { GcsOptions, type LegacyStorageOptions } from './options.ts'
 import { prefetch } from './prefetch.ts'
 import type { Prefetched } from './prefetch.ts'
 import { callWithRetries, connectionFailure, describeFailure, failureOf } from './request.ts'
 
 export interface GcsSourceOptions {
   /** The user's client, configured with its own credentials. Required. */
-  storage: Storage
+  client: Storage
   /** Bucket name. Required. */
   bucket: string
   /** Only objects whose names start with this. @default '' */
@@ -29,15 +30,26 @@ export interface GcsSourceOptions {
   /** Ranges listed at the same time. @default 4 */
   concurrency?: number
   /** Pages read ahead per range while the consumer works. @default 2 */
+  readAhead?: number
+  /** @deprecated since 0.2: use `readAhead` (the same value); removed in the next release. */
   prefetchPages?: number
   /** Tries after a failed page that may pass again (throttling, 5xx, lost connection). @default 3 */
   retries?: number
-  /** First retry delay in ms; doubles on each try. @default 250 */
+  /** First retry delay in ms; doubles on each try, with jitter. @default 250 */
   retryDelay?: number
+  /** Longest delay between two tries, in ms. @default 30000 */
+  maxRetryDelay?: number
   /** Which object time becomes `lastModified`. `updated` also moves on metadata changes: the safer fence. @default 'updated' */
   lastModified?: 'updated' | 'timeCreated'
-  /** Passed on as the source's `estimatedCount` (GCS gives no count). @default undefined */
+  /** How many objects the bucket (under the prefix) holds, if known: sizes the engine's structures (GCS gives no count). @default undefined */
   estimatedCount?: number
+  /**
+   * Declare the listing sorted in UTF-8 byte order, as GCS lists. Set false only for a store
+   * known to list otherwise; the engine checks the claim either way. @default true
+   */
+  sorted?: boolean
+  /** @default `gs://<bucket>/<prefix>` */
+  name?: string
   /** Billed project for requester-pays buckets. @default undefined */
   userProject?: string
   signal?: AbortSignal
@@ -58,16 +70,10 @@ interface ListPage {
 
 const FIELDS = 'items(name,size,updated,timeCreated,generation),nextPageToken'
 
-export function positiveInteger (option: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new InvalidOptionError(option, `must be an integer from 1 to ${max}, got ${value}`)
-  return value
-}
-
-function checkSplitPoints (points: readonly string[]): void {
+function checkSplitPoints (check: GcsOptions, points: readonly string[]): void {
   for (let i = 1; i < points.length; i++) {
     if (compareKeys(points[i - 1] as string, points[i] as string) >= 0) {
-      throw new InvalidOptionError('splitPoints', `must be strictly increasing in UTF-8 byte order; ${JSON.stringify(points[i])} follows ${JSON.stringify(points[i - 1])}`)
+      throw check.invalid('splitPoints', `must be strictly increasing in UTF-8 byte order; ${JSON.stringify(points[i])} follows ${JSON.stringify(points[i - 1])}`)
     }
   }
 }
@@ -76,21 +82,26 @@ function checkSplitPoints (points: readonly string[]): void {
  * The objects of a GCS bucket as a sorted key source: `objects.list` pages of only the
  * fields needed, optionally as several key ranges listed in parallel. Every entry carries
  * `size`, `lastModified` and the object's generation as `version`, which the sinks use as
- * a precondition. A page that fails after its retries fails the iteration.
+ * a precondition. A page that fails after its retries fails the iteration. Nothing is
+ * requested before the first iteration.
  */
-export function gcsSource (options: GcsSourceOptions): KeySource {
-  const { storage, bucket: bucketName } = options
-  if (typeof bucketName !== 'string' || bucketName === '') throw new InvalidOptionError('bucket', 'a bucket name is required')
+export function gcsSource (options: GcsSourceOptions | LegacyStorageOptions<GcsSourceOptions>): KeySource {
+  const check = new GcsOptions('gcsSource', options)
+  const storage = check.client(options)
+  const bucketName = check.bucket(options.bucket)
   const prefix = options.prefix ?? ''
-  const pageSize = positiveInteger('pageSize', options.pageSize, 1000, 1000)
-  const concurrency = positiveInteger('concurrency', options.concurrency, 4)
-  const depth = positiveInteger('prefetchPages', options.prefetchPages, 2)
-  const retries = options.retries ?? 3
-  const retryDelay = options.retryDelay ?? 250
+  const pageSize = check.count('pageSize', options.pageSize, 1000, { max: 1000 })
+  const concurrency = check.count('concurrency', options.concurrency, 4)
+  const depth = check.count('readAhead', check.renamed('readAhead', options.readAhead, 'prefetchPages', options.prefetchPages), 2)
+  const retries = check.count('retries', options.retries, 3, { min: 0 })
+  const retryDelay = check.count('retryDelay', options.retryDelay, 250, { min: 0 })
+  const maxRetryDelay = check.count('maxRetryDelay', options.maxRetryDelay, 30_000)
+  check.count('estimatedCount', options.estimatedCount, 0, { min: 0 })
   const timeField = options.lastModified ?? 'updated'
+  if (timeField !== 'updated' && timeField !== 'timeCreated') throw check.invalid('lastModified', `must be 'updated' or 'timeCreated', got ${String(timeField)}`)
   const splitPoints = [...(options.splitPoints ?? [])]
-  checkSplitPoints(splitPoints)
-  const name = `gs://${bucketName}/${prefix}`
+  checkSplitPoints(check, splitPoints)
+  const name = options.name ?? `gs://${bucketName}/${prefix}`
   const bucket = storage.bucket(bucketName)
   const { startOffset, endOffset } = options
   const inside = splitPoints.filter(point =>
@@ -117,7 +128,7 @@ export function gcsSource (options: GcsSourceOptions): KeySource {
         body = await callWithRetries<ListPage>(bucket, {
           uri: '/o',
           qs: { prefix: prefix === '' ? undefined : prefix, maxResults: pageSize, pageToken, startOffset: start, endOffset: end, fields: FIELDS, userProject: options.userProject }
-        }, { retries, retryDelay, signal: options.signal })
+        }, { retries, retryDelay, maxRetryDelay, signal: options.signal })
       } catch (error) {
         if (error instanceof AbortError) throw error
         const range = splitPoints.length === 0 ? '' : ` of range [${start ?? ''}, ${end ?? '∞'})`
@@ -156,5 +167,5 @@ export function gcsSource (options: GcsSourceOptions): KeySource {
     }
   }
 
-  return keySource(listAll, { name, sorted: true, estimatedCount: options.estimatedCount })
+  return keySource(listAll, { name, sorted: options.sorted ?? true, estimatedCount: options.estimatedCount })
 }

@@ -1,5 +1,6 @@
 import type { Storage } from '@google-cloud/storage'
 import { InvalidOptionError } from '@keydiff/core'
+import { GcsOptions, type LegacyStorageOptions } from './options.ts'
 import { call } from './request.ts'
 
 /** `hold`: objects carry an event-based hold until released; `customTime`: the release writes customTime. */
@@ -22,7 +23,7 @@ export interface LifecycleRuleJson {
 
 export interface ApplySoftDeleteLifecycleOptions extends SoftDeleteRuleOptions {
   /** The user's client. Required. */
-  storage: Storage
+  client: Storage
   /** Bucket name. Required. */
   bucket: string
   /**
@@ -79,12 +80,15 @@ function sameRule (a: LifecycleRuleJson, b: LifecycleRuleJson): boolean {
  * Adds the soft-delete rule to a bucket's lifecycle, keeping its other rules, guarded by the
  * bucket's metageneration so a concurrent change is not overwritten. Applying twice adds it once.
  */
-export async function applySoftDeleteLifecycle (options: ApplySoftDeleteLifecycleOptions): Promise<AppliedLifecycle> {
+export async function applySoftDeleteLifecycle (options: ApplySoftDeleteLifecycleOptions | LegacyStorageOptions<ApplySoftDeleteLifecycleOptions>): Promise<AppliedLifecycle> {
+  const check = new GcsOptions('applySoftDeleteLifecycle', options)
+  const client = check.client(options)
+  const bucketName = check.bucket(options.bucket)
   const rule = softDeleteLifecycleRule(options)
   if (options.mode === 'hold' && options.confirmLiveObjectsHeld !== true) {
     throw new InvalidOptionError('confirmLiveObjectsHeld', `an age rule on gs://${options.bucket} deletes every object without a hold; hold the live objects first (migrateToHolds) and pass confirmLiveObjectsHeld: true`)
   }
-  const bucket = options.storage.bucket(options.bucket)
+  const bucket = client.bucket(bucketName)
   const current = await call<{ metageneration: string, lifecycle?: { rule?: LifecycleRuleJson[] }, defaultEventBasedHold?: boolean }>(bucket, {
     uri: '', qs: { fields: 'metageneration,lifecycle,defaultEventBasedHold', userProject: options.userProject }
   })

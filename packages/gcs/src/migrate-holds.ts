@@ -5,11 +5,12 @@ import { toKeySource } from '@keydiff/core/adapter'
 import type { KeyEntry, KeySource, KeySourceLike } from '@keydiff/core'
 import { gcsSource } from './gcs-source.ts'
 import { objectRunner } from './object-sink.ts'
+import type { LegacyStorageOptions } from './options.ts'
 import { patchHold } from './release-hold-sink.ts'
 
 export interface HoldMigrationOptions {
   /** The user's client. Required. */
-  storage: Storage
+  client: Storage
   /** Bucket name. Required. */
   bucket: string
   /** Only objects under this prefix. @default '' */
@@ -118,10 +119,10 @@ async function setMembership (source: KeySource): Promise<(key: string) => Promi
  * page in listing order and records each finished page in the checkpoint, so an interrupted
  * run (an error, an abort) resumes where it stopped; the report counts over all runs.
  */
-export async function migrateToHolds (options: HoldMigrationOptions): Promise<HoldMigrationReport> {
+export async function migrateToHolds (options: HoldMigrationOptions | LegacyStorageOptions<HoldMigrationOptions>): Promise<HoldMigrationReport> {
   const prefix = options.prefix ?? ''
-  const name = `migrate-holds:gs://${options.bucket}/${prefix}`
-  const runner = objectRunner(name, { storage: options.storage, bucket: options.bucket, concurrency: options.concurrency, maxBatch: 1000, userProject: options.userProject })
+  const runner = objectRunner('migrateToHolds', { ...options, maxBatch: 1000 }, bucket => `migrate-holds:gs://${bucket}/${prefix}`)
+  const client = runner.client
   const saved = options.checkpoint === undefined ? undefined : await readCheckpoint(options.checkpoint, options.bucket, prefix)
   if (saved?.complete === true) return saved
   const now = new Date().toISOString()
@@ -132,7 +133,7 @@ export async function migrateToHolds (options: HoldMigrationOptions): Promise<Ho
   const references = toKeySource(options.references, 'references')
   const isReferenced = references.sorted ? sortedMembership(references) : await setMembership(references)
   const listing = gcsSource({
-    storage: options.storage,
+    client,
     bucket: options.bucket,
     prefix,
     pageSize: options.pageSize,

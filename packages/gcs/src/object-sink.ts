@@ -1,15 +1,14 @@
 import type { Bucket, Storage } from '@google-cloud/storage'
-import { InvalidOptionError } from '@keydiff/core'
+import { SinkError } from '@keydiff/core'
 import type { KeyEntry, SinkApplyOptions, SinkOutcome } from '@keydiff/core'
-import { GcsSinkError } from './gcs-errors.ts'
+import { GcsOptions, type LegacyStorageOptions } from './options.ts'
 import { call, checkSignal, describeFailure, failureOf } from './request.ts'
 import type { GcsFailure } from './request.ts'
-import { positiveInteger } from './gcs-source.ts'
 
 /** What every GCS sink takes. */
 export interface GcsSinkOptions {
   /** The user's client, configured with its own credentials. Required. */
-  storage: Storage
+  client: Storage
   /** Bucket name. Required. */
   bucket: string
   /** Objects acted on at the same time. @default 16 */
@@ -47,21 +46,28 @@ function outcome (key: string, result: ObjectResult): SinkOutcome {
 }
 
 /**
- * Runs one action per object with bounded concurrency and turns each result into an outcome.
- * Before the first batch, the bucket is checked once: without that, a missing bucket would
- * make every delete a "not found", which a delete sink counts as done.
+ * Checks a sink's options (`factory` names it in messages), then runs one action per object
+ * with bounded concurrency and turns each result into an outcome. Before the first batch, the
+ * bucket is checked once: without that, a missing bucket would make every delete a "not
+ * found", which a delete sink counts as done.
  */
-export function objectRunner (name: string, options: GcsSinkOptions): {
+export function objectRunner (factory: string, options: GcsSinkOptions | LegacyStorageOptions<GcsSinkOptions>, label: (bucket: string) => string): {
+  name: string
+  check: GcsOptions
+  client: Storage
   context: ObjectSinkContext
   maxBatch: number
   run: (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions | undefined, act: (entry: KeyEntry) => Promise<ObjectResult>) => Promise<SinkOutcome[]>
   runChunked: (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions | undefined, size: number, act: (chunk: readonly KeyEntry[]) => Promise<ObjectResult[]>) => Promise<SinkOutcome[]>
 } {
-  if (typeof options.bucket !== 'string' || options.bucket === '') throw new InvalidOptionError('bucket', 'a bucket name is required')
-  const concurrency = positiveInteger('concurrency', options.concurrency, 16)
-  const maxBatch = positiveInteger('maxBatch', options.maxBatch, 1000)
-  const bucket = options.storage.bucket(options.bucket)
-  const context = { bucket, bucketName: options.bucket, userProject: options.userProject }
+  const check = new GcsOptions(factory, options)
+  const client = check.client(options)
+  const bucketName = check.bucket(options.bucket)
+  const name = label(bucketName)
+  const concurrency = check.count('concurrency', options.concurrency, 16)
+  const maxBatch = check.count('maxBatch', options.maxBatch, 1000)
+  const bucket = client.bucket(bucketName)
+  const context = { bucket, bucketName, userProject: options.userProject }
   let checked: Promise<void> | undefined
 
   const checkBucket = async (): Promise<void> => {
@@ -69,12 +75,12 @@ export function objectRunner (name: string, options: GcsSinkOptions): {
       await call(bucket, { uri: '', qs: { fields: 'name', userProject: options.userProject } })
     } catch (error) {
       checked = undefined
-      throw new GcsSinkError(name, `bucket ${options.bucket} cannot be read: ${describeFailure(failureOf(error))}`, { cause: error })
+      throw new SinkError(`bucket ${bucketName} cannot be read: ${describeFailure(failureOf(error))}`, { adapter: 'gcs', target: name, cause: error })
     }
   }
 
   const prepare = async (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions | undefined): Promise<void> => {
-    if (batch.length > maxBatch) throw new InvalidOptionError('batch', `${name} takes at most ${maxBatch} keys per call, got ${batch.length}`)
+    if (batch.length > maxBatch) throw check.invalid('batch', `${name} takes at most ${maxBatch} keys per call, got ${batch.length}`)
     checkSignal(applyOptions?.signal)
     checked ??= checkBucket()
     await checked
@@ -112,5 +118,5 @@ export function objectRunner (name: string, options: GcsSinkOptions): {
   const run = async (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions | undefined, act: (entry: KeyEntry) => Promise<ObjectResult>): Promise<SinkOutcome[]> =>
     await runChunked(batch, applyOptions, 1, async chunk => [await act(chunk[0] as KeyEntry)])
 
-  return { context, maxBatch, run, runChunked }
+  return { name, check, client, context, maxBatch, run, runChunked }
 }

@@ -3,6 +3,7 @@ import type { KeyEntry, RestorableSink } from '@keydiff/core'
 import { deleteObject } from './delete-sink.ts'
 import { OK, fail, objectRunner, staleGeneration } from './object-sink.ts'
 import type { GcsSinkOptions, ObjectResult, ObjectSinkContext } from './object-sink.ts'
+import type { LegacyStorageOptions } from './options.ts'
 import { call, encodeName, failureOf, objectUri } from './request.ts'
 import type { GcsFailure } from './request.ts'
 
@@ -12,6 +13,8 @@ export interface GcsQuarantineSinkOptions extends GcsSinkOptions {
   /** Bucket that keeps the quarantined objects. @default the bucket itself */
   trashBucket?: string
 }
+
+const DEFAULT_TRASH_PREFIX = '.keydiff-trash/'
 
 async function rewrite (bucket: Bucket, from: string, toBucket: string, to: string, qs: Record<string, string | undefined>): Promise<void> {
   let rewriteToken: string | undefined
@@ -41,13 +44,13 @@ async function generationOf (context: ObjectSinkContext, key: string): Promise<s
  * was copied. `restore` copies it back, never over an object that exists again, and removes
  * the trash copy.
  */
-export function gcsQuarantineSink (options: GcsQuarantineSinkOptions): RestorableSink {
-  const trashPrefix = options.trashPrefix ?? '.keydiff-trash/'
-  const trashBucketName = options.trashBucket ?? options.bucket
-  const name = `quarantine:gs://${options.bucket} -> gs://${trashBucketName}/${trashPrefix}`
-  const runner = objectRunner(name, options)
+export function gcsQuarantineSink (options: GcsQuarantineSinkOptions | LegacyStorageOptions<GcsQuarantineSinkOptions>): RestorableSink {
+  const runner = objectRunner('gcsQuarantineSink', options, bucket => `quarantine:gs://${bucket} -> gs://${options.trashBucket ?? bucket}/${options.trashPrefix ?? DEFAULT_TRASH_PREFIX}`)
+  const trashPrefix = options.trashPrefix ?? DEFAULT_TRASH_PREFIX
   const context = runner.context
-  const trash: ObjectSinkContext = { ...context, bucket: options.storage.bucket(trashBucketName), bucketName: trashBucketName }
+  const trashBucketName = options.trashBucket === undefined ? context.bucketName : runner.check.bucket(options.trashBucket, 'trashBucket')
+  if (trashBucketName === context.bucketName && trashPrefix === '') throw runner.check.invalid('trashPrefix', 'must not be empty when the trash is the same bucket')
+  const trash: ObjectSinkContext = { ...context, bucket: runner.client.bucket(trashBucketName), bucketName: trashBucketName }
 
   const quarantine = async (entry: KeyEntry): Promise<ObjectResult> => {
     const generation = entry.version ?? await generationOf(context, entry.key)
@@ -80,10 +83,10 @@ export function gcsQuarantineSink (options: GcsQuarantineSinkOptions): Restorabl
   }
 
   return {
-    name,
+    name: runner.name,
     action: 'quarantine',
     maxBatch: runner.maxBatch,
-    store: `gs://${options.bucket}/`,
+    store: `gs://${context.bucketName}/`,
     trash: `gs://${trashBucketName}/${trashPrefix}`,
     apply: async (batch, applyOptions) => await runner.run(batch, applyOptions, quarantine),
     restore: async (batch, applyOptions) => await runner.run(batch, applyOptions, restore)

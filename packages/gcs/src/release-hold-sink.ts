@@ -1,6 +1,7 @@
 import type { KeyEntry, RestorableSink } from '@keydiff/core'
 import { OK, fail, objectRunner, staleGeneration } from './object-sink.ts'
 import type { GcsSinkOptions, ObjectResult, ObjectSinkContext } from './object-sink.ts'
+import type { LegacyStorageOptions } from './options.ts'
 import { call, failureOf, objectUri } from './request.ts'
 
 export interface GcsReleaseHoldSinkOptions extends GcsSinkOptions {
@@ -36,14 +37,13 @@ export async function patchHold (context: ObjectSinkContext, entry: KeyEntry, ho
  * default; a lifecycle rule on age deletes what has none): releasing the hold hands the
  * object to the lifecycle rule. `restore` sets the hold again, until the rule has run.
  */
-export function gcsReleaseHoldSink (options: GcsReleaseHoldSinkOptions): RestorableSink {
-  const name = `release-hold:gs://${options.bucket}`
-  const runner = objectRunner(name, options)
+export function gcsReleaseHoldSink (options: GcsReleaseHoldSinkOptions | LegacyStorageOptions<GcsReleaseHoldSinkOptions>): RestorableSink {
+  const runner = objectRunner('gcsReleaseHoldSink', options, bucket => `release-hold:gs://${bucket}`)
   return {
-    name,
+    name: runner.name,
     action: 'release-hold',
     maxBatch: runner.maxBatch,
-    store: `gs://${options.bucket}/`,
+    store: `gs://${runner.context.bucketName}/`,
     apply: async (batch, applyOptions) => await runner.run(batch, applyOptions, async entry =>
       await patchHold(runner.context, entry, false, options.setCustomTime === true ? { customTime: new Date().toISOString() } : {})),
     restore: async (batch, applyOptions) => await runner.run(batch, applyOptions, async entry => await patchHold(runner.context, entry, true))

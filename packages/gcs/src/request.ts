@@ -1,7 +1,6 @@
 import type { Bucket } from '@google-cloud/storage'
-import { AbortError } from '@keydiff/core'
+import { AbortError, ConnectionError } from '@keydiff/core'
 import { retry } from '@keydiff/core/adapter'
-import { GcsConnectionError } from './gcs-errors.ts'
 
 /** One JSON API call relative to the bucket (`/o`, `/o/<name>`), through the user's client. */
 export interface GcsCall {
@@ -51,12 +50,12 @@ export function failureOf (error: unknown): GcsFailure {
   return { status, reason, message, retryable: !unreachable && (status === 0 || status === 408 || status === 429 || status >= 500), unreachable }
 }
 
-/** A GcsConnectionError naming the bucket's API endpoint when `error` says it could not be reached, else undefined. */
-export function connectionFailure (bucket: Bucket, where: string, error: unknown): GcsConnectionError | undefined {
+/** A ConnectionError naming the bucket's API endpoint when `error` says it could not be reached, else undefined. */
+export function connectionFailure (bucket: Bucket, where: string, error: unknown): ConnectionError | undefined {
   const failure = failureOf(error)
   if (failure.unreachable !== true) return undefined
   const endpoint = (bucket.storage as { apiEndpoint?: string } | undefined)?.apiEndpoint ?? 'https://storage.googleapis.com'
-  return new GcsConnectionError(endpoint, `${where}: ${describeFailure(failure)}`, { cause: error })
+  return new ConnectionError(`${where}: ${describeFailure(failure)}`, { adapter: 'gcs', target: endpoint, cause: error })
 }
 
 export function describeFailure (failure: GcsFailure): string {
@@ -80,6 +79,6 @@ export async function call<T = Record<string, unknown>> (bucket: Bucket, request
 }
 
 /** Calls the API, retrying what may pass on a second try with exponential backoff. */
-export async function callWithRetries<T = Record<string, unknown>> (bucket: Bucket, request: GcsCall, options: { retries: number, retryDelay: number, signal?: AbortSignal | undefined }): Promise<T> {
+export async function callWithRetries<T = Record<string, unknown>> (bucket: Bucket, request: GcsCall, options: { retries: number, retryDelay: number, maxRetryDelay?: number, signal?: AbortSignal | undefined }): Promise<T> {
   return await retry(async () => await call<T>(bucket, request), { ...options, isRetryable: error => failureOf(error).retryable })
 }

@@ -29,7 +29,7 @@ let plans = 0
 async function planned (options: { defaultEventBasedHold?: boolean } = {}): Promise<{ bucket: string, path: string }> {
   const bucket = fillBucket(context, LIVE.concat(ORPHANS).map(key => ({ key, size: 10 })), { ...options, ageMs: 2 * DAY })
   const path = join(dir, `plan-${++plans}.jsonl`)
-  const summary = await plan({ candidates: gcsSource({ storage: context.storage, bucket }), references: arraySource(LIVE), store: `gs://${bucket}/`, out: path, grace: '1h' })
+  const summary = await plan({ candidates: gcsSource({ client: context.storage, bucket }), references: arraySource(LIVE), store: `gs://${bucket}/`, out: path, grace: '1h' })
   assert.equal(summary.header.counts.planned, ORPHANS.length)
   return { bucket, path }
 }
@@ -42,7 +42,7 @@ async function run (path: string, sink: Sink): Promise<void> {
 
 test('end to end: plan, then delete the orphans; the live objects stay', async () => {
   const { bucket, path } = await planned()
-  await run(path, gcsDeleteSink({ storage: context.storage, bucket }))
+  await run(path, gcsDeleteSink({ client: context.storage, bucket }))
   for (const key of ORPHANS) assert.ok(!exists(context, bucket, key), key)
   for (const key of LIVE) assert.ok(exists(context, bucket, key), key)
   removeBucket(context, bucket)
@@ -51,7 +51,7 @@ test('end to end: plan, then delete the orphans; the live objects stay', async (
 test('end to end: quarantine under a trash prefix, then restore from the plan', async () => {
   const { bucket, path } = await planned()
   // a hidden prefix: a plan never lists it, so apply lets the trash live in the bucket
-  const sink = gcsQuarantineSink({ storage: context.storage, bucket, trashPrefix: '_trash/' })
+  const sink = gcsQuarantineSink({ client: context.storage, bucket, trashPrefix: '_trash/' })
   await run(path, sink)
   for (const key of ORPHANS) assert.ok(!exists(context, bucket, key) && exists(context, bucket, `_trash/${key}`), key)
   const restored = await restore(path, sink, { lock: null, retryDelay: 1 })
@@ -62,8 +62,8 @@ test('end to end: quarantine under a trash prefix, then restore from the plan', 
 
 test('end to end: soft delete by releasing holds; the age rule removes only released objects', async () => {
   const { bucket, path } = await planned({ defaultEventBasedHold: true })
-  await applySoftDeleteLifecycle({ storage: context.storage, bucket, mode: 'hold', days: 1, confirmLiveObjectsHeld: true })
-  await run(path, gcsReleaseHoldSink({ storage: context.storage, bucket }))
+  await applySoftDeleteLifecycle({ client: context.storage, bucket, mode: 'hold', days: 1, confirmLiveObjectsHeld: true })
+  await run(path, gcsReleaseHoldSink({ client: context.storage, bucket }))
   const deleted = context.server.store.runLifecycle(bucket)
   assert.deepEqual(deleted.sort(), [...ORPHANS].sort())
   for (const key of LIVE) assert.ok(exists(context, bucket, key), key)
@@ -72,7 +72,7 @@ test('end to end: soft delete by releasing holds; the age rule removes only rele
 
 test('end to end: released holds can be set again before the lifecycle runs', async () => {
   const { bucket, path } = await planned({ defaultEventBasedHold: true })
-  const sink: RestorableSink = gcsReleaseHoldSink({ storage: context.storage, bucket })
+  const sink: RestorableSink = gcsReleaseHoldSink({ client: context.storage, bucket })
   await run(path, sink)
   const restored = await restore(path, sink, { lock: null, retryDelay: 1 })
   assert.equal(restored.done, ORPHANS.length)
@@ -82,8 +82,8 @@ test('end to end: released holds can be set again before the lifecycle runs', as
 
 test('end to end: soft delete by customTime; daysSinceCustomTime removes them once the days have passed', async () => {
   const { bucket, path } = await planned()
-  await applySoftDeleteLifecycle({ storage: context.storage, bucket, mode: 'customTime', days: 7 })
-  await run(path, gcsCustomTimeSink({ storage: context.storage, bucket }))
+  await applySoftDeleteLifecycle({ client: context.storage, bucket, mode: 'customTime', days: 7 })
+  await run(path, gcsCustomTimeSink({ client: context.storage, bucket }))
   assert.deepEqual(context.server.store.runLifecycle(bucket), [], 'nothing is due on day 0')
   const deleted = context.server.store.runLifecycle(bucket, new Date(Date.now() + 8 * DAY))
   assert.deepEqual(deleted.sort(), [...ORPHANS].sort())
@@ -93,10 +93,10 @@ test('end to end: soft delete by customTime; daysSinceCustomTime removes them on
 
 test('end to end: an object rewritten between plan and apply survives every action', async () => {
   const actions: Array<[string, (bucket: string) => Sink, boolean]> = [
-    ['delete', bucket => gcsDeleteSink({ storage: context.storage, bucket }), false],
-    ['quarantine', bucket => gcsQuarantineSink({ storage: context.storage, bucket }), false],
-    ['release-hold', bucket => gcsReleaseHoldSink({ storage: context.storage, bucket }), true],
-    ['custom-time', bucket => gcsCustomTimeSink({ storage: context.storage, bucket }), false]
+    ['delete', bucket => gcsDeleteSink({ client: context.storage, bucket }), false],
+    ['quarantine', bucket => gcsQuarantineSink({ client: context.storage, bucket }), false],
+    ['release-hold', bucket => gcsReleaseHoldSink({ client: context.storage, bucket }), true],
+    ['custom-time', bucket => gcsCustomTimeSink({ client: context.storage, bucket }), false]
   ]
   for (const [action, make, held] of actions) {
     const { bucket, path } = await planned({ defaultEventBasedHold: held })
@@ -121,7 +121,7 @@ test('end to end: a listing that fails mid-way fails the plan and writes no plan
   context.server.fault = request => request.operation === 'objects.list' && ++pages > 1 ? { status: 403, reason: 'forbidden' } : undefined
   const path = join(dir, 'failed-plan.jsonl')
   await assert.rejects(
-    plan({ candidates: gcsSource({ storage: context.storage, bucket }), references: arraySource([]), out: path, grace: '1h' }),
+    plan({ candidates: gcsSource({ client: context.storage, bucket }), references: arraySource([]), out: path, grace: '1h' }),
     (error: KeydiffError) => error.code === 'KEYDIFF_SOURCE_FAILED'
   )
   await assert.rejects(stat(path), { code: 'ENOENT' })

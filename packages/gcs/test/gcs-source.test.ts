@@ -37,7 +37,7 @@ for (const splitPoints of [[], ['page/0005', 'page/001', 'q']]) {
       const bucket = fillBucket(context, entries)
       if (options.failAfter !== undefined) failListingAfter(bucket, options.failAfter, 1000)
       return {
-        subject: gcsSource({ storage: context.storage, bucket, splitPoints, concurrency: 2, retryDelay: 1 }),
+        subject: gcsSource({ client: context.storage, bucket, splitPoints, concurrency: 2, retryDelay: 1 }),
         teardown: async () => { context.server.fault = undefined; removeBucket(context, bucket) }
       }
     }
@@ -47,7 +47,7 @@ for (const splitPoints of [[], ['page/0005', 'page/001', 'q']]) {
 test('gcs source: sizes are numbers, generations are versions, only the needed fields are asked for', async () => {
   const bucket = fillBucket(context, [{ key: 'a', size: 5 }, { key: 'b/c', size: 12 }])
   context.server.log.length = 0
-  const got = await collect(gcsSource({ storage: context.storage, bucket }))
+  const got = await collect(gcsSource({ client: context.storage, bucket }))
   assert.deepEqual(got.map(entry => [entry.key, entry.size]), [['a', 5], ['b/c', 12]])
   const generation = context.server.store.object(bucket, 'a').generation
   assert.equal(got[0]?.version, generation)
@@ -60,7 +60,7 @@ test('gcs source: prefix and parallel hex ranges list exactly the prefix, in ord
   const hex = Array.from({ length: 600 }, (_, i) => `blobs/${(i * 2654435761 % 2 ** 32).toString(16).padStart(8, '0')}`)
   const bucket = fillBucket(context, hex.concat(['blobr', 'blobt', 'blobs']).map(key => ({ key })))
   context.server.log.length = 0
-  const source = gcsSource({ storage: context.storage, bucket, prefix: 'blobs/', splitPoints: hexSplitPoints('blobs/', 16), concurrency: 3, pageSize: 50 })
+  const source = gcsSource({ client: context.storage, bucket, prefix: 'blobs/', splitPoints: hexSplitPoints('blobs/', 16), concurrency: 3, pageSize: 50 })
   const got = (await collect(source)).map(entry => entry.key)
   assert.deepEqual(got, [...new Set(hex)].sort(compareKeys))
   const ranges = new Set(context.server.log.filter(r => r.operation === 'objects.list').map(r => r.query.get('startOffset')))
@@ -73,7 +73,7 @@ test('gcs source: a page that fails with a server error is retried', async () =>
   const bucket = fillBucket(context, Array.from({ length: 30 }, (_, i) => ({ key: `k${i}` })))
   let failures = 2
   context.server.fault = request => request.operation === 'objects.list' && failures-- > 0 ? { status: 503, reason: 'backendError' } : undefined
-  const got = await collect(gcsSource({ storage: context.storage, bucket, pageSize: 7, retryDelay: 1 }))
+  const got = await collect(gcsSource({ client: context.storage, bucket, pageSize: 7, retryDelay: 1 }))
   assert.equal(got.length, 30)
   context.server.fault = undefined
   removeBucket(context, bucket)
@@ -88,7 +88,7 @@ test('gcs source: lasting server errors fail the run after the retries, naming t
   }
   let seen = 0
   await assert.rejects(async () => {
-    for await (const batch of gcsSource({ storage: context.storage, bucket, pageSize: 7, retries: 2, retryDelay: 1 })) seen += batch.length
+    for await (const batch of gcsSource({ client: context.storage, bucket, pageSize: 7, retries: 2, retryDelay: 1 })) seen += batch.length
   }, (error: KeydiffError) => error.code === 'KEYDIFF_SOURCE_FAILED' && error.message.includes(`gs://${bucket}/`) && error.message.includes('page 3'))
   assert.equal(seen, 14)
   assert.equal(calls, 2 + 3)
@@ -97,20 +97,20 @@ test('gcs source: lasting server errors fail the run after the retries, naming t
 })
 
 test('gcs source: a missing bucket fails with KEYDIFF_SOURCE_NOT_FOUND', async () => {
-  await assert.rejects(collect(gcsSource({ storage: context.storage, bucket: 'no-such-bucket' })), (error: KeydiffError) => error.code === 'KEYDIFF_SOURCE_NOT_FOUND')
+  await assert.rejects(collect(gcsSource({ client: context.storage, bucket: 'no-such-bucket' })), (error: KeydiffError) => error.code === 'KEYDIFF_SOURCE_NOT_FOUND')
 })
 
 test('gcs source: bad options are refused with KEYDIFF_INVALID_OPTION', () => {
-  assert.throws(() => gcsSource({ storage: context.storage, bucket: 'b', splitPoints: ['b', 'a'] }), (error: KeydiffError) => error.code === 'KEYDIFF_INVALID_OPTION')
-  assert.throws(() => gcsSource({ storage: context.storage, bucket: 'b', pageSize: 5000 }), (error: KeydiffError) => error.code === 'KEYDIFF_INVALID_OPTION')
-  assert.throws(() => gcsSource({ storage: context.storage, bucket: '' }), (error: KeydiffError) => error.code === 'KEYDIFF_INVALID_OPTION')
+  assert.throws(() => gcsSource({ client: context.storage, bucket: 'b', splitPoints: ['b', 'a'] }), (error: KeydiffError) => error.code === 'KEYDIFF_INVALID_OPTION')
+  assert.throws(() => gcsSource({ client: context.storage, bucket: 'b', pageSize: 5000 }), (error: KeydiffError) => error.code === 'KEYDIFF_INVALID_OPTION')
+  assert.throws(() => gcsSource({ client: context.storage, bucket: '' }), (error: KeydiffError) => error.code === 'KEYDIFF_INVALID_OPTION')
 })
 
 test('gcs source: an aborted signal stops the listing with KEYDIFF_ABORTED', async () => {
   const bucket = fillBucket(context, Array.from({ length: 30 }, (_, i) => ({ key: `k${i}` })))
   const controller = new AbortController()
   await assert.rejects(async () => {
-    for await (const batch of gcsSource({ storage: context.storage, bucket, pageSize: 5, signal: controller.signal })) {
+    for await (const batch of gcsSource({ client: context.storage, bucket, pageSize: 5, signal: controller.signal })) {
       assert.ok(batch.length > 0)
       controller.abort()
     }

@@ -41,13 +41,13 @@ test('lifecycle: applying keeps other rules, adds the rule once, and refuses an 
   const bucket = fillBucket(context, [])
   const other = { action: { type: 'Delete' as const }, condition: { age: 365, matchesPrefix: ['tmp/'] } }
   context.server.store.patchBucket(bucket, { lifecycle: { rule: [other] } })
-  await assert.rejects(applySoftDeleteLifecycle({ storage: context.storage, bucket, mode: 'hold', days: 30 }), (error: KeydiffError) => error.code === 'KEYDIFF_INVALID_OPTION')
+  await assert.rejects(applySoftDeleteLifecycle({ client: context.storage, bucket, mode: 'hold', days: 30 }), (error: KeydiffError) => error.code === 'KEYDIFF_INVALID_OPTION')
   assert.deepEqual(context.server.store.bucket(bucket).lifecycle?.rule, [other])
-  const first = await applySoftDeleteLifecycle({ storage: context.storage, bucket, mode: 'hold', days: 30, confirmLiveObjectsHeld: true, defaultEventBasedHold: true })
+  const first = await applySoftDeleteLifecycle({ client: context.storage, bucket, mode: 'hold', days: 30, confirmLiveObjectsHeld: true, defaultEventBasedHold: true })
   assert.equal(first.added, true)
   assert.equal(first.defaultEventBasedHold, true)
   assert.deepEqual(first.rules, [other, { action: { type: 'Delete' }, condition: { age: 30 } }])
-  const second = await applySoftDeleteLifecycle({ storage: context.storage, bucket, mode: 'hold', days: 30, confirmLiveObjectsHeld: true })
+  const second = await applySoftDeleteLifecycle({ client: context.storage, bucket, mode: 'hold', days: 30, confirmLiveObjectsHeld: true })
   assert.equal(second.added, false)
   assert.equal(context.server.store.bucket(bucket).lifecycle?.rule.length, 2)
   removeBucket(context, bucket)
@@ -58,7 +58,7 @@ for (const sorted of [true, false]) {
     const bucket = fillBucket(context, KEYS.map(key => ({ key })))
     const progress: number[] = []
     const references = sorted ? arraySource(REFERENCED, { sorted: true }) : arraySource([...REFERENCED].reverse())
-    const report = await migrateToHolds({ storage: context.storage, bucket, references, pageSize: 40, onProgress: r => progress.push(r.scanned) })
+    const report = await migrateToHolds({ client: context.storage, bucket, references, pageSize: 40, onProgress: r => progress.push(r.scanned) })
     assert.deepEqual(heldKeys(bucket), KEYS.filter((_, i) => i % 3 === 0))
     assert.equal(report.complete, true)
     assert.equal(report.scanned, KEYS.length)
@@ -76,7 +76,7 @@ test('migration: an interrupted run resumes from its checkpoint and does not red
   let pages = 0
   context.server.fault = request => request.operation === 'objects.list' && ++pages === 4 ? { status: 403, reason: 'forbidden' } : undefined
   await assert.rejects(
-    migrateToHolds({ storage: context.storage, bucket, references: arraySource(REFERENCED, { sorted: true }), pageSize: 40, checkpoint }),
+    migrateToHolds({ client: context.storage, bucket, references: arraySource(REFERENCED, { sorted: true }), pageSize: 40, checkpoint }),
     (error: KeydiffError) => error.code === 'KEYDIFF_SOURCE_FAILED'
   )
   context.server.fault = undefined
@@ -86,7 +86,7 @@ test('migration: an interrupted run resumes from its checkpoint and does not red
   assert.deepEqual(heldKeys(bucket), KEYS.slice(0, 120).filter((_, i) => i % 3 === 0))
 
   context.server.log.length = 0
-  const report = await migrateToHolds({ storage: context.storage, bucket, references: arraySource(REFERENCED, { sorted: true }), pageSize: 40, checkpoint })
+  const report = await migrateToHolds({ client: context.storage, bucket, references: arraySource(REFERENCED, { sorted: true }), pageSize: 40, checkpoint })
   const patched = context.server.log.filter(request => request.operation === 'objects.patch').map(request => request.object as string)
   assert.ok(patched.every(key => key > 'obj/0119'), 'no finished page is patched again')
   assert.equal(context.server.log.find(request => request.operation === 'objects.list')?.query.get('startOffset'), 'obj/0119')
@@ -96,7 +96,7 @@ test('migration: an interrupted run resumes from its checkpoint and does not red
   assert.deepEqual(heldKeys(bucket), KEYS.filter((_, i) => i % 3 === 0))
 
   context.server.log.length = 0
-  const again = await migrateToHolds({ storage: context.storage, bucket, references: arraySource(REFERENCED, { sorted: true }), checkpoint })
+  const again = await migrateToHolds({ client: context.storage, bucket, references: arraySource(REFERENCED, { sorted: true }), checkpoint })
   assert.equal(again.complete, true)
   assert.equal(context.server.log.length, 0, 'a finished migration does nothing twice')
   removeBucket(context, bucket)
@@ -105,7 +105,7 @@ test('migration: an interrupted run resumes from its checkpoint and does not red
 test('migration: objects whose hold cannot be set are reported, and the rest are held', async () => {
   const bucket = fillBucket(context, KEYS.map(key => ({ key })))
   context.server.fault = request => request.operation === 'objects.patch' && request.object === 'obj/0003' ? { status: 403, reason: 'forbidden' } : undefined
-  const report = await migrateToHolds({ storage: context.storage, bucket, references: arraySource(REFERENCED, { sorted: true }) })
+  const report = await migrateToHolds({ client: context.storage, bucket, references: arraySource(REFERENCED, { sorted: true }) })
   context.server.fault = undefined
   assert.deepEqual(report.failed.map(failure => failure.key), ['obj/0003'])
   assert.match(report.failed[0]?.error ?? '', /403 forbidden/)
@@ -116,9 +116,9 @@ test('migration: objects whose hold cannot be set are reported, and the rest are
 test('migration: a checkpoint of another bucket is refused', async () => {
   const bucket = fillBucket(context, [{ key: 'a' }])
   const checkpoint = join(dir, 'other.json')
-  await migrateToHolds({ storage: context.storage, bucket, references: arraySource(['a']), checkpoint })
+  await migrateToHolds({ client: context.storage, bucket, references: arraySource(['a']), checkpoint })
   const other = fillBucket(context, [{ key: 'a' }])
-  await assert.rejects(migrateToHolds({ storage: context.storage, bucket: other, references: arraySource(['a']), checkpoint }), (error: KeydiffError) => error.code === 'KEYDIFF_INVALID_OPTION')
+  await assert.rejects(migrateToHolds({ client: context.storage, bucket: other, references: arraySource(['a']), checkpoint }), (error: KeydiffError) => error.code === 'KEYDIFF_INVALID_OPTION')
   removeBucket(context, bucket)
   removeBucket(context, other)
 })

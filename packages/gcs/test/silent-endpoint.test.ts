@@ -19,6 +19,6 @@ async function drain (source: KeySource): Promise<void> {
 test('a silent API endpoint fails the listing with KEYDIFF_CONNECTION_FAILED naming it, within the client\'s timeout and retries', async () => {
   const storage = new Storage({ apiEndpoint: `http://${silent.address}`, projectId: 'keydiff-test', timeout: 300, retryOptions: { maxRetries: 1, retryDelayMultiplier: 1 } })
   const started = performance.now()
-  await assert.rejects(drain(gcsSource({ storage, bucket: 'blobs', retryDelay: 1 })), error => assertConnectionFailed(error, { endpoint: `http://${silent.address}` }))
+  await assert.rejects(drain(gcsSource({ client: storage, bucket: 'blobs', retryDelay: 1 })), error => assertConnectionFailed(error, { endpoint: `http://${silent.address}` }))
   assert.ok(performance.now() - started < 10_000, `${Math.round(performance.now() - started)} ms`)
 })

@@ -15,7 +15,7 @@ after(async () => { await context.server.close() })
 function changes (bucket: string, held: boolean): Pick<SinkFixture, 'planned' | 'rewrite' | 'read'> {
   return {
     planned: async key => {
-      for await (const batch of gcsSource({ storage: context.storage, bucket, prefix: key })) {
+      for await (const batch of gcsSource({ client: context.storage, bucket, prefix: key })) {
         const entry = batch.find(candidate => candidate.key === key)
         if (entry !== undefined) return entry
       }
@@ -53,14 +53,14 @@ sinkSuite({
   test,
   name: 'gcs delete sink',
   supports: { failures: true, changed: true },
-  factory: factory(bucket => gcsDeleteSink({ storage: context.storage, bucket }), (bucket, key) => !exists(context, bucket, key))
+  factory: factory(bucket => gcsDeleteSink({ client: context.storage, bucket }), (bucket, key) => !exists(context, bucket, key))
 })
 
 sinkSuite({
   test,
   name: 'gcs delete sink (JSON batch)',
   supports: { failures: true, changed: true },
-  factory: factory(bucket => gcsDeleteSink({ storage: context.storage, bucket, jsonBatch: true }), (bucket, key) => !exists(context, bucket, key))
+  factory: factory(bucket => gcsDeleteSink({ client: context.storage, bucket, jsonBatch: true }), (bucket, key) => !exists(context, bucket, key))
 })
 
 test('gcs delete sink (JSON batch): 250 deletes go out as 3 batch requests, preconditions included', async () => {
@@ -70,7 +70,7 @@ test('gcs delete sink (JSON batch): 250 deletes go out as 3 batch requests, prec
   const entries: KeyEntry[] = keys.map(key => ({ key, version: store.object(bucket, key).generation }))
   store.put(bucket, keys[7] as string, Buffer.from('rewritten'))
   context.server.log.length = 0
-  const outcomes = await gcsDeleteSink({ storage: context.storage, bucket, jsonBatch: true }).apply(entries)
+  const outcomes = await gcsDeleteSink({ client: context.storage, bucket, jsonBatch: true }).apply(entries)
   assert.equal(context.server.log.filter(request => request.operation === 'batch').length, 3)
   assert.deepEqual(outcomes.filter(outcome => !outcome.ok).map(outcome => outcome.key), [keys[7]])
   assert.deepEqual([...store.bucket(bucket).objects.keys()], [keys[7]])
@@ -82,7 +82,7 @@ sinkSuite({
   name: 'gcs quarantine sink',
   supports: { failures: true, restore: true, changed: true },
   factory: factory(
-    bucket => gcsQuarantineSink({ storage: context.storage, bucket, trashPrefix: TRASH }),
+    bucket => gcsQuarantineSink({ client: context.storage, bucket, trashPrefix: TRASH }),
     (bucket, key) => !exists(context, bucket, key) && exists(context, bucket, TRASH + key)
   )
 })
@@ -92,7 +92,7 @@ sinkSuite({
   name: 'gcs release-hold sink',
   supports: { failures: true, restore: true, changed: true },
   factory: factory(
-    bucket => gcsReleaseHoldSink({ storage: context.storage, bucket }),
+    bucket => gcsReleaseHoldSink({ client: context.storage, bucket }),
     (bucket, key) => object(bucket, key)?.eventBasedHold === false,
     { defaultEventBasedHold: true }
   )
@@ -103,19 +103,19 @@ sinkSuite({
   name: 'gcs custom-time sink',
   supports: { failures: true, restore: true, changed: true },
   factory: factory(
-    bucket => gcsCustomTimeSink({ storage: context.storage, bucket }),
+    bucket => gcsCustomTimeSink({ client: context.storage, bucket }),
     (bucket, key) => object(bucket, key)?.customTime !== undefined
   )
 })
 
 test('gcs sinks: a missing bucket fails the whole batch with KEYDIFF_SINK_FAILED, never "already deleted"', async () => {
-  const sink = gcsDeleteSink({ storage: context.storage, bucket: 'no-such-bucket' })
+  const sink = gcsDeleteSink({ client: context.storage, bucket: 'no-such-bucket' })
   await assert.rejects(sink.apply([{ key: 'a' }]), (error: KeydiffError) => error.code === 'KEYDIFF_SINK_FAILED' && error.message.includes('no-such-bucket'))
 })
 
 test('gcs delete sink: a held object is not deleted and its failure is not retryable', async () => {
   const bucket = fillBucket(context, [{ key: 'held' }], { defaultEventBasedHold: true })
-  const [outcome] = await gcsDeleteSink({ storage: context.storage, bucket }).apply([{ key: 'held' }])
+  const [outcome] = await gcsDeleteSink({ client: context.storage, bucket }).apply([{ key: 'held' }])
   assert.equal(outcome?.ok, false)
   assert.equal(outcome?.retryable, false)
   assert.match(outcome?.error ?? '', /403 forbidden/)
@@ -132,8 +132,8 @@ test('gcs sinks: every action only touches the planned generation', async () => 
   store.patch(bucket, 'b', { eventBasedHold: false })
   store.put(bucket, 'b', Buffer.from('new'), { eventBasedHold: true })
   const cases: Array<[string, Sink, (key: string) => boolean]> = [
-    ['release-hold', gcsReleaseHoldSink({ storage: context.storage, bucket }), key => store.object(bucket, key).eventBasedHold],
-    ['custom-time', gcsCustomTimeSink({ storage: context.storage, bucket }), key => store.object(bucket, key).customTime === undefined]
+    ['release-hold', gcsReleaseHoldSink({ client: context.storage, bucket }), key => store.object(bucket, key).eventBasedHold],
+    ['custom-time', gcsCustomTimeSink({ client: context.storage, bucket }), key => store.object(bucket, key).customTime === undefined]
   ]
   for (const [action, sink, untouched] of cases) {
     const outcomes = await sink.apply(planned)
@@ -147,7 +147,7 @@ test('gcs sinks: every action only touches the planned generation', async () => 
   const plain = fillBucket(context, [{ key: 'c' }])
   const stale: KeyEntry = { key: 'c', version: store.object(plain, 'c').generation }
   store.put(plain, 'c', Buffer.from('new'))
-  for (const sink of [gcsDeleteSink({ storage: context.storage, bucket: plain }), gcsQuarantineSink({ storage: context.storage, bucket: plain })]) {
+  for (const sink of [gcsDeleteSink({ client: context.storage, bucket: plain }), gcsQuarantineSink({ client: context.storage, bucket: plain })]) {
     const [outcome] = await sink.apply([stale])
     assert.equal(outcome?.ok, false, sink.name)
     assert.equal(outcome?.retryable, false, sink.name)
@@ -161,7 +161,7 @@ test('gcs sinks: every action only touches the planned generation', async () => 
 test('gcs custom-time sink: restore keeps the bytes and metadata, and drops only customTime', async () => {
   const bucket = fillBucket(context, [])
   await context.storage.bucket(bucket).file('doc').save('body', { resumable: false, contentType: 'text/plain', metadata: { metadata: { owner: 'x' } } })
-  const sink = gcsCustomTimeSink({ storage: context.storage, bucket, now: () => new Date('2030-01-01T00:00:00Z') })
+  const sink = gcsCustomTimeSink({ client: context.storage, bucket, now: () => new Date('2030-01-01T00:00:00Z') })
   assert.equal((await sink.apply([{ key: 'doc' }]))[0]?.ok, true)
   assert.equal(context.server.store.object(bucket, 'doc').customTime, '2030-01-01T00:00:00.000Z')
   assert.equal((await sink.restore([{ key: 'doc' }]))[0]?.ok, true)
