@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { KeydiffError } from '@keydiff/core'
 import type { StoreDriver } from '@keydiff/core/adapter'
 import { BUILTIN_DRIVERS, builtinType } from './builtin-drivers.ts'
+import { missingPackage } from './import-peer.ts'
 
 /**
  * A store type that names no driver: not a built-in type, a package that is not installed
@@ -76,12 +77,6 @@ function asDriver (value: unknown, type: string, from: string): StoreDriver {
     throw new DriverLoadError(type, `the package ${from} exports no store driver (an export named driver with type, scheme, configSchema, actions and open)`)
   }
   return driver as StoreDriver
-}
-
-/** The package an import failed to find, from Node's ERR_MODULE_NOT_FOUND message. */
-function missingPackage (error: unknown): string | undefined {
-  if ((error as NodeJS.ErrnoException | undefined)?.code !== 'ERR_MODULE_NOT_FOUND') return undefined
-  return /Cannot find package '([^']+)'/.exec((error as Error).message)?.[1]
 }
 
 /**

@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { addPrefix, csvSource, KeydiffError, jsonLinesSource, linesSource, stripPrefix, type KeySource, type PointLookup } from '@keydiff/core'
 import { rowMapper } from '@keydiff/core/adapter'
 import type { KeydiffConfig, ReferenceConfig, RunConfig } from '../config/config-types.ts'
+import { importPeer } from '../drivers/import-peer.ts'
 import type { Connections } from './connections.ts'
 import { inRunContext } from './run-context.ts'
 
@@ -64,7 +65,7 @@ export async function buildReferences (run: RunConfig, connections: Connections,
     const recheckable = reference.onMismatch !== 'keep'
     const toColumnKey = (key: string): string | undefined => key.startsWith(prefix) ? strip + key.slice(prefix.length) : undefined
     if (database.type === 'postgres' && !('collection' in reference)) {
-      const pg = await import('@keydiff/postgres')
+      const pg = await importPeer(async () => await import('@keydiff/postgres'), 'a postgres database', ['@keydiff/postgres', 'pg'])
       const pool = await connections.postgres(reference.database)
       const snapshot = await snapshotOf(reference.database, async () => await pg.postgresSnapshot(pool))
       const spec = sqlSpec(reference)
@@ -75,7 +76,7 @@ export async function buildReferences (run: RunConfig, connections: Connections,
       if (mapRow === undefined && recheckable) lookups.push(pg.postgresLookup({ pool, ...spec, toColumnKey, name }))
       else withoutRecheck.push(name)
     } else if (database.type === 'mysql' && !('collection' in reference)) {
-      const my = await import('@keydiff/mysql')
+      const my = await importPeer(async () => await import('@keydiff/mysql'), 'a mysql database', ['@keydiff/mysql', 'mysql2'])
       const pool = await connections.mysql(reference.database)
       const snapshot = await snapshotOf(reference.database, async () => await my.mysqlSnapshot(pool))
       // In MySQL the qualifier of `db.table` is a database.
@@ -88,7 +89,7 @@ export async function buildReferences (run: RunConfig, connections: Connections,
       if (mapRow === undefined && recheckable) lookups.push(my.mysqlLookup({ pool, ...spec, toColumnKey, name }))
       else withoutRecheck.push(name)
     } else if (database.type === 'mongo' && 'collection' in reference) {
-      const mongo = await import('@keydiff/mongo')
+      const mongo = await importPeer(async () => await import('@keydiff/mongo'), 'a mongo database', ['@keydiff/mongo', 'mongodb'])
       const client = await connections.mongo(reference.database)
       const options = {
         client,

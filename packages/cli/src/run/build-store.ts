@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path'
 import { linesSource, lockFile, parseDuration, type KeySource, type Lock, type Sink } from '@keydiff/core'
 import type { KeyRange } from '@keydiff/core/adapter'
 import type { DropDatabaseAction, RunConfig, StoreConfig } from '../config/config-types.ts'
+import { importPeer } from '../drivers/import-peer.ts'
 import { loadDriver } from '../drivers/load-driver.ts'
 import type { Connections } from './connections.ts'
 
@@ -63,7 +64,7 @@ export async function buildTarget (context: TargetContext): Promise<RunTarget> {
 
 /** Database names of a mongo database as candidates, dropped by the drop-database action. */
 async function databaseNames (context: TargetContext, candidates: { database: string, databases: { include?: string } }): Promise<RunTarget> {
-  const mongo = await import('@keydiff/mongo')
+  const mongo = await importPeer(async () => await import('@keydiff/mongo'), 'a mongo database', ['@keydiff/mongo', 'mongodb'])
   const client = await context.connections.mongo(candidates.database)
   const name = `mongo:${candidates.database}`
   const action = context.run.action as DropDatabaseAction | undefined

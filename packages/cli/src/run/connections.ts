@@ -1,5 +1,6 @@
 import { KeydiffError } from '@keydiff/core'
 import type { DatabaseConfig, MongoDatabaseConfig, MysqlDatabaseConfig, PostgresDatabaseConfig } from '../config/config-types.ts'
+import { importPeer } from '../drivers/import-peer.ts'
 import { checkDatabaseUrl, hidePassword, urlWithoutPassword } from './database-url.ts'
 import { DEFAULT_TIMEOUTS, durationMs } from './timeouts.ts'
 
@@ -22,7 +23,7 @@ export class Connections {
 
   async postgres (name: string): Promise<import('pg').Pool> {
     return await this.get(name, async () => {
-      const { default: pg } = await import('pg')
+      const { default: pg } = await importPeer(async () => await import('pg'), 'a postgres database', ['pg'])
       const config = this.config(name) as PostgresDatabaseConfig
       checkDatabaseUrl(name, 'postgres', config.url)
       const statementTimeout = durationMs(config.statementTimeout, DEFAULT_TIMEOUTS.statement, 'statementTimeout')
@@ -42,7 +43,7 @@ export class Connections {
 
   async mysql (name: string): Promise<import('mysql2').Pool> {
     return await this.get(name, async () => {
-      const { default: mysql } = await import('mysql2')
+      const { default: mysql } = await importPeer(async () => await import('mysql2'), 'a mysql database', ['mysql2'])
       const config = this.config(name) as MysqlDatabaseConfig
       checkDatabaseUrl(name, 'mysql', config.url)
       const pool = mysql.createPool({
@@ -69,7 +70,7 @@ export class Connections {
 
   async mongo (name: string): Promise<import('mongodb').MongoClient> {
     return await this.get(name, async () => {
-      const { MongoClient } = await import('mongodb')
+      const { MongoClient } = await importPeer(async () => await import('mongodb'), 'a mongo database', ['mongodb'])
       const config = this.config(name) as MongoDatabaseConfig
       checkDatabaseUrl(name, 'mongo', config.url)
       const connectTimeout = durationMs(config.connectTimeout, DEFAULT_TIMEOUTS.connect, 'connectTimeout')
