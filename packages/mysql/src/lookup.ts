@@ -1,10 +1,10 @@
 import type { PointLookup } from '@keydiff/core'
-import { positiveInteger, sqlLookup } from '@keydiff/sql-kit'
+import { sqlLookup } from '@keydiff/sql-kit'
 import { poolOf, type MysqlClientOption } from './client-option.ts'
 import { mysqlError } from './errors.ts'
 import { parseKey, renderKey, selectExpression, type BinaryEncoding } from './key-types.ts'
 import { endpointOf, quoteIdent } from './pool.ts'
-import { planQuery, specQuery, type QuerySpec } from './query-plan.ts'
+import { planQuery, specQuery, type QueryPlan, type QuerySpec } from './query-plan.ts'
 
 interface MysqlLookupFields extends QuerySpec {
   /** Keys per `IN (...)` query. @default 1000 */
@@ -27,24 +27,23 @@ export type MysqlLookupOptions = MysqlLookupFields & MysqlClientOption
  */
 export function mysqlLookup (options: MysqlLookupOptions): PointLookup {
   const pool = poolOf(options, 'mysqlLookup')
-  const binary = options.binary ?? 'hex'
   const endpoint = endpointOf(pool)
-  const name = options.name ?? `${endpoint} ${specQuery(options).label}`
-  return sqlLookup({
-    name,
-    batchSize: positiveInteger(options.batchSize ?? 1000, 'batchSize'),
-    toColumnKey: options.toColumnKey ?? (key => key),
-    async prepare () {
-      const plan = await planQuery(pool, options, name, endpoint)
-      const column = `q.${quoteIdent(plan.column)}`
-      return { plan, sql: `SELECT DISTINCT ${selectExpression(plan.kind, column)} FROM (${plan.base}) AS q WHERE ${column} IN (?)` }
-    },
+  const binary = options.binary ?? 'hex'
+  return sqlLookup(options, {
+    name: `${endpoint} ${specQuery(options).label}`,
+    plan: async name => lookupQuery(await planQuery(pool, options, name, endpoint)),
     parse: ({ plan }, columnKey) => parseKey(columnKey, plan.kind, binary),
-    fetch: async ({ plan, sql }, values) => await new Promise<unknown[]>((resolve, reject) => {
+    fetch: async ({ plan, sql }, values, name) => await new Promise<unknown[]>((resolve, reject) => {
       pool.query({ sql, values: [...plan.params, values], rowsAsArray: true }, (error, result) => {
         if (error !== null) reject(mysqlError(name, endpoint, error, 'table')); else resolve((result as unknown[][]).map(row => row[0]))
       })
     }),
     render: value => renderKey(value, binary)
   })
+}
+
+/** The look-up's SQL: integers selected as text, as the references render them. */
+function lookupQuery (plan: QueryPlan): { plan: QueryPlan, sql: string } {
+  const column = `q.${quoteIdent(plan.column)}`
+  return { plan, sql: `SELECT DISTINCT ${selectExpression(plan.kind, column)} FROM (${plan.base}) AS q WHERE ${column} IN (?)` }
 }

@@ -25,7 +25,6 @@ export interface QueryPlan {
   base: string
   params: readonly unknown[]
   column: string
-  columnIndex: number
   kind: KeyKind
   /** How mysql2 decodes the key column's text (`utf8` for the utf8mb4 and utf8mb3 character sets). */
   encoding: string | undefined
@@ -33,7 +32,7 @@ export interface QueryPlan {
   estimatedCount: number | undefined
 }
 
-/** The spec's SQL, checked without the server: a spec that cannot work fails when the source is made. */
+/** The spec's SQL, its table qualified by `database`; checked without the server, so a spec that cannot work fails when the source is made. */
 export function specQuery (spec: QuerySpec): Pick<QueryPlan, 'base' | 'params' | 'label'> {
   return baseQuery(spec, { quoteIdent, qualifiedTable: table => qualified(table, spec.database) })
 }
@@ -48,7 +47,7 @@ export async function planQuery (pool: CorePool, spec: QuerySpec, where: string,
         if (error !== null) reject(error); else resolve(fields)
       })
     })
-    const { column, index, field } = keyColumn(fields as Array<FieldPacket & { columnType?: number, characterSet?: number, encoding?: string }>, spec.column, where, label)
+    const { column, field } = keyColumn(fields as Array<FieldPacket & { columnType?: number, characterSet?: number, encoding?: string }>, spec.column, where, label)
     let estimatedCount: number | undefined
     if (spec.table !== undefined) {
       const rows = await run<Array<{ n: number | null }>>(held.connection,
@@ -57,7 +56,7 @@ export async function planQuery (pool: CorePool, spec: QuerySpec, where: string,
       estimatedCount = typeof n === 'number' || typeof n === 'string' ? Number(n) : undefined
     }
     held.release()
-    return { base, params, column, columnIndex: index, kind: keyKind(field.columnType ?? field.type ?? -1, field.characterSet ?? 0, where, column), encoding: field.encoding, label, estimatedCount }
+    return { base, params, column, kind: keyKind(field.columnType ?? field.type ?? -1, field.characterSet ?? 0, where, column), encoding: field.encoding, label, estimatedCount }
   } catch (error) {
     held.release(true)
     throw mysqlError(where, endpoint, error, specOption(spec))

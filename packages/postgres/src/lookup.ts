@@ -1,11 +1,11 @@
 import type { PointLookup } from '@keydiff/core'
-import { positiveInteger, sqlLookup } from '@keydiff/sql-kit'
+import { sqlLookup } from '@keydiff/sql-kit'
 import { poolOf, type PostgresClientOption } from './client-option.ts'
 import { endpointOf } from './endpoint.ts'
 import { postgresError } from './errors.ts'
 import { quoteIdent } from './identifiers.ts'
 import { arrayCast, parseKey, renderKey, type BinaryEncoding } from './key-types.ts'
-import { planQuery, specQuery, type QuerySpec } from './query-plan.ts'
+import { planQuery, specQuery, type QueryPlan, type QuerySpec } from './query-plan.ts'
 
 interface PostgresLookupFields extends QuerySpec {
   /** Keys per `= ANY($1)` query. @default 1000 */
@@ -31,20 +31,13 @@ export type PostgresLookupOptions = PostgresLookupFields & PostgresClientOption
  */
 export function postgresLookup (options: PostgresLookupOptions): PointLookup {
   const pool = poolOf(options, 'postgresLookup')
-  const binary = options.binary ?? 'hex'
   const endpoint = endpointOf(pool)
-  const name = options.name ?? `${endpoint} ${specQuery(options).label}`
-  return sqlLookup({
-    name,
-    batchSize: positiveInteger(options.batchSize ?? 1000, 'batchSize'),
-    toColumnKey: options.toColumnKey ?? (key => key),
-    async prepare () {
-      const plan = await planQuery(pool, options, name, endpoint)
-      const column = `q.${quoteIdent(plan.column)}`
-      return { plan, sql: `SELECT DISTINCT ${column} FROM (${plan.base}) AS q WHERE ${column} = ANY($${plan.params.length + 1}::${arrayCast(plan.typeOid)})` }
-    },
+  const binary = options.binary ?? 'hex'
+  return sqlLookup(options, {
+    name: `${endpoint} ${specQuery(options).label}`,
+    plan: async name => lookupQuery(await planQuery(pool, options, name, endpoint)),
     parse: ({ plan }, columnKey) => parseKey(columnKey, plan.typeOid, binary),
-    async fetch ({ plan, sql }, values) {
+    async fetch ({ plan, sql }, values, name) {
       try {
         const result = await pool.query({ text: sql, values: [...plan.params, values], rowMode: 'array' })
         return (result.rows as unknown[][]).map(row => row[0])
@@ -54,4 +47,10 @@ export function postgresLookup (options: PostgresLookupOptions): PointLookup {
     },
     render: value => renderKey(value, binary)
   })
+}
+
+/** The look-up's SQL: `= ANY($n::type[])` with the column's own type, so its index serves it. */
+function lookupQuery (plan: QueryPlan): { plan: QueryPlan, sql: string } {
+  const column = `q.${quoteIdent(plan.column)}`
+  return { plan, sql: `SELECT DISTINCT ${column} FROM (${plan.base}) AS q WHERE ${column} = ANY($${plan.params.length + 1}::${arrayCast(plan.typeOid)})` }
 }

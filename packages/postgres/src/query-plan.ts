@@ -5,20 +5,22 @@ import { postgresError } from './errors.ts'
 import { qualified, quoteIdent } from './identifiers.ts'
 import { keyKind, ordersAsKeys, orderExpression, type BinaryEncoding, type KeyKind } from './key-types.ts'
 
-/** Where the keys come from: the user's query, or a table and column. */
+/** Where the keys come from: the user's query, or a table (of a schema) and its key column. */
 export interface QuerySpec {
-  /** SQL returning the key column (and any extra columns a `mapRow` needs). */
+  /** SQL returning the key column, e.g. `SELECT path FROM files WHERE bucket = $1`, and any extra columns `mapRow` reads. */
   query?: string | undefined
-  /** Parameters of `query`: `$1`, `$2`, ... */
+  /** Values of `query`'s `$1`, `$2`, ... */
   params?: readonly unknown[] | undefined
+  /** A table of the database, found on the search path unless `schema` is given. */
+  table?: string | undefined
+  /** @default the first schema of the search path that holds `table` */
+  schema?: string | undefined
   /** The key column: a column of `table`, or an output column of `query` (default: its first). */
   column?: string | undefined
-  table?: string | undefined
-  schema?: string | undefined
-  /** An SQL condition on the table's rows. */
-  where?: string | undefined
   /** More columns of `table` to hand to `mapRow`. */
   columns?: readonly string[] | undefined
+  /** An SQL condition on the table's rows, e.g. `deleted_at IS NULL`. */
+  where?: string | undefined
 }
 
 export interface QueryPlan {
@@ -26,7 +28,6 @@ export interface QueryPlan {
   base: string
   params: readonly unknown[]
   column: string
-  columnIndex: number
   kind: KeyKind
   typeOid: number
   /** What the source is called in errors: the table or `query`. */
@@ -34,7 +35,7 @@ export interface QueryPlan {
   estimatedCount: number | undefined
 }
 
-/** The spec's SQL, checked without the server: a spec that cannot work fails when the source is made. */
+/** The spec's SQL, its table qualified by `schema`; checked without the server, so a spec that cannot work fails when the source is made. */
 export function specQuery (spec: QuerySpec): Pick<QueryPlan, 'base' | 'params' | 'label'> {
   return baseQuery(spec, { quoteIdent, qualifiedTable: table => qualified(table, spec.schema) })
 }
@@ -45,7 +46,7 @@ export async function planQuery (pool: Pool, spec: QuerySpec, where: string, end
   const held = await checkout(pool, where, endpoint)
   try {
     const described = await held.client.query({ text: `SELECT * FROM (${base}) AS q LIMIT 0`, values: [...params] })
-    const { column, index, field } = keyColumn(described.fields, spec.column, where, label)
+    const { column, field } = keyColumn(described.fields, spec.column, where, label)
     const explained = await held.client.query({ text: `EXPLAIN (FORMAT JSON) ${base}`, values: [...params] })
     const plan = (explained.rows[0] as { 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> })['QUERY PLAN'][0]?.Plan
     held.release()
@@ -53,7 +54,6 @@ export async function planQuery (pool: Pool, spec: QuerySpec, where: string, end
       base,
       params,
       column,
-      columnIndex: index,
       kind: keyKind(field.dataTypeID, where, column),
       typeOid: field.dataTypeID,
       label,

@@ -9,7 +9,7 @@ export type { ReferencesSource, ScanState, PlannedSourceInit } from './planned-s
 export { snapshotUnion } from './references-union.ts'
 export type { UnionSnapshot, SnapshotUnionInit } from './references-union.ts'
 export { sqlLookup } from './lookup.ts'
-export type { SqlLookupInit } from './lookup.ts'
+export type { SqlLookupInit, SqlLookupOptions } from './lookup.ts'
 export { tombstoneTable } from './tombstones.ts'
 export type { TombstoneTableInit } from './tombstones.ts'
 export { batchChunks } from './batch-chunks.ts'

@@ -1,17 +1,24 @@
 import type { PointLookup } from '@keydiff/core'
+import { positiveInteger } from './options.ts'
+
+/** What a user sets on any SQL look-up. */
+export interface SqlLookupOptions {
+  /** Column values per query. @default 1000 */
+  batchSize?: number | undefined
+  /** The column value a storage key stands for; undefined when the table cannot reference it. @default the key */
+  toColumnKey?: ((key: string) => string | undefined) | undefined
+  name?: string | undefined
+}
 
 export interface SqlLookupInit<P> {
+  /** The name unless the options give one: `<endpoint> <table or query>`. */
   name: string
-  /** Column values per query. */
-  batchSize: number
-  /** The column value a storage key stands for; undefined when the table cannot reference it. */
-  toColumnKey: (key: string) => string | undefined
-  /** Asks the server what the query returns; once, again only after a failure. */
-  prepare: () => Promise<P>
+  /** Asks the server what the query returns (`name` for its errors); once, again only after a failure. */
+  plan: (name: string) => Promise<P>
   /** The value a column key is stored as, or undefined when no row can render to it. */
   parse: (plan: P, columnKey: string) => unknown
   /** The key column of the rows whose column is one of `values`. */
-  fetch: (plan: P, values: readonly unknown[]) => Promise<readonly unknown[]>
+  fetch: (plan: P, values: readonly unknown[], name: string) => Promise<readonly unknown[]>
   /** A fetched value as its key, as the references render it. */
   render: (value: unknown) => string | undefined
 }
@@ -22,12 +29,15 @@ export interface SqlLookupInit<P> {
  * rendered again and matched exactly, so a collation that folds case or pads spaces cannot
  * make another key count as referenced.
  */
-export function sqlLookup<P> (init: SqlLookupInit<P>): PointLookup {
+export function sqlLookup<P> (options: SqlLookupOptions, init: SqlLookupInit<P>): PointLookup {
+  const name = options.name ?? init.name
+  const batchSize = positiveInteger(options.batchSize ?? 1000, 'batchSize')
+  const toColumnKey = options.toColumnKey ?? (key => key)
   let planned: Promise<P> | undefined
   return {
-    name: init.name,
+    name,
     async has (keys) {
-      planned ??= init.prepare()
+      planned ??= init.plan(name)
       const plan = await planned.catch((error: unknown) => {
         planned = undefined
         throw error
@@ -35,7 +45,7 @@ export function sqlLookup<P> (init: SqlLookupInit<P>): PointLookup {
       const wanted = new Map<string, string[]>()
       const values: unknown[] = []
       for (const key of keys) {
-        const columnKey = init.toColumnKey(key)
+        const columnKey = toColumnKey(key)
         if (columnKey === undefined) continue
         const value = init.parse(plan, columnKey)
         if (value === undefined) continue
@@ -48,8 +58,8 @@ export function sqlLookup<P> (init: SqlLookupInit<P>): PointLookup {
         }
       }
       const found = new Set<string>()
-      for (let i = 0; i < values.length; i += init.batchSize) {
-        for (const value of await init.fetch(plan, values.slice(i, i + init.batchSize))) {
+      for (let i = 0; i < values.length; i += batchSize) {
+        for (const value of await init.fetch(plan, values.slice(i, i + batchSize), name)) {
           let key: string | undefined
           try {
             key = init.render(value)

@@ -48,14 +48,13 @@ export function baseQuery (spec: SpecFields, names: SqlNames): BaseQuery {
  * The key column among what the query returns: `column`, or the first. A name it does not
  * return is an InvalidOptionError that lists what it does return.
  */
-export function keyColumn<F extends { name: string }> (fields: readonly F[], column: string | undefined, where: string, label: string): { column: string, index: number, field: F } {
+export function keyColumn<F extends { name: string }> (fields: readonly F[], column: string | undefined, where: string, label: string): { column: string, field: F } {
   const name = column ?? fields[0]?.name
-  const index = fields.findIndex(field => field.name === name)
-  const field = fields[index]
+  const field = fields.find(field => field.name === name)
   if (name === undefined || field === undefined) {
     throw new InvalidOptionError('column', `${where}: the ${label} returns no column ${JSON.stringify(name ?? '')} (it returns ${fields.map(f => JSON.stringify(f.name)).join(', ') || 'no columns'})`)
   }
-  return { column: name, index, field }
+  return { column: name, field }
 }
 
 /** The error's option for a query the server rejects: `table` for a table spec, else `query`. */
