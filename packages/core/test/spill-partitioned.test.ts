@@ -52,3 +52,23 @@ test('fewer references expected: one table in memory, nothing written', async ()
   assert.deepEqual(orphans.sort(), ['a', 'c'])
   assert.equal(run.stats.spilledBytes ?? 0, 0)
 })
+
+test('any number of drain threads claiming partitions from one counter: a Set difference, orphans once each and in input order', async () => {
+  const keyArb = fc.oneof(fc.string({ maxLength: 5 }), fc.integer({ min: 0, max: 300 }).map(n => `blobs/${n}`))
+  await fc.assert(fc.asyncProperty(fc.array(keyArb, { maxLength: 300 }), fc.array(keyArb, { maxLength: 300 }), fc.integer({ min: 0, max: 40 }), fc.constantFrom(1, 2, 16), fc.constantFrom(1, 3, 4),
+    async (candidates, references, maxInMemory, partitions, drainThreads) => {
+      const run = diff({ candidates: source(candidates, 'c'), references: source(references, 'r'), referenceSet: spillReferenceSet({ tmpdir: work, maxInMemory, partitions, drainThreads }) })
+      const orphans: string[] = []
+      for await (const part of run) orphans.push(...part.entries.map(entry => entry.key))
+      const drop = new Set(references)
+      assert.deepEqual(orphans, [...new Set(candidates)].filter(key => !drop.has(key)))
+    }), { numRuns: 15 })
+  assert.deepEqual(readdirSync(work), [], 'every work directory removed')
+})
+
+test('threads must be a whole number of at least 1', () => {
+  for (const threads of [0, 1.5, Number.NaN]) {
+    assert.throws(() => diff({ candidates: source([], 'c'), references: source([], 'r'), threads }), { code: 'KEYDIFF_INVALID_OPTION' })
+  }
+  assert.throws(() => spillReferenceSet({ drainThreads: 0 }), TypeError)
+})

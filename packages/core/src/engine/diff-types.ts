@@ -39,6 +39,12 @@ export interface DiffOptions {
    * reading for the two to overlap)
    */
   readThread?: boolean
+  /**
+   * Threads the diff may use: a spill's partitions are settled on up to this many at once,
+   * and with 1 no thread is started (no reading thread either, unless `readThread` says so).
+   * @default the machine's cores (os.availableParallelism())
+   */
+  threads?: number
   signal?: AbortSignal
 }
 
@@ -105,6 +111,8 @@ export interface ReferenceSetInit {
   memory: number
   trackMissing: boolean
   estimatedCount: number | undefined
+  /** The diff's `threads`: how many threads the set may settle its work on. @default the machine's cores */
+  threads?: number | undefined
   signal?: AbortSignal | undefined
 }
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { AbortError, InvalidOptionError } from '../errors.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
@@ -33,6 +34,10 @@ export function diff (options: DiffOptions): DiffRun {
   if (!(falsePositiveRate > 0 && falsePositiveRate < 1)) throw new InvalidOptionError('falsePositiveRate', `${falsePositiveRate} is not between 0 and 1`)
   const candidates = toKeySource(options.candidates, 'candidates')
   const references = referenceUnion(options.references)
+  const threads = options.threads ?? availableParallelism()
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new InvalidOptionError('threads', `${String(threads)} is not a whole number of at least 1`)
+  // One thread: none started, unless a reading thread is asked for.
+  const readThread = options.readThread ?? (threads === 1 ? false : undefined)
   const strategy = options.strategy ?? (candidates.sorted && references.sorted ? 'merge' : 'hash')
   if (strategy === 'merge' && !(candidates.sorted && references.sorted)) {
     throw new InvalidOptionError('strategy', `merge needs both sides sorted (${candidates.name}: ${String(candidates.sorted)}, ${references.name}: ${String(references.sorted)})`)
@@ -62,8 +67,8 @@ export function diff (options: DiffOptions): DiffRun {
       yield * strategy === 'merge'
         ? mergeDiff(candidates, references, stats, wantMissing, signal)
         : mode === 'bloom'
-          ? bloomDiff({ candidates, references, falsePositiveRate, memory, filterBytes: Math.floor(memory * BLOOM_FILTER_SHARE), stats, readThread: options.readThread, signal })
-          : hashDiff({ candidates, references, memory, falsePositiveRate, wantMissing, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, readThread: options.readThread, signal })
+          ? bloomDiff({ candidates, references, falsePositiveRate, memory, filterBytes: Math.floor(memory * BLOOM_FILTER_SHARE), stats, readThread, signal })
+          : hashDiff({ candidates, references, memory, falsePositiveRate, wantMissing, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, readThread, threads, signal })
       stats.phase = 'done'
     } catch (error) {
       stats.phase = 'failed'

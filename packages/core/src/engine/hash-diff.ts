@@ -18,6 +18,8 @@ export interface HashDiffInit {
   stats: DiffStats
   /** Read and hash files of lines on a second thread (see lineReaders). @default chosen from the machine and the files */
   readThread?: boolean | undefined
+  /** Threads the reference set may settle its work on (ReferenceSetInit.threads). */
+  threads?: number | undefined
   signal?: AbortSignal | undefined
 }
 
@@ -40,7 +42,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
       falsePositiveRate: init.falsePositiveRate,
       maxBytes: Math.max(32, Math.floor(init.memory * FILTER_SHARE))
     })
-  const exact = await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.wantMissing, estimatedCount: references.estimatedCount, signal })
+  const exact = await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.wantMissing, estimatedCount: references.estimatedCount, threads: init.threads, signal })
   let readers: LineReaders | undefined
   try {
     // Keys from files are hashed from their bytes when every consumer can take hashes.

@@ -23,11 +23,12 @@ export interface SpillReferenceSetOptions {
   /** Spilled candidates whose orphan marks are held at a time when their keys are read back (for tests). @default sized from the budget */
   orphanWindow?: number
   /**
-   * Threads that drain the partitions, each with its share of the budget: 2 puts a second
-   * core to work on the join. Missing keys are always drained on one thread.
-   * @default 2 when the machine has more than one core, the spill is large (a million references expected) and the thread's entry `drain-worker.js` is beside core's `index.js`, else 1
+   * Threads that drain the partitions, each with its share of the budget, claiming partitions
+   * from one shared counter: each puts another core to work on the join. Missing keys are
+   * always drained on one thread.
+   * @default the diff's `threads` when the spill is large (a million references expected) and the thread's entry `drain-worker.js` is beside core's `index.js`, else 1
    */
-  drainThreads?: 1 | 2
+  drainThreads?: number
 }
 
 const MIN_PARTITIONS = 16
@@ -68,6 +69,9 @@ const PARALLEL_MIN_REFERENCES = 1_000_000
 // thread (20M keys, random order: 10.6–13.9 s in one table at 2GiB, 8.7–9.4 s partitioned at
 // 256MiB). Below it a table of them all is a few tens of megabytes and one thread is quicker.
 const PARTITIONED_MIN_REFERENCES = PARALLEL_MIN_REFERENCES
+// Each drain thread holds a partition's table and a read buffer at a time; past this many the
+// budget's share of each is too small to be worth it.
+const MAX_DRAIN_THREADS = 64
 
 /**
  * The default exact confirmation: 128-bit fingerprints of the references in an in-memory
@@ -85,8 +89,8 @@ export function spillReferenceSet (options: SpillReferenceSetOptions = {}): Refe
   if (options.partitions !== undefined && !(Number.isInteger(options.partitions) && options.partitions >= 1 && (options.partitions & (options.partitions - 1)) === 0)) {
     throw new TypeError('spillReferenceSet: partitions must be a power of two')
   }
-  if (options.drainThreads !== undefined && options.drainThreads !== 1 && options.drainThreads !== 2) {
-    throw new TypeError('spillReferenceSet: drainThreads must be 1 or 2')
+  if (options.drainThreads !== undefined && !(Number.isInteger(options.drainThreads) && options.drainThreads >= 1 && options.drainThreads <= MAX_DRAIN_THREADS)) {
+    throw new TypeError(`spillReferenceSet: drainThreads must be a whole number from 1 to ${MAX_DRAIN_THREADS}`)
   }
   return Object.assign((init: ReferenceSetInit) => new SpillReferenceSet(init, options), { usesFilter: false })
 }
@@ -103,7 +107,7 @@ class SpillReferenceSet implements HashedReferenceSet {
   private candidates: PartitionWriter | undefined
   private candidateKeys: KeysFileWriter | undefined
   private orphans: OrphanLog | undefined
-  private helper: DrainThread | undefined
+  private helpers: DrainThread[] = []
   private helperWritten = 0
   private threads = 1
   private shift = 32
@@ -234,8 +238,8 @@ class SpillReferenceSet implements HashedReferenceSet {
       index: p
     }))
     const claims = new PartitionClaims(partitions.length)
-    if (this.threads > 1) {
-      this.helper = new DrainThread({ dir: dir.path, log: 'orphans-helper', logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions }, claims)
+    for (let k = 1; k < this.threads; k++) {
+      this.helpers.push(new DrainThread({ dir: dir.path, log: `orphans-helper-${k}`, logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions }, claims))
     }
     const reader = new ChunkReader(READ_CHUNK)
     const drain = new PartitionDrain(reader, this.init.trackMissing)
@@ -246,20 +250,19 @@ class SpillReferenceSet implements HashedReferenceSet {
         yield * drain.drain(partitions[p] as PartitionFiles, orphans)
       }
       const segments = orphans.close()
-      if (this.helper !== undefined) {
-        const helped = await this.helper.finished
+      for (const helper of this.helpers) {
+        const helped = await helper.finished
         segments.push(...helped.segments)
-        this.helperWritten = helped.written
+        this.helperWritten += helped.written
       }
       yield * readOrphans(reader, keys.path, new OrphanMarks(segments, window, dir))
     } finally {
-      this.helper?.stop()
-      this.helper = undefined
+      for (const helper of this.helpers.splice(0)) helper.stop()
     }
   }
 
   close (): void {
-    this.helper?.stop()
+    for (const helper of this.helpers.splice(0)) helper.stop()
     this.table = undefined
     this.arena = undefined
     this.references?.release()
@@ -305,7 +308,8 @@ class SpillReferenceSet implements HashedReferenceSet {
   private threadsFor (inMemory: number): number {
     if (this.init.trackMissing) return 1
     if (this.options.drainThreads !== undefined) return this.options.drainThreads
-    return availableParallelism() > 1 && this.expectedCount(inMemory) >= PARALLEL_MIN_REFERENCES && DrainThread.shipped ? 2 : 1
+    const threads = Math.min(MAX_DRAIN_THREADS, this.init.threads ?? availableParallelism())
+    return threads > 1 && this.expectedCount(inMemory) >= PARALLEL_MIN_REFERENCES && DrainThread.shipped ? threads : 1
   }
 
   private expectedCount (inMemory: number): number {
