@@ -3,7 +3,7 @@
 
 export { keySourceSuite, awkwardKeys } from './conformance/key-source-suite.ts'
 export type { KeySourceSuiteOptions, KeySourceSupports, KeySourceFactory, KeySourceFixtureOptions } from './conformance/key-source-suite.ts'
-export type { TestFunction, Fixture } from './conformance/suite-types.ts'
+export type { TestFunction, SuiteTestContext, Fixture } from './conformance/suite-types.ts'
 export { sinkSuite } from './conformance/sink-suite.ts'
 export type { SinkSuiteOptions, SinkSupports, SinkFactory, SinkFixture, SinkFixtureOptions } from './conformance/sink-suite.ts'
 export { lockSuite } from './conformance/lock-suite.ts'

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { gzipSync } from 'node:zlib'
-import { arraySource, compareKeys, csvSource, jsonLinesSource, linesSource, type KeyEntry, type KeySource } from '@keydiff/core'
+import { arraySource, compareKeys, csvSource, jsonLinesSource, linesSource, SourceError, type KeyEntry, type KeySource } from '@keydiff/core'
 import { keySource } from '@keydiff/core/adapter'
 import { keySourceSuite } from '@keydiff/core/conformance'
 
@@ -14,14 +14,14 @@ async function scratch (): Promise<{ dir: string, teardown: () => Promise<void> 
   return { dir, teardown: async () => { await rm(dir, { recursive: true, force: true }) } }
 }
 
-/** Fails after `failAfter` keys, as a connection that drops mid-listing would. */
+/** Fails after `failAfter` keys as a source whose connection drops mid-listing does: with a SourceError naming it. */
 function breakAfter (source: KeySource, failAfter: number | undefined): KeySource {
   if (failAfter === undefined) return source
   return keySource(async function * () {
     let seen = 0
     for await (const batch of source) {
       seen += batch.length
-      if (seen > failAfter) throw new Error(`connection reset after ${seen} keys`)
+      if (seen > failAfter) throw new SourceError(source.name, `connection reset after ${seen} keys`)
       yield batch
     }
   }, { name: source.name, sorted: source.sorted })

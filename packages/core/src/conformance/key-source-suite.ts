@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { lineChunksOf, lineText } from '../engine/line-chunks.ts'
+import { isRetryableCode } from '../errors.ts'
 import { compareKeys } from '../keys/compare-keys.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import type { KeySource } from '../keys/key-source.ts'
@@ -42,6 +44,9 @@ export interface KeySourceSuiteOptions {
 }
 
 const PAGE_BOUNDARIES = [0, 1, 999, 1000, 1001, 2500]
+
+/** The codes a stream that breaks in the middle may fail with: the store failed, or its server went away. */
+const STREAM_FAILURES = ['KEYDIFF_SOURCE_FAILED', 'KEYDIFF_CONNECTION_FAILED']
 
 /** Keys that break naive encoders: URL-reserved and escaped characters, unicode, length. */
 export function awkwardKeys (supports: KeySourceSupports = {}): string[] {
@@ -87,8 +92,9 @@ function pageKeys (count: number): KeyEntry[] {
 
 /**
  * The conformance suite every key source runs against its own server: awkward keys
- * round-trip, page boundaries lose and repeat nothing, a sorted claim holds, and an
- * error in the middle of a stream fails the stream.
+ * round-trip, page boundaries lose and repeat nothing, a sorted claim holds, the line chunks
+ * of a source that offers them hold the keys its batches do, and an error in the middle of a
+ * stream fails the stream with KEYDIFF_SOURCE_FAILED or KEYDIFF_CONNECTION_FAILED.
  */
 export function keySourceSuite (options: KeySourceSuiteOptions): void {
   const { test, factory } = options
@@ -144,6 +150,24 @@ export function keySourceSuite (options: KeySourceSuiteOptions): void {
     })
   })
 
+  test(`${name}: where the source offers its keys as line chunks, they are the keys its batches yield`, async context => {
+    const keys = awkwardKeys(supports).filter(key => !/[\r\n]/.test(key)).concat(pageKeys(2500).map(entry => entry.key))
+    await withFixture(keys.map(key => ({ key, size: 1 })), {}, async source => {
+      const chunks = lineChunksOf(source)
+      if (chunks === undefined) {
+        context.skip?.(`${source.name} offers no line chunks`)
+        return
+      }
+      const viaChunks: string[] = []
+      for await (const chunk of chunks()) {
+        for (let i = 0; i < chunk.length; i++) viaChunks.push(lineText(chunk, i))
+      }
+      assert.deepEqual(viaChunks.sort(compareKeys), [...keys].sort(compareKeys), `${source.name}: the line chunks hold other keys than were stored`)
+      const viaBatches = (await collect(source)).map(entry => entry.key)
+      assert.deepEqual(viaBatches.sort(compareKeys), viaChunks, `${source.name}: the batches and the line chunks disagree`)
+    })
+  })
+
   if (supports.failure === true) {
     test(`${name}: an error in the middle of the stream fails the stream`, async () => {
       const entries = pageKeys(2500)
@@ -151,7 +175,14 @@ export function keySourceSuite (options: KeySourceSuiteOptions): void {
         let seen = 0
         await assert.rejects(async () => {
           for await (const batch of source) seen += batch.length
-        }, (error: unknown) => error instanceof Error)
+        }, (error: unknown) => {
+          // The shape, not instanceof: the adapter may be built against another copy of core.
+          assert.ok(error instanceof Error && error.message.startsWith('[keydiff]'), `expected a keydiff error, got ${String(error)}`)
+          const code = (error as { code?: unknown }).code
+          assert.ok(typeof code === 'string' && STREAM_FAILURES.includes(code), `a stream that breaks fails with ${STREAM_FAILURES.join(' or ')}, got ${String(code)}: ${error.message}`)
+          assert.equal(isRetryableCode(code), true, 'a stream that broke may be read through on a later try')
+          return true
+        })
         assert.ok(seen < entries.length, `the stream yielded all ${seen} keys and then failed; it should fail mid-stream`)
       })
     })
