@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { after, before, test } from 'node:test'
 import type { KeyEntry } from '@keydiff/core'
+import { keySourceSuite } from '@keydiff/core/conformance'
 import { s3InventorySource } from '@keydiff/s3'
 
 let work: string
@@ -55,4 +56,35 @@ test('a manifest without a creation time (or one in the future) leaves the scan 
     const started = source.scanStartedAt?.getTime() ?? 0
     assert.ok(started >= before && started <= Date.now(), name)
   }
+})
+
+let inventories = 0
+
+/**
+ * An inventory report of exactly `entries`, as S3 writes one: keys URL-encoded, in data files
+ * of 1,000 rows. With `failAfter`, the manifest's checksum of a later file is wrong: the read
+ * fails once it reaches that file, as it does on a file cut short.
+ */
+async function inventoryOf (entries: readonly KeyEntry[], failAfter: number | undefined): Promise<string> {
+  const root = join(work, `suite-${++inventories}`)
+  await mkdir(join(root, 'data'), { recursive: true })
+  const files: Array<{ key: string, size: number, MD5checksum: string }> = []
+  for (let start = 0, part = 0; start < entries.length || part === 0; start += 1000, part++) {
+    const rows = entries.slice(start, start + 1000).map((entry, i) => `"src","${encodeURIComponent(entry.key)}","${entry.size ?? 0}","2026-01-01T00:00:00.000Z","etag-${start + i}"\n`)
+    const csv = gzipSync(Buffer.from(rows.join('')))
+    const key = `data/part-${part}.csv.gz`
+    await writeFile(join(root, key), csv)
+    const broken = failAfter !== undefined && start >= failAfter
+    files.push({ key, size: csv.length, MD5checksum: broken ? '0'.repeat(32) : createHash('md5').update(csv).digest('hex') })
+  }
+  const manifest = join(root, 'manifest.json')
+  await writeFile(manifest, JSON.stringify({ sourceBucket: 'src', destinationBucket: 'arn:aws:s3:::dest', fileFormat: 'CSV', fileSchema: 'Bucket, Key, Size, LastModifiedDate, ETag', files }))
+  return manifest
+}
+
+keySourceSuite({
+  test,
+  name: 's3InventorySource',
+  supports: { sizes: true, lastModified: true, failure: true, controlCharacters: true },
+  factory: async (entries, { failAfter }) => ({ subject: s3InventorySource({ manifest: await inventoryOf(entries, failAfter) }) })
 })
