@@ -22,6 +22,7 @@ Options:
   --mode exact|bloom       exact: precisely the orphans; bloom: faster and smaller,
                            misses about 1% of them, never a referenced key  (default: exact)
   --memory <size>          memory budget, e.g. 128MiB, 2GiB                  (default: ${DEFAULT_MEMORY})
+  --threads <n>            threads a spill is settled on; 1 starts none      (default: the machine's cores)
   --sorted                 both inputs are sorted in byte order (LC_ALL=C sort): merge
                            them with no index; order is checked             (default: off)
   --output <file>          write orphans here                                (default: standard output)
@@ -53,6 +54,8 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
   const format = values.format ?? 'lines'
   if (format !== 'lines' && format !== 'jsonl') throw new UsageError(`--format must be lines or jsonl, not ${JSON.stringify(values.format)}`, DIFF_USAGE)
   if (values.missing !== undefined && mode === 'bloom') throw new UsageError('--missing needs --mode exact', DIFF_USAGE)
+  const threads = values.threads === undefined ? undefined : Number(values.threads)
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads must be a whole number of at least 1, not ${values.threads}`, DIFF_USAGE)
 
   const sorted = values.sorted === true
   const open = (side: string, src: string): KeySource => linesSource(src === '-' ? io.stdin as never : src, { name: `${side} ${src === '-' ? '(standard input)' : src}`, sorted })
@@ -65,7 +68,8 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
     mode,
     memory: values.memory ?? DEFAULT_MEMORY,
     missing: values.missing !== undefined,
-    tmpdir: values.tmpdir
+    tmpdir: values.tmpdir,
+    threads
   })
 
   const orphansOut = values.output === undefined ? LineWriter.data(io.stdout, io.stdoutIsTTY === true) : LineWriter.toFile(values.output)
@@ -105,6 +109,7 @@ function parse (argv: string[]) {
     tmpdir: { type: 'string' },
     mode: { type: 'string' },
     memory: { type: 'string' },
+    threads: { type: 'string' },
     sorted: { type: 'boolean' },
     output: { type: 'string' },
     missing: { type: 'string' },
