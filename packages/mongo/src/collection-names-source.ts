@@ -1,6 +1,7 @@
 import type { MongoClient } from 'mongodb'
-import { AbortError, compareKeys, InvalidOptionError, type KeyEntry, type KeySource } from '@keydiff/core'
+import { AbortError, compareKeys, type KeyEntry, type KeySource } from '@keydiff/core'
 import { keySource } from '@keydiff/core/adapter'
+import { checkClient, checkName } from './client-option.ts'
 import { isSystemCollection, matches, type NamePattern } from './system-names.ts'
 import { mongoError } from './errors.ts'
 
@@ -22,8 +23,8 @@ export interface MongoCollectionsOptions {
 
 /** Collection names of one database as candidates, in byte order, with their storage size. */
 export function mongoCollections (options: MongoCollectionsOptions): KeySource {
-  const { client, database } = options
-  if (typeof database !== 'string' || database === '') throw new InvalidOptionError('database', 'name the database whose collections are candidates')
+  const client = checkClient(options, 'mongoCollections')
+  const database = checkName(options.database, 'database', 'mongoCollections', 'the database whose collections are candidates')
   const name = options.name ?? `mongo:${database}/collections`
   return keySource(async function * (): AsyncGenerator<KeyEntry[]> {
     let entries: KeyEntry[]

@@ -1,6 +1,7 @@
 import type { ClientSession, Document, Filter, MongoClient } from 'mongodb'
 import { AbortError, InvalidOptionError, type KeyEntry, type KeySource } from '@keydiff/core'
 import { keySource } from '@keydiff/core/adapter'
+import { checkClient, checkName } from './client-option.ts'
 import { keyShape } from './key-template.ts'
 import { mongoError } from './errors.ts'
 
@@ -28,9 +29,12 @@ export interface MongoReferencesOptions {
   batchSize?: number
   /**
    * Ask the server to sort by `field` under the simple collation (byte order for strings)
-   * and declare the source sorted. Only with `field`; a document holding an array there
-   * fails the scan, since an array sorts by one element. @default false
+   * and declare the source sorted, as `sorted` does in every adapter. Only with `field`; a
+   * document holding an array there fails the scan, since an array sorts by one element.
+   * @default false
    */
+  sorted?: boolean
+  /** @deprecated Renamed `sorted`, as in every adapter; `sort` goes in the next release. */
   sort?: boolean
   /**
    * Read at one point in time through a snapshot session. `auto` uses one where the server
@@ -55,14 +59,14 @@ const SNAPSHOT_REFUSED = new Set(['IllegalOperation', 'InvalidOptions', 'NotImpl
  * fence is conservative even without a snapshot.
  */
 export function mongoReferences (options: MongoReferencesOptions): KeySource {
-  const { client, database, collection } = options
-  if (typeof database !== 'string' || database === '') throw new InvalidOptionError('database', 'name the database that holds the references')
-  if (typeof collection !== 'string' || collection === '') throw new InvalidOptionError('collection', 'name the collection that holds the references')
+  const client = checkClient(options, 'mongoReferences')
+  const database = checkName(options.database, 'database', 'mongoReferences', 'the database that holds the references')
+  const collection = checkName(options.collection, 'collection', 'mongoReferences', 'the collection that holds the references')
   const shape = keyShape(options)
   const batchSize = options.batchSize ?? 1000
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError('batchSize', `must be a positive integer, got ${String(options.batchSize)}`)
-  const sort = options.sort ?? false
-  if (sort && options.field === undefined) throw new InvalidOptionError('sort', 'a template key is not in byte order of any field; sort only with field')
+  const sort = options.sorted ?? options.sort ?? false
+  if (sort && options.field === undefined) throw new InvalidOptionError('sorted', 'a template key is not in byte order of any field; sort only with field')
   const snapshot = options.snapshot ?? 'auto'
   const name = options.name ?? `mongo:${database}.${collection}/${options.field ?? options.template ?? ''}`
   const projection: Document = { _id: 1 }
@@ -113,7 +117,7 @@ export function mongoReferences (options: MongoReferencesOptions): KeySource {
   const take = (document: Document, batch: KeyEntry[]): void => {
     const keys = shape.keysOf(document, name)
     if (sort && keys.length > 1) {
-      throw new InvalidOptionError('sort', `${name}: document ${String(document._id)} holds an array of ${keys.length} keys at ${options.field as string}; an array sorts by one element, so it cannot be read in byte order`)
+      throw new InvalidOptionError('sorted', `${name}: document ${String(document._id)} holds an array of ${keys.length} keys at ${options.field as string}; an array sorts by one element, so it cannot be read in byte order`)
     }
     for (const key of keys) batch.push({ key })
   }

@@ -1,6 +1,7 @@
 import type { MongoClient } from 'mongodb'
 import { AbortError, compareKeys, type KeyEntry, type KeySource } from '@keydiff/core'
 import { keySource } from '@keydiff/core/adapter'
+import { checkClient } from './client-option.ts'
 import { lastActivity, type ActivityProbe } from './activity.ts'
 import { isSystemDatabase, matches, type NamePattern } from './system-names.ts'
 import { mongoError } from './errors.ts'
@@ -28,11 +29,12 @@ export interface MongoDatabasesOptions {
  * databases never listed. Yielded in byte order (the list is small and sorted here).
  */
 export function mongoDatabases (options: MongoDatabasesOptions): KeySource {
+  const client = checkClient(options, 'mongoDatabases')
   const name = options.name ?? 'mongo:databases'
   return keySource(async function * (): AsyncGenerator<KeyEntry[]> {
     let entries: KeyEntry[]
     try {
-      const reply = await options.client.db('admin').admin().listDatabases({ nameOnly: false })
+      const reply = await client.db('admin').admin().listDatabases({ nameOnly: false })
       const listed = reply.databases
         .filter(database => !isSystemDatabase(database.name) && matches(options.include, database.name) && !(options.exclude !== undefined && matches(options.exclude, database.name)))
         .sort((a, b) => compareKeys(a.name, b.name))
@@ -40,11 +42,11 @@ export function mongoDatabases (options: MongoDatabasesOptions): KeySource {
       for (const database of listed) {
         if (options.signal?.aborted === true) throw new AbortError(`${name}: the listing was aborted`, { cause: options.signal.reason })
         const size = typeof database.sizeOnDisk === 'number' ? database.sizeOnDisk : undefined
-        const lastModified = options.activity === undefined ? undefined : await lastActivity(options.client, database.name, options.activity)
+        const lastModified = options.activity === undefined ? undefined : await lastActivity(client, database.name, options.activity)
         entries.push({ key: database.name, ...(size === undefined ? {} : { size }), ...(lastModified === undefined ? {} : { lastModified }) })
       }
     } catch (error) {
-      throw mongoError(name, options.client, error)
+      throw mongoError(name, client, error)
     }
     if (entries.length > 0) yield entries
   }, { name, sorted: true })

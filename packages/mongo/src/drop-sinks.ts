@@ -1,5 +1,6 @@
 import type { MongoClient } from 'mongodb'
 import { InvalidOptionError, type KeyEntry, type Sink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
+import { checkClient, checkName } from './client-option.ts'
 import type { BackupHook } from './backup.ts'
 import { activeWithin, type IdleGuardOptions } from './idle-guard.ts'
 import { isSystemCollection, isSystemDatabase } from './system-names.ts'
@@ -34,7 +35,7 @@ export interface MongoDropCollectionSinkOptions {
  * idle window is refused, and the backup hook runs before the drop.
  */
 export function mongoDropDatabaseSink (options: MongoDropDatabaseSinkOptions): Sink {
-  const { client } = options
+  const client = checkClient(options, 'mongoDropDatabaseSink')
   const idle = options.idle === false ? undefined : (options.idle ?? {})
   const maxBatch = positive('maxBatch', options.maxBatch ?? 50)
   return {
@@ -61,8 +62,8 @@ export function mongoDropDatabaseSink (options: MongoDropDatabaseSinkOptions): S
 
 /** Drops collections of one database (the keys are collection names), backup first. */
 export function mongoDropCollectionSink (options: MongoDropCollectionSinkOptions): Sink {
-  const { client, database } = options
-  if (typeof database !== 'string' || database === '') throw new InvalidOptionError('database', 'name the database whose collections are dropped')
+  const client = checkClient(options, 'mongoDropCollectionSink')
+  const database = checkName(options.database, 'database', 'mongoDropCollectionSink', 'the database whose collections are dropped')
   const maxBatch = positive('maxBatch', options.maxBatch ?? 100)
   return {
     name: `drop-collection:mongo/${database}`,

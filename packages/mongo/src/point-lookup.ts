@@ -1,5 +1,6 @@
 import type { Document, Filter, MongoClient } from 'mongodb'
 import { InvalidOptionError, KeydiffError, SourceError, type PointLookup } from '@keydiff/core'
+import { checkClient, checkName } from './client-option.ts'
 import { keyShape } from './key-template.ts'
 import { mongoError } from './errors.ts'
 
@@ -25,7 +26,9 @@ export interface MongoLookupOptions {
  * and renders the found documents by the same rule as the source, so the answer is exact.
  */
 export function mongoLookup (options: MongoLookupOptions): PointLookup {
-  const { client, database, collection } = options
+  const client = checkClient(options, 'mongoLookup')
+  const database = checkName(options.database, 'database', 'mongoLookup', 'the database that holds the references')
+  const collection = checkName(options.collection, 'collection', 'mongoLookup', 'the collection that holds the references')
   const shape = keyShape(options)
   const batchSize = options.batchSize ?? 500
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError('batchSize', `must be a positive integer, got ${String(options.batchSize)}`)

@@ -38,7 +38,7 @@ keySourceSuite({
     await insertKeys(database, entries)
     if (failAfter === undefined) {
       return {
-        subject: mongoReferences({ client, database, collection: 'refs', field: 'key', sort: realServer, batchSize: 500 }),
+        subject: mongoReferences({ client, database, collection: 'refs', field: 'key', sorted: realServer, batchSize: 500 }),
         teardown: async () => { await client.db(database).dropDatabase() }
       }
     }
@@ -47,7 +47,7 @@ keySourceSuite({
     const { MongoClient: Client } = await import('mongodb')
     const broken = new Client(proxy.url)
     return {
-      subject: mongoReferences({ client: broken, database, collection: 'refs', field: 'key', sort: realServer, batchSize: 200 }),
+      subject: mongoReferences({ client: broken, database, collection: 'refs', field: 'key', sorted: realServer, batchSize: 200 }),
       teardown: async () => {
         await broken.close(true).catch(() => {})
         await proxy.close()

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Binary, Long, MongoClient, ObjectId, UUID } from 'mongodb'
 import { checkOrder, diff, KeydiffError, type KeySource } from '@keydiff/core'
-import { mongoCollections, mongoLookup, mongoReferences, renderKey } from '../src/index.ts'
+import {
+  mongoCollections, mongoDatabases, mongoDropCollectionSink, mongoDropDatabaseSink, mongoLookup, mongoReferences, renderKey,
+  type MongoCollectionsOptions, type MongoDatabasesOptions, type MongoDropCollectionSinkOptions, type MongoDropDatabaseSinkOptions,
+  type MongoLookupOptions, type MongoReferencesOptions
+} from '../src/index.ts'
 import { hostOf, startCuttingProxy } from './helpers/cutting-proxy.ts'
 import { startTestServer, type TestServer } from './helpers/stand-in.ts'
 
@@ -62,12 +66,35 @@ test('a value with no key rendering fails the scan with KEYDIFF_PARSE_ERROR nami
   await client.db('kd_bad').dropDatabase()
 })
 
-test('options are checked: exactly one of field and template, sort only with a field', () => {
+test('options are checked: exactly one of field and template, sorted only with a field', () => {
   assert.throws(() => mongoReferences({ client, database: 'd', collection: 'c' }), { code: 'KEYDIFF_INVALID_OPTION' })
   assert.throws(() => mongoReferences({ client, database: 'd', collection: 'c', field: 'a', template: '{a}' }), { code: 'KEYDIFF_INVALID_OPTION' })
-  assert.throws(() => mongoReferences({ client, database: 'd', collection: 'c', template: '{a}-{b}', sort: true }), { code: 'KEYDIFF_INVALID_OPTION' })
+  assert.throws(() => mongoReferences({ client, database: 'd', collection: 'c', template: '{a}-{b}', sorted: true }), { code: 'KEYDIFF_INVALID_OPTION' })
   assert.throws(() => mongoReferences({ client, database: 'd', collection: 'c', template: '{a}{b}' }), { code: 'KEYDIFF_INVALID_OPTION' })
   assert.throws(() => mongoReferences({ client, database: 'd', collection: 'c', field: 'a..b' }), { code: 'KEYDIFF_INVALID_OPTION' })
+})
+
+test('every factory checks client and the names it needs the same way: missing is a TypeError naming package, factory and option; unusable is KEYDIFF_INVALID_OPTION', () => {
+  const factories: Array<[string, (options: Record<string, unknown>) => unknown]> = [
+    ['mongoReferences', options => mongoReferences({ field: 'k', ...options } as unknown as MongoReferencesOptions)],
+    ['mongoLookup', options => mongoLookup({ field: 'k', ...options } as unknown as MongoLookupOptions)],
+    ['mongoDatabases', options => mongoDatabases(options as unknown as MongoDatabasesOptions)],
+    ['mongoCollections', options => mongoCollections(options as unknown as MongoCollectionsOptions)],
+    ['mongoDropDatabaseSink', options => mongoDropDatabaseSink(options as unknown as MongoDropDatabaseSinkOptions)],
+    ['mongoDropCollectionSink', options => mongoDropCollectionSink(options as unknown as MongoDropCollectionSinkOptions)]
+  ]
+  for (const [factory, make] of factories) {
+    assert.throws(() => make({ database: 'd', collection: 'c' }), { name: 'TypeError', message: `@keydiff/mongo ${factory}: option client is required` })
+    assert.throws(() => make({ client: {}, database: 'd', collection: 'c' }), { code: 'KEYDIFF_INVALID_OPTION' }, factory)
+  }
+  assert.throws(() => mongoReferences({ client, collection: 'c', field: 'k' } as unknown as MongoReferencesOptions), { name: 'TypeError', message: '@keydiff/mongo mongoReferences: option database is required' })
+  assert.throws(() => mongoReferences({ client, database: '', collection: 'c', field: 'k' }), { code: 'KEYDIFF_INVALID_OPTION' })
+})
+
+test('sorted declares the source sorted; sort, its old name, still does for one release', () => {
+  assert.equal(mongoReferences({ client, database: 'd', collection: 'c', field: 'k', sorted: true }).sorted, true)
+  assert.equal(mongoReferences({ client, database: 'd', collection: 'c', field: 'k', sort: true }).sorted, true)
+  assert.equal(mongoReferences({ client, database: 'd', collection: 'c', field: 'k' }).sorted, false)
 })
 
 test('re-check: has() finds keys referenced now, by field (strings, ObjectIds, arrays) and by template', async () => {
@@ -93,10 +120,10 @@ test('collections of a database as candidates, in byte order, system collections
   await db.dropDatabase()
 })
 
-test('sort asks the server for simple-collation order; a server that breaks the claim is caught by the engine', async () => {
+test('sorted asks the server for simple-collation order; a server that breaks the claim is caught by the engine', async () => {
   const coll = client.db('kd_sorted').collection('refs')
   await coll.insertMany(['k/b', 'k/a', 'k/c', 'k/B'].map(key => ({ key })))
-  const source = mongoReferences({ client, database: 'kd_sorted', collection: 'refs', field: 'key', sort: true })
+  const source = mongoReferences({ client, database: 'kd_sorted', collection: 'refs', field: 'key', sorted: true })
   assert.equal(source.sorted, true)
   if (server.kind === 'mongod') {
     assert.deepEqual(await keys(checkOrder(source)), ['k/B', 'k/a', 'k/b', 'k/c'])

@@ -36,6 +36,13 @@ test('public factories return the core contracts and take the MongoClient users 
   expectTypeOf<MongoReferencesOptions['client']>().toEqualTypeOf<MongoClient>()
   expectTypeOf<MongoLockOptions['client']>().toEqualTypeOf<MongoClient>()
   expectTypeOf<MongoReferencesOptions['signal']>().toEqualTypeOf<AbortSignal | undefined>()
+  // The vocabulary every adapter shares: `sorted`, `name`, `estimatedCount`; `sort`, the old name of `sorted`, for one release.
+  expectTypeOf<MongoReferencesOptions['sorted']>().toEqualTypeOf<boolean | undefined>()
+  expectTypeOf<MongoReferencesOptions['sort']>().toEqualTypeOf<boolean | undefined>()
+  expectTypeOf<MongoReferencesOptions['estimatedCount']>().toEqualTypeOf<number | undefined>()
+  for (const options of [{} as MongoReferencesOptions, {} as MongoLookupOptions, {} as MongoDatabasesOptions, {} as MongoCollectionsOptions]) {
+    expectTypeOf(options.name).toEqualTypeOf<string | undefined>()
+  }
   // Databases and collections are chosen by a pattern or a predicate.
   expectTypeOf<MongoDatabasesOptions['include']>().toEqualTypeOf<NamePattern | undefined>()
   expectTypeOf<RegExp>().toExtend<NamePattern>()
