@@ -126,7 +126,7 @@ test('keydiff run: config errors exit 2, each problem on a line naming the file,
   const cases: Array<[string, RegExp]> = [
     [config(root).replace('path = "', 'pathh = "'), /stores\.local\.pathh: unknown key/],
     [config(root).replace('candidates = { store = "local" }', 'candidates = { store = "nas" }'), /runs\[0\]\.candidates\.store: no store named "nas"/],
-    [config(root).replace('type = "directory"', 'type = "ftp"'), /stores\.local\.type: "ftp" is no built-in store type \(directory, s3, minio, gcs\)/]
+    [config(root).replace('type = "directory"', 'type = "ftp"'), /stores\.local\.type: "ftp" is no built-in store type \(directory, s3, minio, gcs, mongo\)/]
   ]
   for (const [text, message] of cases) {
     const file = join(dir, 'bad.toml')

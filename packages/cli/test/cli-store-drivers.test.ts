@@ -81,7 +81,7 @@ test('type = "@keydiff/s3" loads the same driver as type = "s3": the same target
 test('an unknown type, a package that is not installed, and a section its driver refuses are config errors naming the line', async () => {
   const bucket = await server.createBucket([])
   const cases: Array<[string, RegExp]> = [
-    [s3Config('ftp', bucket), /keydiff\.toml:3: stores\.bucket\.type: "ftp" is no built-in store type \(directory, s3, minio, gcs\)/],
+    [s3Config('ftp', bucket), /keydiff\.toml:3: stores\.bucket\.type: "ftp" is no built-in store type \(directory, s3, minio, gcs, mongo\)/],
     [s3Config('@acme/keydiff-azure', bucket), /keydiff\.toml:3: stores\.bucket\.type: "@acme\/keydiff-azure" is no built-in store type .* no package of that name is installed/],
     [s3Config('s3', bucket).replace('forcePathStyle = true', 'forcePathStyle = "yes"'), /keydiff\.toml:6: stores\.bucket\.forcePathStyle: must be boolean/],
     [s3Config('@keydiff/s3', bucket).replace('bucket = "', 'bukket = "'), /keydiff\.toml:4: stores\.bucket\.bukket: unknown key/],
@@ -157,5 +157,52 @@ action = { type = "delete" }
     const failed = await runCli(['run', '--config', join(project, 'keydiff.toml'), '--dry-run'])
     assert.equal(failed.code, 2, failed.stderr)
     assert.match(failed.stderr, message)
+  }
+})
+
+test('database names of a mongo server are candidates as a [stores] section and as a [databases] section alike, dropped through the mongo driver', async () => {
+  const { startTestServer } = await import('@keydiff/mongo/testing')
+  const { ObjectId } = await import('mongodb')
+  const mongo = await startTestServer()
+  try {
+    const client = await mongo.client()
+    const old = ObjectId.createFromTime(Math.floor(Date.now() / 1000) - 86400)
+    for (const name of ['tenant_live', 'tenant_gone', 'other']) await client.db(name).collection('c').insertOne({ _id: old })
+    const project = join(dir, 'mongo')
+    await mkdir(project, { recursive: true })
+    await writeFile(join(project, 'refs.txt'), 'tenant_live\n')
+    const config = (candidates: string, action = ''): string => `
+[stores.tenants]
+type = "@keydiff/mongo"
+url = "\${KEYDIFF_TEST_MONGO_URL}"
+include = "^tenant_"
+
+[databases.main]
+type = "mongo"
+url = "\${KEYDIFF_TEST_MONGO_URL}"
+
+[[runs]]
+name = "tenants"
+candidates = ${candidates}
+references = [{ file = "refs.txt" }]
+includeUndated = true
+${action}
+`
+    const env = { KEYDIFF_TEST_MONGO_URL: mongo.url }
+    const plans: string[][] = []
+    for (const candidates of ['{ store = "tenants" }', '{ database = "main", databases = { include = "^tenant_" } }']) {
+      await writeFile(join(project, 'keydiff.toml'), config(candidates))
+      const result = await runCli(['run', '--config', join(project, 'keydiff.toml'), '--dry-run', '--json', '--quiet'], { env })
+      assert.equal(result.code, 0, result.stderr)
+      plans.push(await planKeys((JSON.parse(result.stdout) as Outcome[])[0]?.plan.path ?? ''))
+    }
+    assert.deepEqual(plans, [['tenant_gone'], ['tenant_gone']])
+    await writeFile(join(project, 'keydiff.toml'), config('{ store = "tenants" }', 'action = { type = "drop-database", idle = "1h" }'))
+    const dropped = await runCli(['run', '--config', join(project, 'keydiff.toml'), '--json', '--quiet'], { env })
+    assert.equal(dropped.code, 0, dropped.stderr)
+    const names = (await client.db('admin').admin().listDatabases({ nameOnly: true })).databases.map(database => database.name)
+    assert.ok(names.includes('tenant_live') && names.includes('other') && !names.includes('tenant_gone'), names.join(', '))
+  } finally {
+    await mongo.stop()
   }
 })

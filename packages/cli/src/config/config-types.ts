@@ -96,13 +96,6 @@ export type ReferenceConfig = (
  */
 export type ActionConfig = ActionSection
 
-/** The action on database names as candidates: drop each, after a backup, once idle. */
-export interface DropDatabaseAction extends ActionSection {
-  readonly type: 'drop-database'
-  readonly backup?: string
-  readonly idle?: Duration
-}
-
 export interface RunConfig {
   name: string
   candidates: CandidatesConfig

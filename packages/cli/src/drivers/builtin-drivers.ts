@@ -8,7 +8,8 @@ export const BUILTIN_DRIVERS: Readonly<Record<string, { package: string, export:
   directory: { package: '@keydiff/core/adapter', export: 'directoryDriver', install: ['@keydiff/core'] },
   s3: { package: '@keydiff/s3', export: 'driver', install: ['@keydiff/s3', '@aws-sdk/client-s3'] },
   minio: { package: '@keydiff/minio', export: 'driver', install: ['@keydiff/minio', 'minio'] },
-  gcs: { package: '@keydiff/gcs', export: 'driver', install: ['@keydiff/gcs', '@google-cloud/storage'] }
+  gcs: { package: '@keydiff/gcs', export: 'driver', install: ['@keydiff/gcs', '@google-cloud/storage'] },
+  mongo: { package: '@keydiff/mongo', export: 'driver', install: ['@keydiff/mongo', 'mongodb'] }
 }
 
 /** The built-in type a config's `type` names, by its short name or its package; undefined for any other. */
@@ -18,4 +19,4 @@ export function builtinType (type: string): string | undefined {
 }
 
 /** The built-in type whose plans bind locations of this scheme (`s3`, `gs`, `file`, `minio`). */
-export const SCHEME_TYPES: Readonly<Record<string, string>> = { file: 'directory', s3: 's3', gs: 'gcs', minio: 'minio' }
+export const SCHEME_TYPES: Readonly<Record<string, string>> = { file: 'directory', s3: 's3', gs: 'gcs', minio: 'minio', mongodb: 'mongo' }

@@ -1,8 +1,7 @@
 import { join, resolve } from 'node:path'
-import { linesSource, lockFile, parseDuration, type KeySource, type Lock, type Sink } from '@keydiff/core'
+import { linesSource, lockFile, type KeySource, type Lock, type Sink } from '@keydiff/core'
 import type { KeyRange } from '@keydiff/core/adapter'
-import type { DropDatabaseAction, RunConfig, StoreConfig } from '../config/config-types.ts'
-import { importPeer } from '../drivers/import-peer.ts'
+import type { RunConfig, StoreConfig } from '../config/config-types.ts'
 import { loadDriver } from '../drivers/load-driver.ts'
 import type { Connections } from './connections.ts'
 
@@ -62,24 +61,21 @@ export async function buildTarget (context: TargetContext): Promise<RunTarget> {
   }
 }
 
-/** Database names of a mongo database as candidates, dropped by the drop-database action. */
+/**
+ * Database names of a `[databases]` mongo section as candidates, through the mongo store
+ * driver: the section (with `include`) opens it as `[stores]` would; the plan binds no store.
+ */
 async function databaseNames (context: TargetContext, candidates: { database: string, databases: { include?: string } }): Promise<RunTarget> {
-  const mongo = await importPeer(async () => await import('@keydiff/mongo'), 'a mongo database', ['@keydiff/mongo', 'mongodb'])
-  const client = await context.connections.mongo(candidates.database)
-  const name = `mongo:${candidates.database}`
-  const action = context.run.action as DropDatabaseAction | undefined
-  let sink: Sink | undefined
-  if (action?.type === 'drop-database') {
-    sink = mongo.mongoDropDatabaseSink({
-      client,
-      ...(action.backup === undefined ? {} : { backup: mongo.jsonLinesBackup({ directory: resolve(context.baseDir, action.backup) }) }),
-      ...(action.idle === undefined ? {} : { idle: { window: parseDuration(action.idle, 'idle') } })
-    })
-  }
+  const section = context.connections.config(candidates.database)
+  const driver = await loadDriver('mongo', context.baseDir)
+  const store = driver.open({ ...section, ...(candidates.databases.include === undefined ? {} : { include: candidates.databases.include }) }, { env: context.env ?? process.env, baseDir: context.baseDir, workdir: context.workdir })
+  context.connections.closeWith(store.close)
+  const action = context.run.action
   return {
-    name,
-    candidates: mongo.mongoDatabases({ client, ...(candidates.databases.include === undefined ? {} : { include: new RegExp(candidates.databases.include) }), name }),
-    ...(sink === undefined ? {} : { sink }),
-    lock: mongo.mongoLock({ client, target: name })
+    name: `mongo:${candidates.database}`,
+    candidates: store.candidates({ range: context.range }),
+    ...(action === undefined ? {} : { sink: store.sink(action) }),
+    lock: store.lock(),
+    probe: async () => { await store.probe(action) }
   }
 }
