@@ -8,11 +8,9 @@
  *   PGURL=... ARCHIVE=./archive TABLE=public.current_versions APPLY=1 tsx examples/src/versioned-archive-prune.ts
  */
 import { randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
 import pg from 'pg'
 import {
@@ -21,12 +19,10 @@ import {
   directorySource,
   formatPlanSummary,
   plan,
-  readPlan,
   type ApplyResult,
-  type AuditRecord,
   type PlanSummary
 } from '@keydiff/core'
-import { postgresLock, postgresLookup, postgresReferences, postgresTombstones, type TombstoneRecord } from '@keydiff/postgres'
+import { postgresLock, postgresLookup, postgresReferences, postgresTombstones } from '@keydiff/postgres'
 
 export interface VersionedArchivePruneOptions {
   /** The application's pool. Required. */
@@ -71,7 +67,7 @@ export async function main (options: VersionedArchivePruneOptions): Promise<Vers
 
   const summary = await plan({
     candidates: directorySource({ root: options.archive }),
-    references: await postgresReferences({ pool: options.pool, query: current, column: 'path' }),
+    references: postgresReferences({ client: options.pool, query: current, column: 'path' }),
     out: join(work, 'prune.plan.jsonl'),
     grace: options.grace ?? '24h',
     protect: options.protect ?? ['**/_manifest.json'],
@@ -87,31 +83,16 @@ export async function main (options: VersionedArchivePruneOptions): Promise<Vers
     return { summary, applied: undefined, tombstones: 0, runId }
   }
 
+  // The tombstones table is an audit sink: apply writes each batch's outcomes to it as it goes.
   const applied = await apply(summary.path, directoryDeleteSink({ root: options.archive }), {
     lock: postgresLock({ pool: options.pool, target: `archive:${options.archive}`, schema: options.schema }),
-    recheck: [postgresLookup({ pool: options.pool, query: current, column: 'path' })]
+    recheck: [postgresLookup({ client: options.pool, query: current, column: 'path' })],
+    auditSinks: [postgresTombstones({ client: options.pool, schema: options.schema, runId })]
   })
   log(`pruned ${applied.done} files (${applied.bytesDone} bytes); ${applied.dropped} became current again and were kept; ${applied.failed} failed`)
-
-  const records = await thisRunsOutcomes(summary.path, applied.audit)
-  await postgresTombstones({ pool: options.pool, schema: options.schema, runId }).write(records)
-  log(`recorded ${records.length} tombstones under run ${runId}`)
-  return { summary, applied, tombstones: records.length, runId }
-}
-
-/** The done and failed keys of the last run in a plan's audit log, with their planned sizes. */
-async function thisRunsOutcomes (planPath: string, auditPath: string): Promise<TombstoneRecord[]> {
-  const sizes = new Map<string, number | undefined>()
-  for await (const batch of (await readPlan(planPath)).batches()) for (const entry of batch) sizes.set(entry.key, entry.size)
-  let records: TombstoneRecord[] = []
-  for await (const line of createInterface({ input: createReadStream(auditPath), crlfDelay: Infinity })) {
-    if (line === '') continue
-    const record = JSON.parse(line) as AuditRecord
-    if (record.event === 'start') records = []
-    else if (record.event === 'done') records.push({ key: record.key, size: sizes.get(record.key), action: record.action, ok: true, at: new Date(record.at) })
-    else if (record.event === 'failed') records.push({ key: record.key, size: sizes.get(record.key), action: record.action, ok: false, error: record.error, at: new Date(record.at) })
-  }
-  return records
+  const tombstones = applied.done + applied.failed
+  log(`recorded ${tombstones} tombstones under run ${runId}`)
+  return { summary, applied, tombstones, runId }
 }
 
 /** Three collections of objects with three versions each, the last one current. */
