@@ -51,7 +51,8 @@ export type {
 
 export { parseSize, formatBytes } from './util/size.ts'
 
-export type { Sink, RestorableSink, SinkOutcome, SinkApplyOptions } from './contracts/sink.ts'
+export type { Sink, RestorableSink, SinkOutcome, SinkApplyOptions, SinkCapabilities } from './contracts/sink.ts'
+export type { SourceCapabilities } from './contracts/source-capabilities.ts'
 export type { Lock, LockLease, LockInfo, LockAcquireOptions } from './contracts/lock.ts'
 export type { PointLookup } from './contracts/point-lookup.ts'
 export type { AuditSink, ActionRecord } from './contracts/audit-sink.ts'

@@ -4,24 +4,21 @@ import { isRetryableCode } from '../errors.ts'
 import { compareKeys } from '../keys/compare-keys.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import type { KeySource } from '../keys/key-source.ts'
+import type { SourceCapabilities } from '../contracts/source-capabilities.ts'
 import type { Fixture, TestFunction } from './suite-types.ts'
 
-/** What a key source can do; the suite runs the tests that apply. */
-export interface KeySourceSupports {
+/**
+ * What the suite is told beside what the source declares (`source.supports`, read from a
+ * source the factory makes over no keys): whether the source must declare itself sorted, and
+ * whether the factory can break it. The capability fields override the source's declaration,
+ * for a stand-in that holds less than the store it stands in for (s3rver keeps keys as file
+ * paths); an adapter declares its store's capabilities on its sources instead.
+ */
+export interface KeySourceSupports extends SourceCapabilities {
   /** The source lists in UTF-8 byte order and declares `sorted`. */
   sorted?: boolean
-  /** Entries carry the `size` the factory was given. */
-  sizes?: boolean
-  /** Entries carry a `lastModified` date. */
-  lastModified?: boolean
   /** The factory honours `failAfter`: the source breaks after about that many keys. */
   failure?: boolean
-  /** Largest key in UTF-8 bytes the store holds. @default 1024 (the S3 limit) */
-  maxKeyBytes?: number
-  /** Whether keys may hold control characters other than newlines (tab, \u0001). @default false */
-  controlCharacters?: boolean
-  /** Whether keys may hold empty path segments (`a//b`, `a/`); stores that keep keys as file paths cannot. @default true */
-  emptySegments?: boolean
 }
 
 export interface KeySourceFixtureOptions {
@@ -98,8 +95,21 @@ function pageKeys (count: number): KeyEntry[] {
  */
 export function keySourceSuite (options: KeySourceSuiteOptions): void {
   const { test, factory } = options
-  const supports = options.supports ?? {}
+  const told = options.supports ?? {}
   const name = options.name ?? 'key source'
+  let declared: Promise<SourceCapabilities> | undefined
+  /** What the source declares, read once from one over no keys, with what the suite was told over it. */
+  const capabilities = async (): Promise<KeySourceSupports> => {
+    declared ??= (async () => {
+      const probe = await factory([], {})
+      try {
+        return probe.subject.supports ?? {}
+      } finally {
+        await probe.teardown?.()
+      }
+    })()
+    return { ...await declared, ...told }
+  }
 
   const withFixture = async (entries: readonly KeyEntry[], fixtureOptions: KeySourceFixtureOptions, fn: (source: KeySource) => Promise<void>): Promise<void> => {
     const fixture = await factory(entries, fixtureOptions)
@@ -111,7 +121,7 @@ export function keySourceSuite (options: KeySourceSuiteOptions): void {
   }
 
   test(`${name}: awkward keys round-trip exactly`, async () => {
-    const keys = awkwardKeys(supports)
+    const keys = awkwardKeys(await capabilities())
     await withFixture(keys.map(key => ({ key, size: 3 })), {}, async source => {
       const got = (await collect(source)).map(entry => entry.key)
       assert.deepEqual([...got].sort(compareKeys), [...keys].sort(compareKeys))
@@ -120,6 +130,7 @@ export function keySourceSuite (options: KeySourceSuiteOptions): void {
 
   for (const count of PAGE_BOUNDARIES) {
     test(`${name}: ${count} keys: none lost, none repeated`, async () => {
+      const supports = await capabilities()
       const entries = pageKeys(count)
       await withFixture(entries, {}, async source => {
         const got = await collect(source)
@@ -137,6 +148,7 @@ export function keySourceSuite (options: KeySourceSuiteOptions): void {
   }
 
   test(`${name}: a sorted claim holds in UTF-8 byte order`, async () => {
+    const supports = await capabilities()
     const keys = awkwardKeys(supports).concat(pageKeys(1200).map(entry => entry.key))
     await withFixture(keys.map(key => ({ key, size: 1 })), {}, async source => {
       if (supports.sorted === true) assert.equal(source.sorted, true, `${source.name} should declare itself sorted`)
@@ -151,7 +163,7 @@ export function keySourceSuite (options: KeySourceSuiteOptions): void {
   })
 
   test(`${name}: where the source offers its keys as line chunks, they are the keys its batches yield`, async context => {
-    const keys = awkwardKeys(supports).filter(key => !/[\r\n]/.test(key)).concat(pageKeys(2500).map(entry => entry.key))
+    const keys = awkwardKeys(await capabilities()).filter(key => !/[\r\n]/.test(key)).concat(pageKeys(2500).map(entry => entry.key))
     await withFixture(keys.map(key => ({ key, size: 1 })), {}, async source => {
       const chunks = lineChunksOf(source)
       if (chunks === undefined) {
@@ -168,7 +180,7 @@ export function keySourceSuite (options: KeySourceSuiteOptions): void {
     })
   })
 
-  if (supports.failure === true) {
+  if (told.failure === true) {
     test(`${name}: an error in the middle of the stream fails the stream`, async () => {
       const entries = pageKeys(2500)
       await withFixture(entries, { failAfter: 1200 }, async source => {

@@ -32,7 +32,23 @@ export interface Sink {
    * refuses a plan made for another store. A sink that leaves it out cannot be checked.
    */
   readonly store?: string
+  /** What the sink does beyond this contract, as its adapter declares it. */
+  readonly supports?: SinkCapabilities
   apply: (batch: readonly KeyEntry[], options?: SinkApplyOptions) => Promise<SinkOutcome[]>
+}
+
+/**
+ * What a sink does beyond its contract, declared by the adapter on the sink
+ * (`sink.supports`): the conformance suite reads it rather than each test file repeating it.
+ * Whether the action can be undone is not here: a RestorableSink has `restore`.
+ */
+export interface SinkCapabilities {
+  /**
+   * Acts only on the object a plan recorded (its ETag, generation or modification time): one
+   * rewritten since is reported failed ("changed since the plan", not retryable) and left as
+   * it is. @default false
+   */
+  readonly changed?: boolean
 }
 
 /** A sink whose action can be undone (quarantine, soft delete). */

@@ -1,4 +1,5 @@
 import type { BatchIterable, KeyBatch } from './key-entry.ts'
+import type { SourceCapabilities } from '../contracts/source-capabilities.ts'
 
 /**
  * A key source: an async iterable of batches plus what it knows about itself.
@@ -30,6 +31,8 @@ export interface KeySource extends AsyncIterable<KeyBatch> {
    * is not valid UTF-8): counted, with a few escaped examples. Known once iteration ends.
    */
   readonly unlisted?: UnlistedEntries | undefined
+  /** What the source's store holds and its entries carry, as its adapter declares it. */
+  readonly supports?: SourceCapabilities | undefined
 }
 
 /** What a source could not list, so that a plan says so instead of silently leaving it out. */
@@ -48,6 +51,8 @@ export interface KeySourceInit {
   estimatedCount?: number | undefined
   /** Called when iteration starts; the source's `scanStartedAt` is then set. */
   scanStartedAt?: () => Date
+  /** What the source's store holds and its entries carry. @default undefined (nothing declared) */
+  supports?: SourceCapabilities
 }
 
 /** Gives any batch iterable the KeySource shape; records the scan start on first pull. */
@@ -57,6 +62,7 @@ export function keySource (batches: BatchIterable | (() => BatchIterable), init:
     name: init.name,
     sorted: init.sorted ?? false,
     estimatedCount: init.estimatedCount,
+    supports: init.supports,
     scanStartedAt: undefined as Date | undefined,
     async * [Symbol.asyncIterator] (): AsyncGenerator<KeyBatch> {
       source.scanStartedAt = init.scanStartedAt?.() ?? new Date()
