@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
-import { arraySource, compareKeys, LockHeldError } from '@keydiff/core'
-import { directoryDriver, withinRange, type KeySource } from '@keydiff/core/adapter'
+import { arraySource, compareKeys, LockHeldError, type KeySource } from '@keydiff/core'
+import { directoryDriver, withinRange } from '@keydiff/core/adapter'
 
 let dir: string
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'keydiff-directory-driver-')) })

@@ -32,7 +32,7 @@ test('the mongo driver lists database names (a range of them), drops idle ones a
   for (const name of ['drv_a', 'drv_b', 'drv_c']) await client.db(name).collection('c').insertOne({ _id: old })
   const store = driver.open({ type: 'mongo', url: server.url, include: '^drv_' }, { env: {}, baseDir: dir, workdir: dir })
   try {
-    assert.match(store.location(), /^mongodb:\/\/127\.0\.0\.1:\d+\/$|^mongodb:\/\//)
+    assert.equal(store.location(), `mongodb://${new URL(server.url).host}/`, 'the hosts, never a password')
     assert.deepEqual(await keysOf(store.candidates()), ['drv_a', 'drv_b', 'drv_c'])
     assert.deepEqual(await keysOf(store.candidates({ range: { after: 'drv_a', upTo: 'drv_b' } })), ['drv_b'])
     const sink = store.sink({ type: 'drop-database', backup: 'backups', idle: '1h' })
