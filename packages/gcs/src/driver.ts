@@ -63,7 +63,7 @@ export const driver: StoreDriver<GcsStoreSection> = {
     if (typeof section?.bucket !== 'string' || section.bucket.length === 0) throw new TypeError('[gcs] driver: bucket is required')
     const storage = new Storage(storageOptions(section))
     const bucket = section.bucket
-    const base = { storage, bucket }
+    const base = { client: storage, bucket }
     const quarantine = (trash: { bucket?: string | undefined, prefix?: string | undefined }) => gcsQuarantineSink({
       ...base,
       ...(trash.bucket === undefined ? {} : { trashBucket: trash.bucket }),
@@ -96,7 +96,7 @@ export const driver: StoreDriver<GcsStoreSection> = {
         const trash = quarantineOf(action)
         return `gs://${trash.bucket ?? bucket}/${trash.prefix ?? DEFAULT_TRASH_PREFIX}`
       },
-      lock: () => gcsLock(base),
+      lock: () => gcsLock({ storage, bucket }),
       probe: async () => {
         const file = storage.bucket(bucket).file(`.keydiff/check-${randomBytes(6).toString('hex')}`)
         await file.save('keydiff check\n', { resumable: false })
