@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before } from 'node:test'
 import { Storage } from '@google-cloud/storage'
 import type { KeyEntry } from '@keydiff/core'
 import { startGcsServer } from '../src/testing.ts'
@@ -22,6 +26,26 @@ export async function startContext (): Promise<TestContext> {
   }
   const storage = new Storage({ apiEndpoint: server.endpoint, projectId: 'keydiff-test', retryOptions: { autoRetry: false } })
   return { server, storage }
+}
+
+/** A test file's stand-in and scratch directory; set before its first test. */
+export interface Workspace {
+  context: TestContext
+  dir: string
+}
+
+/** Starts the stand-in and a scratch directory before the file's tests and removes both after them. */
+export function useWorkspace (): Workspace {
+  const workspace = {} as Workspace
+  before(async () => {
+    workspace.context = await startContext()
+    workspace.dir = await mkdtemp(join(tmpdir(), 'keydiff-gcs-'))
+  })
+  after(async () => {
+    await workspace.context?.server.close()
+    if (workspace.dir !== undefined) await rm(workspace.dir, { recursive: true, force: true })
+  })
+  return workspace
 }
 
 let buckets = 0

@@ -1,7 +1,7 @@
 import type { Client } from 'minio'
 import { SinkError, type KeyEntry, type Sink, type SinkApplyOptions, type SinkOutcome } from '@keydiff/core'
 import { backoffDelay, sleep } from '@keydiff/core/adapter'
-import { checkable, errorMessage, isRetryableKeyError, mapLimit, optionChecks, retryOptions, uniqueEntries, withRetry, type RetrySettings } from '@keydiff/s3/adapter'
+import { checkable, errorMessage, isRetryableKeyError, mapLimit, optionChecks, sinkSettings, uniqueEntries, withRetry, type RetrySettings } from '@keydiff/s3/adapter'
 import { minioTarget, minioUrl } from './location.ts'
 import { bucketCheck, findPlanned } from './planned-object.ts'
 
@@ -43,9 +43,7 @@ export function minioDeleteSink (options: MinioDeleteSinkOptions): Sink {
   const checks = optionChecks('@keydiff/minio', 'minioDeleteSink', options)
   const { client, bucket } = minioTarget(checks, options)
   const name = `delete:${minioUrl(bucket)}`
-  const retry = retryOptions(checks, options)
-  const concurrency = checks.positiveInteger('concurrency', options.concurrency, 16)
-  const check = options.checkUnchanged ?? true
+  const { retry, concurrency, checkUnchanged } = sinkSettings(checks, options)
   const bucketExists = bucketCheck(client, bucket, name)
   return {
     name,
@@ -57,7 +55,7 @@ export function minioDeleteSink (options: MinioDeleteSinkOptions): Sink {
       const signal = applyOptions.signal
       const outcomes = new Map<string, SinkOutcome>()
       const found = await mapLimit(entries, concurrency, async (entry): Promise<Target | undefined> => {
-        if (!check || !checkable(entry)) return { name: entry.key }
+        if (!checkUnchanged || !checkable(entry)) return { name: entry.key }
         const planned = await findPlanned(client, bucket, entry, retry, bucketExists, signal)
         if (planned.state === 'gone') outcomes.set(entry.key, { key: entry.key, ok: true })
         if (planned.state === 'refused') outcomes.set(entry.key, planned.outcome)

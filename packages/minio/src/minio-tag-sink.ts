@@ -1,6 +1,6 @@
 import type { Client } from 'minio'
 import type { KeyEntry, RestorableSink, SinkApplyOptions, SinkOutcome } from '@keydiff/core'
-import { checkable, errorName, failed, mapLimit, optionChecks, retryOptions, succeeded, uniqueEntries, withRetry, type RetrySettings } from '@keydiff/s3/adapter'
+import { checkable, errorName, failed, mapLimit, optionChecks, sinkSettings, succeeded, uniqueEntries, withRetry, type RetrySettings } from '@keydiff/s3/adapter'
 import { minioTarget, minioUrl } from './location.ts'
 import { bucketCheck, findPlanned } from './planned-object.ts'
 
@@ -34,9 +34,7 @@ export function minioTagSink (options: MinioTagSinkOptions): RestorableSink {
   const tag = options.tag ?? { key: 'keydiff', value: 'orphan' }
   if (tag.key === '' || tag.key.length > 128 || tag.value.length > 256) throw checks.invalid('tag', 'tag keys are 1-128 characters, values up to 256')
   const name = `tag:${minioUrl(bucket)}#${tag.key}=${tag.value}`
-  const concurrency = checks.positiveInteger('concurrency', options.concurrency, 16)
-  const retry = retryOptions(checks, options)
-  const checkUnchanged = options.checkUnchanged ?? true
+  const { retry, concurrency, checkUnchanged } = sinkSettings(checks, options)
   const bucketExists = bucketCheck(client, bucket, name)
 
   const update = async (entry: KeyEntry, check: boolean, change: (tags: Record<string, string>) => Record<string, string> | undefined, signal?: AbortSignal): Promise<SinkOutcome> => {

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test'
 import { apply, compareKeys, linesSource, plan, type KeyEntry, type KeySource, type Sink, type RestorableSink } from '@keydiff/core'
 import { keySourceSuite, sinkSuite, type SinkFactory, type SinkFixture } from '@keydiff/core/conformance'
 import { minioDeleteSink, minioSource, minioTagSink } from '@keydiff/minio'
-import { isListing, startFaultProxy, startS3rver, S3RVER_CREDENTIALS, type FaultProxy, type FaultRule, type ProxiedRequest, type S3rverServer } from '@keydiff/s3/testing'
+import { isListing, refuseKeys, startS3rver, S3RVER_CREDENTIALS, type FaultProxy, type FaultRule, type S3rverServer } from '@keydiff/s3/testing'
 import { Client } from 'minio'
 
 let server: S3rverServer
@@ -16,24 +16,21 @@ let proxyPort: number
 before(async () => {
   // Lenient: the proxy rewrites DeleteObjects bodies, which breaks their Content-MD5.
   server = await startS3rver({ lenient: true })
-  proxy = await startFaultProxy(server.endpoint)
+  proxy = await server.startFaultProxy()
   proxyPort = Number(new URL(proxy.endpoint).port)
 })
+after(async () => { await server?.stop() })
 
 /** A minio client of the server, or of the fault proxy in front of it. */
 function minioClient (port = server.port): Client {
   return new Client({ endPoint: '127.0.0.1', port, useSSL: false, accessKey: S3RVER_CREDENTIALS.accessKeyId, secretKey: S3RVER_CREDENTIALS.secretAccessKey, pathStyle: true, region: 'us-east-1' })
 }
 
-after(async () => {
-  await proxy?.close()
-  await server?.stop()
-})
-
-async function collect (source: KeySource): Promise<KeyEntry[]> {
-  const out: KeyEntry[] = []
-  for await (const batch of source) out.push(...batch)
-  return out
+/** Every entry the source lists, in its order. */
+async function entriesOf (source: KeySource): Promise<KeyEntry[]> {
+  const entries: KeyEntry[] = []
+  for await (const batch of source) entries.push(...batch)
+  return entries
 }
 
 /**
@@ -78,37 +75,14 @@ test('s3rver gap: straight from s3rver (no encoding), the minio client turns "+"
   const admin = minioClient()
   const bucket = await server.createBucket([{ key: 'plus+sign' }])
   try {
-    assert.deepEqual((await collect(minioSource({ client: admin, bucket }))).map(entry => entry.key), ['plus sign'])
+    assert.deepEqual((await entriesOf(minioSource({ client: admin, bucket }))).map(entry => entry.key), ['plus sign'])
     proxy.rule = encoding
-    assert.deepEqual((await collect(minioSource({ client: minioClient(proxyPort), bucket }))).map(entry => entry.key), ['plus+sign'])
+    assert.deepEqual((await entriesOf(minioSource({ client: minioClient(proxyPort), bucket }))).map(entry => entry.key), ['plus+sign'])
   } finally {
     proxy.rule = () => undefined
     await server.removeBucket(bucket)
   }
 })
-
-const decodeXml = (text: string): string => text.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e] as string)
-
-/** Refuses, as a store's permissions would, any request on the fail keys; DeleteObjects gets per-key AccessDenied errors. */
-function refuse (failKeys: readonly string[]): FaultRule {
-  const fail = new Set(failKeys)
-  return (request: ProxiedRequest) => {
-    if (request.method === 'POST' && request.url.searchParams.has('delete')) {
-      const refused: string[] = []
-      const kept = request.body.toString('utf8').replace(/<Object>\s*<Key>([^<]*)<\/Key>\s*<\/Object>/g, (whole, key: string) => {
-        if (!fail.has(decodeXml(key))) return whole
-        refused.push(key)
-        return ''
-      })
-      if (refused.length === 0) return undefined
-      const errors = refused.map(key => `<Error><Key>${key}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`).join('')
-      return { kind: 'rewrite', body: Buffer.from(kept), response: xml => Buffer.from(xml.toString('utf8').replace('</DeleteResult>', `${errors}</DeleteResult>`)) }
-    }
-    const path = decodeURIComponent(request.url.pathname)
-    if ([...fail].some(key => path.endsWith(`/${key}`)) && request.method === 'PUT') return { kind: 'error', status: 403, code: 'AccessDenied', message: 'Access Denied' }
-    return undefined
-  }
-}
 
 const s3rverHolds = (key: string): boolean => !key.includes('//') && Buffer.byteLength(key) <= 240
 
@@ -116,7 +90,7 @@ const s3rverHolds = (key: string): boolean => !key.includes('//') && Buffer.byte
 function changes (admin: Client, bucket: string): Pick<SinkFixture, 'planned' | 'rewrite' | 'read'> {
   return {
     planned: async key => {
-      const entry = (await collect(minioSource({ client: admin, bucket, prefix: key }))).find(candidate => candidate.key === key)
+      const entry = (await entriesOf(minioSource({ client: admin, bucket, prefix: key }))).find(candidate => candidate.key === key)
       if (entry === undefined) throw new Error(`${key} is not in minio://${bucket}/`)
       return entry
     },
@@ -138,7 +112,7 @@ function sinkFactory (make: (client: Client, bucket: string) => Sink | Restorabl
   return async (entries, { failKeys }) => {
     const admin = minioClient()
     const bucket = await server.createBucket(entries)
-    proxy.rule = failKeys === undefined ? () => undefined : refuse(failKeys)
+    proxy.rule = failKeys === undefined ? () => undefined : refuseKeys(failKeys)
     return {
       subject: { sink: make(minioClient(proxyPort), bucket), actedOn: async key => await actedOn(admin, bucket, key), ...changes(admin, bucket) },
       teardown: async () => {
@@ -180,7 +154,7 @@ test('end to end through the minio client: listing + reference file -> plan -> d
     assert.equal(summary.header.counts.planned, orphans.length)
     const result = await apply(out, minioDeleteSink({ client: admin, bucket }), { lock: null })
     assert.equal(result.done, orphans.length)
-    const left = (await collect(minioSource({ client: admin, bucket }))).map(entry => entry.key)
+    const left = (await entriesOf(minioSource({ client: admin, bucket }))).map(entry => entry.key)
     assert.deepEqual(left, [...referenced].sort(compareKeys))
   } finally {
     await rm(work, { recursive: true, force: true })
@@ -189,7 +163,7 @@ test('end to end through the minio client: listing + reference file -> plan -> d
 })
 
 test('a missing bucket fails with KEYDIFF_SOURCE_NOT_FOUND', async () => {
-  await assert.rejects(collect(minioSource({ client: minioClient(), bucket: 'no-such-bucket-here', retries: 0 })), { code: 'KEYDIFF_SOURCE_NOT_FOUND' })
+  await assert.rejects(entriesOf(minioSource({ client: minioClient(), bucket: 'no-such-bucket-here', retries: 0 })), { code: 'KEYDIFF_SOURCE_NOT_FOUND' })
 })
 
 for (const [action, make, actedOn] of [

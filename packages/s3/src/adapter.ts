@@ -6,6 +6,8 @@ export { errorMessage, errorName, httpStatus, isRetryable, isRetryableKeyError, 
 export type { RetryOptions, RetrySettings } from './retry.ts'
 export { isUnreachable, s3SourceError } from './errors.ts'
 export { optionChecks } from './check-options.ts'
+export { sinkSettings } from './sink-settings.ts'
+export type { SinkSettings } from './sink-settings.ts'
 export type { OptionChecks } from './check-options.ts'
 export { failed, mapLimit, succeeded, uniqueEntries } from './per-key.ts'
 export { bareEtag, changedOutcome, changedSince, checkable, isChanged } from './plan-check.ts'

@@ -7,7 +7,8 @@ import { s3Target, s3Url } from './location.ts'
 import { mapLimit, uniqueEntries } from './per-key.ts'
 import { checkable } from './plan-check.ts'
 import { findPlanned, plannedIdentifier } from './planned-object.ts'
-import { retryOptions, type RetrySettings } from './retry.ts'
+import type { RetrySettings } from './retry.ts'
+import { sinkSettings } from './sink-settings.ts'
 
 export interface S3DeleteSinkOptions extends RetrySettings {
   /** Required. */
@@ -34,10 +35,8 @@ export function s3DeleteSink (options: S3DeleteSinkOptions): Sink {
   const checks = optionChecks('@keydiff/s3', 's3DeleteSink', options)
   const { client, bucket } = s3Target(checks, options)
   const name = `delete:${s3Url(bucket)}`
-  const retry = retryOptions(checks, options)
+  const { retry, concurrency, checkUnchanged } = sinkSettings(checks, options)
   const context = { client, bucket, sink: name, retry }
-  const concurrency = checks.positiveInteger('concurrency', options.concurrency, 16)
-  const check = options.checkUnchanged ?? true
   const bucketExists = bucketCheck(client, bucket, name)
   return {
     name,
@@ -50,7 +49,7 @@ export function s3DeleteSink (options: S3DeleteSinkOptions): Sink {
       const signal = applyOptions.signal
       const outcomes = new Map<string, SinkOutcome>()
       const found = await mapLimit(entries, concurrency, async (entry): Promise<ObjectIdentifier | undefined> => {
-        if (!check || !checkable(entry)) return { Key: entry.key }
+        if (!checkUnchanged || !checkable(entry)) return { Key: entry.key }
         const planned = await findPlanned(context.client, context.bucket, entry, retry, bucketExists, signal)
         if (planned.state === 'gone') outcomes.set(entry.key, { key: entry.key, ok: true })
         if (planned.state === 'refused') outcomes.set(entry.key, planned.outcome)

@@ -7,7 +7,8 @@ import { s3Target, s3Url } from './location.ts'
 import { failed, mapLimit, uniqueEntries } from './per-key.ts'
 import { changedOutcome, checkable, isChanged, quotedEtag } from './plan-check.ts'
 import { findPlanned, plannedIdentifier } from './planned-object.ts'
-import { errorName, httpStatus, retryOptions, withRetry, type RetrySettings } from './retry.ts'
+import { errorName, httpStatus, withRetry, type RetrySettings } from './retry.ts'
+import { sinkSettings } from './sink-settings.ts'
 import { encodeCopySource } from './url-encoding.ts'
 
 export interface S3QuarantineSinkOptions extends RetrySettings {
@@ -50,9 +51,7 @@ export function s3QuarantineSink (options: S3QuarantineSinkOptions): RestorableS
   const trashPrefix = options.trashPrefix ?? '.keydiff-trash/'
   if (trashBucket === bucket && trashPrefix === '') throw checks.invalid('trashPrefix', 'must not be empty when the trash is the same bucket')
   const name = `quarantine:${s3Url(bucket)}->${s3Url(trashBucket, trashPrefix)}`
-  const concurrency = checks.positiveInteger('concurrency', options.concurrency, 16)
-  const retry = retryOptions(checks, options)
-  const checkUnchanged = options.checkUnchanged ?? true
+  const { retry, concurrency, checkUnchanged } = sinkSettings(checks, options)
   const bucketExists = bucketCheck(client, bucket, name)
 
   const exists = async (bucket: string, key: string, signal?: AbortSignal): Promise<boolean> => {

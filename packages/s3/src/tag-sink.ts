@@ -6,7 +6,8 @@ import { s3Target, s3Url } from './location.ts'
 import { failed, mapLimit, succeeded, uniqueEntries } from './per-key.ts'
 import { checkable } from './plan-check.ts'
 import { findPlanned } from './planned-object.ts'
-import { errorName, httpStatus, retryOptions, withRetry, type RetrySettings } from './retry.ts'
+import { errorName, httpStatus, withRetry, type RetrySettings } from './retry.ts'
+import { sinkSettings } from './sink-settings.ts'
 
 /** The tag that marks an object for the lifecycle rule. */
 export interface ObjectTag {
@@ -49,9 +50,7 @@ export function s3TagSink (options: S3TagSinkOptions): RestorableSink {
   const tag = options.tag ?? DEFAULT_TAG
   if (tag.key === '' || tag.key.length > 128 || tag.value.length > 256) throw checks.invalid('tag', 'S3 tag keys are 1-128 characters, values up to 256')
   const name = `tag:${s3Url(bucket)}#${tag.key}=${tag.value}`
-  const concurrency = checks.positiveInteger('concurrency', options.concurrency, 16)
-  const retry = retryOptions(checks, options)
-  const checkUnchanged = options.checkUnchanged ?? true
+  const { retry, concurrency, checkUnchanged } = sinkSettings(checks, options)
   const bucketExists = bucketCheck(client, bucket, name)
 
   const update = async (entry: KeyEntry, check: boolean, change: (tags: Tag[]) => Tag[] | undefined, signal?: AbortSignal): Promise<SinkOutcome> => {

@@ -4,5 +4,5 @@
 export { startS3rver, S3RVER_CREDENTIALS } from './testing/s3rver.ts'
 export type { S3rverServer, S3rverOptions } from './testing/s3rver.ts'
 export { uniqueBucket } from './testing/buckets.ts'
-export { startFaultProxy, isListing } from './testing/fault-proxy.ts'
+export { startFaultProxy, isListing, refuseKeys } from './testing/fault-proxy.ts'
 export type { FaultProxy, FaultRule, Fault, ProxiedRequest } from './testing/fault-proxy.ts'

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test'
 import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { apply, linesSource, plan, type KeyEntry, type Sink } from '@keydiff/core'
 import { s3DeleteSink, s3QuarantineSink, s3Source, s3TagSink } from '@keydiff/s3'
-import { startFaultProxy, startS3rver, type FaultProxy, type ProxiedRequest, type S3rverServer } from '@keydiff/s3/testing'
+import { startS3rver, type FaultProxy, type ProxiedRequest, type S3rverServer } from '@keydiff/s3/testing'
 
 // What s3rver 3.7.1 does with the conditions (read from its source and seen here): it ignores
 // If-Match on HEAD, x-amz-copy-source-if-match on CopyObject and <ETag>/<VersionId> in
@@ -20,12 +20,11 @@ let work: string
 
 before(async () => {
   server = await startS3rver({ lenient: true, maxAttempts: 1 })
-  proxy = await startFaultProxy(server.endpoint)
+  proxy = await server.startFaultProxy()
   work = await mkdtemp(join(tmpdir(), 'keydiff-s3-check-'))
 })
 
 after(async () => {
-  await proxy?.close()
   await server?.stop()
   if (work !== undefined) await rm(work, { recursive: true, force: true })
 })

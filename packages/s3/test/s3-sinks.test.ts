@@ -4,7 +4,7 @@ import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectT
 import { type KeyEntry } from '@keydiff/core'
 import { sinkSuite, type SinkFactory, type SinkFixture } from '@keydiff/core/conformance'
 import { applyTagLifecycleRule, formatTagLifecycleRule, s3DeleteSink, s3Lock, s3QuarantineSink, s3Source, s3TagSink, tagLifecycleRule } from '@keydiff/s3'
-import { startFaultProxy, startS3rver, uniqueBucket, type FaultProxy, type ProxiedRequest, type S3rverServer } from '@keydiff/s3/testing'
+import { refuseKeys, startS3rver, uniqueBucket, type FaultProxy, type S3rverServer } from '@keydiff/s3/testing'
 
 let server: S3rverServer
 let proxy: FaultProxy
@@ -12,43 +12,12 @@ let proxy: FaultProxy
 before(async () => {
   // Lenient: the proxy rewrites DeleteObjects bodies, which breaks their checksum header.
   server = await startS3rver({ lenient: true, maxAttempts: 1 })
-  proxy = await startFaultProxy(server.endpoint)
+  proxy = await server.startFaultProxy()
 })
 
 after(async () => {
-  await proxy?.close()
   await server?.stop()
 })
-
-const decodeXml = (text: string): string => text.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e] as string)
-
-/** Refuses, as a store's permissions would, any request on the fail keys; DeleteObjects gets per-key AccessDenied errors. */
-function refuse (failKeys: readonly string[]): (request: ProxiedRequest) => ReturnType<FaultProxy['rule']> {
-  const fail = new Set(failKeys)
-  const touches = (path: string): boolean => [...fail].some(key => path.endsWith(`/${key}`))
-  return request => {
-    if (request.method === 'POST' && request.url.searchParams.has('delete')) {
-      const body = request.body.toString('utf8')
-      const refused: string[] = []
-      // An object may carry its VersionId or ETag after the key.
-      const kept = body.replace(/<Object><Key>([^<]*)<\/Key>(?:<[A-Za-z]+>[^<]*<\/[A-Za-z]+>)*<\/Object>/g, (whole, key: string) => {
-        if (!fail.has(decodeXml(key))) return whole
-        refused.push(key)
-        return ''
-      })
-      if (refused.length === 0) return undefined
-      const errors = refused.map(key => `<Error><Key>${key}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`).join('')
-      return { kind: 'rewrite', body: Buffer.from(kept), response: xml => Buffer.from(xml.toString('utf8').replace('</DeleteResult>', `${errors}</DeleteResult>`)) }
-    }
-    const path = decodeURIComponent(request.url.pathname)
-    const source = request.headers['x-amz-copy-source']
-    if (touches(path) || (typeof source === 'string' && touches(decodeURIComponent(source)))) {
-      if (request.method === 'HEAD' || request.method === 'GET' && !request.url.searchParams.has('tagging')) return undefined
-      return { kind: 'error', status: 403, code: 'AccessDenied', message: 'Access Denied' }
-    }
-    return undefined
-  }
-}
 
 /** Keys s3rver cannot hold: empty path segments, path components over ~233 bytes. */
 const s3rverHolds = (key: string): boolean => !key.includes('//') && Buffer.byteLength(key) <= 240
@@ -82,7 +51,7 @@ function sinkFactory (make: (client: S3Client, bucket: string) => SinkFixturePar
   return async (entries: readonly KeyEntry[], { failKeys }) => {
     const admin = server.client()
     const bucket = await server.createBucket(entries)
-    proxy.rule = failKeys === undefined ? () => undefined : refuse(failKeys)
+    proxy.rule = failKeys === undefined ? () => undefined : refuseKeys(failKeys)
     const parts = make(server.client(proxy.endpoint), bucket)
     return {
       subject: { sink: parts.sink, actedOn: async key => await parts.actedOn(admin, bucket, key), ...changes(admin, bucket) },

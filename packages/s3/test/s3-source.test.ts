@@ -3,18 +3,17 @@ import { after, before, test } from 'node:test'
 import { arraySource, compareKeys, diff, type KeyEntry, type KeySource } from '@keydiff/core'
 import { keySourceSuite } from '@keydiff/core/conformance'
 import { decodeS3Url, s3Source, type S3SourceOptions } from '@keydiff/s3'
-import { isListing, startFaultProxy, startS3rver, type FaultProxy, type S3rverServer } from '@keydiff/s3/testing'
+import { isListing, startS3rver, type FaultProxy, type S3rverServer } from '@keydiff/s3/testing'
 
 let server: S3rverServer
 let proxy: FaultProxy
 
 before(async () => {
   server = await startS3rver({ maxAttempts: 1 })
-  proxy = await startFaultProxy(server.endpoint)
+  proxy = await server.startFaultProxy()
 })
 
 after(async () => {
-  await proxy?.close()
   await server?.stop()
 })
 

@@ -84,3 +84,37 @@ export async function startFaultProxy (target: string, rule: FaultRule = () => u
 export function isListing (request: ProxiedRequest): boolean {
   return request.method === 'GET' && request.url.searchParams.get('list-type') === '2'
 }
+
+const decodeXml = (text: string): string => text.replace(/&(lt|gt|quot|apos|amp);/g, (_, entity: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[entity] as string)
+
+/**
+ * A rule that refuses, as a store's permissions would, every request that writes the given
+ * keys or reads their tags (403 AccessDenied): DeleteObjects gets a per-key AccessDenied
+ * error for each of them, and a CopyObject from one of them is refused. HEAD and plain
+ * GET pass, so a sink can still see that the key is there: what a conformance suite's
+ * `failKeys` ask of a store.
+ */
+export function refuseKeys (keys: readonly string[]): FaultRule {
+  const refusedKeys = new Set(keys)
+  const touches = (path: string): boolean => [...refusedKeys].some(key => path.endsWith(`/${key}`))
+  return request => {
+    if (request.method === 'POST' && request.url.searchParams.has('delete')) {
+      const refused: string[] = []
+      // An object may carry its VersionId or ETag after the key, and whitespace between elements.
+      const kept = request.body.toString('utf8').replace(/<Object>\s*<Key>([^<]*)<\/Key>\s*(?:<[A-Za-z]+>[^<]*<\/[A-Za-z]+>\s*)*<\/Object>/g, (whole, key: string) => {
+        if (!refusedKeys.has(decodeXml(key))) return whole
+        refused.push(key)
+        return ''
+      })
+      if (refused.length === 0) return undefined
+      const errors = refused.map(key => `<Error><Key>${key}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`).join('')
+      return { kind: 'rewrite', body: Buffer.from(kept), response: xml => Buffer.from(xml.toString('utf8').replace('</DeleteResult>', `${errors}</DeleteResult>`)) }
+    }
+    const source = request.headers['x-amz-copy-source']
+    if (touches(decodeURIComponent(request.url.pathname)) || (typeof source === 'string' && touches(decodeURIComponent(source)))) {
+      if (request.method === 'HEAD' || (request.method === 'GET' && !request.url.searchParams.has('tagging'))) return undefined
+      return { kind: 'error', status: 403, code: 'AccessDenied', message: 'Access Denied' }
+    }
+    return undefined
+  }
+}

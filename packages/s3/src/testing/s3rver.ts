@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { S3Client } from '@aws-sdk/client-s3'
 import { KeydiffError, type KeyEntry } from '@keydiff/core'
 import { createBucket, exists, listKeys, removeBucket } from './buckets.ts'
+import { startFaultProxy, type FaultProxy, type FaultRule } from './fault-proxy.ts'
 
 /** s3rver's fixed credentials, for a client of another library (a `Minio.Client`, say). */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const
@@ -54,7 +55,9 @@ export interface S3rverServer {
   listKeys: (bucket: string, prefix?: string) => Promise<string[]>
   /** Whether the object exists (HeadObject). */
   exists: (bucket: string, key: string) => Promise<boolean>
-  /** Stops the server and removes its data directory. */
+  /** A fault proxy in front of this server (see `startFaultProxy`), closed by stop(). */
+  startFaultProxy: (rule?: FaultRule) => Promise<FaultProxy>
+  /** Stops the server and its fault proxies and removes its data directory. */
   stop: () => Promise<void>
 }
 
@@ -107,6 +110,7 @@ export async function startS3rver (options: S3rverOptions = {}): Promise<S3rverS
   }
   let admin: S3Client | undefined
   const own = (): S3Client => { admin ??= client(); return admin }
+  const proxies: FaultProxy[] = []
   return {
     endpoint,
     port,
@@ -116,8 +120,14 @@ export async function startS3rver (options: S3rverOptions = {}): Promise<S3rverS
     removeBucket: async bucket => { await removeBucket(directory, bucket) },
     listKeys: async (bucket, prefix) => await listKeys(own(), bucket, prefix),
     exists: async (bucket, key) => await exists(own(), bucket, key),
+    async startFaultProxy (rule) {
+      const proxy = await startFaultProxy(endpoint, rule)
+      proxies.push(proxy)
+      return proxy
+    },
     async stop () {
       process.removeListener('exit', killOnExit)
+      for (const proxy of proxies.splice(0)) await proxy.close()
       for (const made of clients.splice(0)) made.destroy()
       if (child.exitCode === null) {
         const exited = new Promise(resolve => child.once('exit', resolve))
