@@ -42,7 +42,7 @@ export interface KeyRange {
 
 /** What the process opening a store brings: nothing of it is part of a run's description. */
 export interface StoreDriverContext {
-  /** Where credentials and endpoints not in the section come from. @default process.env */
+  /** Where credentials and endpoints the section leaves out come from: the environment of the process that opens the store. */
   readonly env: Readonly<Record<string, string | undefined>>
   /** Relative paths of the section are resolved against it (the config file's directory). */
   readonly baseDir: string
@@ -52,7 +52,7 @@ export interface StoreDriverContext {
 
 /** Where a store's listing starts and ends. */
 export interface CandidatesOptions {
-  /** Only keys under this prefix; added to the section's own prefix where it has one. @default the section's prefix */
+  /** Only keys under this prefix, in place of the section's own (a run's `candidates.prefix`). @default the section's prefix */
   prefix?: string | undefined
   /** Only keys in this range. */
   range?: KeyRange | undefined
