@@ -30,7 +30,7 @@ function breakAfter (source: KeySource, failAfter: number | undefined): KeySourc
 keySourceSuite({
   test,
   name: 'arraySource',
-  supports: { sorted: true, sizes: true, failure: true, controlCharacters: true },
+  supports: { sorted: true, failure: true },
   factory: async (entries, { failAfter }) => ({
     subject: breakAfter(arraySource([...entries].sort((a, b) => compareKeys(a.key, b.key)), { sorted: true, batchSize: 333 }), failAfter)
   })
@@ -39,7 +39,7 @@ keySourceSuite({
 keySourceSuite({
   test,
   name: 'linesSource (gzip)',
-  supports: { controlCharacters: true, failure: true },
+  supports: { failure: true },
   factory: async (entries, { failAfter }) => {
     const { dir, teardown } = await scratch()
     const path = join(dir, 'keys.txt.gz')
@@ -51,7 +51,6 @@ keySourceSuite({
 keySourceSuite({
   test,
   name: 'jsonLinesSource',
-  supports: { sizes: true, controlCharacters: true },
   factory: async (entries: readonly KeyEntry[]) => {
     const { dir, teardown } = await scratch()
     const path = join(dir, 'keys.jsonl')
@@ -63,7 +62,6 @@ keySourceSuite({
 keySourceSuite({
   test,
   name: 'csvSource',
-  supports: { sizes: true, controlCharacters: true },
   factory: async (entries: readonly KeyEntry[]) => {
     const { dir, teardown } = await scratch()
     const path = join(dir, 'keys.csv')

@@ -82,6 +82,7 @@ export function gcsCustomTimeSink (options: GcsCustomTimeSinkOptions | LegacySto
   return {
     name: runner.name,
     action: 'custom-time',
+    supports: { changed: true },
     maxBatch: runner.maxBatch,
     store: `gs://${runner.context.bucketName}/`,
     apply: async (batch, applyOptions) => {

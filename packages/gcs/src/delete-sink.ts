@@ -49,6 +49,7 @@ export function gcsDeleteSink (options: GcsDeleteSinkOptions | LegacyStorageOpti
   return {
     name: runner.name,
     action: 'delete',
+    supports: { changed: true },
     maxBatch: runner.maxBatch,
     store: `gs://${runner.context.bucketName}/`,
     apply: async (batch, applyOptions) => {

@@ -167,5 +167,5 @@ export function gcsSource (options: GcsSourceOptions | LegacyStorageOptions<GcsS
     }
   }
 
-  return keySource(listAll, { name, sorted: options.sorted ?? true, estimatedCount: options.estimatedCount })
+  return keySource(listAll, { name, sorted: options.sorted ?? true, estimatedCount: options.estimatedCount, supports: { sizes: true, lastModified: true } })
 }

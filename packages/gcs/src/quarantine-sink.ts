@@ -85,6 +85,7 @@ export function gcsQuarantineSink (options: GcsQuarantineSinkOptions | LegacySto
   return {
     name: runner.name,
     action: 'quarantine',
+    supports: { changed: true },
     maxBatch: runner.maxBatch,
     store: `gs://${context.bucketName}/`,
     trash: `gs://${trashBucketName}/${trashPrefix}`,

@@ -42,6 +42,7 @@ export function gcsReleaseHoldSink (options: GcsReleaseHoldSinkOptions | LegacyS
   return {
     name: runner.name,
     action: 'release-hold',
+    supports: { changed: true },
     maxBatch: runner.maxBatch,
     store: `gs://${runner.context.bucketName}/`,
     apply: async (batch, applyOptions) => await runner.run(batch, applyOptions, async entry =>

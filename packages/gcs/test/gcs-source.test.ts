@@ -32,7 +32,7 @@ for (const splitPoints of [[], ['page/0005', 'page/001', 'q']]) {
   keySourceSuite({
     test,
     name: `gcs source (${splitPoints.length + 1} ranges)`,
-    supports: { sorted: true, sizes: true, lastModified: true, failure: true },
+    supports: { sorted: true, failure: true },
     factory: async (entries, options) => {
       const bucket = fillBucket(context, entries)
       if (options.failAfter !== undefined) failListingAfter(bucket, options.failAfter, 1000)

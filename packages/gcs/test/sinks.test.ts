@@ -52,14 +52,14 @@ const object = (bucket: string, key: string): { eventBasedHold: boolean, customT
 sinkSuite({
   test,
   name: 'gcs delete sink',
-  supports: { failures: true, changed: true },
+  supports: { failures: true },
   factory: factory(bucket => gcsDeleteSink({ client: context.storage, bucket }), (bucket, key) => !exists(context, bucket, key))
 })
 
 sinkSuite({
   test,
   name: 'gcs delete sink (JSON batch)',
-  supports: { failures: true, changed: true },
+  supports: { failures: true },
   factory: factory(bucket => gcsDeleteSink({ client: context.storage, bucket, jsonBatch: true }), (bucket, key) => !exists(context, bucket, key))
 })
 
@@ -80,7 +80,7 @@ test('gcs delete sink (JSON batch): 250 deletes go out as 3 batch requests, prec
 sinkSuite({
   test,
   name: 'gcs quarantine sink',
-  supports: { failures: true, restore: true, changed: true },
+  supports: { failures: true },
   factory: factory(
     bucket => gcsQuarantineSink({ client: context.storage, bucket, trashPrefix: TRASH }),
     (bucket, key) => !exists(context, bucket, key) && exists(context, bucket, TRASH + key)
@@ -90,7 +90,7 @@ sinkSuite({
 sinkSuite({
   test,
   name: 'gcs release-hold sink',
-  supports: { failures: true, restore: true, changed: true },
+  supports: { failures: true },
   factory: factory(
     bucket => gcsReleaseHoldSink({ client: context.storage, bucket }),
     (bucket, key) => object(bucket, key)?.eventBasedHold === false,
@@ -101,7 +101,7 @@ sinkSuite({
 sinkSuite({
   test,
   name: 'gcs custom-time sink',
-  supports: { failures: true, restore: true, changed: true },
+  supports: { failures: true },
   factory: factory(
     bucket => gcsCustomTimeSink({ client: context.storage, bucket }),
     (bucket, key) => object(bucket, key)?.customTime !== undefined

@@ -62,5 +62,5 @@ export function minioSource (options: MinioSourceOptions): KeySource {
       }
       token = result.isTruncated ? result.nextContinuationToken : ''
     } while (token !== '')
-  }, { name, sorted: options.sorted ?? true, estimatedCount: options.estimatedCount })
+  }, { name, sorted: options.sorted ?? true, estimatedCount: options.estimatedCount, supports: { sizes: true, lastModified: true, controlCharacters: true, emptySegments: false } })
 }

@@ -122,7 +122,7 @@ export function mongoReferences (options: MongoReferencesOptions): KeySource {
     for (const key of keys) batch.push({ key })
   }
 
-  return keySource(scan, { name, sorted: sort, estimatedCount: options.estimatedCount })
+  return keySource(scan, { name, sorted: sort, estimatedCount: options.estimatedCount, supports: { controlCharacters: true } })
 }
 
 function refusesSnapshot (error: unknown): boolean {

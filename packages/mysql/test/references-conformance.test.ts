@@ -15,7 +15,7 @@ for (const type of ['VARCHAR(1100) COLLATE utf8mb4_unicode_ci', 'VARBINARY(4400)
     keySourceSuite({
       test,
       name: `mysqlReferences (${type.split('(')[0] as string}${sorted ? ', sorted' : ''})`,
-      supports: { sorted, failure: true, controlCharacters: true },
+      supports: { sorted, failure: true },
       factory: async (entries: readonly KeyEntry[], options: KeySourceFixtureOptions) => {
         const table = db.table()
         await db.query(`CREATE TABLE ${table} (id INT AUTO_INCREMENT PRIMARY KEY, k ${type} NOT NULL)`)

@@ -14,7 +14,7 @@ for (const strategy of ['cursor', 'copy'] as PostgresStrategy[]) {
       test,
       name: `postgresReferences (${strategy}${sorted ? ', sorted' : ''})`,
       // COPY delivers a few thousand keys in one chunk, before any kill could land: its mid-stream failure is tested on a large table in references.test.ts.
-      supports: { sorted, failure: strategy === 'cursor', controlCharacters: true },
+      supports: { sorted, failure: strategy === 'cursor' },
       factory: async (entries: readonly KeyEntry[], options: KeySourceFixtureOptions) => {
         const table = db.table()
         await db.pool.query(`CREATE TABLE ${table.qualified} (id serial PRIMARY KEY, key text NOT NULL)`)

@@ -64,6 +64,7 @@ export function s3InventorySource (options: S3InventorySourceOptions): KeySource
     name: options.name ?? `inventory:${where}`,
     sorted: false,
     estimatedCount: options.estimatedCount,
+    supports: { sizes: true, lastModified: true, controlCharacters: true },
     scanStartedAt: undefined,
     scanBasis: undefined,
     async * [Symbol.asyncIterator] (): AsyncGenerator<KeyBatch> {

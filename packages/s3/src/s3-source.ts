@@ -80,5 +80,5 @@ export function s3Source (options: S3SourceOptions): KeySource {
     const points = options.splitPoints ?? await discoverSplitPoints(context, prefix, { delimiter, targetPoints: concurrency * 4, maxDepth: splitDepth, concurrency }, signal)
     const ranges = splitByPoints(prefix, points)
     yield * orderedParallel(ranges.map(range => (rangeSignal: AbortSignal) => listRange(context, range, rangeSignal)), concurrency, readAhead, signal)
-  }, { name, sorted: options.sorted ?? true, estimatedCount: options.estimatedCount })
+  }, { name, sorted: options.sorted ?? true, estimatedCount: options.estimatedCount, supports: { sizes: true, lastModified: true, controlCharacters: true } })
 }

@@ -85,6 +85,6 @@ async function inventoryOf (entries: readonly KeyEntry[], failAfter: number | un
 keySourceSuite({
   test,
   name: 's3InventorySource',
-  supports: { sizes: true, lastModified: true, failure: true, controlCharacters: true },
+  supports: { failure: true },
   factory: async (entries, { failAfter }) => ({ subject: s3InventorySource({ manifest: await inventoryOf(entries, failAfter) }) })
 })

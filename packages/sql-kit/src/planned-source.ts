@@ -46,6 +46,7 @@ export function plannedSource<P> (init: PlannedSourceInit<P>): ReferencesSource 
   return awaitable(() => ({
     name: init.name,
     sorted: init.sorted,
+    supports: { controlCharacters: true },
     get estimatedCount () { return init.estimatedCount ?? (planned === undefined ? undefined : init.estimateOf(planned)) },
     get scanStartedAt () { return state.scanStartedAt },
     async * [Symbol.asyncIterator] () {

@@ -30,6 +30,7 @@ export function arraySource (keys: Iterable<string | KeyEntry>, options: ArraySo
   }, {
     name: options.name ?? 'array',
     sorted: options.sorted ?? false,
-    estimatedCount: Array.isArray(keys) ? keys.length : undefined
+    estimatedCount: Array.isArray(keys) ? keys.length : undefined,
+    supports: { sizes: true, controlCharacters: true }
   })
 }

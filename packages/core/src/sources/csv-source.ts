@@ -73,7 +73,7 @@ export function csvSource (input: TextInput, options: CsvSourceOptions): KeySour
     } finally {
       await feed
     }
-  }, { name, sorted: options.sorted ?? false, estimatedCount: options.estimatedCount })
+  }, { name, sorted: options.sorted ?? false, estimatedCount: options.estimatedCount, supports: { sizes: options.sizeColumn !== undefined, lastModified: options.lastModifiedColumn !== undefined, controlCharacters: true } })
 }
 
 function resolveColumn (column: string | number | undefined, header: string[] | undefined, name: string, line: number): number | undefined {

@@ -45,7 +45,7 @@ export function jsonLinesSource (input: TextInput, options: JsonLinesSourceOptio
       }
       if (batch.length > 0) yield batch
     }
-  }, { name, sorted: options.sorted ?? false, estimatedCount: options.estimatedCount })
+  }, { name, sorted: options.sorted ?? false, estimatedCount: options.estimatedCount, supports: { sizes: options.sizeField !== undefined, lastModified: options.lastModifiedField !== undefined, controlCharacters: true } })
 }
 
 function entry (key: string, record: unknown, options: JsonLinesSourceOptions, name: string, line: number): KeyEntry {

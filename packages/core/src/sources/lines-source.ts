@@ -30,7 +30,7 @@ export function linesSource (input: TextInput, options: LinesSourceOptions = {})
       }
       if (batch.length > 0) yield batch
     }
-  }, { name, sorted: options.sorted ?? false, estimatedCount: options.estimatedCount ?? estimateLines(input) }), input)
+  }, { name, sorted: options.sorted ?? false, estimatedCount: options.estimatedCount ?? estimateLines(input), supports: { controlCharacters: true } }), input)
 }
 
 const SAMPLE_BYTES = 64 * 1024

@@ -29,6 +29,7 @@ export function directoryDeleteSink (options: DirectorySinkOptions): Sink {
   return {
     name: `delete:dir:${root}`,
     action: 'delete',
+    supports: { changed: true },
     maxBatch: 1000,
     store: fileLocation(root),
     apply: async (batch, applyOptions) => await perKeyFile(batch, async (entry, open) => {

@@ -34,6 +34,7 @@ export function directoryQuarantineSink (options: DirectoryQuarantineSinkOptions
   return {
     name: `quarantine:dir:${root}`,
     action: 'quarantine',
+    supports: { changed: true },
     maxBatch: 1000,
     store: fileLocation(root),
     trash: fileLocation(trashDirectory),

@@ -102,7 +102,7 @@ export function directorySource (options: DirectorySourceOptions): KeySource {
     }
     yield * walk(start)
     if (batch.length > 0) yield batch
-  }, { name, sorted: true })
+  }, { name, sorted: true, supports: { sizes: true, lastModified: true, controlCharacters: true, emptySegments: false, maxKeyBytes: 255 } })
   return Object.defineProperty(source, 'unlisted', { get: () => unlisted, enumerable: true })
 }
 
