@@ -1,5 +1,5 @@
 export { startWorker } from './worker.ts'
-export type { DistributedWorker, DistributedWorkerOptions, JobProgressReport } from './worker.ts'
+export type { DistributedWorker, DistributedWorkerOptions, JobProgressReport, JobReport } from './worker.ts'
 export { planDistributed, applyDistributed } from './coordinator.ts'
 export type { CoordinatorOptions, DistributedPlanOptions, DistributedPlan, DistributedApplyOptions, DistributedApply } from './coordinator.ts'
 export type { DistributedProgress } from './follow-flow.ts'

@@ -1,8 +1,11 @@
 import type { KeySource, PlanOptions, PointLookup, Sink } from '@keydiff/core'
 import type { KeyRange } from '@keydiff/core/adapter'
 
-/** A run's description: plain JSON, with secrets as `${VAR}` names that each worker resolves. */
-export type RunDescription = string | number | boolean | null | RunDescription[] | { [key: string]: RunDescription }
+/**
+ * A run's description: a plain JSON object (it travels through Redis in every job), with
+ * secrets as `${VAR}` names that each worker resolves from its own environment.
+ */
+export type RunDescription = object
 
 /**
  * The options of `plan()` a description sets for every shard: the fence's grace, protections,

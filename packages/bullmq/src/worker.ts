@@ -28,6 +28,20 @@ export interface DistributedWorkerOptions {
   stalledInterval?: number
   /** How often a running job reports its keys listed or acted on. @default 1000 */
   progressInterval?: number
+  /** Told of every job this worker finished or failed, for a log. @default none */
+  onJob?: (report: JobReport) => void
+  /** Told of a connection error (the client retries by itself). @default none */
+  onError?: (error: Error) => void
+}
+
+/** A job this worker finished or failed. */
+export interface JobReport {
+  /** `plan-shard`, `apply-part`, `collect-plan`, `collect-apply`. */
+  name: string
+  id: string
+  outcome: 'completed' | 'failed'
+  /** Why it failed; it may be retried, by this worker or another. */
+  reason?: string | undefined
 }
 
 /** Progress a job reports through BullMQ while it runs. */
@@ -105,7 +119,9 @@ export async function startWorker (options: DistributedWorkerOptions): Promise<D
     autorun: true
   })
   // a Redis that restarts is retried by the client; the event is reported, not thrown
-  worker.on('error', () => {})
+  worker.on('error', error => { options.onError?.(error) })
+  worker.on('completed', job => { options.onJob?.({ name: job.name, id: String(job.id), outcome: 'completed' }) })
+  worker.on('failed', (job, error) => { options.onJob?.({ name: job?.name ?? '?', id: String(job?.id), outcome: 'failed', reason: error.message }) })
   await worker.waitUntilReady()
   return {
     close: async () => {

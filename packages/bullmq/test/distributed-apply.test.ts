@@ -34,7 +34,7 @@ describe('applyDistributed, with worker processes on a real Redis', () => {
 
   async function planned (store: BlobStore, run: string, extra: Partial<TestRun> = {}): Promise<{ plan: DistributedPlan, description: TestRun, keys: string[] }> {
     const description: TestRun = { root: store.root, references: store.references, ...extra }
-    const plan = await planDistributed({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared, description: { ...description }, ranges: hexRanges(3, { prefix: 'blobs/' }), run })
+    const plan = await planDistributed({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared, description, ranges: hexRanges(3, { prefix: 'blobs/' }), run })
     const keys = store.keys.filter(key => !store.referenced.has(key))
     assert.equal(plan.manifest.counts.planned, keys.length)
     return { plan, description, keys }
@@ -51,7 +51,7 @@ describe('applyDistributed, with worker processes on a real Redis', () => {
     stores.push(store)
     const { plan, description, keys } = await planned(store, 'apply')
     const started = performance.now()
-    const result = await applyDistributed({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared, description: { ...description }, manifest: plan.path, keysPerSecond: 40 })
+    const result = await applyDistributed({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared, description, manifest: plan.path, keysPerSecond: 40 })
     const seconds = (performance.now() - started) / 1000
     assert.equal(result.done, keys.length)
     assert.equal(result.failed, 0)
@@ -62,7 +62,7 @@ describe('applyDistributed, with worker processes on a real Redis', () => {
     assert.deepEqual([...counts.keys()].sort(), [...keys].sort())
     assert.ok([...counts.values()].every(count => count === 1))
 
-    const again = await applyDistributed({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared, description: { ...description }, manifest: plan.path })
+    const again = await applyDistributed({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared, description, manifest: plan.path })
     assert.equal(again.done, 0)
     assert.equal(again.skipped, keys.length)
   })
@@ -81,7 +81,7 @@ describe('applyDistributed, with worker processes on a real Redis', () => {
       connection: REDIS_URL,
       queue: cluster.queue,
       shared: cluster.shared,
-      description: { ...description },
+      description,
       manifest: plan.path,
       backoff: 500,
       onProgress: progress => {

@@ -49,7 +49,7 @@ describe('planDistributed, with worker processes on a real Redis', () => {
       connection: REDIS_URL,
       queue: cluster.queue,
       shared: cluster.shared,
-      description: { ...description() },
+      description: description(),
       ranges: hexRanges(6, { prefix: 'blobs/' }),
       onProgress: progress => { seen.push(progress.done) }
     })
@@ -74,7 +74,7 @@ describe('planDistributed, with worker processes on a real Redis', () => {
       connection: REDIS_URL,
       queue: cluster.queue,
       shared: cluster.shared,
-      description: { ...description({ references: empty }) },
+      description: description({ references: empty }),
       ranges: hexRanges(3, { prefix: 'blobs/' }),
       run: 'refused'
     }), (error: Error & { code?: string, guard?: string }) => error.code === 'KEYDIFF_PLAN_REFUSED')
@@ -89,7 +89,7 @@ describe('planDistributed, with worker processes on a real Redis', () => {
         connection: REDIS_URL,
         queue: cluster.queue,
         shared: cluster.shared,
-        description: { ...description({ failAfter: ranges[2]?.after as string }) },
+        description: description({ failAfter: ranges[2]?.after as string }),
         ranges,
         run: 'failing',
         backoff: 50
@@ -112,7 +112,7 @@ describe('planDistributed, with worker processes on a real Redis', () => {
       connection: REDIS_URL,
       queue: cluster.queue,
       shared: cluster.shared,
-      description: { ...description({ slowListMs: 100 }) },
+      description: description({ slowListMs: 100 }),
       ranges: hexRanges(2, { prefix: 'blobs/' }),
       run: 'killed',
       onProgress: progress => {

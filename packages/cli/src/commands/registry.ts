@@ -10,7 +10,8 @@ export interface Command {
 // or load the sweep, and start-up counts on every scheduled run.
 /** Every command of the CLI; `keydiff <name> --help` shows a command's options. */
 export const commands: Record<string, Command> = {
-  run: { summary: 'run the cleaning runs of a keydiff.toml: plan, report, apply', run: async (argv, io) => await (await import('./run.ts')).runCommand(argv, io) },
+  run: { summary: 'run the cleaning runs of a keydiff.toml: plan, report, apply (on a queue\'s workers with --queue)', run: async (argv, io) => argv.some(arg => arg === '--queue' || arg.startsWith('--queue=')) ? await (await import('./run-queue.ts')).runQueueCommand(argv, io) : await (await import('./run.ts')).runCommand(argv, io) },
+  worker: { summary: 'serve the distributed runs of a queue (keydiff run --queue): plan shards, apply plan parts', run: async (argv, io) => await (await import('./worker.ts')).workerCommand(argv, io) },
   check: { summary: 'check that every store, database, action and lock of a keydiff.toml will work, changing nothing', run: async (argv, io) => await (await import('./check.ts')).checkCommand(argv, io) },
   diff: { summary: 'print the orphans (and missing keys) of two key lists', run: async (argv, io) => await (await import('./diff.ts')).diffCommand(argv, io) },
   plan: { summary: 'write a plan of the orphans that may be acted on (the dry run), with a per-prefix report', run: async (argv, io) => await (await import('./plan.ts')).planCommand(argv, io) },

@@ -1,0 +1,170 @@
+import { dirname, resolve } from 'node:path'
+import { formatBytes, type LockLease } from '@keydiff/core'
+import type { DistributedApply, DistributedPlan, DistributedProgress } from '@keydiff/bullmq'
+import { DEFAULT_CONFIG, loadConfig } from '../config/load-config.ts'
+import type { RunConfig } from '../config/config-types.ts'
+import { LineWriter, type CommandIO } from '../io.ts'
+import { parseOptions } from '../parse-options.ts'
+import { Progress, progressMode, type ProgressState } from '../report/progress.ts'
+import { describeRun, openRun } from '../run/run-description.ts'
+import { UsageError } from '../usage-error.ts'
+import { distributedGuards } from './queue-opener.ts'
+
+export const RUN_QUEUE_USAGE = `Usage: keydiff run --queue <redis-url> --shared <dir> [--shards <n>] [options]
+
+Runs the cleaning runs of a TOML config on the workers of a queue (keydiff worker): each
+run is split into --shards key ranges, planned by the workers with one fence, checked by
+the guards once on the merged counts and recorded as a manifest of plan parts in the
+shared directory; then, unless --dry-run or the run has no action, the parts are applied
+by the workers under the store's lock, with their audit logs in the shared directory.
+Progress across all workers (keys listed, shards done) goes to stderr.
+
+Options:
+  --queue <redis-url>      Redis, as redis://host:6379/0                (required)
+  --shared <dir>           the directory the workers share              (required)
+  --shards <n>             key ranges per run                           (default: 16)
+  --split-prefix <text>    what keys start with before their hex digits
+                           (blobs/ for blobs/ab/cd…): ranges split there (default: none)
+  --queue-name <name>      the workers' queue                           (default: keydiff)
+  --keys-per-second <n>    actions per second on the store, all workers (default: no limit)
+  --config <file>          the config file                              (default: ${DEFAULT_CONFIG})
+  --only <name>            run only this run; repeat for several        (default: every run)
+  --dry-run                plan only: nothing is changed                (default: off)
+  --force                  take over a lock held by another sweep       (default: off)
+  --json                   print the outcome as JSON for programs
+  --quiet                  no progress and no summary
+  -h, --help               show this help
+
+Exit codes: 0 ok, 1 runtime error (a shard failed: no plan), 2 usage or config error,
+3 some keys failed to act.
+`
+
+interface QueuedOutcome {
+  name: string
+  plan: DistributedPlan
+  applied: DistributedApply | undefined
+}
+
+export async function runQueueCommand (argv: string[], io: CommandIO): Promise<number> {
+  const { values } = parseOptions(argv, {
+    queue: { type: 'string' },
+    shared: { type: 'string' },
+    shards: { type: 'string' },
+    'split-prefix': { type: 'string' },
+    'queue-name': { type: 'string' },
+    'keys-per-second': { type: 'string' },
+    config: { type: 'string' },
+    only: { type: 'string', multiple: true },
+    'dry-run': { type: 'boolean' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' }
+  }, RUN_QUEUE_USAGE)
+  const out = new LineWriter(io.stdout, false)
+  if (values.help === true) {
+    await out.write(RUN_QUEUE_USAGE)
+    return 0
+  }
+  if (values.queue === undefined) throw new UsageError('--queue is required (redis://host:6379/0)', RUN_QUEUE_USAGE)
+  if (values.shared === undefined) throw new UsageError('--shared is required: the directory the workers share', RUN_QUEUE_USAGE)
+  const shards = positive(values.shards ?? '16', '--shards')
+  const keysPerSecond = values['keys-per-second'] === undefined ? undefined : positive(values['keys-per-second'], '--keys-per-second')
+  const file = resolve(values.config ?? DEFAULT_CONFIG)
+  const config = await loadConfig(file)
+  const only = values.only ?? []
+  const unknown = only.filter(name => !config.runs.some(run => run.name === name))
+  if (unknown.length > 0) throw new UsageError(`no run named ${unknown.map(name => JSON.stringify(name)).join(', ')} in ${file} (runs: ${config.runs.map(run => run.name).join(', ')})`, RUN_QUEUE_USAGE)
+  const runs = only.length === 0 ? config.runs : config.runs.filter(run => only.includes(run.name))
+
+  const { applyDistributed, hexRanges, planDistributed } = await import('@keydiff/bullmq')
+  const cancel = new AbortController()
+  const onSignal = (): void => { cancel.abort() }
+  process.once('SIGINT', onSignal)
+  const common = { connection: values.queue, queue: values['queue-name'] ?? 'keydiff', shared: resolve(values.shared), signal: cancel.signal }
+  const mode = progressMode({ isTTY: io.isTTY, quiet: values.quiet === true || values.json === true })
+  const outcomes: QueuedOutcome[] = []
+  try {
+    for (const run of runs) {
+      const description = describeRun(config, run.name)
+      const feed = progressFeed(run.name)
+      const progress = new Progress(feed.read, { stream: io.stderr, mode }).start()
+      let plan: DistributedPlan
+      let applied: DistributedApply | undefined
+      try {
+        plan = await planDistributed({
+          ...common,
+          description,
+          ranges: hexRanges(shards, { prefix: values['split-prefix'] ?? '' }),
+          guards: distributedGuards(run),
+          ...(run.referencesAsOf === undefined ? {} : { referencesAsOf: run.referencesAsOf }),
+          references: run.references.map(reference => 'file' in reference ? reference.file : reference.database),
+          onProgress: feed.update
+        })
+        if (values['dry-run'] !== true && run.action !== undefined && plan.manifest.counts.planned > 0) {
+          const manifest = plan.path
+          applied = await underStoreLock(description, values.force === true, async () => await applyDistributed({ ...common, description, manifest, keysPerSecond, onProgress: feed.update }))
+        }
+      } finally {
+        progress.stop()
+      }
+      outcomes.push({ name: run.name, plan, applied })
+      if (values.json !== true && values.quiet !== true) await out.write(summary(run, plan, applied, values['dry-run'] === true))
+    }
+  } finally {
+    process.off('SIGINT', onSignal)
+  }
+  if (values.json === true) await out.write(JSON.stringify(outcomes.map(outcome => ({ name: outcome.name, manifest: outcome.plan.path, run: outcome.plan.run, counts: outcome.plan.manifest.counts, bytes: outcome.plan.manifest.bytes, parts: outcome.plan.manifest.parts.length, applied: outcome.applied ?? null })), null, 2) + '\n')
+  return outcomes.some(outcome => (outcome.applied?.failed ?? 0) > 0) ? 3 : 0
+}
+
+/** Applies while holding the store's lock in this process: one sweep per store, however many workers act on it. */
+async function underStoreLock<T> (description: ReturnType<typeof describeRun>, force: boolean, work: () => Promise<T>): Promise<T> {
+  const opened = await openRun(description)
+  let lease: LockLease | undefined
+  try {
+    lease = await (await opened.target()).lock.acquire({ force })
+    return await work()
+  } finally {
+    await lease?.release()
+    await opened.close()
+  }
+}
+
+/** The progress phases of one run: the shards' listing, then the parts' apply. */
+function progressFeed (name: string): { read: () => ProgressState[], update: (progress: Readonly<DistributedProgress>) => void } {
+  let planning: DistributedProgress | undefined
+  let applying: DistributedProgress | undefined
+  return {
+    read: () => [
+      ...(planning === undefined ? [] : [{ phase: `${name}: plan, ${planning.done}/${planning.jobs} shards done`, count: planning.listed, unit: 'keys listed', orphans: planning.planned }]),
+      ...(applying === undefined ? [] : [{ phase: `${name}: apply, ${applying.done}/${applying.jobs} parts done`, count: applying.acted, estimate: applying.planned > 0 ? applying.planned : undefined, unit: 'keys acted on' }])
+    ],
+    update: progress => {
+      if (progress.phase === 'plan') planning = { ...progress }
+      else applying = { ...progress }
+    }
+  }
+}
+
+function summary (run: RunConfig, plan: DistributedPlan, applied: DistributedApply | undefined, dryRun: boolean): string {
+  const n = (value: number): string => value.toLocaleString('en-US')
+  const { manifest } = plan
+  const { counts } = manifest
+  const lines = [
+    `== ${run.name} (${manifest.store ?? 'no store'}) on ${manifest.parts.length} shards`,
+    `plan ${plan.path}`,
+    `${n(counts.candidates)} candidates, ${n(counts.references)} reference rows read, ${n(counts.orphans)} orphans, ${n(counts.planned)} planned (${formatBytes(manifest.bytes.planned)}); left out: ${n(counts.tooYoung)} too young, ${n(counts.protected)} protected, ${n(counts.hidden ?? 0)} hidden, ${n(counts.undated)} without a modification time`,
+    ...manifest.prefixes.map(total => `  ${(total.prefix === '' ? '(top level)' : total.prefix).padEnd(24)} ${n(total.count).padStart(12)}  ${formatBytes(total.bytes)}`)
+  ]
+  if (applied !== undefined) lines.push(`${run.action?.type ?? 'action'}: ${n(applied.done)} done, ${n(applied.skipped)} already done, ${n(applied.dropped)} dropped by the re-check, ${n(applied.failed)} failed (audit logs in ${dirname(plan.path)}/apply)`)
+  else if (dryRun) lines.push('dry run: nothing was changed')
+  else if (counts.planned > 0 && run.action === undefined) lines.push('no action configured: nothing was changed')
+  return lines.join('\n') + '\n\n'
+}
+
+function positive (text: string, option: string): number {
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${option} ${JSON.stringify(text)} is not a positive integer`, RUN_QUEUE_USAGE)
+  return value
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { once } from 'node:events'
+import { access, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { readPlan } from '@keydiff/core'
+import { runSourceCli } from './run-source-cli.ts'
+
+// A database of its own on the machine's Redis, flushed before and after.
+const REDIS_DB = 8
+const REDIS_URL = `redis://127.0.0.1:6379/${REDIS_DB}`
+const SOURCE_BIN = fileURLToPath(new URL('./source-bin.ts', import.meta.url))
+const run = promisify(execFile)
+
+const redis = async (...args: string[]): Promise<string> => (await run('redis-cli', ['-h', '127.0.0.1', '-p', '6379', '-n', String(REDIS_DB), ...args])).stdout
+
+// Every string Redis holds for the queue (hashes, lists, sorted sets, streams, strings).
+const EVERYTHING = `
+local out = {}
+for _, key in ipairs(redis.call('KEYS', '*')) do
+  local kind = redis.call('TYPE', key).ok
+  local values = {}
+  if kind == 'hash' then values = redis.call('HGETALL', key)
+  elseif kind == 'list' then values = redis.call('LRANGE', key, 0, -1)
+  elseif kind == 'zset' or kind == 'set' then values = redis.call(kind == 'zset' and 'ZRANGE' or 'SMEMBERS', key, 0, -1)
+  elseif kind == 'string' then values = { redis.call('GET', key) }
+  elseif kind == 'stream' then
+    for _, entry in ipairs(redis.call('XRANGE', key, '-', '+')) do for _, field in ipairs(entry[2]) do table.insert(values, field) end end
+  end
+  table.insert(out, key)
+  for _, value in ipairs(values) do table.insert(out, tostring(value)) end
+end
+return table.concat(out, '\\n')
+`
+
+let dir: string
+const workers = new Set<ChildProcess>()
+
+before(async () => {
+  try {
+    await redis('FLUSHDB')
+  } catch (error) {
+    throw new Error(`keydiff run --queue is tested against Redis at ${REDIS_URL}: ${(error as Error).message}`)
+  }
+  dir = await mkdtemp(join(tmpdir(), 'keydiff-cli-queue-'))
+})
+
+after(async () => {
+  await Promise.all([...workers].map(async child => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = once(child, 'exit')
+    child.kill('SIGKILL')
+    await exited
+  }))
+  await redis('FLUSHDB').catch(() => '')
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** `keydiff worker` from the sources, in a process of its own; resolves once it serves the queue. */
+async function startWorker (shared: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=keydiff-source', '--no-warnings', SOURCE_BIN, 'worker', '--queue', REDIS_URL, '--shared', shared, '--queue-name', 'cli-test'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
+  workers.add(child)
+  // stderr is read to its end: a worker whose log pipe closed would die of EPIPE at its next line
+  let seen = ''
+  return await new Promise<ChildProcess>((resolve, reject) => {
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      seen += chunk
+      if (seen.includes('serving queue')) resolve(child)
+    })
+    child.once('exit', () => { reject(new Error(`keydiff worker exited before serving: ${seen}`)) })
+  })
+}
+
+test('keydiff run --queue: two keydiff workers plan the run in shards exactly as one process does, apply it, and no secret enters Redis', { timeout: 120_000 }, async () => {
+  const root = join(dir, 'store')
+  const secretDir = join(dir, 'refs-s3cr3t-7f3a')
+  await mkdir(secretDir)
+  const old = new Date(Date.now() - 3 * 24 * 3600_000)
+  const keys: string[] = []
+  const references: string[] = []
+  for (let i = 0; i < 400; i++) {
+    const hash = createHash('sha1').update(String(i)).digest('hex')
+    const key = `blobs/${hash.slice(0, 2)}/${hash.slice(2)}`
+    keys.push(key)
+    await mkdir(dirname(join(root, key)), { recursive: true })
+    await writeFile(join(root, key), hash)
+    await utimes(join(root, key), old, old)
+    if (i % 8 !== 0) references.push(key)
+  }
+  await writeFile(join(secretDir, 'refs.txt'), references.join('\n') + '\n')
+  const config = join(dir, 'keydiff.toml')
+  await writeFile(config, `
+[stores.local]
+type = "directory"
+path = "${root}"
+
+[[runs]]
+name = "blobs"
+candidates = { store = "local" }
+references = [{ file = "\${KD_REFERENCES}/refs.txt" }]
+action = { type = "delete" }
+`)
+  const env = { KD_REFERENCES: secretDir }
+  const shared = join(dir, 'shared')
+  await Promise.all([startWorker(shared, env), startWorker(shared, env)])
+  const queue = ['--queue', REDIS_URL, '--queue-name', 'cli-test', '--shared', shared, '--shards', '4', '--split-prefix', 'blobs/']
+
+  const single = await runSourceCli(['run', '--config', config, '--dry-run', '--quiet'], { env })
+  assert.equal(single.code, 0, single.stderr)
+  const workdir = join(dir, '.keydiff', 'blobs')
+  const planFile = (await readdir(workdir)).find(name => name.startsWith('plan-') && name.endsWith('.jsonl')) as string
+  const expected: string[] = []
+  for await (const batch of (await readPlan(join(workdir, planFile))).batches()) expected.push(...batch.map(entry => entry.key))
+  assert.equal(expected.length, 50)
+
+  const dry = await runSourceCli(['run', '--config', config, '--dry-run', '--json', ...queue], { env })
+  assert.equal(dry.code, 0, dry.stderr)
+  const [outcome] = JSON.parse(dry.stdout) as Array<{ manifest: string, counts: { planned: number, candidates: number }, parts: number }>
+  assert.equal(outcome?.parts, 4)
+  assert.equal(outcome?.counts.candidates, 400)
+  const manifest = JSON.parse(await (await import('node:fs/promises')).readFile(outcome?.manifest as string, 'utf8')) as { parts: Array<{ path: string }> }
+  const planned: string[] = []
+  for (const part of manifest.parts) for await (const batch of (await readPlan(join(shared, part.path))).batches()) planned.push(...batch.map(entry => entry.key))
+  assert.deepEqual(planned, expected)
+
+  const real = await runSourceCli(['run', '--config', config, ...queue], { env })
+  assert.equal(real.code, 0, real.stderr)
+  assert.match(real.stdout, /== blobs \(file:\/\/.*\) on 4 shards/)
+  assert.match(real.stdout, /delete: 50 done, 0 already done, 0 dropped by the re-check, 0 failed/)
+  // progress across the workers, as plain lines down a pipe
+  assert.match(real.stderr, /blobs: plan, 4\/4 shards done/)
+  for (const key of expected) await assert.rejects(access(join(root, key)), `${key} is deleted`)
+  for (const key of references) await access(join(root, key))
+
+  const held = await redis('EVAL', EVERYTHING, '0')
+  assert.match(held, /\$\{KD_REFERENCES\}/, 'the description travels with its ${VAR} names')
+  assert.doesNotMatch(held, /s3cr3t-7f3a/, 'the value of a ${VAR} never enters Redis')
+})
+
+test('keydiff run --queue and keydiff worker: a missing --shared is a usage error', async () => {
+  const worker = await runSourceCli(['worker', '--queue', REDIS_URL])
+  assert.equal(worker.code, 2)
+  assert.match(worker.stderr, /--shared is required/)
+  const queued = await runSourceCli(['run', '--queue', REDIS_URL, '--shards', '0', '--shared', dir])
+  assert.equal(queued.code, 2)
+  assert.match(queued.stderr, /--shards "0" is not a positive integer/)
+})
