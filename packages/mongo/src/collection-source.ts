@@ -1,30 +1,10 @@
-import type { ClientSession, Document, Filter, MongoClient } from 'mongodb'
+import type { ClientSession, Document } from 'mongodb'
 import { AbortError, InvalidOptionError, type KeyEntry, type KeySource } from '@keydiff/core'
 import { keySource } from '@keydiff/core/adapter'
-import { checkClient, checkName } from './client-option.ts'
-import { keyShape } from './key-template.ts'
+import { keyDocuments, type MongoKeyDocumentsOptions } from './key-documents.ts'
 import { mongoError } from './errors.ts'
 
-export interface MongoReferencesOptions {
-  /** The user's connected (or connectable) client. */
-  client: MongoClient
-  /** Database holding the references. */
-  database: string
-  /** Collection holding the references. */
-  collection: string
-  /**
-   * Dotted path of the field that holds the key; arrays on the way are unwound, so
-   * `attachments.key` gives every attachment's key. Exactly one of `field` and `template`.
-   * @default undefined
-   */
-  field?: string
-  /**
-   * Key built from several fields: `{datastoreTypeId}-{datastoreId}`. Array fields give every
-   * combination. @default undefined
-   */
-  template?: string
-  /** Only documents matching this filter are read. @default {} */
-  filter?: Filter<Document>
+export interface MongoReferencesOptions extends MongoKeyDocumentsOptions {
   /** Documents per server round trip; each round trip's keys are yielded as one batch. @default 1000 */
   batchSize?: number
   /**
@@ -59,18 +39,13 @@ const SNAPSHOT_REFUSED = new Set(['IllegalOperation', 'InvalidOptions', 'NotImpl
  * fence is conservative even without a snapshot.
  */
 export function mongoReferences (options: MongoReferencesOptions): KeySource {
-  const client = checkClient(options, 'mongoReferences')
-  const database = checkName(options.database, 'database', 'mongoReferences', 'the database that holds the references')
-  const collection = checkName(options.collection, 'collection', 'mongoReferences', 'the collection that holds the references')
-  const shape = keyShape(options)
+  const { client, database, collection, shape, projection, name: defaultName } = keyDocuments(options, 'mongoReferences')
   const batchSize = options.batchSize ?? 1000
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError('batchSize', `must be a positive integer, got ${String(options.batchSize)}`)
   const sort = options.sorted ?? options.sort ?? false
   if (sort && options.field === undefined) throw new InvalidOptionError('sorted', 'a template key is not in byte order of any field; sort only with field')
   const snapshot = options.snapshot ?? 'auto'
-  const name = options.name ?? `mongo:${database}.${collection}/${options.field ?? options.template ?? ''}`
-  const projection: Document = { _id: 1 }
-  for (const path of shape.paths) projection[path] = 1
+  const name = options.name ?? defaultName
 
   async function * scan (): AsyncGenerator<KeyEntry[]> {
     const coll = client.db(database).collection(collection)

@@ -1,19 +1,9 @@
-import type { Document, Filter, MongoClient } from 'mongodb'
 import { InvalidOptionError, KeydiffError, SourceError, type PointLookup } from '@keydiff/core'
-import { checkClient, checkName } from './client-option.ts'
-import { keyShape } from './key-template.ts'
+import { keyDocuments, type MongoKeyDocumentsOptions } from './key-documents.ts'
 import { mongoError } from './errors.ts'
 
-export interface MongoLookupOptions {
-  client: MongoClient
-  database: string
-  collection: string
-  /** The same field path as the reference source's. Exactly one of `field` and `template`. @default undefined */
-  field?: string
-  /** The same key template as the reference source's. @default undefined */
-  template?: string
-  /** The same filter as the reference source's: a key counts only in matching documents. @default {} */
-  filter?: Filter<Document>
+/** The same `client`, `database`, `collection`, `field` or `template` and `filter` as the reference source's. */
+export interface MongoLookupOptions extends MongoKeyDocumentsOptions {
   /** Keys per `$in` query. @default 500 */
   batchSize?: number
   /** @default `mongo:<database>.<collection>/<field or template>` */
@@ -26,15 +16,10 @@ export interface MongoLookupOptions {
  * and renders the found documents by the same rule as the source, so the answer is exact.
  */
 export function mongoLookup (options: MongoLookupOptions): PointLookup {
-  const client = checkClient(options, 'mongoLookup')
-  const database = checkName(options.database, 'database', 'mongoLookup', 'the database that holds the references')
-  const collection = checkName(options.collection, 'collection', 'mongoLookup', 'the collection that holds the references')
-  const shape = keyShape(options)
+  const { client, database, collection, shape, projection, name: defaultName } = keyDocuments(options, 'mongoLookup')
   const batchSize = options.batchSize ?? 500
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidOptionError('batchSize', `must be a positive integer, got ${String(options.batchSize)}`)
-  const name = options.name ?? `mongo:${database}.${collection}/${options.field ?? options.template ?? ''}`
-  const projection: Document = { _id: 1 }
-  for (const path of shape.paths) projection[path] = 1
+  const name = options.name ?? defaultName
 
   return {
     name,
