@@ -1,5 +1,5 @@
 import type { PoolConnection } from 'mysql2'
-import { AbortError } from '@keydiff/core'
+import { PausedQueue } from './paused-queue.ts'
 
 /**
  * The key column of a stretch of rows where it lies in one socket read: row i is
@@ -36,25 +36,12 @@ const HIGH_WATER = 16
  */
 export async function * rowChunks (connection: PoolConnection, lost: Promise<never>, sql: string, params: readonly unknown[], signal?: AbortSignal): AsyncGenerator<RowChunk> {
   signal?.throwIfAborted()
-  const queue: RowChunk[] = []
+  const queue = new PausedQueue<RowChunk>(connection, HIGH_WATER, HIGH_WATER / 2)
   let bytes: Buffer | undefined
   let capacity = 1024
   let starts: Uint32Array = new Uint32Array(capacity)
   let ends: Uint32Array = new Uint32Array(capacity)
   let n = 0
-  let done = false
-  let failure: { error: unknown } | undefined
-  let paused = false
-  let wake: (() => void) | undefined
-  const notify = (): void => {
-    const resume = wake
-    wake = undefined
-    resume?.()
-  }
-  const fail = (error: unknown): void => {
-    failure ??= { error }
-    notify()
-  }
   const flush = (): void => {
     if (n > 0 && bytes !== undefined) {
       queue.push({ bytes, starts: starts.subarray(0, n), ends: ends.subarray(0, n), length: n })
@@ -64,11 +51,6 @@ export async function * rowChunks (connection: PoolConnection, lost: Promise<nev
       starts = new Uint32Array(capacity)
       ends = new Uint32Array(capacity)
       n = 0
-      if (queue.length >= HIGH_WATER && !paused) {
-        paused = true
-        connection.pause()
-      }
-      notify()
     }
     bytes = undefined
   }
@@ -98,7 +80,7 @@ export async function * rowChunks (connection: PoolConnection, lost: Promise<nev
       length = buffer.readUIntLE(p + 1, 3)
       p += 4
     } else if (head > THREE_BYTES) {
-      fail(new Error(`a key of more than 16 MiB (length byte 0x${head.toString(16)})`))
+      queue.fail(new Error(`a key of more than 16 MiB (length byte 0x${head.toString(16)})`))
       return row
     } else {
       p += 1
@@ -113,33 +95,12 @@ export async function * rowChunks (connection: PoolConnection, lost: Promise<nev
     return row
   }
   query.row = row
-  query.on('error', fail)
+  query.on('error', queue.fail)
   query.on('end', () => {
     flush()
-    done = true
-    notify()
+    queue.end()
   })
-  lost.catch(fail)
-  const onAbort = (): void => { fail(new AbortError()) }
-  signal?.addEventListener('abort', onAbort, { once: true })
-  try {
-    for (;;) {
-      if (failure !== undefined) throw failure.error
-      const chunk = queue.shift()
-      if (chunk !== undefined) {
-        if (paused && queue.length <= HIGH_WATER / 2) {
-          paused = false
-          connection.resume()
-        }
-        yield chunk
-        continue
-      }
-      if (done) return
-      await new Promise<void>(resolve => { wake = resolve })
-    }
-  } finally {
-    signal?.removeEventListener('abort', onAbort)
-  }
+  yield * queue.drain(lost, signal)
 }
 
 function grown (array: Uint32Array): Uint32Array {

@@ -1,5 +1,6 @@
 import type { PoolConnection } from 'mysql2'
-import { AbortError, type KeyBatch, type KeyEntry } from '@keydiff/core'
+import type { KeyBatch, KeyEntry } from '@keydiff/core'
+import { PausedQueue } from './paused-queue.ts'
 
 export interface StreamRowsInit {
   sql: string
@@ -21,62 +22,28 @@ const AHEAD = 2
  * `AHEAD` batches behind, so a slow consumer holds the server back.
  */
 export async function * streamRows (connection: PoolConnection, lost: Promise<never>, init: StreamRowsInit): AsyncGenerator<KeyBatch> {
-  const queue: KeyEntry[][] = []
+  const queue = new PausedQueue<KeyEntry[]>(connection, AHEAD, AHEAD - 1)
   let current: KeyEntry[] = []
-  let done = false
-  let failure: { error: unknown } | undefined
-  let paused = false
-  let wake: (() => void) | undefined
-  const notify = (): void => {
-    const resume = wake
-    wake = undefined
-    resume?.()
-  }
-  const fail = (error: unknown): void => {
-    failure ??= { error }
-    notify()
-  }
   const query = connection.query({ sql: init.sql, values: [...init.params], rowsAsArray: init.rowsAsArray })
   query.on('result', (row: unknown) => {
-    if (failure !== undefined) return
+    if (queue.failed) return
     try {
       const entry = init.toEntry(row)
       if (entry !== undefined) current.push(entry)
     } catch (error) {
-      fail(error)
+      queue.fail(error)
       return
     }
     if (current.length >= init.batchSize) {
       queue.push(current)
       current = []
-      if (queue.length >= AHEAD && !paused) {
-        paused = true
-        connection.pause()
-      }
-      notify()
     }
   })
-  query.on('error', fail)
+  query.on('error', queue.fail)
   query.on('end', () => {
     if (current.length > 0) queue.push(current)
     current = []
-    done = true
-    notify()
+    queue.end()
   })
-  lost.catch(fail)
-  for (;;) {
-    if (failure !== undefined) throw failure.error
-    const batch = queue.shift()
-    if (batch !== undefined) {
-      if (paused && queue.length < AHEAD) {
-        paused = false
-        connection.resume()
-      }
-      yield batch
-      continue
-    }
-    if (done) return
-    await new Promise<void>(resolve => { wake = resolve })
-    if (init.signal?.aborted === true) throw new AbortError()
-  }
+  yield * queue.drain(lost, init.signal)
 }
