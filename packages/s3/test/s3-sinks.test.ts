@@ -149,7 +149,6 @@ test('the lifecycle rule filters on the tag (and prefix), and applying it names 
 })
 
 test('a lock on a store that honours If-None-Match: a 412 on the write is a held lock (conditional write emulated by the proxy)', async () => {
-  const admin = server.client()
   const bucket = await server.createBucket([])
   const client = server.client(proxy.endpoint)
   const first = s3Lock({ client, bucket })
@@ -164,7 +163,6 @@ test('a lock on a store that honours If-None-Match: a 412 on the write is a held
 })
 
 test('a whole DeleteObjects request that keeps failing throws a KEYDIFF_SINK_FAILED error', async () => {
-  const admin = server.client()
   const bucket = await server.createBucket([{ key: 'a' }])
   proxy.rule = request => request.method === 'POST' ? { kind: 'error', status: 503, code: 'SlowDown' } : undefined
   try {

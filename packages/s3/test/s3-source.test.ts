@@ -32,7 +32,6 @@ for (const [label, extra] of [['sequential', { concurrency: 1 }], ['parallel', {
     name: `s3Source ${label}`,
     supports: S3RVER_SUPPORTS,
     factory: async (entries, { failAfter }) => {
-      const admin = server.client()
       const bucket = await server.createBucket(entries)
       let lists = 0
       const okPages = failAfter === undefined ? Infinity : Math.max(1, Math.floor(failAfter / 1000))
@@ -69,7 +68,6 @@ function encodeLikeS3 (xml: Buffer): Buffer {
 }
 
 test('keys that S3 sends URL-encoded come back exactly (encoding emulated by the proxy, as S3 does it)', async () => {
-  const admin = server.client()
   const keys = ['a b+c', '100%', 'x/é ü', 'q?r=s&t', 'tab\there', 'ctrl\u0001']
   const bucket = await server.createBucket(keys.map(key => ({ key })))
   proxy.rule = request => isListing(request) ? { kind: 'rewrite', body: request.body, response: encodeLikeS3 } : undefined
@@ -122,7 +120,6 @@ test('parallel listing (prefix discovery, split points) gives exactly the sequen
 })
 
 test('throttling (503 SlowDown) and dropped connections are retried; the listing is complete', async () => {
-  const admin = server.client()
   const entries = nestedKeys()
   const bucket = await server.createBucket(entries)
   const seen = new Map<string, number>()
@@ -148,7 +145,6 @@ test('throttling (503 SlowDown) and dropped connections are retried; the listing
 })
 
 test('a page that keeps failing fails the run with a SourceError naming the page; the diff gives no answer', async () => {
-  const admin = server.client()
   const bucket = await server.createBucket(nestedKeys())
   let lists = 0
   proxy.rule = request => isListing(request) && ++lists > 2 ? { kind: 'error', status: 503, code: 'SlowDown' } : undefined

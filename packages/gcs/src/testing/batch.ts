@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { STATUS_CODES } from 'node:http'
 import { errorReply, route } from './gcs-server.ts'
 import type { GcsTestServer, Reply } from './gcs-server.ts'
-import { boundaryOf, parseHeaders, parseMultipart } from './multipart.ts'
+import { parseHeaders, parseMultipart } from './multipart.ts'
 
 const MAX_CALLS = 100
 
