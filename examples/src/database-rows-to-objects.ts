@@ -62,7 +62,7 @@ export async function main (options: DatabaseRowsToObjectsOptions): Promise<Data
   const parts = options.schemas.map(schema => ({ schema, table, column }))
 
   // A schema whose table is missing or unreadable fails here, before any plan exists.
-  const references = await postgresReferencesUnion({ pool: options.pool, parts, sorted: true })
+  const references = postgresReferencesUnion({ client: options.pool, parts, sorted: true })
   const summary = await plan({
     candidates: s3Source({ client: options.client, bucket: options.bucket, prefix: options.prefix }),
     references,
@@ -80,7 +80,7 @@ export async function main (options: DatabaseRowsToObjectsOptions): Promise<Data
   const applied = await apply(summary.path, s3DeleteSink({ client: options.client, bucket: options.bucket }), {
     lock: postgresLock({ pool: options.pool, target: `s3://${options.bucket}/`, schema: options.lockSchema ?? options.schemas[0] }),
     // A row inserted in any schema since the snapshot keeps its object.
-    recheck: parts.map(part => postgresLookup({ pool: options.pool, ...part }))
+    recheck: parts.map(part => postgresLookup({ client: options.pool, ...part }))
   })
   log(`deleted ${applied.done} objects (${applied.bytesDone} bytes); ${applied.dropped} referenced again; ${applied.failed} failed`)
   return { summary, applied }
