@@ -9,6 +9,12 @@ export interface HexRangesOptions {
    * the first or last shard. @default ''
    */
   prefix?: string
+  /**
+   * Hex digits per path segment of the key layout after the prefix: `[2, 2]` for
+   * `blobs/ab/cd/…`, so that a split point past the first two digits is `blobs/ab/4`, not
+   * `blobs/ab4` (which sorts after every key of `blobs/ab/`). @default one segment
+   */
+  groups?: readonly number[]
 }
 
 /**
@@ -26,9 +32,22 @@ export function hexRanges (count: number, options: HexRangesOptions = {}): KeyRa
   const points: string[] = []
   for (let i = 1; i < count; i++) {
     const value = Math.floor(i * 16 ** digits / count)
-    points.push(prefix + value.toString(16).padStart(digits, '0'))
+    points.push(prefix + laidOut(value.toString(16).padStart(digits, '0'), options.groups))
   }
   return rangesBetween(points)
+}
+
+/** Hex digits with a `/` after each group of the layout that more digits follow. */
+function laidOut (digits: string, groups: readonly number[] = []): string {
+  let out = ''
+  let at = 0
+  for (const size of groups) {
+    if (!Number.isInteger(size) || size < 1) throw new TypeError(`hexRanges: ${String(size)} is not a number of hex digits`)
+    if (at + size >= digits.length) break
+    out += digits.slice(at, at + size) + '/'
+    at += size
+  }
+  return out + digits.slice(at)
 }
 
 /**

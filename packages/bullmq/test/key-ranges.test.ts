@@ -7,8 +7,8 @@ import { formatRange, hexRanges, inRange, rangesBetween, referencesInRange, samp
 const key = fc.string({ unit: 'binary', maxLength: 12 })
 
 test('every key lies in exactly one of the hex ranges, for any shard count', () => {
-  fc.assert(fc.property(fc.integer({ min: 1, max: 300 }), fc.string({ maxLength: 4 }), fc.array(key), (count, prefix, keys) => {
-    const ranges = hexRanges(count, { prefix })
+  fc.assert(fc.property(fc.integer({ min: 1, max: 300 }), fc.string({ maxLength: 4 }), fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }), fc.array(key), (count, prefix, groups, keys) => {
+    const ranges = hexRanges(count, { prefix, groups })
     assert.equal(ranges.length, count)
     for (const k of [...keys, prefix, `${prefix}0`, `${prefix}ff`]) assert.equal(ranges.filter(range => inRange(k, range)).length, 1, k)
   }))
@@ -25,6 +25,21 @@ test('hex ranges split content-addressed keys about evenly', () => {
     counts[at] = (counts[at] ?? 0) + 1
   }
   assert.ok(counts.every(count => count >= 240 && count <= 272), counts.join(','))
+})
+
+test('hex ranges follow a layout of hex directories, so keys of blobs/ab/ spread over the shards past 256', () => {
+  const ranges = hexRanges(1024, { prefix: 'blobs/', groups: [2, 2] })
+  assert.deepEqual(ranges[1], { after: 'blobs/00/4', upTo: 'blobs/00/8' })
+  const counts = new Array<number>(1024).fill(0)
+  for (let i = 0; i < 65536; i++) {
+    const hex = i.toString(16).padStart(4, '0')
+    const at = ranges.findIndex(range => inRange(`blobs/${hex.slice(0, 2)}/${hex.slice(2)}/rest`, range))
+    counts[at] = (counts[at] ?? 0) + 1
+  }
+  assert.ok(counts.every(count => count === 64), 'every shard gets its share')
+  // without the layout, three digits put every key of blobs/ab/ into one shard
+  const flat = hexRanges(1024, { prefix: 'blobs/' })
+  assert.equal(new Set(Array.from({ length: 256 }, (_, i) => flat.findIndex(range => inRange(`blobs/ab/${i.toString(16).padStart(2, '0')}`, range)))).size, 1)
 })
 
 test('sampled ranges split at quantiles of the sample and still cover every key', () => {

@@ -111,7 +111,7 @@ action = { type = "delete" }
   const env = { KD_REFERENCES: secretDir }
   const shared = join(dir, 'shared')
   await Promise.all([startWorker(shared, env), startWorker(shared, env)])
-  const queue = ['--queue', REDIS_URL, '--queue-name', 'cli-test', '--shared', shared, '--shards', '4', '--split-prefix', 'blobs/']
+  const queue = ['--queue', REDIS_URL, '--queue-name', 'cli-test', '--shared', shared, '--shards', '4', '--split-prefix', 'blobs/', '--split-groups', '2']
 
   const single = await runSourceCli(['run', '--config', config, '--dry-run', '--quiet'], { env })
   assert.equal(single.code, 0, single.stderr)

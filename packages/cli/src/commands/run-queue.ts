@@ -25,6 +25,8 @@ Options:
   --shards <n>             key ranges per run                           (default: 16)
   --split-prefix <text>    what keys start with before their hex digits
                            (blobs/ for blobs/ab/cd…): ranges split there (default: none)
+  --split-groups <n,n>     hex digits per directory after it (2,2 for
+                           blobs/ab/cd/…), past 16 or 256 shards          (default: none)
   --queue-name <name>      the workers' queue                           (default: keydiff)
   --keys-per-second <n>    actions per second on the store, all workers (default: no limit)
   --config <file>          the config file                              (default: ${DEFAULT_CONFIG})
@@ -51,6 +53,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
     shared: { type: 'string' },
     shards: { type: 'string' },
     'split-prefix': { type: 'string' },
+    'split-groups': { type: 'string' },
     'queue-name': { type: 'string' },
     'keys-per-second': { type: 'string' },
     config: { type: 'string' },
@@ -69,6 +72,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
   if (values.queue === undefined) throw new UsageError('--queue is required (redis://host:6379/0)', RUN_QUEUE_USAGE)
   if (values.shared === undefined) throw new UsageError('--shared is required: the directory the workers share', RUN_QUEUE_USAGE)
   const shards = positive(values.shards ?? '16', '--shards')
+  const groups = values['split-groups'] === undefined ? undefined : values['split-groups'].split(',').map(group => positive(group, '--split-groups'))
   const keysPerSecond = values['keys-per-second'] === undefined ? undefined : positive(values['keys-per-second'], '--keys-per-second')
   const file = resolve(values.config ?? DEFAULT_CONFIG)
   const config = await loadConfig(file)
@@ -95,7 +99,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
         plan = await planDistributed({
           ...common,
           description,
-          ranges: hexRanges(shards, { prefix: values['split-prefix'] ?? '' }),
+          ranges: hexRanges(shards, { prefix: values['split-prefix'] ?? '', ...(groups === undefined ? {} : { groups }) }),
           guards: distributedGuards(run),
           ...(run.referencesAsOf === undefined ? {} : { referencesAsOf: run.referencesAsOf }),
           references: run.references.map(reference => 'file' in reference ? reference.file : reference.database),
