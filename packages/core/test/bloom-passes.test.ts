@@ -72,10 +72,10 @@ test('several passes: never a reference, each orphan from the candidates, the pa
         assert.ok(!referenced.has(key), `reported a reference: ${key}`)
         assert.ok(candidateSet.has(key), `reported a key that is no candidate: ${key}`)
       }
-      // Every pass's filter held its partition at the rate (with the margin it is sized for).
-      assert.ok((stats.filter?.estimatedFalsePositiveRate ?? 0) <= 0.01, String(stats.filter?.estimatedFalsePositiveRate))
-      const perPass = keysWithin(blocks, 0.0075)
-      assert.ok((stats.filter?.passes ?? 1) >= Math.ceil(references.length / Math.max(1, perPass)), `${stats.filter?.passes} passes for ${references.length} references, ${perPass} a pass`)
+      // Every pass's filter held its partition at the rate, with the margin it is sized for.
+      assert.ok((stats.filter?.estimatedFalsePositiveRate ?? 0) <= 0.0075, String(stats.filter?.estimatedFalsePositiveRate))
+      const distinct = new Set(references).size
+      if (distinct > 2 * keysWithin(blocks, 0.0075)) assert.ok((stats.filter?.passes as number) > 1, `${stats.filter?.passes} passes for ${distinct} references`)
       assert.equal(stats.references.count, references.length)
       assert.equal(stats.candidates.count, candidates.length)
       assert.equal(stats.orphans.count, orphans.length)
@@ -108,6 +108,14 @@ test('an estimate far too low: a pass whose references overflow its filter is sp
   assert.ok(orphans.every(key => key.startsWith('o')))
   assert.equal(stats.references.count, references.length)
   assert.ok((stats.filter?.passes as number) > 1)
+})
+
+test('references repeated far past what the filter holds by count (their distinct count estimated): one pass, its rate measured from its bits', async () => {
+  const references = Array.from({ length: 60_000 }, (_, i) => `r${i % 50}`)
+  const { orphans, stats } = await bloom(linesSource(file(['x', 'r1', 'y'])), linesSource(file(references), { estimatedCount: 50 }), 1024)
+  assert.deepEqual(orphans.sort(), ['x', 'y'])
+  assert.equal(stats.filter?.passes, 1)
+  assert.ok((stats.filter?.estimatedFalsePositiveRate as number) < 0.0075)
 })
 
 test('references that cannot be read again and need several passes: a BloomBudgetError naming the memory, before any candidate is read', async () => {

@@ -263,6 +263,23 @@ export class SplitBlockBloomFilter {
     await rename(temporary, path)
   }
 
+  /**
+   * The false-positive rate of the filter as its bits stand: the chance that a key never
+   * added passes, averaged over the blocks (a probe needs its bit set in each of a block's
+   * eight words). Unlike the prediction from the count of keys added, repeats of a key do not
+   * raise it.
+   */
+  measuredFalsePositiveRate (): number {
+    const words = this.words
+    let sum = 0
+    for (let at = 0; at < words.length; at += 8) {
+      let pass = 1
+      for (let i = 0; i < 8 && pass > 0; i++) pass *= popcount(words[at + i] as number) / 32
+      sum += pass
+    }
+    return sum / this.blocks
+  }
+
   /** The false-positive rate predicted for the keys added so far. */
   estimatedFalsePositiveRate (): number {
     return predictedFalsePositiveRate(this.insertedCount, this.blocks)
@@ -274,4 +291,10 @@ export class SplitBlockBloomFilter {
     const lo16 = high & 0xffff
     return Math.floor((hi16 * this.blocks + Math.floor(lo16 * this.blocks / 65536)) / 65536)
   }
+}
+
+function popcount (word: number): number {
+  word -= (word >>> 1) & 0x55555555
+  word = (word & 0x33333333) + ((word >>> 2) & 0x33333333)
+  return (Math.imul((word + (word >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24)
 }

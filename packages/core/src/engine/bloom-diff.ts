@@ -47,7 +47,8 @@ const MAX_PASSES = 1024
  * sources again, so they need sources of files, each read again unchanged; otherwise the run
  * fails with a BloomBudgetError naming the memory that one pass needs, before it reads a
  * candidate when the references' count is estimated right, never after reporting fewer
- * orphans than promised. The stats say the passes and the filter's worst predicted rate.
+ * orphans than promised. The stats say the passes and the worst pass's false-positive rate
+ * (predicted from its count, or measured from its bits when repeats made the count too high).
  */
 export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart> {
   const { candidates, references, stats } = init
@@ -104,7 +105,10 @@ export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart
         throw new SourceError(references.name, `read again for pass ${passes + 1} of a bloom diff, it ${scanned.total !== referenceTotal ? `gave ${scanned.total} keys where it gave ${referenceTotal}` : 'had been modified'}: it changed during the run`)
       }
 
-      if (scanned.inPartition > keysWithin(blocks, target)) {
+      // The count says whether the filter may be too full, its bits whether it is: repeated
+      // references count each time and set no more bits.
+      const rate = scanned.inPartition > keysWithin(blocks, target) ? filter.measuredFalsePositiveRate() : filter.estimatedFalsePositiveRate()
+      if (rate > target) {
         if (!rereadable) throw cannot(scanned.total, 'the sources cannot be read in several passes (only files can)')
         // Too many for this filter: a larger one when that fits, else finer partitions.
         const parts = scanned.inPartition <= capacity ? 1 : partsFor(scanned.inPartition)
@@ -135,7 +139,7 @@ export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart
       else if (total !== candidateTotal) throw new SourceError(candidates.name, `read again for pass ${passes + 1} of a bloom diff, it gave ${total} keys where it gave ${candidateTotal}: it changed during the run`)
 
       passes++
-      worstRate = Math.max(worstRate, filter.estimatedFalsePositiveRate())
+      worstRate = Math.max(worstRate, rate)
       stats.filter = {
         blocks: filter.blocks,
         bytes: filter.byteLength,
