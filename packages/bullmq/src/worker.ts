@@ -120,6 +120,9 @@ export async function startWorker (options: DistributedWorkerOptions): Promise<D
   })
   // a Redis that restarts is retried by the client; the event is reported, not thrown
   worker.on('error', error => { options.onError?.(error) })
+  // A worker that lost its job's lock stops the job: another worker may hold it already.
+  // A plan part is attempt-unique anyway, and an apply part is also under its own lease lock.
+  worker.on('lockRenewalFailed', ids => { for (const id of ids) worker.cancelJob(id, 'the job\'s lock was lost: another worker may hold it') })
   worker.on('completed', job => { options.onJob?.({ name: job.name, id: String(job.id), outcome: 'completed' }) })
   worker.on('failed', (job, error) => { options.onJob?.({ name: job?.name ?? '?', id: String(job?.id), outcome: 'failed', reason: error.message }) })
   await worker.waitUntilReady()
