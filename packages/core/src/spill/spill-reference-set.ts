@@ -308,8 +308,16 @@ class SpillReferenceSet implements HashedReferenceSet {
   private threadsFor (inMemory: number): number {
     if (this.init.trackMissing) return 1
     if (this.options.drainThreads !== undefined) return this.options.drainThreads
-    const threads = Math.min(MAX_DRAIN_THREADS, this.init.threads ?? availableParallelism())
-    return threads > 1 && this.expectedCount(inMemory) >= PARALLEL_MIN_REFERENCES && DrainThread.shipped ? threads : 1
+    const expected = this.expectedCount(inMemory)
+    // Every drain thread holds a partition's table at once: no more threads than keep their
+    // tables in the budget at the most partitions the write buffers allow.
+    const fitting = Math.floor(this.mostPartitions() * this.tableBudget * (1 - MARKS_SHARE) / (expected * ENTRY_COST))
+    const threads = Math.max(1, Math.min(MAX_DRAIN_THREADS, this.init.threads ?? availableParallelism(), fitting))
+    return threads > 1 && expected >= PARALLEL_MIN_REFERENCES && DrainThread.shipped ? threads : 1
+  }
+
+  private mostPartitions (): number {
+    return Math.max(MIN_PARTITIONS, 2 ** Math.floor(Math.log2(this.writeBudget / MIN_WRITE_BUFFER)))
   }
 
   private expectedCount (inMemory: number): number {
@@ -323,7 +331,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     // Each drain thread has its table at the same time.
     const fits = Math.ceil(expected * perEntry * this.threads / (this.tableBudget * (1 - MARKS_SHARE)))
     const cached = Math.min(MAX_CACHED_PARTITIONS, Math.ceil(expected * SLOT_COST / CACHED_TABLE_BYTES))
-    const most = Math.max(MIN_PARTITIONS, 2 ** Math.floor(Math.log2(this.writeBudget / MIN_WRITE_BUFFER)))
+    const most = this.mostPartitions()
     let partitions = MIN_PARTITIONS
     while (partitions < Math.max(fits, cached) && partitions < most) partitions *= 2
     return partitions
