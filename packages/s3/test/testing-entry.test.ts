@@ -16,16 +16,19 @@ const { startS3rver } = await import(url)
 const server = await startS3rver()
 const { ListBucketsCommand } = await import('@aws-sdk/client-s3')
 const listed = await server.client().send(new ListBucketsCommand({}))
+const bucket = await server.createBucket([{ key: 'a/b' }, { key: 'c', size: 3 }])
+const keys = await server.listKeys(bucket)
 await server.stop()
-process.stdout.write(JSON.stringify({ url, buckets: listed.Buckets ?? [] }))
+process.stdout.write(JSON.stringify({ url, buckets: listed.Buckets ?? [], keys }))
 `
 
-test('@keydiff/s3/testing imports from the built package and its s3rver starts and stops', async () => {
+test('@keydiff/s3/testing imports from the built package, and its s3rver starts, holds a bucket made by createBucket and stops', async () => {
   assert.ok(packageJson.files.includes('dist'))
   assert.equal(packageJson.exports['./testing']?.default, './dist/testing.js')
   const env = { ...process.env, NODE_OPTIONS: '', NODE_NO_WARNINGS: '1' }
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', CONSUMER], { cwd: packageDir, env })
-  const result = JSON.parse(stdout) as { url: string, buckets: unknown[] }
+  const result = JSON.parse(stdout) as { url: string, buckets: unknown[], keys: string[] }
   assert.equal(fileURLToPath(result.url), fileURLToPath(new URL('../dist/testing.js', import.meta.url)))
   assert.deepEqual(result.buckets, [])
+  assert.deepEqual(result.keys.sort(), ['a/b', 'c'])
 })
