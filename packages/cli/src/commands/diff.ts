@@ -142,7 +142,7 @@ export function summary (stats: DiffStats): string {
       (stats.orphans.bytes > 0 ? ` (${formatBytes(stats.orphans.bytes)})` : '') +
       (stats.missing === undefined ? '' : `, ${n(stats.missing.count)} missing`),
     `         mode ${stats.mode}, strategy ${stats.strategy ?? '?'}, ${seconds} s, memory budget ${formatBytes(stats.memoryBudget)}` +
-      (stats.filter === undefined ? '' : `, filter ${formatBytes(stats.filter.bytes)} (~${(stats.filter.estimatedFalsePositiveRate * 100).toFixed(2)}% false positives)`)
+      (stats.filter === undefined ? '' : `, filter ${formatBytes(stats.filter.bytes)}${(stats.filter.passes ?? 1) > 1 ? ` in ${stats.filter.passes} passes` : ''} (~${(stats.filter.estimatedFalsePositiveRate * 100).toFixed(2)}% false positives)`)
   ]
   return lines.join('\n') + '\n'
 }
