@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readdir, rm } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import type { PlanGuardOptions, KeyRange } from '@keydiff/core/adapter'
 import { FlowProducer, Queue, QueueEvents } from 'bullmq'
 import { followFlow, type DistributedProgress } from './follow-flow.ts'
@@ -68,6 +68,7 @@ export async function planDistributed (options: DistributedPlanOptions): Promise
   })
   const manifest = buildManifest({ run, referencesAsOf, guards: options.guards ?? {}, parts, ...(options.references === undefined ? {} : { references: options.references }) })
   const path = await writeManifest(options.shared, manifest)
+  await removeStrayParts(options.shared, manifest)
   return { run, path, manifest }
 }
 
@@ -139,6 +140,18 @@ async function runFlow<T> (options: CoordinatorOptions, phase: DistributedProgre
     return await followFlow<T>(tree, queue, events, { phase, describe: spec.describe, onProgress: options.onProgress, signal: options.signal })
   } finally {
     await Promise.allSettled([events.close(), queue.close(), flows.close()])
+  }
+}
+
+/**
+ * Removes the parts of attempts that did not count (a worker killed mid-shard, a job retried):
+ * the manifest names the one part of each shard that the run keeps.
+ */
+async function removeStrayParts (shared: string, manifest: RunManifest): Promise<void> {
+  const kept = new Set(manifest.parts.map(part => basename(part.path)))
+  const directory = join(shared, manifest.run, 'parts')
+  for (const name of await readdir(directory)) {
+    if (!kept.has(name)) await rm(join(directory, name), { force: true })
   }
 }
 

@@ -31,7 +31,8 @@ export interface FollowOptions {
  * Waits for a flow's parent and returns its children's results in order. Progress events of
  * the children are summed as they come. When a child fails for good, the parent fails
  * (`failParentOnFailure`) and this throws ShardFailedError naming that child and its reason;
- * the flow's unfinished jobs are removed so that no worker spends more on a failed run.
+ * the flow's unfinished jobs are removed so that no worker spends more on a failed run. A
+ * flow that finished is removed too, once its results are read.
  */
 export async function followFlow<T> (tree: JobNode, queue: Queue, events: QueueEvents, options: FollowOptions): Promise<T[]> {
   const children = (tree.children ?? []).map(child => String(child.job.id))
@@ -69,6 +70,8 @@ export async function followFlow<T> (tree: JobNode, queue: Queue, events: QueueE
   report()
   try {
     const values = await Promise.race([tree.job.waitUntilFinished(events), aborted]) as T[]
+    // the results are in hand: the flow's jobs leave Redis, so runs do not pile up there
+    await queue.remove(String(tree.job.id), { removeChildren: true }).catch(() => 0)
     return values
   } catch (error) {
     const failure = error instanceof AbortError ? error : await failedChild(queue, children, options) ?? new ShardFailedError(`the ${options.phase} flow`, error instanceof Error ? error.message : String(error))
