@@ -39,6 +39,12 @@ export interface DistributedPlanOptions extends CoordinatorOptions {
   guards?: PlanGuardOptions
   /** The reference sources' names, for a refusal's message. */
   references?: readonly string[]
+  /**
+   * Split a shard while it runs once it has listed this many keys (from a sorted listing): its
+   * part ends there and a new job of the flow takes the rest of its range, so a skewed key
+   * space does not leave one shard far longer than the others. @default never
+   */
+  splitAbove?: number
 }
 
 export interface DistributedPlan {
@@ -63,7 +69,7 @@ export async function planDistributed (options: DistributedPlanOptions): Promise
   const parts = await runFlow<PartDescriptor>(options, 'plan', {
     name: JOB.collectPlan,
     data: { run },
-    children: ranges.map((range, shard): { name: string, data: PlanShardTask } => ({ name: JOB.planShard, data: { run, shard, range, description: options.description, referencesAsOf } })),
+    children: ranges.map((range, shard): { name: string, data: PlanShardTask } => ({ name: JOB.planShard, data: { run, shard, range, description: options.description, referencesAsOf, splitAbove: options.splitAbove } })),
     describe: i => `shard ${i} ${formatRange(ranges[i] as KeyRange)}`
   })
   const manifest = buildManifest({ run, referencesAsOf, guards: options.guards ?? {}, parts, ...(options.references === undefined ? {} : { references: options.references }) })

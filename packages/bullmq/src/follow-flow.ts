@@ -37,10 +37,19 @@ export interface FollowOptions {
 export async function followFlow<T> (tree: JobNode, queue: Queue, events: QueueEvents, options: FollowOptions): Promise<T[]> {
   const children = (tree.children ?? []).map(child => String(child.job.id))
   const index = new Map(children.map((id, i) => [id, i]))
+  // a shard split while it ran goes on as `<id>-rest`, `<id>-rest-rest`, …
+  const added = new Set<string>()
+  const ours = (jobId: string): boolean => {
+    if (index.has(jobId)) return true
+    if (!index.has(jobId.replace(/(-rest)+$/, ''))) return false
+    added.add(jobId)
+    return true
+  }
   const figures = new Map<string, JobProgressReport>()
   const finished = new Set<string>()
   const progress: DistributedProgress = { phase: options.phase, jobs: children.length, done: 0, listed: 0, planned: 0, acted: 0 }
   const report = (): void => {
+    progress.jobs = children.length + added.size
     progress.done = finished.size
     progress.listed = 0
     progress.planned = 0
@@ -53,12 +62,12 @@ export async function followFlow<T> (tree: JobNode, queue: Queue, events: QueueE
     options.onProgress?.(progress)
   }
   const onProgress = ({ jobId, data }: { jobId: string, data: unknown }): void => {
-    if (!index.has(jobId) || data === null || typeof data !== 'object') return
+    if (!ours(jobId) || data === null || typeof data !== 'object') return
     figures.set(jobId, data as JobProgressReport)
     report()
   }
   const onCompleted = ({ jobId }: { jobId: string }): void => {
-    if (!index.has(jobId)) return
+    if (!ours(jobId)) return
     finished.add(jobId)
     report()
   }
@@ -74,7 +83,8 @@ export async function followFlow<T> (tree: JobNode, queue: Queue, events: QueueE
     await queue.remove(String(tree.job.id), { removeChildren: true }).catch(() => 0)
     return values
   } catch (error) {
-    const failure = error instanceof AbortError ? error : await failedChild(queue, children, options) ?? new ShardFailedError(`the ${options.phase} flow`, error instanceof Error ? error.message : String(error))
+    const reason = error instanceof Error ? error.message : String(error)
+    const failure = error instanceof AbortError ? error : await failedChild(queue, children, reason, options) ?? new ShardFailedError(`the ${options.phase} flow`, reason)
     // the run is over: jobs not yet taken are removed, jobs in hand finish and are ignored
     await queue.remove(String(tree.job.id), { removeChildren: true }).catch(() => 0)
     throw failure
@@ -84,10 +94,15 @@ export async function followFlow<T> (tree: JobNode, queue: Queue, events: QueueE
   }
 }
 
-async function failedChild (queue: Queue, children: readonly string[], options: FollowOptions): Promise<ShardFailedError | undefined> {
-  for (const [i, id] of children.entries()) {
+/** The child that failed the parent (`child bull:<queue>:<id> failed`), named by the job it began as. */
+async function failedChild (queue: Queue, children: readonly string[], reason: string, options: FollowOptions): Promise<ShardFailedError | undefined> {
+  const named = /child \S*:([^:\s]+) failed/.exec(reason)?.[1]
+  for (const id of named === undefined ? children : [named, ...children]) {
     const job = await queue.getJob(id)
-    if (job !== undefined && await job.getState() === 'failed') return new ShardFailedError(options.describe(i), job.failedReason)
+    if (job === undefined || await job.getState() !== 'failed') continue
+    const first = children.indexOf(id.replace(/(-rest)+$/, ''))
+    const what = first === -1 ? `job ${id}` : id === children[first] ? options.describe(first) : `the rest of ${options.describe(first)}`
+    return new ShardFailedError(what, job.failedReason)
   }
   return undefined
 }

@@ -32,6 +32,12 @@ export interface PlanShardTask {
   description: import('./shard-opener.ts').RunDescription
   /** ISO time: the fence of every shard counts back from it. */
   referencesAsOf: string
+  /**
+   * A shard that lists more keys than this (from a sorted listing) ends its part at the key
+   * where it passed them and hands the rest of its range to a new job of the same flow.
+   * Undefined: shards are never split.
+   */
+  splitAbove?: number | undefined
 }
 
 /** The work of applying one plan part: the job's data. */

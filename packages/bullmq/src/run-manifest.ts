@@ -71,7 +71,8 @@ export interface ManifestInit {
  * core's PlanRefusedError, and no manifest is made).
  */
 export function buildManifest (init: ManifestInit): RunManifest {
-  const parts = [...init.parts].sort((a, b) => a.shard - b.shard)
+  // in key order, numbered again: a shard split while it ran gave several parts
+  const parts = [...init.parts].sort((a, b) => a.range.after === undefined ? -1 : b.range.after === undefined ? 1 : compareKeys(a.range.after, b.range.after)).map((part, shard) => ({ ...part, shard }))
   const first = parts[0]
   if (first === undefined) throw new TypeError('buildManifest: a run has at least one part')
   for (const part of parts) {

@@ -1,5 +1,5 @@
 import type { ApplyResult, PlanProgress } from '@keydiff/core'
-import { Worker, type Job } from 'bullmq'
+import { Queue, Worker, type Job } from 'bullmq'
 import { applyPart } from './apply-part.ts'
 import type { ApplyPartTask, PlanShardTask } from './part-descriptor.ts'
 import { planShard } from './plan-shard.ts'
@@ -92,9 +92,24 @@ export async function startWorker (options: DistributedWorkerOptions): Promise<D
   const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<unknown> => {
     try {
       if (job.name === JOB.planShard) {
+        const task = job.data as PlanShardTask
+        // the rest of a split shard is a job of a known id, so that a retry finds it and ends its part where it begins
+        const restId = `${String(job.id)}-rest`
+        const earlier = task.splitAbove === undefined ? undefined : await queue().getJob(restId)
         let live: Readonly<PlanProgress> | undefined
-        return await reporting(job, () => live === undefined ? undefined : { listed: live.diff.candidates.count, planned: live.planned, done: 0 }, async () =>
-          await planShard(job.data as PlanShardTask, { shared: options.shared, opener: options.opener, jobId: String(job.id), attempt: job.attemptsMade + 1, onProgress: progress => { live = progress }, signal }))
+        const outcome = await reporting(job, () => live === undefined ? undefined : { listed: live.diff.candidates.count, planned: live.planned, done: 0 }, async () =>
+          await planShard(task, { shared: options.shared, opener: options.opener, jobId: String(job.id), attempt: job.attemptsMade + 1, onProgress: progress => { live = progress }, signal, splitAt: (earlier?.data as PlanShardTask | undefined)?.range.after }))
+        if (outcome.rest !== undefined && job.parent?.id !== undefined) {
+          // added before this job completes, so the parent waits for it too
+          await queue().add(JOB.planShard, { ...task, range: outcome.rest }, {
+            jobId: restId,
+            parent: { id: job.parent.id, queue: job.parent.queueKey },
+            attempts: job.opts.attempts,
+            backoff: job.opts.backoff,
+            failParentOnFailure: true
+          })
+        }
+        return outcome.part
       }
       if (job.name === JOB.applyPart) {
         const task = job.data as ApplyPartTask
@@ -110,6 +125,9 @@ export async function startWorker (options: DistributedWorkerOptions): Promise<D
       throw asJobFailure(error)
     }
   }
+
+  let jobs: Queue | undefined
+  const queue = (): Queue => (jobs ??= new Queue(options.queue ?? DEFAULT_QUEUE, { connection: queueConnection(options.connection) }))
 
   const worker = new Worker(options.queue ?? DEFAULT_QUEUE, processor, {
     connection: queueConnection(options.connection),
@@ -129,6 +147,7 @@ export async function startWorker (options: DistributedWorkerOptions): Promise<D
   return {
     close: async () => {
       await worker.close()
+      await jobs?.close()
       await Promise.all([...limits.values()].map(async limit => { await limit.close() }))
     }
   }

@@ -111,6 +111,30 @@ describe('planDistributed, with worker processes on a real Redis', () => {
     await assert.rejects(access(join(cluster.shared, 'failing', 'manifest.json')))
   })
 
+  test('a skewed key space is split while it runs: the shard that holds every key hands its rest on, part after part, and the plan is the same', async () => {
+    const skewed = await blobStore(600, { skewed: true })
+    try {
+      const single = await singleProcessPlan(skewed, join(cluster.shared, 'single-skewed.jsonl'))
+      const result = await planDistributed({
+        connection: REDIS_URL,
+        queue: cluster.queue,
+        shared: cluster.shared,
+        description: { root: skewed.root, references: skewed.references, slowListMs: 1 },
+        ranges: hexRanges(4, { prefix: 'blobs/' }),
+        run: 'skewed',
+        splitAbove: 150
+      })
+      assert.deepEqual(await plannedKeys(result.manifest, cluster.shared), single)
+      const listed = result.manifest.parts.map(part => part.counts.candidates)
+      // 600 keys in the first range: parts of 150 listed keys (batches of 50), then the three empty ranges
+      assert.deepEqual(listed, [150, 150, 150, 150, 0, 0, 0])
+      assert.deepEqual(result.manifest.parts.map(part => part.shard), [0, 1, 2, 3, 4, 5, 6])
+      assert.equal(result.manifest.counts.candidates, 600)
+    } finally {
+      await skewed.remove()
+    }
+  })
+
   test('a worker killed mid-shard: another takes the shard over and the plan is the same', async () => {
     for (const child of [...cluster.processes]) await cluster.kill(child)
     const first = await cluster.worker()

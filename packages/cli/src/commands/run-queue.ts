@@ -27,6 +27,8 @@ Options:
                            (blobs/ for blobs/ab/cd…): ranges split there (default: none)
   --split-groups <n,n>     hex digits per directory after it (2,2 for
                            blobs/ab/cd/…), past 16 or 256 shards          (default: none)
+  --split-above <n>        a shard that lists more keys than this hands
+                           the rest of its range to a new job            (default: never)
   --queue-name <name>      the workers' queue                           (default: keydiff)
   --keys-per-second <n>    actions per second on the store, all workers (default: no limit)
   --config <file>          the config file                              (default: ${DEFAULT_CONFIG})
@@ -54,6 +56,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
     shards: { type: 'string' },
     'split-prefix': { type: 'string' },
     'split-groups': { type: 'string' },
+    'split-above': { type: 'string' },
     'queue-name': { type: 'string' },
     'keys-per-second': { type: 'string' },
     config: { type: 'string' },
@@ -73,6 +76,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
   if (values.shared === undefined) throw new UsageError('--shared is required: the directory the workers share', RUN_QUEUE_USAGE)
   const shards = positive(values.shards ?? '16', '--shards')
   const groups = values['split-groups'] === undefined ? undefined : values['split-groups'].split(',').map(group => positive(group, '--split-groups'))
+  const splitAbove = values['split-above'] === undefined ? undefined : positive(values['split-above'], '--split-above')
   const keysPerSecond = values['keys-per-second'] === undefined ? undefined : positive(values['keys-per-second'], '--keys-per-second')
   const file = resolve(values.config ?? DEFAULT_CONFIG)
   const config = await loadConfig(file)
@@ -101,6 +105,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
           description,
           ranges: hexRanges(shards, { prefix: values['split-prefix'] ?? '', ...(groups === undefined ? {} : { groups }) }),
           guards: distributedGuards(run),
+          ...(splitAbove === undefined ? {} : { splitAbove }),
           ...(run.referencesAsOf === undefined ? {} : { referencesAsOf: run.referencesAsOf }),
           references: run.references.map(reference => 'file' in reference ? reference.file : reference.database),
           onProgress: feed.update
