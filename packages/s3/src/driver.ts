@@ -35,8 +35,8 @@ const timeout = { type: ['string', 'number'], duration: 'positive' }
 const DEFAULT_TRASH_PREFIX = '.keydiff-trash/'
 
 /**
- * The S3 store: listing by `s3Source` (a range is cut from a listing, which stops past the
- * range's end), delete, quarantine and tag sinks, restore from a quarantine, and the lock
+ * The S3 store: listing by `s3Source` (a range starts after its lower bound with `StartAfter`
+ * and stops past its upper one), delete, quarantine and tag sinks, restore from a quarantine, and the lock
  * object in the bucket. The S3Client is made when the store is opened and connects on its
  * first request.
  */
@@ -63,7 +63,7 @@ export const driver: StoreDriver<S3StoreSection> = {
     quarantine: { properties: { prefix: name, bucket: name } },
     tag: { properties: { key: name, value: { type: 'string' } } }
   },
-  supports: { rangePushdown: false, lock: 'store' },
+  supports: { rangePushdown: true, lock: 'store' },
   sectionOf: location => ({ type: 's3', bucket: location.authority, ...(location.path === '' ? {} : { prefix: location.path }) }),
   open (section, context) {
     if (typeof section?.bucket !== 'string' || section.bucket.length === 0) throw new TypeError('[s3] driver: bucket is required')
@@ -80,7 +80,15 @@ export const driver: StoreDriver<S3StoreSection> = {
       location: prefix => `s3://${bucket}/${listed(prefix) ?? ''}`,
       candidates: (options = {}) => {
         const prefix = listed(options.prefix)
-        return withinRange(s3Source({ ...base, ...(prefix === undefined ? {} : { prefix }), ...(options.signal === undefined ? {} : { signal: options.signal }) }), options.range)
+        const range = options.range
+        return withinRange(s3Source({
+          ...base,
+          ...(prefix === undefined ? {} : { prefix }),
+          // the store starts after the range's lower bound and the listing stops past its upper one
+          ...(range?.after === undefined ? {} : { startAfter: range.after }),
+          ...(range?.upTo === undefined ? {} : { endAt: range.upTo }),
+          ...(options.signal === undefined ? {} : { signal: options.signal })
+        }), range)
       },
       sink (action, overrides = {}) {
         if (action.type === 'delete') return s3DeleteSink(base)

@@ -45,3 +45,16 @@ export function splitByPoints (prefix: string, points: readonly string[]): KeyRa
   ranges.push({ prefix, startAfter })
   return ranges
 }
+
+/**
+ * The ranges cut to `(startAfter, endAt]`: those wholly outside go, the first kept starts
+ * after `startAfter` and the last ends at `endAt`, so the store itself skips what lies before.
+ */
+export function withinBounds (ranges: readonly KeyRange[], bounds: { startAfter?: string | undefined, endAt?: string | undefined }): KeyRange[] {
+  const { startAfter, endAt } = bounds
+  const after = (a: string | undefined, b: string | undefined): string | undefined => a === undefined ? b : b === undefined ? a : compareKeys(a, b) >= 0 ? a : b
+  const upTo = (a: string | undefined, b: string | undefined): string | undefined => a === undefined ? b : b === undefined ? a : compareKeys(a, b) <= 0 ? a : b
+  return ranges
+    .map(range => ({ prefix: range.prefix, startAfter: after(range.startAfter, startAfter), endAt: upTo(range.endAt, endAt) }))
+    .filter(range => range.startAfter === undefined || range.endAt === undefined || compareKeys(range.startAfter, range.endAt) < 0)
+}

@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3'
 import type { KeyBatch, KeySource } from '@keydiff/core'
 import { keySource } from '@keydiff/core/adapter'
 import { optionChecks } from './check-options.ts'
-import { discoverSplitPoints, splitByPoints } from './key-space.ts'
+import { discoverSplitPoints, splitByPoints, withinBounds } from './key-space.ts'
 import { listRange, type ListContext } from './list-range.ts'
 import { s3Target, s3Url } from './location.ts'
 import { orderedParallel } from './ordered-parallel.ts'
@@ -31,6 +31,10 @@ export interface S3SourceOptions extends RetrySettings {
    * @default undefined (discover prefixes)
    */
   splitPoints?: readonly string[]
+  /** Only keys after this one in byte order, as ListObjectsV2's `StartAfter`: the store starts there. @default undefined */
+  startAfter?: string
+  /** Only keys up to and including this one in byte order: the listing stops past it. @default undefined */
+  endAt?: string
   /** Keys per ListObjectsV2 page (S3 caps it at 1000). @default 1000 */
   pageSize?: number
   /** Pages each running range may read ahead of the consumer. @default 4 */
@@ -72,13 +76,17 @@ export function s3Source (options: S3SourceOptions): KeySource {
   if (delimiter === '') throw check.invalid('delimiter', 'must not be empty')
   const signal = options.signal
 
+  const bounds = { startAfter: options.startAfter, endAt: options.endAt }
+  if (bounds.startAfter !== undefined && typeof bounds.startAfter !== 'string') throw check.invalid('startAfter', 'must be a key')
+  if (bounds.endAt !== undefined && typeof bounds.endAt !== 'string') throw check.invalid('endAt', 'must be a key')
+
   return keySource(async function * (): AsyncGenerator<KeyBatch> {
     if (concurrency === 1 && options.splitPoints === undefined) {
-      yield * listRange(context, { prefix }, signal)
+      yield * listRange(context, { prefix, ...bounds }, signal)
       return
     }
     const points = options.splitPoints ?? await discoverSplitPoints(context, prefix, { delimiter, targetPoints: concurrency * 4, maxDepth: splitDepth, concurrency }, signal)
-    const ranges = splitByPoints(prefix, points)
+    const ranges = withinBounds(splitByPoints(prefix, points), bounds)
     yield * orderedParallel(ranges.map(range => (rangeSignal: AbortSignal) => listRange(context, range, rangeSignal)), concurrency, readAhead, signal)
   }, { name, sorted: options.sorted ?? true, estimatedCount: options.estimatedCount, supports: { sizes: true, lastModified: true, controlCharacters: true } })
 }
