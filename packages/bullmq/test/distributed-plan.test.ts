@@ -5,7 +5,7 @@ import { Queue } from 'bullmq'
 import { after, before, describe, test } from 'node:test'
 import { linesSource, plan, readPlan } from '@keydiff/core'
 import { directoryDriver } from '@keydiff/core/adapter'
-import { hexRanges, planDistributed, queueConnection, readManifest, ShardFailedError, type DistributedPlan, type RunManifest } from '../src/index.ts'
+import { hexRanges, planDistributed, queueConnection, queueStatus, readManifest, ShardFailedError, type DistributedPlan, type RunManifest } from '../src/index.ts'
 import { blobStore, type BlobStore } from './fixtures/blob-store.ts'
 import { Cluster, REDIS_URL } from './fixtures/cluster.ts'
 import type { TestRun } from './fixtures/directory-opener.ts'
@@ -109,6 +109,21 @@ describe('planDistributed, with worker processes on a real Redis', () => {
     assert.equal(failure.code, 'KEYDIFF_SOURCE_NOT_FOUND')
     assert.match(failure.message, /shard 2 \("blobs\/8", "blobs\/c"\]/)
     await assert.rejects(access(join(cluster.shared, 'failing', 'manifest.json')))
+  })
+
+  test('--status shows a run\'s waiting shards with their ranges, and cancelling the run removes its jobs', async () => {
+    const cancel = new AbortController()
+    // a queue no worker serves: the shards wait
+    const running = planDistributed({ connection: REDIS_URL, queue: 'nobody-serves', shared: cluster.shared, description: description(), ranges: hexRanges(3, { prefix: 'blobs/' }), run: 'waiting', signal: cancel.signal })
+    let status = await queueStatus({ connection: REDIS_URL, queue: 'nobody-serves' })
+    for (let i = 0; i < 50 && status.length === 0; i++) {
+      await new Promise(resolve => setTimeout(resolve, 50))
+      status = await queueStatus({ connection: REDIS_URL, queue: 'nobody-serves' })
+    }
+    assert.deepEqual(status, [{ run: 'waiting', phase: 'plan', jobs: { waiting: 3 }, active: [] }])
+    cancel.abort()
+    await assert.rejects(running, (error: Error & { code?: string }) => error.code === 'KEYDIFF_ABORTED')
+    assert.deepEqual(await queueStatus({ connection: REDIS_URL, queue: 'nobody-serves' }), [])
   })
 
   test('a skewed key space is split while it runs: the shard that holds every key hands its rest on, part after part, and the plan is the same', async () => {

@@ -139,6 +139,12 @@ action = { type = "delete" }
   assert.deepEqual((await redis('KEYS', 'bull:cli-test:*')).split('\n').filter(key => /^bull:cli-test:\d/.test(key)), [])
 })
 
+test('keydiff run --queue --status: the runs in the queue, none once they are over', async () => {
+  const status = await runSourceCli(['run', '--queue', REDIS_URL, '--queue-name', 'cli-test', '--status'])
+  assert.equal(status.code, 0, status.stderr)
+  assert.equal(status.stdout, 'no runs in queue cli-test\n')
+})
+
 test('keydiff run --queue and keydiff worker: a missing --shared is a usage error', async () => {
   const worker = await runSourceCli(['worker', '--queue', REDIS_URL])
   assert.equal(worker.code, 2)

@@ -11,6 +11,7 @@ import { UsageError } from '../usage-error.ts'
 import { distributedGuards } from './queue-opener.ts'
 
 export const RUN_QUEUE_USAGE = `Usage: keydiff run --queue <redis-url> --shared <dir> [--shards <n>] [options]
+       keydiff run --queue <redis-url> --status
 
 Runs the cleaning runs of a TOML config on the workers of a queue (keydiff worker): each
 run is split into --shards key ranges, planned by the workers with one fence, checked by
@@ -35,6 +36,8 @@ Options:
   --only <name>            run only this run; repeat for several        (default: every run)
   --dry-run                plan only: nothing is changed                (default: off)
   --force                  take over a lock held by another sweep       (default: off)
+  --status                 show the runs in the queue now (jobs waiting,
+                           running with their progress, done, failed)
   --json                   print the outcome as JSON for programs
   --quiet                  no progress and no summary
   -h, --help               show this help
@@ -63,6 +66,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
     only: { type: 'string', multiple: true },
     'dry-run': { type: 'boolean' },
     force: { type: 'boolean' },
+    status: { type: 'boolean' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' }
@@ -73,6 +77,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
     return 0
   }
   if (values.queue === undefined) throw new UsageError('--queue is required (redis://host:6379/0)', RUN_QUEUE_USAGE)
+  if (values.status === true) return await showStatus(values.queue, values['queue-name'] ?? 'keydiff', values.json === true, out)
   if (values.shared === undefined) throw new UsageError('--shared is required: the directory the workers share', RUN_QUEUE_USAGE)
   const shards = positive(values.shards ?? '16', '--shards')
   const groups = values['split-groups'] === undefined ? undefined : values['split-groups'].split(',').map(group => positive(group, '--split-groups'))
@@ -125,6 +130,29 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
   }
   if (values.json === true) await out.write(JSON.stringify(outcomes.map(outcome => ({ name: outcome.name, manifest: outcome.plan.path, run: outcome.plan.run, counts: outcome.plan.manifest.counts, bytes: outcome.plan.manifest.bytes, parts: outcome.plan.manifest.parts.length, applied: outcome.applied ?? null })), null, 2) + '\n')
   return outcomes.some(outcome => (outcome.applied?.failed ?? 0) > 0) ? 3 : 0
+}
+
+/** The runs in the queue now, one line each, and a line per job being worked on. */
+async function showStatus (connection: string, queue: string, json: boolean, out: LineWriter): Promise<number> {
+  const { formatRange, queueStatus } = await import('@keydiff/bullmq')
+  const runs = await queueStatus({ connection, queue })
+  if (json) {
+    await out.write(JSON.stringify(runs, null, 2) + '\n')
+    return 0
+  }
+  if (runs.length === 0) {
+    await out.write(`no runs in queue ${queue}\n`)
+    return 0
+  }
+  const n = (value: number): string => value.toLocaleString('en-US')
+  for (const status of runs) {
+    await out.write(`${status.run} ${status.phase}: ${Object.entries(status.jobs).map(([state, count]) => `${count} ${state}`).join(', ')}\n`)
+    for (const job of status.active) {
+      const progress = job.progress === undefined ? 'starting' : status.phase === 'plan' ? `${n(job.progress.listed)} keys listed, ${n(job.progress.planned)} planned` : `${n(job.progress.done)} of ${n(job.progress.planned)} keys acted on`
+      await out.write(`  job ${job.id} ${formatRange(job.range)}: ${progress}\n`)
+    }
+  }
+  return 0
 }
 
 /** Applies while holding the store's lock in this process: one sweep per store, however many workers act on it. */
