@@ -1,12 +1,15 @@
-import { mkdir, readdir, rm } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { PlanGuardOptions, KeyRange } from '@keydiff/core/adapter'
 import { FlowProducer, Queue, QueueEvents } from 'bullmq'
-import { followFlow, type DistributedProgress } from './follow-flow.ts'
+import { PlanError } from '@keydiff/core'
+import { fileDigest } from './file-digest.ts'
+import { followFlow, type DistributedProgress, type FollowOptions } from './follow-flow.ts'
 import { formatRange } from './key-ranges.ts'
 import type { ApplyPartTask, PartApplied, PartDescriptor, PlanShardTask } from './part-descriptor.ts'
 import { checkRunId, DEFAULT_QUEUE, JOB, newRunId, queueConnection } from './queue-connection.ts'
-import { buildManifest, readManifest, writeManifest, type RunManifest } from './run-manifest.ts'
+import { buildManifest, missingRanges, readManifest, writeManifest, type RunManifest } from './run-manifest.ts'
+import type { ShardFailedError } from './shard-failure.ts'
 import type { RunDescription } from './shard-opener.ts'
 
 export interface CoordinatorOptions {
@@ -45,6 +48,25 @@ export interface DistributedPlanOptions extends CoordinatorOptions {
    * space does not leave one shard far longer than the others. @default never
    */
   splitAbove?: number
+  /**
+   * When a shard fails, keep the parts that finished and record them, with the ranges still to
+   * plan, in `<shared>/<run>/unfinished.json` (named by the ShardFailedError's `unfinished`).
+   * Still no plan: only a manifest is a plan. @default false
+   */
+  keepFinished?: boolean
+  /**
+   * Plan only what an earlier attempt of this `run` (with `keepFinished`) left unplanned, with
+   * its fence, and write the manifest of its kept parts and the new ones. `ranges` are ignored.
+   * @default false
+   */
+  resume?: boolean
+}
+
+/** What a run that failed with `keepFinished` recorded: its fence, the parts kept, the ranges still to plan. */
+interface UnfinishedRun {
+  referencesAsOf: string
+  parts: PartDescriptor[]
+  missing: KeyRange[]
 }
 
 export interface DistributedPlan {
@@ -62,17 +84,32 @@ export interface DistributedPlan {
  * fails the run (ShardFailedError, with the shard's own code): never a partial plan.
  */
 export async function planDistributed (options: DistributedPlanOptions): Promise<DistributedPlan> {
-  const ranges = checkRanges(options.ranges)
+  if (options.resume === true && options.run === undefined) throw new TypeError('planDistributed: resume needs the run to resume')
   const run = checkRunId(options.run ?? newRunId())
-  const referencesAsOf = new Date(options.referencesAsOf ?? new Date()).toISOString()
+  const unfinishedPath = join(options.shared, run, 'unfinished.json')
+  const earlier = options.resume === true ? await readUnfinished(unfinishedPath, options.shared) : undefined
+  const ranges = earlier?.missing ?? checkRanges(options.ranges)
+  const referencesAsOf = earlier?.referencesAsOf ?? new Date(options.referencesAsOf ?? new Date()).toISOString()
+  const kept = earlier?.parts ?? []
   await mkdir(join(options.shared, run, 'parts'), { recursive: true })
   const parts = await runFlow<PartDescriptor>(options, 'plan', {
     name: JOB.collectPlan,
     data: { run },
-    children: ranges.map((range, shard): { name: string, data: PlanShardTask } => ({ name: JOB.planShard, data: { run, shard, range, description: options.description, referencesAsOf, splitAbove: options.splitAbove } })),
-    describe: i => `shard ${i} ${formatRange(ranges[i] as KeyRange)}`
+    children: ranges.map((range, shard): { name: string, data: PlanShardTask } => ({ name: JOB.planShard, data: { run, shard: kept.length + shard, range, description: options.description, referencesAsOf, splitAbove: options.splitAbove } })),
+    describe: i => `shard ${i} ${formatRange(ranges[i] as KeyRange)}`,
+    ...(options.keepFinished === true
+      ? {
+          onFailed: async (finished: unknown[], failure: ShardFailedError) => {
+            const all = [...kept, ...finished as PartDescriptor[]]
+            const record: UnfinishedRun = { referencesAsOf, parts: all, missing: missingRanges(all.map(part => part.range)) }
+            await writeFile(unfinishedPath, JSON.stringify(record, null, 2) + '\n')
+            failure.unfinished = { path: unfinishedPath, missing: record.missing }
+          }
+        }
+      : {})
   })
-  const manifest = buildManifest({ run, referencesAsOf, guards: options.guards ?? {}, parts, ...(options.references === undefined ? {} : { references: options.references }) })
+  const manifest = buildManifest({ run, referencesAsOf, guards: options.guards ?? {}, parts: [...kept, ...parts], ...(options.references === undefined ? {} : { references: options.references }) })
+  await rm(unfinishedPath, { force: true })
   const path = await writeManifest(options.shared, manifest)
   await removeStrayParts(options.shared, manifest)
   return { run, path, manifest }
@@ -122,6 +159,22 @@ interface FlowSpec {
   data: unknown
   children: Array<{ name: string, data: unknown }>
   describe: (index: number) => string
+  onFailed?: FollowOptions['onFailed']
+}
+
+/** The record of an unfinished run, its kept parts checked against their checksums. */
+async function readUnfinished (path: string, shared: string): Promise<UnfinishedRun> {
+  let record: UnfinishedRun
+  try {
+    record = JSON.parse(await readFile(path, 'utf8')) as UnfinishedRun
+  } catch (error) {
+    throw new PlanError(path, `cannot be read: nothing to resume (${(error as Error).message})`, { cause: error })
+  }
+  for (const part of record.parts) {
+    const found = await fileDigest(join(shared, part.path))
+    if (found.sha256 !== part.sha256) throw new PlanError(join(shared, part.path), 'does not match its checksum: plan the run again from the start', { code: 'KEYDIFF_PLAN_CHECKSUM' })
+  }
+  return record
 }
 
 /** Adds a flow, follows it to its end and closes the connections it opened. */
@@ -140,10 +193,15 @@ async function runFlow<T> (options: CoordinatorOptions, phase: DistributedProgre
       children: spec.children.map(child => ({
         ...child,
         queueName,
-        opts: { attempts: options.attempts ?? 3, backoff: { type: 'exponential', delay: options.backoff ?? 1000 }, failParentOnFailure: true }
+        opts: {
+          attempts: options.attempts ?? 3,
+          backoff: { type: 'exponential', delay: options.backoff ?? 1000 },
+          // a failure fails the run at once, unless the finished parts are to be kept
+          ...(spec.onFailed === undefined ? { failParentOnFailure: true } : { ignoreDependencyOnFailure: true })
+        }
       }))
     })
-    return await followFlow<T>(tree, queue, events, { phase, describe: spec.describe, onProgress: options.onProgress, signal: options.signal })
+    return await followFlow<T>(tree, queue, events, { phase, describe: spec.describe, onProgress: options.onProgress, signal: options.signal, onFailed: spec.onFailed })
   } finally {
     await Promise.allSettled([events.close(), queue.close(), flows.close()])
   }

@@ -25,6 +25,12 @@ export interface FollowOptions {
   describe: (index: number) => string
   onProgress?: ((progress: Readonly<DistributedProgress>) => void) | undefined
   signal?: AbortSignal | undefined
+  /**
+   * Given the results of the jobs that finished when a job failed the flow, before its jobs
+   * are removed. With it, the children were added with `ignoreDependencyOnFailure`: every
+   * child runs to its end, and the parent completes with the results of those that finished.
+   */
+  onFailed?: ((finished: unknown[], failure: ShardFailedError) => Promise<void>) | undefined
 }
 
 /**
@@ -79,12 +85,27 @@ export async function followFlow<T> (tree: JobNode, queue: Queue, events: QueueE
   report()
   try {
     const values = await Promise.race([tree.job.waitUntilFinished(events), aborted]) as T[]
+    if (options.onFailed !== undefined) {
+      const ignored = Object.entries(await (await queue.getJob(String(tree.job.id)))?.getIgnoredChildrenFailures() ?? {})
+      const [first] = ignored
+      if (first !== undefined) {
+        const failure = await failedChild(queue, children, `child ${first[0]} failed`, options) ?? new ShardFailedError(`job ${first[0]}`, first[1])
+        await options.onFailed(values, failure)
+        await queue.remove(String(tree.job.id), { removeChildren: true }).catch(() => 0)
+        throw failure
+      }
+    }
     // the results are in hand: the flow's jobs leave Redis, so runs do not pile up there
     await queue.remove(String(tree.job.id), { removeChildren: true }).catch(() => 0)
     return values
   } catch (error) {
+    if (error instanceof ShardFailedError) throw error
     const reason = error instanceof Error ? error.message : String(error)
     const failure = error instanceof AbortError ? error : await failedChild(queue, children, reason, options) ?? new ShardFailedError(`the ${options.phase} flow`, reason)
+    if (failure instanceof ShardFailedError && options.onFailed !== undefined) {
+      const parent = await queue.getJob(String(tree.job.id))
+      await options.onFailed(parent === undefined ? [] : Object.values(await parent.getChildrenValues()), failure)
+    }
     // the run is over: jobs not yet taken are removed, jobs in hand finish and are ignored
     await queue.remove(String(tree.job.id), { removeChildren: true }).catch(() => 0)
     throw failure

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { compareKeys, PlanError, type PlanCounts, type PlanGuardRecord, type PlanHeader, type PrefixTotal } from '@keydiff/core'
-import { checkGuards, guardRecord, planGuardLimits, type PlanGuardOptions } from '@keydiff/core/adapter'
+import { checkGuards, guardRecord, planGuardLimits, type KeyRange, type PlanGuardOptions } from '@keydiff/core/adapter'
 import { fileDigest } from './file-digest.ts'
 import { formatRange } from './key-ranges.ts'
 import type { PartDescriptor } from './part-descriptor.ts'
@@ -79,6 +79,7 @@ export function buildManifest (init: ManifestInit): RunManifest {
     if (part.store !== first.store) throw new PlanError(part.path, `its store ${String(part.store)} is not the run's (${String(first.store)}): shards of one run opened different stores`, { code: 'KEYDIFF_PLAN_INVALID' })
     if (part.fence !== first.fence) throw new PlanError(part.path, `its fence ${part.fence} is not the run's (${first.fence})`, { code: 'KEYDIFF_PLAN_INVALID' })
   }
+  checkCoverage(parts.map(part => part.range), `the parts of run ${init.run}`)
   const merged = mergeParts(parts)
   const limits = planGuardLimits(init.guards)
   // Shards do not count the references that name nothing stored, so that guard is not measured here.
@@ -97,6 +98,31 @@ export function buildManifest (init: ManifestInit): RunManifest {
     parts
   }
   return { ...draft, checksum: manifestChecksum(draft) }
+}
+
+/** Ranges in key order that cover the key space, each starting where the one before ended. */
+function checkCoverage (ranges: readonly KeyRange[], what: string): void {
+  let after: string | undefined
+  for (const [i, range] of ranges.entries()) {
+    if (range.after !== after || (i === ranges.length - 1) !== (range.upTo === undefined)) {
+      throw new PlanError(what, `the parts do not cover the key space in order at part ${i} ${formatRange(range)}`, { code: 'KEYDIFF_PLAN_INVALID' })
+    }
+    after = range.upTo
+  }
+}
+
+/** The ranges of the key space that no part covers, in key order. */
+export function missingRanges (covered: readonly KeyRange[]): KeyRange[] {
+  const sorted = [...covered].sort((a, b) => a.after === undefined ? -1 : b.after === undefined ? 1 : compareKeys(a.after, b.after))
+  const missing: KeyRange[] = []
+  let cursor: string | undefined
+  for (const range of sorted) {
+    if (range.after !== cursor) missing.push({ ...(cursor === undefined ? {} : { after: cursor }), ...(range.after === undefined ? {} : { upTo: range.after }) })
+    cursor = range.upTo
+    if (cursor === undefined) return missing
+  }
+  missing.push(cursor === undefined ? {} : { after: cursor })
+  return missing
 }
 
 function manifestChecksum (manifest: Omit<RunManifest, 'checksum'>): string {
@@ -129,12 +155,8 @@ export async function readManifest (path: string, shared: string): Promise<RunMa
   }
   const { checksum, ...draft } = manifest
   if (manifestChecksum(draft) !== checksum) throw new PlanError(path, 'does not match its checksum: the manifest was edited; plan the run again', { code: 'KEYDIFF_PLAN_CHECKSUM' })
-  let after: string | undefined
-  for (const [i, part] of manifest.parts.entries()) {
-    if (part.range.after !== after || (i === manifest.parts.length - 1) !== (part.range.upTo === undefined)) {
-      throw new PlanError(path, `its parts do not cover the key space in order at part ${i} ${formatRange(part.range)}`, { code: 'KEYDIFF_PLAN_INVALID' })
-    }
-    after = part.range.upTo
+  checkCoverage(manifest.parts.map(part => part.range), path)
+  for (const part of manifest.parts) {
     const file = join(shared, part.path)
     const found = await fileDigest(file).catch((error: unknown) => { throw new PlanError(file, `cannot be read: ${(error as Error).message}`, { cause: error }) })
     if (found.sha256 !== part.sha256 || found.bytes !== part.bytes) {

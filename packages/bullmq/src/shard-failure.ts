@@ -1,4 +1,5 @@
 import { KeydiffError, isRetryableCode, type KeydiffErrorCode } from '@keydiff/core'
+import type { KeyRange } from '@keydiff/core/adapter'
 import { UnrecoverableError } from 'bullmq'
 
 const CODE_AT_END = / \((KEYDIFF_[A-Z_]+)\)$/
@@ -20,11 +21,17 @@ export function asJobFailure (error: unknown): Error {
 export class ShardFailedError extends KeydiffError {
   /** The failed job's reason, as its worker reported it. */
   readonly reason: string
+  /**
+   * With `keepFinished`: where the finished parts and the ranges still to plan are recorded
+   * (`<shared>/<run>/unfinished.json`), for `planDistributed({ run, resume: true })`.
+   */
+  unfinished: { path: string, missing: KeyRange[] } | undefined
 
   constructor (what: string, reason: string) {
     const code = (CODE_AT_END.exec(reason)?.[1] ?? 'KEYDIFF_SOURCE_FAILED') as KeydiffErrorCode
     super(`[keydiff] [bullmq] ${what} failed: ${reason.replace(CODE_AT_END, '')}`, code)
     this.name = 'ShardFailedError'
     this.reason = reason
+    this.unfinished = undefined
   }
 }

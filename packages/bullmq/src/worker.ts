@@ -106,7 +106,8 @@ export async function startWorker (options: DistributedWorkerOptions): Promise<D
             parent: { id: job.parent.id, queue: job.parent.queueKey },
             attempts: job.opts.attempts,
             backoff: job.opts.backoff,
-            failParentOnFailure: true
+            failParentOnFailure: job.opts.failParentOnFailure,
+            ignoreDependencyOnFailure: job.opts.ignoreDependencyOnFailure
           })
         }
         return outcome.part

@@ -111,6 +111,30 @@ describe('planDistributed, with worker processes on a real Redis', () => {
     await assert.rejects(access(join(cluster.shared, 'failing', 'manifest.json')))
   })
 
+  test('keepFinished: a failed run records its finished parts and the missing range, and resume plans only that range into the same plan', async () => {
+    const ranges = hexRanges(4, { prefix: 'blobs/' })
+    let failure: unknown
+    try {
+      await planDistributed({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared, description: description({ failAfter: ranges[1]?.after as string }), ranges, run: 'resumed', keepFinished: true })
+    } catch (error) {
+      failure = error
+    }
+    assert.ok(failure instanceof ShardFailedError, String(failure))
+    assert.equal(failure.code, 'KEYDIFF_SOURCE_NOT_FOUND')
+    assert.match(failure.message, /shard 1 /)
+    assert.deepEqual(failure.unfinished?.missing, [ranges[1]])
+    await assert.rejects(access(join(cluster.shared, 'resumed', 'manifest.json')))
+    const unfinished = JSON.parse(await readFile(failure.unfinished?.path as string, 'utf8')) as { parts: Array<{ path: string }> }
+    assert.equal(unfinished.parts.length, 3)
+
+    const result = await planDistributed({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared, description: description(), ranges: [], run: 'resumed', resume: true })
+    assert.deepEqual(await plannedKeys(result.manifest, cluster.shared), expected)
+    assert.deepEqual(result.manifest.parts.map(part => part.range), ranges)
+    // the kept parts are the ones the failed attempt wrote, not planned again
+    for (const kept of unfinished.parts) assert.ok(result.manifest.parts.some(part => part.path === kept.path))
+    await assert.rejects(access(failure.unfinished?.path as string))
+  })
+
   test('--status shows a run\'s waiting shards with their ranges, and cancelling the run removes its jobs', async () => {
     const cancel = new AbortController()
     // a queue no worker serves: the shards wait

@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { arraySource } from '@keydiff/core'
 import { formatRange, hexRanges, inRange, rangesBetween, referencesInRange, sampledRanges } from '../src/index.ts'
+import { missingRanges } from '../src/run-manifest.ts'
 
 const key = fc.string({ unit: 'binary', maxLength: 12 })
 
@@ -47,6 +48,16 @@ test('sampled ranges split at quantiles of the sample and still cover every key'
     const ranges = sampledRanges(sample, count)
     assert.ok(ranges.length >= 1 && ranges.length <= count)
     for (const k of keys) assert.equal(ranges.filter(range => inRange(k, range)).length, 1)
+  }))
+})
+
+test('the ranges missing from some parts, with the parts, cover the key space exactly once', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), fc.array(key), (count, keep, keys) => {
+    const ranges = hexRanges(count)
+    const kept = ranges.filter((_, i) => keep[i] === true)
+    const missing = missingRanges(kept)
+    for (const k of keys) assert.equal([...kept, ...missing].filter(range => inRange(k, range)).length, 1)
+    if (kept.length === 0) assert.deepEqual(missing, [{}])
   }))
 })
 

@@ -1,5 +1,5 @@
-import { dirname, resolve } from 'node:path'
-import { formatBytes, type LockLease } from '@keydiff/core'
+import { basename, dirname, resolve } from 'node:path'
+import { formatBytes, KeydiffError, type LockLease } from '@keydiff/core'
 import type { DistributedApply, DistributedPlan, DistributedProgress } from '@keydiff/bullmq'
 import { DEFAULT_CONFIG, loadConfig } from '../config/load-config.ts'
 import type { RunConfig } from '../config/config-types.ts'
@@ -30,6 +30,10 @@ Options:
                            blobs/ab/cd/…), past 16 or 256 shards          (default: none)
   --split-above <n>        a shard that lists more keys than this hands
                            the rest of its range to a new job            (default: never)
+  --keep-finished          when a shard fails, let the others finish and keep
+                           their parts for --resume                     (default: off)
+  --resume <run-id>        plan only the ranges a --keep-finished run left,
+                           with its fence (one run: use --only)
   --queue-name <name>      the workers' queue                           (default: keydiff)
   --keys-per-second <n>    actions per second on the store, all workers (default: no limit)
   --config <file>          the config file                              (default: ${DEFAULT_CONFIG})
@@ -60,6 +64,8 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
     'split-prefix': { type: 'string' },
     'split-groups': { type: 'string' },
     'split-above': { type: 'string' },
+    'keep-finished': { type: 'boolean' },
+    resume: { type: 'string' },
     'queue-name': { type: 'string' },
     'keys-per-second': { type: 'string' },
     config: { type: 'string' },
@@ -89,6 +95,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
   const unknown = only.filter(name => !config.runs.some(run => run.name === name))
   if (unknown.length > 0) throw new UsageError(`no run named ${unknown.map(name => JSON.stringify(name)).join(', ')} in ${file} (runs: ${config.runs.map(run => run.name).join(', ')})`, RUN_QUEUE_USAGE)
   const runs = only.length === 0 ? config.runs : config.runs.filter(run => only.includes(run.name))
+  if (values.resume !== undefined && runs.length !== 1) throw new UsageError(`--resume continues one run: choose it with --only (runs: ${runs.map(run => run.name).join(', ')})`, RUN_QUEUE_USAGE)
 
   const { applyDistributed, hexRanges, planDistributed } = await import('@keydiff/bullmq')
   const cancel = new AbortController()
@@ -107,6 +114,8 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
       try {
         plan = await planDistributed({
           ...common,
+          ...(values.resume === undefined ? {} : { run: values.resume, resume: true }),
+          ...(values['keep-finished'] === true ? { keepFinished: true } : {}),
           description,
           ranges: hexRanges(shards, { prefix: values['split-prefix'] ?? '', ...(groups === undefined ? {} : { groups }) }),
           guards: distributedGuards(run),
@@ -114,7 +123,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
           ...(run.referencesAsOf === undefined ? {} : { referencesAsOf: run.referencesAsOf }),
           references: run.references.map(reference => 'file' in reference ? reference.file : reference.database),
           onProgress: feed.update
-        })
+        }).catch((error: unknown) => { throw withResumeHint(error) })
         if (values['dry-run'] !== true && run.action !== undefined && plan.manifest.counts.planned > 0) {
           const manifest = plan.path
           applied = await underStoreLock(description, values.force === true, async () => await applyDistributed({ ...common, description, manifest, keysPerSecond, onProgress: feed.update }))
@@ -130,6 +139,14 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
   }
   if (values.json === true) await out.write(JSON.stringify(outcomes.map(outcome => ({ name: outcome.name, manifest: outcome.plan.path, run: outcome.plan.run, counts: outcome.plan.manifest.counts, bytes: outcome.plan.manifest.bytes, parts: outcome.plan.manifest.parts.length, applied: outcome.applied ?? null })), null, 2) + '\n')
   return outcomes.some(outcome => (outcome.applied?.failed ?? 0) > 0) ? 3 : 0
+}
+
+/** A failed run whose finished parts were kept says how to plan the rest. */
+function withResumeHint (error: unknown): unknown {
+  const unfinished = (error as { unfinished?: { path: string } }).unfinished
+  if (!(error instanceof KeydiffError) || unfinished === undefined) return error
+  const run = basename(dirname(unfinished.path))
+  return new KeydiffError(`${error.message}; the finished parts are kept (${unfinished.path}): plan the rest with --resume ${run}`, error.code, { cause: error })
 }
 
 /** The runs in the queue now, one line each, and a line per job being worked on. */
