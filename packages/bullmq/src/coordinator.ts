@@ -134,14 +134,15 @@ export interface DistributedApply {
 }
 
 /**
- * Applies a distributed plan on the workers: the manifest and every part are checked against
- * their checksums, then a flow of one job per part runs core's `apply()` under the part's lock,
+ * Applies a distributed plan on the workers: the manifest is checked against its checksum (and
+ * each part by the job that applies it, before it acts), then a flow of one job per part runs core's `apply()` under the part's lock,
  * with the part's audit log in shared storage, at most `keysPerSecond` across the workers.
  * A retried job resumes from its audit log and acts on no key twice. A part that fails after
  * its tries fails the run; the parts done stay done, and applying the manifest again resumes.
  */
 export async function applyDistributed (options: DistributedApplyOptions): Promise<DistributedApply> {
-  const manifest = await readManifest(options.manifest, options.shared)
+  // each apply job checks its part's SHA-256 before it acts: the coordinator reads no part
+  const manifest = await readManifest(options.manifest, options.shared, { parts: false })
   const rateKey = `keydiff:rate:${manifest.store ?? manifest.run}`
   const applied = await runFlow<PartApplied>({ attempts: 5, ...options }, 'apply', {
     name: JOB.collectApply,

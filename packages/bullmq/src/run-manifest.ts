@@ -139,11 +139,12 @@ export async function writeManifest (shared: string, manifest: RunManifest): Pro
 }
 
 /**
- * Reads a manifest and checks it as a plan is checked: its own checksum, then every part's
- * size and SHA-256, and that the parts cover the key space without a gap. An edited manifest
- * or part is refused (KEYDIFF_PLAN_CHECKSUM).
+ * Reads a manifest and checks it as a plan is checked: its own checksum, that the parts cover
+ * the key space without a gap, then every part's size and SHA-256. An edited manifest or part
+ * is refused (KEYDIFF_PLAN_CHECKSUM). `parts: false` leaves the parts to whoever reads them
+ * (each apply job checks its own), sparing one machine a read of every part.
  */
-export async function readManifest (path: string, shared: string): Promise<RunManifest> {
+export async function readManifest (path: string, shared: string, options: { parts?: boolean } = {}): Promise<RunManifest> {
   let manifest: RunManifest
   try {
     manifest = JSON.parse(await readFile(path, 'utf8')) as RunManifest
@@ -156,6 +157,7 @@ export async function readManifest (path: string, shared: string): Promise<RunMa
   const { checksum, ...draft } = manifest
   if (manifestChecksum(draft) !== checksum) throw new PlanError(path, 'does not match its checksum: the manifest was edited; plan the run again', { code: 'KEYDIFF_PLAN_CHECKSUM' })
   checkCoverage(manifest.parts.map(part => part.range), path)
+  if (options.parts === false) return manifest
   for (const part of manifest.parts) {
     const file = join(shared, part.path)
     const found = await fileDigest(file).catch((error: unknown) => { throw new PlanError(file, `cannot be read: ${(error as Error).message}`, { cause: error }) })

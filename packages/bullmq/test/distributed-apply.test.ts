@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { access, readFile } from 'node:fs/promises'
+import { access, appendFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { applyDistributed, hexRanges, planDistributed, type DistributedPlan } from '../src/index.ts'
@@ -65,6 +65,11 @@ describe('applyDistributed, with worker processes on a real Redis', () => {
     const again = await applyDistributed({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared, description, manifest: plan.path })
     assert.equal(again.done, 0)
     assert.equal(again.skipped, keys.length)
+
+    // a part edited after the plan is refused by the job that would apply it, and fails the apply
+    const edited = join(cluster.shared, plan.manifest.parts[1]?.path as string)
+    await appendFile(edited, '{"key":"blobs/00/referenced"}\n')
+    await assert.rejects(applyDistributed({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared, description, manifest: plan.path }), (error: Error & { code?: string }) => error.code === 'KEYDIFF_PLAN_CHECKSUM')
   })
 
   test('a worker killed mid-apply: the part is taken over and resumed from its audit log, each key done once', async () => {
