@@ -48,6 +48,7 @@ export function minioDeleteSink (options: MinioDeleteSinkOptions): Sink {
   return {
     name,
     action: 'delete',
+    supports: { changed: checkUnchanged },
     maxBatch: 1000,
     store: minioUrl(bucket),
     async apply (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {

@@ -66,6 +66,7 @@ export function minioTagSink (options: MinioTagSinkOptions): RestorableSink {
   return {
     name,
     action: 'tag',
+    supports: { changed: checkUnchanged },
     maxBatch: 1000,
     store: minioUrl(bucket),
     async apply (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {

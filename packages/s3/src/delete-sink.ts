@@ -41,6 +41,7 @@ export function s3DeleteSink (options: S3DeleteSinkOptions): Sink {
   return {
     name,
     action: 'delete',
+    supports: { changed: checkUnchanged },
     maxBatch: 1000,
     store: s3Url(bucket),
     async apply (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {

@@ -126,6 +126,7 @@ export function s3QuarantineSink (options: S3QuarantineSinkOptions): RestorableS
   return {
     name,
     action: 'quarantine',
+    supports: { changed: checkUnchanged },
     maxBatch: 1000,
     store: s3Url(bucket),
     trash: s3Url(trashBucket, trashPrefix),

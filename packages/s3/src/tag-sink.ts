@@ -82,6 +82,7 @@ export function s3TagSink (options: S3TagSinkOptions): RestorableSink {
   return {
     name,
     action: 'tag',
+    supports: { changed: checkUnchanged },
     maxBatch: 1000,
     store: s3Url(bucket),
     async apply (batch: readonly KeyEntry[], applyOptions: SinkApplyOptions = {}): Promise<SinkOutcome[]> {

@@ -77,7 +77,7 @@ sinkSuite({
   test,
   name: 's3DeleteSink',
   // s3rver's XML parser trims whitespace around a key in DeleteObjects (S3 keeps it).
-  supports: { failures: true, changed: true, canHold: key => s3rverHolds(key) && key.trim() === key },
+  supports: { failures: true, canHold: key => s3rverHolds(key) && key.trim() === key },
   factory: sinkFactory((client, bucket) => ({
     sink: s3DeleteSink({ client, bucket, retryDelay: 5 }),
     actedOn: async (_admin, bucket, key) => !await server.exists(bucket, key)
@@ -89,7 +89,7 @@ sinkSuite({
   name: 's3QuarantineSink',
   // s3rver decodes x-amz-copy-source with decodeURI, which leaves %23, %24, %26, %2B, %2C, %3A, %3B, %3D, %3F, %40
   // escaped; S3 decodes them. Keys with those characters cannot be copied on s3rver.
-  supports: { failures: true, restore: true, changed: true, canHold: key => s3rverHolds(key) && key.trim() === key && !/[#$&+,:;=?@]/.test(key) },
+  supports: { failures: true, canHold: key => s3rverHolds(key) && key.trim() === key && !/[#$&+,:;=?@]/.test(key) },
   factory: sinkFactory((client, bucket) => ({
     sink: s3QuarantineSink({ client, bucket, retryDelay: 5 }),
     actedOn: async (_admin, bucket, key) => !await server.exists(bucket, key) && await server.exists(bucket, `.keydiff-trash/${key}`)
@@ -99,7 +99,7 @@ sinkSuite({
 sinkSuite({
   test,
   name: 's3TagSink',
-  supports: { failures: true, restore: true, changed: true, canHold: s3rverHolds },
+  supports: { failures: true, canHold: s3rverHolds },
   factory: sinkFactory((client, bucket) => ({
     sink: s3TagSink({ client, bucket, retryDelay: 5 }),
     actedOn: async (admin, bucket, key) => await hasTag(admin, bucket, key)
