@@ -10,6 +10,7 @@ import type { ApplyPartTask, PartApplied, PartDescriptor, PlanShardTask } from '
 import { checkRunId, DEFAULT_QUEUE, JOB, newRunId, queueConnection } from './queue-connection.ts'
 import { buildManifest, missingRanges, readManifest, writeManifest, type RunManifest } from './run-manifest.ts'
 import type { ShardFailedError } from './shard-failure.ts'
+import type { ScatterDescriptor, ScatterTask } from './scatter-references.ts'
 import type { RunDescription } from './shard-opener.ts'
 
 export interface CoordinatorOptions {
@@ -48,6 +49,13 @@ export interface DistributedPlanOptions extends CoordinatorOptions {
    * space does not leave one shard far longer than the others. @default never
    */
   splitAbove?: number
+  /**
+   * Read the references once before the shards start, writing each key into the file of the
+   * shard whose range holds it, so that every shard reads its own references instead of every
+   * source whole (a file or a query that cannot be read by range). Costs one more pass and the
+   * references' size in shared storage; pays from a few shards up. @default false
+   */
+  scatterReferences?: boolean
   /**
    * When a shard fails, keep the parts that finished and record them, with the ranges still to
    * plan, in `<shared>/<run>/unfinished.json` (named by the ShardFailedError's `unfinished`).
@@ -92,10 +100,11 @@ export async function planDistributed (options: DistributedPlanOptions): Promise
   const referencesAsOf = earlier?.referencesAsOf ?? new Date(options.referencesAsOf ?? new Date()).toISOString()
   const kept = earlier?.parts ?? []
   await mkdir(join(options.shared, run, 'parts'), { recursive: true })
+  const scattered = options.scatterReferences === true ? await scatter(options, run, ranges) : undefined
   const parts = await runFlow<PartDescriptor>(options, 'plan', {
     name: JOB.collectPlan,
     data: { run },
-    children: ranges.map((range, shard): { name: string, data: PlanShardTask } => ({ name: JOB.planShard, data: { run, shard: kept.length + shard, range, description: options.description, referencesAsOf, splitAbove: options.splitAbove } })),
+    children: ranges.map((range, shard): { name: string, data: PlanShardTask } => ({ name: JOB.planShard, data: { run, shard: kept.length + shard, range, description: options.description, referencesAsOf, splitAbove: options.splitAbove, references: scattered === undefined ? undefined : { files: scattered.shards[shard] ?? [], names: scattered.names } } })),
     describe: i => `shard ${i} ${formatRange(ranges[i] as KeyRange)}`,
     ...(options.keepFinished === true
       ? {
@@ -110,6 +119,7 @@ export async function planDistributed (options: DistributedPlanOptions): Promise
   })
   const manifest = buildManifest({ run, referencesAsOf, guards: options.guards ?? {}, parts: [...kept, ...parts], ...(options.references === undefined ? {} : { references: options.references }) })
   await rm(unfinishedPath, { force: true })
+  await rm(join(options.shared, run, 'references'), { recursive: true, force: true })
   const path = await writeManifest(options.shared, manifest)
   await removeStrayParts(options.shared, manifest)
   return { run, path, manifest }
@@ -153,6 +163,18 @@ export async function applyDistributed (options: DistributedApplyOptions): Promi
   const parts = [...applied].sort((a, b) => a.shard - b.shard)
   const sum = (field: 'planned' | 'done' | 'skipped' | 'dropped' | 'failed' | 'bytesDone'): number => parts.reduce((total, part) => total + part[field], 0)
   return { run: manifest.run, parts, planned: sum('planned'), done: sum('done'), skipped: sum('skipped'), dropped: sum('dropped'), failed: sum('failed'), bytesDone: sum('bytesDone') }
+}
+
+/** Routes the references into per-shard files with one job, before the shards start. */
+async function scatter (options: DistributedPlanOptions, run: string, ranges: readonly KeyRange[]): Promise<ScatterDescriptor> {
+  const [scattered] = await runFlow<ScatterDescriptor>(options, 'plan', {
+    name: JOB.collectScatter,
+    data: { run },
+    children: [{ name: JOB.scatter, data: { run, ranges: [...ranges], description: options.description } satisfies ScatterTask }],
+    describe: () => 'scattering the references'
+  })
+  if (scattered === undefined) throw new TypeError('scatter: the job returned nothing')
+  return scattered
 }
 
 interface FlowSpec {

@@ -38,6 +38,11 @@ export interface PlanShardTask {
    * Undefined: shards are never split.
    */
   splitAbove?: number | undefined
+  /**
+   * The shard's references, scattered once before the shards ran: one file per reference source
+   * (relative to the shared directory), read instead of the sources the opener returns.
+   */
+  references?: { files: string[], names: string[] } | undefined
 }
 
 /** The work of applying one plan part: the job's data. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { plan, type KeySource, type PlanProgress } from '@keydiff/core'
+import { jsonLinesSource, plan, type KeySource, type PlanProgress } from '@keydiff/core'
 import { deriveSource, withinRange, type KeyRange } from '@keydiff/core/adapter'
 import { fileDigest } from './file-digest.ts'
 import type { PartDescriptor, PlanShardTask } from './part-descriptor.ts'
@@ -52,7 +52,10 @@ export async function planShard (task: PlanShardTask, context: PlanShardContext)
     const summary = await plan({
       ...opened.planOptions,
       candidates: splits ? cutAfter(listed, task.splitAbove as number, cut) : listed,
-      references: opened.references.map(source => referencesInRange(source, range)),
+      references: (task.references === undefined
+        ? opened.references
+        : task.references.files.map((file, i) => jsonLinesSource(join(context.shared, file), { field: 'k', name: task.references?.names[i] ?? file }))
+      ).map(source => referencesInRange(source, range)),
       out: join(context.shared, relative),
       referencesAsOf: task.referencesAsOf,
       allowEmptyReferences: true,

@@ -5,6 +5,8 @@ export const DEFAULT_QUEUE = 'keydiff'
 
 /** The job names of a run's two flows. */
 export const JOB = {
+  scatter: 'scatter-references',
+  collectScatter: 'collect-scatter',
   planShard: 'plan-shard',
   collectPlan: 'collect-plan',
   applyPart: 'apply-part',

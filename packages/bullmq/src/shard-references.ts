@@ -19,8 +19,13 @@ export function referencesInRange (source: KeySource, range: KeyRange): KeySourc
   if (range.after === undefined && range.upTo === undefined) return source
   return deriveSource(source, async function * () {
     for await (const batch of source) {
-      const kept = batch.filter(entry => inRange(entry.key, range) || MAY_RESOLVE_ELSEWHERE.test(entry.key))
+      const kept = batch.filter(entry => inRange(entry.key, range) || mayResolveElsewhere(entry.key))
       if (kept.length > 0) yield kept
     }
   })
+}
+
+/** Whether a reference may name another key than its text once resolved against the store. */
+export function mayResolveElsewhere (key: string): boolean {
+  return MAY_RESOLVE_ELSEWHERE.test(key)
 }

@@ -3,6 +3,7 @@ import { Queue, Worker, type Job } from 'bullmq'
 import { applyPart } from './apply-part.ts'
 import type { ApplyPartTask, PlanShardTask } from './part-descriptor.ts'
 import { planShard } from './plan-shard.ts'
+import { scatterReferences, type ScatterTask } from './scatter-references.ts'
 import { DEFAULT_QUEUE, JOB, queueConnection } from './queue-connection.ts'
 import { StoreRateLimit } from './rate-limit.ts'
 import { asJobFailure } from './shard-failure.ts'
@@ -118,7 +119,10 @@ export async function startWorker (options: DistributedWorkerOptions): Promise<D
         return await reporting(job, () => live === undefined ? undefined : { listed: 0, planned: live.planned, done: live.done + live.skipped }, async () =>
           await applyPart(task, { shared: options.shared, opener: options.opener, limit: limitOf(task), lockTtl: lockDuration, onProgress: progress => { live = progress }, signal }))
       }
-      if (job.name === JOB.collectPlan || job.name === JOB.collectApply) {
+      if (job.name === JOB.scatter) {
+        return await scatterReferences(job.data as ScatterTask, { shared: options.shared, opener: options.opener, jobId: String(job.id), attempt: job.attemptsMade + 1, signal })
+      }
+      if (job.name === JOB.collectPlan || job.name === JOB.collectApply || job.name === JOB.collectScatter) {
         return Object.values(await job.getChildrenValues())
       }
       throw new Error(`unknown job ${JSON.stringify(job.name)}`)

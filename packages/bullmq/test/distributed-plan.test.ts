@@ -74,6 +74,22 @@ describe('planDistributed, with worker processes on a real Redis', () => {
     }
   })
 
+  test('scattered references: read once into per-shard files before the shards start, the plan is the same, and the files are gone after', async () => {
+    const result = await planDistributed({
+      connection: REDIS_URL,
+      queue: cluster.queue,
+      shared: cluster.shared,
+      description: description(),
+      ranges: hexRanges(5, { prefix: 'blobs/' }),
+      run: 'scattered',
+      scatterReferences: true
+    })
+    assert.deepEqual(await plannedKeys(result.manifest, cluster.shared), expected)
+    // each reference (none of them a URI) was read by the one shard whose range holds it
+    assert.equal(result.manifest.counts.references, 1104)
+    await assert.rejects(access(join(cluster.shared, 'scattered', 'references')))
+  })
+
   test('the guards judge the merged counts once: empty references refuse the run, though every shard plans with its guards off', async () => {
     await cluster.worker()
     const empty = join(cluster.shared, 'no-references.txt')

@@ -102,7 +102,7 @@ action = { type = "delete" }
   for await (const batch of (await readPlan(join(workdir, planFile))).batches()) expected.push(...batch.map(entry => entry.key))
   assert.equal(expected.length, 50)
 
-  const dry = await runSourceCli(['run', '--config', config, '--dry-run', '--json', ...queue], { env })
+  const dry = await runSourceCli(['run', '--config', config, '--dry-run', '--json', '--scatter-references', ...queue], { env })
   assert.equal(dry.code, 0, dry.stderr)
   const [outcome] = JSON.parse(dry.stdout) as Array<{ manifest: string, counts: { planned: number, candidates: number }, parts: number }>
   assert.equal(outcome?.parts, 4)

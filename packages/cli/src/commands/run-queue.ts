@@ -30,6 +30,8 @@ Options:
                            blobs/ab/cd/…), past 16 or 256 shards          (default: none)
   --split-above <n>        a shard that lists more keys than this hands
                            the rest of its range to a new job            (default: never)
+  --scatter-references     read the references once into per-shard files
+                           before the shards start, instead of once a shard (default: off)
   --keep-finished          when a shard fails, let the others finish and keep
                            their parts for --resume                     (default: off)
   --resume <run-id>        plan only the ranges a --keep-finished run left,
@@ -65,6 +67,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
     'split-groups': { type: 'string' },
     'split-above': { type: 'string' },
     'keep-finished': { type: 'boolean' },
+    'scatter-references': { type: 'boolean' },
     resume: { type: 'string' },
     'queue-name': { type: 'string' },
     'keys-per-second': { type: 'string' },
@@ -116,6 +119,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
           ...common,
           ...(values.resume === undefined ? {} : { run: values.resume, resume: true }),
           ...(values['keep-finished'] === true ? { keepFinished: true } : {}),
+          ...(values['scatter-references'] === true ? { scatterReferences: true } : {}),
           description,
           ranges: hexRanges(shards, { prefix: values['split-prefix'] ?? '', ...(groups === undefined ? {} : { groups }) }),
           guards: distributedGuards(run),
