@@ -74,6 +74,8 @@ function toolsFor (work: string, candidates: string, references: string): Tool[]
   { name: 'sort --parallel | comm -23', command: ['bash', '-c', `export LC_ALL=C; sort -u --parallel=${cpus().length} -T '${work}' -o '${work}/c.sorted' '${candidates}' && sort -u --parallel=${cpus().length} -T '${work}' -o '${work}/r.sorted' '${references}' && comm -23 '${work}/c.sorted' '${work}/r.sorted' | wc -l | sed 's/.*/{"orphans":&}/'`], exact: true },
   { name: 'JS Set', command: [...peer('peer-set'), candidates, references], exact: true }
   ]
+  // At 150M DuckDB is given more still (issue 23: 8GB ran as long as 4GB there).
+  if (keys >= 100_000_000) tools.splice(tools.findIndex(tool => tool.name === 'duckdb 4GB') + 1, 0, { name: 'duckdb 8GB', command: [...peer('peer-duckdb'), candidates, references, '8GB', join(work, 'duck-8g')], exact: true })
   // What a second core is worth to each (`taskset` pins the whole process tree to one core).
   if (taskset) {
     tools.push(
