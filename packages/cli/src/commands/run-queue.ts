@@ -8,7 +8,7 @@ import { parseOptions } from '../parse-options.ts'
 import { Progress, progressMode, type ProgressState } from '../report/progress.ts'
 import { describeRun, openRun } from '../run/run-description.ts'
 import { UsageError } from '../usage-error.ts'
-import { distributedGuards } from './queue-opener.ts'
+import { runGuards } from '../run/plan-settings.ts'
 
 export const RUN_QUEUE_USAGE = `Usage: keydiff run --queue <redis-url> --shared <dir> [--shards <n>] [options]
        keydiff run --queue <redis-url> --status
@@ -122,7 +122,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
           ...(values['scatter-references'] === true ? { scatterReferences: true } : {}),
           description,
           ranges: hexRanges(shards, { prefix: values['split-prefix'] ?? '', ...(groups === undefined ? {} : { groups }) }),
-          guards: distributedGuards(run),
+          guards: runGuards(run),
           ...(splitAbove === undefined ? {} : { splitAbove }),
           ...(run.referencesAsOf === undefined ? {} : { referencesAsOf: run.referencesAsOf }),
           references: run.references.map(reference => 'file' in reference ? reference.file : reference.database),

@@ -1,13 +1,14 @@
 import { mkdir } from 'node:fs/promises'
-import { isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { apply, DEFAULT_GRACE, DEFAULT_MEMORY, parseStoreLocation, plan, type ApplyResult, type PlanProgress, type PlanSummary, type Sink } from '@keydiff/core'
+import { join, resolve } from 'node:path'
+import { apply, plan, type ApplyResult, type PlanProgress, type PlanSummary, type Sink } from '@keydiff/core'
 import type { KeydiffConfig, RunConfig } from '../config/config-types.ts'
 import { inCliTerms } from '../plan-refused.ts'
 import { Progress, type ProgressMode, type ProgressState } from '../report/progress.ts'
 import { applyPhases } from '../report/sweep-phases.ts'
 import { buildReferences } from './build-references.ts'
 import type { KeyRange } from '@keydiff/core/adapter'
-import { buildTarget, type RunTarget } from './build-store.ts'
+import { buildTarget } from './build-store.ts'
+import { runGuards, runPlanSettings } from './plan-settings.ts'
 import type { Connections } from './connections.ts'
 import { inRunContext, type ConfigSite } from './run-context.ts'
 
@@ -101,28 +102,10 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
       candidates: countingSource(target.candidates, counted, candidatesSite, () => { enter('listing') }),
       references: references.sources.map((source, j) => countingSource(source, counted, site(['runs', index, 'references', j]), () => { enter('references') })),
       out: planPath,
-      ...(store === undefined
-        ? {}
-        : {
-            store,
-            exclude: trashInside(store, target),
-            decodeReferences: run.references.map(reference => reference.decode ?? 'auto'),
-            ...(run.prefixMismatch === undefined ? {} : { prefixMismatch: run.prefixMismatch }),
-            ...(run.equalSchemes === undefined ? {} : { equalSchemes: run.equalSchemes }),
-            ...(run.equalAuthorities === undefined ? {} : { equalAuthorities: run.equalAuthorities })
-          }),
-      grace: run.grace ?? DEFAULT_GRACE,
+      ...runPlanSettings(run, target),
+      ...runGuards(run),
       ...(run.minOrphanAge === undefined ? {} : { minOrphanAge: run.minOrphanAge, orphanAgeDirectory: join(workdir, 'orphan-age') }),
-      acknowledgeZeroGrace: run.acknowledgeZeroGrace === true,
-      includeUndated: run.includeUndated === true,
-      protect: run.protect ?? [],
-      protectHidden: run.protectHidden !== false,
-      allowEmptyReferences: run.allowEmptyReferences === true,
-      ...(run.maxMissingShare === undefined ? {} : { maxMissingShare: run.maxMissingShare }),
-      ...(run.maxOrphanShare === undefined ? {} : { maxOrphanShare: run.maxOrphanShare }),
       ...(run.referencesAsOf === undefined ? {} : { referencesAsOf: run.referencesAsOf }),
-      summaryDepth: run.summaryDepth ?? 1,
-      diff: { mode: run.mode ?? 'exact', memory: run.memory ?? DEFAULT_MEMORY },
       onProgress: live => { planning = live },
       ...(options.signal === undefined ? {} : { signal: options.signal })
     })
@@ -157,27 +140,6 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
     timings.push({ phase: 'apply', ms: performance.now() - started })
   }
   return { name: run.name, target: target.name, config: options.file, plan: summary, applied, withoutRecheck: references.withoutRecheck, timings }
-}
-
-/**
- * The key prefix of the run's quarantine when it lies inside the listed store, so that what
- * was quarantined is never planned again. The sink names its trash when it can; otherwise
- * the store's driver says where the action's quarantine goes. keydiff's own `.keydiff/` is
- * never a candidate anyway.
- */
-function trashInside (store: string, target: RunTarget): string[] {
-  const sink = target.sink
-  const named = sink !== undefined && 'trash' in sink && typeof sink.trash === 'string' ? sink.trash : undefined
-  const trash = named ?? target.trash
-  if (trash === undefined) return []
-  const listed = parseStoreLocation(store)
-  const quarantine = parseStoreLocation(trash, 'trash')
-  if (listed.scheme !== quarantine.scheme || listed.authority !== quarantine.authority) return []
-  if (listed.scheme !== 'file') return quarantine.path === '' ? [] : [quarantine.path]
-  const below = relative(listed.path, quarantine.path)
-  if (below === '' || below === '..' || below.startsWith(`..${sep}`) || isAbsolute(below)) return []
-  const key = below.split(sep).join('/')
-  return key === '.keydiff' || key.startsWith('.keydiff/') ? [] : [`${key}/`]
 }
 
 /** Passes a source through, counting the keys read, for the progress line; a failure names the key of the config it comes from. */
