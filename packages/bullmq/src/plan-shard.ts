@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { jsonLinesSource, plan, type KeySource, type PlanProgress } from '@keydiff/core'
+import { jsonLinesSource, plan, type KeySource, type PlanCounts, type PlanProgress } from '@keydiff/core'
 import { deriveSource, withinRange, type KeyRange } from '@keydiff/core/adapter'
 import { fileDigest } from './file-digest.ts'
 import type { PartDescriptor, PlanShardTask } from './part-descriptor.ts'
@@ -58,6 +58,9 @@ export async function planShard (task: PlanShardTask, context: PlanShardContext)
       ).map(source => referencesInRange(source, range)),
       out: join(context.shared, relative),
       referencesAsOf: task.referencesAsOf,
+      // references resolved into another shard's range are neither diffed nor counted missing here
+      range,
+      countMissing: true,
       allowEmptyReferences: true,
       maxMissingShare: 1,
       maxOrphanShare: 1,
@@ -75,7 +78,8 @@ export async function planShard (task: PlanShardTask, context: PlanShardContext)
       planId: header.checksum,
       store: header.store,
       fence: header.fence,
-      counts: header.counts,
+      // a part cut short read references for its whole range: those past the cut would count as missing here
+      counts: cut.at === undefined ? header.counts : withoutMissing(header.counts),
       bytesPlanned: header.bytes,
       prefixes: summary.prefixes,
       attempt: context.attempt
@@ -110,4 +114,9 @@ function cutAfter (source: KeySource, limit: number, cut: { at?: string }): KeyS
       await batches.return?.()
     }
   })
+}
+
+function withoutMissing (counts: PlanCounts): PlanCounts {
+  const { missing: _, ...rest } = counts
+  return rest
 }

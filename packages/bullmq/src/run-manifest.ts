@@ -21,7 +21,7 @@ export interface RunManifest {
   store: string | null
   /** ISO time every shard's fence counted back from. */
   referencesAsOf: string
-  /** The guards, judged once on the merged counts (the missing share is not measured across shards). */
+  /** The guards, judged once on the merged counts (the missing share on the parts that counted it: not those split while they ran). */
   guards: PlanGuardRecord
   counts: PlanCounts
   bytes: PlanHeader['bytes']
@@ -82,10 +82,18 @@ export function buildManifest (init: ManifestInit): RunManifest {
   checkCoverage(parts.map(part => part.range), `the parts of run ${init.run}`)
   const merged = mergeParts(parts)
   const limits = planGuardLimits(init.guards)
-  // Shards do not count the references that name nothing stored, so that guard is not measured here.
+  const where = { store: first.store ?? 'the store', references: init.references ?? ['the references'] }
   const measured = { candidates: merged.counts.candidates, references: merged.counts.references, orphans: merged.counts.orphans, missing: undefined, planned: merged.counts.planned }
-  const guards = guardRecord(limits, measured)
-  checkGuards(guards, measured, { store: first.store ?? 'the store', references: init.references ?? ['the references'] })
+  // The missing share is judged on the parts that counted their missing references (exact
+  // mode; a part split while it ran read references past its end and has no count): each
+  // such reference is counted by the one shard its key falls in.
+  const counted = parts.filter(part => part.counts.missing !== undefined)
+  const sampled = mergeParts(counted).counts
+  const sample = counted.length === 0 ? undefined : { candidates: sampled.candidates, references: sampled.references, orphans: sampled.orphans, missing: sampled.missing ?? 0, planned: 0 }
+  const guards = { ...guardRecord(limits, measured), missingShare: sample === undefined ? null : guardRecord(limits, sample).missingShare }
+  checkGuards({ ...guards, missingShare: null, orphanShare: null }, measured, where)
+  if (sample !== undefined) checkGuards({ ...guards, allowEmptyReferences: true, orphanShare: null }, sample, where)
+  checkGuards({ ...guards, missingShare: null }, measured, where)
   const draft: Omit<RunManifest, 'checksum'> = {
     keydiff: 'distributed-plan',
     version: MANIFEST_VERSION,

@@ -62,6 +62,9 @@ describe('planDistributed, with worker processes on a real Redis', () => {
     assert.equal(result.manifest.counts.planned, 120)
     assert.equal(result.manifest.prefixes.reduce((sum, total) => sum + total.count, 0), 120)
     assert.equal(result.manifest.guards.orphanShare, 0.1)
+    // each reference to nothing (1 in 50 keys) is counted by the one shard its key falls in
+    assert.equal(result.manifest.counts.missing, 24)
+    assert.equal(result.manifest.guards.missingShare, 24 / (24 + 1080))
     assert.equal(seen.at(-1), 6)
     const again = await readManifest(result.path, cluster.shared)
     assert.equal(again.checksum, result.manifest.checksum)
@@ -103,6 +106,29 @@ describe('planDistributed, with worker processes on a real Redis', () => {
       run: 'refused'
     }), (error: Error & { code?: string, guard?: string }) => error.code === 'KEYDIFF_PLAN_REFUSED')
     await assert.rejects(access(join(cluster.shared, 'refused', 'manifest.json')))
+  })
+
+  test('the missing share is judged on the merged counts: references under a wrong prefix refuse the run, though no shard judged it', async () => {
+    await cluster.worker()
+    const wrong = join(cluster.shared, 'wrong-prefix.txt')
+    // a config that forgot the store's prefix: the references name keys the store does not hold
+    const keys = store.keys.slice(0, 600)
+    await writeFile(wrong, [...keys.slice(0, 500).map(key => key.replace(/^blobs\//, 'blobz/')), ...keys.slice(500)].join('\n') + '\n')
+    await assert.rejects(planDistributed({
+      connection: REDIS_URL,
+      queue: cluster.queue,
+      shared: cluster.shared,
+      description: description({ references: wrong }),
+      ranges: hexRanges(3, { prefix: 'blobs/' }),
+      run: 'wrong-prefix',
+      guards: { maxOrphanShare: 1 }
+    }), (error: Error & { code?: string, guard?: string }) => {
+      assert.equal(error.code, 'KEYDIFF_PLAN_REFUSED')
+      assert.equal(error.guard, 'missingShare')
+      assert.match(error.message, /500 of 600 distinct keys/)
+      return true
+    })
+    await assert.rejects(access(join(cluster.shared, 'wrong-prefix', 'manifest.json')))
   })
 
   test('a shard that fails fails the run with its own code and no manifest', async () => {

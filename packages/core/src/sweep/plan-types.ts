@@ -1,3 +1,4 @@
+import type { KeyRange } from '../contracts/store-driver.ts'
 import type { DiffOptions, DiffStats } from '../engine/diff-types.ts'
 import type { KeySourceLike } from '../keys/key-source.ts'
 import type { PrefixMismatchMode } from '../location/reference-conflicts.ts'
@@ -91,6 +92,19 @@ export interface PlanOptions {
   /** The largest share (0..1) of the candidates that may be planned; more refuses the plan. 1 turns the guard off. @default 0.9 */
   maxOrphanShare?: number
   /**
+   * Count the references that name no candidate (exact mode) into `counts.missing` even with
+   * their guard off: a distributed run judges the missing share once, on every shard's count.
+   * @default only while the missing-share guard is on
+   */
+  countMissing?: boolean
+  /**
+   * The slice `(after, upTo]` of the store that the candidates are: references resolving
+   * outside it are left out after resolution, so they are neither read into the diff nor
+   * counted missing here; the shard holding their key counts them. The candidates are cut to
+   * it too. A distributed run's shards each plan one range. @default the whole key space
+   */
+  range?: KeyRange
+  /**
    * Protect hidden names: a key with a path segment that starts with `.` or `_`, other than a
    * `_name=value` partition folder (`_SUCCESS`, `_temporary/`, `.crc` files, `.hoodie/`), is
    * never planned, as Iceberg and Delta never list them. Counted as `counts.hidden`.
@@ -160,6 +174,8 @@ export interface PlanCounts {
    */
   bothSpellings?: number
   foreignReferences?: number
+  /** References that name no listed candidate, when counted (exact mode, with the missing-share guard on or `countMissing`). */
+  missing?: number
   /** Orphans the fence would plan whose key a reference to another store names: kept, or the plan refused (present with a `store`, unless `prefixMismatch` is `'delete'`, which keeps no such keys). */
   conflicts?: number
 }

@@ -14,6 +14,7 @@ import { PLAN_VERSION, PlanWriter, type PlanHeaderDraft } from './plan-writer.ts
 import type { PlanCounts, PlanHeader, PlanOptions, PlanProgress, PlanSummary } from './plan-types.ts'
 import { PrefixTotals } from './prefix-totals.ts'
 import { noSpaceAt } from '../spill/disk-full-error.ts'
+import { withinRange } from '../store/within-range.ts'
 
 /**
  * Runs the diff and writes its orphans to a plan file, leaving out what must not be acted
@@ -41,7 +42,8 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
   const references: KeySource[] = referenceList.map((source, i) => toKeySource(source, `references#${i + 1}`))
   // With a store, references are resolved to its keys; without one they are compared as written.
   const resolution = options.store === undefined ? undefined : new ReferenceConflicts(references, { ...options, store: options.store })
-  const listed = toKeySource(options.candidates, 'candidates')
+  const range = options.range
+  const listed = withinRange(toKeySource(options.candidates, 'candidates'), range)
   const counts: PlanCounts = { candidates: 0, references: 0, orphans: 0, planned: 0, tooYoung: 0, undated: 0, protected: 0, hidden: 0, excluded: 0, unlisted: 0, ...(minOrphanAge === undefined ? {} : { tooRecentlyOrphaned: 0 }) }
   const candidates = withoutExcluded(listed, isExcluded, excluded => { counts.excluded = (counts.excluded ?? 0) + excluded })
   const startedAt = new Date()
@@ -52,8 +54,9 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
     ? undefined
     : await OrphanAgeLedger.open({ directory: options.orphanAgeDirectory as string, minAge: minOrphanAge, now: startedAt, scope: storeOf(options.store, candidates.name) ?? candidates.name })
   // Missing references are only counted for their guard, and only exact mode can count them.
-  const missing = (options.diff?.mode ?? 'exact') === 'exact' && countsMissing(limits)
-  const run = diff({ ...options.diff, candidates, references: resolution?.sources ?? references, missing, signal: options.signal })
+  const missing = (options.diff?.mode ?? 'exact') === 'exact' && (options.countMissing === true || countsMissing(limits))
+  const resolved: KeySource[] = resolution?.sources ?? references
+  const run = diff({ ...options.diff, candidates, references: range === undefined ? resolved : resolved.map(source => withinRange(source, range)), missing, signal: options.signal })
   const basisOf = (): BasisTime => declared ?? earliestBasis(references, startedAt)
 
   const bytes: PlanHeader['bytes'] = { planned: 0, tooYoung: 0, ...(ledger === undefined ? {} : { tooRecentlyOrphaned: 0 }) }
@@ -138,6 +141,7 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
     // back: a run with wrong references must be refused (and record nothing), not record the
     // whole store as orphans.
     const measured = { candidates: counts.candidates, references: counts.references, orphans: counts.orphans, missing: run.stats.missing === undefined ? undefined : Math.max(0, run.stats.missing.count - bothSpellings), planned: counts.planned + (counts.tooRecentlyOrphaned ?? 0) }
+    if (measured.missing !== undefined) counts.missing = measured.missing
     const guards = guardRecord(limits, measured)
     checkGuards(guards, measured, { store: store ?? candidates.name, references: references.map(source => source.name) })
     // The plan stands: only now may this run's orphans become the ledger's state. A run that
