@@ -3,6 +3,7 @@ import { baseQuery, keyColumn, specOption, unsortableKey } from '@keydiff/sql-ki
 import { checkout } from './checkout.ts'
 import { postgresError } from './errors.ts'
 import { qualified, quoteIdent } from './identifiers.ts'
+import { rangeCondition, type PostgresKeyRange } from './key-range.ts'
 import { keyKind, ordersAsKeys, orderExpression, type BinaryEncoding, type KeyKind } from './key-types.ts'
 
 /** Where the keys come from: the user's query, or a table (of a schema) and its key column. */
@@ -65,9 +66,10 @@ export async function planQuery (pool: Pool, spec: QuerySpec, where: string, end
   }
 }
 
-/** The final SQL: the base rows, ordered in key byte order when asked. */
-export function orderedQuery (plan: QueryPlan, select: string, sorted: boolean, binary: BinaryEncoding, where: string): string {
+/** The final SQL: the base rows (of the key range, when given), ordered in key byte order when asked. */
+export function orderedQuery (plan: QueryPlan, select: string, sorted: boolean, binary: BinaryEncoding, where: string, range?: PostgresKeyRange): string {
   const column = `q.${quoteIdent(plan.column)}`
   if (sorted && !ordersAsKeys(plan.kind, binary)) throw unsortableKey(where, plan.kind, plan.kind === 'bytea' ? `as ${binary}` : 'in decimal', plan.kind === 'bytea')
-  return `SELECT ${select} FROM (${plan.base}) AS q WHERE ${column} IS NOT NULL${sorted ? ` ORDER BY ${orderExpression(plan.kind, column)}` : ''}`
+  const inRange = range === undefined ? '' : ` AND (${rangeCondition(range, plan.kind, column, binary)})`
+  return `SELECT ${select} FROM (${plan.base}) AS q WHERE ${column} IS NOT NULL${inRange}${sorted ? ` ORDER BY ${orderExpression(plan.kind, column)}` : ''}`
 }

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg'
 import { InvalidOptionError, type KeyBatch, type KeySource } from '@keydiff/core'
 import type { LineChunk } from '@keydiff/core/adapter'
-import { plannedSource, positiveInteger, specOption, type ScanState } from '@keydiff/sql-kit'
+import { checkedRange, plannedSource, positiveInteger, rangeWithMapRow, specOption, type ScanState } from '@keydiff/sql-kit'
 import { checkout, type Checkout } from './checkout.ts'
 import { poolOf, type PostgresClientOption } from './client-option.ts'
 import { copyChunks, copyRows } from './copy-rows.ts'
@@ -9,6 +9,7 @@ import { cursorRows, type RowMapper } from './cursor-rows.ts'
 import { endpointOf } from './endpoint.ts'
 import { postgresError } from './errors.ts'
 import { quoteIdent, quoteLiteral } from './identifiers.ts'
+import { setRangeBounds, type PostgresKeyRange } from './key-range.ts'
 import { renderExpression, type BinaryEncoding } from './key-types.ts'
 import { orderedQuery, planQuery, specQuery, type QueryPlan, type QuerySpec } from './query-plan.ts'
 import type { PostgresSnapshot } from './snapshot.ts'
@@ -32,6 +33,14 @@ export interface PostgresReferencesFields extends QuerySpec {
   mapRow?: RowMapper
   /** Read inside this snapshot (shared with other sources of the run). @default a snapshot of its own per scan */
   snapshot?: PostgresSnapshot | (() => PostgresSnapshot | undefined)
+  /**
+   * Read only the keys of this byte-order range `(after, upTo]` (and those `alsoMatching`
+   * matches), selected by the query: see PostgresKeyRange for the index that serves it. Only
+   * for a key that is the column as stored: with `mapRow` the key is built from the row and
+   * its order is not the column's, so a range is refused (KEYDIFF_INVALID_OPTION); filter
+   * the keys instead. @default every row
+   */
+  range?: PostgresKeyRange
   /** @default `postgres://user@host:port/db <table or query> (<column>)` */
   name?: string
   /** @default the planner's estimate (table statistics), known once the source is planned */
@@ -64,6 +73,8 @@ export function postgresReferences (options: PostgresReferencesOptions): Postgre
   const strategy = asked !== 'auto' ? asked : options.mapRow === undefined && (options.params?.length ?? 0) === 0 ? 'copy' : 'cursor'
   if (strategy === 'copy' && options.mapRow !== undefined) throw new InvalidOptionError('mapRow', "the copy strategy reads the key column only; use strategy: 'cursor' or a map() transform")
   if (strategy === 'copy' && (options.params?.length ?? 0) > 0) throw new InvalidOptionError('params', 'COPY takes no parameters; inline them or use the cursor strategy')
+  const range = checkedRange(options.range)
+  if (range !== undefined && options.mapRow !== undefined) throw rangeWithMapRow()
 
   const endpoint = endpointOf(pool)
   const { label } = specQuery(options)
@@ -73,10 +84,10 @@ export function postgresReferences (options: PostgresReferencesOptions): Postgre
     const plan = await planQuery(pool, options, name, endpoint)
     const column = `q.${quoteIdent(plan.column)}`
     const select = strategy === 'copy' ? renderExpression(plan.kind, column, binary) : options.mapRow === undefined ? column : '*'
-    return { plan, sql: orderedQuery(plan, select, sorted, binary, name) }
+    return { plan, sql: orderedQuery(plan, select, sorted, binary, name, range) }
   }
   const scanOf = <T> (read: (held: Checkout, sql: string, plan: QueryPlan) => AsyncIterable<T>) =>
-    ({ plan, sql }: { plan: QueryPlan, sql: string }, state: ScanState) => scan(pool, options, state, endpoint, held => read(held, sql, plan))
+    ({ plan, sql }: { plan: QueryPlan, sql: string }, state: ScanState) => scan(pool, options, state, endpoint, range, held => read(held, sql, plan))
   return plannedSource({
     name,
     sorted,
@@ -100,6 +111,7 @@ async function * scan<T> (
   options: PostgresReferencesOptions,
   source: ScanState,
   endpoint: string,
+  range: PostgresKeyRange | undefined,
   read: (held: Checkout) => AsyncIterable<T>
 ): AsyncGenerator<T> {
   const held = await checkout(pool, source.name, endpoint)
@@ -115,6 +127,7 @@ async function * scan<T> (
       const started = await client.query<{ started: Date }>('SELECT now() AS started')
       source.scanStartedAt = (started.rows[0] as { started: Date }).started
     }
+    if (range !== undefined) await setRangeBounds(client, range)
     yield * read(held)
     await client.query('COMMIT')
     clean = true

@@ -2,6 +2,7 @@
 // an SqlTestTarget the adapter's test file builds.
 export { sweepTests } from './testing/sweep-tests.ts'
 export { referencesTests } from './testing/references-tests.ts'
+export { rangeTests } from './testing/range-tests.ts'
 export { collect, keysOf, isCode, orphansOf, setOrphans, whileScanning } from './testing/helpers.ts'
 export type { WithChunks } from './testing/helpers.ts'
 export type { SqlTestTarget, SqlTestTable, TestOptions, TestReferencesSource, OpenTarget } from './testing/target.ts'
