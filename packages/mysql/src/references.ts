@@ -1,8 +1,9 @@
 import { InvalidOptionError, SourceError, type KeyBatch, type KeyEntry, type KeySource } from '@keydiff/core'
 import { lineChunkBatches, type LineChunk } from '@keydiff/core/adapter'
-import { batchChunks, plannedSource, positiveInteger, specOption, unsortableKey, type ScanState } from '@keydiff/sql-kit'
+import { batchChunks, checkedRange, plannedSource, positiveInteger, rangeWithMapRow, specOption, unsortableKey, type ScanState } from '@keydiff/sql-kit'
 import { poolOf, type MysqlClientOption } from './client-option.ts'
 import { mysqlError } from './errors.ts'
+import { rangeCondition, type MysqlKeyRange } from './key-range.ts'
 import { renderKey, orderExpression, selectExpression, type BinaryEncoding } from './key-types.ts'
 import { checkout, corePool, endpointOf, quoteIdent, run, type Checkout } from './pool.ts'
 import { planQuery, specQuery, type QueryPlan, type QuerySpec } from './query-plan.ts'
@@ -24,6 +25,14 @@ export interface MysqlReferencesFields extends QuerySpec {
   mapRow?: RowMapper
   /** Read on this snapshot's connection (shared with other sources of the run, one at a time). @default a snapshot of its own per scan */
   snapshot?: MysqlSnapshot | (() => MysqlSnapshot | undefined)
+  /**
+   * Read only the keys of this byte-order range `(after, upTo]` (and those `alsoMatching`
+   * matches), selected by the query with a binary comparison: see MysqlKeyRange. Only for a
+   * key that is the column as stored: with `mapRow` the key is built from the row and its
+   * order is not the column's, so a range is refused (KEYDIFF_INVALID_OPTION); filter the
+   * keys instead. @default every row
+   */
+  range?: MysqlKeyRange
   /** @default `mysql://user@host:port/db <table or query> (<column>)` */
   name?: string
   /** @default the table's statistics (TABLE_ROWS), known once the source is planned; none for a query */
@@ -40,7 +49,7 @@ export type MysqlReferencesOptions = MysqlReferencesFields & MysqlClientOption
  */
 export type MysqlReferencesSource = KeySource & PromiseLike<KeySource>
 
-interface Planned { plan: QueryPlan, sql: string, raw: boolean }
+interface Planned { plan: QueryPlan, sql: string, params: readonly unknown[], raw: boolean }
 
 /**
  * Reference keys from a MySQL/MariaDB query or table column, streamed row by row without
@@ -58,6 +67,8 @@ export function mysqlReferences (options: MysqlReferencesOptions): MysqlReferenc
   const name = options.name ?? `${endpoint} ${specQuery(options).label}${options.column === undefined ? '' : ` (${options.column})`}`
   const sorted = options.sorted ?? false
   const mapRow = options.mapRow
+  const range = checkedRange(options.range)
+  if (range !== undefined && mapRow !== undefined) throw rangeWithMapRow()
   // The key column as it arrives, UTF-8 text (integers are selected as text), is read from
   // mysql2's packets without row objects; anything else goes through mysql2's row events.
   const typeCast = (pool as unknown as { config?: { connectionConfig?: { typeCast?: unknown } } }).config?.connectionConfig?.typeCast
@@ -69,12 +80,13 @@ export function mysqlReferences (options: MysqlReferencesOptions): MysqlReferenc
     const order = orderExpression(plan.kind, column, binary)
     if (sorted && order === undefined) throw unsortableKey(name, plan.kind, plan.kind === 'integer' ? 'in decimal' : `as ${binary}`, plan.kind === 'binary')
     const select = mapRow === undefined ? selectExpression(plan.kind, column) : `q.*, ${selectExpression(plan.kind, column)} AS \`keydiff$key\``
-    const sql = `SELECT ${select} FROM (${plan.base}) AS q WHERE ${column} IS NOT NULL${sorted ? ` ORDER BY ${order as string}` : ''}`
-    return { plan, sql, raw: bytePath && (plan.kind === 'integer' || (plan.kind === 'text' && plan.encoding === 'utf8')) }
+    const inRange = range === undefined ? undefined : rangeCondition(range, plan.kind, column, binary)
+    const sql = `SELECT ${select} FROM (${plan.base}) AS q WHERE ${column} IS NOT NULL${inRange === undefined ? '' : ` AND (${inRange.sql})`}${sorted ? ` ORDER BY ${order as string}` : ''}`
+    return { plan, sql, params: [...plan.params, ...(inRange?.params ?? [])], raw: bytePath && (plan.kind === 'integer' || (plan.kind === 'text' && plan.encoding === 'utf8')) }
   }
-  const rows = ({ plan, sql }: Planned, held: Checkout): AsyncIterable<KeyBatch> => streamRows(held.connection, held.lost, {
+  const rows = ({ plan, sql, params }: Planned, held: Checkout): AsyncIterable<KeyBatch> => streamRows(held.connection, held.lost, {
     sql,
-    params: plan.params,
+    params,
     batchSize,
     rowsAsArray: mapRow === undefined,
     toEntry: mapRow === undefined
@@ -85,7 +97,7 @@ export function mysqlReferences (options: MysqlReferencesOptions): MysqlReferenc
       : (row: unknown) => mapped(row as Record<string, unknown>, mapRow, plan, binary),
     signal: options.signal
   })
-  const chunks = (planned: Planned, held: Checkout): AsyncIterable<LineChunk> => rowChunks(held.connection, held.lost, planned.sql, planned.plan.params, options.signal)
+  const chunks = (planned: Planned, held: Checkout): AsyncIterable<LineChunk> => rowChunks(held.connection, held.lost, planned.sql, planned.params, options.signal)
   return plannedSource<Planned>({
     name,
     sorted,
