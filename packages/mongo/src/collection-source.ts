@@ -3,6 +3,7 @@ import { AbortError, InvalidOptionError, type KeyEntry, type KeySource } from '@
 import { keySource } from '@keydiff/core/adapter'
 import { keyDocuments, type MongoKeyDocumentsOptions } from './key-documents.ts'
 import { mongoError } from './errors.ts'
+import { rangeQuery, type MongoKeyRange } from './key-range.ts'
 
 export interface MongoReferencesOptions extends MongoKeyDocumentsOptions {
   /** Documents per server round trip; each round trip's keys are yielded as one batch. @default 1000 */
@@ -23,6 +24,13 @@ export interface MongoReferencesOptions extends MongoKeyDocumentsOptions {
    * default) on the server. @default 'auto'
    */
   snapshot?: boolean | 'auto'
+  /**
+   * Read only the keys of this byte-order range `(after, upTo]` (and those `alsoMatching`
+   * matches), selected by the query under the simple collation: see MongoKeyRange. Only with
+   * `field`: a template's key is built from several fields and a range beside it is refused
+   * (KEYDIFF_INVALID_OPTION). @default every document
+   */
+  range?: MongoKeyRange
   /** Expected number of keys, to size the Bloom filter (e.g. from `estimatedDocumentCount()`). @default undefined */
   estimatedCount?: number
   /** Names the source in errors and reports. @default `mongo:<database>.<collection>/<field or template>` */
@@ -46,14 +54,19 @@ export function mongoReferences (options: MongoReferencesOptions): KeySource {
   if (sort && options.field === undefined) throw new InvalidOptionError('sorted', 'a template key is not in byte order of any field; sort only with field')
   const snapshot = options.snapshot ?? 'auto'
   const name = options.name ?? defaultName
+  const range = rangeQuery(options.range, options.field)
+  const filter = range === undefined ? options.filter ?? {} : options.filter === undefined ? range.filter : { $and: [options.filter, range.filter] }
+  // the range compares strings by their bytes, as the sort does
+  const simple = sort || range !== undefined
 
   async function * scan (): AsyncGenerator<KeyEntry[]> {
     const coll = client.db(database).collection(collection)
-    const open = (session: ClientSession | undefined) => coll.find(options.filter ?? {}, {
+    const open = (session: ClientSession | undefined) => coll.find(filter, {
       projection,
       batchSize,
       ...(session === undefined ? {} : { session }),
-      ...(sort ? { sort: { [options.field as string]: 1 }, collation: { locale: 'simple' } } : {})
+      ...(sort ? { sort: { [options.field as string]: 1 } } : {}),
+      ...(simple ? { collation: { locale: 'simple' } } : {})
     })
     let session: ClientSession | undefined
     try {
@@ -94,7 +107,7 @@ export function mongoReferences (options: MongoReferencesOptions): KeySource {
     if (sort && keys.length > 1) {
       throw new InvalidOptionError('sorted', `${name}: document ${String(document._id)} holds an array of ${keys.length} keys at ${options.field as string}; an array sorts by one element, so it cannot be read in byte order`)
     }
-    for (const key of keys) batch.push({ key })
+    for (const key of keys) if (range === undefined || range.keeps(key)) batch.push({ key })
   }
 
   return keySource(scan, { name, sorted: sort, estimatedCount: options.estimatedCount, supports: { controlCharacters: true } })

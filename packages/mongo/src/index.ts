@@ -1,5 +1,6 @@
 export { mongoReferences } from './collection-source.ts'
 export type { MongoReferencesOptions } from './collection-source.ts'
+export type { MongoKeyRange } from './key-range.ts'
 export { mongoDatabases } from './database-source.ts'
 export type { MongoDatabasesOptions } from './database-source.ts'
 export { mongoCollections } from './collection-names-source.ts'
