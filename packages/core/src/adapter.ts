@@ -1,6 +1,6 @@
 // @keydiff/core/adapter: what an adapter author needs beyond the user API. The contracts an
-// adapter satisfies (KeySource, Sink, Lock, PointLookup) and the error classes it throws are
-// in the main entry, since users hold and catch them too.
+// adapter satisfies (src/contracts/: KeySource, Sink, Lock, PointLookup, AuditSink) and the
+// error classes it throws are in the main entry, since users hold and catch them too.
 
 export { keySource, toKeySource, isKeySource } from './keys/key-source.ts'
 export type { KeySourceInit } from './keys/key-source.ts'
@@ -20,8 +20,7 @@ export { sessionLock } from './lock/session-lock.ts'
 export type { LockSession, SessionLockOptions } from './lock/session-lock.ts'
 
 // A source that can hand the engine its keys as byte ranges (a database's COPY output) carries this.
-export { LINE_CHUNKS } from './engine/line-chunks.ts'
-export type { LineChunk } from './engine/line-chunks.ts'
+export { LINE_CHUNKS, type LineChunk } from './contracts/key-source.ts'
 export { lineChunkBatches, appendChunkEntries } from './engine/line-chunk-batches.ts'
 
 // What a store driver is, for a package the CLI loads by `type`, and the directory store's own.

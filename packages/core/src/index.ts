@@ -13,7 +13,7 @@ export type { KeydiffErrorCode, KeydiffErrorOptions, PlanGuard } from './errors.
 export { SinkError, LockError, ConnectionError, isRetryableCode, type AdapterErrorOptions } from './errors.ts'
 
 export type { KeyEntry, KeyBatch, BatchIterable } from './keys/key-entry.ts'
-export type { KeySource, KeySourceLike, UnlistedEntries } from './keys/key-source.ts'
+export type { KeySource, KeySourceLike, UnlistedEntries } from './contracts/key-source.ts'
 export { compareKeys } from './keys/compare-keys.ts'
 export { checkOrder } from './keys/check-order.ts'
 
@@ -37,17 +37,8 @@ export { union } from './transforms/union.ts'
 
 
 export { diff, orphans, DEFAULT_MEMORY } from './engine/diff.ts'
-export type {
-  DiffOptions,
-  DiffMode,
-  DiffStrategy,
-  DiffPart,
-  DiffStats,
-  DiffRun,
-  ReferenceSet,
-  ReferenceSetInit,
-  ReferenceSetFactory
-} from './engine/diff-types.ts'
+export type { DiffOptions, DiffMode, DiffStrategy, DiffPart, DiffStats, DiffRun } from './engine/diff-types.ts'
+export type { ReferenceSet, ReferenceSetInit, ReferenceSetFactory } from './contracts/reference-set.ts'
 
 export { parseSize, formatBytes } from './util/size.ts'
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { scanLines, splitLines, type LineChunk } from '../src/engine/line-chunks.ts'
+import { scanLines, splitLines } from '../src/engine/line-chunks.ts'
+import type { LineChunk } from '../src/contracts/key-source.ts'
 
 // splitLines finds lines in WebAssembly, 16 bytes at a time; scanLines by indexOf, a line at a time.
 function lines (chunk: LineChunk): string[] {

@@ -1,5 +1,5 @@
 import { open, rename, writeFile } from 'node:fs/promises'
-import type { LineChunk } from '../engine/line-chunks.ts'
+import type { LineChunk } from '../contracts/key-source.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 import { checkBitset, decodeFilter, decodeFilterHeader, encodeFilter, encodeFilterHeader, HEADER_BYTES } from './filter-bytes.ts'
 import { FilterFormatError, FilterShapeError } from './filter-errors.ts'

@@ -1,4 +1,4 @@
-import type { LineChunk } from '../engine/line-chunks.ts'
+import type { LineChunk } from '../contracts/key-source.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 import { SBBF_WASM_BASE64 } from './wasm/sbbf-wasm.ts'
 

@@ -3,7 +3,7 @@ import { lineChunksOf, lineText } from '../engine/line-chunks.ts'
 import { isRetryableCode } from '../errors.ts'
 import { compareKeys } from '../keys/compare-keys.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import type { KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 import type { SourceCapabilities } from '../contracts/source-capabilities.ts'
 import type { Fixture, TestFunction } from './suite-types.ts'
 

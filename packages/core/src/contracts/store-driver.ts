@@ -1,4 +1,4 @@
-import type { KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 import type { Lock } from './lock.ts'
 import type { RestorableSink, Sink } from './sink.ts'
 

@@ -1,11 +1,11 @@
 import { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import { asSourceError } from '../errors.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
-import type { KeySource } from '../keys/key-source.ts'
+import type { KeySource, LineChunk } from '../contracts/key-source.ts'
 import { isHashedReferenceSet, type HashedReferenceSet } from '../spill/hashed-batch.ts'
-import type { DiffPart, DiffStats, ReferenceSetFactory } from './diff-types.ts'
+import type { DiffPart, DiffStats } from './diff-types.ts'
+import type { ReferenceSetFactory } from '../contracts/reference-set.ts'
 import { LineBatch, LineHasher } from './line-batch.ts'
-import type { LineChunk } from './line-chunks.ts'
 import { hashedLines, lineReaders, type LineRead, type LineReaders } from './line-readers.ts'
 
 export interface HashDiffInit {

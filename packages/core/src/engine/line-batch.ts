@@ -3,7 +3,8 @@ import { fingerprintPacked } from '../spill/fingerprint.ts'
 import type { HashedBatch } from '../spill/hashed-batch.ts'
 import type { KeysFileWriter } from '../spill/keys-file.ts'
 import { copyBytes } from '../spill/records.ts'
-import { lineText, type LineChunk } from './line-chunks.ts'
+import { lineText } from './line-chunks.ts'
+import type { LineChunk } from '../contracts/key-source.ts'
 
 /** The lines of a chunk with their fingerprints; a line becomes a string only in `entry`. */
 export class LineBatch implements HashedBatch {

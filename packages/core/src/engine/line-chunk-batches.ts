@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
-import type { LineChunk } from './line-chunks.ts'
+import type { LineChunk } from '../contracts/key-source.ts'
 
 /**
  * Key batches of `batchSize` (the last one shorter) from byte chunks, for a source that is

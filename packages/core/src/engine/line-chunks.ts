@@ -1,34 +1,13 @@
 import { isUtf8 } from 'node:buffer'
 import { sharedArena } from '../bloom/wasm-arena.ts'
-import type { KeySource } from '../keys/key-source.ts'
+import { LINE_CHUNKS, type KeySource, type LineChunk } from '../contracts/key-source.ts'
 import { markFileFence } from '../sources/file-fence.ts'
 import { readBytes } from '../sources/text-input.ts'
-
-/**
- * The lines of a chunk of a newline-delimited file, as byte ranges of `bytes`: line i is
- * `bytes[starts[i], ends[i])`, its line ending removed, blank lines left out. `bytes` is the
- * whole region the lines were split from, so `splitLines(bytes.subarray(starts[i]))` gives
- * lines i, i + 1, ... again (a spill's keys file keeps lines that way).
- */
-export interface LineChunk {
-  readonly bytes: Buffer
-  readonly starts: Uint32Array
-  readonly ends: Uint32Array
-  readonly length: number
-}
 
 /** Line i of a chunk as a string (an orphan's key: the only lines ever decoded). */
 export function lineText (chunk: LineChunk, i: number): string {
   return chunk.bytes.toString('utf8', chunk.starts[i], chunk.ends[i])
 }
-
-/**
- * The capability a file-backed lines source carries: its lines as bytes, never as strings.
- * A chunk of a file is valid until the next one is asked for (its memory is read into again).
- */
-export const LINE_CHUNKS = Symbol.for('keydiff.lineChunks')
-
-type WithLineChunks = { [LINE_CHUNKS]?: () => AsyncIterable<LineChunk> }
 
 /** A file that a lines source reads, and the source's name for errors. */
 export interface LineFile {
@@ -67,7 +46,7 @@ export function withLineChunks<T extends KeySource> (source: T, input: unknown):
 
 /** The byte-chunk reader of a source, when it has one. */
 export function lineChunksOf (source: KeySource): (() => AsyncIterable<LineChunk>) | undefined {
-  return (source as WithLineChunks)[LINE_CHUNKS]
+  return source[LINE_CHUNKS]
 }
 
 /** The files of a lines source, when it reads files. */

@@ -1,5 +1,5 @@
 import { sharedArena } from '../bloom/wasm-arena.ts'
-import type { LineChunk } from './line-chunks.ts'
+import type { LineChunk } from '../contracts/key-source.ts'
 
 /**
  * The Bloom filter's hash (XXH64, seed 0) of every line of chunks, two words a line as

@@ -2,7 +2,8 @@ import { Worker } from 'node:worker_threads'
 import { SourceError } from '../errors.ts'
 import { rebuiltError, type ThreadErrorReport } from '../util/thread-error.ts'
 import { workerEntry, workerShipped } from '../util/worker-entry.ts'
-import type { LineChunk, LineFile } from './line-chunks.ts'
+import type { LineFile } from './line-chunks.ts'
+import type { LineChunk } from '../contracts/key-source.ts'
 
 /** What a line hash thread is given: plain data, as a worker's `workerData` must be. */
 export interface LineHashJob {

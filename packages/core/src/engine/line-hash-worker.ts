@@ -2,7 +2,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { sharedArena } from '../bloom/wasm-arena.ts'
 import { threadErrorReport } from '../util/thread-error.ts'
 import type { HashedLinesMessage, LineBuffers, LineHashJob, LineHashMessage } from './line-hash-thread.ts'
-import { readLineChunks, type LineChunk } from './line-chunks.ts'
+import { readLineChunks } from './line-chunks.ts'
+import type { LineChunk } from '../contracts/key-source.ts'
 
 // The entry of a LineHashThread: reads, splits and fingerprints each stream's files, and
 // sends the chunks as far ahead of the reader as its credits allow. Every buffer the reader

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
-import type { KeySource } from '../keys/key-source.ts'
-import { lineChunksOf, lineFilesOf, type LineChunk, type LineFile } from './line-chunks.ts'
+import type { KeySource, LineChunk } from '../contracts/key-source.ts'
+import { lineChunksOf, lineFilesOf, type LineFile } from './line-chunks.ts'
 import { LineHashThread, type HashedLines } from './line-hash-thread.ts'
 
 /** Lines as the hash diff reads them: chunks, or chunks already hashed by a thread. */

@@ -2,7 +2,7 @@ import { asSourceError } from '../errors.ts'
 import { checkOrder } from '../keys/check-order.ts'
 import { compareKeys } from '../keys/compare-keys.ts'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
-import type { KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 import type { DiffPart, DiffStats } from './diff-types.ts'
 
 const OUTPUT_BATCH = 4096

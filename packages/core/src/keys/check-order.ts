@@ -1,7 +1,7 @@
 import { NotSortedError } from '../errors.ts'
 import { compareKeys } from './compare-keys.ts'
 import type { KeyBatch } from './key-entry.ts'
-import type { KeySource } from './key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 import { deriveSource } from './derive-source.ts'
 
 /**

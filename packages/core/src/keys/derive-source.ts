@@ -1,5 +1,5 @@
 import type { KeyBatch } from './key-entry.ts'
-import type { KeySource } from './key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 
 /**
  * A source made from another by a transform: it keeps the inner source's name, count

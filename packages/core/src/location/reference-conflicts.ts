@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors.ts'
-import type { KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 import { PrefixMismatchError, type ConflictExample } from './reference-errors.ts'
 import type { ReferenceDecoding } from './resolve-reference.ts'
 import { resolveReferences, type ResolvedReferenceSource } from './resolve-references.ts'

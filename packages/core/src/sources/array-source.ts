@@ -1,5 +1,6 @@
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
-import { keySource, type KeySource } from '../keys/key-source.ts'
+import { keySource } from '../keys/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 
 export interface ArraySourceOptions {
   /** @default 'array' */

@@ -1,7 +1,7 @@
 import type { Info } from 'csv-parse'
 import { ParseError, SourceError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import type { KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 import { fileKeySource } from './file-fence.ts'
 import { inputName, readText, type TextInput } from './text-input.ts'
 

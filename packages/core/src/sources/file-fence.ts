@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
 import type { BatchIterable } from '../keys/key-entry.ts'
-import { keySource, type KeySource, type KeySourceInit } from '../keys/key-source.ts'
+import { keySource, type KeySourceInit } from '../keys/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 import type { TextInput } from './text-input.ts'
 
 /** When the references of a file were true, and where that time comes from (KeySource.scanBasis). */

@@ -1,6 +1,6 @@
 import { ParseError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import type { KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 import { fileKeySource } from './file-fence.ts'
 import { inputName, readLineGroups, stripCR, type TextInput } from './text-input.ts'
 

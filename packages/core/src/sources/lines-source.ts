@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import type { KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 import { fileKeySource } from './file-fence.ts'
 import { inputName, readLineGroups, stripCR, type TextInput } from './text-input.ts'
 import { withLineChunks } from '../engine/line-chunks.ts'

@@ -1,5 +1,5 @@
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
-import type { ReferenceSet } from '../engine/diff-types.ts'
+import type { ReferenceSet } from '../contracts/reference-set.ts'
 import { Fingerprinter } from './fingerprint.ts'
 import type { KeysFileWriter } from './keys-file.ts'
 import { keyBound, writeKey } from './records.ts'

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
-import type { DiffPart, ReferenceSetFactory, ReferenceSetInit } from '../engine/diff-types.ts'
+import type { DiffPart } from '../engine/diff-types.ts'
+import type { ReferenceSetFactory, ReferenceSetInit } from '../contracts/reference-set.ts'
 import { DrainThread, PartitionClaims } from './drain-thread.ts'
 import { Fingerprinter } from './fingerprint.ts'
 import { EMITTED, EMPTY, FingerprintTable, MATCHED, REFERENCE } from './fingerprint-table.ts'

@@ -1,7 +1,7 @@
 import type { KeyRange } from '../contracts/store-driver.ts'
 import { deriveSource } from '../keys/derive-source.ts'
 import { compareKeys } from '../keys/compare-keys.ts'
-import type { KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 
 /**
  * The keys of `source` in the range `(after, upTo]`, in byte order. A sorted source stops

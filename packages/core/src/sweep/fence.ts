@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import type { KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 import { parseDuration } from './duration.ts'
 
 export const DEFAULT_GRACE = '24h'

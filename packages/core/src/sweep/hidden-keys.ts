@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors.ts'
 import { deriveSource } from '../keys/derive-source.ts'
-import type { KeySource } from '../keys/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 
 /**
  * Hidden names, as Iceberg's `remove_orphan_files` and Delta's `VACUUM` treat them: a path

@@ -1,6 +1,6 @@
 import type { KeyRange } from '../contracts/store-driver.ts'
 import type { DiffOptions, DiffStats } from '../engine/diff-types.ts'
-import type { KeySourceLike } from '../keys/key-source.ts'
+import type { KeySourceLike } from '../contracts/key-source.ts'
 import type { PrefixMismatchMode } from '../location/reference-conflicts.ts'
 import type { ReferenceDecoding } from '../location/resolve-reference.ts'
 

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import type picomatch from 'picomatch'
-import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
+import { toKeySource } from '../keys/key-source.ts'
+import type { KeySource, KeySourceLike } from '../contracts/key-source.ts'
 import { deriveSource } from '../keys/derive-source.ts'
 
 /**

@@ -1,5 +1,6 @@
 import type { KeyEntry } from '../keys/key-entry.ts'
-import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
+import { toKeySource } from '../keys/key-source.ts'
+import type { KeySource, KeySourceLike } from '../contracts/key-source.ts'
 import { deriveSource } from '../keys/derive-source.ts'
 
 export interface MapOptions {

@@ -1,6 +1,7 @@
 import { KeydiffError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
+import { toKeySource } from '../keys/key-source.ts'
+import type { KeySource, KeySourceLike } from '../contracts/key-source.ts'
 import { deriveSource } from '../keys/derive-source.ts'
 
 /** Puts a fixed prefix before every key. Byte order is kept. */

@@ -2,8 +2,9 @@ import { asSourceError } from '../errors.ts'
 import { checkOrder } from '../keys/check-order.ts'
 import { compareKeys } from '../keys/compare-keys.ts'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
-import { toKeySource, type KeySource, type KeySourceLike } from '../keys/key-source.ts'
-import { LINE_CHUNKS, LINE_FILES, lineChunksOf, lineFilesOf, type LineChunk, type LineFile } from '../engine/line-chunks.ts'
+import { toKeySource } from '../keys/key-source.ts'
+import { LINE_CHUNKS, type KeySource, type KeySourceLike, type LineChunk } from '../contracts/key-source.ts'
+import { LINE_FILES, lineChunksOf, lineFilesOf, type LineFile } from '../engine/line-chunks.ts'
 
 const MERGE_BATCH = 2048
 
