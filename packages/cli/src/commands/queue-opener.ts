@@ -17,7 +17,8 @@ export function queueOpener (env: NodeJS.ProcessEnv = process.env): ShardOpener 
         throw new KeydiffError(`run ${JSON.stringify(opened.name)}: minOrphanAge keeps first-seen times in one work directory, which a distributed run does not have; run it without --queue`, 'KEYDIFF_CONFIG_INVALID')
       }
       const target = await opened.target({ range })
-      const references = await opened.references()
+      // the shard's range reaches the databases' queries; referencesInRange still filters what they return
+      const references = await opened.references(purpose === 'plan' ? { range } : {})
       return {
         candidates: target.candidates,
         // an apply reads no reference source; it only looks keys up again

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path'
 import { addPrefix, csvSource, KeydiffError, jsonLinesSource, linesSource, stripPrefix, type KeySource, type PointLookup } from '@keydiff/core'
-import { rowMapper } from '@keydiff/core/adapter'
+import { rowMapper, type KeyRange } from '@keydiff/core/adapter'
 import type { KeydiffConfig, ReferenceConfig, RunConfig } from '../config/config-types.ts'
 import { importPeer } from '../drivers/import-peer.ts'
+import { columnRange } from './column-range.ts'
 import type { Connections } from './connections.ts'
 import { inRunContext } from './run-context.ts'
 
@@ -16,12 +17,22 @@ export interface RunReferences {
   release: () => Promise<void>
 }
 
+export interface BuildReferencesOptions {
+  /**
+   * The store keys a shard plans, `(after, upTo]`: the database references whose key is the
+   * column as stored (no `template`) read only the rows of that range, and every row whose
+   * key may resolve elsewhere (columnRange), by their query. Files, and references whose key
+   * a template builds, are read whole; the shard keeps their keys of the range. @default every row
+   */
+  range?: KeyRange | undefined
+}
+
 /**
  * The reference sources of a run (one per `references` entry, in order), and their point
  * look-ups. All SQL references of one database read one snapshot, so a run never mixes two
  * points in time of the same database. A failure names the run and the reference's key.
  */
-export async function buildReferences (run: RunConfig, connections: Connections, baseDir: string, file: string, config: KeydiffConfig): Promise<RunReferences> {
+export async function buildReferences (run: RunConfig, connections: Connections, baseDir: string, file: string, config: KeydiffConfig, options: BuildReferencesOptions = {}): Promise<RunReferences> {
   const sources: KeySource[] = []
   const lookups: PointLookup[] = []
   const withoutRecheck: string[] = []
@@ -64,6 +75,9 @@ export async function buildReferences (run: RunConfig, connections: Connections,
     // A store key is looked up as the column holds it; with onMismatch = "keep" a column may hold it either way, so no look-up can be trusted.
     const recheckable = reference.onMismatch !== 'keep'
     const toColumnKey = (key: string): string | undefined => key.startsWith(prefix) ? strip + key.slice(prefix.length) : undefined
+    // a template builds the key from the row: no range of the column holds a range of its keys
+    const pushed = options.range === undefined || reference.template !== undefined ? undefined : columnRange(options.range, reference)
+    const range = pushed === undefined ? {} : { range: pushed }
     if (database.type === 'postgres' && !('collection' in reference)) {
       const pg = await importPeer(async () => await import('@keydiff/postgres'), 'a postgres database', ['@keydiff/postgres', 'pg'])
       const pool = await connections.postgres(reference.database)
@@ -71,7 +85,7 @@ export async function buildReferences (run: RunConfig, connections: Connections,
       const spec = sqlSpec(reference)
       const name = `${reference.database}:${spec.query ?? `${spec.table ?? ''}.${spec.column ?? ''}`}`
       const mapRow = rowMapper({ template: reference.template }, name)
-      const source = await pg.postgresReferences({ pool, ...spec, ...(mapRow === undefined ? {} : { mapRow, columns: undefined }), snapshot, name })
+      const source = await pg.postgresReferences({ pool, ...spec, ...(mapRow === undefined ? range : { mapRow, columns: undefined }), snapshot, name })
       sources.push(mapKeys(source))
       if (mapRow === undefined && recheckable) lookups.push(pg.postgresLookup({ pool, ...spec, toColumnKey, name }))
       else withoutRecheck.push(name)
@@ -84,7 +98,7 @@ export async function buildReferences (run: RunConfig, connections: Connections,
       const spec = { ...unqualified, ...(schema === undefined ? {} : { database: schema }) }
       const name = `${reference.database}:${spec.query ?? `${spec.table ?? ''}.${spec.column ?? ''}`}`
       const mapRow = rowMapper({ template: reference.template }, name)
-      const source = await my.mysqlReferences({ pool, ...spec, ...(mapRow === undefined ? {} : { mapRow }), snapshot, name })
+      const source = await my.mysqlReferences({ pool, ...spec, ...(mapRow === undefined ? range : { mapRow }), snapshot, name })
       sources.push(mapKeys(source))
       if (mapRow === undefined && recheckable) lookups.push(my.mysqlLookup({ pool, ...spec, toColumnKey, name }))
       else withoutRecheck.push(name)
@@ -99,7 +113,7 @@ export async function buildReferences (run: RunConfig, connections: Connections,
         ...(reference.template === undefined ? {} : { template: reference.template }),
         ...(reference.filter === undefined ? {} : { filter: reference.filter })
       }
-      const source = mongo.mongoReferences(options)
+      const source = mongo.mongoReferences({ ...options, ...(reference.field === undefined ? {} : range) })
       sources.push(mapKeys(source))
       if (prefix === '' && strip === '') lookups.push(mongo.mongoLookup(options))
       else withoutRecheck.push(source.name)

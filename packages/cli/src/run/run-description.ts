@@ -3,7 +3,7 @@ import { KeydiffError } from '@keydiff/core'
 import type { KeyRange } from '@keydiff/core/adapter'
 import { checkConfig, writtenConfig } from '../config/load-config.ts'
 import type { KeydiffConfig, RunConfig } from '../config/config-types.ts'
-import { buildReferences, type RunReferences } from './build-references.ts'
+import { buildReferences, type BuildReferencesOptions, type RunReferences } from './build-references.ts'
 import { buildTarget, type RunTarget } from './build-store.ts'
 import { Connections } from './connections.ts'
 import { runOne, type RunOneOptions, type RunOutcome } from './run-one.ts'
@@ -73,8 +73,8 @@ export interface OpenedRun {
   readonly connections: Connections
   /** The candidates (of a key range, for a shard), the sink and the lock. */
   target: (options?: { range?: KeyRange, workdir?: string }) => Promise<RunTarget>
-  /** The reference sources and their look-ups, reading one snapshot per database. */
-  references: () => Promise<RunReferences>
+  /** The reference sources and their look-ups, reading one snapshot per database (of a shard's key range: see BuildReferencesOptions). */
+  references: (options?: BuildReferencesOptions) => Promise<RunReferences>
   /** Plans (and unless `dryRun`, applies) as `keydiff run` does, in the run's work directory. */
   execute: (options: Pick<RunOneOptions, 'dryRun' | 'force' | 'progress' | 'signal' | 'range'>) => Promise<RunOutcome>
   /** Closes the clients of its stores and databases. */
@@ -107,7 +107,7 @@ export async function openRun (description: RunDescription, env: NodeJS.ProcessE
       run, stores: config.stores ?? {}, connections, baseDir, file, env, range: options.range,
       workdir: options.workdir ?? runWorkdir(baseDir, run)
     }),
-    references: async () => await buildReferences(run, connections, baseDir, file, config),
+    references: async (options = {}) => await buildReferences(run, connections, baseDir, file, config, options),
     execute: async options => await runOne(run, { ...options, config, connections, baseDir, file, env }),
     close: async () => { await connections.closeAll() }
   }

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import pg from 'pg'
+import { readPlan } from '@keydiff/core'
+import { MAY_RESOLVE_ELSEWHERE } from '../src/run/column-range.ts'
+import { runSourceCli } from './run-source-cli.ts'
+
+// A Redis database of its own (bullmq's tests use 7, cli-queue's 8), flushed before and after.
+const REDIS_DB = 9
+const REDIS_URL = `redis://127.0.0.1:6379/${REDIS_DB}`
+const PGURL = process.env.PGURL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const SOURCE_BIN = fileURLToPath(new URL('./source-bin.ts', import.meta.url))
+const run = promisify(execFile)
+const redis = async (...args: string[]): Promise<string> => (await run('redis-cli', ['-h', '127.0.0.1', '-p', '6379', '-n', String(REDIS_DB), ...args])).stdout
+
+let dir: string
+const schema = `keydiff_range_${randomBytes(4).toString('hex')}`
+const workers = new Set<ChildProcess>()
+
+before(async () => {
+  await redis('FLUSHDB')
+  dir = await mkdtemp(join(tmpdir(), 'keydiff-cli-pg-range-'))
+})
+
+after(async () => {
+  await Promise.all([...workers].map(async child => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = once(child, 'exit')
+    child.kill('SIGKILL')
+    await exited
+  }))
+  await redis('FLUSHDB').catch(() => '')
+  const pool = new pg.Pool({ connectionString: PGURL })
+  await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(async () => { await pool.end() })
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** `keydiff worker` from the sources, in a process of its own; resolves once it serves the queue. */
+async function startWorker (shared: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=keydiff-source', '--no-warnings', SOURCE_BIN, 'worker', '--queue', REDIS_URL, '--shared', shared, '--queue-name', 'cli-pg-range'], {
+    env: { ...process.env, PGURL },
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
+  workers.add(child)
+  let seen = ''
+  return await new Promise<ChildProcess>((resolve, reject) => {
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      seen += chunk
+      if (seen.includes('serving queue')) resolve(child)
+    })
+    child.once('exit', () => { reject(new Error(`keydiff worker exited before serving: ${seen}`)) })
+  })
+}
+
+interface TableReads { seqScans: number, indexScans: number, indexRowsRead: number }
+
+/** What PostgreSQL's statistics say was read of the table, once the sessions that read it have reported. */
+async function tableReads (pool: pg.Pool): Promise<TableReads> {
+  const { rows } = await pool.query<{ seq: string, idx: string, read: string }>(`
+    SELECT t.seq_scan AS seq, coalesce(t.idx_scan, 0) AS idx, (SELECT coalesce(sum(i.idx_tup_read), 0) FROM pg_stat_user_indexes i WHERE i.relid = t.relid) AS read
+    FROM pg_stat_user_tables t WHERE t.schemaname = $1 AND t.relname = 'refs'`, [schema])
+  const row = rows[0] as { seq: string, idx: string, read: string }
+  return { seqScans: Number(row.seq), indexScans: Number(row.idx), indexRowsRead: Number(row.read) }
+}
+
+async function settledReads (pool: pg.Pool, until: (reads: TableReads) => boolean): Promise<TableReads> {
+  for (let waited = 0; ; waited += 250) {
+    const reads = await tableReads(pool)
+    if (until(reads) || waited > 15_000) return reads
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+}
+
+test('PostgreSQL references pushed down by range give the same plan as one scan, and each shard reads only its rows (the table\'s statistics)', { timeout: 180_000 }, async () => {
+  const root = join(dir, 'store')
+  const old = new Date(Date.now() - 3 * 24 * 3600_000)
+  const keys: string[] = []
+  for (let i = 0; i < 400; i++) {
+    const hash = createHash('sha1').update(String(i)).digest('hex')
+    const key = `blobs/${hash.slice(0, 2)}/${hash.slice(2)}`
+    keys.push(key)
+    await mkdir(dirname(join(root, key)), { recursive: true })
+    await writeFile(join(root, key), hash)
+    await utimes(join(root, key), old, old)
+  }
+  const referenced = keys.filter((_, i) => i % 8 !== 0)
+  const unreferenced = keys.filter((_, i) => i % 8 === 0).sort()
+  // References spelled otherwise than their key sort outside the range of the shard that lists
+  // it: an absolute path and a percent escape of two keys of the last shards, both before `blobs/`.
+  const [byPath, byEscape] = unreferenced.slice(-2) as [string, string]
+  const odd = [join(root, byPath), byEscape.replaceAll('/', '%2F')]
+  // each reference 40 times, so that the planner prefers the index to a scan of the table
+  const rows = [...referenced.flatMap(key => Array.from({ length: 40 }, () => key)), ...odd]
+
+  const setup = new pg.Pool({ connectionString: PGURL })
+  try {
+    await setup.query(`CREATE SCHEMA ${schema}`)
+    await setup.query(`CREATE TABLE ${schema}.refs (path text)`)
+    await setup.query(`INSERT INTO ${schema}.refs SELECT unnest($1::text[])`, [rows])
+    // the indexes the postgres README names: the range's, and the one for what may resolve elsewhere
+    await setup.query(`CREATE INDEX refs_path_c ON ${schema}.refs (path COLLATE "C")`)
+    await setup.query(`CREATE INDEX refs_path_elsewhere ON ${schema}.refs (path) WHERE path COLLATE "C" ~ '${MAY_RESOLVE_ELSEWHERE}'`)
+    await setup.query(`VACUUM ANALYZE ${schema}.refs`)
+  } finally {
+    await setup.end()
+  }
+
+  const config = join(dir, 'keydiff.toml')
+  await writeFile(config, `
+[stores.local]
+type = "directory"
+path = "${root}"
+
+[databases.main]
+type = "postgres"
+url = "\${PGURL}"
+
+[[runs]]
+name = "blobs"
+candidates = { store = "local" }
+references = [{ database = "main", table = "${schema}.refs", column = "path" }]
+action = { type = "delete" }
+`)
+  const shared = join(dir, 'shared')
+  await Promise.all([startWorker(shared), startWorker(shared)])
+  const stats = new pg.Pool({ connectionString: PGURL, max: 1 })
+  try {
+    const before = await tableReads(stats)
+    const dry = await runSourceCli(['run', '--config', config, '--dry-run', '--json', '--queue', REDIS_URL, '--queue-name', 'cli-pg-range', '--shared', shared, '--shards', '4', '--split-prefix', 'blobs/', '--split-groups', '2'], { env: { PGURL } })
+    assert.equal(dry.code, 0, dry.stderr)
+    const [outcome] = JSON.parse(dry.stdout) as Array<{ manifest: string, parts: number }>
+    assert.equal(outcome?.parts, 4)
+    const manifest = JSON.parse(await readFile(outcome?.manifest as string, 'utf8')) as { parts: Array<{ path: string }> }
+    const distributed: string[] = []
+    for (const part of manifest.parts) for await (const batch of (await readPlan(join(shared, part.path))).batches()) distributed.push(...batch.map(entry => entry.key))
+
+    // Every shard read the table through its indexes (a range scan, and the partial index for
+    // what may resolve elsewhere), never by a scan of the table: the range was in its query.
+    const reads = await settledReads(stats, now => now.indexScans - before.indexScans >= 4)
+    assert.equal(reads.seqScans - before.seqScans, 0, 'no shard scanned the whole table')
+    assert.ok(reads.indexScans - before.indexScans >= 4, `every shard used an index: ${JSON.stringify({ before, reads })}`)
+    const indexRows = reads.indexRowsRead - before.indexRowsRead
+    assert.ok(indexRows >= rows.length && indexRows <= rows.length + 4 * odd.length, `rows read through the indexes: ${indexRows} of ${rows.length}, not 4 × ${rows.length}`)
+
+    const single = await runSourceCli(['run', '--config', config, '--dry-run', '--quiet'], { env: { PGURL } })
+    assert.equal(single.code, 0, single.stderr)
+    const workdir = join(dir, '.keydiff', 'blobs')
+    const planFile = (await readdir(workdir)).find(name => name.startsWith('plan-') && name.endsWith('.jsonl')) as string
+    const expected: string[] = []
+    for await (const batch of (await readPlan(join(workdir, planFile))).batches()) expected.push(...batch.map(entry => entry.key))
+    assert.deepEqual(expected, unreferenced.filter(key => key !== byPath && key !== byEscape), 'the references spelled otherwise keep their objects')
+    assert.deepEqual(distributed, expected)
+  } finally {
+    await stats.end()
+  }
+})

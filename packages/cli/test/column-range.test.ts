@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { arraySource, compareKeys } from '@keydiff/core'
+import { referencesInRange } from '@keydiff/bullmq'
+import fc from 'fast-check'
+import { columnRange, MAY_RESOLVE_ELSEWHERE } from '../src/run/column-range.ts'
+
+const CHARACTERS = ['a', 'b', 'A', '0', '/', '.', '%', ':', '\\', '-', ' ', '\n', '\r', '\u2028', 'é', '日']
+const text = (maxLength: number): fc.Arbitrary<string> => fc.array(fc.constantFrom(...CHARACTERS), { maxLength }).map(chars => chars.join(''))
+const bound = fc.option(text(5), { nil: undefined })
+
+function inRange (key: string, after: string | undefined, upTo: string | undefined): boolean {
+  return (after === undefined || compareKeys(key, after) > 0) && (upTo === undefined || compareKeys(key, upTo) <= 0)
+}
+
+/** What bullmq's referencesInRange keeps of keys outside an empty range: those that may resolve elsewhere. */
+async function keptEverywhere (keys: readonly string[]): Promise<Set<string>> {
+  const kept = new Set<string>()
+  for await (const batch of referencesInRange(arraySource(keys.map(key => ({ key }))), { after: '\u{10FFFF}', upTo: '\u{10FFFF}' })) {
+    for (const entry of batch) kept.add(entry.key)
+  }
+  return kept
+}
+
+test('MAY_RESOLVE_ELSEWHERE matches exactly the keys bullmq\'s referencesInRange keeps in every shard (property)', async () => {
+  await fc.assert(fc.asyncProperty(fc.uniqueArray(text(7), { maxLength: 60 }), async keys => {
+    const kept = await keptEverywhere(keys)
+    const pattern = new RegExp(MAY_RESOLVE_ELSEWHERE)
+    for (const key of keys) assert.equal(pattern.test(key), kept.has(key), JSON.stringify(key))
+  }), { numRuns: 200 })
+})
+
+test('a column range reads every column value whose store key lies in the shard or may resolve elsewhere, through prefix and stripPrefix (property)', () => {
+  fc.assert(fc.property(
+    text(3), text(3), fc.constantFrom<'error' | 'drop'>('error', 'drop'), bound, bound, fc.array(text(6), { maxLength: 30 }),
+    (prefix, stripPrefix, onMismatch, after, upTo, rests) => {
+      const range = columnRange({ after, upTo }, { prefix, stripPrefix, onMismatch })
+      if (after === undefined && upTo === undefined) {
+        assert.equal(range, undefined)
+        return
+      }
+      const odd = new RegExp(MAY_RESOLVE_ELSEWHERE)
+      if (range === undefined) {
+        assert.ok(odd.test(prefix), 'only a prefix that may resolve elsewhere refuses the range')
+        return
+      }
+      const selects = new RegExp(range.alsoMatching)
+      for (const rest of rests) {
+        const column = stripPrefix + rest
+        const key = prefix + rest
+        if (inRange(key, after, upTo) || odd.test(key)) {
+          assert.ok(inRange(column, range.after, range.upTo) || selects.test(column), `column ${JSON.stringify(column)} (key ${JSON.stringify(key)}) in ${JSON.stringify(range)}`)
+        }
+      }
+    }
+  ), { numRuns: 2000 })
+})
+
+test('a column range refuses a mapping that mixes orders, and maps the range through the prefixes', () => {
+  assert.equal(columnRange({ after: 'a' }, { stripPrefix: 'x/', onMismatch: 'keep' }), undefined)
+  assert.equal(columnRange({ after: 'a' }, { prefix: 's3://b/' }), undefined)
+  const mapped = columnRange({ after: 'img/a', upTo: 'img/m' }, { prefix: 'img/', stripPrefix: 'https://cdn/' })
+  assert.deepEqual({ ...mapped, alsoMatching: undefined }, { after: 'https://cdn/a', upTo: 'https://cdn/m', alsoMatching: undefined })
+  // the stripped prefix holds `:` and `//`; only what follows it may make a key resolve elsewhere
+  const also = new RegExp(mapped?.alsoMatching ?? '')
+  assert.deepEqual(['https://cdn/z/1', 'https://cdn/z%201', 'https://cdn//z', 'https://cdn/./z', 'https://cdn/z/..', 'https://cdn/z\n:'].filter(column => also.test(column)),
+    ['https://cdn/z%201', 'https://cdn//z', 'https://cdn/./z', 'https://cdn/z/..', 'https://cdn/z\n:'])
+  // the shard lies past every key with the prefix: only what may resolve elsewhere
+  assert.deepEqual(columnRange({ after: 'z', upTo: 'zz' }, { prefix: 'img/' }), { after: '', upTo: '', alsoMatching: MAY_RESOLVE_ELSEWHERE })
+  assert.deepEqual(columnRange({ after: 'a', upTo: 'z' }, { prefix: 'img/' }), { alsoMatching: MAY_RESOLVE_ELSEWHERE })
+})
