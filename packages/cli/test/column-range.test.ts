@@ -3,6 +3,8 @@ import { test } from 'node:test'
 import { arraySource, compareKeys } from '@keydiff/core'
 import { referencesInRange } from '@keydiff/bullmq'
 import fc from 'fast-check'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
 import { columnRange, MAY_RESOLVE_ELSEWHERE } from '../src/run/column-range.ts'
 
 const CHARACTERS = ['a', 'b', 'A', '0', '/', '.', '%', ':', '\\', '-', ' ', '\n', '\r', '\u2028', 'é', '日']
@@ -68,4 +70,27 @@ test('a column range refuses a mapping that mixes orders, and maps the range thr
   // the shard lies past every key with the prefix: only what may resolve elsewhere
   assert.deepEqual(columnRange({ after: 'z', upTo: 'zz' }, { prefix: 'img/' }), { after: '', upTo: '', alsoMatching: MAY_RESOLVE_ELSEWHERE })
   assert.deepEqual(columnRange({ after: 'a', upTo: 'z' }, { prefix: 'img/' }), { alsoMatching: MAY_RESOLVE_ELSEWHERE })
+})
+
+test('the column patterns match in PostgreSQL and MariaDB as in JavaScript', async () => {
+  const patterns = [MAY_RESOLVE_ELSEWHERE, columnRange({ after: 'a' }, { stripPrefix: 'https://cdn/' })?.alsoMatching ?? '', columnRange({ after: 'a' }, { stripPrefix: 'a b.c%' })?.alsoMatching ?? '']
+  const columns = ['a/b', 'a%2Fb', 's3://b/k', '/abs', 'a//b', './a', 'a/..', 'a/.b', 'C:\\x', 'https://cdn/a', 'https://cdn//a', 'https://cdn/./a', 'https://cdn/a\n:',
+    'https://cdn/a\n/./', 'https://cdn/é/..', 'a b.c%x', 'a b.c%/x', 'a b.c%.', 'a b.c%x%', 'a b.cxx%']
+  const postgres = new pg.Pool({ connectionString: process.env.PGURL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 })
+  const mariadb = mysql.createPool({ uri: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', connectionLimit: 1 })
+  try {
+    for (const pattern of patterns) {
+      const js = columns.map(column => new RegExp(pattern).test(column))
+      assert.ok(js.some(Boolean) && !js.every(Boolean), pattern)
+      const pgMatches = (await postgres.query<{ m: boolean }>('SELECT s COLLATE "C" ~ $1 AS m FROM unnest($2::text[]) WITH ORDINALITY AS u(s, n) ORDER BY n', [pattern, columns])).rows.map(row => row.m)
+      assert.deepEqual(pgMatches, js, `PostgreSQL ${pattern}`)
+      for (const [i, column] of columns.entries()) {
+        const [rows] = await mariadb.query('SELECT CAST(CONVERT(? USING utf8mb4) AS BINARY) REGEXP ? AS m', [column, pattern]) as unknown as [Array<{ m: number }>]
+        assert.equal(rows[0]?.m === 1, js[i], `MariaDB ${pattern} on ${JSON.stringify(column)}`)
+      }
+    }
+  } finally {
+    await postgres.end()
+    await mariadb.end()
+  }
 })
