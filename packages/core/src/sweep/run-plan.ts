@@ -123,7 +123,6 @@ async function writeAuditSinks (sinks: readonly AuditSink[], outcome: BatchResul
 
 async function drive (plan: PlanFile, run: PlanRun, options: ApplyOptions, settings: DriveSettings): Promise<ApplyResult> {
   const { auditPath, concurrency, batchSize, retries } = settings
-  const signal = options.signal
   const planId = plan.header.checksum
   const result: ApplyResult = {
     plan: plan.path,
@@ -144,6 +143,9 @@ async function drive (plan: PlanFile, run: PlanRun, options: ApplyOptions, setti
   }
   const lease = options.lock === null ? undefined : await options.lock.acquire({ force: options.force === true, owner: options.owner })
   result.takenOver = lease?.takenOver
+  // a lease lost (another holder took the lock, or its storage failed until it could run out)
+  // stops the run like an abort: acting on would race whoever holds the lock now
+  const signal = lease === undefined ? options.signal : options.signal === undefined ? lease.signal : AbortSignal.any([options.signal, lease.signal])
   let log: AuditLog | undefined
   const frame = { plan: planId, action: run.sink.action, sink: run.sink.name }
   try {
@@ -212,6 +214,7 @@ async function drive (plan: PlanFile, run: PlanRun, options: ApplyOptions, setti
       await Promise.all(running)
     }
     if (fatal !== undefined) throw fatal
+    if (lease?.signal.aborted === true) throw lease.signal.reason
     if (signal?.aborted === true) throw new AbortError(`the ${run.event === 'done' ? 'apply' : 'restore'} of ${plan.path} was aborted; run it again to resume`, { cause: signal.reason })
     const { failures: _, plan: planPath, ...totals } = result
     await audit.append([{ at: new Date().toISOString(), event: 'end', ...totals, ...frame, planPath }])
