@@ -85,8 +85,7 @@ export async function main (options: SoftDeleteLifecycleOptions): Promise<SoftDe
     store: `gs://${bucket}/`,
     // A new file per run: an audit log belongs to one plan.
     out: join(work, `soft-delete-${new Date().toISOString().replace(/[:.]/g, '-')}.plan.jsonl`),
-    grace: options.grace ?? '24h',
-    protect: ['keydiff.lock']
+    grace: options.grace ?? '24h'
   })
   log(formatPlanSummary(summary))
   const applied = await apply(summary.path, softDeleteSink(storage, bucket, mode), { lock: gcsLock({ storage, bucket }) })

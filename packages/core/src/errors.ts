@@ -304,7 +304,7 @@ export class SinkError extends AdapterError {
   }
 }
 
-/** A lock could not be taken, read or released because its storage failed (not because someone holds it: that is LockHeldError). Its target is the lock's, such as `s3://bucket/keydiff.lock`. */
+/** A lock could not be taken, read or released because its storage failed (not because someone holds it: that is LockHeldError). Its target is the lock's, such as `s3://bucket/.keydiff/lock`. */
 export class LockError extends AdapterError {
   static {
     brandError(this, 'keydiff.error.LockError')

@@ -155,6 +155,16 @@ test('exclude prefixes and .keydiff segments are never candidates, whatever the 
   await assert.rejects(plan({ candidates: directorySource({ root }), references: linesSource(refs), out, exclude: [''] }), { code: 'KEYDIFF_INVALID_OPTION' })
 })
 
+test('keydiff\'s own lock objects are never candidates: .keydiff/lock, and the root lock objects of keydiff 0.1', async () => {
+  const root = await store(['data/a.bin', '.keydiff/lock', '.keydiff.lock', 'keydiff.lock', 'data/keydiff.lock'])
+  const refs = await references(['data/a.bin'])
+  const out = join(dir.path, 'locks.plan.jsonl')
+  const summary = await plan({ candidates: directorySource({ root }), references: linesSource(refs), out, protectHidden: false, maxOrphanShare: 1 })
+  assert.deepEqual(await planKeys(out), ['data/keydiff.lock'], 'a user\'s own file of that name elsewhere is still a candidate')
+  // the directory store never lists its own .keydiff/; the two older lock objects are excluded
+  assert.equal(summary.header.counts.excluded, 2)
+})
+
 test('the fence counts from when a references export was written, not from when it was read', async () => {
   const now = Date.now()
   const root = await store(['live.bin', 'ancient.bin'], new Date(now - 100 * HOUR))

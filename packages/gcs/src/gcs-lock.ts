@@ -8,7 +8,7 @@ export interface GcsLockOptions {
   storage: Storage
   /** Bucket that holds the lock object. Required. */
   bucket: string
-  /** Name of the lock object; keep it out of plans with `protect`. @default 'keydiff.lock' */
+  /** Name of the lock object; under `.keydiff/` a plan never lists it. @default '.keydiff/lock' */
   key?: string
 }
 
@@ -23,7 +23,7 @@ export interface GcsLockOptions {
  */
 export function gcsLock (options: GcsLockOptions): Lock {
   if (typeof options.bucket !== 'string' || options.bucket === '') throw new InvalidOptionError('bucket', 'a bucket name is required')
-  const key = options.key ?? 'keydiff.lock'
+  const key = options.key ?? '.keydiff/lock'
   const bucket = options.storage.bucket(options.bucket)
 
   /** The object's new generation, or undefined when the precondition failed. */

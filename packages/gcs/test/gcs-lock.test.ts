@@ -29,7 +29,7 @@ test('gcs lock: a lease that was taken over does not remove its successor', asyn
   const first = await gcsLock({ storage: context.storage, bucket }).acquire({ owner: 'a' })
   const second = await gcsLock({ storage: context.storage, bucket }).acquire({ owner: 'b', force: true })
   await first.release()
-  assert.match(context.server.store.object(bucket, 'keydiff.lock').data.toString(), /"owner":"b"/)
+  assert.match(context.server.store.object(bucket, '.keydiff/lock').data.toString(), /"owner":"b"/)
   await second.release()
   assert.equal(context.server.store.bucket(bucket).objects.size, 0)
   removeBucket(context, bucket)

@@ -27,7 +27,7 @@ test('public factories have the contract types, and required options are require
   assert.equal(source.sorted, true)
   assert.deepEqual(sinks.map(sink => sink.action), ['delete'])
   assert.deepEqual(restorable.map(sink => sink.action), ['quarantine', 'release-hold', 'custom-time'])
-  assert.equal(lock.target, 'gs://b/keydiff.lock')
+  assert.equal(lock.target, 'gs://b/.keydiff/lock')
 
   expectTypeOf<RequiredKeys<gcs.GcsSourceOptions>>().toEqualTypeOf<'client' | 'bucket'>()
   expectTypeOf<RequiredKeys<gcs.GcsSinkOptions>>().toEqualTypeOf<'client' | 'bucket'>()

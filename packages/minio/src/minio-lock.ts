@@ -7,7 +7,7 @@ export interface MinioLockOptions {
   client: Client
   /** Bucket that holds the lock object. Required. */
   bucket: string
-  /** The lock object's key; protect it from the sweep. @default '.keydiff.lock' */
+  /** The lock object's key; under `.keydiff/` a plan never lists it. @default '.keydiff/lock' */
   key?: string
 }
 
@@ -32,7 +32,7 @@ export function minioLock (options: MinioLockOptions): Lock {
   if (options?.client === undefined || typeof options.client.putObject !== 'function') throw new TypeError('[keydiff] [minio] minioLock: options.client must be a Minio.Client')
   if (typeof options.bucket !== 'string' || options.bucket === '') throw new TypeError('[keydiff] [minio] minioLock: options.bucket is required')
   const { client, bucket } = options
-  const key = options.key ?? '.keydiff.lock'
+  const key = options.key ?? '.keydiff/lock'
 
   const put = async (text: string, condition: Record<string, string>): Promise<string | undefined> => {
     try {

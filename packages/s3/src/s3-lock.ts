@@ -9,7 +9,7 @@ export interface S3LockOptions {
   client: S3Client
   /** Required. */
   bucket: string
-  /** The lock object's key; protect it from the sweep. @default '.keydiff.lock' */
+  /** The lock object's key; under `.keydiff/` a plan never lists it. @default '.keydiff/lock' */
   key?: string
 }
 
@@ -30,7 +30,7 @@ function changed (error: unknown): boolean {
  */
 export function s3Lock (options: S3LockOptions): Lock {
   const { client, bucket } = options
-  const key = options.key ?? '.keydiff.lock'
+  const key = options.key ?? '.keydiff/lock'
 
   const put = async (body: string, condition: { IfNoneMatch: string } | { IfMatch: string }): Promise<string | undefined> => {
     try {

@@ -42,7 +42,7 @@ test('a lock whose storage fails (its bucket does not exist) is a LockError, KEY
     assert.ok(error instanceof KeydiffError)
     assert.equal(error.code, 'KEYDIFF_LOCK_FAILED')
     assert.equal(error.adapter, 's3')
-    assert.equal(error.target, `s3://${bucket}/.keydiff.lock`)
+    assert.equal(error.target, `s3://${bucket}/.keydiff/lock`)
     assert.equal(error.retryable, true)
     assert.ok(error.cause !== undefined)
     return true

@@ -42,7 +42,7 @@ async function makePlan (candidates: KeySource, references: string, out: string)
   // s3rver's LastModified has whole seconds, taken at the write: zero grace is safe here because the reference scan starts later.
   // a listing names its bucket (s3://bucket/), which the plan binds; an inventory names its manifest, and its plans are only compared
   const store = candidates.name.startsWith('s3://') ? { store: candidates.name } : {}
-  const summary = await plan({ candidates, references: linesSource(references), out, ...store, grace: 0, acknowledgeZeroGrace: true, protect: ['.keydiff-trash/**', '.keydiff.lock'] })
+  const summary = await plan({ candidates, references: linesSource(references), out, ...store, grace: 0, acknowledgeZeroGrace: true, protect: ['.keydiff-trash/**'] })
   assert.equal(summary.header.counts.planned, ORPHANS.length)
   const planned: string[] = []
   for await (const batch of (await readPlan(out)).batches()) planned.push(...batch.map(entry => entry.key))

@@ -26,7 +26,7 @@ export interface LockObjectStore {
 }
 
 export interface ObjectLockOptions {
-  /** The lock object's location, as recorded and named in errors: `s3://bucket/.keydiff.lock`. */
+  /** The lock object's location, as recorded and named in errors: `s3://bucket/.keydiff/lock`. */
   target: string
   /** Names the adapter in errors: `s3`, `gcs`, `minio`. */
   adapter: string

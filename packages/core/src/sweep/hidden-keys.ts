@@ -28,8 +28,12 @@ function isPartition (key: string, start: number, end: number): boolean {
   return equals > start + 1 && equals < end
 }
 
-/** Whether a key lies in keydiff's own work area: any `.keydiff` segment (locks, plans, trash). */
+/** The lock objects keydiff 0.1 kept at a bucket's root, which a run may still find there. */
+const LEGACY_LOCK_KEYS = new Set(['.keydiff.lock', 'keydiff.lock'])
+
+/** Whether a key lies in keydiff's own work area: any `.keydiff` segment (locks, plans, trash), or an older lock object. */
 export function isKeydiffKey (key: string): boolean {
+  if (LEGACY_LOCK_KEYS.has(key)) return true
   if (!key.includes('.keydiff')) return false
   return key.split('/').includes('.keydiff')
 }
