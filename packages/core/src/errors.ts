@@ -260,9 +260,11 @@ export class LockHeldError extends KeydiffError {
   readonly target: string
   readonly holder: unknown
 
-  constructor (target: string, holder: { owner?: string, host?: string, pid?: number, startedAt?: string } | undefined, options: KeydiffErrorOptions = {}) {
+  constructor (target: string, holder: { owner?: string, host?: string, pid?: number, startedAt?: string, expiresAt?: string } | undefined, options: KeydiffErrorOptions = {}) {
     const who = holder === undefined ? 'another process' : `${holder.owner ?? '?'} on ${holder.host ?? '?'} (pid ${holder.pid ?? '?'}, since ${holder.startedAt ?? '?'})`
-    super(`${target} is locked by ${who}; pass force to take it over`, 'KEYDIFF_LOCK_HELD', options)
+    // a holder that died frees the lock when its lease runs out: waiting is the safe choice
+    const until = holder?.expiresAt === undefined ? '' : `; its lease runs out at ${holder.expiresAt} unless renewed, after which the lock is free`
+    super(`${target} is locked by ${who}${until}; pass force to take it over`, 'KEYDIFF_LOCK_HELD', options)
     this.name = 'LockHeldError'
     this.target = target
     this.holder = holder

@@ -225,3 +225,10 @@ test('the README lists every code with whether a retry can help, as isRetryableC
   }
   assert.deepEqual([...listed.keys()].filter(code => !codes.includes(code)), [], 'codes in the README that the union does not have')
 })
+
+test('a held lock with a lease says when the lease runs out, so the operator can wait instead of forcing', () => {
+  const leased = new LockHeldError('s3://b/.keydiff/lock', { owner: 'o', host: 'h', pid: 1, startedAt: 'then', expiresAt: '2026-12-06T12:01:00.000Z' })
+  assert.match(leased.message, /its lease runs out at 2026-12-06T12:01:00\.000Z unless renewed, after which the lock is free; pass force to take it over/)
+  const legacy = new LockHeldError('s3://b/.keydiff/lock', { owner: 'o', host: 'h', pid: 1, startedAt: 'then' })
+  assert.doesNotMatch(legacy.message, /lease/)
+})
