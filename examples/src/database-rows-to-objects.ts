@@ -78,7 +78,7 @@ export async function main (options: DatabaseRowsToObjectsOptions): Promise<Data
   if (options.dryRun !== false) return { summary, applied: undefined }
 
   const applied = await apply(summary.path, s3DeleteSink({ client: options.client, bucket: options.bucket }), {
-    lock: postgresLock({ pool: options.pool, target: `s3://${options.bucket}/`, schema: options.lockSchema ?? options.schemas[0] }),
+    lock: postgresLock({ client: options.pool, target: `s3://${options.bucket}/`, schema: options.lockSchema ?? options.schemas[0] }),
     // A row inserted in any schema since the snapshot keeps its object.
     recheck: parts.map(part => postgresLookup({ client: options.pool, ...part }))
   })

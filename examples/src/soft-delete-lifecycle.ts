@@ -88,7 +88,7 @@ export async function main (options: SoftDeleteLifecycleOptions): Promise<SoftDe
     grace: options.grace ?? '24h'
   })
   log(formatPlanSummary(summary))
-  const applied = await apply(summary.path, softDeleteSink(storage, bucket, mode), { lock: gcsLock({ storage, bucket }) })
+  const applied = await apply(summary.path, softDeleteSink(storage, bucket, mode), { lock: gcsLock({ client: storage, bucket }) })
   log(`soft-deleted ${applied.done} objects (${applied.action}); the rule removes them in ${days} days unless undone; ${applied.failed} failed`)
   return { summary, applied, plan: summary.path }
 }
@@ -106,7 +106,7 @@ export interface UndoOptions {
 
 /** Takes a soft delete back before the lifecycle rule runs: holds set again, or customTime removed. */
 export async function undo (options: UndoOptions): Promise<ApplyResult> {
-  const result = await restore(options.plan, softDeleteSink(options.storage, options.bucket, options.mode ?? 'customTime'), { lock: gcsLock({ storage: options.storage, bucket: options.bucket }) })
+  const result = await restore(options.plan, softDeleteSink(options.storage, options.bucket, options.mode ?? 'customTime'), { lock: gcsLock({ client: options.storage, bucket: options.bucket }) })
   ;(options.log ?? console.log)(`undid the soft delete of ${result.done} objects; ${result.failed} failed`)
   return result
 }

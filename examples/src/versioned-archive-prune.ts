@@ -85,7 +85,7 @@ export async function main (options: VersionedArchivePruneOptions): Promise<Vers
 
   // The tombstones table is an audit sink: apply writes each batch's outcomes to it as it goes.
   const applied = await apply(summary.path, directoryDeleteSink({ root: options.archive }), {
-    lock: postgresLock({ pool: options.pool, target: `archive:${options.archive}`, schema: options.schema }),
+    lock: postgresLock({ client: options.pool, target: `archive:${options.archive}`, schema: options.schema }),
     recheck: [postgresLookup({ client: options.pool, query: current, column: 'path' })],
     auditSinks: [postgresTombstones({ client: options.pool, schema: options.schema, runId })]
   })

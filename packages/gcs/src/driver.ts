@@ -96,7 +96,7 @@ export const driver: StoreDriver<GcsStoreSection> = {
         const trash = quarantineOf(action)
         return `gs://${trash.bucket ?? bucket}/${trash.prefix ?? DEFAULT_TRASH_PREFIX}`
       },
-      lock: () => gcsLock({ storage, bucket }),
+      lock: () => gcsLock({ client: storage, bucket }),
       probe: async () => {
         const file = storage.bucket(bucket).file(`.keydiff/check-${randomBytes(6).toString('hex')}`)
         await file.save('keydiff check\n', { resumable: false })

@@ -1,11 +1,12 @@
 import type { Storage } from '@google-cloud/storage'
-import { InvalidOptionError, type Lock } from '@keydiff/core'
+import type { Lock } from '@keydiff/core'
 import { objectLock } from '@keydiff/core/adapter'
+import { GcsOptions, type LegacyStorageOptions } from './options.ts'
 import { describeFailure, failureOf } from './request.ts'
 
 export interface GcsLockOptions {
   /** The user's client. Required. */
-  storage: Storage
+  client: Storage
   /** Bucket that holds the lock object. Required. */
   bucket: string
   /** Name of the lock object; under `.keydiff/` a plan never lists it. @default '.keydiff/lock' */
@@ -21,10 +22,11 @@ export interface GcsLockOptions {
  * bucket's default hold cannot pin it. Its storage failing (a missing bucket, an unreachable
  * endpoint) is a LockError, KEYDIFF_LOCK_FAILED.
  */
-export function gcsLock (options: GcsLockOptions): Lock {
-  if (typeof options.bucket !== 'string' || options.bucket === '') throw new InvalidOptionError('bucket', 'a bucket name is required')
+export function gcsLock (options: GcsLockOptions | LegacyStorageOptions<GcsLockOptions>): Lock {
+  const check = new GcsOptions('gcsLock', options)
+  const bucketName = check.bucket(options.bucket)
   const key = options.key ?? '.keydiff/lock'
-  const bucket = options.storage.bucket(options.bucket)
+  const bucket = check.client(options).bucket(bucketName)
 
   /** The object's new generation, or undefined when the precondition failed. */
   const write = async (text: string, ifGenerationMatch: string): Promise<string | undefined> => {
@@ -43,7 +45,7 @@ export function gcsLock (options: GcsLockOptions): Lock {
   }
 
   return objectLock({
-    target: `gs://${options.bucket}/${key}`,
+    target: `gs://${bucketName}/${key}`,
     adapter: 'gcs',
     describe: error => describeFailure(failureOf(error)),
     store: {

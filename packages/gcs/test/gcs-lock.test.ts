@@ -16,7 +16,7 @@ lockSuite({
     const bucket = fillBucket(context, [], { defaultEventBasedHold: true })
     return {
       subject: {
-        lock: () => gcsLock({ storage: context.storage, bucket }),
+        lock: () => gcsLock({ client: context.storage, bucket }),
         break: async () => { removeBucket(context, bucket) }
       },
       teardown: async () => { removeBucket(context, bucket) }
@@ -26,8 +26,8 @@ lockSuite({
 
 test('gcs lock: a lease that was taken over does not remove its successor', async () => {
   const bucket = fillBucket(context, [])
-  const first = await gcsLock({ storage: context.storage, bucket }).acquire({ owner: 'a' })
-  const second = await gcsLock({ storage: context.storage, bucket }).acquire({ owner: 'b', force: true })
+  const first = await gcsLock({ client: context.storage, bucket }).acquire({ owner: 'a' })
+  const second = await gcsLock({ client: context.storage, bucket }).acquire({ owner: 'b', force: true })
   await first.release()
   assert.match(context.server.store.object(bucket, '.keydiff/lock').data.toString(), /"owner":"b"/)
   await second.release()

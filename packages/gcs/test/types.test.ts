@@ -19,7 +19,9 @@ test('public factories have the contract types, and required options are require
     gcs.gcsReleaseHoldSink({ client, bucket: 'b', setCustomTime: true }),
     gcs.gcsCustomTimeSink({ client, bucket: 'b', now: () => new Date(0) })
   ]
-  const lock: Lock = gcs.gcsLock({ storage: client, bucket: 'b' })
+  const lock: Lock = gcs.gcsLock({ client, bucket: 'b' })
+  // `storage`, the old name, is accepted for one release (deprecated)
+  expectTypeOf(gcs.gcsLock({ storage: client, bucket: 'b' })).toEqualTypeOf<Lock>()
   // @ts-expect-error the bucket is required
   assert.throws(() => gcs.gcsSource({ client }))
   // @ts-expect-error the mode must be 'hold' or 'customTime'

@@ -1,10 +1,10 @@
 import { test } from 'node:test'
 import type { Client } from 'minio'
-import type { KeySource, RestorableSink, Sink } from '@keydiff/core'
+import type { KeySource, Lock, RestorableSink, Sink } from '@keydiff/core'
 import { expectTypeOf } from 'expect-type'
 import {
-  minioDeleteSink, minioSource, minioTagSink,
-  type MinioDeleteSinkOptions, type MinioSourceOptions, type MinioTagSinkOptions
+  minioDeleteSink, minioLock, minioSource, minioTagSink,
+  type MinioDeleteSinkOptions, type MinioLockOptions, type MinioSourceOptions, type MinioTagSinkOptions
 } from '../src/index.ts'
 
 /** The options a caller must give: a new required option breaks every caller, so it breaks this test first. */
@@ -16,10 +16,12 @@ test('public factories return the core contracts and require only the client and
   expectTypeOf(minioSource).returns.toEqualTypeOf<KeySource>()
   expectTypeOf(minioDeleteSink).returns.toEqualTypeOf<Sink>()
   expectTypeOf(minioTagSink).returns.toEqualTypeOf<RestorableSink>()
+  expectTypeOf(minioLock).returns.toEqualTypeOf<Lock>()
 
   expectTypeOf<RequiredKeys<MinioSourceOptions>>().toEqualTypeOf<'client' | 'bucket'>()
   expectTypeOf<RequiredKeys<MinioDeleteSinkOptions>>().toEqualTypeOf<'client' | 'bucket'>()
   expectTypeOf<RequiredKeys<MinioTagSinkOptions>>().toEqualTypeOf<'client' | 'bucket'>()
+  expectTypeOf<RequiredKeys<MinioLockOptions>>().toEqualTypeOf<'client' | 'bucket'>()
 
   expectTypeOf<MinioSourceOptions['client']>().toEqualTypeOf<Client>()
   expectTypeOf<MinioDeleteSinkOptions['client']>().toEqualTypeOf<Client>()

@@ -3,10 +3,10 @@ import type { PoolConnection } from 'mysql2'
 import { InvalidOptionError, type Lock, type LockInfo } from '@keydiff/core'
 import { sessionLock } from '@keydiff/core/adapter'
 import { mysqlError } from './errors.ts'
-import { checkout, corePool, endpointOf, qualified, run, type MysqlPool } from './pool.ts'
+import { poolOf, type MysqlClientOption } from './client-option.ts'
+import { checkout, endpointOf, qualified, run } from './pool.ts'
 
-export interface MysqlLockOptions {
-  pool: MysqlPool
+export type MysqlLockOptions = MysqlClientOption & {
   /** What is locked, e.g. `s3://bucket/prefix`; the lock name is derived from it. */
   target: string
   /** Table that records who holds each lock (created when missing). @default 'keydiff_locks' */
@@ -28,7 +28,7 @@ export interface MysqlLockOptions {
  * core's `sessionLock`.
  */
 export function mysqlLock (options: MysqlLockOptions): Lock {
-  const pool = corePool(options.pool, 'mysqlLock')
+  const pool = poolOf(options, 'mysqlLock')
   if (typeof options.target !== 'string' || options.target === '') throw new InvalidOptionError('target', 'must be a non-empty string naming what is locked')
   const { target } = options
   const table = qualified(options.table ?? 'keydiff_locks', options.database)

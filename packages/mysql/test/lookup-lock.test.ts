@@ -80,7 +80,7 @@ lockSuite({
     const reach = await breakablePool()
     return {
       subject: {
-        lock: () => mysqlLock({ pool: reach.pool, target }),
+        lock: () => mysqlLock({ client: reach.pool, target }),
         break: async () => { reach.break() }
       },
       teardown: reach.close

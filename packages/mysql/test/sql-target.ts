@@ -19,7 +19,7 @@ function sqlTarget (db: TestDatabase): SqlTestTarget {
       references: (options: TestOptions) => mysqlReferences(options as unknown as MysqlReferencesOptions),
       referencesUnion: (options: TestOptions) => mysqlReferencesUnion(options as unknown as MysqlReferencesUnionOptions),
       lookup: (options: TestOptions) => mysqlLookup(options as unknown as MysqlLookupOptions),
-      lock: (options: TestOptions) => mysqlLock({ pool: options.client, ...options } as unknown as MysqlLockOptions),
+      lock: (options: TestOptions) => mysqlLock(options as unknown as MysqlLockOptions),
       tombstones: (options: TestOptions) => mysqlTombstones(options as unknown as MysqlTombstonesOptions)
     },
     client: db.pool,

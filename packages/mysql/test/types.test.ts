@@ -48,7 +48,9 @@ test('public factories return the core contracts and take either kind of mysql2 
   expectTypeOf({ pool, table: 't', column: 'k' }).toExtend<MysqlReferencesOptions>()
   expectTypeOf({ pool, runId: 'r' }).toExtend<MysqlTombstonesOptions>()
   expectTypeOf({ client: pool, pool, table: 't' }).not.toExtend<MysqlReferencesOptions>()
-  expectTypeOf<RequiredKeys<MysqlLockOptions>>().toEqualTypeOf<'pool' | 'target'>()
+  expectTypeOf({ client: pool, target: 's3://b/' }).toExtend<MysqlLockOptions>()
+  expectTypeOf({ pool, target: 's3://b/' }).toExtend<MysqlLockOptions>()
+  expectTypeOf({ client: pool }).not.toExtend<MysqlLockOptions>()
 
   // A binary key column is rendered as hex, base64, or decoded as UTF-8 text (PostgreSQL has the first two).
   expectTypeOf<BinaryEncoding>().toEqualTypeOf<'hex' | 'base64' | 'utf8'>()

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto'
-import type { Pool, PoolClient } from 'pg'
+import type { PoolClient } from 'pg'
 import { InvalidOptionError, type Lock, type LockInfo } from '@keydiff/core'
 import { sessionLock } from '@keydiff/core/adapter'
 import { checkout } from './checkout.ts'
+import { poolOf, type PostgresClientOption } from './client-option.ts'
 import { endpointOf } from './endpoint.ts'
 import { postgresError } from './errors.ts'
 import { qualified } from './identifiers.ts'
 
-export interface PostgresLockOptions {
-  pool: Pool
+export type PostgresLockOptions = PostgresClientOption & {
   /** What is locked, e.g. `s3://bucket/prefix`; the advisory lock key is derived from it. */
   target: string
   /** Table that records who holds each lock (created when missing). @default 'keydiff_locks' */
@@ -30,9 +30,9 @@ export interface PostgresLockOptions {
  * or superuser). See core's `sessionLock`.
  */
 export function postgresLock (options: PostgresLockOptions): Lock {
-  if (options === null || typeof options !== 'object' || typeof options.pool?.connect !== 'function') throw new TypeError('postgresLock: options.pool must be a pg Pool')
+  const pool = poolOf(options, 'postgresLock')
   if (typeof options.target !== 'string' || options.target === '') throw new InvalidOptionError('target', 'must be a non-empty string naming what is locked')
-  const { pool, target } = options
+  const { target } = options
   const table = qualified(options.table ?? 'keydiff_locks', options.schema)
   const endpoint = endpointOf(pool)
   const where = `${endpoint} lock ${target}`

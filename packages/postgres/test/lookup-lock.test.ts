@@ -88,7 +88,7 @@ lockSuite({
     const reach = await breakablePool()
     return {
       subject: {
-        lock: () => postgresLock({ pool: reach.pool, target, schema: db.schema }),
+        lock: () => postgresLock({ client: reach.pool, target, schema: db.schema }),
         break: async () => { reach.break() }
       },
       teardown: reach.close
@@ -98,7 +98,7 @@ lockSuite({
 
 test('postgresLock: a holder whose session dies frees the lock', async () => {
   const target = `s3://crash-${process.pid}`
-  const lease = await postgresLock({ pool: db.pool, target, schema: db.schema }).acquire({ owner: 'crasher' })
+  const lease = await postgresLock({ client: db.pool, target, schema: db.schema }).acquire({ owner: 'crasher' })
   const holders = await db.pool.query<{ pid: number }>(`SELECT DISTINCT l.pid FROM pg_locks l JOIN ${db.schema}.keydiff_locks k ON k.backend_pid = l.pid WHERE k.target = $1`, [target])
   const pids = holders.rows.map(row => row.pid)
   assert.equal(pids.length, 1)
@@ -109,7 +109,7 @@ test('postgresLock: a holder whose session dies frees the lock', async () => {
     if (alive.rowCount === 0) break
     await new Promise(resolve => setTimeout(resolve, 50))
   }
-  const next = await postgresLock({ pool: db.pool, target, schema: db.schema }).acquire({ owner: 'next' })
+  const next = await postgresLock({ client: db.pool, target, schema: db.schema }).acquire({ owner: 'next' })
   assert.equal(next.takenOver, undefined)
   await next.release()
   await lease.release()

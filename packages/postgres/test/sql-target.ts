@@ -19,7 +19,7 @@ function sqlTarget (db: TestDatabase): SqlTestTarget {
       references: (options: TestOptions) => postgresReferences(options as unknown as PostgresReferencesOptions),
       referencesUnion: (options: TestOptions) => postgresReferencesUnion(options as unknown as PostgresReferencesUnionOptions),
       lookup: (options: TestOptions) => postgresLookup(options as unknown as PostgresLookupOptions),
-      lock: (options: TestOptions) => postgresLock({ pool: options.client, ...options } as unknown as PostgresLockOptions),
+      lock: (options: TestOptions) => postgresLock(options as unknown as PostgresLockOptions),
       tombstones: (options: TestOptions) => postgresTombstones(options as unknown as PostgresTombstonesOptions)
     },
     client: db.pool,

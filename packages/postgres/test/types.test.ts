@@ -42,7 +42,9 @@ test('public factories return the core contracts and take the client users confi
   expectTypeOf({ pool, table: 't', column: 'k' }).toExtend<PostgresReferencesOptions>()
   expectTypeOf({ pool, runId: 'r' }).toExtend<PostgresTombstonesOptions>()
   expectTypeOf({ client: pool, pool, table: 't' }).not.toExtend<PostgresReferencesOptions>()
-  expectTypeOf<RequiredKeys<PostgresLockOptions>>().toEqualTypeOf<'pool' | 'target'>()
+  expectTypeOf({ client: pool, target: 's3://b/' }).toExtend<PostgresLockOptions>()
+  expectTypeOf({ pool, target: 's3://b/' }).toExtend<PostgresLockOptions>()
+  expectTypeOf({ client: pool }).not.toExtend<PostgresLockOptions>()
 
   expectTypeOf<PostgresReferencesOptions['strategy']>().toEqualTypeOf<PostgresStrategy | undefined>()
   expectTypeOf<PostgresStrategy>().toEqualTypeOf<'auto' | 'cursor' | 'copy'>()
