@@ -36,15 +36,30 @@ const DOLLAR_QUOTE = '$keydiff_pattern$'
 
 /** The condition on `column` (`q."k"`) that keeps the range's rows and those `alsoMatching` matches. */
 export function rangeCondition (range: PostgresKeyRange, kind: KeyKind, column: string, binary: BinaryEncoding): string {
-  const key = kind === 'text' ? column : `(${renderExpression(kind, column, binary)})`
+  const key = comparedKey(kind, column, binary)
   const bounds = [
     ...(range.after === undefined ? [] : [`${key} COLLATE "C" > current_setting('${AFTER}')`]),
     ...(range.upTo === undefined ? [] : [`${key} COLLATE "C" <= current_setting('${UP_TO}')`])
   ].join(' AND ')
   if (range.alsoMatching === undefined) return bounds
-  if (range.alsoMatching.includes(DOLLAR_QUOTE)) throw new InvalidOptionError('range', `alsoMatching must not hold ${DOLLAR_QUOTE}`)
+  return `(${bounds}) OR ${patternCondition(range.alsoMatching, kind, column, binary)}`
+}
+
+/** The condition that keeps the rows whose key `alsoMatching` matches, as a ranged query writes it. */
+export function patternCondition (alsoMatching: string, kind: KeyKind, column: string, binary: BinaryEncoding): string {
+  if (alsoMatching.includes(DOLLAR_QUOTE)) throw new InvalidOptionError('range', `alsoMatching must not hold ${DOLLAR_QUOTE}`)
   // dollar-quoted: read as written whatever standard_conforming_strings says
-  return `(${bounds}) OR ${key} COLLATE "C" ~ ${DOLLAR_QUOTE}${range.alsoMatching}${DOLLAR_QUOTE}`
+  return `${comparedKey(kind, column, binary)} COLLATE "C" ~ ${DOLLAR_QUOTE}${alsoMatching}${DOLLAR_QUOTE}`
+}
+
+/** What a range compares: the column itself when it is text, else its rendered key (which only an index on that expression serves). */
+export function comparedKey (kind: KeyKind, column: string, binary: BinaryEncoding): string {
+  return kind === 'text' ? column : `(${renderExpression(kind, column, binary)})`
+}
+
+/** Whether a condition, as EXPLAIN prints it, compares with a range's bounds. */
+export function holdsRangeBounds (condition: string): boolean {
+  return condition.includes(`'${AFTER}'`) || condition.includes(`'${UP_TO}'`)
 }
 
 /** Sets the range's bounds in the scan's transaction, before its query runs. */

@@ -68,8 +68,14 @@ export async function planQuery (pool: Pool, spec: QuerySpec, where: string, end
 
 /** The final SQL: the base rows (of the key range, when given), ordered in key byte order when asked. */
 export function orderedQuery (plan: QueryPlan, select: string, sorted: boolean, binary: BinaryEncoding, where: string, range?: PostgresKeyRange): string {
+  const condition = range === undefined ? undefined : rangeCondition(range, plan.kind, `q.${quoteIdent(plan.column)}`, binary)
+  return queryWhere(plan, select, sorted, binary, where, condition)
+}
+
+/** orderedQuery with any condition on the key column `q."<column>"` in place of a range's. */
+export function queryWhere (plan: QueryPlan, select: string, sorted: boolean, binary: BinaryEncoding, where: string, condition?: string): string {
   const column = `q.${quoteIdent(plan.column)}`
   if (sorted && !ordersAsKeys(plan.kind, binary)) throw unsortableKey(where, plan.kind, plan.kind === 'bytea' ? `as ${binary}` : 'in decimal', plan.kind === 'bytea')
-  const inRange = range === undefined ? '' : ` AND (${rangeCondition(range, plan.kind, column, binary)})`
-  return `SELECT ${select} FROM (${plan.base}) AS q WHERE ${column} IS NOT NULL${inRange}${sorted ? ` ORDER BY ${orderExpression(plan.kind, column)}` : ''}`
+  const filtered = condition === undefined ? '' : ` AND (${condition})`
+  return `SELECT ${select} FROM (${plan.base}) AS q WHERE ${column} IS NOT NULL${filtered}${sorted ? ` ORDER BY ${orderExpression(plan.kind, column)}` : ''}`
 }
