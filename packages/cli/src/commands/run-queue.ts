@@ -9,6 +9,7 @@ import { Progress, progressMode, type ProgressState } from '../report/progress.t
 import { describeRun, openRun } from '../run/run-description.ts'
 import { UsageError } from '../usage-error.ts'
 import { runGuards } from '../run/plan-settings.ts'
+import { rangeReads } from './range-index-check.ts'
 
 export const RUN_QUEUE_USAGE = `Usage: keydiff run --queue <redis-url> --shared <dir> [--shards <n>] [options]
        keydiff run --queue <redis-url> --status
@@ -32,6 +33,9 @@ Options:
                            the rest of its range to a new job            (default: never)
   --scatter-references     read the references once into per-shard files
                            before the shards start, instead of once a shard (default: off)
+  --require-range-index    refuse a run whose shards would each scan a whole
+                           PostgreSQL table for their key range, instead of
+                           falling back to --scatter-references          (default: off)
   --keep-finished          when a shard fails, let the others finish and keep
                            their parts for --resume                     (default: off)
   --resume <run-id>        plan only the ranges a --keep-finished run left,
@@ -68,6 +72,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
     'split-above': { type: 'string' },
     'keep-finished': { type: 'boolean' },
     'scatter-references': { type: 'boolean' },
+    'require-range-index': { type: 'boolean' },
     resume: { type: 'string' },
     'queue-name': { type: 'string' },
     'keys-per-second': { type: 'string' },
@@ -92,6 +97,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
   const groups = values['split-groups'] === undefined ? undefined : values['split-groups'].split(',').map(group => positive(group, '--split-groups'))
   const splitAbove = values['split-above'] === undefined ? undefined : positive(values['split-above'], '--split-above')
   const keysPerSecond = values['keys-per-second'] === undefined ? undefined : positive(values['keys-per-second'], '--keys-per-second')
+  if (values['require-range-index'] === true && values['scatter-references'] === true) throw new UsageError('--require-range-index checks the range reads that --scatter-references replaces: give one of them', RUN_QUEUE_USAGE)
   const file = resolve(values.config ?? DEFAULT_CONFIG)
   const config = await loadConfig(file)
   const only = values.only ?? []
@@ -110,6 +116,10 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
   try {
     for (const run of runs) {
       const description = describeRun(config, run.name)
+      const ranges = hexRanges(shards, { prefix: values['split-prefix'] ?? '', ...(groups === undefined ? {} : { groups }) })
+      // a reference every shard would read whole is read once instead (or the run refused)
+      const scatter = values['scatter-references'] === true ||
+        await rangeReads(config, run, ranges, { require: values['require-range-index'] === true, warn: line => { io.stderr.write(line + '\n') } }) === 'scatter'
       const feed = progressFeed(run.name)
       const progress = new Progress(feed.read, { stream: io.stderr, mode }).start()
       let plan: DistributedPlan
@@ -119,9 +129,9 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
           ...common,
           ...(values.resume === undefined ? {} : { run: values.resume, resume: true }),
           ...(values['keep-finished'] === true ? { keepFinished: true } : {}),
-          ...(values['scatter-references'] === true ? { scatterReferences: true } : {}),
+          ...(scatter ? { scatterReferences: true } : {}),
           description,
-          ranges: hexRanges(shards, { prefix: values['split-prefix'] ?? '', ...(groups === undefined ? {} : { groups }) }),
+          ranges,
           guards: runGuards(run),
           ...(splitAbove === undefined ? {} : { splitAbove }),
           ...(run.referencesAsOf === undefined ? {} : { referencesAsOf: run.referencesAsOf }),
