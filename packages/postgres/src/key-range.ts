@@ -11,7 +11,8 @@ import { renderExpression, type BinaryEncoding, type KeyKind } from './key-types
  * or a plain index on a column declared `COLLATE "C"`; an index with `text_pattern_ops` does
  * not (it serves `~>~` only), nor one under another collation (then every shard scans the
  * table, with fewer rows sent). A key column that is not text is compared as its rendered key
- * (`encode(k, 'hex')`, `k::text`): exact, but no index serves it.
+ * (`encode(k, 'hex')`, `k::text`): exact, and only an index on that expression serves it
+ * (`CREATE INDEX ON t (((u::text) COLLATE "C"))`).
  */
 export interface PostgresKeyRange {
   /** Keys above this one. @default no lower bound */
