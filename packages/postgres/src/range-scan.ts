@@ -82,7 +82,7 @@ export async function postgresRangeScan (options: PostgresRangeScanOptions): Pro
     const { client } = held
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
     const explained: PlanNode[] = []
-    for (const range of ranges) explained.push(await explain(client, orderedQuery(plan, select, sorted, binary, name, range), range))
+    for (const range of ranges) explained.push(await explain(client, { text: orderedQuery(plan, select, sorted, binary, name, range), values: [...plan.params] }, range))
     const bounded = await boundedReads(client, explained)
     const reads = ranges.map((range, i): PostgresRangeRead => {
       const read = planReads(explained[i] as PlanNode, bounded(range.alsoMatching))
@@ -110,10 +110,10 @@ function checkedRanges (ranges: readonly PostgresKeyRange[] | undefined): Postgr
   })
 }
 
-/** The plan of `sql`, with the range's bounds set as a scan sets them. */
-async function explain (client: PoolClient, sql: string, range: PostgresKeyRange): Promise<PlanNode> {
+/** The plan of a query (and its `params`), with the range's bounds set as a scan sets them. */
+async function explain (client: PoolClient, query: { text: string, values: unknown[] }, range: PostgresKeyRange): Promise<PlanNode> {
   await setRangeBounds(client, range)
-  const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON, VERBOSE) ${sql}`)
+  const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>({ text: `EXPLAIN (FORMAT JSON, VERBOSE) ${query.text}`, values: query.values })
   const plan = rows[0]?.['QUERY PLAN'][0]?.Plan
   if (plan === undefined) throw new TypeError('EXPLAIN returned no plan')
   return plan
@@ -162,10 +162,10 @@ async function missingIndexes (client: PoolClient, context: {
   await client.query('SET LOCAL enable_seqscan = off')
   const statements: string[] = []
   const { alsoMatching, ...bounds } = range
-  const byBounds = await explain(client, orderedQuery(plan, select, false, binary, name, bounds), bounds)
+  const byBounds = await explain(client, { text: orderedQuery(plan, select, false, binary, name, bounds), values: [...plan.params] }, bounds)
   if (planReads(byBounds, bounded(undefined)).wholeTables.length > 0) statements.push(`CREATE INDEX CONCURRENTLY ON ${table} ((${key} COLLATE "C"))`)
   if (alsoMatching !== undefined) {
-    const byPattern = await explain(client, queryWhere(plan, select, false, binary, name, patternCondition(alsoMatching, plan.kind, column, binary)), bounds)
+    const byPattern = await explain(client, { text: queryWhere(plan, select, false, binary, name, patternCondition(alsoMatching, plan.kind, column, binary)), values: [...plan.params] }, bounds)
     if (planReads(byPattern, bounded(alsoMatching)).wholeTables.length > 0) {
       statements.push(`CREATE INDEX CONCURRENTLY ON ${table} (${quoteIdent(plan.column)}) WHERE ${key} COLLATE "C" ~ ${quoteLiteral(alsoMatching)}`)
     }

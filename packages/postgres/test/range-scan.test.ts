@@ -96,12 +96,18 @@ test('a uuid key is compared as its text: the expression index it names serves t
   assert.deepEqual(served.reads.map(read => read.access), ['index', 'index'])
 })
 
-test('a query names the tables it reads whole, and no index to create', async () => {
+test('a query names the tables it reads whole, and no index to create; its parameters are bound', async () => {
   const { name } = await blobTable('query')
   const scan = await postgresRangeScan({ client: db.pool, query: `SELECT k FROM ${db.schema}.${name} WHERE u IS NOT NULL`, ranges: SHARDS })
   assert.equal(scan.wholeTable, true)
   assert.deepEqual(scan.reads[0]?.wholeTables, [`${db.schema}.${name}`])
   assert.deepEqual(scan.createIndex, [])
+  // its parameters, as the cursor binds them
+  await db.pool.query(`CREATE INDEX ${name}_c ON ${db.schema}.${name} ((k COLLATE "C"))`)
+  await db.pool.query(`ANALYZE ${db.schema}.${name}`)
+  const bound = await postgresRangeScan({ client: db.pool, query: `SELECT k FROM ${db.schema}.${name} WHERE k <> $1`, params: ['blobs/'], ranges: SHARDS })
+  assert.equal(bound.wholeTable, false)
+  assert.deepEqual(bound.reads.map(read => read.indexes), SHARDS.map(() => [`${name}_c`]))
 })
 
 test('options: the client and at least one range with a bound; a wrong column fails as the source would', async () => {

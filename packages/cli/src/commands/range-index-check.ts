@@ -54,7 +54,7 @@ export async function rangeReads (config: KeydiffConfig, run: RunConfig, ranges:
 }
 
 /** The run's PostgreSQL references whose shards' ranges the planner would each read by scanning a whole table. */
-export async function wholeTableReferences (config: KeydiffConfig, run: RunConfig, ranges: readonly KeyRange[]): Promise<WholeTableReference[]> {
+async function wholeTableReferences (config: KeydiffConfig, run: RunConfig, ranges: readonly KeyRange[]): Promise<WholeTableReference[]> {
   const databases = config.databases ?? {}
   const pushed = run.references.filter((reference): reference is PostgresReference =>
     'database' in reference && !('collection' in reference) && databases[reference.database]?.type === 'postgres' && reference.template === undefined)
