@@ -3,8 +3,8 @@ import type { Pool } from 'pg'
 import type { ActionRecord, AuditSink, KeySource, Lock, PointLookup } from '@keydiff/core'
 import { expectTypeOf } from 'expect-type'
 import {
-  postgresLock, postgresLookup, postgresReferences, postgresReferencesUnion, postgresSnapshot, postgresTombstones,
-  type PostgresClientOption, type PostgresLockOptions, type PostgresLookupOptions, type PostgresReferencesOptions,
+  postgresLock, postgresLookup, postgresRangeScan, postgresReferences, postgresReferencesUnion, postgresSnapshot, postgresTombstones,
+  type PostgresClientOption, type PostgresRangeScan, type PostgresRangeScanOptions, type PostgresLockOptions, type PostgresLookupOptions, type PostgresReferencesOptions,
   type PostgresReferencesSource, type PostgresReferencesUnionOptions, type PostgresSnapshot, type PostgresStrategy,
   type PostgresTombstonesOptions, type TombstoneRecord, type TombstoneWriter
 } from '../src/index.ts'
@@ -52,6 +52,11 @@ test('public factories return the core contracts and take the client users confi
   // A snapshot is shared by handing over the object, or a function read when the scan starts.
   expectTypeOf<PostgresSnapshot>().toExtend<PostgresReferencesOptions['snapshot']>()
   expectTypeOf<() => PostgresSnapshot | undefined>().toExtend<PostgresReferencesOptions['snapshot']>()
+  // The range check takes a source's spec and the ranges to ask about, and answers per range.
+  expectTypeOf(postgresRangeScan).returns.resolves.toEqualTypeOf<PostgresRangeScan>()
+  expectTypeOf({ client: pool, table: 't', column: 'k', ranges: [{ upTo: 'm' }] }).toExtend<PostgresRangeScanOptions>()
+  expectTypeOf({ client: pool, table: 't', column: 'k' }).not.toExtend<PostgresRangeScanOptions>()
+  expectTypeOf<PostgresRangeScan['reads'][number]['access']>().toEqualTypeOf<'index' | 'whole-table'>()
   // The tombstone types are core's audit contract under their old names.
   expectTypeOf<TombstoneWriter>().toEqualTypeOf<AuditSink>()
   expectTypeOf<TombstoneRecord>().toEqualTypeOf<ActionRecord>()
