@@ -4,6 +4,7 @@ import type { KeydiffConfig, ReferenceConfig, RunConfig } from '../config/config
 import { importPeer } from '../drivers/import-peer.ts'
 import { columnRange } from '../run/column-range.ts'
 import { Connections } from '../run/connections.ts'
+import { sqlSpec, type SqlReference } from '../run/sql-spec.ts'
 
 /** A PostgreSQL reference of a run that every shard would read by scanning a whole table. */
 export interface WholeTableReference {
@@ -56,7 +57,7 @@ export async function rangeReads (config: KeydiffConfig, run: RunConfig, ranges:
 /** The run's PostgreSQL references whose shards' ranges the planner would each read by scanning a whole table. */
 async function wholeTableReferences (config: KeydiffConfig, run: RunConfig, ranges: readonly KeyRange[]): Promise<WholeTableReference[]> {
   const databases = config.databases ?? {}
-  const pushed = run.references.filter((reference): reference is PostgresReference =>
+  const pushed = run.references.filter((reference): reference is SqlReference =>
     'database' in reference && !('collection' in reference) && databases[reference.database]?.type === 'postgres' && reference.template === undefined)
   if (pushed.length === 0) return []
   const pg = await importPeer(async () => await import('@keydiff/postgres'), 'a postgres database', ['@keydiff/postgres', 'pg'])
@@ -85,16 +86,6 @@ async function wholeTableReferences (config: KeydiffConfig, run: RunConfig, rang
   } finally {
     await connections.closeAll()
   }
-}
-
-type PostgresReference = Extract<ReferenceConfig, { database: string, query: string } | { database: string, table: string }>
-
-/** The reference's query or table as the adapter takes it: `schema.table` in the config is its `schema` and `table`. */
-function sqlSpec (reference: PostgresReference): { query: string } | { schema?: string, table: string, column: string, where?: string } {
-  if ('query' in reference) return { query: reference.query }
-  const dot = reference.table.indexOf('.')
-  const names = dot < 0 ? { table: reference.table } : { schema: reference.table.slice(0, dot), table: reference.table.slice(dot + 1) }
-  return { ...names, column: reference.column, ...(reference.where === undefined ? {} : { where: reference.where }) }
 }
 
 /** One reference's whole-table reads, and what would serve its ranges. */

@@ -6,6 +6,7 @@ import { importPeer } from '../drivers/import-peer.ts'
 import { columnRange } from './column-range.ts'
 import type { Connections } from './connections.ts'
 import { inRunContext } from './run-context.ts'
+import { sqlSpec, sqlSpecName } from './sql-spec.ts'
 
 export interface RunReferences {
   sources: KeySource[]
@@ -83,24 +84,25 @@ export async function buildReferences (run: RunConfig, connections: Connections,
       const pool = await connections.postgres(reference.database)
       const snapshot = await snapshotOf(reference.database, async () => await pg.postgresSnapshot(pool))
       const spec = sqlSpec(reference)
-      const name = `${reference.database}:${spec.query ?? `${spec.table ?? ''}.${spec.column ?? ''}`}`
+      const name = sqlSpecName(reference.database, spec)
       const mapRow = rowMapper({ template: reference.template }, name)
-      const source = await pg.postgresReferences({ pool, ...spec, ...(mapRow === undefined ? range : { mapRow, columns: undefined }), snapshot, name })
+      const source = await pg.postgresReferences({ client: pool, ...spec, ...(mapRow === undefined ? range : { mapRow, columns: undefined }), snapshot, name })
       sources.push(mapKeys(source))
-      if (mapRow === undefined && recheckable) lookups.push(pg.postgresLookup({ pool, ...spec, toColumnKey, name }))
+      if (mapRow === undefined && recheckable) lookups.push(pg.postgresLookup({ client: pool, ...spec, toColumnKey, name }))
       else withoutRecheck.push(name)
     } else if (database.type === 'mysql' && !('collection' in reference)) {
       const my = await importPeer(async () => await import('@keydiff/mysql'), 'a mysql database', ['@keydiff/mysql', 'mysql2'])
       const pool = await connections.mysql(reference.database)
       const snapshot = await snapshotOf(reference.database, async () => await my.mysqlSnapshot(pool))
       // In MySQL the qualifier of `db.table` is a database.
-      const { schema, ...unqualified } = sqlSpec(reference)
+      const qualified = sqlSpec(reference)
+      const name = sqlSpecName(reference.database, qualified)
+      const { schema, ...unqualified } = 'query' in qualified ? { ...qualified, schema: undefined } : qualified
       const spec = { ...unqualified, ...(schema === undefined ? {} : { database: schema }) }
-      const name = `${reference.database}:${spec.query ?? `${spec.table ?? ''}.${spec.column ?? ''}`}`
       const mapRow = rowMapper({ template: reference.template }, name)
-      const source = await my.mysqlReferences({ pool, ...spec, ...(mapRow === undefined ? range : { mapRow }), snapshot, name })
+      const source = await my.mysqlReferences({ client: pool, ...spec, ...(mapRow === undefined ? range : { mapRow }), snapshot, name })
       sources.push(mapKeys(source))
-      if (mapRow === undefined && recheckable) lookups.push(my.mysqlLookup({ pool, ...spec, toColumnKey, name }))
+      if (mapRow === undefined && recheckable) lookups.push(my.mysqlLookup({ client: pool, ...spec, toColumnKey, name }))
       else withoutRecheck.push(name)
     } else if (database.type === 'mongo' && 'collection' in reference) {
       const mongo = await importPeer(async () => await import('@keydiff/mongo'), 'a mongo database', ['@keydiff/mongo', 'mongodb'])
@@ -134,15 +136,6 @@ function keyMapping (reference: ReferenceConfig): (source: KeySource) => KeySour
     const stripped = strip === undefined ? source : strip(source)
     return add === undefined ? stripped : add(stripped)
   }
-}
-
-/** `schema.table` in the config is the adapters' `schema` and `table` options. */
-function sqlSpec (reference: ReferenceConfig): { query?: string, schema?: string, table?: string, column?: string, where?: string } {
-  if ('query' in reference) return { query: reference.query }
-  if (!('table' in reference)) return {}
-  const dot = reference.table.indexOf('.')
-  const names = dot < 0 ? { table: reference.table } : { schema: reference.table.slice(0, dot), table: reference.table.slice(dot + 1) }
-  return { ...names, column: reference.column, ...(reference.where === undefined ? {} : { where: reference.where }) }
 }
 
 /** A file of references; the config check made sure a JSON Lines file names its field. */
