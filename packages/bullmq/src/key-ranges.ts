@@ -66,6 +66,58 @@ export function sampledRanges (sample: Iterable<string>, count: number): KeyRang
   return rangesBetween(points)
 }
 
+/** A range of an earlier run with the keys it listed: a part of its manifest. */
+export interface CountedRange {
+  readonly range: KeyRange
+  readonly counts: { readonly candidates: number }
+}
+
+/**
+ * About `count` ranges from the previous run's per-shard counts (its manifest's `parts`):
+ * adjacent ranges are joined until each holds about the same share of the keys listed then,
+ * cut only where the previous run's ranges ended. A range that alone holds more than its
+ * share is kept whole; dynamic splitting (`splitAbove`) cuts it while it runs.
+ */
+export function countedRanges (previous: readonly CountedRange[], count: number): KeyRange[] {
+  if (!Number.isInteger(count) || count < 1) throw new TypeError(`countedRanges: ${String(count)} is not a positive number of shards`)
+  const parts = [...previous].sort((a, b) => a.range.after === undefined ? -1 : b.range.after === undefined ? 1 : compareKeys(a.range.after, b.range.after))
+  const total = parts.reduce((sum, part) => sum + part.counts.candidates, 0)
+  const points: string[] = []
+  let seen = 0
+  for (const part of parts) {
+    seen += part.counts.candidates
+    const upTo = part.range.upTo
+    // the next cut falls where the keys seen so far reach the next share
+    if (upTo !== undefined && seen >= (points.length + 1) * total / count && points.length < count - 1) points.push(upTo)
+  }
+  return rangesBetween(points)
+}
+
+/**
+ * A sample of a source's keys for `sampledRanges`, of at most `max` keys whatever the
+ * source's size: every key at first, every second once the sample fills, then every fourth,
+ * and so on. The source is the keys of an S3 inventory (`s3InventorySource`, whose order is
+ * no order), of a previous plan, of the first pages of a listing; it is read to its end, and a
+ * failure fails the sampling.
+ */
+export async function sampleKeys (source: AsyncIterable<ReadonlyArray<{ readonly key: string }>>, max = 100_000): Promise<string[]> {
+  if (!Number.isInteger(max) || max < 1) throw new TypeError(`sampleKeys: ${String(max)} is not a positive sample size`)
+  let sample: string[] = []
+  let step = 1
+  let seen = 0
+  for await (const batch of source) {
+    for (const entry of batch) {
+      if (seen++ % step !== 0) continue
+      sample.push(entry.key)
+      if (sample.length > max) {
+        sample = sample.filter((_, i) => i % 2 === 0)
+        step *= 2
+      }
+    }
+  }
+  return sample
+}
+
 /** The ranges between sorted, distinct split points: `(-, p1], (p1, p2], …, (pn, -)`. */
 export function rangesBetween (points: readonly string[]): KeyRange[] {
   for (let i = 1; i < points.length; i++) {

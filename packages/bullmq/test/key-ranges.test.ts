@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import { arraySource } from '@keydiff/core'
-import { formatRange, hexRanges, inRange, rangesBetween, referencesInRange, sampledRanges } from '../src/index.ts'
+import { countedRanges, formatRange, hexRanges, inRange, rangesBetween, referencesInRange, sampledRanges, sampleKeys } from '../src/index.ts'
 import { missingRanges } from '../src/run-manifest.ts'
 
 const key = fc.string({ unit: 'binary', maxLength: 12 })
@@ -71,4 +71,55 @@ test('references of a range keep those that may resolve elsewhere (URIs, escapes
   const kept: string[] = []
   for await (const batch of referencesInRange(source, { after: 'l', upTo: 'n' })) kept.push(...batch.map(entry => entry.key))
   assert.deepEqual(kept, ['m/2', 's3://bucket/m/3', 'm%2F5', '/abs/6', 'x//y', 'q/./r'])
+})
+
+const part = (after: string | undefined, upTo: string | undefined, candidates: number) => ({ range: { ...(after === undefined ? {} : { after }), ...(upTo === undefined ? {} : { upTo }) }, counts: { candidates } })
+
+test('ranges from the previous run\'s per-shard counts cover the key space, cut only where its ranges ended, each with about its share', () => {
+  fc.assert(fc.property(fc.uniqueArray(fc.string({ unit: fc.constantFrom('a', 'b', 'c', '/'), minLength: 1, maxLength: 5 }), { maxLength: 20 }), fc.array(fc.nat({ max: 1000 }), { minLength: 21, maxLength: 21 }), fc.integer({ min: 1, max: 12 }), fc.array(key),
+    (unsorted, sizes, count, keys) => {
+      const points = [...unsorted].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+      const previous = rangesBetween(points).map((range, i) => ({ range, counts: { candidates: sizes[i] ?? 0 } }))
+      const ranges = countedRanges(previous, count)
+      assert.ok(ranges.length <= count)
+      for (const k of [...keys, ...points]) assert.equal(ranges.filter(range => inRange(k, range)).length, 1, k)
+      for (const range of ranges) if (range.upTo !== undefined) assert.ok(points.includes(range.upTo), 'a cut where a previous range ended')
+    }))
+  // four even parts of 100 become two of 200
+  const even = countedRanges([part(undefined, 'b', 100), part('b', 'd', 100), part('d', 'f', 100), part('f', undefined, 100)], 2)
+  assert.deepEqual(even, [{ upTo: 'd' }, { after: 'd' }])
+  // a skewed run: the big part stays whole, the small ones are joined
+  const skewed = countedRanges([part(undefined, 'b', 10), part('b', 'd', 10), part('d', 'f', 900), part('f', 'h', 40), part('h', undefined, 40)], 3)
+  assert.deepEqual(skewed.map(formatRange), ['(-, "f"]', '("f", "h"]', '("h", -]'])
+})
+
+test('split points from an S3 inventory: a bounded sample of the inventory\'s keys gives shards of about the same size', async () => {
+  const { s3InventorySource } = await import('@keydiff/s3')
+  const { createHash } = await import('node:crypto')
+  const { mkdir, mkdtemp, rm, writeFile } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const { gzipSync } = await import('node:zlib')
+  const root = await mkdtemp(join(tmpdir(), 'keydiff-inventory-ranges-'))
+  try {
+    const keys = Array.from({ length: 2000 }, (_, i) => `blobs/${createHash('sha1').update(String(i)).digest('hex')}`)
+    // an inventory lists in no particular order across its files
+    const csv = gzipSync(Buffer.from(keys.map(k => `"src","${k}","1","2026-01-01T00:00:00.000Z","e"\n`).join('')))
+    await mkdir(join(root, 'data'), { recursive: true })
+    await writeFile(join(root, 'data', 'part-0.csv.gz'), csv)
+    await writeFile(join(root, 'manifest.json'), JSON.stringify({
+      sourceBucket: 'src', destinationBucket: 'arn:aws:s3:::dest', fileFormat: 'CSV', fileSchema: 'Bucket, Key, Size, LastModifiedDate, ETag',
+      files: [{ key: 'data/part-0.csv.gz', size: csv.length, MD5checksum: createHash('md5').update(csv).digest('hex') }]
+    }))
+    const sample = await sampleKeys(s3InventorySource({ manifest: join(root, 'manifest.json') }), 1200)
+    assert.ok(sample.length > 600 && sample.length <= 1200, `a sample of at most 1,200 keys, got ${sample.length}`)
+    assert.equal((await sampleKeys(s3InventorySource({ manifest: join(root, 'manifest.json') }), 5000)).length, 2000, 'a source smaller than the sample is taken whole')
+    const ranges = sampledRanges(sample, 8)
+    assert.equal(ranges.length, 8)
+    const sizes = ranges.map(range => keys.filter(k => inRange(k, range)).length)
+    assert.equal(sizes.reduce((a, b) => a + b, 0), 2000)
+    assert.ok(sizes.every(size => size >= 150 && size <= 350), sizes.join(','))
+  } finally {
+    await rm(root, { recursive: true, force: true })
+  }
 })

@@ -112,6 +112,17 @@ action = { type = "delete" }
   for (const part of manifest.parts) for await (const batch of (await readPlan(join(shared, part.path))).batches()) planned.push(...batch.map(entry => entry.key))
   assert.deepEqual(planned, expected)
 
+  // the next run splits where this one's shards ended, joined by the keys they listed
+  const fromManifest = ['--queue', REDIS_URL, '--queue-name', 'cli-test', '--shared', shared, '--shards', '2', '--split-from', outcome?.manifest as string]
+  const again = await runSourceCli(['run', '--config', config, '--dry-run', '--json', ...fromManifest], { env })
+  assert.equal(again.code, 0, again.stderr)
+  const [split] = JSON.parse(again.stdout) as Array<{ parts: number, counts: { planned: number, candidates: number } }>
+  assert.equal(split?.parts, 2)
+  assert.deepEqual([split?.counts.candidates, split?.counts.planned], [400, 50])
+  const both = await runSourceCli(['run', '--config', config, '--dry-run', ...fromManifest, '--split-prefix', 'blobs/'], { env })
+  assert.equal(both.code, 2, both.stderr)
+  assert.match(both.stderr, /give one way to split the key space/)
+
   // every command any process sends to Redis during the run, as MONITOR shows them
   const monitor = spawn('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'MONITOR'], { stdio: ['ignore', 'pipe', 'ignore'] })
   let sent = ''

@@ -1,7 +1,9 @@
 import { basename, dirname, resolve } from 'node:path'
 import { formatBytes, KeydiffError, type LockLease } from '@keydiff/core'
 import type { DistributedApply, DistributedPlan, DistributedProgress } from '@keydiff/bullmq'
+import type { KeyRange } from '@keydiff/core/adapter'
 import { DEFAULT_CONFIG, loadConfig } from '../config/load-config.ts'
+import { importPeer } from '../drivers/import-peer.ts'
 import type { RunConfig } from '../config/config-types.ts'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { parseOptions } from '../parse-options.ts'
@@ -29,6 +31,12 @@ Options:
                            (blobs/ for blobs/ab/cd…): ranges split there (default: none)
   --split-groups <n,n>     hex digits per directory after it (2,2 for
                            blobs/ab/cd/…), past 16 or 256 shards          (default: none)
+  --split-from <manifest>  split where an earlier run's shards ended, joined
+                           so each shard holds about the same share of the
+                           keys that run listed (its manifest.json)       (default: none)
+  --split-inventory <manifest.json>
+                           split at quantiles of a sample of an S3 inventory
+                           report's keys                                   (default: none)
   --split-above <n>        a shard that lists more keys than this hands
                            the rest of its range to a new job            (default: never)
   --scatter-references     read the references once into per-shard files
@@ -69,6 +77,8 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
     shards: { type: 'string' },
     'split-prefix': { type: 'string' },
     'split-groups': { type: 'string' },
+    'split-from': { type: 'string' },
+    'split-inventory': { type: 'string' },
     'split-above': { type: 'string' },
     'keep-finished': { type: 'boolean' },
     'scatter-references': { type: 'boolean' },
@@ -94,7 +104,6 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
   if (values.status === true) return await showStatus(values.queue, values['queue-name'] ?? 'keydiff', values.json === true, out)
   if (values.shared === undefined) throw new UsageError('--shared is required: the directory the workers share', RUN_QUEUE_USAGE)
   const shards = positive(values.shards ?? '16', '--shards')
-  const groups = values['split-groups'] === undefined ? undefined : values['split-groups'].split(',').map(group => positive(group, '--split-groups'))
   const splitAbove = values['split-above'] === undefined ? undefined : positive(values['split-above'], '--split-above')
   const keysPerSecond = values['keys-per-second'] === undefined ? undefined : positive(values['keys-per-second'], '--keys-per-second')
   if (values['require-range-index'] === true && values['scatter-references'] === true) throw new UsageError('--require-range-index checks the range reads that --scatter-references replaces: give one of them', RUN_QUEUE_USAGE)
@@ -106,7 +115,10 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
   const runs = only.length === 0 ? config.runs : config.runs.filter(run => only.includes(run.name))
   if (values.resume !== undefined && runs.length !== 1) throw new UsageError(`--resume continues one run: choose it with --only (runs: ${runs.map(run => run.name).join(', ')})`, RUN_QUEUE_USAGE)
 
-  const { applyDistributed, hexRanges, planDistributed } = await import('@keydiff/bullmq')
+  const splits = [values['split-prefix'] ?? values['split-groups'], values['split-from'], values['split-inventory']].filter(given => given !== undefined)
+  if (splits.length > 1) throw new UsageError('give one way to split the key space: --split-prefix/--split-groups, --split-from or --split-inventory', RUN_QUEUE_USAGE)
+  const { applyDistributed, planDistributed } = await import('@keydiff/bullmq')
+  const ranges = await splitRanges(shards, values, resolve(values.shared))
   const cancel = new AbortController()
   const onSignal = (): void => { cancel.abort() }
   process.once('SIGINT', onSignal)
@@ -116,7 +128,6 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
   try {
     for (const run of runs) {
       const description = describeRun(config, run.name)
-      const ranges = hexRanges(shards, { prefix: values['split-prefix'] ?? '', ...(groups === undefined ? {} : { groups }) })
       // a reference every shard would read whole is read once instead (or the run refused)
       const scatter = values['scatter-references'] === true ||
         await rangeReads(config, run, ranges, { require: values['require-range-index'] === true, warn: line => { io.stderr.write(line + '\n') } }) === 'scatter'
@@ -235,4 +246,22 @@ function positive (text: string, option: string): number {
   const value = Number(text)
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`${option} ${JSON.stringify(text)} is not a positive integer`, RUN_QUEUE_USAGE)
   return value
+}
+
+/**
+ * The key ranges of every run: at quantiles of an S3 inventory's keys, where an earlier run's
+ * shards ended (joined by the keys they listed), or at hex prefixes.
+ */
+async function splitRanges (shards: number, values: { 'split-prefix'?: string | undefined, 'split-groups'?: string | undefined, 'split-from'?: string | undefined, 'split-inventory'?: string | undefined }, shared: string): Promise<KeyRange[]> {
+  const bullmq = await import('@keydiff/bullmq')
+  if (values['split-inventory'] !== undefined) {
+    const { s3InventorySource } = await importPeer(async () => await import('@keydiff/s3'), 'an S3 inventory', ['@keydiff/s3'])
+    return bullmq.sampledRanges(await bullmq.sampleKeys(s3InventorySource({ manifest: resolve(values['split-inventory']) })), shards)
+  }
+  if (values['split-from'] !== undefined) {
+    const manifest = await bullmq.readManifest(resolve(values['split-from']), shared)
+    return bullmq.countedRanges(manifest.parts, shards)
+  }
+  const groups = values['split-groups'] === undefined ? undefined : values['split-groups'].split(',').map(group => positive(group, '--split-groups'))
+  return bullmq.hexRanges(shards, { prefix: values['split-prefix'] ?? '', ...(groups === undefined ? {} : { groups }) })
 }
