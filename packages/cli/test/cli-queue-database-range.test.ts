@@ -1,54 +1,41 @@
 import assert from 'node:assert/strict'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { MongoClient } from 'mongodb'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { readPlan } from '@keydiff/core'
 import { MAY_RESOLVE_ELSEWHERE } from '../src/run/column-range.ts'
+import { QueueWorkers } from './queue-workers.ts'
 import { runSourceCli } from './run-source-cli.ts'
 
-// A Redis database of its own (bullmq's tests use 7, cli-queue's 8), flushed before and after.
-const REDIS_DB = 9
-const REDIS_URL = `redis://127.0.0.1:6379/${REDIS_DB}`
+// A Redis database of its own, flushed before and after.
+const workers = new QueueWorkers(9, 'cli-pg-range')
+const REDIS_URL = workers.url
 const PGURL = process.env.PGURL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'
-const SOURCE_BIN = fileURLToPath(new URL('./source-bin.ts', import.meta.url))
-const run = promisify(execFile)
-const redis = async (...args: string[]): Promise<string> => (await run('redis-cli', ['-h', '127.0.0.1', '-p', '6379', '-n', String(REDIS_DB), ...args])).stdout
 
 let dir: string
 // the PostgreSQL schema, the MariaDB database and the MongoDB database of the file's tests
 const schema = `keydiff_range_${randomBytes(4).toString('hex')}`
-const workers = new Set<ChildProcess>()
 let mongo: { url: string, stop: () => Promise<void> }
 let env: NodeJS.ProcessEnv
 
 before(async () => {
-  await redis('FLUSHDB')
+  await workers.flush()
   dir = await mkdtemp(join(tmpdir(), 'keydiff-cli-db-range-'))
   const { startTestServer } = await import('@keydiff/mongo/testing')
   mongo = await startTestServer()
   env = { PGURL, MYSQL_URL, KD_MONGO_URL: mongo.url }
   const shared = join(dir, 'shared')
-  await Promise.all([startWorker(shared), startWorker(shared)])
+  await Promise.all([workers.start(shared, env), workers.start(shared, env)])
 })
 
 after(async () => {
-  await Promise.all([...workers].map(async child => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = once(child, 'exit')
-    child.kill('SIGKILL')
-    await exited
-  }))
-  await redis('FLUSHDB').catch(() => '')
+  await workers.stop()
   const pool = new pg.Pool({ connectionString: PGURL })
   await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(async () => { await pool.end() })
   const my = await mysql.createConnection(MYSQL_URL)
@@ -56,23 +43,6 @@ after(async () => {
   await mongo?.stop()
   await rm(dir, { recursive: true, force: true })
 })
-
-/** `keydiff worker` from the sources, in a process of its own; resolves once it serves the queue. */
-async function startWorker (shared: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=keydiff-source', '--no-warnings', SOURCE_BIN, 'worker', '--queue', REDIS_URL, '--shared', shared, '--queue-name', 'cli-pg-range'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe']
-  })
-  workers.add(child)
-  let seen = ''
-  return await new Promise<ChildProcess>((resolve, reject) => {
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      seen += chunk
-      if (seen.includes('serving queue')) resolve(child)
-    })
-    child.once('exit', () => { reject(new Error(`keydiff worker exited before serving: ${seen}`)) })
-  })
-}
 
 interface TableReads { seqScans: number, indexScans: number, indexRowsRead: number }
 

@@ -1,33 +1,26 @@
 import assert from 'node:assert/strict'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import pg from 'pg'
 import { readPlan } from '@keydiff/core'
 import { MAY_RESOLVE_ELSEWHERE } from '../src/run/column-range.ts'
+import { QueueWorkers } from './queue-workers.ts'
 import { runSourceCli } from './run-source-cli.ts'
 
-// A Redis database of its own (bullmq's tests use 7, cli-queue's 8, cli-queue-database-range's 9), flushed before and after.
-const REDIS_DB = 12
-const REDIS_URL = `redis://127.0.0.1:6379/${REDIS_DB}`
+// A Redis database of its own, flushed before and after.
 const QUEUE = 'cli-range-index'
+const workers = new QueueWorkers(12, QUEUE)
+const REDIS_URL = workers.url
 const PGURL = process.env.PGURL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const SOURCE_BIN = fileURLToPath(new URL('./source-bin.ts', import.meta.url))
-const execute = promisify(execFile)
-const redis = async (...args: string[]): Promise<string> => (await execute('redis-cli', ['-h', '127.0.0.1', '-p', '6379', '-n', String(REDIS_DB), ...args])).stdout
 
 const schema = `keydiff_range_index_${randomBytes(4).toString('hex')}`
 const env = { PGURL }
 let dir: string
 let shared: string
 let config: string
-let worker: ChildProcess | undefined
 let pool: pg.Pool
 /** The unreferenced objects: what one process plans. */
 let unreferenced: string[]
@@ -37,7 +30,7 @@ const RANGE_INDEX = `CREATE INDEX CONCURRENTLY ON "${schema}"."refs" (("path" CO
 const PATTERN_INDEX = `CREATE INDEX CONCURRENTLY ON "${schema}"."refs" ("path") WHERE "path" COLLATE "C" ~ '${MAY_RESOLVE_ELSEWHERE}'`
 
 before(async () => {
-  await redis('FLUSHDB')
+  await workers.flush()
   dir = await mkdtemp(join(tmpdir(), 'keydiff-cli-range-index-'))
   shared = join(dir, 'shared')
   pool = new pg.Pool({ connectionString: PGURL, max: 2 })
@@ -80,16 +73,11 @@ candidates = { store = "local" }
 references = [{ database = "main", table = "${schema}.refs", column = "path" }]
 action = { type = "delete" }
 `)
-  worker = await startWorker()
+  await workers.start(shared, env)
 })
 
 after(async () => {
-  if (worker !== undefined && worker.exitCode === null && worker.signalCode === null) {
-    const exited = once(worker, 'exit')
-    worker.kill('SIGKILL')
-    await exited
-  }
-  await redis('FLUSHDB').catch(() => '')
+  await workers.stop()
   await pool?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(async () => { await pool.end() })
   await rm(dir, { recursive: true, force: true })
 })
@@ -113,22 +101,6 @@ async function inSessionOfItsOwn (statements: ReadonlyArray<string | { text: str
     if (left.rowCount === 0) break
     await new Promise(resolve => setTimeout(resolve, 100))
   }
-}
-
-/** `keydiff worker` from the sources, in a process of its own; resolves once it serves the queue. */
-async function startWorker (): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=keydiff-source', '--no-warnings', SOURCE_BIN, 'worker', '--queue', REDIS_URL, '--shared', shared, '--queue-name', QUEUE], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe']
-  })
-  let seen = ''
-  return await new Promise<ChildProcess>((resolve, reject) => {
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      seen += chunk
-      if (seen.includes('serving queue')) resolve(child)
-    })
-    child.once('exit', () => { reject(new Error(`keydiff worker exited before serving: ${seen}`)) })
-  })
 }
 
 /** `keydiff run --queue` of the config in 8 shards, as a dry run. */
@@ -183,7 +155,7 @@ test('--require-range-index: a table no index serves the shards\' ranges in is r
   assert.ok(refused.stderr.includes(RANGE_INDEX), refused.stderr)
   assert.ok(refused.stderr.includes(PATTERN_INDEX), refused.stderr)
   // the worker's own keys only (meta, stalled-check): no job was added
-  assert.deepEqual((await redis('KEYS', `bull:${QUEUE}:*`)).split('\n').filter(key => key !== '' && !/:(meta|stalled-check)$/.test(key)), [])
+  assert.deepEqual((await workers.redis('KEYS', `bull:${QUEUE}:*`)).split('\n').filter(key => key !== '' && !/:(meta|stalled-check)$/.test(key)), [])
 
   const conflicting = await runQueued('--require-range-index', '--scatter-references')
   assert.equal(conflicting.code, 2, conflicting.stderr)

@@ -1,64 +1,30 @@
 import assert from 'node:assert/strict'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { access, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { readPlan } from '@keydiff/core'
+import { QueueWorkers } from './queue-workers.ts'
 import { runSourceCli } from './run-source-cli.ts'
 
 // A database of its own on the machine's Redis, flushed before and after.
-const REDIS_DB = 8
-const REDIS_URL = `redis://127.0.0.1:6379/${REDIS_DB}`
-const SOURCE_BIN = fileURLToPath(new URL('./source-bin.ts', import.meta.url))
-const run = promisify(execFile)
-
-const redis = async (...args: string[]): Promise<string> => (await run('redis-cli', ['-h', '127.0.0.1', '-p', '6379', '-n', String(REDIS_DB), ...args])).stdout
+const workers = new QueueWorkers(8, 'cli-test')
+const REDIS_URL = workers.url
 
 let dir: string
-const workers = new Set<ChildProcess>()
 
 before(async () => {
-  try {
-    await redis('FLUSHDB')
-  } catch (error) {
-    throw new Error(`keydiff run --queue is tested against Redis at ${REDIS_URL}: ${(error as Error).message}`)
-  }
+  await workers.flush()
   dir = await mkdtemp(join(tmpdir(), 'keydiff-cli-queue-'))
 })
 
 after(async () => {
-  await Promise.all([...workers].map(async child => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = once(child, 'exit')
-    child.kill('SIGKILL')
-    await exited
-  }))
-  await redis('FLUSHDB').catch(() => '')
+  await workers.stop()
   await rm(dir, { recursive: true, force: true })
 })
-
-/** `keydiff worker` from the sources, in a process of its own; resolves once it serves the queue. */
-async function startWorker (shared: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=keydiff-source', '--no-warnings', SOURCE_BIN, 'worker', '--queue', REDIS_URL, '--shared', shared, '--queue-name', 'cli-test'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe']
-  })
-  workers.add(child)
-  // stderr is read to its end: a worker whose log pipe closed would die of EPIPE at its next line
-  let seen = ''
-  return await new Promise<ChildProcess>((resolve, reject) => {
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      seen += chunk
-      if (seen.includes('serving queue')) resolve(child)
-    })
-    child.once('exit', () => { reject(new Error(`keydiff worker exited before serving: ${seen}`)) })
-  })
-}
 
 test('keydiff run --queue: two keydiff workers plan the run in shards exactly as one process does, apply it, and no secret enters Redis', { timeout: 120_000 }, async () => {
   const root = join(dir, 'store')
@@ -91,7 +57,7 @@ action = { type = "delete" }
 `)
   const env = { KD_REFERENCES: secretDir }
   const shared = join(dir, 'shared')
-  await Promise.all([startWorker(shared, env), startWorker(shared, env)])
+  await Promise.all([workers.start(shared, env), workers.start(shared, env)])
   const queue = ['--queue', REDIS_URL, '--queue-name', 'cli-test', '--shared', shared, '--shards', '4', '--split-prefix', 'blobs/', '--split-groups', '2']
 
   const single = await runSourceCli(['run', '--config', config, '--dry-run', '--quiet'], { env })
@@ -147,7 +113,7 @@ action = { type = "delete" }
   assert.match(sent, /\$\{KD_REFERENCES\}/, 'the description travels with its ${VAR} names')
   assert.doesNotMatch(sent, /s3cr3t-7f3a/, 'the value of a ${VAR} is sent to Redis by no process')
   // and the run's jobs left Redis once it was over (the queue's own keys stay)
-  assert.deepEqual((await redis('KEYS', 'bull:cli-test:*')).split('\n').filter(key => /^bull:cli-test:\d/.test(key)), [])
+  assert.deepEqual((await workers.redis('KEYS', 'bull:cli-test:*')).split('\n').filter(key => /^bull:cli-test:\d/.test(key)), [])
 })
 
 test('keydiff run --queue --status: the runs in the queue, none once they are over', async () => {
