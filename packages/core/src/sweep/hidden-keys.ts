@@ -30,10 +30,12 @@ function isPartition (key: string, start: number, end: number): boolean {
 
 /** The lock objects keydiff 0.1 kept at a bucket's root, which a run may still find there. */
 const LEGACY_LOCK_KEYS = new Set(['.keydiff.lock', 'keydiff.lock'])
+const LEGACY_LOCK_KEY_LENGTH = '.keydiff.lock'.length
 
 /** Whether a key lies in keydiff's own work area: any `.keydiff` segment (locks, plans, trash), or an older lock object. */
 export function isKeydiffKey (key: string): boolean {
-  if (LEGACY_LOCK_KEYS.has(key)) return true
+  // a length test first: this runs once per listed key
+  if (key.length <= LEGACY_LOCK_KEY_LENGTH && LEGACY_LOCK_KEYS.has(key)) return true
   if (!key.includes('.keydiff')) return false
   return key.split('/').includes('.keydiff')
 }
