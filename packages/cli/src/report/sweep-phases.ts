@@ -11,10 +11,10 @@ const PLAN_PHASES = ['references', 'listing', 'diff', 'plan'] as const
 
 /**
  * A plan's phases as the engine reports them: references, listing (with the orphans found
- * so far), diff (draining what was spilled), plan (guards and header). For a plan whose
- * sources the caller does not count itself.
+ * so far), diff (draining what was spilled), plan (guards and header), with an ETA where
+ * the sources' estimated counts are given.
  */
-export function planPhases (label: string): PhaseFeed<PlanProgress> {
+export function planPhases (label: string, estimates: { references?: number | undefined, listing?: number | undefined } = {}): PhaseFeed<PlanProgress> {
   let live: Readonly<PlanProgress> | undefined
   return {
     onProgress: progress => { live = progress },
@@ -26,8 +26,8 @@ export function planPhases (label: string): PhaseFeed<PlanProgress> {
       const reached = PLAN_PHASES.slice(0, current + 1)
       const stats = live.diff
       return reached.map(phase => {
-        if (phase === 'references') return { phase: `${label}references`, count: stats.references.count }
-        if (phase === 'listing') return { phase: `${label}listing`, count: stats.candidates.count, orphans: stats.orphans.count }
+        if (phase === 'references') return { phase: `${label}references`, count: stats.references.count, estimate: estimates.references }
+        if (phase === 'listing') return { phase: `${label}listing`, count: stats.candidates.count, estimate: estimates.listing, orphans: stats.orphans.count }
         if (phase === 'diff') return { phase: `${label}diff`, count: stats.orphans.count, unit: 'orphans' }
         return { phase: `${label}plan`, count: live?.planned ?? 0, unit: 'keys planned' }
       })

@@ -1,19 +1,16 @@
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { apply, plan, type ApplyResult, type PlanProgress, type PlanSummary, type Sink } from '@keydiff/core'
+import { apply, plan, type ApplyResult, type PlanSummary, type Sink } from '@keydiff/core'
 import type { KeydiffConfig, RunConfig } from '../config/config-types.ts'
 import { inCliTerms } from '../plan-refused.ts'
-import { Progress, type ProgressMode, type ProgressState } from '../report/progress.ts'
-import { applyPhases } from '../report/sweep-phases.ts'
+import { Progress, type ProgressMode } from '../report/progress.ts'
+import { applyPhases, planPhases } from '../report/sweep-phases.ts'
 import { buildReferences } from './build-references.ts'
 import type { KeyRange } from '@keydiff/core/adapter'
 import { buildTarget } from './build-store.ts'
 import { runGuards, runPlanSettings } from './plan-settings.ts'
 import type { Connections } from './connections.ts'
 import { inRunContext, type ConfigSite } from './run-context.ts'
-
-/** The phases of a run's plan, in the order they start. */
-type PlanPhase = 'references' | 'listing' | 'diff' | 'plan'
 
 export interface RunOutcome {
   name: string
@@ -66,47 +63,25 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
   const planPath = join(workdir, `plan-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`)
 
   let started = performance.now()
-  const counted = new Map<string, number>()
-  // plan() reads the references, then lists the candidates (diffing them as they come)
-  // then the engine drains what it spilled (diff), and the guards decide and the header is written (plan)
-  const reached: PlanPhase[] = []
-  let planning: Readonly<PlanProgress> | undefined
+  // the engine's own figures: references, listing, then the drain of what it spilled (diff) and the guards and header (plan)
   const estimated = (side: ReadonlyArray<{ estimatedCount?: number | undefined }>): number | undefined =>
     side.every(source => typeof source.estimatedCount === 'number') ? side.reduce((sum, source) => sum + (source.estimatedCount ?? 0), 0) : undefined
-  const side = (phase: 'references' | 'listing') => phase === 'listing' ? [target.candidates] : references.sources
-  const enter = (phase: PlanPhase): void => {
-    if (!reached.includes(phase)) reached.push(phase)
-  }
-  const phaseState = (phase: PlanPhase): ProgressState => {
-    const orphans = planning?.diff.orphans.count
-    if (phase === 'diff') return { phase: `${run.name}: diff`, count: orphans ?? 0, unit: 'orphans' }
-    if (phase === 'plan') return { phase: `${run.name}: plan`, count: planning?.planned ?? 0, unit: 'keys planned' }
-    return {
-      phase: `${run.name}: ${phase}`,
-      count: side(phase).reduce((sum, source) => sum + (counted.get(source.name) ?? 0), 0),
-      estimate: estimated(side(phase)),
-      ...(phase === 'listing' && orphans !== undefined ? { orphans } : {})
-    }
-  }
-  const progress = new Progress(() => {
-    if (planning?.phase === 'plan' || planning?.diff.phase === 'finishing' || planning?.diff.phase === 'done') enter('diff')
-    if (planning?.phase === 'plan') enter('plan')
-    return reached.map(phaseState)
-  }, { stream: options.progress.stream, mode: options.progress.mode }).start()
+  const phases = planPhases(`${run.name}: `, { references: estimated(references.sources), listing: estimated([target.candidates]) })
+  const progress = new Progress(phases.read, { stream: options.progress.stream, mode: options.progress.mode }).start()
   // A store's listing names its location (`dir:/root`, `s3://bucket/prefix`): references are
   // resolved against it and the plan binds it. A file of keys or database names has none.
   const store = target.store
   let summary: PlanSummary
   try {
     summary = await plan({
-      candidates: countingSource(target.candidates, counted, candidatesSite, () => { enter('listing') }),
-      references: references.sources.map((source, j) => countingSource(source, counted, site(['runs', index, 'references', j]), () => { enter('references') })),
+      candidates: inConfigContext(target.candidates, candidatesSite),
+      references: references.sources.map((source, j) => inConfigContext(source, site(['runs', index, 'references', j]))),
       out: planPath,
       ...runPlanSettings(run, target),
       ...runGuards(run),
       ...(run.minOrphanAge === undefined ? {} : { minOrphanAge: run.minOrphanAge, orphanAgeDirectory: join(workdir, 'orphan-age') }),
       ...(run.referencesAsOf === undefined ? {} : { referencesAsOf: run.referencesAsOf }),
-      onProgress: live => { planning = live },
+      onProgress: phases.onProgress,
       ...(options.signal === undefined ? {} : { signal: options.signal })
     })
   } catch (error) {
@@ -142,17 +117,13 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
   return { name: run.name, target: target.name, config: options.file, plan: summary, applied, withoutRecheck: references.withoutRecheck, timings }
 }
 
-/** Passes a source through, counting the keys read, for the progress line; a failure names the key of the config it comes from. */
-function countingSource<T extends { name: string } & AsyncIterable<readonly unknown[]>> (source: T, counted: Map<string, number>, site: ConfigSite, reading: () => void): T {
+/** Passes a source through; a failure names the key of the config it comes from. */
+function inConfigContext<T extends { name: string } & AsyncIterable<readonly unknown[]>> (source: T, site: ConfigSite): T {
   const wrapped = Object.create(source) as T
   Object.defineProperty(wrapped, Symbol.asyncIterator, {
     value: async function * () {
       try {
-        for await (const batch of source) {
-          reading()
-          counted.set(source.name, (counted.get(source.name) ?? 0) + batch.length)
-          yield batch
-        }
+        yield * source
       } catch (error) {
         throw inRunContext(error, site)
       }
