@@ -3,7 +3,7 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { compareKeys } from '@keydiff/core'
 import type { KeyRange } from '@keydiff/core/adapter'
-import { mayResolveElsewhere } from './shard-references.ts'
+import { mayResolveElsewhere } from '@keydiff/core/adapter'
 import type { RunDescription, ShardOpener } from './shard-opener.ts'
 
 /** The work of routing the references into per-shard files: the job's data. */

@@ -1,13 +1,7 @@
 import type { KeySource } from '@keydiff/core'
-import { deriveSource } from '@keydiff/core/adapter'
+import { deriveSource, mayResolveElsewhere } from '@keydiff/core/adapter'
 import type { KeyRange } from '@keydiff/core/adapter'
 import { inRange } from './key-ranges.ts'
-
-// A reference as written may name a key other than its text once the plan resolves it against
-// the store: a URI (`s3://bucket/key`), an absolute path, a percent escape kept in both
-// spellings, `//` or `.` segments that a directory store collapses. Such a reference is kept
-// in every shard, since dropping a reference can make a live object an orphan.
-const MAY_RESOLVE_ELSEWHERE = /[%:\\]|^\/|\/\/|(^|\/)\.\.?(\/|$)/
 
 /**
  * The references a shard needs: those whose key lies in the shard's range, and every one
@@ -23,9 +17,4 @@ export function referencesInRange (source: KeySource, range: KeyRange): KeySourc
       if (kept.length > 0) yield kept
     }
   })
-}
-
-/** Whether a reference may name another key than its text once resolved against the store. */
-export function mayResolveElsewhere (key: string): boolean {
-  return MAY_RESOLVE_ELSEWHERE.test(key)
 }

@@ -8,7 +8,7 @@ import { MongoClient } from 'mongodb'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { readPlan } from '@keydiff/core'
-import { MAY_RESOLVE_ELSEWHERE } from '../src/run/column-range.ts'
+import { MAY_RESOLVE_ELSEWHERE } from '@keydiff/core/adapter'
 import { QueueWorkers } from './queue-workers.ts'
 import { runSourceCli } from './run-source-cli.ts'
 

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
 import pg from 'pg'
 import { readPlan } from '@keydiff/core'
-import { MAY_RESOLVE_ELSEWHERE } from '../src/run/column-range.ts'
+import { MAY_RESOLVE_ELSEWHERE } from '@keydiff/core/adapter'
 import { QueueWorkers } from './queue-workers.ts'
 import { runSourceCli } from './run-source-cli.ts'
 

@@ -1,22 +1,13 @@
 import { compareKeys } from '@keydiff/core'
-import type { KeyRange } from '@keydiff/core/adapter'
+import { MAY_RESOLVE_ELSEWHERE, mayResolveElsewhere, type KeyRange } from '@keydiff/core/adapter'
 
-/**
- * The references that may name another key than their text once the plan resolves them (a
- * URI, a percent escape, an absolute path, `//` and `.` segments): @keydiff/bullmq's
- * referencesInRange keeps them in every shard, so a shard's query must read them wherever
- * they lie. A test pins this pattern to referencesInRange. It is in the syntax PostgreSQL,
- * MySQL, MongoDB and JavaScript read alike.
- */
-export const MAY_RESOLVE_ELSEWHERE = '[%:\\\\]|^/|//|(^|/)\\.\\.?(/|$)'
-const mayResolveElsewhere = new RegExp(MAY_RESOLVE_ELSEWHERE)
 // Any character, newlines included, in every dialect (JavaScript's `.` stops at \r and \u2028 too).
 const ANY = '([^\\n]|\\n)'
 /**
  * MAY_RESOLVE_ELSEWHERE of the rest of a column value after its stripped prefix, written to
  * follow `^<prefix>`: the prefix itself (`https://cdn/`) holds what the pattern looks for.
  */
-const REST_MAY_RESOLVE_ELSEWHERE = `(${ANY}*[%:\\\\]|/|${ANY}*//|(${ANY}*/)?\\.\\.?(/|$))`
+const REST_MAY_RESOLVE_ELSEWHERE = `(${ANY}*[%:\\\\]|/|${ANY}*/$|${ANY}*//|(${ANY}*/)?\\.\\.?(/|$))`
 
 /** How a reference's column value becomes a store key: `stripPrefix` removed, then `prefix` added. */
 export interface KeyMapping {
@@ -38,18 +29,21 @@ export interface ColumnRange {
  * prefix and removing one preserve byte order, so the range maps to a range of the column.
  * Undefined when no query can select them: the range bounds nothing, a key that lacks
  * `stripPrefix` passes on as written (`onMismatch: "keep"` mixes two orders), or the prefix
- * itself may resolve elsewhere (every key would be read anyway).
+ * may resolve elsewhere whatever follows it (every key would be read anyway).
  */
 export function columnRange (range: KeyRange, mapping: KeyMapping): ColumnRange | undefined {
   if (range.after === undefined && range.upTo === undefined) return undefined
   const prefix = mapping.prefix ?? ''
   const strip = mapping.stripPrefix ?? ''
   if (strip !== '' && mapping.onMismatch === 'keep') return undefined
-  if (prefix !== '' && mayResolveElsewhere.test(prefix)) return undefined
+  // a prefix that may resolve elsewhere with whatever follows it leaves no range to read
+  if (prefix !== '' && mayResolveElsewhere(`${prefix}x`)) return undefined
   const after = lowerBound(range.after, prefix)
   const upTo = upperBound(range.upTo, prefix)
   // `prefix + rest` may resolve elsewhere only where `rest` may (the prefix may not)
-  const alsoMatching = strip === '' ? MAY_RESOLVE_ELSEWHERE : `^${escapePattern(strip)}${REST_MAY_RESOLVE_ELSEWHERE}`
+  // the key that is the prefix alone (`img/` from an empty rest) may resolve elsewhere where longer ones do not
+  const bare = mayResolveElsewhere(prefix) ? `|^${escapePattern(strip)}$` : ''
+  const alsoMatching = (strip === '' ? MAY_RESOLVE_ELSEWHERE : `^${escapePattern(strip)}${REST_MAY_RESOLVE_ELSEWHERE}`) + bare
   if (after === EMPTY || upTo === EMPTY) return { after: '', upTo: '', alsoMatching }
   return {
     ...(after === undefined ? {} : { after: strip + after }),
