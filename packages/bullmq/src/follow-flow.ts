@@ -83,8 +83,10 @@ export async function followFlow<T> (tree: JobNode, queue: Queue, events: QueueE
     options.signal?.addEventListener('abort', () => { reject(new AbortError(`the distributed ${options.phase} was cancelled`, { cause: options.signal?.reason })) }, { once: true })
   })
   report()
+  const polling = { on: true }
   try {
-    const values = await Promise.race([tree.job.waitUntilFinished(events), aborted]) as T[]
+    // the state is also read now and then: an event missed while the listener connected must not leave the run waiting forever
+    const values = await Promise.race([tree.job.waitUntilFinished(events), aborted, finishedState(queue, String(tree.job.id), polling)]) as T[]
     if (options.onFailed !== undefined) {
       const ignored = Object.entries(await (await queue.getJob(String(tree.job.id)))?.getIgnoredChildrenFailures() ?? {})
       const [first] = ignored
@@ -110,6 +112,7 @@ export async function followFlow<T> (tree: JobNode, queue: Queue, events: QueueE
     await queue.remove(String(tree.job.id), { removeChildren: true }).catch(() => 0)
     throw failure
   } finally {
+    polling.on = false
     events.off('progress', onProgress)
     events.off('completed', onCompleted)
   }
@@ -126,4 +129,16 @@ async function failedChild (queue: Queue, children: readonly string[], reason: s
     return new ShardFailedError(what, job.failedReason)
   }
   return undefined
+}
+
+/** The job's return value once its state says it completed; its failure reason, thrown, once it failed. */
+async function finishedState (queue: Queue, id: string, polling: { on: boolean }): Promise<unknown> {
+  while (polling.on) {
+    await new Promise(resolve => setTimeout(resolve, 2000).unref())
+    const job = await queue.getJob(id)
+    const state = await job?.getState()
+    if (state === 'completed') return job?.returnvalue
+    if (state === 'failed') throw new Error(job?.failedReason ?? 'the job failed')
+  }
+  return await new Promise<never>(() => {})
 }
