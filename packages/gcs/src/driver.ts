@@ -3,6 +3,7 @@ import { Storage, type StorageOptions } from '@google-cloud/storage'
 import { parseDuration, parseStoreLocation } from '@keydiff/core'
 import { withinRange, type ActionSection, type StoreDriver, type StoreSection } from '@keydiff/core/adapter'
 import { gcsCustomTimeSink } from './custom-time-sink.ts'
+import { gcsSplitPoints } from './discover-split-points.ts'
 import { gcsDeleteSink } from './delete-sink.ts'
 import { gcsLock } from './gcs-lock.ts'
 import { gcsSource } from './gcs-source.ts'
@@ -32,7 +33,8 @@ const DEFAULT_TRASH_PREFIX = '.keydiff-trash/'
 
 /**
  * The Google Cloud Storage store: listing by `gcsSource` (a range starts at its lower bound
- * with `startOffset` and stops past its upper one), delete, quarantine, release-hold and
+ * with `startOffset` and stops past its upper one), split points from the prefixes of
+ * delimited listings, delete, quarantine, release-hold and
  * custom-time sinks, restore from a quarantine, and the lock object in the bucket. The
  * `Storage` client is made when the store is opened and connects on its first request.
  */
@@ -83,6 +85,7 @@ export const driver: StoreDriver<GcsStoreSection> = {
           ...(options.signal === undefined ? {} : { signal: options.signal })
         }), options.range)
       },
+      splitPoints: async options => await gcsSplitPoints(storage, bucket, { ...options, prefix: listed(options.prefix) }),
       sink (action, overrides = {}) {
         if (action.type === 'delete') return gcsDeleteSink(base)
         if (action.type === 'quarantine') return quarantine(overrides.trash === undefined ? quarantineOf(action) : trashOf(overrides.trash))

@@ -6,6 +6,7 @@ import { withinRange, type StoreDriver, type StoreSection } from '@keydiff/core/
 import { Client } from 'minio'
 import { minioDeleteSink } from './minio-delete-sink.ts'
 import { minioSource } from './minio-source.ts'
+import { minioSplitPoints } from './minio-split-points.ts'
 import { minioTagSink } from './minio-tag-sink.ts'
 import { minioLock } from './minio-lock.ts'
 
@@ -39,7 +40,8 @@ const name = { type: 'string', minLength: 1 }
 
 /**
  * The MinIO store: listing by `minioSource` (a range starts after its lower bound with
- * `startAfter` and stops past its upper one), delete and tag sinks, and `minioLock`, a lock
+ * `startAfter` and stops past its upper one), split points from the common prefixes of
+ * delimited listings, delete and tag sinks, and `minioLock`, a lock
  * object in the bucket that keeps apart runs of every host.
  */
 export const driver: StoreDriver<MinioStoreSection> = {
@@ -96,6 +98,7 @@ export const driver: StoreDriver<MinioStoreSection> = {
           ...(options.signal === undefined ? {} : { signal: options.signal })
         }), options.range)
       },
+      splitPoints: async options => await minioSplitPoints(client, bucket, base.retries, { ...options, prefix: listed(options.prefix) }),
       sink (action) {
         if (action.type === 'delete') return minioDeleteSink(base)
         if (action.type === 'tag') {

@@ -6,6 +6,7 @@ import { s3DeleteSink } from './delete-sink.ts'
 import { s3QuarantineSink } from './quarantine-sink.ts'
 import { s3Lock } from './s3-lock.ts'
 import { s3Source } from './s3-source.ts'
+import { s3SplitPoints } from './store-split-points.ts'
 import { DEFAULT_TAG, s3TagSink } from './tag-sink.ts'
 
 /** `[stores.x]` with `type = "s3"` (or `"@keydiff/s3"`). */
@@ -36,8 +37,9 @@ const DEFAULT_TRASH_PREFIX = '.keydiff-trash/'
 
 /**
  * The S3 store: listing by `s3Source` (a range starts after its lower bound with `StartAfter`
- * and stops past its upper one), delete, quarantine and tag sinks, restore from a quarantine, and the lock
- * object in the bucket. The S3Client is made when the store is opened and connects on its
+ * and stops past its upper one), split points from the common prefixes of delimited listings,
+ * delete, quarantine and tag sinks, restore from a quarantine, and the lock object in the
+ * bucket. The S3Client is made when the store is opened and connects on its
  * first request.
  */
 export const driver: StoreDriver<S3StoreSection> = {
@@ -90,6 +92,7 @@ export const driver: StoreDriver<S3StoreSection> = {
           ...(options.signal === undefined ? {} : { signal: options.signal })
         }), range)
       },
+      splitPoints: async options => await s3SplitPoints(client, bucket, { ...options, prefix: listed(options.prefix) }),
       sink (action, overrides = {}) {
         if (action.type === 'delete') return s3DeleteSink(base)
         if (action.type === 'quarantine') return quarantine(overrides.trash === undefined ? quarantineOf(action) : trashOf(overrides.trash))

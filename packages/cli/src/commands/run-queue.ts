@@ -1,10 +1,11 @@
-import { basename, dirname, resolve } from 'node:path'
-import { formatBytes, KeydiffError, type LockLease } from '@keydiff/core'
+import { basename, dirname, join, resolve } from 'node:path'
+import { compareKeys, formatBytes, KeydiffError, type LockLease } from '@keydiff/core'
 import type { DistributedApply, DistributedPlan, DistributedProgress } from '@keydiff/bullmq'
-import type { KeyRange } from '@keydiff/core/adapter'
+import type { KeyRange, StoreSection } from '@keydiff/core/adapter'
 import { DEFAULT_CONFIG, loadConfig } from '../config/load-config.ts'
 import { importPeer } from '../drivers/import-peer.ts'
-import type { RunConfig } from '../config/config-types.ts'
+import { loadDriver } from '../drivers/load-driver.ts'
+import type { KeydiffConfig, RunConfig } from '../config/config-types.ts'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { parseOptions } from '../parse-options.ts'
 import { Progress, progressMode, type ProgressState } from '../report/progress.ts'
@@ -37,6 +38,10 @@ Options:
   --split-inventory <manifest.json>
                            split at quantiles of a sample of an S3 inventory
                            report's keys                                   (default: none)
+  --split-discover         split at the prefixes that listing each run's
+                           store level by level reveals (images/,
+                           images/2024/…), for keys that are not hex    (default: off)
+  --split-delimiter <d>    what separates those levels                  (default: /)
   --split-above <n>        a shard that lists more keys than this hands
                            the rest of its range to a new job            (default: never)
   --scatter-references     read the references once into per-shard files
@@ -79,6 +84,8 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
     'split-groups': { type: 'string' },
     'split-from': { type: 'string' },
     'split-inventory': { type: 'string' },
+    'split-discover': { type: 'boolean' },
+    'split-delimiter': { type: 'string' },
     'split-above': { type: 'string' },
     'keep-finished': { type: 'boolean' },
     'scatter-references': { type: 'boolean' },
@@ -115,10 +122,11 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
   const runs = only.length === 0 ? config.runs : config.runs.filter(run => only.includes(run.name))
   if (values.resume !== undefined && runs.length !== 1) throw new UsageError(`--resume continues one run: choose it with --only (runs: ${runs.map(run => run.name).join(', ')})`, RUN_QUEUE_USAGE)
 
-  const splits = [values['split-prefix'] ?? values['split-groups'], values['split-from'], values['split-inventory']].filter(given => given !== undefined)
-  if (splits.length > 1) throw new UsageError('give one way to split the key space: --split-prefix/--split-groups, --split-from or --split-inventory', RUN_QUEUE_USAGE)
+  const splits = [values['split-prefix'] ?? values['split-groups'], values['split-from'], values['split-inventory'], values['split-discover']].filter(given => given !== undefined)
+  if (splits.length > 1) throw new UsageError('give one way to split the key space: --split-prefix/--split-groups, --split-from, --split-inventory or --split-discover', RUN_QUEUE_USAGE)
+  if (values['split-delimiter'] !== undefined && values['split-discover'] !== true) throw new UsageError('--split-delimiter is the delimiter of --split-discover: give both', RUN_QUEUE_USAGE)
   const { applyDistributed, planDistributed } = await import('@keydiff/bullmq')
-  const ranges = await splitRanges(shards, values, resolve(values.shared))
+  const rangesOf = await splitRanges(shards, values, resolve(values.shared), config, runs)
   const cancel = new AbortController()
   const onSignal = (): void => { cancel.abort() }
   process.once('SIGINT', onSignal)
@@ -128,6 +136,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
   try {
     for (const run of runs) {
       const description = describeRun(config, run.name)
+      const ranges = rangesOf(run.name)
       // a reference every shard would read whole is read once instead (or the run refused)
       const scatter = values['scatter-references'] === true ||
         await rangeReads(config, run, ranges, { require: values['require-range-index'] === true, warn: line => { io.stderr.write(line + '\n') } }) === 'scatter'
@@ -249,10 +258,23 @@ function positive (text: string, option: string): number {
 }
 
 /**
- * The key ranges of every run: at quantiles of an S3 inventory's keys, where an earlier run's
- * shards ended (joined by the keys they listed), or at hex prefixes.
+ * The key ranges of each run: at the split points its store discovers, at quantiles of an S3
+ * inventory's keys, where an earlier run's shards ended (joined by the keys they listed), or
+ * at hex prefixes. Discovered points are found for every run before the first one starts.
  */
-async function splitRanges (shards: number, values: { 'split-prefix'?: string | undefined, 'split-groups'?: string | undefined, 'split-from'?: string | undefined, 'split-inventory'?: string | undefined }, shared: string): Promise<KeyRange[]> {
+async function splitRanges (shards: number, values: { 'split-prefix'?: string | undefined, 'split-groups'?: string | undefined, 'split-from'?: string | undefined, 'split-inventory'?: string | undefined, 'split-discover'?: boolean | undefined, 'split-delimiter'?: string | undefined }, shared: string, config: KeydiffConfig, runs: readonly RunConfig[]): Promise<(run: string) => KeyRange[]> {
+  const bullmq = await import('@keydiff/bullmq')
+  if (values['split-discover'] === true) {
+    const discovered = new Map<string, KeyRange[]>()
+    for (const run of runs) discovered.set(run.name, bullmq.rangesBetween(spread(await discoverPoints(config, run.name, shards * 4, values['split-delimiter']), shards)))
+    return run => discovered.get(run) as KeyRange[]
+  }
+  const ranges = await commonRanges(shards, values, shared)
+  return () => ranges
+}
+
+/** The ranges of `--split-inventory`, `--split-from` or the hex prefixes, the same for every run. */
+async function commonRanges (shards: number, values: { 'split-prefix'?: string | undefined, 'split-groups'?: string | undefined, 'split-from'?: string | undefined, 'split-inventory'?: string | undefined }, shared: string): Promise<KeyRange[]> {
   const bullmq = await import('@keydiff/bullmq')
   if (values['split-inventory'] !== undefined) {
     const { s3InventorySource } = await importPeer(async () => await import('@keydiff/s3'), 'an S3 inventory', ['@keydiff/s3'])
@@ -264,4 +286,41 @@ async function splitRanges (shards: number, values: { 'split-prefix'?: string | 
   }
   const groups = values['split-groups'] === undefined ? undefined : values['split-groups'].split(',').map(group => positive(group, '--split-groups'))
   return bullmq.hexRanges(shards, { prefix: values['split-prefix'] ?? '', ...(groups === undefined ? {} : { groups }) })
+}
+
+/**
+ * The split points that the driver of a run's store finds (`splitPoints`), under the run's
+ * prefix: the store is opened from the run's description, as a worker opens it.
+ */
+async function discoverPoints (config: KeydiffConfig, name: string, count: number, delimiter: string | undefined): Promise<string[]> {
+  const opened = await openRun(describeRun(config, name))
+  try {
+    const candidates = opened.run.candidates
+    if (!('store' in candidates)) throw new UsageError(`--split-discover lists a store, and the run ${JSON.stringify(name)} has no store: its candidates are ${'file' in candidates ? `the file ${candidates.file}` : `the databases of ${candidates.database}`}`, RUN_QUEUE_USAGE)
+    const section = opened.config.stores?.[candidates.store] as StoreSection
+    const driver = await loadDriver(section.type, opened.baseDir)
+    const store = driver.open(section, { env: process.env, baseDir: opened.baseDir, workdir: resolve(opened.baseDir, opened.run.workdir ?? join('.keydiff', name)) })
+    try {
+      if (store.splitPoints === undefined) throw new UsageError(`--split-discover: a ${section.type} store (${candidates.store}, of the run ${JSON.stringify(name)}) cannot discover split points; split it with --split-prefix, --split-from or --split-inventory`, RUN_QUEUE_USAGE)
+      return await store.splitPoints({ count, prefix: candidates.prefix, delimiter })
+    } finally {
+      await store.close()
+    }
+  } finally {
+    await opened.close()
+  }
+}
+
+/**
+ * `count - 1` of the points, spread evenly over them: fewer when fewer were found. The first
+ * point is never one, as it would end a range holding only the keys sorted before every prefix.
+ */
+function spread (found: readonly string[], count: number): string[] {
+  const points = [...new Set(found)].sort(compareKeys)
+  const cuts: string[] = []
+  for (let i = 1; i < count; i++) {
+    const point = points[Math.floor(i * points.length / count)]
+    if (point !== undefined && point !== points[0] && point !== cuts[cuts.length - 1]) cuts.push(point)
+  }
+  return cuts
 }

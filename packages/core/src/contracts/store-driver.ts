@@ -86,6 +86,24 @@ export interface OpenedStore {
    * later listings leave it out. Undefined for other actions.
    */
   trash?: (action: ActionSection) => string | undefined
+  /**
+   * Keys at which to cut the store's key space into ranges of about equal work (the shards of
+   * a distributed run), distinct and in byte order: the prefixes that a listing with
+   * `delimiter` reveals (`images/`, `images/2024/`), level by level, until there are at least
+   * `count` or the store's depth limit is reached; fewer, or none, for a flat or small store.
+   * keydiff's own work area (`.keydiff/`) is never a point. The points only balance the work:
+   * ranges cut at them cover every key whatever was found. Optional: a store without it is
+   * split another way (hex prefixes, an inventory, an earlier run's counts).
+   */
+  splitPoints?: (options: {
+    /** Enough points: discovery stops descending once it has found at least this many. Required. */
+    count: number
+    /** What separates a key's levels; the points are the prefixes it ends. @default '/' */
+    delimiter?: string | undefined
+    /** Only points under this prefix, in place of the section's own (a run's `candidates.prefix`). @default the section's prefix */
+    prefix?: string | undefined
+    signal?: AbortSignal | undefined
+  }) => Promise<string[]>
   /** One sweep per store at a time. */
   lock: () => Lock
   /**

@@ -7,6 +7,7 @@ import { parseStoreLocation } from '../location/store-location.ts'
 import { directoryDeleteSink } from './directory-delete-sink.ts'
 import { directoryQuarantineSink } from './directory-quarantine-sink.ts'
 import { directorySource } from './directory-source.ts'
+import { directorySplitPoints } from './directory-split-points.ts'
 import { WORK_DIRECTORY } from './store-path.ts'
 import { withinRange } from './within-range.ts'
 
@@ -24,8 +25,8 @@ interface QuarantineSection extends ActionSection {
 
 /**
  * The `directory` store: files listed in byte order (a range by sorted traversal, stopping
- * past its end), deleted or quarantined into a trash directory and restored from it, one
- * sweep at a time through a lock file in `<root>/.keydiff/`.
+ * past its end), its directories as split points, deleted or quarantined into a trash
+ * directory and restored from it, one sweep at a time through a lock file in `<root>/.keydiff/`.
  */
 export const directoryDriver: StoreDriver<DirectoryStoreSection> = {
   type: 'directory',
@@ -49,6 +50,7 @@ export const directoryDriver: StoreDriver<DirectoryStoreSection> = {
     return {
       location: () => `dir:${root}`,
       candidates: (options = {}) => withinRange(directorySource({ root, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) }), options.range),
+      splitPoints: async options => await directorySplitPoints(root, options),
       sink (action, overrides = {}) {
         if (action.type === 'delete') return directoryDeleteSink({ root })
         if (action.type === 'quarantine') return quarantine(trashOf(action, overrides.trash))
