@@ -26,6 +26,13 @@ export type { JsonLinesSourceOptions } from './sources/jsonl-source.ts'
 export { csvSource } from './sources/csv-source.ts'
 export type { CsvSourceOptions } from './sources/csv-source.ts'
 export type { TextInput } from './sources/text-input.ts'
+export { sortedFileSource } from './sources/sorted-file-source.ts'
+export type { SortedFileSource, SortedFileSourceOptions, ByteRangeRead } from './sources/sorted-file-source.ts'
+export { verifySortedFile } from './sources/verify-sorted-file.ts'
+export type { VerifySortedFileOptions, SortedFileCheck } from './sources/verify-sorted-file.ts'
+export type { FileIdentity, SortedFileFormat } from './sources/sorted-file-lines.ts'
+// a NotSortedError (KEYDIFF_NOT_SORTED) that also names the file, line and byte offset
+export type { SortedFileOrderError } from './sources/sorted-file-order-error.ts'
 
 export { map } from './transforms/map.ts'
 export type { MapOptions, KeyMapper } from './transforms/map.ts'
