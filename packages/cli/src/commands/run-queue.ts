@@ -13,6 +13,7 @@ import { describeRun, openRun } from '../run/run-description.ts'
 import { UsageError } from '../usage-error.ts'
 import { runGuards } from '../run/plan-settings.ts'
 import { rangeReads } from './range-index-check.ts'
+import { verifySortedReferences } from './sorted-file-check.ts'
 
 export const RUN_QUEUE_USAGE = `Usage: keydiff run --queue <redis-url> --shared <dir> [--shards <n>] [options]
        keydiff run --queue <redis-url> --status
@@ -140,6 +141,8 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
       // a reference every shard would read whole is read once instead (or the run refused)
       const scatter = values['scatter-references'] === true ||
         await rangeReads(config, run, ranges, { require: values['require-range-index'] === true, warn: line => { io.stderr.write(line + '\n') } }) === 'scatter'
+      // a sorted file of references is checked once here; then each shard reads only its byte range
+      const sortedFiles = scatter ? [] : await verifySortedReferences(config, run, ranges, { warn: line => { io.stderr.write(line + '\n') }, signal: cancel.signal })
       const feed = progressFeed(run.name)
       const progress = new Progress(feed.read, { stream: io.stderr, mode }).start()
       let plan: DistributedPlan
@@ -150,7 +153,7 @@ export async function runQueueCommand (argv: string[], io: CommandIO): Promise<n
           ...(values.resume === undefined ? {} : { run: values.resume, resume: true }),
           ...(values['keep-finished'] === true ? { keepFinished: true } : {}),
           ...(scatter ? { scatterReferences: true } : {}),
-          description,
+          description: describeRun(config, run.name, { sortedFiles }),
           ranges,
           guards: runGuards(run),
           ...(splitAbove === undefined ? {} : { splitAbove }),

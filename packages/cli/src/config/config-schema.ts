@@ -46,7 +46,7 @@ const byKey = (shapes: Array<[string, Record<string, unknown>]>): Record<string,
 }
 
 const reference = byKey([
-  ['file', closed({ file: name, format: { enum: ['lines', 'jsonl', 'csv'] }, field: name, column: { type: ['string', 'integer'] }, ...mapping }, ['file'])],
+  ['file', closed({ file: name, format: { enum: ['lines', 'jsonl', 'csv'] }, field: name, column: { type: ['string', 'integer'] }, sorted: { type: 'boolean' }, ...mapping }, ['file'])],
   ['query', closed({ database: name, query: name, ...mapping }, ['database', 'query'])],
   ['table', closed({ database: name, table: name, column: name, where: name, ...mapping }, ['database', 'table', 'column'])],
   ['collection', closed({ database: name, collection: name, field: name, fields: { type: 'array', items: name, minItems: 1 }, filter: { type: 'object' }, ...mapping }, ['database', 'collection'])]

@@ -67,7 +67,16 @@ export type CandidatesConfig =
 
 /** One reference source; several in a run are unioned. */
 export type ReferenceConfig = (
-  | { file: string, format?: 'lines' | 'jsonl' | 'csv', field?: string, column?: string | number, prefix?: string, template?: string }
+  | {
+    file: string, format?: 'lines' | 'jsonl' | 'csv', field?: string, column?: string | number, prefix?: string, template?: string
+    /**
+     * The file's keys, as written (before `stripPrefix` and `prefix`), are in UTF-8 byte order
+     * (`LC_ALL=C sort`), duplicates allowed: a distributed run checks that once and then reads
+     * each shard's byte range of the file instead of the whole file. `lines` and `jsonl` only.
+     * @default false
+     */
+    sorted?: boolean
+  }
   | { database: string, query: string, prefix?: string, template?: string }
   | { database: string, table: string, column: string, where?: string, prefix?: string, template?: string }
   | { database: string, collection: string, field?: string, fields?: string[], filter?: Record<string, unknown>, prefix?: string, template?: string }

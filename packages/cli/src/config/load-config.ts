@@ -307,6 +307,8 @@ function checkReference (reference: Record<string, unknown>, databases: Record<s
     if (reference.template !== undefined) report(['template'], 'templates apply to database references; map file references with prefix or stripPrefix')
     const format = reference.format ?? (reference.file.endsWith('.jsonl') ? 'jsonl' : undefined)
     if (format === 'jsonl' && reference.field === undefined) report(['file'], 'JSON Lines references need the field that holds the key (field = "...")')
+    // a quoted CSV field may hold a newline, so no byte offset can be trusted to start a record
+    if (reference.sorted === true && (format ?? (reference.file.endsWith('.csv') ? 'csv' : 'lines')) === 'csv') report(['sorted'], 'a CSV file cannot be read by byte range (a quoted field may hold a newline); use lines or jsonl, or leave out sorted')
   }
   if (reference.onMismatch !== undefined && reference.stripPrefix === undefined) {
     report(['onMismatch'], 'says what to do with a key that lacks stripPrefix; set stripPrefix too, or leave it out')

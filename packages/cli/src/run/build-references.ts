@@ -1,11 +1,12 @@
 import { resolve } from 'node:path'
-import { addPrefix, csvSource, KeydiffError, jsonLinesSource, linesSource, stripPrefix, type KeySource, type PointLookup } from '@keydiff/core'
+import { addPrefix, csvSource, KeydiffError, jsonLinesSource, linesSource, sortedFileSource, stripPrefix, type KeySource, type PointLookup, type SortedFileSource } from '@keydiff/core'
 import { rowMapper, type KeyRange } from '@keydiff/core/adapter'
 import type { KeydiffConfig, ReferenceConfig, RunConfig } from '../config/config-types.ts'
 import { importPeer } from '../drivers/import-peer.ts'
 import { columnRange } from './column-range.ts'
 import type { Connections } from './connections.ts'
 import { inRunContext } from './run-context.ts'
+import type { VerifiedSortedFile } from './run-description.ts'
 import { sqlSpec, sqlSpecName } from './sql-spec.ts'
 
 export interface RunReferences {
@@ -14,6 +15,8 @@ export interface RunReferences {
   lookups: PointLookup[]
   /** References whose keys cannot be looked up again (templated SQL rows). */
   withoutRecheck: string[]
+  /** The sorted files read by the byte range of the shard's keys (what each read is known once it ends). */
+  byteRangeReads: SortedFileSource[]
   /** Ends the snapshots opened for this run. */
   release: () => Promise<void>
 }
@@ -22,10 +25,17 @@ export interface BuildReferencesOptions {
   /**
    * The store keys a shard plans, `(after, upTo]`: the database references whose key is the
    * column as stored (no `template`) read only the rows of that range, and every row whose
-   * key may resolve elsewhere (columnRange), by their query. Files, and references whose key
-   * a template builds, are read whole; the shard keeps their keys of the range. @default every row
+   * key may resolve elsewhere (columnRange), by their query; so do the `sorted` files of
+   * `sortedFiles`, by their byte range. Other files, and references whose key a template
+   * builds, are read whole; the shard keeps their keys of the range. @default every row
    */
   range?: KeyRange | undefined
+  /**
+   * The `sorted = true` files a run's coordinator found sorted, holding no key that may
+   * resolve elsewhere: only these are read by range, and only while their size and
+   * modification time are still those it found. @default none: every file is read whole
+   */
+  sortedFiles?: readonly VerifiedSortedFile[] | undefined
 }
 
 /**
@@ -37,6 +47,7 @@ export async function buildReferences (run: RunConfig, connections: Connections,
   const sources: KeySource[] = []
   const lookups: PointLookup[] = []
   const withoutRecheck: string[] = []
+  const byteRangeReads: SortedFileSource[] = []
   const snapshots = new Map<string, { release: () => Promise<void> }>()
   const release = async (): Promise<void> => {
     await Promise.allSettled([...snapshots.values()].map(async snapshot => { await snapshot.release() }))
@@ -53,21 +64,22 @@ export async function buildReferences (run: RunConfig, connections: Connections,
     const index = config.runs.indexOf(run)
     for (const [i, reference] of run.references.entries()) {
       try {
-        await addReference(reference)
+        await addReference(reference, i)
       } catch (error) {
         throw inRunContext(error, { config, file, run: run.name, path: ['runs', index, 'references', i] })
       }
     }
-    return { sources, lookups, withoutRecheck, release }
+    return { sources, lookups, withoutRecheck, byteRangeReads, release }
   } catch (error) {
     await release()
     throw error
   }
 
-  async function addReference (reference: ReferenceConfig): Promise<void> {
+  async function addReference (reference: ReferenceConfig, position: number): Promise<void> {
     const mapKeys = keyMapping(reference)
     if ('file' in reference) {
-      sources.push(mapKeys(fileReference(reference, resolve(baseDir, reference.file))))
+      const path = resolve(baseDir, reference.file)
+      sources.push(mapKeys(sortedFileRange(reference, position, path) ?? fileReference(reference, path)))
       return
     }
     const database = connections.config(reference.database)
@@ -123,6 +135,31 @@ export async function buildReferences (run: RunConfig, connections: Connections,
       throw new KeydiffError(`a ${database.type} database cannot serve this reference`, 'KEYDIFF_CONFIG_INVALID')
     }
   }
+
+  /**
+   * A sorted file read by the byte range of the shard's keys, or undefined to read it whole: it
+   * must be one the coordinator verified (this reference of the run), and its mapping must turn
+   * the shard's range into a range of the file's keys. The coordinator stamps a file only when it
+   * holds no key that may resolve elsewhere, so columnRange's `alsoMatching` selects nothing.
+   */
+  function sortedFileRange (reference: Extract<ReferenceConfig, { file: string }>, position: number, path: string): SortedFileSource | undefined {
+    // a template builds keys from the record: no range of the file holds a range of them
+    if (reference.sorted !== true || reference.template !== undefined || options.range === undefined) return undefined
+    const verified = options.sortedFiles?.find(file => file.reference === position)
+    const format = fileFormat(reference, path)
+    if (verified === undefined || format === 'csv') return undefined
+    const pushed = columnRange(options.range, reference)
+    if (pushed === undefined) return undefined
+    const source = sortedFileSource(path, {
+      format,
+      field: reference.field,
+      range: { after: pushed.after, upTo: pushed.upTo },
+      identity: { size: verified.size, mtimeMs: verified.mtimeMs },
+      name: `file:${path}`
+    })
+    byteRangeReads.push(source)
+    return source
+  }
 }
 
 /**
@@ -141,8 +178,13 @@ function keyMapping (reference: ReferenceConfig): (source: KeySource) => KeySour
 /** A file of references; the config check made sure a JSON Lines file names its field. */
 function fileReference (reference: Extract<ReferenceConfig, { file: string }>, path: string): KeySource {
   const name = `file:${path}`
-  const format = reference.format ?? (path.endsWith('.jsonl') ? 'jsonl' : path.endsWith('.csv') ? 'csv' : 'lines')
+  const format = fileFormat(reference, path)
   if (format === 'jsonl') return jsonLinesSource(path, { field: reference.field ?? '', name })
   if (format === 'csv') return csvSource(path, { column: reference.column ?? 0, name })
   return linesSource(path, { name })
+}
+
+/** A file reference's format: as it says, or from the file's extension. */
+export function fileFormat (reference: Extract<ReferenceConfig, { file: string }>, path: string): 'lines' | 'jsonl' | 'csv' {
+  return reference.format ?? (path.endsWith('.jsonl') ? 'jsonl' : path.endsWith('.csv') ? 'csv' : 'lines')
 }

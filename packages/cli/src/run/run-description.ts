@@ -29,6 +29,25 @@ export interface RunDescription {
     readonly databases?: Readonly<Record<string, unknown>>
     readonly runs: readonly [unknown]
   }
+  /**
+   * The run's `sorted = true` file references that the coordinator found sorted (one read of
+   * each, before any shard): a shard reads such a file by its byte range only while the file
+   * has the size and modification time found then. Absent: every file is read whole.
+   */
+  readonly sortedFiles?: readonly VerifiedSortedFile[]
+}
+
+/**
+ * A sorted file reference as the coordinator verified it. Its path is the reference's own, as
+ * written: a path resolved from a `${VAR}` would carry the variable's value into the queue.
+ */
+export interface VerifiedSortedFile {
+  /** The reference's position in the run's `references`, from 0. */
+  readonly reference: number
+  /** The file's size when it was verified. */
+  readonly size: number
+  /** The file's modification time when it was verified. */
+  readonly mtimeMs: number
 }
 
 /**
@@ -36,7 +55,7 @@ export interface RunDescription {
  * returned: plain JSON, with `${VAR}` secrets unresolved.
  * @throws TypeError for a config not read by keydiff, or a run it does not have
  */
-export function describeRun (config: KeydiffConfig, runName: string): RunDescription {
+export function describeRun (config: KeydiffConfig, runName: string, options: { sortedFiles?: readonly VerifiedSortedFile[] } = {}): RunDescription {
   const written = writtenConfig(config)
   if (written === undefined) throw new TypeError('describeRun: the config must come from loadConfig, parseConfig or openRun')
   const raw = written.raw as { stores?: Record<string, unknown>, databases?: Record<string, unknown>, runs: unknown[] }
@@ -57,7 +76,8 @@ export function describeRun (config: KeydiffConfig, runName: string): RunDescrip
     run: runName,
     file: written.file,
     baseDir: written.baseDir,
-    config: { ...(stores === undefined ? {} : { stores }), ...(needed === undefined ? {} : { databases: needed }), runs: [run] }
+    config: { ...(stores === undefined ? {} : { stores }), ...(needed === undefined ? {} : { databases: needed }), runs: [run] },
+    ...(options.sortedFiles === undefined || options.sortedFiles.length === 0 ? {} : { sortedFiles: options.sortedFiles })
   })) as RunDescription
 }
 
@@ -91,6 +111,10 @@ export async function openRun (description: RunDescription, env: NodeJS.ProcessE
     typeof description.baseDir !== 'string' || typeof description.file !== 'string' || typeof description.config !== 'object' || description.config === null) {
     throw new KeydiffError('not a keydiff run description (describeRun makes one: { keydiff: "run/1", run, file, baseDir, config })', 'KEYDIFF_CONFIG_INVALID')
   }
+  const sortedFiles = description.sortedFiles
+  if (sortedFiles !== undefined && !(Array.isArray(sortedFiles) && sortedFiles.every(isVerifiedSortedFile))) {
+    throw new KeydiffError('the run description\'s sortedFiles must list { reference, size, mtimeMs } of each verified file', 'KEYDIFF_CONFIG_INVALID')
+  }
   const config = await checkConfig(description.config, { file: description.file, env, baseDir: description.baseDir })
   const run = config.runs.find(entry => entry.name === description.run)
   if (run === undefined) throw new KeydiffError(`the run description holds no run named ${JSON.stringify(description.run)}`, 'KEYDIFF_CONFIG_INVALID')
@@ -107,10 +131,15 @@ export async function openRun (description: RunDescription, env: NodeJS.ProcessE
       run, stores: config.stores ?? {}, connections, baseDir, file, env, range: options.range,
       workdir: options.workdir ?? runWorkdir(baseDir, run)
     }),
-    references: async (options = {}) => await buildReferences(run, connections, baseDir, file, config, options),
+    references: async (options = {}) => await buildReferences(run, connections, baseDir, file, config, { sortedFiles, ...options }),
     execute: async options => await runOne(run, { ...options, config, connections, baseDir, file, env }),
     close: async () => { await connections.closeAll() }
   }
+}
+
+function isVerifiedSortedFile (value: unknown): value is VerifiedSortedFile {
+  const file = value as Partial<Record<keyof VerifiedSortedFile, unknown>> | null
+  return typeof file === 'object' && file !== null && Number.isInteger(file.reference) && Number.isFinite(file.size) && Number.isFinite(file.mtimeMs)
 }
 
 /** As keydiff run places it: `.keydiff/<run name>` beside the config, unless the run names one. */
