@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -9,6 +9,7 @@ import { compareKeys, diff, linesSource, SourceError, spillReferenceSet, union, 
 import { LineHasher } from '../src/engine/line-batch.ts'
 import { readLineChunks, type LineFile } from '../src/engine/line-chunks.ts'
 import { LineHashThread, type HashedLines } from '../src/engine/line-hash-thread.ts'
+import { blockCount, blockReadable, readLineBlocks, type FileIdentity } from '../src/engine/line-blocks.ts'
 
 // Files of lines read, split and hashed on a second thread must give the engine what reading
 // them here gives it, line for line; a failure there must fail the stream it belongs to.
@@ -61,7 +62,7 @@ test('the thread sends every stream\'s lines and hashes as reading them here mak
   await fc.assert(fc.asyncProperty(fileArb, fileArb, fileArb, fc.boolean(), fc.constantFrom(2, 4) as fc.Arbitrary<2 | 4>, async (a, b, c, gzip, stride) => {
     const first = [file(a, gzip)]
     const second = [file(b), file(c, gzip)]
-    const thread = new LineHashThread([first.map(lineFile), second.map(lineFile)], stride, 1)
+    const thread = new LineHashThread([first.map(lineFile), second.map(lineFile)], stride, { ahead: 1 })
     try {
       assert.deepEqual(await threadLines(thread.batches(0)), await localLines(first, stride))
       assert.deepEqual(await threadLines(thread.batches(1)), await localLines(second, stride))
@@ -69,6 +70,64 @@ test('the thread sends every stream\'s lines and hashes as reading them here mak
       thread.stop()
     }
   }), { numRuns: 15 })
+})
+
+test('blocks of files taken in turn from their readers hold the lines of the files in order, one chunk a block', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(fileArb, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), async (contents, count, blockBytes) => {
+    const paths = contents.map(bytes => file(bytes))
+    const identities = paths.map(path => blockReadable(path) as FileIdentity)
+    const readers = Array.from({ length: count }, (_, index) => readLineBlocks(paths.map(lineFile), identities, { index, count, blockBytes }))
+    const keys: string[] = []
+    for (let block = 0; block < blockCount(identities, blockBytes); block++) {
+      const next = readers[block % count]?.next()
+      assert.ok(next !== undefined && next.done !== true, `block ${block} was read`)
+      const chunk = next.value
+      for (let i = 0; i < chunk.length; i++) keys.push(chunk.bytes.toString('utf8', chunk.starts[i], chunk.ends[i]))
+    }
+    for (const reader of readers) assert.equal(reader.next().done, true)
+    assert.deepEqual(keys, (await localLines(paths, 4)).map(line => line.key))
+  }), { numRuns: 200 })
+})
+
+test('threads that share a stream\'s files by blocks send its lines in file order, as one reader makes them', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(fileArb, { minLength: 1, maxLength: 3 }), fileArb, fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(2, 4) as fc.Arbitrary<2 | 4>, async (firstFiles, second, threads, blockBytes, stride) => {
+    const first = firstFiles.map(bytes => file(bytes))
+    const thread = new LineHashThread([first.map(lineFile), [lineFile(file(second))]], stride, { threads, blockBytes, ahead: 2 })
+    try {
+      assert.deepEqual(await threadLines(thread.batches(0)), await localLines(first, stride))
+      assert.deepEqual(await threadLines(thread.batches(1)), await localLines([join(work, `f${files - 1}.txt`)], stride))
+    } finally {
+      thread.stop()
+    }
+  }), { numRuns: 6 })
+})
+
+test('a gzipped file among them is read from its start by one thread, with the same lines', async () => {
+  const plain = file('a\nb\r\nc\n')
+  const zipped = file('d\n\ne\nf', true)
+  const thread = new LineHashThread([[lineFile(plain), lineFile(zipped)]], 4, { threads: 3, blockBytes: 2 })
+  try {
+    assert.deepEqual((await threadLines(thread.batches(0))).map(line => line.key), ['a', 'b', 'c', 'd', 'e', 'f'])
+  } finally {
+    thread.stop()
+  }
+})
+
+test('a file that changes while threads read its blocks fails its stream', async () => {
+  const path = file(Array.from({ length: 50_000 }, (_, i) => `blobs/${i}`).join('\n') + '\n')
+  const thread = new LineHashThread([[lineFile(path)]], 4, { threads: 2, blockBytes: 4096, ahead: 1 })
+  try {
+    const batches = thread.batches(0)
+    await batches.next()
+    appendFileSync(path, 'late/key\n')
+    await assert.rejects(async () => { for (;;) if ((await batches.next()).done === true) break }, (error: unknown) => {
+      assert.ok(error instanceof SourceError)
+      assert.match(error.message, /changed while it was read/)
+      return true
+    })
+  } finally {
+    thread.stop()
+  }
 })
 
 test('lines across many read chunks, a line longer than a chunk, and no final newline', async () => {
@@ -114,13 +173,13 @@ test('streams are taken in order, and a stopped thread fails the stream being re
 
 test('the thread reads no further ahead than its reader allows', async () => {
   const path = file(Array.from({ length: 400_000 }, (_, i) => `blobs/${i}`).join('\n'))
-  const thread = new LineHashThread([[lineFile(path)]], 4, 2)
+  const thread = new LineHashThread([[lineFile(path)]], 4, { ahead: 2 })
   try {
     const batches = thread.batches(0)
     await batches.next()
     await new Promise(resolve => setTimeout(resolve, 300))
     // One taken, two sent ahead of it: the rest of the file waits in the thread.
-    assert.equal((thread as unknown as { queue: unknown[] }).queue.length, 1)
+    assert.equal((thread as unknown as { threads: Array<{ queue: unknown[] }> }).threads[0]?.queue.length, 1)
     let lines = 0
     for await (const batch of batches) lines += batch.length
     assert.ok(lines > 300_000)
@@ -143,12 +202,12 @@ async function keysOf (options: DiffOptions): Promise<{ orphans: string[], missi
 
 const keysArb = fc.array(fc.stringMatching(/^[a-d/é]{1,6}$/), { maxLength: 300 })
 
-test('an exact diff read by the thread equals the Set difference, in input order, in memory and spilled, with missing keys', async () => {
-  await fc.assert(fc.asyncProperty(keysArb, keysArb, keysArb, fc.boolean(), fc.constantFrom(undefined, 0, 5), async (c, r1, r2, missing, maxInMemory) => {
+test('an exact diff read by the threads equals the Set difference, in input order, in memory and spilled (records routed by the threads), with missing keys', async () => {
+  await fc.assert(fc.asyncProperty(keysArb, keysArb, keysArb, fc.boolean(), fc.constantFrom(undefined, 0, 5), fc.integer({ min: 1, max: 3 }), fc.constantFrom(1, 2, 8), fc.boolean(), async (c, r1, r2, missing, maxInMemory, threads, partitions, gzip) => {
     const candidates = file(c.join('\n'))
-    const references = [file(r1.join('\r\n')), file(r2.join('\n'), true)]
-    const referenceSet = maxInMemory === undefined ? undefined : spillReferenceSet({ tmpdir: work, maxInMemory, partitions: 2 })
-    const got = await keysOf({ candidates: linesSource(candidates), references: union(...references.map(path => linesSource(path))), missing, readThread: true, ...(referenceSet === undefined ? {} : { referenceSet }) })
+    const references = [file(r1.join('\r\n')), file(r2.join('\n'), gzip)]
+    const referenceSet = maxInMemory === undefined ? undefined : spillReferenceSet({ tmpdir: work, maxInMemory, partitions })
+    const got = await keysOf({ candidates: linesSource(candidates), references: union(...references.map(path => linesSource(path))), missing, readThread: true, threads, ...(referenceSet === undefined ? {} : { referenceSet }) })
     const referenced = [...r1, ...r2]
     assert.deepEqual(got.orphans, minus(c, referenced))
     assert.deepEqual(got.order, [...new Set(c)].filter(key => !referenced.includes(key)))

@@ -99,7 +99,7 @@ test('the engine\'s byte chunks and the line thread fail too, truncated or appen
     await assert.rejects(drainWith(chunksOf(path), () => change(path, how)), failsNaming(path))
 
     const threaded = file('lines', false, CHUNK_LINES)
-    const thread = new LineHashThread([[{ path: threaded, name: `lines:${threaded}` }]], 4, 1)
+    const thread = new LineHashThread([[{ path: threaded, name: `lines:${threaded}` }]], 4, { ahead: 1 })
     try {
       await assert.rejects(drainWith(thread.batches(0), () => change(threaded, how)), failsNaming(threaded))
     } finally {

@@ -159,9 +159,11 @@ export class WasmArena {
 
   /**
    * The non-blank lines of `region` (LF or CRLF ends), found by the kernel: the region is
-   * copied into the byte area, with room after it for the lines' starts and ends.
+   * copied into the byte area, with room after it for the lines' starts and ends. With
+   * `views` these are views of the arena, valid until its next call: no garbage a region
+   * (a thread that does little else collects it late, and it piles up).
    */
-  splitLines (region: Uint8Array): { starts: Uint32Array, ends: Uint32Array, length: number } {
+  splitLines (region: Uint8Array, views = false): { starts: Uint32Array, ends: Uint32Array, length: number } {
     const length = region.length
     const most = (length >>> 1) + 1
     // The kernel reads up to 16 bytes past the region; bytesPtr is 16-aligned, so these are too.
@@ -170,7 +172,8 @@ export class WasmArena {
     if (endsAt + 4 * most - this.bytesPtr > this.bytesCap) this.grow(endsAt + 4 * most - this.bytesPtr)
     this.bytes.set(region, this.bytesPtr)
     const n = this.kernel.splitLines(this.bytesPtr, length, startsAt, endsAt)
-    return { starts: this.u32.slice(startsAt >>> 2, (startsAt >>> 2) + n), ends: this.u32.slice(endsAt >>> 2, (endsAt >>> 2) + n), length: n }
+    const take = views ? this.u32.subarray.bind(this.u32) : this.u32.slice.bind(this.u32)
+    return { starts: take(startsAt >>> 2, (startsAt >>> 2) + n), ends: take(endsAt >>> 2, (endsAt >>> 2) + n), length: n }
   }
 
   private grow (keyBytes: number): void {

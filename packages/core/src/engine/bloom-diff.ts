@@ -10,7 +10,7 @@ import type { DiffPart, DiffStats } from './diff-types.ts'
 import { PartitionRoute, splitPartition, WHOLE_KEY_SPACE, type HashPartition } from './hash-partition.ts'
 import { lineChunksOf, lineText } from './line-chunks.ts'
 import { LineFilterHasher } from './line-filter-hashes.ts'
-import { hashedLines, lineReaders, type LineRead } from './line-readers.ts'
+import { hashedLines, lineReaders, readingThreads, type LineRead } from './line-readers.ts'
 
 export interface BloomDiffInit {
   candidates: KeySource
@@ -22,8 +22,10 @@ export interface BloomDiffInit {
   /** Most bytes one pass's filter may take (a share of `memory`). */
   filterBytes: number
   stats: DiffStats
-  /** Read and hash files of lines on a second thread (see lineReaders). @default false */
+  /** Read and hash files of lines on other threads (see lineReaders). @default chosen from the machine and the files */
   readThread?: boolean | undefined
+  /** Threads that may read and hash the files (see lineReaders). @default the machine's cores */
+  threads?: number | undefined
   signal?: AbortSignal | undefined
 }
 
@@ -81,7 +83,7 @@ export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart
     if (filter?.blocks === blocks) filter.clear()
     else filter = new SplitBlockBloomFilter(blocks)
     const first = referenceTotal === undefined
-    const readers = lineReaders([references, candidates], init.readThread ?? false, 2)
+    const readers = lineReaders([references, candidates], init.readThread, 2, [], readingThreads(init.threads))
     try {
       stats.phase = 'references'
       const [referenceLines, candidateLines] = readers.readers

@@ -41,8 +41,10 @@ export interface DiffOptions {
    */
   readThread?: boolean
   /**
-   * Threads the diff may use: a spill's partitions are settled on up to this many at once,
-   * and with 1 no thread is started (no reading thread either, unless `readThread` says so).
+   * Threads the diff may use: files of lines are read and hashed by up to this many (each a
+   * block of a megabyte in turn), a spill's partitions are settled on up to this many at
+   * once, and with 1 no thread is started (no reading thread either, unless `readThread`
+   * says so).
    * @default the machine's cores (os.availableParallelism())
    */
   threads?: number

@@ -6,7 +6,7 @@ import { isHashedReferenceSet, type HashedReferenceSet } from '../spill/hashed-b
 import type { DiffPart, DiffStats } from './diff-types.ts'
 import type { ReferenceSetFactory } from '../contracts/reference-set.ts'
 import { LineBatch, LineHasher } from './line-batch.ts'
-import { hashedLines, lineReaders, type LineRead, type LineReaders } from './line-readers.ts'
+import { hashedLines, lineReaders, readingThreads, type LineRead, type LineReaders } from './line-readers.ts'
 
 export interface HashDiffInit {
   candidates: KeySource
@@ -51,9 +51,10 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     // Lines the thread fingerprinted, or lines read here, fingerprinted now.
     const hashedBatch = (read: LineRead): LineBatch => {
       const lines = hashedLines(read)
-      return lines !== undefined ? new LineBatch(lines.chunk, lines.words) : hasher.hash(read as LineChunk)
+      return lines !== undefined ? new LineBatch(lines.chunk, lines.words, lines.routed) : hasher.hash(read as LineChunk)
     }
-    if (hashed !== undefined) readers = lineReaders([references, candidates], init.readThread, 4)
+    const routes = hashed?.routes?.()
+    if (hashed !== undefined) readers = lineReaders([references, candidates], init.readThread, 4, [routes?.references, routes?.candidates], readingThreads(init.threads))
     // This thread would wait while the reading thread starts (about 0.1 s): the table's page
     // faults, which the first inserts would take one by one, are taken then instead.
     if (readers?.threaded === true) hashed?.prefault?.()
@@ -112,6 +113,8 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     } catch (error) {
       throw asSourceError(candidates.name, error)
     }
+    // Every line is read: the threads' memory goes before the drain's threads take theirs.
+    readers?.stop()
 
     stats.phase = 'finishing'
     for await (const part of exact.drain()) {

@@ -3,6 +3,7 @@ import { fingerprintPacked } from '../spill/fingerprint.ts'
 import type { HashedBatch } from '../spill/hashed-batch.ts'
 import type { KeysFileWriter } from '../spill/keys-file.ts'
 import { copyBytes } from '../spill/records.ts'
+import type { RoutedRecords } from '../spill/routed-records.ts'
 import { lineText } from './line-chunks.ts'
 import type { LineChunk } from '../contracts/key-source.ts'
 
@@ -10,7 +11,7 @@ import type { LineChunk } from '../contracts/key-source.ts'
 export class LineBatch implements HashedBatch {
   readonly length: number
 
-  constructor (readonly chunk: LineChunk, readonly words: Uint32Array) {
+  constructor (readonly chunk: LineChunk, readonly words: Uint32Array, readonly routed?: RoutedRecords | undefined) {
     this.length = chunk.length
   }
 

@@ -99,11 +99,13 @@ const WASM_SPLIT_MAX = 64 * 1024 * 1024
  * Splits whole lines (a region that ends at a line end, or the file's last line). A region
  * that is not valid UTF-8 is decoded and encoded again first, so that its keys are the same
  * U+FFFD-replaced strings that the text reader makes ("\n" never occurs inside a sequence).
+ * With `views` the chunk's starts and ends are valid only until the next use of the shared
+ * arena (WasmArena.splitLines).
  */
-export function splitLines (region: Buffer): LineChunk {
+export function splitLines (region: Buffer, views = false): LineChunk {
   const bytes = isUtf8(region) ? region : Buffer.from(region.toString('utf8'))
   if (bytes.length > WASM_SPLIT_MAX) return scanLines(bytes)
-  return { bytes, ...sharedArena().splitLines(bytes) }
+  return { bytes, ...sharedArena().splitLines(bytes, views) }
 }
 
 /** The lines of `bytes` as splitLines finds them, by one `indexOf` a line. */

@@ -3,7 +3,9 @@ import { SourceError } from '../errors.ts'
 import { rebuiltError, type ThreadErrorReport } from '../util/thread-error.ts'
 import { workerEntry, workerShipped } from '../util/worker-entry.ts'
 import type { LineFile } from './line-chunks.ts'
+import { assertUnchanged, blockReadable, type BlockShare, type FileIdentity } from './line-blocks.ts'
 import type { LineChunk } from '../contracts/key-source.ts'
+import { partitionsOf, recordWords, type RecordRoute, type RoutedRecords } from '../spill/routed-records.ts'
 
 /** What a line hash thread is given: plain data, as a worker's `workerData` must be. */
 export interface LineHashJob {
@@ -13,6 +15,10 @@ export interface LineHashJob {
   ahead: number
   /** Words of hash per line: 4 for the line's fingerprint, 2 for its filter hash alone. */
   stride: 2 | 4
+  /** Per stream, the spill records to lay out beside the fingerprints (stride 4 only). */
+  routes?: Array<RecordRoute | undefined> | undefined
+  /** When several threads read the streams: this thread's blocks, and every file's identity by stream. */
+  blocks?: { share: BlockShare, identities: FileIdentity[][] } | undefined
 }
 
 /**
@@ -26,6 +32,8 @@ export interface HashedLines {
   readonly stride: 2 | 4
   /** The chunk's line count. */
   readonly length: number
+  /** The lines' spill records by partition, when the stream has a route. */
+  readonly routed?: RoutedRecords | undefined
 }
 
 /**
@@ -37,6 +45,9 @@ export interface LineBuffers {
   starts: ArrayBuffer
   ends: ArrayBuffer
   words: ArrayBuffer
+  /** The routed records and their partitions' offsets (empty without a route). */
+  records: ArrayBuffer
+  partitionStarts: ArrayBuffer
 }
 
 /** A chunk of lines (LineChunk) with its fingerprints, in buffers handed over by the thread. */
@@ -58,70 +69,49 @@ export type LineHashMessage =
 // Each chunk is about a megabyte of lines (engine/line-chunks.ts) and a third more for their
 // offsets and fingerprints: four ahead keep both threads busy in a few megabytes.
 const AHEAD = 4
+// The bytes of a block when several threads share a file: about a read chunk of lines each.
+const BLOCK_BYTES = 1024 * 1024
 
-/**
- * Reads files of lines on a second thread: the thread reads, splits and fingerprints them
- * (what a one-threaded diff spends about a third of its time on) while the calling thread
- * joins the fingerprints it has already sent. The streams are read in order, each only as
- * far ahead of its reader as `ahead` chunks, so the second stream (the candidates) is
- * already coming when the first (the references) ends. The batches are those of
- * `LineHasher.hash` over `readLineChunks` (or their first halves), line for line; a file
- * that cannot be read fails its stream with the error the reader would have thrown.
- */
-export class LineHashThread {
-  private readonly worker: Worker
+export interface LineHashThreadOptions {
+  /** Chunks each thread may have sent that the reader has not taken yet. @default 4 in all, at least 2 a thread */
+  ahead?: number | undefined
+  /** Per stream, the spill records each chunk also carries (HashedLines.routed). @default none */
+  routes?: Array<RecordRoute | undefined> | undefined
+  /**
+   * Threads that read the files, each every `threads`-th block of a megabyte, when every file
+   * is a plain (not gzipped) regular file; otherwise one reads them from their start. @default 1
+   */
+  threads?: number | undefined
+  /** The bytes of a block (for tests). @default 1 MiB */
+  blockBytes?: number | undefined
+}
+
+/** One reading thread: its worker and the messages it has sent that were not taken yet. */
+class ReadingThread {
+  readonly worker: Worker
   private readonly queue: LineHashMessage[] = []
   private wake: (() => void) | undefined
   private failure: Error | undefined
-  private next = 0
-  // Named in the thread's own failures: the thread reads them all.
-  private readonly files: string
 
-  /** Whether the thread's entry is there (see workerShipped). */
-  static get shipped (): boolean {
-    return workerShipped(import.meta.url, 'line-hash-worker')
-  }
-
-  constructor (streams: LineFile[][], private readonly stride: 2 | 4, ahead = AHEAD) {
-    this.files = streams.flat().map(file => file.path).join(', ')
-    this.worker = new Worker(workerEntry(import.meta.url, 'line-hash-worker'), { workerData: { streams, ahead, stride } satisfies LineHashJob })
+  constructor (job: LineHashJob, private readonly files: string) {
+    this.worker = new Worker(workerEntry(import.meta.url, 'line-hash-worker'), { workerData: job })
     this.worker.on('message', (message: LineHashMessage) => this.push(message))
     this.worker.once('error', error => this.fail(new SourceError(this.files, `the thread reading the lines failed: ${error.message}`, { cause: error })))
     this.worker.once('exit', code => this.fail(new SourceError(this.files, `the thread reading the lines exited (code ${code}) before it finished`)))
   }
 
-  /**
-   * The batches of stream `stream`, valid until the next one is taken. Streams are taken in
-   * order, each to its end, as the thread sends them.
-   */
-  async * batches (stream: number): AsyncGenerator<HashedLines> {
-    if (stream !== this.next) throw new RangeError(`stream ${stream} was asked for before stream ${this.next} ended`)
-    for (;;) {
-      const message = await this.take()
-      if ('done' in message) break
-      if ('error' in message) throw rebuiltError(message.error, 'KEYDIFF_SOURCE_FAILED')
-      const { buffers, byteLength, length } = message
-      const chunk = { bytes: Buffer.from(buffers.bytes, 0, byteLength), starts: new Uint32Array(buffers.starts, 0, length), ends: new Uint32Array(buffers.ends, 0, length), length }
-      yield { chunk, words: new Uint32Array(buffers.words, 0, this.stride * length), stride: this.stride, length }
-      // The batch is done with once the next is asked for: its memory goes back for reuse.
-      this.worker.postMessage(buffers, [buffers.bytes, buffers.starts, buffers.ends, buffers.words])
-    }
-    this.next++
-  }
-
-  /** Ends the thread: after the last stream, a failure, or an early return. */
-  stop (): void {
-    this.failure ??= new SourceError(this.files, 'the thread reading the lines was stopped')
-    void this.worker.terminate()
-  }
-
-  private async take (): Promise<LineHashMessage> {
+  async take (): Promise<LineHashMessage> {
     for (;;) {
       const message = this.queue.shift()
       if (message !== undefined) return message
       if (this.failure !== undefined) throw this.failure
       await new Promise<void>(resolve => { this.wake = resolve })
     }
+  }
+
+  stop (): void {
+    this.fail(new SourceError(this.files, 'the thread reading the lines was stopped'))
+    void this.worker.terminate()
   }
 
   private push (message: LineHashMessage): void {
@@ -132,5 +122,92 @@ export class LineHashThread {
   private fail (error: Error): void {
     this.failure ??= error
     this.wake?.()
+  }
+}
+
+/**
+ * Reads files of lines on other threads: they read, split and fingerprint them (what a
+ * one-threaded diff spends about a third of its time on) while the calling thread joins the
+ * fingerprints already sent. With several threads each reads every n-th block of a megabyte
+ * of every file, and the blocks are taken back in turn, so the lines come in file order
+ * whatever the thread count. The streams are read in order, each only as far ahead of its
+ * reader as `ahead` chunks a thread, so the second stream (the candidates) is already coming
+ * when the first (the references) ends. The batches are those of `LineHasher.hash` over
+ * `readLineChunks` (or their first halves), line for line, cut into other chunks; a file
+ * that cannot be read, or that changes while it is read, fails its stream with the error the
+ * reader would have thrown.
+ */
+export class LineHashThread {
+  private readonly threads: ReadingThread[]
+  private readonly identities: FileIdentity[][] | undefined
+  private readonly routes: Array<RecordRoute | undefined>
+  private next = 0
+
+  /** Whether the thread's entry is there (see workerShipped). */
+  static get shipped (): boolean {
+    return workerShipped(import.meta.url, 'line-hash-worker')
+  }
+
+  constructor (private readonly streams: LineFile[][], private readonly stride: 2 | 4, options: LineHashThreadOptions = {}) {
+    const routes = this.routes = options.routes ?? []
+    if (stride !== 4 && routes.some(route => route !== undefined)) throw new RangeError('records are routed by whole fingerprints (stride 4)')
+    const files = streams.flat().map(file => file.path).join(', ')
+    const count = Math.max(1, Math.floor(options.threads ?? 1))
+    // Several threads keep about as many chunks in flight in all as one does.
+    const job = { streams, ahead: options.ahead ?? Math.max(2, Math.ceil(AHEAD / count)), stride, routes }
+    const identities = count > 1 ? streams.map(stream => stream.map(file => blockReadable(file.path))) : undefined
+    if (identities === undefined || identities.some(stream => stream.some(identity => identity === undefined))) {
+      this.threads = [new ReadingThread(job, files)]
+      return
+    }
+    this.identities = identities as FileIdentity[][]
+    const blockBytes = options.blockBytes ?? BLOCK_BYTES
+    this.threads = Array.from({ length: count }, (_, index) => new ReadingThread({ ...job, blocks: { share: { index, count, blockBytes }, identities: this.identities as FileIdentity[][] } }, files))
+  }
+
+  /**
+   * The batches of stream `stream`, valid until the next one is taken. Streams are taken in
+   * order, each to its end, as the threads send them.
+   */
+  async * batches (stream: number): AsyncGenerator<HashedLines> {
+    if (stream !== this.next) throw new RangeError(`stream ${stream} was asked for before stream ${this.next} ended`)
+    const route = this.routes[stream]
+    for (let turn = 0; ; turn++) {
+      const thread = this.threads[turn % this.threads.length] as ReadingThread
+      const message = await thread.take()
+      if ('done' in message) {
+        // Every thread has sent all of its blocks once one has no next block to send.
+        for (const other of this.threads) if (other !== thread) await this.ended(other, stream)
+        break
+      }
+      if ('error' in message) throw rebuiltError(message.error, 'KEYDIFF_SOURCE_FAILED')
+      const { buffers, byteLength, length } = message
+      const chunk = { bytes: Buffer.from(buffers.bytes, 0, byteLength), starts: new Uint32Array(buffers.starts, 0, length), ends: new Uint32Array(buffers.ends, 0, length), length }
+      const routed = route === undefined
+        ? undefined
+        : { route, words: new Uint32Array(buffers.records, 0, recordWords(route) * length), starts: new Uint32Array(buffers.partitionStarts, 0, partitionsOf(route) + 1) }
+      yield { chunk, words: new Uint32Array(buffers.words, 0, this.stride * length), stride: this.stride, length, routed }
+      // The batch is done with once the next is asked for: its memory goes back for reuse.
+      thread.worker.postMessage(buffers, [buffers.bytes, buffers.starts, buffers.ends, buffers.words, buffers.records, buffers.partitionStarts])
+    }
+    // Threads that opened a file at different times read the same bytes only if it held still throughout.
+    if (this.identities !== undefined) {
+      for (const [f, file] of (this.streams[stream] ?? []).entries()) assertUnchanged(file, this.identities[stream]?.[f] as FileIdentity)
+    }
+    this.next++
+  }
+
+  /** Ends the threads: after the last stream, a failure, or an early return. */
+  stop (): void {
+    for (const thread of this.threads) thread.stop()
+  }
+
+  private async ended (thread: ReadingThread, stream: number): Promise<void> {
+    const message = await thread.take()
+    if ('error' in message) throw rebuiltError(message.error, 'KEYDIFF_SOURCE_FAILED')
+    if (!('done' in message)) {
+      const file = this.streams[stream]?.[0]
+      throw new SourceError(file?.name ?? 'lines', `${this.streams[stream]?.map(each => each.path).join(', ')} changed while read: the threads reading its blocks found different sizes`)
+    }
   }
 }

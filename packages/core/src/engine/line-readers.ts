@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import type { KeySource, LineChunk } from '../contracts/key-source.ts'
 import { lineChunksOf, lineFilesOf, type LineFile } from './line-chunks.ts'
 import { LineHashThread, type HashedLines } from './line-hash-thread.ts'
+import type { RecordRoute } from '../spill/routed-records.ts'
 
 /** Lines as the hash diff reads them: chunks, or chunks already hashed by a thread. */
 export type LineRead = LineChunk | HashedLines
@@ -20,15 +21,21 @@ export interface LineReaders {
 // lines 130 ms alone, 200 ms with the thread; 2 × 500k even; 2 × 2M 0.9-1.1 s alone, 0.6-0.9 s
 // with it).
 const THREAD_MIN_LINES = 1_000_000
+// Lines that pay for one more reading thread: below this its start (an isolate and its
+// modules) and its memory (about 15 MiB with its buffers, in the memory bound's allowance)
+// outweigh the share of the reading it takes over.
+const LINES_PER_READING_THREAD = 5_000_000
 
 /**
  * The sources' lines as bytes (engine/line-chunks.ts). Sources that read files are read,
  * split and hashed (`stride` words a line, see HashedLines) on one second thread, one after
  * the other (LineHashThread), when `thread` is true, or when it is undefined, the machine has
  * more than one core, the files hold enough lines to pay for the thread and its entry was
- * shipped; the others are read here.
+ * shipped; the others are read here. A source's `routes` entry has the thread lay out its
+ * lines' spill records too (HashedLines.routed); up to `threads` threads, one for every five
+ * million lines, share the files' blocks when they are plain files (LineHashThreadOptions.threads).
  */
-export function lineReaders (sources: KeySource[], thread: boolean | undefined, stride: 2 | 4): LineReaders {
+export function lineReaders (sources: KeySource[], thread: boolean | undefined, stride: 2 | 4, routes: Array<RecordRoute | undefined> = [], threads = 1): LineReaders {
   const chunks = sources.map(lineChunksOf)
   const files = sources.map(lineFilesOf)
   const lines = sources.reduce((sum, source, i) => files[i] === undefined ? sum : sum + (source.estimatedCount ?? THREAD_MIN_LINES), 0)
@@ -36,7 +43,8 @@ export function lineReaders (sources: KeySource[], thread: boolean | undefined, 
   if (!threaded) return { readers: chunks, threaded, stop: () => {} }
   const streams: LineFile[][] = []
   const streamOf = files.map(list => list === undefined ? undefined : streams.push(list()) - 1)
-  const reader = new LineHashThread(streams, stride)
+  const reading = Math.max(1, Math.min(threads, Math.floor(lines / LINES_PER_READING_THREAD)))
+  const reader = new LineHashThread(streams, stride, { routes: streams.map((_, stream) => routes[streamOf.indexOf(stream)]), threads: reading })
   return {
     readers: sources.map((_, i) => {
       const stream = streamOf[i]
@@ -45,6 +53,14 @@ export function lineReaders (sources: KeySource[], thread: boolean | undefined, 
     threaded,
     stop: () => reader.stop()
   }
+}
+
+// Past this many, the thread that takes their batches is the one that waits.
+const MAX_READING_THREADS = 8
+
+/** Threads that may read files of lines: one a core given to the diff. */
+export function readingThreads (threads: number | undefined): number {
+  return Math.max(1, Math.min(MAX_READING_THREADS, threads ?? availableParallelism()))
 }
 
 /** The hashes of lines read by a thread, or undefined for a chunk read here. */

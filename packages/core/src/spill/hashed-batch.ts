@@ -3,6 +3,7 @@ import type { ReferenceSet } from '../contracts/reference-set.ts'
 import { Fingerprinter } from './fingerprint.ts'
 import type { KeysFileWriter } from './keys-file.ts'
 import { keyBound, writeKey } from './records.ts'
+import type { RecordRoute, RoutedRecords } from './routed-records.ts'
 
 /**
  * A batch whose keys are fingerprinted already (4 words per key in `words`). A key becomes a
@@ -19,6 +20,8 @@ export interface HashedBatch {
   writeKey: (i: number, buffer: Buffer, at: number) => number
   /** Appends keys `from`, `from + 1`, ... (and what else an entry has) to a spill's keys file. */
   spillKeys: (from: number, keys: KeysFileWriter) => void
+  /** The batch's spill records, laid out by partition where they were hashed (see `routes`). */
+  readonly routed?: RoutedRecords | undefined
 }
 
 /** A reference set that takes fingerprinted batches, so the engine can hash keys from bytes. */
@@ -31,6 +34,12 @@ export interface HashedReferenceSet extends ReferenceSet {
    * a page at a time in the inserts: called while another thread starts to read them.
    */
   prefault?: () => void
+  /**
+   * How the batches to come should lay out their spill records for the set to copy them by
+   * partition (HashedBatch.routed): for the references and for the candidates, each undefined
+   * when the set routes those keys itself. Asked once the set is made, before any is added.
+   */
+  routes?: () => { references: RecordRoute | undefined, candidates: RecordRoute | undefined }
 }
 
 export function isHashedReferenceSet (set: ReferenceSet): set is HashedReferenceSet {

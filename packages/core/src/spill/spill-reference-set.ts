@@ -12,6 +12,7 @@ import { OrphanLog, OrphanMarks } from './orphan-marks.ts'
 import { missingOf, PartitionDrain, type PartitionFiles } from './partition-drain.ts'
 import { ChunkReader, PartitionWriter } from './partition-files.ts'
 import { CANDIDATE_BYTES, FINGERPRINT_BYTES, writeCandidate, writeReference } from './records.ts'
+import { addOrdinals, recordWords, type RecordRoute, type RoutedRecords } from './routed-records.ts'
 import { WorkDir } from './work-dir.ts'
 
 export interface SpillReferenceSetOptions {
@@ -19,7 +20,7 @@ export interface SpillReferenceSetOptions {
   tmpdir?: string
   /** Number of partitions (a power of two) once spilling. @default sized from the budget and the estimated count */
   partitions?: number
-  /** Most fingerprints held in memory before spilling, on top of the budget's limit (for tests). @default unlimited */
+  /** Most fingerprints held in memory before spilling, on top of the budget's limit; 0 spills from the start (for tests). @default unlimited */
   maxInMemory?: number
   /** Spilled candidates whose orphan marks are held at a time when their keys are read back (for tests). @default sized from the budget */
   orphanWindow?: number
@@ -125,7 +126,9 @@ class SpillReferenceSet implements HashedReferenceSet {
     // the table does not double; a count that cannot fit, or that is partitioned whatever the
     // budget, goes to partitions from the start.
     const expected = Math.ceil((init.estimatedCount ?? 0) * 1.15)
-    if (expected > 0) {
+    if (options.maxInMemory === 0) {
+      this.spill()
+    } else if (expected > 0) {
       const bytes = FingerprintTable.bytesFor(FingerprintTable.capacityFor(expected), init.trackMissing) + (init.trackMissing ? expected * KEY_COST : 0)
       if (bytes > this.tableBudget || (init.estimatedCount ?? 0) >= PARTITIONED_MIN_REFERENCES) this.spill()
       else this.table = new FingerprintTable(expected, init.trackMissing)
@@ -142,6 +145,11 @@ class SpillReferenceSet implements HashedReferenceSet {
   }
 
   addHashed (batch: HashedBatch): void {
+    const routed = batch.routed
+    if (this.table === undefined && this.referenceKeys === undefined && routed?.route.record === 'reference' && routed.route.shift === this.shift) {
+      this.appendRouted(this.references as PartitionWriter, routed)
+      return
+    }
     const words = batch.words
     for (let i = 0; i < batch.length; i++) {
       const table = this.table
@@ -174,6 +182,16 @@ class SpillReferenceSet implements HashedReferenceSet {
     this.table?.prefault()
   }
 
+  routes (): { references: RecordRoute | undefined, candidates: RecordRoute | undefined } {
+    // Only a set that spilled from the start takes whole partitions' runs of records; the
+    // references' records cannot carry their keys (wanted for the missing ones).
+    if (this.table !== undefined) return { references: undefined, candidates: undefined }
+    return {
+      references: this.referenceKeys === undefined ? { shift: this.shift, record: 'reference' } : undefined,
+      candidates: { shift: this.shift, record: 'candidate' }
+    }
+  }
+
   seal (): void {
     this.sealed = true
     if (this.references !== undefined) this.startCandidates()
@@ -184,6 +202,14 @@ class SpillReferenceSet implements HashedReferenceSet {
   }
 
   probeHashed (batch: HashedBatch): KeyEntry[] {
+    const routed = batch.routed
+    if (this.table === undefined && this.candidateKeys !== undefined && routed?.route.record === 'candidate' && routed.route.shift === this.shift) {
+      // A record's ordinal is its place in the batch; the batch's first key is the spill's next.
+      addOrdinals(routed.words, this.candidateKeys.count)
+      batch.spillKeys(0, this.candidateKeys)
+      this.appendRouted(this.candidates as PartitionWriter, routed)
+      return []
+    }
     const words = batch.words
     const orphans: KeyEntry[] = []
     for (let i = 0; i < batch.length; i++) {
@@ -374,6 +400,20 @@ class SpillReferenceSet implements HashedReferenceSet {
       at = (batch as HashedBatch).writeKey(i, buffer, at)
     }
     keys.positions[p] = at
+  }
+
+  /** Appends a batch's records, laid out by partition (routed-records.ts), a run per partition. */
+  private appendRouted (writer: PartitionWriter, routed: RoutedRecords): void {
+    const { starts, words } = routed
+    const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength)
+    const recordBytes = 4 * recordWords(routed.route)
+    for (let p = 0; p < writer.partitions; p++) {
+      const from = starts[p] as number
+      const to = starts[p + 1] as number
+      if (to === from) continue
+      writer.append(p, bytes.subarray(recordBytes * from, recordBytes * to))
+      writer.records[p] = (writer.records[p] as number) + to - from
+    }
   }
 
   /** Spills candidates `from`, `from + 1`, ... of the batch: their keys to the keys file, their fingerprints to the partitions. */
