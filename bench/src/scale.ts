@@ -80,6 +80,7 @@ function toolsFor (work: string, candidates: string, references: string): Tool[]
   if (taskset) {
     tools.push(
       { name: 'keydiff exact, 1 core', command: oneCore(tools[0]?.command as string[]), exact: true },
+      { name: 'keydiff bloom, 1 core', command: oneCore(tools.find(tool => tool.name === 'keydiff bloom')?.command as string[]), exact: false },
       { name: 'duckdb 4GB, 1 core', command: oneCore([...peer('peer-duckdb'), candidates, references, '4GB', join(work, 'duck-4g-1')]), exact: true }
     )
   }
