@@ -84,6 +84,8 @@ export interface LineHashThreadOptions {
   threads?: number | undefined
   /** The bytes of a block (for tests). @default 1 MiB */
   blockBytes?: number | undefined
+  /** Each stream's files as they were before any read (blockReadable). @default taken here */
+  identities?: Array<Array<FileIdentity | undefined>> | undefined
 }
 
 /** One reading thread: its worker and the messages it has sent that were not taken yet. */
@@ -155,7 +157,7 @@ export class LineHashThread {
     const count = Math.max(1, Math.floor(options.threads ?? 1))
     // Several threads keep about as many chunks in flight in all as one does.
     const job = { streams, ahead: options.ahead ?? Math.max(2, Math.ceil(AHEAD / count)), stride, routes }
-    const identities = count > 1 ? streams.map(stream => stream.map(file => blockReadable(file.path))) : undefined
+    const identities = count > 1 ? options.identities ?? streams.map(stream => stream.map(file => blockReadable(file.path))) : undefined
     if (identities === undefined || identities.some(stream => stream.some(identity => identity === undefined))) {
       this.threads = [new ReadingThread(job, files)]
       return

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import type { KeySource, LineChunk } from '../contracts/key-source.ts'
 import { lineChunksOf, lineFilesOf, type LineFile } from './line-chunks.ts'
 import { LineHashThread, type HashedLines } from './line-hash-thread.ts'
+import { blockReadable, type FileIdentity } from './line-blocks.ts'
 import type { RecordRoute } from '../spill/routed-records.ts'
 
 /** Lines as the hash diff reads them: chunks, or chunks already hashed by a thread. */
@@ -10,6 +11,11 @@ export type LineRead = LineChunk | HashedLines
 /** The byte readers of a diff's sources (undefined for a source that has none), and how to end them. */
 export interface LineReaders {
   readonly readers: Array<(() => AsyncIterable<LineRead>) | undefined>
+  /**
+   * Per source read by the threads, its files and what each was before the threads began to
+   * read it (undefined for a file that is not a plain regular file, or a source not read there).
+   */
+  readonly files: Array<{ files: LineFile[], identities: Array<FileIdentity | undefined> } | undefined>
   /** Whether a thread reads them (it is starting when lineReaders returns). */
   readonly threaded: boolean
   /** Ends the reading thread, if there is one. */
@@ -40,12 +46,15 @@ export function lineReaders (sources: KeySource[], thread: boolean | undefined, 
   const files = sources.map(lineFilesOf)
   const lines = sources.reduce((sum, source, i) => files[i] === undefined ? sum : sum + (source.estimatedCount ?? THREAD_MIN_LINES), 0)
   const threaded = files.some(list => list !== undefined) && (thread ?? (availableParallelism() > 1 && lines >= THREAD_MIN_LINES && LineHashThread.shipped))
-  if (!threaded) return { readers: chunks, threaded, stop: () => {} }
+  if (!threaded) return { readers: chunks, files: [], threaded, stop: () => {} }
   const streams: LineFile[][] = []
   const streamOf = files.map(list => list === undefined ? undefined : streams.push(list()) - 1)
+  // Taken before any thread starts to read: a file changed after this is caught whenever it is read again.
+  const identities = streams.map(stream => stream.map(file => blockReadable(file.path)))
   const reading = Math.max(1, Math.min(threads, Math.floor(lines / LINES_PER_READING_THREAD)))
-  const reader = new LineHashThread(streams, stride, { routes: streams.map((_, stream) => routes[streamOf.indexOf(stream)]), threads: reading })
+  const reader = new LineHashThread(streams, stride, { routes: streams.map((_, stream) => routes[streamOf.indexOf(stream)]), threads: reading, identities })
   return {
+    files: streamOf.map(stream => stream === undefined ? undefined : { files: streams[stream] as LineFile[], identities: identities[stream] as Array<FileIdentity | undefined> }),
     readers: sources.map((_, i) => {
       const stream = streamOf[i]
       return stream === undefined ? chunks[i] : () => reader.batches(stream)

@@ -4,6 +4,7 @@ import { Fingerprinter } from './fingerprint.ts'
 import type { KeysFileWriter } from './keys-file.ts'
 import { keyBound, writeKey } from './records.ts'
 import type { RecordRoute, RoutedRecords } from './routed-records.ts'
+import type { CandidateFiles } from './orphan-lines.ts'
 
 /**
  * A batch whose keys are fingerprinted already (4 words per key in `words`). A key becomes a
@@ -40,6 +41,12 @@ export interface HashedReferenceSet extends ReferenceSet {
    * when the set routes those keys itself. Asked once the set is made, before any is added.
    */
   routes?: () => { references: RecordRoute | undefined, candidates: RecordRoute | undefined }
+  /**
+   * The candidates to come are these files' lines, in order: a set that spills may read its
+   * orphans' keys back from them rather than keep every candidate's. Told before the
+   * references are added.
+   */
+  readsOrphansFrom?: (candidates: CandidateFiles) => void
 }
 
 export function isHashedReferenceSet (set: ReferenceSet): set is HashedReferenceSet {

@@ -48,6 +48,11 @@ export class KeysFileWriter {
     this.block(LINES, count, region)
   }
 
+  /** Counts `count` candidates whose keys are kept elsewhere (the candidates' own files). */
+  skip (count: number): void {
+    this.count += count
+  }
+
   /** Appends entries `from`, `from + 1`, ... of a batch. */
   entries (batch: KeyBatch, from: number): void {
     let at = 0

@@ -12,6 +12,7 @@ import { OrphanLog, OrphanMarks } from './orphan-marks.ts'
 import { missingOf, PartitionDrain, type PartitionFiles } from './partition-drain.ts'
 import { ChunkReader, PartitionWriter } from './partition-files.ts'
 import { CANDIDATE_BYTES, FINGERPRINT_BYTES, writeCandidate, writeReference } from './records.ts'
+import { readOrphanLines, type CandidateFiles } from './orphan-lines.ts'
 import { addOrdinals, recordWords, type RecordRoute, type RoutedRecords } from './routed-records.ts'
 import { WorkDir } from './work-dir.ts'
 
@@ -114,6 +115,9 @@ class SpillReferenceSet implements HashedReferenceSet {
   private threads = 1
   private shift = 32
   private sealed = false
+  private candidateFiles: CandidateFiles | undefined
+  // The candidates' keys are read back from their files (every candidate was spilled, in order).
+  private keyless = false
   // Kept so that the touching loads are not optimised away.
   private touched = 0
 
@@ -194,7 +198,14 @@ class SpillReferenceSet implements HashedReferenceSet {
 
   seal (): void {
     this.sealed = true
-    if (this.references !== undefined) this.startCandidates()
+    if (this.references === undefined) return
+    // Spilled before any candidate: every one is spilled with its place in the files as its ordinal.
+    this.keyless = this.candidateFiles !== undefined
+    this.startCandidates()
+  }
+
+  readsOrphansFrom (candidates: CandidateFiles): void {
+    if (candidates.identities.every(identity => identity !== undefined)) this.candidateFiles = candidates
   }
 
   probe (batch: KeyBatch): KeyBatch {
@@ -206,7 +217,8 @@ class SpillReferenceSet implements HashedReferenceSet {
     if (this.table === undefined && this.candidateKeys !== undefined && routed?.route.record === 'candidate' && routed.route.shift === this.shift) {
       // A record's ordinal is its place in the batch; the batch's first key is the spill's next.
       addOrdinals(routed.words, this.candidateKeys.count)
-      batch.spillKeys(0, this.candidateKeys)
+      if (this.keyless) this.candidateKeys.skip(batch.length)
+      else batch.spillKeys(0, this.candidateKeys)
       this.appendRouted(this.candidates as PartitionWriter, routed)
       return []
     }
@@ -282,7 +294,8 @@ class SpillReferenceSet implements HashedReferenceSet {
         segments.push(...helped.segments)
         this.helperWritten += helped.written
       }
-      yield * readOrphans(reader, keys.path, new OrphanMarks(segments, window, dir))
+      const marks = new OrphanMarks(segments, window, dir)
+      yield * (this.keyless ? readOrphanLines(this.candidateFiles as CandidateFiles, marks, keys.count) : readOrphans(reader, keys.path, marks))
     } finally {
       for (const helper of this.helpers.splice(0)) helper.stop()
     }
@@ -420,7 +433,8 @@ class SpillReferenceSet implements HashedReferenceSet {
   private spillCandidates (batch: HashedBatch, from: number): void {
     const keys = this.candidateKeys as KeysFileWriter
     let ordinal = keys.count
-    batch.spillKeys(from, keys)
+    if (this.keyless) keys.skip(batch.length - from)
+    else batch.spillKeys(from, keys)
     const writer = this.candidates as PartitionWriter
     const { views, positions, records } = writer
     const words = batch.words

@@ -1,0 +1,56 @@
+import { SourceError } from '../errors.ts'
+import type { KeyEntry } from '../keys/key-entry.ts'
+import type { DiffPart } from '../engine/diff-types.ts'
+import { assertUnchanged, type FileIdentity } from '../engine/line-blocks.ts'
+import { lineText, readLineChunks, type LineFile } from '../engine/line-chunks.ts'
+import type { OrphanMarks } from './orphan-marks.ts'
+
+const OUTPUT_BATCH = 4096
+
+/**
+ * The candidates' files a spill reads its orphans' keys back from, instead of writing every
+ * candidate's key to a keys file of its own: the candidates were these files' lines, in
+ * order, each spilled with its place among them as its ordinal.
+ */
+export interface CandidateFiles {
+  readonly files: readonly LineFile[]
+  /**
+   * What each file was before its first read: a file changed since cannot be read back.
+   * Undefined for one that is not a plain regular file: the spill then keeps the keys itself.
+   */
+  readonly identities: ReadonlyArray<FileIdentity | undefined>
+}
+
+/**
+ * The orphans among `count` spilled candidates, read back from the candidates' own files:
+ * line `ordinal` of the files, in order, for each ordinal the marks hold. The files are read
+ * again from their start, split as the first read split them (the same lines, whatever the
+ * chunks), and must be what they were when first read and hold the same number of lines;
+ * otherwise the read fails, since a key read from a changed file could name another object.
+ */
+export async function * readOrphanLines (candidates: CandidateFiles, marks: OrphanMarks, count: number): AsyncGenerator<DiffPart> {
+  let out: KeyEntry[] = []
+  let ordinal = 0
+  let next = marks.next(0)
+  for (const [f, file] of candidates.files.entries()) {
+    const identity = candidates.identities[f] as FileIdentity
+    assertUnchanged(file, identity)
+    for await (const chunk of readLineChunks(file.path, file.name)) {
+      while (next >= 0 && next < ordinal + chunk.length) {
+        out.push({ key: lineText(chunk, next - ordinal) })
+        next = marks.next(next + 1)
+      }
+      if (out.length >= OUTPUT_BATCH) {
+        yield { kind: 'orphans', entries: out }
+        out = []
+      }
+      ordinal += chunk.length
+    }
+    assertUnchanged(file, identity)
+  }
+  if (ordinal !== count || next >= 0) {
+    const first = candidates.files[0]
+    throw new SourceError(first?.name ?? 'candidates', `read again for the orphans' keys, ${candidates.files.map(file => file.path).join(', ')} held ${ordinal} lines where ${count} were read: they changed during the run`)
+  }
+  if (out.length > 0) yield { kind: 'orphans', entries: out }
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict'
+import { appendFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import fc from 'fast-check'
+import { SourceError, type DiffPart } from '@keydiff/core'
+import { blockReadable, type FileIdentity } from '../src/engine/line-blocks.ts'
+import { OrphanLog, OrphanMarks } from '../src/spill/orphan-marks.ts'
+import { readOrphanLines } from '../src/spill/orphan-lines.ts'
+import { WorkDir } from '../src/spill/work-dir.ts'
+
+// A spill of candidates read from files keeps no keys of its own: its orphans' keys are read
+// back from the files by ordinal. Those must be exactly the lines the first read numbered,
+// and a file changed in between must fail the read rather than name other keys.
+const work = mkdtempSync(join(tmpdir(), 'keydiff-orphan-lines-test-'))
+after(() => rmSync(work, { recursive: true, force: true }))
+let files = 0
+
+function file (text: string): string {
+  const path = join(work, `c${files++}.txt`)
+  writeFileSync(path, text)
+  return path
+}
+
+function marksOf (ordinals: number[]): OrphanMarks {
+  const dir = new WorkDir(work)
+  const log = new OrphanLog(dir, 'orphans', 4096)
+  log.partition()
+  for (const ordinal of ordinals) log.add(ordinal)
+  return new OrphanMarks(log.close(), 1024, dir)
+}
+
+async function keysOf (parts: AsyncIterable<DiffPart>): Promise<string[]> {
+  const keys: string[] = []
+  for await (const part of parts) keys.push(...part.entries.map(entry => entry.key))
+  return keys
+}
+
+const lineArb = fc.stringMatching(/^[a-c/é]{0,5}$/)
+
+test('the orphans read back are the lines of their ordinals, across files, blank lines and CRLF as first read', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(fc.array(lineArb, { maxLength: 30 }), { minLength: 1, maxLength: 3 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 50 }), async (contents, choices) => {
+    const paths = contents.map((lines, i) => file(lines.join(i % 2 === 0 ? '\n' : '\r\n')))
+    // The ordinals count the non-blank lines, as a lines source reads them.
+    const lines = contents.flatMap(each => each.filter(line => line !== ''))
+    const ordinals = lines.map((_, i) => i).filter(i => choices[i % choices.length] === true)
+    const candidates = { files: paths.map(path => ({ path, name: `lines:${path}` })), identities: paths.map(path => blockReadable(path)) }
+    assert.deepEqual(await keysOf(readOrphanLines(candidates, marksOf(ordinals), lines.length)), ordinals.map(i => lines[i]))
+  }), { numRuns: 60 })
+})
+
+test('a candidates file changed since its first read fails the read-back, naming it', async () => {
+  const path = file('a\nb\nc\n')
+  const identity = blockReadable(path) as FileIdentity
+  appendFileSync(path, 'd\n')
+  const candidates = { files: [{ path, name: `lines:${path}` }], identities: [identity] }
+  await assert.rejects(keysOf(readOrphanLines(candidates, marksOf([1]), 3)), (error: unknown) => {
+    assert.ok(error instanceof SourceError)
+    assert.match(error.message, /changed while it was read: its size went from 6 to 8 bytes/)
+    assert.ok(error.message.includes(path))
+    return true
+  })
+})
+
+test('a file rewritten to the same size, or holding another number of lines, fails the read-back', async () => {
+  const path = file('a\nb\nc\n')
+  const identity = blockReadable(path) as FileIdentity
+  writeFileSync(path, 'x\ny\nz\n')
+  utimesSync(path, new Date(), new Date(Date.now() + 5000))
+  await assert.rejects(keysOf(readOrphanLines({ files: [{ path, name: 'c' }], identities: [identity] }, marksOf([0]), 3)), /it was modified/)
+  const other = file('a\nb\n')
+  await assert.rejects(keysOf(readOrphanLines({ files: [{ path: other, name: 'c' }], identities: [blockReadable(other)] }, marksOf([0]), 3)), /held 2 lines where 3 were read/)
+})
