@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
+import { readSliced } from '../util/sliced-io.ts'
 import { SourceError } from '../errors.ts'
 import type { LineChunk } from '../contracts/key-source.ts'
 import { splitLines, type LineFile } from './line-chunks.ts'
@@ -120,7 +121,7 @@ function mine (first: number, share: BlockShare): number {
 function readFully (fd: number, file: LineFile, into: Buffer, length: number, position: number): void {
   let done = 0
   while (done < length) {
-    const read = readSync(fd, into, done, length - done, position + done)
+    const read = readSliced(fd, into, done, length - done, position + done)
     if (read === 0) throw new SourceError(file.name, `${file.path} changed while it was read: it ended at byte ${position + done}, before the size it had when the read began`)
     done += read
   }

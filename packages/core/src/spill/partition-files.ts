@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync, unlink, writeSync } from 'node:fs'
+import { closeSync, openSync, unlink } from 'node:fs'
+import { readSliced, writeSliced } from '../util/sliced-io.ts'
 import { asDiskError } from './disk-full-error.ts'
 import { padded } from './records.ts'
 import type { SpillDir } from './work-dir.ts'
@@ -86,10 +87,7 @@ export class PartitionWriter {
   }
 
   private write (p: number, bytes: Uint8Array, length: number): void {
-    let done = 0
-    this.guard(() => {
-      while (done < length) done += writeSync(this.fds[p] as number, bytes, done, length - done)
-    })
+    this.guard(() => { writeSliced(this.fds[p] as number, bytes, 0, length) })
     this.written += length
   }
 
@@ -162,7 +160,7 @@ export class ChunkReader {
     this.pos = 0
     this.end = rest
     while (this.end < n && !this.eof) {
-      const read = readSync(this.fd as number, this.buffer, this.end, this.buffer.length - this.end, this.offset)
+      const read = readSliced(this.fd as number, this.buffer, this.end, this.buffer.length - this.end, this.offset)
       if (read === 0) this.eof = true
       this.end += read
       this.offset += read
