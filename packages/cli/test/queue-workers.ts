@@ -7,7 +7,7 @@ const SOURCE_BIN = fileURLToPath(new URL('./source-bin.ts', import.meta.url))
 const run = promisify(execFile)
 
 /**
- * A Redis database of a test file's own (bullmq's tests use 7; the CLI's 8, 9 and 12), and
+ * A Redis database of a test file's own (bullmq's tests use 7; the CLI's 8, 9, 10, 11 and 12), and
  * the `keydiff worker` processes the file starts on one queue: `start` resolves once a worker
  * serves the queue, `stop` kills what is left and flushes the database.
  */
