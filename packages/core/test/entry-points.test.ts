@@ -11,7 +11,7 @@ const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.me
 }
 
 const ADAPTER = ['DEFAULT_LOCK_TTL', 'LINE_CHUNKS', 'MAY_RESOLVE_ELSEWHERE', 'appendChunkEntries', 'backoffDelay', 'checkGuards', 'createLockInfo', 'defaultLockOwner', 'deriveSource', 'directoryDriver', 'guardRecord', 'isKeySource', 'keepLease', 'keySource', 'leaseExpired', 'leaseExpiry', 'leaseTerms', 'lineChunkBatches', 'mayResolveElsewhere', 'objectLock', 'parseKeyTemplate', 'parseLockInfo', 'planGuardLimits', 'retry', 'rowMapper', 'sessionLock', 'sleep', 'splitKey', 'templateKeys', 'toKeySource', 'withinRange']
-const CONFORMANCE = ['assertConnectionFailed', 'awkwardKeys', 'keySourceSuite', 'lockSuite', 'pointLookupSuite', 'sinkSuite', 'startBreakableProxy', 'startSilentEndpoint']
+const CONFORMANCE = ['assertConnectionFailed', 'awkwardKeys', 'keySourceSuite', 'lockSuite', 'pointLookupSuite', 'sinkSuite', 'splitPointsSuite', 'startBreakableProxy', 'startSilentEndpoint']
 
 test('each entry point has the source, types and bundle conditions, in that order', () => {
   assert.deepEqual(Object.keys(packageJson.exports), ['.', './adapter', './conformance'])
