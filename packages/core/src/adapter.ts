@@ -28,6 +28,7 @@ export type { StoreDriver, StoreDriverContext, StoreDriverSupports, OpenedStore,
 export { directoryDriver } from './store/directory-driver.ts'
 export type { DirectoryStoreSection } from './store/directory-driver.ts'
 export { withinRange } from './store/within-range.ts'
+export { splitPointsByLevel, type SplitPointsByLevelOptions } from './store/split-points-by-level.ts'
 export { MAY_RESOLVE_ELSEWHERE, mayResolveElsewhere } from './location/may-resolve-elsewhere.ts'
 export { parseKeyTemplate, templateKeys, splitKey, rowMapper, type KeyTemplate } from './keys/key-template.ts'
 // A distributed run plans its shards with the guards off and applies them once to the merged counts.

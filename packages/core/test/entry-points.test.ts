@@ -10,7 +10,7 @@ const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.me
   exports: Record<string, Record<string, string>>
 }
 
-const ADAPTER = ['DEFAULT_LOCK_TTL', 'LINE_CHUNKS', 'MAY_RESOLVE_ELSEWHERE', 'appendChunkEntries', 'backoffDelay', 'checkGuards', 'createLockInfo', 'defaultLockOwner', 'deriveSource', 'directoryDriver', 'guardRecord', 'isKeySource', 'keepLease', 'keySource', 'leaseExpired', 'leaseExpiry', 'leaseTerms', 'lineChunkBatches', 'mayResolveElsewhere', 'objectLock', 'parseKeyTemplate', 'parseLockInfo', 'planGuardLimits', 'retry', 'rowMapper', 'sessionLock', 'sleep', 'splitKey', 'templateKeys', 'toKeySource', 'withinRange']
+const ADAPTER = ['DEFAULT_LOCK_TTL', 'LINE_CHUNKS', 'MAY_RESOLVE_ELSEWHERE', 'appendChunkEntries', 'backoffDelay', 'checkGuards', 'createLockInfo', 'defaultLockOwner', 'deriveSource', 'directoryDriver', 'guardRecord', 'isKeySource', 'keepLease', 'keySource', 'leaseExpired', 'leaseExpiry', 'leaseTerms', 'lineChunkBatches', 'mayResolveElsewhere', 'objectLock', 'parseKeyTemplate', 'parseLockInfo', 'planGuardLimits', 'retry', 'rowMapper', 'sessionLock', 'sleep', 'splitKey', 'splitPointsByLevel', 'templateKeys', 'toKeySource', 'withinRange']
 const CONFORMANCE = ['assertConnectionFailed', 'awkwardKeys', 'keySourceSuite', 'lockSuite', 'pointLookupSuite', 'sinkSuite', 'splitPointsSuite', 'startBreakableProxy', 'startSilentEndpoint']
 
 test('each entry point has the source, types and bundle conditions, in that order', () => {

@@ -1,6 +1,6 @@
 import type { Storage } from '@google-cloud/storage'
-import { AbortError, SourceError, compareKeys } from '@keydiff/core'
-import type { OpenedStore } from '@keydiff/core/adapter'
+import { AbortError, SourceError } from '@keydiff/core'
+import { splitPointsByLevel, type OpenedStore } from '@keydiff/core/adapter'
 import { callWithRetries, connectionFailure, describeFailure, failureOf } from './request.ts'
 
 /** Delimiter levels read at most: one `objects.list` page per prefix found on the level above. */
@@ -37,11 +37,5 @@ export async function gcsSplitPoints (client: Storage, bucketName: string, optio
     }
     return (body.prefixes ?? []).filter(prefix => !prefix.split('/').includes('.keydiff'))
   }
-  let frontier = [options.prefix ?? '']
-  const points: string[] = []
-  for (let depth = 0; depth < MAX_DEPTH && frontier.length > 0 && points.length < count; depth++) {
-    frontier = (await Promise.all(frontier.map(prefixesUnder))).flat()
-    points.push(...frontier)
-  }
-  return [...new Set(points)].sort(compareKeys)
+  return await splitPointsByLevel(prefixesUnder, options.prefix ?? '', { count, maxDepth: MAX_DEPTH, signal })
 }

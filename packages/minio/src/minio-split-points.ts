@@ -1,6 +1,6 @@
 import type { Client } from 'minio'
-import { AbortError, compareKeys } from '@keydiff/core'
-import type { OpenedStore } from '@keydiff/core/adapter'
+import { AbortError } from '@keydiff/core'
+import { splitPointsByLevel, type OpenedStore } from '@keydiff/core/adapter'
 import { optionChecks, retryOptions, s3SourceError, withRetry } from '@keydiff/s3/adapter'
 import { endpointOf, minioUrl } from './location.ts'
 
@@ -28,11 +28,5 @@ export async function minioSplitPoints (client: Client, bucket: string, retries:
       throw s3SourceError(minioUrl(bucket, under), `discovering prefixes (${endpointOf(client)})`, error)
     }
   }
-  let frontier = [options.prefix ?? '']
-  const points: string[] = []
-  for (let depth = 0; depth < MAX_DEPTH && frontier.length > 0 && points.length < count; depth++) {
-    frontier = (await Promise.all(frontier.map(prefixesUnder))).flat()
-    points.push(...frontier)
-  }
-  return [...new Set(points)].sort(compareKeys)
+  return await splitPointsByLevel(prefixesUnder, options.prefix ?? '', { count, maxDepth: MAX_DEPTH, signal })
 }

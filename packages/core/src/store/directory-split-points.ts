@@ -2,8 +2,8 @@ import { isUtf8 } from 'node:buffer'
 import { lstat, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { OpenedStore } from '../contracts/store-driver.ts'
-import { AbortError, SourceError } from '../errors.ts'
-import { compareKeys } from '../keys/compare-keys.ts'
+import { SourceError } from '../errors.ts'
+import { splitPointsByLevel } from './split-points-by-level.ts'
 import { WORK_DIRECTORY } from './store-path.ts'
 
 /** Levels of directories read at most: one readdir per directory found on the level above. */
@@ -28,16 +28,9 @@ export async function directorySplitPoints (root: string, options: Parameters<No
     throw new SourceError(name, `the directory ${root} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { code: 'KEYDIFF_SOURCE_NOT_FOUND', cause: error })
   }
   const prefix = options.prefix ?? ''
-  let frontier = [prefix.slice(0, prefix.lastIndexOf('/') + 1)]
-  const points: string[] = []
-  for (let depth = 0; depth < MAX_DEPTH && frontier.length > 0 && points.length < count; depth++) {
-    if (signal?.aborted === true) throw new AbortError('discovering split points was aborted', { cause: signal.reason })
-    const levels = await Promise.all(frontier.map(async relative => await subdirectories(root, relative, name)))
-    // a prefix that ends inside a name (`images/20`) keeps only the directories it starts
-    frontier = levels.flat().filter(point => point.startsWith(prefix))
-    points.push(...frontier)
-  }
-  return points.sort(compareKeys)
+  // a prefix that ends inside a name (`images/20`) keeps only the directories it starts
+  const under = async (relative: string): Promise<string[]> => (await subdirectories(root, relative, name)).filter(point => point.startsWith(prefix))
+  return await splitPointsByLevel(under, prefix.slice(0, prefix.lastIndexOf('/') + 1), { count, maxDepth: MAX_DEPTH, signal })
 }
 
 /** The directories in `relative` (a key prefix ending in `/`, or '' for the root), as key prefixes. */
