@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test'
 import { build } from 'esbuild'
 
 // An application that bundles core into one file of its own leaves the worker files
-// (line-hash-worker.js, drain-worker.js) behind. A diff large enough to choose both threads
+// (line-hash-worker.js, drain-worker.js, orphan-lines-worker.js) behind. A diff large enough to choose both threads
 // must still give the whole answer, on the calling thread; a thread that is asked for fails.
 const cache = fileURLToPath(new URL('../.cache/', import.meta.url))
 mkdirSync(cache, { recursive: true })

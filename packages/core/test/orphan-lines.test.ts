@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
-import { SourceError, type DiffPart } from '@keydiff/core'
+import { linesSource, SourceError, type DiffPart } from '@keydiff/core'
 import { blockReadable, type FileIdentity } from '../src/engine/line-blocks.ts'
 import { OrphanLog, OrphanMarks } from '../src/spill/orphan-marks.ts'
-import { readOrphanLines } from '../src/spill/orphan-lines.ts'
+import { readOrphanLines, type CandidateFiles } from '../src/spill/orphan-lines.ts'
+import { OrphanLinesThread } from '../src/spill/orphan-lines-thread.ts'
 import { WorkDir } from '../src/spill/work-dir.ts'
 
 // A spill of candidates read from files keeps no keys of its own: its orphans' keys are read
@@ -72,3 +73,61 @@ test('a file rewritten to the same size, or holding another number of lines, fai
   const other = file('a\nb\n')
   await assert.rejects(keysOf(readOrphanLines({ files: [{ path: other, name: 'c' }], identities: [blockReadable(other)] }, marksOf([0]), 3)), /held 2 lines where 3 were read/)
 })
+
+// Bytes that make CR/LF endings, blank lines, multi-byte and invalid UTF-8 likely.
+const byteArb = fc.constantFrom(0x61, 0x62, 0x2f, 0x0d, 0x0a, 0x0a, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xff, 0x80)
+
+test('the read-back thread gives the keys reading back here gives, in the same order: ASCII, UTF-8 and invalid bytes', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(fc.array(byteArb, { maxLength: 300 }), { minLength: 1, maxLength: 3 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }), async (contents, choices) => {
+    const paths = contents.map(bytes => {
+      const path = join(work, `c${files++}.txt`)
+      writeFileSync(path, Uint8Array.from(bytes))
+      return path
+    })
+    const candidates = { files: paths.map(path => ({ path, name: `lines:${path}` })), identities: paths.map(path => blockReadable(path)) }
+    // The lines the first read numbers: the spill's count, and the ordinals to mark.
+    const all = (await countingRead(candidates)).flatMap(part => part.entries.map(entry => entry.key))
+    const ordinals = all.map((_, i) => i).filter(i => choices[i % choices.length] === true)
+    const here = await keysOf(readOrphanLines(candidates, marksOf(ordinals), all.length))
+    assert.deepEqual(here, ordinals.map(i => all[i]))
+    const dir = new WorkDir(work)
+    const log = new OrphanLog(dir, 'orphans', 4096)
+    log.partition()
+    for (const ordinal of ordinals) log.add(ordinal)
+    const thread = new OrphanLinesThread({ candidates, count: all.length, window: 64, dir: dir.path, ahead: 2 })
+    try {
+      assert.deepEqual(await keysOf(thread.read(log.close())), here)
+    } finally {
+      thread.stop()
+    }
+  }), { numRuns: 25 })
+})
+
+test('the read-back thread fails on a candidates file changed since its first read, naming it', async () => {
+  const path = file('a\nb\nc\n')
+  const identity = blockReadable(path) as FileIdentity
+  appendFileSync(path, 'd\n')
+  const dir = new WorkDir(work)
+  const log = new OrphanLog(dir, 'orphans', 4096)
+  log.partition()
+  log.add(1)
+  const thread = new OrphanLinesThread({ candidates: { files: [{ path, name: `lines:${path}` }], identities: [identity] }, count: 3, window: 64, dir: dir.path, ahead: 2 })
+  try {
+    await assert.rejects(keysOf(thread.read(log.close())), (error: unknown) => {
+      assert.ok(error instanceof SourceError)
+      assert.equal(error.code, 'KEYDIFF_SOURCE_FAILED')
+      assert.match(error.message, /changed while it was read: its size went from 6 to 8 bytes/)
+      assert.ok(error.message.includes(path))
+      return true
+    })
+  } finally {
+    thread.stop()
+  }
+})
+
+/** Every line of the files, as the first read numbers them. */
+async function countingRead (candidates: CandidateFiles): Promise<DiffPart[]> {
+  const lines: string[] = []
+  for (const { path } of candidates.files) for await (const batch of linesSource(path)) for (const entry of batch) lines.push(entry.key)
+  return [{ kind: 'orphans', entries: lines.map(key => ({ key })) }]
+}

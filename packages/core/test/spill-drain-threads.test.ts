@@ -9,6 +9,7 @@ import { keySource } from '@keydiff/core/adapter'
 import { DrainThread, PartitionClaims } from '../src/spill/drain-thread.ts'
 import { OrphanMarks } from '../src/spill/orphan-marks.ts'
 import type { PartitionFiles } from '../src/spill/partition-drain.ts'
+import type { SpillPart } from '../src/spill/partition-files.ts'
 import { spillDirAt } from '../src/spill/work-dir.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'keydiff-drain-threads-test-'))
@@ -38,13 +39,14 @@ test('with two drain threads, exact with a budget that forces spilling still equ
     }), { numRuns: 40 })
 })
 
-// Partition files written by hand: fingerprints are four words, and a candidate's ordinal follows its fingerprint.
+// Partitions written by hand, each in files of its own: fingerprints are four words, and a candidate's ordinal follows its fingerprint.
 function writePartition (dir: string, p: number, references: number[][], candidates: Array<[number[], number]>): PartitionFiles {
   const refs = new Uint32Array(references.flatMap(([a, b, c, d]) => [a as number, b as number, c as number, ((d as number) & -4) | 1]))
   const cands = new Uint32Array(candidates.flatMap(([words, ordinal]) => [...words, ordinal, 0]))
   writeFileSync(join(dir, `references-${p}`), refs)
   writeFileSync(join(dir, `candidates-${p}`), cands)
-  return { references: join(dir, `references-${p}`), referenceCount: references.length, referenceKeys: undefined, candidates: join(dir, `candidates-${p}`), budget: 1024 * 1024, index: p }
+  const whole = (name: string, bytes: number): SpillPart => ({ path: join(dir, name), extents: [0, bytes] })
+  return { references: whole(`references-${p}`, refs.byteLength), referenceCount: references.length, referenceKeys: undefined, candidates: whole(`candidates-${p}`, cands.byteLength), budget: 1024 * 1024, index: p }
 }
 
 test('the second drain thread drains every partition it claims and reports its orphans by ordinal', async () => {
@@ -80,7 +82,7 @@ test('the second drain thread drains every partition it claims and reports its o
 test('a drain thread that fails rejects with the error\'s code and message, and stops the claims of the other', async () => {
   const dir = mkdtempSync(join(work, 'failing-'))
   const files = writePartition(dir, 0, [[1, 2, 3, 4]], [[[5, 6, 7, 8], 0]])
-  writeFileSync(files.candidates as string, Buffer.alloc(7))
+  writeFileSync((files.candidates as SpillPart).path, Buffer.alloc(7))
   const claims = new PartitionClaims(3)
   const thread = new DrainThread({ dir, log: 'orphans-helper', logBuffer: 4096, readChunk: 4096, partitions: [files, files, files] }, claims)
   await assert.rejects(thread.finished, (error: Error & { code?: string }) => {

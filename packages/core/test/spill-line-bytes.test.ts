@@ -121,3 +121,16 @@ test('several reference files keep the byte path, and each keeps its name in err
   const broken = join(work, 'absent-reference.txt')
   await assert.rejects(keysOf({ candidates: linesSource(files[0] as string), references: [linesSource(files[1] as string), linesSource(broken)] }), (error: Error) => error.message.includes(broken))
 })
+
+test('spilled candidates whose keys a thread reads back from their files: the orphans in input order, each once', async () => {
+  await fc.assert(fc.asyncProperty(fileArb, fileArb, fc.constantFrom(1, 2, 16), async (c, r, partitions) => {
+    const candidates = file(c, false)
+    const references = file(r, false)
+    const drop = new Set(await textKeys(references))
+    const expected = [...new Set(await textKeys(candidates))].filter(key => !drop.has(key))
+    const orphans: string[] = []
+    const referenceSet = spillReferenceSet({ tmpdir: work, maxInMemory: 0, partitions, readBackThread: true })
+    for await (const part of diff({ candidates: linesSource(candidates), references: linesSource(references), referenceSet })) orphans.push(...part.entries.map(entry => entry.key))
+    assert.deepEqual(orphans, expected)
+  }), { numRuns: 25 })
+})

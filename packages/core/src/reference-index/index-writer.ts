@@ -93,7 +93,7 @@ export class PendingFingerprints {
     const reader = new ChunkReader(READ_CHUNK)
     for (let p = 0; p < partitions.partitions; p++) {
       this.options.signal?.throwIfAborted()
-      reader.open(partitions.path(p))
+      reader.open(partitions.part(p))
       // A partition larger than the budget (far more references than the estimate) is written
       // in pieces; every piece after the first merges into the runs the one before wrote.
       let fresh = this.options.fresh

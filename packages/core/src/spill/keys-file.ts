@@ -36,7 +36,7 @@ export class KeysFileWriter {
   }
 
   get path (): string {
-    return this.writer.path(0)
+    return this.writer.path
   }
 
   get written (): number {

@@ -1,11 +1,14 @@
 import { SourceError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import type { DiffPart } from '../engine/diff-types.ts'
-import { assertUnchanged, type FileIdentity } from '../engine/line-blocks.ts'
-import { lineText, readLineChunks, type LineFile } from '../engine/line-chunks.ts'
+import { assertUnchanged, readLineBlocks, type BlockShare, type FileIdentity } from '../engine/line-blocks.ts'
+import { lineText, type LineFile } from '../engine/line-chunks.ts'
 import type { OrphanMarks } from './orphan-marks.ts'
+import type { LineChunk } from '../contracts/key-source.ts'
 
 const OUTPUT_BATCH = 4096
+// Every block of a file, in turn, by one reader.
+const WHOLE_FILE: BlockShare = { index: 0, count: 1, blockBytes: 1024 * 1024 }
 
 /**
  * The candidates' files a spill reads its orphans' keys back from, instead of writing every
@@ -21,29 +24,35 @@ export interface CandidateFiles {
   readonly identities: ReadonlyArray<FileIdentity | undefined>
 }
 
+/** A chunk of the candidates' lines as read back, and which of its lines are orphans. */
+export interface OrphanLinesOfChunk {
+  readonly chunk: LineChunk
+  /** Indexes of the chunk's lines that are orphans, increasing. */
+  readonly lines: readonly number[]
+}
+
 /**
  * The orphans among `count` spilled candidates, read back from the candidates' own files:
  * line `ordinal` of the files, in order, for each ordinal the marks hold. The files are read
  * again from their start, split as the first read split them (the same lines, whatever the
  * chunks), and must be what they were when first read and hold the same number of lines;
  * otherwise the read fails, since a key read from a changed file could name another object.
+ * Each chunk that holds an orphan comes with their indexes in it, valid until the next is
+ * asked for (its lines are views of the shared arena, see readLineBlocks).
  */
-export async function * readOrphanLines (candidates: CandidateFiles, marks: OrphanMarks, count: number): AsyncGenerator<DiffPart> {
-  let out: KeyEntry[] = []
+export function * orphanLinesOfChunks (candidates: CandidateFiles, marks: OrphanMarks, count: number): Generator<OrphanLinesOfChunk> {
   let ordinal = 0
   let next = marks.next(0)
   for (const [f, file] of candidates.files.entries()) {
     const identity = candidates.identities[f] as FileIdentity
     assertUnchanged(file, identity)
-    for await (const chunk of readLineChunks(file.path, file.name)) {
+    for (const chunk of readLineBlocks([file], [identity], WHOLE_FILE)) {
+      const lines: number[] = []
       while (next >= 0 && next < ordinal + chunk.length) {
-        out.push({ key: lineText(chunk, next - ordinal) })
+        lines.push(next - ordinal)
         next = marks.next(next + 1)
       }
-      if (out.length >= OUTPUT_BATCH) {
-        yield { kind: 'orphans', entries: out }
-        out = []
-      }
+      if (lines.length > 0) yield { chunk, lines }
       ordinal += chunk.length
     }
     assertUnchanged(file, identity)
@@ -51,6 +60,18 @@ export async function * readOrphanLines (candidates: CandidateFiles, marks: Orph
   if (ordinal !== count || next >= 0) {
     const first = candidates.files[0]
     throw new SourceError(first?.name ?? 'candidates', `read again for the orphans' keys, ${candidates.files.map(file => file.path).join(', ')} held ${ordinal} lines where ${count} were read: they changed during the run`)
+  }
+}
+
+/** The orphans' keys (orphanLinesOfChunks), read back and decoded on this thread. */
+export async function * readOrphanLines (candidates: CandidateFiles, marks: OrphanMarks, count: number): AsyncGenerator<DiffPart> {
+  let out: KeyEntry[] = []
+  for (const { chunk, lines } of orphanLinesOfChunks(candidates, marks, count)) {
+    for (const line of lines) out.push({ key: lineText(chunk, line) })
+    if (out.length >= OUTPUT_BATCH) {
+      yield { kind: 'orphans', entries: out }
+      out = []
+    }
   }
   if (out.length > 0) yield { kind: 'orphans', entries: out }
 }

@@ -48,7 +48,7 @@ export class OrphanLog {
   close (): OrphanSegment[] {
     const ends = [...this.starts.slice(1), this.offset]
     this.writer.close()
-    const path = this.writer.path(0)
+    const path = this.writer.path
     return this.starts.map((start, i) => ({ path, start, end: ends[i] as number })).filter(segment => segment.end > segment.start)
   }
 

@@ -1,9 +1,8 @@
-import { readFileSync, unlinkSync } from 'node:fs'
 import { KeydiffError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import type { DiffPart } from '../engine/diff-types.ts'
 import { formatBytes } from '../util/size.ts'
-import type { ChunkReader } from './partition-files.ts'
+import { readPart, type ChunkReader, type SpillPart } from './partition-files.ts'
 import { EMITTED, FingerprintTable, MATCHED, REFERENCE } from './fingerprint-table.ts'
 import { truncatedSpillFile } from './disk-full-error.ts'
 import type { OrphanLog } from './orphan-marks.ts'
@@ -16,11 +15,11 @@ const TOUCH_AHEAD = 256
 const ORPHAN_ROOM = 0.25
 
 export interface PartitionFiles {
-  references: string
+  references: SpillPart
   referenceCount: number
   /** The references' keys, in the same order (when missing keys are wanted). */
-  referenceKeys: string | undefined
-  candidates: string | undefined
+  referenceKeys: SpillPart | undefined
+  candidates: SpillPart | undefined
   /** The bytes the partition's table (and its keys) may take. */
   budget: number
   index: number
@@ -45,24 +44,27 @@ export class PartitionDrain {
 
   * drain (files: PartitionFiles, orphans: OrphanLog): Generator<DiffPart> {
     const table = this.table
-    const keys = files.referenceKeys === undefined ? undefined : readFileSync(files.referenceKeys)
-    if (files.referenceKeys !== undefined) unlinkSync(files.referenceKeys)
+    const keys = files.referenceKeys === undefined ? undefined : readPart(files.referenceKeys)
     table.reset(Math.ceil(files.referenceCount * (1 + ORPHAN_ROOM)))
     const guard = (): void => {
       if ((keys?.length ?? 0) + table.byteLength + table.grownByteLength > files.budget) {
         throw new KeydiffError(`spill partition ${files.index} needs more than its ${formatBytes(files.budget)} share of the memory budget (${table.size} keys); raise memory or partitions`, 'KEYDIFF_MEMORY_EXCEEDED')
       }
     }
-    this.loadReferences(files.references, keys, guard)
+    const loaded = this.loadReferences(files.references, keys, guard)
+    // Every reference must be in the table: one lost would make its candidates orphans.
+    if (loaded !== files.referenceCount) throw truncatedSpillFile(files.references.path)
     orphans.partition()
     if (files.candidates !== undefined) this.probeCandidates(files.candidates, orphans, guard)
     if (this.wantMissing && keys !== undefined) yield * missingOf(table, keys)
   }
 
-  private loadReferences (path: string, keys: Buffer | undefined, guard: () => void): void {
+  /** Puts the partition's references into the table; returns how many records were read. */
+  private loadReferences (part: SpillPart, keys: Buffer | undefined, guard: () => void): number {
     const table = this.table
-    const reader = this.reader.open(path)
+    const reader = this.reader.open(part)
     let keyAt = 0
+    let loaded = 0
     try {
       while (reader.ensure(FINGERPRINT_BYTES)) {
         const view = reader.view
@@ -89,15 +91,18 @@ export class PartitionDrain {
           }
         }
         reader.pos += 16 * records
+        loaded += records
       }
+      if (reader.end > reader.pos) throw truncatedSpillFile(part.path)
     } finally {
       reader.discard()
     }
+    return loaded
   }
 
-  private probeCandidates (path: string, orphans: OrphanLog, guard: () => void): void {
+  private probeCandidates (part: SpillPart, orphans: OrphanLog, guard: () => void): void {
     const table = this.table
-    const reader = this.reader.open(path)
+    const reader = this.reader.open(part)
     const stride = CANDIDATE_BYTES >>> 2
     try {
       while (reader.ensure(CANDIDATE_BYTES)) {
@@ -125,7 +130,7 @@ export class PartitionDrain {
         }
         reader.pos += CANDIDATE_BYTES * records
       }
-      if (reader.end > reader.pos) throw truncatedSpillFile(path)
+      if (reader.end > reader.pos) throw truncatedSpillFile(part.path)
     } finally {
       reader.discard()
     }

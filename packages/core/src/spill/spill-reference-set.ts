@@ -13,6 +13,7 @@ import { missingOf, PartitionDrain, type PartitionFiles } from './partition-drai
 import { ChunkReader, PartitionWriter } from './partition-files.ts'
 import { CANDIDATE_BYTES, FINGERPRINT_BYTES, writeCandidate, writeReference } from './records.ts'
 import { readOrphanLines, type CandidateFiles } from './orphan-lines.ts'
+import { OrphanLinesThread } from './orphan-lines-thread.ts'
 import { addOrdinals, recordWords, type RecordRoute, type RoutedRecords } from './routed-records.ts'
 import { WorkDir } from './work-dir.ts'
 
@@ -32,6 +33,13 @@ export interface SpillReferenceSetOptions {
    * @default the diff's `threads` when the spill is large (a million references expected) and the thread's entry `drain-worker.js` is beside core's `index.js`, else 1
    */
   drainThreads?: number
+  /**
+   * Read the orphans' keys back from the candidates' files on another thread, which reads and
+   * splits the files while this one decodes the orphans' keys (OrphanLinesThread); only when
+   * the candidates' keys are read back from their files (plain files, spilled from the start).
+   * @default when the diff's `threads` is more than 1, a million candidates were spilled and the thread's entry `orphan-lines-worker.js` is beside core's `index.js`
+   */
+  readBackThread?: boolean
 }
 
 const MIN_PARTITIONS = 16
@@ -72,6 +80,11 @@ const PARALLEL_MIN_REFERENCES = 1_000_000
 // thread (20M keys, random order: 10.6–13.9 s in one table at 2GiB, 8.7–9.4 s partitioned at
 // 256MiB). Below it a table of them all is a few tens of megabytes and one thread is quicker.
 const PARTITIONED_MIN_REFERENCES = PARALLEL_MIN_REFERENCES
+// Below this many spilled candidates, reading their files back is too short to pay for a
+// thread's start (an isolate and its modules).
+const READ_BACK_THREAD_MIN_CANDIDATES = 1_000_000
+// Chunks of orphans' keys (one a megabyte of candidates) the read-back thread may send ahead of their decoding.
+const READ_BACK_AHEAD = 4
 // Each drain thread holds a partition's table and a read buffer at a time; past this many the
 // budget's share of each is too small to be worth it.
 const MAX_DRAIN_THREADS = 64
@@ -79,8 +92,8 @@ const MAX_DRAIN_THREADS = 64
 /**
  * The default exact confirmation: 128-bit fingerprints of the references in an in-memory
  * hash table while they fit the budget and are fewer than a million; beyond that, the table
- * and everything after it go to partition files (by the fingerprint's top bits) in a work
- * directory, and `drain` settles the partitions one at a time on each drain thread, the way
+ * and everything after it go to partitions (by the fingerprint's top bits) in a work
+ * directory (all the references' partitions in one file, the candidates' in another), and `drain` settles the partitions one at a time on each drain thread, the way
  * DuckDB spills a hash join (files the page cache holds while memory allows). A spilled candidate is a
  * fingerprint and an ordinal in its partition, its key written once to a keys file in input
  * order; the drain marks orphans by ordinal and reads their keys back from that file at the
@@ -111,6 +124,7 @@ class SpillReferenceSet implements HashedReferenceSet {
   private candidateKeys: KeysFileWriter | undefined
   private orphans: OrphanLog | undefined
   private helpers: DrainThread[] = []
+  private readBack: OrphanLinesThread | undefined
   private helperWritten = 0
   private threads = 1
   private shift = 32
@@ -269,14 +283,18 @@ class SpillReferenceSet implements HashedReferenceSet {
     const window = Math.min(keys.count, this.options.orphanWindow ?? Math.max(64 * 1024, Math.floor(this.tableBudget * MARKS_SHARE * 8)))
     const tableBudget = Math.floor((this.tableBudget - Math.ceil(window / 8)) / this.threads)
     const partitions = Array.from({ length: references.partitions }, (_, p): PartitionFiles => ({
-      references: references.path(p),
+      references: references.part(p),
       referenceCount: references.records[p] as number,
-      referenceKeys: this.referenceKeys?.path(p),
-      candidates: candidates.path(p),
+      referenceKeys: this.referenceKeys?.part(p),
+      candidates: candidates.part(p),
       budget: tableBudget,
       index: p
     }))
     const claims = new PartitionClaims(partitions.length)
+    // Started now, so that its start-up overlaps the drain.
+    const readBack = this.keyless && this.readsBackOnThread(keys.count)
+      ? this.readBack = new OrphanLinesThread({ candidates: this.candidateFiles as CandidateFiles, count: keys.count, window, dir: dir.path, ahead: READ_BACK_AHEAD })
+      : undefined
     for (let k = 1; k < this.threads; k++) {
       this.helpers.push(new DrainThread({ dir: dir.path, log: `orphans-helper-${k}`, logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions }, claims))
     }
@@ -294,15 +312,21 @@ class SpillReferenceSet implements HashedReferenceSet {
         segments.push(...helped.segments)
         this.helperWritten += helped.written
       }
-      const marks = new OrphanMarks(segments, window, dir)
-      yield * (this.keyless ? readOrphanLines(this.candidateFiles as CandidateFiles, marks, keys.count) : readOrphans(reader, keys.path, marks))
+      if (readBack !== undefined) {
+        yield * readBack.read(segments)
+      } else {
+        const marks = new OrphanMarks(segments, window, dir)
+        yield * (this.keyless ? readOrphanLines(this.candidateFiles as CandidateFiles, marks, keys.count) : readOrphans(reader, keys.path, marks))
+      }
     } finally {
       for (const helper of this.helpers.splice(0)) helper.stop()
+      this.stopReadBack()
     }
   }
 
   close (): void {
     for (const helper of this.helpers.splice(0)) helper.stop()
+    this.stopReadBack()
     this.table = undefined
     this.arena = undefined
     this.references?.release()
@@ -313,6 +337,17 @@ class SpillReferenceSet implements HashedReferenceSet {
     this.dir?.remove()
   }
 
+  private readsBackOnThread (candidates: number): boolean {
+    const asked = this.options.readBackThread
+    if (asked !== undefined) return asked
+    return (this.init.threads ?? availableParallelism()) > 1 && candidates >= READ_BACK_THREAD_MIN_CANDIDATES && OrphanLinesThread.shipped
+  }
+
+  private stopReadBack (): void {
+    this.readBack?.stop()
+    this.readBack = undefined
+  }
+
   private outgrown (table: FingerprintTable): boolean {
     const max = this.options.maxInMemory
     if (max !== undefined && table.size >= max) return true
@@ -321,7 +356,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     return table.full && table.byteLength + table.grownByteLength + (this.arena?.byteLength ?? 0) > this.tableBudget
   }
 
-  /** Moves the in-memory table to partition files; from here on everything goes to disk. */
+  /** Moves the in-memory table to the partitions' file; from here on everything goes to disk. */
   private spill (): void {
     const table = this.table as FingerprintTable
     this.threads = this.threadsFor(table.size)
