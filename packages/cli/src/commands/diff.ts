@@ -88,7 +88,7 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
   try {
     for await (const part of run) {
       const out = part.kind === 'orphans' ? orphansOut : missingOut
-      if (out !== undefined) await out.write(render(part.entries))
+      if (out !== undefined) for (const text of render(part.entries)) await out.write(text)
     }
   } finally {
     progress.stop()
@@ -120,18 +120,29 @@ function parse (argv: string[]) {
   }, DIFF_USAGE)
 }
 
-function renderLine (entries: readonly KeyEntry[]): string {
-  let text = ''
-  for (const entry of entries) text += entry.key + '\n'
-  return text
-}
+// Lines are written in pieces of about this many characters. A larger string goes to V8's
+// large-object space and its bytes to a fresh allocation on the way out, every page of both
+// faulted in anew: 3.35M orphans a run made 80K page faults, a sixth of a bloom diff's CPU.
+const PIECE_CHARS = 16 * 1024
 
-function renderJson (entries: readonly KeyEntry[]): string {
+function * pieces (entries: readonly KeyEntry[], line: (entry: KeyEntry) => string): Generator<string> {
   let text = ''
   for (const entry of entries) {
-    text += JSON.stringify({ key: entry.key, size: entry.size, lastModified: entry.lastModified?.toISOString() }) + '\n'
+    text += line(entry)
+    if (text.length >= PIECE_CHARS) {
+      yield text
+      text = ''
+    }
   }
-  return text
+  if (text !== '') yield text
+}
+
+function renderLine (entries: readonly KeyEntry[]): Generator<string> {
+  return pieces(entries, entry => entry.key + '\n')
+}
+
+function renderJson (entries: readonly KeyEntry[]): Generator<string> {
+  return pieces(entries, entry => JSON.stringify({ key: entry.key, size: entry.size, lastModified: entry.lastModified?.toISOString() }) + '\n')
 }
 
 export function summary (stats: DiffStats): string {
