@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { SplitBlockBloomFilter, bitsPerKeyFor, blocksFor, hashBatch, predictedFalsePositiveRate, xxh64 } from '../src/index.ts'
 import { Fingerprinter } from '../src/spill/fingerprint.ts'
+import { FilterChecker } from '../src/bloom/filter-checker.ts'
 
 const encoder = new TextEncoder()
 const entries = (keys: string[]): Array<{ key: string }> => keys.map((key) => ({ key }))
@@ -175,4 +176,38 @@ test('keys added and checked by their hashes (stride 2) or fingerprints (stride 
     fromKeys.checkHashes(probeHashes, 4, probes.length, out)
     assert.deepEqual(out, expected)
   }), { numRuns: 60 })
+})
+
+test('a checker over the filter\'s shared memory answers as the filter does; the sealed filter takes no key until cleared', () => {
+  const keyArb = fc.array(fc.string({ unit: 'binary', maxLength: 30 }), { maxLength: 6000 })
+  fc.assert(fc.property(keyArb, keyArb, fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 3 }), (added, probed, blocks, checkers) => {
+    const filter = new SplitBlockBloomFilter(blocks, undefined, checkers)
+    const plain = new SplitBlockBloomFilter(blocks)
+    filter.addBatch(entries(added))
+    plain.addBatch(entries(added))
+    assert.deepEqual(filter.bitset, plain.bitset)
+    const probes = [...probed, ...added.slice(0, 50)]
+    const hashes = new Uint32Array(2 * probes.length)
+    hashBatch(entries(probes), hashes)
+    const expected = new Uint8Array(probes.length)
+    plain.checkHashes(hashes, 2, probes.length, expected)
+    for (let k = 0; k < checkers; k++) {
+      const out = new Uint8Array(probes.length)
+      new FilterChecker(filter.checkerRegion(k)).checkHashes(hashes, 2, probes.length, out)
+      assert.deepEqual(out, expected)
+    }
+    assert.throws(() => filter.addBatch(entries(['x'])), /sealed/)
+    assert.throws(() => filter.addHashes(hashes, 2, probes.length), /sealed/)
+    filter.clear()
+    filter.addBatch(entries(['x']))
+  }), { numRuns: 60 })
+})
+
+test('a checker refuses a filter not sealed, and a room the filter does not have', () => {
+  const filter = new SplitBlockBloomFilter(4, undefined, 1)
+  const region = filter.checkerRegion(0)
+  filter.clear()
+  assert.throws(() => new FilterChecker(region), /not sealed/)
+  assert.throws(() => filter.checkerRegion(1), /has 1 checkers' rooms, not a room 1/)
+  assert.throws(() => new SplitBlockBloomFilter(4).checkerRegion(0), /has 0 checkers' rooms/)
 })

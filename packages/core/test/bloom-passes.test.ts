@@ -38,10 +38,10 @@ function freshStats (): DiffStats {
 interface Run { orphans: string[], stats: DiffStats }
 
 /** A bloom diff whose filter may take `filterBytes` (far below the 1 MiB that `diff` allows, to force passes). */
-async function bloom (candidates: KeySource, references: KeySource, filterBytes: number, options: { readThread?: boolean, falsePositiveRate?: number } = {}): Promise<Run> {
+async function bloom (candidates: KeySource, references: KeySource, filterBytes: number, options: { readThread?: boolean, checkOnThreads?: boolean, falsePositiveRate?: number } = {}): Promise<Run> {
   const stats = freshStats()
   const orphans: string[] = []
-  for await (const part of bloomDiff({ candidates, references, falsePositiveRate: options.falsePositiveRate ?? 0.01, memory: filterBytes * 2, filterBytes, stats, readThread: options.readThread })) {
+  for await (const part of bloomDiff({ candidates, references, falsePositiveRate: options.falsePositiveRate ?? 0.01, memory: filterBytes * 2, filterBytes, stats, readThread: options.readThread, checkOnThreads: options.checkOnThreads })) {
     orphans.push(...part.entries.map(entry => entry.key))
   }
   return { orphans, stats }
@@ -65,7 +65,7 @@ test('several passes: never a reference, each orphan from the candidates, the pa
       // A thread starts for every pass: only where the passes are few.
       const readThread = threaded && blocks >= 4
       const source = (keys: string[]): KeySource => linesSource(file(keys), estimated ? {} : { estimatedCount: 1 })
-      const { orphans, stats } = await bloom(source(candidates), source(references), filterBytes, { readThread })
+      const { orphans, stats } = await bloom(source(candidates), source(references), filterBytes, { readThread, checkOnThreads: readThread })
       const referenced = new Set(references)
       const candidateSet = new Set(candidates)
       for (const key of orphans) {
@@ -155,4 +155,16 @@ test('diff() in bloom mode at 1 MiB makes passes over files too large for one fi
   assert.ok((run.stats.filter?.passes as number) >= 2, `passes ${run.stats.filter?.passes}`)
   assert.ok((run.stats.filter?.estimatedFalsePositiveRate as number) <= 0.01)
   assert.equal(run.stats.references.count, references.length)
+})
+
+test('candidates checked on the reading thread against the sealed filter: the orphans, in order, of a check here', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(lineKeyArb, { maxLength: 400 }), fc.array(lineKeyArb, { maxLength: 400 }), fc.integer({ min: 1, max: 8 }), async (candidates, references, blocks) => {
+    const c = file(candidates)
+    const r = file(references)
+    const here = await bloom(linesSource(c), linesSource(r), 32 * blocks, { readThread: false })
+    const checked = await bloom(linesSource(c), linesSource(r), 32 * blocks, { readThread: true, checkOnThreads: true })
+    assert.deepEqual(checked.orphans, here.orphans)
+    assert.equal(checked.stats.candidates.count, candidates.length)
+    assert.equal(checked.stats.orphans.count, here.orphans.length)
+  }), { numRuns: 15 })
 })

@@ -8,7 +8,9 @@ import fc from 'fast-check'
 import { compareKeys, diff, linesSource, SourceError, spillReferenceSet, union, type DiffOptions } from '@keydiff/core'
 import { LineHasher } from '../src/engine/line-batch.ts'
 import { readLineChunks, type LineFile } from '../src/engine/line-chunks.ts'
-import { LineHashThread, type HashedLines } from '../src/engine/line-hash-thread.ts'
+import { LineHashThread, type CheckedLines, type HashedLines } from '../src/engine/line-hash-thread.ts'
+import { unpackLines } from '../src/engine/packed-lines.ts'
+import { SplitBlockBloomFilter } from '../src/bloom/split-block-filter.ts'
 import { blockCount, blockReadable, readLineBlocks, type FileIdentity } from '../src/engine/line-blocks.ts'
 
 // Files of lines read, split and hashed on a second thread must give the engine what reading
@@ -33,9 +35,11 @@ const lineFile = (path: string): LineFile => ({ path, name: `lines:${path}` })
 interface Line { key: string, words: number[] }
 
 /** Each line's text and hash words, as the thread sends them. */
-async function threadLines (batches: AsyncIterable<HashedLines>): Promise<Line[]> {
+async function threadLines (batches: AsyncIterable<HashedLines | CheckedLines>): Promise<Line[]> {
   const lines: Line[] = []
-  for await (const { chunk, words, stride, length } of batches) {
+  for await (const batch of batches) {
+    assert.ok('chunk' in batch, 'an unchecked stream sends its chunks whole')
+    const { chunk, words, stride, length } = batch
     for (let i = 0; i < length; i++) {
       lines.push({ key: chunk.bytes.toString('utf8', chunk.starts[i], chunk.ends[i]), words: [...words.subarray(stride * i, stride * i + stride)] })
     }
@@ -235,4 +239,36 @@ test('a diff whose reference file is missing fails naming it, and leaves no thre
     assert.match(error.message, /absent-references\.txt/)
     return true
   })
+})
+
+test('a checked stream: each thread checks its blocks against the sealed filter and sends only the rejected lines, in file order', async () => {
+  await fc.assert(fc.asyncProperty(fileArb, fc.array(fileArb, { minLength: 1, maxLength: 2 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 4 }), async (references, candidates, threads, blockBytes, blocks) => {
+    const first = [file(references)]
+    const second = candidates.map(bytes => file(bytes))
+    const thread = new LineHashThread([first.map(lineFile), second.map(lineFile)], 2, { threads, blockBytes, ahead: 2, check: 1 })
+    try {
+      const filter = new SplitBlockBloomFilter(blocks, undefined, thread.count)
+      for await (const batch of thread.batches(0)) {
+        assert.ok('words' in batch)
+        filter.addHashes(batch.words, 2, batch.length)
+      }
+      thread.startChecks(filter)
+      const rejected: string[] = []
+      let read = 0
+      for await (const batch of thread.batches(1)) {
+        assert.ok('rejected' in batch, 'a checked stream sends only what its filter rejects')
+        read += batch.length
+        rejected.push(...unpackLines(batch.rejected).map(entry => entry.key))
+      }
+      const local = await localLines(second, 2)
+      const answers = new Uint8Array(local.length)
+      const plain = new SplitBlockBloomFilter(blocks)
+      for (const line of await localLines(first, 2)) plain.addHashes(Uint32Array.from(line.words), 2, 1)
+      plain.checkHashes(Uint32Array.from(local.flatMap(line => line.words)), 2, local.length, answers)
+      assert.equal(read, local.length)
+      assert.deepEqual(rejected, local.filter((_, i) => answers[i] === 0).map(line => line.key))
+    } finally {
+      thread.stop()
+    }
+  }), { numRuns: 12 })
 })

@@ -5,7 +5,12 @@ import { checkBitset, decodeFilter, decodeFilterHeader, encodeFilter, encodeFilt
 import { FilterFormatError, FilterShapeError } from './filter-errors.ts'
 import { BLOCK_BYTES, blocksFor, predictedFalsePositiveRate } from './sizing.ts'
 import { CHUNK_KEYS, MAX_RESERVED_BYTES, WasmArena } from './wasm-arena.ts'
+import type { FilterCheckerRegion } from './filter-checker.ts'
 
+// A checker's room after the bitset (and the seal): the hashes of CHUNK_KEYS keys (16 bytes
+// each at most) and their answers.
+export const CHECKER_BYTES = CHUNK_KEYS * 17
+const SEAL_BYTES = 16
 const SALT = new Uint32Array([0x47b6137b, 0x44974d91, 0x8824ad5b, 0xa2b7289d, 0x705495c7, 0x2df1424b, 0x9efc4947, 0x5c6bfb31])
 const single: [{ key: string }] = [{ key: '' }]
 const singleOut = new Uint8Array(1)
@@ -42,13 +47,21 @@ export class SplitBlockBloomFilter {
   insertedCount = 0
   private readonly arena: WasmArena
   private wordsView: Uint32Array
+  /** Threads that may check keys against the filter from elsewhere (its memory is then shared). */
+  readonly checkers: number
 
-  constructor (blocks: number, words?: Uint32Array) {
+  /**
+   * `checkers`: threads that may check keys against the filter from elsewhere (FilterChecker,
+   * `checkerRegion`); the filter's memory is then shared, with a room for each after the bitset.
+   */
+  constructor (blocks: number, words?: Uint32Array, checkers = 0) {
     if (!Number.isInteger(blocks) || blocks < 1) throw new RangeError('a filter needs at least one block')
     if (blocks > MAX_FILTER_BLOCKS) throw new RangeError(`a filter has at most ${MAX_FILTER_BLOCKS} blocks, not ${blocks}`)
     if (words !== undefined && words.length !== blocks * 8) throw new FilterShapeError(`the words hold ${words.length / 8} blocks, expected ${blocks}`)
+    if (!Number.isInteger(checkers) || checkers < 0) throw new RangeError('checkers must be a whole number')
     this.blocks = blocks
-    this.arena = new WasmArena(blocks * BLOCK_BYTES)
+    this.checkers = checkers
+    this.arena = new WasmArena(blocks * BLOCK_BYTES + (checkers === 0 ? 0 : SEAL_BYTES + checkers * CHECKER_BYTES), checkers > 0)
     this.wordsView = new Uint32Array(this.arena.current, 0, blocks * 8)
     if (words !== undefined) this.wordsView.set(words)
   }
@@ -134,8 +147,30 @@ export class SplitBlockBloomFilter {
 
   /** Empties the filter, keeping its memory (a pass of a bloom diff reuses one filter). */
   clear (): void {
+    if (this.checkers > 0) Atomics.store(this.seal, 0, 0)
     this.words.fill(0)
     this.insertedCount = 0
+  }
+
+  /**
+   * What checker `k` (of the constructor's `checkers`) needs to check keys against the filter
+   * on another thread: its shared memory and the checker's own room in it. Seals the filter
+   * (an Atomics store the checker loads before its first read, so that it sees every bit set
+   * before): nothing may be added after, until `clear`.
+   */
+  checkerRegion (k: number): FilterCheckerRegion {
+    if (!Number.isInteger(k) || k < 0 || k >= this.checkers) throw new RangeError(`the filter has ${this.checkers} checkers' rooms, not a room ${k}`)
+    Atomics.store(this.seal, 0, 1)
+    const sealAt = this.blocks * BLOCK_BYTES
+    return { memory: this.arena.memory, blocks: this.blocks, seal: sealAt, room: sealAt + SEAL_BYTES + k * CHECKER_BYTES }
+  }
+
+  private assertOpen (): void {
+    if (this.checkers > 0 && Atomics.load(this.seal, 0) !== 0) throw new Error('the filter is sealed for its checkers: nothing may be added until clear()')
+  }
+
+  private get seal (): Int32Array {
+    return new Int32Array(this.arena.current, this.blocks * BLOCK_BYTES, 1)
   }
 
   /** Adds one key, given as a 64-bit hash split into its upper and lower 32 bits. */
@@ -192,6 +227,7 @@ export class SplitBlockBloomFilter {
    * fingerprint begins (4; spill/fingerprint.ts).
    */
   addHashes (words: Uint32Array, stride: 2 | 4, count: number): void {
+    this.assertOpen()
     const a = this.arena
     for (let from = 0; from < count; from += CHUNK_KEYS) {
       const n = Math.min(CHUNK_KEYS, count - from)
@@ -213,6 +249,7 @@ export class SplitBlockBloomFilter {
 
   // `pack(arena, from)` packs keys from `from` on for the kernel's offset `step` and says how many.
   private addPacked (count: number, step: 4 | 8, pack: (arena: WasmArena, from: number) => number): void {
+    this.assertOpen()
     const a = this.arena
     for (let from = 0; from < count;) {
       const n = pack(a, from)

@@ -1,16 +1,17 @@
 import type { LineChunk } from '../contracts/key-source.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
-import { SBBF_WASM_BASE64 } from './wasm/sbbf-wasm.ts'
+import { SBBF_SHARED_WASM_BASE64, SBBF_WASM_BASE64 } from './wasm/sbbf-wasm.ts'
 
 // The lib settings (ES2023, no DOM) carry no WebAssembly types; these are the few used here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer
+/** A WebAssembly.Memory; a shared one can be posted to another thread. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer
   grow (pages: number): number
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object
   Instance: new (module: object, imports: object) => { exports: object }
-  Memory: new (descriptor: { initial: number }) => WasmMemory
+  Memory: new (descriptor: { initial: number, maximum?: number, shared?: boolean }) => WasmMemory
 }
 
 /** The exports of sbbf.wat; pointers are byte offsets into the arena's memory. */
@@ -50,11 +51,18 @@ const SCRATCH_BYTES = (CHUNK_KEYS + 1) * 4 + OUT_BYTES + INITIAL_KEY_BYTES
 export const MAX_RESERVED_BYTES = MAX_PAGES * PAGE - SCRATCH_BYTES - PAGE
 
 let compiled: object | undefined
+let compiledShared: object | undefined
 let shared: WasmArena | undefined
 
 function kernelModule (): object {
   compiled ??= new wasm.Module(Buffer.from(SBBF_WASM_BASE64, 'base64'))
   return compiled
+}
+
+/** The kernel over `memory`: a shared memory (WasmArena's `shared`) takes the module built for one. */
+export function kernelOn (memory: WasmMemory, isShared: boolean): SbbfKernel {
+  const module = isShared ? compiledShared ??= new wasm.Module(Buffer.from(SBBF_SHARED_WASM_BASE64, 'base64')) : kernelModule()
+  return new wasm.Instance(module, { env: { memory } }).exports as SbbfKernel
 }
 
 /**
@@ -67,20 +75,21 @@ export class WasmArena {
   readonly offsetsPtr: number
   readonly outPtr: number
   readonly bytesPtr: number
-  private readonly memory: WasmMemory
-  private buffer: ArrayBuffer
+  /** The arena's memory: with `shared`, other threads may run the kernel over it (kernelOn). */
+  readonly memory: WasmMemory
+  private buffer: ArrayBuffer | SharedArrayBuffer
   private bytes: Buffer
   private u32: Uint32Array
   private bytesCap: number
 
-  constructor (reserved: number) {
+  constructor (reserved: number, readonly shared = false) {
     if (reserved > MAX_RESERVED_BYTES) throw new RangeError(`a WebAssembly filter holds at most ${MAX_RESERVED_BYTES} bytes`)
     this.offsetsPtr = align16(reserved)
     this.outPtr = align16(this.offsetsPtr + (CHUNK_KEYS + 1) * 4)
     this.bytesPtr = this.outPtr + OUT_BYTES
-    this.memory = new wasm.Memory({ initial: Math.ceil((this.bytesPtr + INITIAL_KEY_BYTES) / PAGE) })
-    const instance = new wasm.Instance(kernelModule(), { env: { memory: this.memory } })
-    this.kernel = instance.exports as SbbfKernel
+    const initial = Math.ceil((this.bytesPtr + INITIAL_KEY_BYTES) / PAGE)
+    this.memory = shared ? new wasm.Memory({ initial, maximum: MAX_PAGES, shared: true }) : new wasm.Memory({ initial })
+    this.kernel = kernelOn(this.memory, shared)
     this.buffer = this.memory.buffer
     this.bytes = Buffer.from(this.buffer)
     this.u32 = new Uint32Array(this.buffer)
@@ -88,7 +97,7 @@ export class WasmArena {
   }
 
   /** The memory's current buffer; a new one after the memory grew. */
-  get current (): ArrayBuffer {
+  get current (): ArrayBuffer | SharedArrayBuffer {
     return this.memory.buffer
   }
 

@@ -10,7 +10,8 @@ import type { DiffPart, DiffStats } from './diff-types.ts'
 import { PartitionRoute, splitPartition, WHOLE_KEY_SPACE, type HashPartition } from './hash-partition.ts'
 import { lineChunksOf, lineText } from './line-chunks.ts'
 import { LineFilterHasher } from './line-filter-hashes.ts'
-import { hashedLines, lineReaders, readingThreads, type LineRead } from './line-readers.ts'
+import { checkedLines, hashedLines, lineReaders, readingThreads, type LineRead } from './line-readers.ts'
+import { unpackLines } from './packed-lines.ts'
 
 export interface BloomDiffInit {
   candidates: KeySource
@@ -26,6 +27,8 @@ export interface BloomDiffInit {
   readThread?: boolean | undefined
   /** Threads that may read and hash the files (see lineReaders). @default the machine's cores */
   threads?: number | undefined
+  /** Have the reading threads check the candidates in a pass over the whole key space (for tests). @default when three threads or more read */
+  checkOnThreads?: boolean | undefined
   signal?: AbortSignal | undefined
 }
 
@@ -80,10 +83,12 @@ export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart
   while (todo.length > 0) {
     const partition = todo[0] as HashPartition
     const blocks = partition.expected === undefined ? maxBlocks : Math.min(maxBlocks, blocksFor(Math.max(1, partition.expected * SPLIT_SLACK), target))
-    if (filter?.blocks === blocks) filter.clear()
-    else filter = new SplitBlockBloomFilter(blocks)
     const first = referenceTotal === undefined
-    const readers = lineReaders([references, candidates], init.readThread, 2, [], readingThreads(init.threads))
+    // A pass over the whole key space may have the reading threads check the candidates
+    // against the filter in its shared memory, each sending only the lines it rejects.
+    const readers = lineReaders([references, candidates], init.readThread, 2, [], readingThreads(init.threads), partition.bits === 0 ? { source: 1, always: init.checkOnThreads } : undefined)
+    if (filter?.blocks === blocks && filter.checkers === readers.checkers) filter.clear()
+    else filter = new SplitBlockBloomFilter(blocks, undefined, readers.checkers)
     try {
       stats.phase = 'references'
       const [referenceLines, candidateLines] = readers.readers
@@ -121,6 +126,8 @@ export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart
       }
 
       stats.phase = 'candidates'
+      // Every reference is in: the filter is sealed, and the threads may check against it.
+      readers.startChecks(filter)
       let total = 0
       try {
         const counted = candidateTotal === undefined
@@ -215,6 +222,14 @@ async function * rejectedLines (lines: () => AsyncIterable<LineRead>, filter: Sp
     init.signal?.throwIfAborted()
     total += read.length
     if (first) init.stats.candidates.count += read.length
+    const checked = checkedLines(read)
+    if (checked !== undefined) {
+      // A thread checked these against the whole filter; a pass over part of the key space has no such thread.
+      if (!whole) throw new RangeError('lines checked on a thread in a pass over part of the key space')
+      const out = unpackLines(checked.rejected)
+      if (out.length > 0) yield out
+      continue
+    }
     const hashed = hashedLines(read)
     const chunk = hashed?.chunk ?? read as LineChunk
     const out: KeyEntry[] = []

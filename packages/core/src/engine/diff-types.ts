@@ -33,11 +33,10 @@ export interface DiffOptions {
   /** Where the default reference set makes its work directory when it spills. @default os.tmpdir() */
   tmpdir?: string
   /**
-   * Read, split and fingerprint sources that are files of lines on a second thread, while
-   * this one joins them. @default in exact mode, true when the machine has more than one core,
-   * the files hold a million lines or more and the thread's entry `line-hash-worker.js` is
-   * beside core's `index.js`; in bloom mode false (the filter's work is too small beside the
-   * reading for the two to overlap)
+   * Read, split and fingerprint sources that are files of lines on other threads, while
+   * this one joins them. @default true when the machine has more than one core, the files
+   * hold a million lines or more and the thread's entry `line-hash-worker.js` is beside
+   * core's `index.js`
    */
   readThread?: boolean
   /**

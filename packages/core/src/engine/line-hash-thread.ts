@@ -6,6 +6,9 @@ import type { LineFile } from './line-chunks.ts'
 import { assertUnchanged, blockReadable, type BlockShare, type FileIdentity } from './line-blocks.ts'
 import type { LineChunk } from '../contracts/key-source.ts'
 import { partitionsOf, recordWords, type RecordRoute, type RoutedRecords } from '../spill/routed-records.ts'
+import type { FilterCheckerRegion } from '../bloom/filter-checker.ts'
+import type { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
+import type { PackedLines } from './packed-lines.ts'
 
 /** What a line hash thread is given: plain data, as a worker's `workerData` must be. */
 export interface LineHashJob {
@@ -19,6 +22,20 @@ export interface LineHashJob {
   routes?: Array<RecordRoute | undefined> | undefined
   /** When several threads read the streams: this thread's blocks, and every file's identity by stream. */
   blocks?: { share: BlockShare, identities: FileIdentity[][] } | undefined
+  /** The stream whose lines the thread checks against the filter it is sent (stride 2 only): only the rejected are sent. */
+  check?: number | undefined
+}
+
+/** What a line hash thread is sent: a batch's buffers handed back, or the filter to check against. */
+export type LineHashInput = { filter: FilterCheckerRegion }
+
+/**
+ * A chunk of a checked stream: how many lines it held, and those the filter rejected (their
+ * keys, packed: PackedLines). Valid until the next is taken.
+ */
+export interface CheckedLines {
+  readonly length: number
+  readonly rejected: PackedLines
 }
 
 /**
@@ -60,9 +77,19 @@ export interface HashedLinesMessage {
   length: number
 }
 
+/** A chunk of a checked stream: `rejected` of its `length` lines, packed in `buffers`' bytes, starts and ends. */
+export interface CheckedLinesMessage {
+  stream: number
+  buffers: LineBuffers
+  length: number
+  rejected: number
+  ascii: boolean
+}
+
 /** A line hash thread's messages: chunks of each stream, then its end or why it failed. */
 export type LineHashMessage =
   | HashedLinesMessage
+  | CheckedLinesMessage
   | { stream: number, done: true }
   | { stream: number, error: ThreadErrorReport }
 
@@ -86,6 +113,11 @@ export interface LineHashThreadOptions {
   blockBytes?: number | undefined
   /** Each stream's files as they were before any read (blockReadable). @default taken here */
   identities?: Array<Array<FileIdentity | undefined>> | undefined
+  /**
+   * A stream the threads check against a filter (`startChecks`) rather than send whole: its
+   * batches are CheckedLines. Stride 2 only. @default none
+   */
+  check?: number | undefined
 }
 
 /** One reading thread: its worker and the messages it has sent that were not taken yet. */
@@ -153,10 +185,11 @@ export class LineHashThread {
   constructor (private readonly streams: LineFile[][], private readonly stride: 2 | 4, options: LineHashThreadOptions = {}) {
     const routes = this.routes = options.routes ?? []
     if (stride !== 4 && routes.some(route => route !== undefined)) throw new RangeError('records are routed by whole fingerprints (stride 4)')
+    if (options.check !== undefined && stride !== 2) throw new RangeError('lines are checked by their filter hashes (stride 2)')
     const files = streams.flat().map(file => file.path).join(', ')
     const count = Math.max(1, Math.floor(options.threads ?? 1))
     // Several threads keep about as many chunks in flight in all as one does.
-    const job = { streams, ahead: options.ahead ?? Math.max(2, Math.ceil(AHEAD / count)), stride, routes }
+    const job = { streams, ahead: options.ahead ?? Math.max(2, Math.ceil(AHEAD / count)), stride, routes, check: options.check }
     const identities = count > 1 ? options.identities ?? streams.map(stream => stream.map(file => blockReadable(file.path))) : undefined
     if (identities === undefined || identities.some(stream => stream.some(identity => identity === undefined))) {
       this.threads = [new ReadingThread(job, files)]
@@ -171,7 +204,7 @@ export class LineHashThread {
    * The batches of stream `stream`, valid until the next one is taken. Streams are taken in
    * order, each to its end, as the threads send them.
    */
-  async * batches (stream: number): AsyncGenerator<HashedLines> {
+  async * batches (stream: number): AsyncGenerator<HashedLines | CheckedLines> {
     if (stream !== this.next) throw new RangeError(`stream ${stream} was asked for before stream ${this.next} ended`)
     const route = this.routes[stream]
     for (let turn = 0; ; turn++) {
@@ -183,6 +216,12 @@ export class LineHashThread {
         break
       }
       if ('error' in message) throw rebuiltError(message.error, 'KEYDIFF_SOURCE_FAILED')
+      if ('rejected' in message) {
+        const { buffers } = message
+        yield { length: message.length, rejected: { bytes: buffers.bytes, starts: buffers.starts, ends: buffers.ends, length: message.rejected, ascii: message.ascii } }
+        thread.worker.postMessage(buffers, [buffers.bytes, buffers.starts, buffers.ends, buffers.words, buffers.records, buffers.partitionStarts])
+        continue
+      }
       const { buffers, byteLength, length } = message
       const chunk = { bytes: Buffer.from(buffers.bytes, 0, byteLength), starts: new Uint32Array(buffers.starts, 0, length), ends: new Uint32Array(buffers.ends, 0, length), length }
       const routed = route === undefined
@@ -197,6 +236,19 @@ export class LineHashThread {
       for (const [f, file] of (this.streams[stream] ?? []).entries()) assertUnchanged(file, this.identities[stream]?.[f] as FileIdentity)
     }
     this.next++
+  }
+
+  /** Threads that read: each checks its own share of a checked stream (a filter's checkers). */
+  get count (): number {
+    return this.threads.length
+  }
+
+  /**
+   * Lets the threads check the checked stream against `filter`, which has a checker's room
+   * for each of them and gets no more keys: it is sealed here (checkerRegion).
+   */
+  startChecks (filter: SplitBlockBloomFilter): void {
+    this.threads.forEach((thread, k) => { thread.worker.postMessage({ filter: filter.checkerRegion(k) } satisfies LineHashInput) })
   }
 
   /** Ends the threads: after the last stream, a failure, or an early return. */

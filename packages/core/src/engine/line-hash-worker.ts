@@ -1,7 +1,9 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { sharedArena } from '../bloom/wasm-arena.ts'
 import { threadErrorReport } from '../util/thread-error.ts'
-import type { HashedLinesMessage, LineBuffers, LineHashJob, LineHashMessage } from './line-hash-thread.ts'
+import type { CheckedLinesMessage, HashedLinesMessage, LineBuffers, LineHashInput, LineHashJob, LineHashMessage } from './line-hash-thread.ts'
+import { FilterChecker } from '../bloom/filter-checker.ts'
+import { packLines } from './packed-lines.ts'
 import { readLineChunks } from './line-chunks.ts'
 import { readLineBlocks } from './line-blocks.ts'
 import { partitionsOf, recordWords, routeRecords, type RecordRoute } from '../spill/routed-records.ts'
@@ -17,8 +19,19 @@ const port = parentPort as MessagePort
 const free: LineBuffers[] = []
 let unsent = job.ahead
 let wake: (() => void) | undefined
-port.on('message', (buffers: LineBuffers) => {
-  free.push(buffers)
+// The filter the checked stream's lines are checked against, once the reader sends it.
+let sealed: ((checker: FilterChecker) => void) | undefined
+const checker = new Promise<FilterChecker>(resolve => { sealed = resolve })
+port.on('message', (message: LineBuffers | LineHashInput) => {
+  if ('filter' in message) {
+    try {
+      sealed?.(new FilterChecker(message.filter))
+    } catch (error) {
+      port.postMessage({ stream: job.check ?? 0, error: threadErrorReport(error) } satisfies LineHashMessage)
+    }
+    return
+  }
+  free.push(message)
   wake?.()
 })
 
@@ -67,6 +80,10 @@ async function * chunksOf (stream: number, files: LineHashJob['streams'][number]
 }
 
 async function send (stream: number, files: LineHashJob['streams'][number]): Promise<void> {
+  if (stream === job.check) {
+    await sendChecked(stream, files)
+    return
+  }
   const route = job.routes?.[stream]
   // Each chunk is copied into the buffers sent before the next is read.
   for await (const chunk of chunksOf(stream, files)) {
@@ -83,6 +100,45 @@ async function send (stream: number, files: LineHashJob['streams'][number]): Pro
     // The spilling thread's work per key, done here: it copies a run of records per partition.
     if (route !== undefined) routeRecords(words, length, route, new Uint32Array(buffers.records), new Uint32Array(buffers.partitionStarts))
     const message: HashedLinesMessage = { stream, buffers, byteLength: chunk.bytes.length, length }
+    port.postMessage(message, [buffers.bytes, buffers.starts, buffers.ends, buffers.words, buffers.records, buffers.partitionStarts])
+  }
+}
+
+// The checked stream's scratch: its lines' offsets (a block's are views of the arena the
+// hashing reuses), hashes and answers, grown as chunks need.
+let starts = new Uint32Array(0)
+let ends = new Uint32Array(0)
+let words = new Uint32Array(0)
+let answers = new Uint8Array(0)
+let picked = new Uint32Array(0)
+
+// Lines hashed and checked here, only those the filter rejects sent (packed): the reader
+// turns them into keys, and nothing else of the stream crosses to it. The filter comes from
+// the reader once its bits are final; the chunks read before wait for it.
+async function sendChecked (stream: number, files: LineHashJob['streams'][number]): Promise<void> {
+  for await (const chunk of chunksOf(stream, files)) {
+    const { length } = chunk
+    if (starts.length < length) {
+      starts = new Uint32Array(length * 2)
+      ends = new Uint32Array(length * 2)
+      words = new Uint32Array(length * 4)
+      answers = new Uint8Array(length * 2)
+      picked = new Uint32Array(length * 2)
+    }
+    starts.set(chunk.starts.subarray(0, length))
+    ends.set(chunk.ends.subarray(0, length))
+    const lines = { bytes: chunk.bytes, starts, ends, length }
+    hashLines(lines, words)
+    ;(await checker).checkHashes(words, 2, length, answers)
+    let rejected = 0
+    for (let i = 0; i < length; i++) if (answers[i] === 0) picked[rejected++] = i
+    const buffers = await buffersFor({ ...lines, bytes: chunk.bytes.subarray(0, 0), length: 0 }, undefined)
+    const packed = { bytes: buffers.bytes, starts: buffers.starts, ends: buffers.ends, length: 0, ascii: true }
+    packLines(lines, picked, rejected, packed)
+    buffers.bytes = packed.bytes
+    buffers.starts = packed.starts
+    buffers.ends = packed.ends
+    const message: CheckedLinesMessage = { stream, buffers, length, rejected, ascii: packed.ascii }
     port.postMessage(message, [buffers.bytes, buffers.starts, buffers.ends, buffers.words, buffers.records, buffers.partitionStarts])
   }
 }

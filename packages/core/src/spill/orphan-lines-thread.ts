@@ -1,21 +1,11 @@
 import { Worker } from 'node:worker_threads'
 import type { DiffPart } from '../engine/diff-types.ts'
-import type { KeyEntry } from '../keys/key-entry.ts'
+import { packedBuffers, unpackLines, type PackedLines } from '../engine/packed-lines.ts'
 import { rebuiltError, type ThreadErrorReport } from '../util/thread-error.ts'
 import { workerEntry, workerShipped } from '../util/worker-entry.ts'
 import { SpillError } from './disk-full-error.ts'
 import type { CandidateFiles } from './orphan-lines.ts'
 import type { OrphanSegment } from './orphan-marks.ts'
-
-// Buffer's own slicers skip toString's argument checks (a third of the decoding's time here).
-interface Slicers { latin1Slice?: (start: number, end: number) => string, utf8Slice?: (start: number, end: number) => string }
-const own = Buffer.prototype as Buffer & Slicers
-const latin1Slice: (bytes: Buffer & Slicers, start: number, end: number) => string = typeof own.latin1Slice === 'function'
-  ? (bytes, start, end) => (bytes.latin1Slice as NonNullable<Slicers['latin1Slice']>)(start, end)
-  : (bytes, start, end) => bytes.toString('latin1', start, end)
-const utf8Slice: (bytes: Buffer & Slicers, start: number, end: number) => string = typeof own.utf8Slice === 'function'
-  ? (bytes, start, end) => (bytes.utf8Slice as NonNullable<Slicers['utf8Slice']>)(start, end)
-  : (bytes, start, end) => bytes.toString('utf8', start, end)
 
 /** What an orphan lines thread is given: plain data, as a worker's `workerData` must be. */
 export interface OrphanLinesJob {
@@ -30,25 +20,11 @@ export interface OrphanLinesJob {
   ahead: number
 }
 
-/**
- * The orphans' keys of a chunk of the candidates' lines as UTF-8: key i is bytes `starts[i]`
- * to `ends[i]`. Handed back to the thread once decoded, to be filled again.
- */
-export interface OrphanLinesBatch {
-  bytes: ArrayBuffer
-  starts: ArrayBuffer
-  ends: ArrayBuffer
-  /** Keys in the batch. */
-  length: number
-  /** Whether every key of the batch is ASCII (decoded as Latin-1 then: the same string, made quicker). */
-  ascii: boolean
-}
-
 /** What the thread is sent: the orphan logs' segments once, then each batch handed back. */
-export type OrphanLinesInput = { segments: OrphanSegment[] } | OrphanLinesBatch
+export type OrphanLinesInput = { segments: OrphanSegment[] } | PackedLines
 
 /** What the thread sends: batches in the files' order, then its end or why it failed. */
-export type OrphanLinesMessage = OrphanLinesBatch | { done: true } | { error: ThreadErrorReport }
+export type OrphanLinesMessage = PackedLines | { done: true } | { error: ThreadErrorReport }
 
 /**
  * Reads the orphans' keys back from the candidates' files on another thread (readOrphanLines
@@ -85,14 +61,9 @@ export class OrphanLinesThread {
       const message = await this.take()
       if ('done' in message) return
       if ('error' in message) throw rebuiltError(message.error, 'KEYDIFF_SPILL_FAILED')
-      const bytes = Buffer.from(message.bytes) as Buffer & Slicers
-      const starts = new Uint32Array(message.starts, 0, message.length)
-      const ends = new Uint32Array(message.ends, 0, message.length)
-      const entries: KeyEntry[] = new Array(message.length)
-      const decode = message.ascii ? latin1Slice : utf8Slice
-      for (let i = 0; i < message.length; i++) entries[i] = { key: decode(bytes, starts[i] as number, ends[i] as number) }
+      const entries = unpackLines(message)
       // The keys are copies: the batch's memory goes back to be filled again.
-      this.worker.postMessage(message satisfies OrphanLinesInput, [message.bytes, message.starts, message.ends])
+      this.worker.postMessage(message satisfies OrphanLinesInput, packedBuffers(message))
       yield { kind: 'orphans', entries }
     }
   }

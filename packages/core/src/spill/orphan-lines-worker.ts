@@ -1,8 +1,8 @@
-import { isAscii } from 'node:buffer'
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { threadErrorReport } from '../util/thread-error.ts'
+import { emptyPackedLines, packedBuffers, packLines, type PackedLines } from '../engine/packed-lines.ts'
 import { orphanLinesOfChunks } from './orphan-lines.ts'
-import type { OrphanLinesBatch, OrphanLinesInput, OrphanLinesJob, OrphanLinesMessage } from './orphan-lines-thread.ts'
+import type { OrphanLinesInput, OrphanLinesJob, OrphanLinesMessage } from './orphan-lines-thread.ts'
 import { OrphanMarks, type OrphanSegment } from './orphan-marks.ts'
 import { spillDirAt } from './work-dir.ts'
 
@@ -12,7 +12,7 @@ import { spillDirAt } from './work-dir.ts'
 
 const job = workerData as OrphanLinesJob
 const port = parentPort as MessagePort
-const free: OrphanLinesBatch[] = []
+const free: PackedLines[] = []
 let unsent = job.ahead
 let wake: (() => void) | undefined
 let begin: ((segments: OrphanSegment[]) => void) | undefined
@@ -26,47 +26,24 @@ port.on('message', (message: OrphanLinesInput) => {
   wake?.()
 })
 
-async function emptyBatch (): Promise<OrphanLinesBatch> {
+async function emptyBatch (): Promise<PackedLines> {
   if (unsent > 0) {
     unsent--
-    const empty = new ArrayBuffer(0)
-    return { bytes: empty, starts: empty, ends: empty, length: 0, ascii: true }
+    return emptyPackedLines()
   }
   while (free.length === 0) await new Promise<void>(resolve => { wake = resolve })
-  return free.pop() as OrphanLinesBatch
+  return free.pop() as PackedLines
 }
 
-// Grows by half again, so that chunks a little larger than the last do not allocate each time.
-function room (buffer: ArrayBuffer, bytes: number): ArrayBuffer {
-  return buffer.byteLength >= bytes ? buffer : new ArrayBuffer(Math.ceil(bytes * 1.5 / 16) * 16)
-}
-
-// A chunk's bytes from its first orphan's start to its last's end go in one copy, the
-// orphans' offsets rebased: a copy a key cost more than the whole span.
 async function send (): Promise<void> {
   const marks = new OrphanMarks(await segments, job.window, spillDirAt(job.dir))
   for (const { chunk, lines } of orphanLinesOfChunks(job.candidates, marks, job.count)) {
     const batch = await emptyBatch()
-    const n = lines.length
-    const from = chunk.starts[lines[0] as number] as number
-    const to = chunk.ends[lines[n - 1] as number] as number
-    const span = chunk.bytes.subarray(from, to)
-    batch.bytes = room(batch.bytes, to - from)
-    batch.starts = room(batch.starts, 4 * n)
-    batch.ends = room(batch.ends, 4 * n)
-    new Uint8Array(batch.bytes).set(span)
-    const starts = new Uint32Array(batch.starts)
-    const ends = new Uint32Array(batch.ends)
-    for (let i = 0; i < n; i++) {
-      const line = lines[i] as number
-      starts[i] = (chunk.starts[line] as number) - from
-      ends[i] = (chunk.ends[line] as number) - from
-    }
-    batch.length = n
-    batch.ascii = isAscii(span)
-    port.postMessage(batch satisfies OrphanLinesMessage, [batch.bytes, batch.starts, batch.ends])
+    packLines(chunk, lines, lines.length, batch)
+    port.postMessage(batch satisfies OrphanLinesMessage, packedBuffers(batch))
   }
 }
+
 let last: OrphanLinesMessage
 try {
   await send()
