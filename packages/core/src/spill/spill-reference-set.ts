@@ -1,3 +1,4 @@
+import { unlink } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import type { DiffPart } from '../engine/diff-types.ts'
@@ -312,6 +313,9 @@ class SpillReferenceSet implements HashedReferenceSet {
         segments.push(...helped.segments)
         this.helperWritten += helped.written
       }
+      // Every partition is read: the files go now, their pages freed on libuv's threads while the
+      // orphans are read back, not by the work directory's removal at the end (0.1 s at 20M).
+      for (const writer of [references, candidates, this.referenceKeys]) if (writer !== undefined) unlink(writer.path, () => {})
       if (readBack !== undefined) {
         yield * readBack.read(segments)
       } else {
