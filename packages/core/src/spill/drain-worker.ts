@@ -3,7 +3,6 @@ import { threadErrorReport } from '../util/thread-error.ts'
 import { PartitionClaims, type DrainJob, type DrainReport, type DrainResult } from './drain-thread.ts'
 import { OrphanLog } from './orphan-marks.ts'
 import { PartitionDrain, type PartitionFiles } from './partition-drain.ts'
-import { ChunkReader } from './partition-files.ts'
 import { spillDirAt } from './work-dir.ts'
 
 // The entry of a DrainThread: drains the partitions it claims, then reports its orphan log.
@@ -12,7 +11,7 @@ const job = workerData as DrainJob
 const claims = new PartitionClaims(job.partitions.length, job.claims)
 
 function drainClaimed (): DrainResult {
-  const drain = new PartitionDrain(new ChunkReader(job.readChunk), false)
+  const drain = new PartitionDrain(job.readChunk, false)
   const log = new OrphanLog(spillDirAt(job.dir), job.log, job.logBuffer)
   try {
     for (let p = claims.next(); p >= 0; p = claims.next()) {

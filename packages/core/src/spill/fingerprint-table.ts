@@ -7,8 +7,8 @@ export const MATCHED = 2
 /** A candidate already reported as an orphan: later repeats are skipped. */
 export const EMITTED = 3
 
-// Linear probing over uniform fingerprints stays short up to here (about 3 probes for a hit).
-const MAX_LOAD = 0.8
+/** The most a table is filled: linear probing over uniform fingerprints stays short up to here (about 3 probes for a hit). */
+export const MAX_LOAD = 0.8
 const MIN_CAPACITY = 1024
 const TWO_32 = 4294967296
 // Words in a 4 KiB page.

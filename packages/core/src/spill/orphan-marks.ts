@@ -40,6 +40,11 @@ export class OrphanLog {
     writer.positions[0] = (writer.positions[0] as number) + RECORD_BYTES
   }
 
+  /** Adds ordinals already written as log records (8 bytes each, records.ts `writeOrdinal`). */
+  addRecords (records: Uint8Array): void {
+    this.writer.append(0, records)
+  }
+
   get written (): number {
     return this.writer.written
   }

@@ -165,9 +165,16 @@ export class ChunkReader {
   // Whether the file is this reader's to delete once read.
   private owned = false
 
-  constructor (chunkBytes: number) {
-    this.buffer = Buffer.allocUnsafeSlow(chunkBytes)
+  /** `buffer`: where to read, when the chunks must be in memory of the caller's (`chunkBytes` of it). */
+  constructor (chunkBytes: number, buffer?: Buffer) {
+    this.buffer = buffer ?? Buffer.allocUnsafeSlow(chunkBytes)
     this.view = wordsOf(this.buffer)
+  }
+
+  /** Reads into `buffer` from now on, which holds what the old one held (a memory that grew). */
+  rebind (buffer: Buffer): void {
+    this.buffer = buffer
+    this.view = wordsOf(buffer)
   }
 
   open (source: string | SpillPart): this {

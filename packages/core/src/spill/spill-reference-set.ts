@@ -299,8 +299,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     for (let k = 1; k < this.threads; k++) {
       this.helpers.push(new DrainThread({ dir: dir.path, log: `orphans-helper-${k}`, logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions }, claims))
     }
-    const reader = new ChunkReader(READ_CHUNK)
-    const drain = new PartitionDrain(reader, this.init.trackMissing)
+    const drain = new PartitionDrain(READ_CHUNK, this.init.trackMissing)
     const orphans = this.orphans = new OrphanLog(dir, 'orphans', ORPHANS_BUFFER)
     try {
       for (let p = claims.next(); p >= 0; p = claims.next()) {
@@ -320,7 +319,7 @@ class SpillReferenceSet implements HashedReferenceSet {
         yield * readBack.read(segments)
       } else {
         const marks = new OrphanMarks(segments, window, dir)
-        yield * (this.keyless ? readOrphanLines(this.candidateFiles as CandidateFiles, marks, keys.count) : readOrphans(reader, keys.path, marks))
+        yield * (this.keyless ? readOrphanLines(this.candidateFiles as CandidateFiles, marks, keys.count) : readOrphans(new ChunkReader(READ_CHUNK), keys.path, marks))
       }
     } finally {
       for (const helper of this.helpers.splice(0)) helper.stop()
