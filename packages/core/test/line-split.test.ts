@@ -3,6 +3,8 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { scanLines, splitLines } from '../src/engine/line-chunks.ts'
 import type { LineChunk } from '../src/contracts/key-source.ts'
+import { sharedArena } from '../src/bloom/wasm-arena.ts'
+import { LineHasher } from '../src/engine/line-batch.ts'
 
 // splitLines finds lines in WebAssembly, 16 bytes at a time; scanLines by indexOf, a line at a time.
 function lines (chunk: LineChunk): string[] {
@@ -36,4 +38,21 @@ test('splitLines splits regions of many megabytes, one after another in one aren
     const region = Buffer.from(keys.join('\r\n') + '\n')
     assert.deepEqual(lines(splitLines(region)), keys)
   }
+})
+
+test('lines hashed where splitting left them have the hashes of the same lines packed and hashed', () => {
+  const bytesArb = fc.array(fc.oneof(byteArb, fc.constantFrom(0xc3, 0xa9, 0xff)), { maxLength: 20000 }).map(bytes => Buffer.from(bytes))
+  fc.assert(fc.property(bytesArb, fc.constantFrom(2, 4) as fc.Arbitrary<2 | 4>, (region, stride) => {
+    const chunk = splitLines(region, true)
+    const words = new Uint32Array(stride * chunk.length)
+    // Copies, taken before the packed hashing below uses the arena the views are in.
+    const lines = { bytes: chunk.bytes, starts: chunk.starts.slice(), ends: chunk.ends.slice(), length: chunk.length }
+    assert.equal(sharedArena().hashSplitLines(chunk, stride, words), true)
+    const fingerprints = new LineHasher().hash(lines).words
+    const expected = new Uint32Array(stride * lines.length)
+    for (let i = 0; i < lines.length; i++) expected.set(fingerprints.subarray(4 * i, 4 * i + stride), stride * i)
+    assert.deepEqual(words, expected)
+    // The arena has been used since: the views may no longer hold these lines.
+    assert.equal(sharedArena().hashSplitLines(chunk, stride, words), chunk.length === 0)
+  }), { numRuns: 150 })
 })

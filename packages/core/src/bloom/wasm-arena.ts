@@ -24,6 +24,10 @@ export interface SbbfKernel {
    * `pack` and a step of 8 the lines packed by `packLines`.
    */
   fingerprint (n: number, offsets: number, step: number, bytes: number, out: number): void
+  /** As `fingerprint` for lines where splitLines left them: line i is bytes[starts[i], ends[i]). */
+  fingerprintLines (n: number, starts: number, ends: number, bytes: number, out: number): void
+  /** As `hash` with seed 0 for lines where splitLines left them. */
+  hashLines (n: number, starts: number, ends: number, bytes: number, out: number): void
   /** The non-blank lines of bytes[0, len) as starts and ends (u32 each); returns their count. */
   splitLines (bytes: number, len: number, starts: number, ends: number): number
   /** `scratch` holds 8 bytes per key: the hashes between the hash pass and the bit pass; `step` as for `fingerprint`. */
@@ -81,6 +85,9 @@ export class WasmArena {
   private bytes: Buffer
   private u32: Uint32Array
   private bytesCap: number
+  // The starts of the lines the last splitLines left in the arena as views, while the arena
+  // still holds them (any other use of it clears this).
+  private split: Uint32Array | undefined
 
   constructor (reserved: number, readonly shared = false) {
     if (reserved > MAX_RESERVED_BYTES) throw new RangeError(`a WebAssembly filter holds at most ${MAX_RESERVED_BYTES} bytes`)
@@ -108,6 +115,7 @@ export class WasmArena {
 
   /** Copies at most CHUNK_KEYS keys' words (64 KiB) into the byte area, and returns where they went. */
   copyIn (words: Uint32Array): number {
+    this.split = undefined
     this.u32.set(words, this.bytesPtr >>> 2)
     return this.bytesPtr
   }
@@ -122,6 +130,7 @@ export class WasmArena {
    * CHUNK_KEYS keys or a full byte area, and returns how many it packed (at least one).
    */
   pack (batch: KeyBatch, from: number): number {
+    this.split = undefined
     const first = (batch[from] as { key: string }).key
     if (first.length * 3 > this.bytesCap) this.grow(first.length * 3)
     const u32 = this.u32
@@ -149,6 +158,7 @@ export class WasmArena {
    * the byte area grows for a line longer than it, as `pack` grows it for a long key.
    */
   packLines (chunk: LineChunk, from: number): number {
+    this.split = undefined
     const { bytes, starts, ends } = chunk
     const base = starts[from] as number
     if ((ends[from] as number) - base > this.bytesCap) this.grow((ends[from] as number) - base)
@@ -182,10 +192,33 @@ export class WasmArena {
     this.bytes.set(region, this.bytesPtr)
     const n = this.kernel.splitLines(this.bytesPtr, length, startsAt, endsAt)
     const take = views ? this.u32.subarray.bind(this.u32) : this.u32.slice.bind(this.u32)
-    return { starts: take(startsAt >>> 2, (startsAt >>> 2) + n), ends: take(endsAt >>> 2, (endsAt >>> 2) + n), length: n }
+    const starts = take(startsAt >>> 2, (startsAt >>> 2) + n)
+    this.split = views ? starts : undefined
+    return { starts, ends: take(endsAt >>> 2, (endsAt >>> 2) + n), length: n }
+  }
+
+  /**
+   * The hashes of the lines the last `splitLines(region, true)` left here, hashed where they
+   * lie (no copy by packLines): `stride` words a line into `words`, as `fingerprint` (4) or
+   * `hash` with seed 0 (2) make them. False, hashing nothing, when `chunk` is not that split
+   * or the arena has been used since.
+   */
+  hashSplitLines (chunk: LineChunk, stride: 2 | 4, words: Uint32Array): boolean {
+    const starts = chunk.starts
+    if (starts !== this.split || chunk.length !== starts.length) return false
+    const startsAt = starts.byteOffset
+    const endsAt = chunk.ends.byteOffset
+    for (let from = 0; from < chunk.length; from += CHUNK_KEYS) {
+      const m = Math.min(CHUNK_KEYS, chunk.length - from)
+      if (stride === 4) this.kernel.fingerprintLines(m, startsAt + 4 * from, endsAt + 4 * from, this.bytesPtr, this.outPtr)
+      else this.kernel.hashLines(m, startsAt + 4 * from, endsAt + 4 * from, this.bytesPtr, this.outPtr)
+      this.copyOut(stride * m, words, stride * from)
+    }
+    return true
   }
 
   private grow (keyBytes: number): void {
+    this.split = undefined
     const needed = this.bytesPtr + keyBytes - this.buffer.byteLength
     const pages = Math.ceil(needed / PAGE)
     if (this.buffer.byteLength / PAGE + pages > MAX_PAGES) throw new RangeError(`${keyBytes} bytes of keys do not fit in WebAssembly memory`)

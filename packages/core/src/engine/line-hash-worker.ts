@@ -89,14 +89,15 @@ async function send (stream: number, files: LineHashJob['streams'][number]): Pro
   for await (const chunk of chunksOf(stream, files)) {
     const buffers = await buffersFor(chunk, route)
     const { length } = chunk
+    const words = new Uint32Array(buffers.words)
+    // A block's lines are hashed where splitting left them in the arena; others from the copies.
+    const hashed = sharedArena().hashSplitLines(chunk, job.stride, words)
     new Uint8Array(buffers.bytes).set(chunk.bytes)
     const starts = new Uint32Array(buffers.starts, 0, length)
     const ends = new Uint32Array(buffers.ends, 0, length)
     starts.set(chunk.starts.subarray(0, length))
     ends.set(chunk.ends.subarray(0, length))
-    const words = new Uint32Array(buffers.words)
-    // Hashed from the copies: a block's starts and ends were views of the arena the hashing uses.
-    hashLines({ bytes: Buffer.from(buffers.bytes, 0, chunk.bytes.length), starts, ends, length }, words)
+    if (!hashed) hashLines({ bytes: Buffer.from(buffers.bytes, 0, chunk.bytes.length), starts, ends, length }, words)
     // The spilling thread's work per key, done here: it copies a run of records per partition.
     if (route !== undefined) routeRecords(words, length, route, new Uint32Array(buffers.records), new Uint32Array(buffers.partitionStarts))
     const message: HashedLinesMessage = { stream, buffers, byteLength: chunk.bytes.length, length }
@@ -125,10 +126,11 @@ async function sendChecked (stream: number, files: LineHashJob['streams'][number
       answers = new Uint8Array(length * 2)
       picked = new Uint32Array(length * 2)
     }
+    const hashed = sharedArena().hashSplitLines(chunk, 2, words)
     starts.set(chunk.starts.subarray(0, length))
     ends.set(chunk.ends.subarray(0, length))
     const lines = { bytes: chunk.bytes, starts, ends, length }
-    hashLines(lines, words)
+    if (!hashed) hashLines(lines, words)
     ;(await checker).checkHashes(words, 2, length, answers)
     let rejected = 0
     for (let i = 0; i < length; i++) if (answers[i] === 0) picked[rejected++] = i

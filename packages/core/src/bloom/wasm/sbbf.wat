@@ -19,7 +19,7 @@
   ;; For each key i: the i64 at out + 8i holds the upper 32 bits of XXH64(seed) in its low
   ;; word and the lower 32 bits in its high word, so that as 32-bit words out[2i] is the upper
   ;; and out[2i + 1] the lower half.
-  (func $hashAll (param $n i32) (param $offsets i32) (param $step i32) (param $bytes i32) (param $out i32) (param $seed i64)
+  (func $hashAll (param $n i32) (param $offsets i32) (param $step i32) (param $endAt i32) (param $bytes i32) (param $out i32) (param $seed i64)
     (local $stop i32) (local $p i32) (local $end i32) (local $limit i32) (local $len i32)
     (local $h i64) (local $v1 i64) (local $v2 i64) (local $v3 i64) (local $v4 i64)
     (local.set $stop (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3))))
@@ -27,7 +27,7 @@
       (loop $next
         (br_if $done (i32.ge_u (local.get $out) (local.get $stop)))
         (local.set $p (i32.add (local.get $bytes) (i32.load (local.get $offsets))))
-        (local.set $end (i32.add (local.get $bytes) (i32.load offset=4 (local.get $offsets))))
+        (local.set $end (i32.add (local.get $bytes) (i32.load (i32.add (local.get $offsets) (local.get $endAt)))))
         (local.set $len (i32.sub (local.get $end) (local.get $p)))
         (if (i32.ge_u (local.get $len) (i32.const 32))
           (then
@@ -180,7 +180,7 @@
   ;; bytes[offsets[i * step / 4], offsets[i * step / 4 + 1]): a step of 4 reads packed keys,
   ;; a step of 8 the start and end of each line (WasmArena.packLines). The 16 bytes at
   ;; out + 16i are the two hashes as $hashAll writes each, seed 0 first.
-  (func (export "fingerprint") (param $n i32) (param $offsets i32) (param $step i32) (param $bytes i32) (param $out i32)
+  (func $fingerprintAll (param $n i32) (param $offsets i32) (param $step i32) (param $endAt i32) (param $bytes i32) (param $out i32)
     (local $stop i32) (local $p i32) (local $end i32) (local $limit i32) (local $len i32) (local $k i64)
     (local $h i64) (local $v1 i64) (local $v2 i64) (local $v3 i64) (local $v4 i64)
     (local $g i64) (local $w1 i64) (local $w2 i64) (local $w3 i64) (local $w4 i64)
@@ -189,7 +189,7 @@
       (loop $next
         (br_if $done (i32.ge_u (local.get $out) (local.get $stop)))
         (local.set $p (i32.add (local.get $bytes) (i32.load (local.get $offsets))))
-        (local.set $end (i32.add (local.get $bytes) (i32.load offset=4 (local.get $offsets))))
+        (local.set $end (i32.add (local.get $bytes) (i32.load (i32.add (local.get $offsets) (local.get $endAt)))))
         (local.set $len (i32.sub (local.get $end) (local.get $p)))
         (if (i32.ge_u (local.get $len) (i32.const 32))
           (then
@@ -309,19 +309,30 @@
         (local.set $n (i32.add (local.get $n) (i32.const 1)))))
     (local.get $n))
 
+  (func (export "fingerprint") (param $n i32) (param $offsets i32) (param $step i32) (param $bytes i32) (param $out i32)
+    (call $fingerprintAll (local.get $n) (local.get $offsets) (local.get $step) (i32.const 4) (local.get $bytes) (local.get $out)))
+
+  ;; As "fingerprint" for lines where splitLines left them: line i is bytes[starts[i], ends[i]).
+  (func (export "fingerprintLines") (param $n i32) (param $starts i32) (param $ends i32) (param $bytes i32) (param $out i32)
+    (call $fingerprintAll (local.get $n) (local.get $starts) (i32.const 4) (i32.sub (local.get $ends) (local.get $starts)) (local.get $bytes) (local.get $out)))
+
   (func (export "hash") (param $n i32) (param $offsets i32) (param $step i32) (param $bytes i32) (param $out i32) (param $seed i32)
-    (call $hashAll (local.get $n) (local.get $offsets) (local.get $step) (local.get $bytes) (local.get $out) (i64.extend_i32_u (local.get $seed))))
+    (call $hashAll (local.get $n) (local.get $offsets) (local.get $step) (i32.const 4) (local.get $bytes) (local.get $out) (i64.extend_i32_u (local.get $seed))))
+
+  ;; As "hash" (seed 0) for lines where splitLines left them.
+  (func (export "hashLines") (param $n i32) (param $starts i32) (param $ends i32) (param $bytes i32) (param $out i32)
+    (call $hashAll (local.get $n) (local.get $starts) (i32.const 4) (i32.sub (local.get $ends) (local.get $starts)) (local.get $bytes) (local.get $out) (i64.const 0)))
 
   ;; `scratch` holds 8 bytes per key: the hashes, between the passes.
   (func (export "add") (param $n i32) (param $offsets i32) (param $step i32) (param $bytes i32) (param $filter i32) (param $blocks i32) (param $scratch i32)
-    (call $hashAll (local.get $n) (local.get $offsets) (local.get $step) (local.get $bytes) (local.get $scratch) (i64.const 0))
+    (call $hashAll (local.get $n) (local.get $offsets) (local.get $step) (i32.const 4) (local.get $bytes) (local.get $scratch) (i64.const 0))
     (drop (call $touchAll (local.get $n) (local.get $scratch) (i32.const 8) (local.get $filter) (local.get $blocks)))
     (call $setAll (local.get $n) (local.get $scratch) (i32.const 8) (local.get $filter) (local.get $blocks)))
 
   ;; out[i] = 1 when key i may be in the filter, 0 when it certainly is not. `out` holds 8
   ;; bytes per key: the hashes, between the passes.
   (func (export "check") (param $n i32) (param $offsets i32) (param $step i32) (param $bytes i32) (param $filter i32) (param $blocks i32) (param $out i32)
-    (call $hashAll (local.get $n) (local.get $offsets) (local.get $step) (local.get $bytes) (local.get $out) (i64.const 0))
+    (call $hashAll (local.get $n) (local.get $offsets) (local.get $step) (i32.const 4) (local.get $bytes) (local.get $out) (i64.const 0))
     (drop (call $touchAll (local.get $n) (local.get $out) (i32.const 8) (local.get $filter) (local.get $blocks)))
     (call $testAll (local.get $n) (local.get $out) (i32.const 8) (local.get $filter) (local.get $blocks) (local.get $out)))
 
