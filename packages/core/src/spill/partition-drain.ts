@@ -57,9 +57,7 @@ export class PartitionDrain {
     const keys = files.referenceKeys === undefined ? undefined : readPart(files.referenceKeys)
     table.reset(Math.ceil(files.referenceCount * (1 + ORPHAN_ROOM)))
     const guard = (): void => {
-      if ((keys?.length ?? 0) + table.byteLength + table.grownByteLength > files.budget) {
-        throw new KeydiffError(`spill partition ${files.index} needs more than its ${formatBytes(files.budget)} share of the memory budget (${table.size} keys); raise memory or partitions`, 'KEYDIFF_MEMORY_EXCEEDED')
-      }
+      if ((keys?.length ?? 0) + table.byteLength + table.grownByteLength > files.budget) throw overBudget(files, table.size)
     }
     const loaded = this.loadReferences(files.references, keys, guard)
     // Every reference must be in the table: one lost would make its candidates orphans.
@@ -116,9 +114,7 @@ export class PartitionDrain {
     reader.rebind(table.readBuffer())
     // Called when the table is full: it doubles, within its share of the budget.
     const grow = (): void => {
-      if (table.byteLength + table.grownByteLength > files.budget) {
-        throw new KeydiffError(`spill partition ${files.index} needs more than its ${formatBytes(files.budget)} share of the memory budget (${table.size} keys); raise memory or partitions`, 'KEYDIFF_MEMORY_EXCEEDED')
-      }
+      if (table.byteLength + table.grownByteLength > files.budget) throw overBudget(files, table.size)
       table.grow()
       reader.rebind(table.readBuffer())
     }
@@ -196,6 +192,10 @@ export class PartitionDrain {
       reader.discard()
     }
   }
+}
+
+function overBudget (files: PartitionFiles, keys: number): KeydiffError {
+  return new KeydiffError(`spill partition ${files.index} needs more than its ${formatBytes(files.budget)} share of the memory budget (${keys} keys); raise memory or partitions`, 'KEYDIFF_MEMORY_EXCEEDED')
 }
 
 /** The references of a table that no candidate matched; payloads point at their keys in `keys`. */
