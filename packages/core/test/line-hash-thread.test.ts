@@ -183,7 +183,7 @@ test('the thread reads no further ahead than its reader allows', async () => {
     await batches.next()
     await new Promise(resolve => setTimeout(resolve, 300))
     // One taken, two sent ahead of it: the rest of the file waits in the thread.
-    assert.equal((thread as unknown as { threads: Array<{ queue: unknown[] }> }).threads[0]?.queue.length, 1)
+    assert.equal((thread as unknown as { threads: Array<{ inbox: { queue: unknown[] } }> }).threads[0]?.inbox.queue.length, 1)
     let lines = 0
     for await (const batch of batches) lines += batch.length
     assert.ok(lines > 300_000)

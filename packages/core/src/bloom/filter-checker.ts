@@ -1,4 +1,5 @@
-import { CHUNK_KEYS, kernelOn, type SbbfKernel, type WasmMemory } from './wasm-arena.ts'
+import { CHUNK_KEYS, kernelOn, type SbbfKernel } from './wasm-arena.ts'
+import type { WasmMemory } from '../util/wasm.ts'
 
 /**
  * Where a checker finds a sealed filter (SplitBlockBloomFilter.checkerRegion): plain data and

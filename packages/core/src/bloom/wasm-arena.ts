@@ -1,18 +1,7 @@
 import type { LineChunk } from '../contracts/key-source.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 import { SBBF_SHARED_WASM_BASE64, SBBF_WASM_BASE64 } from './wasm/sbbf-wasm.ts'
-
-// The lib settings (ES2023, no DOM) carry no WebAssembly types; these are the few used here.
-/** A WebAssembly.Memory; a shared one can be posted to another thread. */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer | SharedArrayBuffer
-  grow (pages: number): number
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object, imports: object) => { exports: object }
-  Memory: new (descriptor: { initial: number, maximum?: number, shared?: boolean }) => WasmMemory
-}
+import { instantiate, PAGE, wasm, type WasmMemory } from '../util/wasm.ts'
 
 /** The exports of sbbf.wat; pointers are byte offsets into the arena's memory. */
 export interface SbbfKernel {
@@ -40,8 +29,6 @@ export interface SbbfKernel {
   checkHashes (n: number, hashes: number, stride: number, filter: number, blocks: number, out: number): void
 }
 
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
-const PAGE = 65536
 const MAX_PAGES = 65536
 /** Keys per kernel call; a batch larger than this is handled in several calls. */
 export const CHUNK_KEYS = 4096
@@ -66,7 +53,7 @@ function kernelModule (): object {
 /** The kernel over `memory`: a shared memory (WasmArena's `shared`) takes the module built for one. */
 export function kernelOn (memory: WasmMemory, isShared: boolean): SbbfKernel {
   const module = isShared ? compiledShared ??= new wasm.Module(Buffer.from(SBBF_SHARED_WASM_BASE64, 'base64')) : kernelModule()
-  return new wasm.Instance(module, { env: { memory } }).exports as SbbfKernel
+  return instantiate<SbbfKernel>(module, memory)
 }
 
 /**

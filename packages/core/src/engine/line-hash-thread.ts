@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { SourceError } from '../errors.ts'
 import { rebuiltError, type ThreadErrorReport } from '../util/thread-error.ts'
 import { workerEntry, workerShipped } from '../util/worker-entry.ts'
+import { WorkerInbox } from '../util/worker-inbox.ts'
 import type { LineFile } from './line-chunks.ts'
 import { assertUnchanged, blockReadable, type BlockShare, type FileIdentity } from './line-blocks.ts'
 import type { LineChunk } from '../contracts/key-source.ts'
@@ -123,39 +124,22 @@ export interface LineHashThreadOptions {
 /** One reading thread: its worker and the messages it has sent that were not taken yet. */
 class ReadingThread {
   readonly worker: Worker
-  private readonly queue: LineHashMessage[] = []
-  private wake: (() => void) | undefined
-  private failure: Error | undefined
+  private readonly inbox: WorkerInbox<LineHashMessage>
 
   constructor (job: LineHashJob, private readonly files: string) {
     this.worker = new Worker(workerEntry(import.meta.url, 'line-hash-worker'), { workerData: job })
-    this.worker.on('message', (message: LineHashMessage) => this.push(message))
-    this.worker.once('error', error => this.fail(new SourceError(this.files, `the thread reading the lines failed: ${error.message}`, { cause: error })))
-    this.worker.once('exit', code => this.fail(new SourceError(this.files, `the thread reading the lines exited (code ${code}) before it finished`)))
+    this.inbox = new WorkerInbox(this.worker,
+      error => new SourceError(files, `the thread reading the lines failed: ${error.message}`, { cause: error }),
+      code => new SourceError(files, `the thread reading the lines exited (code ${code}) before it finished`))
   }
 
   async take (): Promise<LineHashMessage> {
-    for (;;) {
-      const message = this.queue.shift()
-      if (message !== undefined) return message
-      if (this.failure !== undefined) throw this.failure
-      await new Promise<void>(resolve => { this.wake = resolve })
-    }
+    return await this.inbox.take()
   }
 
   stop (): void {
-    this.fail(new SourceError(this.files, 'the thread reading the lines was stopped'))
+    this.inbox.fail(new SourceError(this.files, 'the thread reading the lines was stopped'))
     void this.worker.terminate()
-  }
-
-  private push (message: LineHashMessage): void {
-    this.queue.push(message)
-    this.wake?.()
-  }
-
-  private fail (error: Error): void {
-    this.failure ??= error
-    this.wake?.()
   }
 }
 

@@ -3,7 +3,7 @@ import { sharedArena } from '../bloom/wasm-arena.ts'
 import { threadErrorReport } from '../util/thread-error.ts'
 import type { CheckedLinesMessage, HashedLinesMessage, LineBuffers, LineHashInput, LineHashJob, LineHashMessage } from './line-hash-thread.ts'
 import { FilterChecker } from '../bloom/filter-checker.ts'
-import { packLines } from './packed-lines.ts'
+import { packLines, room } from './packed-lines.ts'
 import { readLineChunks } from './line-chunks.ts'
 import { readLineBlocks } from './line-blocks.ts'
 import { partitionsOf, recordWords, routeRecords, type RecordRoute } from '../spill/routed-records.ts'
@@ -51,11 +51,6 @@ async function buffersFor (chunk: LineChunk, route: RecordRoute | undefined): Pr
     records: route === undefined ? buffers.records : room(buffers.records, 4 * recordWords(route) * chunk.length),
     partitionStarts: route === undefined ? buffers.partitionStarts : room(buffers.partitionStarts, 4 * (partitionsOf(route) + 1))
   }
-}
-
-// Grows by half again, so that chunks a little larger than the last do not allocate each time.
-function room (buffer: ArrayBuffer, bytes: number): ArrayBuffer {
-  return buffer.byteLength >= bytes ? buffer : new ArrayBuffer(Math.ceil(bytes * 1.5 / 16) * 16)
 }
 
 // As LineHasher.hash, or only the first half of each fingerprint (one hash where it takes two).

@@ -60,8 +60,8 @@ export function packedBuffers (packed: PackedLines): ArrayBuffer[] {
   return [packed.bytes, packed.starts, packed.ends]
 }
 
-// Grows by half again, so that chunks a little larger than the last do not allocate each time.
-function room (buffer: ArrayBuffer, bytes: number): ArrayBuffer {
+/** `buffer` when it holds `bytes`, else a new one half as large again, so that chunks a little larger than the last do not allocate each time. */
+export function room (buffer: ArrayBuffer, bytes: number): ArrayBuffer {
   return buffer.byteLength >= bytes ? buffer : new ArrayBuffer(Math.ceil(bytes * 1.5 / 16) * 16)
 }
 

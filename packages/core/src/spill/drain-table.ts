@@ -1,17 +1,7 @@
 import { FingerprintTable, MAX_LOAD } from './fingerprint-table.ts'
 import { CANDIDATE_BYTES } from './records.ts'
 import { DRAIN_WASM_BASE64 } from './wasm/drain-wasm.ts'
-
-// The lib settings (ES2023, no DOM) carry no WebAssembly types; these are the few used here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer
-  grow (pages: number): number
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object, imports: object) => { exports: object }
-  Memory: new (descriptor: { initial: number }) => WasmMemory
-}
+import { instantiate, PAGE, wasm, type WasmMemory } from '../util/wasm.ts'
 
 /** The exports of drain.wat; pointers are byte offsets into the table's memory. */
 interface DrainKernel {
@@ -19,8 +9,6 @@ interface DrainKernel {
   probe (records: number, n: number, table: number, capacity: number, room: number, out: number, counts: number): number
 }
 
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
-const PAGE = 65536
 const SLOT_BYTES = 16
 let compiled: object | undefined
 
@@ -51,7 +39,7 @@ export class DrainTable {
     this.base = this.tablePtr = align(this.countsPtr + 4)
     this.memory = new wasm.Memory({ initial: Math.ceil(this.base / PAGE) + 1 })
     compiled ??= new wasm.Module(Buffer.from(DRAIN_WASM_BASE64, 'base64'))
-    this.kernel = new wasm.Instance(compiled, { env: { memory: this.memory } }).exports as DrainKernel
+    this.kernel = instantiate<DrainKernel>(compiled, this.memory)
   }
 
   /** The read buffer, a view of the memory as it is now. */

@@ -3,6 +3,7 @@ import type { DiffPart } from '../engine/diff-types.ts'
 import { packedBuffers, unpackLines, type PackedLines } from '../engine/packed-lines.ts'
 import { rebuiltError, type ThreadErrorReport } from '../util/thread-error.ts'
 import { workerEntry, workerShipped } from '../util/worker-entry.ts'
+import { WorkerInbox } from '../util/worker-inbox.ts'
 import { SpillError } from './disk-full-error.ts'
 import type { CandidateFiles } from './orphan-lines.ts'
 import type { OrphanSegment } from './orphan-marks.ts'
@@ -35,9 +36,7 @@ export type OrphanLinesMessage = PackedLines | { done: true } | { error: ThreadE
  */
 export class OrphanLinesThread {
   private readonly worker: Worker
-  private readonly queue: OrphanLinesMessage[] = []
-  private wake: (() => void) | undefined
-  private failure: Error | undefined
+  private readonly inbox: WorkerInbox<OrphanLinesMessage>
 
   /** Whether the thread's entry is there (see workerShipped). */
   static get shipped (): boolean {
@@ -46,19 +45,16 @@ export class OrphanLinesThread {
 
   constructor (job: OrphanLinesJob) {
     this.worker = new Worker(workerEntry(import.meta.url, 'orphan-lines-worker'), { workerData: job })
-    this.worker.on('message', (message: OrphanLinesMessage) => {
-      this.queue.push(message)
-      this.wake?.()
-    })
-    this.worker.once('error', error => this.fail(new SpillError(job.dir, `the thread reading the orphans' keys back failed: ${error.message}`, { cause: error })))
-    this.worker.once('exit', code => this.fail(new SpillError(job.dir, `the thread reading the orphans' keys back exited (code ${code}) before it finished`)))
+    this.inbox = new WorkerInbox(this.worker,
+      error => new SpillError(job.dir, `the thread reading the orphans' keys back failed: ${error.message}`, { cause: error }),
+      code => new SpillError(job.dir, `the thread reading the orphans' keys back exited (code ${code}) before it finished`))
   }
 
   /** The orphans of the logs' segments, in the candidates' order. */
   async * read (segments: OrphanSegment[]): AsyncGenerator<DiffPart> {
     this.worker.postMessage({ segments } satisfies OrphanLinesInput)
     for (;;) {
-      const message = await this.take()
+      const message = await this.inbox.take()
       if ('done' in message) return
       if ('error' in message) throw rebuiltError(message.error, 'KEYDIFF_SPILL_FAILED')
       const entries = unpackLines(message)
@@ -69,21 +65,7 @@ export class OrphanLinesThread {
   }
 
   stop (): void {
-    this.fail(new Error('the thread reading the orphans back was stopped'))
+    this.inbox.fail(new Error('the thread reading the orphans back was stopped'))
     void this.worker.terminate()
-  }
-
-  private async take (): Promise<OrphanLinesMessage> {
-    for (;;) {
-      const message = this.queue.shift()
-      if (message !== undefined) return message
-      if (this.failure !== undefined) throw this.failure
-      await new Promise<void>(resolve => { this.wake = resolve })
-    }
-  }
-
-  private fail (error: Error): void {
-    this.failure ??= error
-    this.wake?.()
   }
 }
