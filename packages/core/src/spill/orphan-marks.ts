@@ -81,6 +81,10 @@ export class OrphanMarks {
   private high = 0
   // Orphans in the log not yet in a window.
   private left: number
+  // The least of them, once a window has been filled: the next window starts there at the
+  // latest, so that a gap between orphans (a run of candidates all referenced, ordinals far
+  // apart) costs one window's reads, not one a window's width.
+  private ahead = 0
 
   constructor (private readonly segments: readonly OrphanSegment[], window: number, private readonly dir: SpillDir) {
     this.cursors = segments.map(segment => segment.start)
@@ -96,7 +100,7 @@ export class OrphanMarks {
         if (found >= 0) return found
       }
       if (this.left === 0) return -1
-      this.load(Math.max(from, this.high))
+      this.load(Math.max(from, this.high, this.ahead))
       from = this.low
     }
   }
@@ -119,6 +123,7 @@ export class OrphanMarks {
     this.bits.fill(0)
     this.low = low
     this.high = low + this.bits.length * 32
+    this.ahead = Infinity
     const fds = new Map<string, number>()
     try {
       this.segments.forEach((segment, s) => {
@@ -138,7 +143,10 @@ export class OrphanMarks {
       const bytes = this.readAt(fd, path, at, Math.min(READ_BYTES, end - at))
       for (let w = 0; w < bytes >>> 2; w += 2) {
         const ordinal = readOrdinal(words, w)
-        if (ordinal >= this.high) return at
+        if (ordinal >= this.high) {
+          this.ahead = Math.min(this.ahead, ordinal)
+          return at
+        }
         const bit = ordinal - this.low
         this.bits[bit >>> 5] = (this.bits[bit >>> 5] as number) | (1 << (bit & 31))
         this.left--
