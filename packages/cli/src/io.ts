@@ -47,9 +47,18 @@ export class LineWriter {
   }
 
   async write (text: string): Promise<void> {
+    await this.send(this.escape ? printable(text) : text)
+  }
+
+  /** Writes UTF-8 text given as its bytes, as `write` writes that text. */
+  async writeText (bytes: Uint8Array): Promise<void> {
+    await this.send(this.escape ? printable(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) : bytes)
+  }
+
+  private async send (chunk: string | Uint8Array): Promise<void> {
     if (this.error !== undefined) throw this.error
     try {
-      if (!this.stream.write(this.escape ? printable(text) : text)) await once(this.stream, 'drain')
+      if (!this.stream.write(chunk)) await once(this.stream, 'drain')
     } catch (error) {
       this.fail(error)
     }

@@ -32,9 +32,16 @@ function marksOf (ordinals: number[]): OrphanMarks {
   return new OrphanMarks(log.close(), 1024, dir)
 }
 
+// The parts' keys. Read back from files, every part also has them as text (lines split from a
+// file are UTF-8, bytes that are not made so), which must be those keys written as lines.
 async function keysOf (parts: AsyncIterable<DiffPart>): Promise<string[]> {
   const keys: string[] = []
-  for await (const part of parts) keys.push(...part.entries.map(entry => entry.key))
+  for await (const part of parts) {
+    assert.ok(part.lines !== undefined, 'a part read back from files has its text')
+    const entries = part.entries.map(entry => entry.key)
+    assert.equal(Buffer.from(part.lines).toString('utf8'), entries.map(key => key + '\n').join(''))
+    keys.push(...entries)
+  }
   return keys
 }
 

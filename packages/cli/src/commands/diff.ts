@@ -88,7 +88,10 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
   try {
     for await (const part of run) {
       const out = part.kind === 'orphans' ? orphansOut : missingOut
-      if (out !== undefined) for (const text of render(part.entries)) await out.write(text)
+      if (out === undefined) continue
+      // Keys the diff holds as lines of a file go out as those bytes, never decoded here.
+      if (format === 'lines' && part.lines !== undefined) await out.writeText(part.lines)
+      else for (const text of render(part.entries)) await out.write(text)
     }
   } finally {
     progress.stop()

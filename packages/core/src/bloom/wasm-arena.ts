@@ -19,6 +19,12 @@ export interface SbbfKernel {
   hashLines (n: number, starts: number, ends: number, bytes: number, out: number): void
   /** The non-blank lines of bytes[0, len) as starts and ends (u32 each); returns their count. */
   splitLines (bytes: number, len: number, starts: number, ends: number): number
+  /**
+   * Lines picked[0, n) of bytes (indexes into starts and ends, increasing), each and a LF, one
+   * after another at `out`; picked[k] becomes line k's end there. Returns the bytes written;
+   * reads and writes up to 15 bytes past them.
+   */
+  gatherLines (n: number, picked: number, starts: number, ends: number, bytes: number, out: number): number
   /** `scratch` holds 8 bytes per key: the hashes between the hash pass and the bit pass; `step` as for `fingerprint`. */
   add (n: number, offsets: number, step: number, bytes: number, filter: number, blocks: number, scratch: number): void
   /** `out` holds 8 bytes per key (the hashes between the passes); byte i is then key i's answer. */
@@ -75,6 +81,7 @@ export class WasmArena {
   // The starts of the lines the last splitLines left in the arena as views, while the arena
   // still holds them (any other use of it clears this).
   private split: Uint32Array | undefined
+  private splitBytes = 0
 
   constructor (reserved: number, readonly shared = false) {
     if (reserved > MAX_RESERVED_BYTES) throw new RangeError(`a WebAssembly filter holds at most ${MAX_RESERVED_BYTES} bytes`)
@@ -171,17 +178,57 @@ export class WasmArena {
    */
   splitLines (region: Uint8Array, views = false): { starts: Uint32Array, ends: Uint32Array, length: number } {
     const length = region.length
-    const most = (length >>> 1) + 1
-    // The kernel reads up to 16 bytes past the region; bytesPtr is 16-aligned, so these are too.
-    const startsAt = this.bytesPtr + align16(length + 16)
-    const endsAt = startsAt + 4 * most
-    if (endsAt + 4 * most - this.bytesPtr > this.bytesCap) this.grow(endsAt + 4 * most - this.bytesPtr)
+    const layout = splitLayout(this.bytesPtr, length)
+    // Room for gatherSplitLines too: growing the memory then would take the views away.
+    if (layout.end - this.bytesPtr > this.bytesCap) this.grow(layout.end - this.bytesPtr)
     this.bytes.set(region, this.bytesPtr)
-    const n = this.kernel.splitLines(this.bytesPtr, length, startsAt, endsAt)
+    const n = this.kernel.splitLines(this.bytesPtr, length, layout.startsAt, layout.endsAt)
     const take = views ? this.u32.subarray.bind(this.u32) : this.u32.slice.bind(this.u32)
-    const starts = take(startsAt >>> 2, (startsAt >>> 2) + n)
+    const starts = take(layout.startsAt >>> 2, (layout.startsAt >>> 2) + n)
     this.split = views ? starts : undefined
-    return { starts, ends: take(endsAt >>> 2, (endsAt >>> 2) + n), length: n }
+    this.splitBytes = length
+    return { starts, ends: take(layout.endsAt >>> 2, (layout.endsAt >>> 2) + n), length: n }
+  }
+
+  /**
+   * Lines picked[0, count) (increasing, at least one) of a chunk, each and a newline, one
+   * after another: their bytes as a view of the arena, valid until its next use, with line
+   * k's end in them written to ends[k]. Gathered where the last `splitLines(region, true)`
+   * left them when `chunk` is that split, else the chunk's bytes and offsets up to its last
+   * picked line are copied in first (a megabyte's copy is cheaper than a copy a line in JS).
+   */
+  gatherLines (chunk: LineChunk, picked: ArrayLike<number>, count: number, ends: Uint32Array): Uint8Array {
+    const last = picked[count - 1] as number
+    let startsAt: number
+    let endsAt: number
+    let pickedAt: number
+    let outAt: number
+    if (chunk.starts === this.split && chunk.length === chunk.starts.length) {
+      const layout = splitLayout(this.bytesPtr, this.splitBytes)
+      startsAt = chunk.starts.byteOffset
+      endsAt = chunk.ends.byteOffset
+      pickedAt = layout.pickedAt
+      outAt = layout.outAt
+    } else {
+      const length = chunk.ends[last] as number
+      const lines = last + 1
+      startsAt = this.bytesPtr + align16(length + 16)
+      endsAt = startsAt + align16(4 * lines)
+      pickedAt = endsAt + align16(4 * lines)
+      outAt = pickedAt + align16(4 * count)
+      const end = outAt + align16(length + count + 16)
+      if (end - this.bytesPtr > this.bytesCap) this.grow(end - this.bytesPtr)
+      this.split = undefined
+      this.bytes.set(chunk.bytes.subarray(0, length), this.bytesPtr)
+      this.u32.set(chunk.starts.subarray(0, lines), startsAt >>> 2)
+      this.u32.set(chunk.ends.subarray(0, lines), endsAt >>> 2)
+    }
+    const u32 = this.u32
+    const at = pickedAt >>> 2
+    for (let k = 0; k < count; k++) u32[at + k] = picked[k] as number
+    const n = this.kernel.gatherLines(count, pickedAt, startsAt, endsAt, this.bytesPtr, outAt)
+    ends.set(u32.subarray(at, at + count))
+    return new Uint8Array(this.buffer, outAt, n)
   }
 
   /**
@@ -215,6 +262,22 @@ export class WasmArena {
     this.u32 = new Uint32Array(this.buffer)
     this.bytesCap = this.buffer.byteLength - this.bytesPtr
   }
+}
+
+/**
+ * Where splitLines puts a region of `length` bytes at `bytesPtr` and its lines' starts and
+ * ends, and where gatherSplitLines puts the picked lines' indexes and their bytes: a region
+ * of n bytes holds at most n / 2 + 1 lines, and its picked lines with a newline each at most
+ * n + 1 bytes. The kernels read and write up to 16 bytes past a region and past gathered
+ * bytes; bytesPtr is 16-aligned, so all of these are too.
+ */
+function splitLayout (bytesPtr: number, length: number): { startsAt: number, endsAt: number, pickedAt: number, outAt: number, end: number } {
+  const most = (length >>> 1) + 1
+  const startsAt = bytesPtr + align16(length + 16)
+  const endsAt = startsAt + 4 * most
+  const pickedAt = endsAt + align16(4 * most)
+  const outAt = pickedAt + align16(4 * most)
+  return { startsAt, endsAt, pickedAt, outAt, end: outAt + align16(length + 1 + 16) }
 }
 
 /**

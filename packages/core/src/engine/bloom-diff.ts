@@ -8,10 +8,11 @@ import type { KeySource, LineChunk } from '../contracts/key-source.ts'
 import { formatBytes } from '../util/size.ts'
 import type { DiffPart, DiffStats } from './diff-types.ts'
 import { PartitionRoute, splitPartition, WHOLE_KEY_SPACE, type HashPartition } from './hash-partition.ts'
-import { lineChunksOf, lineText } from './line-chunks.ts'
+import { lineChunksOf } from './line-chunks.ts'
 import { LineFilterHasher } from './line-filter-hashes.ts'
 import { checkedLines, hashedLines, lineReaders, readingThreads, type LineRead } from './line-readers.ts'
-import { unpackLines } from './packed-lines.ts'
+import { emptyPackedLines, packLines, unpackLines } from './packed-lines.ts'
+import { countPart, PackedLinesPart } from './packed-lines-part.ts'
 
 export interface BloomDiffInit {
   candidates: KeySource
@@ -137,9 +138,8 @@ export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart
             total = batch
             continue
           }
-          stats.orphans.count += batch.length
-          for (const entry of batch) if (entry.size !== undefined) stats.orphans.bytes += entry.size
-          yield { kind: 'orphans', entries: batch }
+          countPart(stats.orphans, batch)
+          yield batch
         }
       } catch (error) {
         throw asSourceError(candidates.name, error)
@@ -213,10 +213,11 @@ async function addReferences (filter: SplitBlockBloomFilter, route: PartitionRou
  * The partition's candidates that the filter rejects, in batches; last, the number of
  * candidates read (all partitions'), so that a pass can tell a source that changed.
  */
-async function * rejectedLines (lines: () => AsyncIterable<LineRead>, filter: SplitBlockBloomFilter, route: PartitionRoute, init: BloomDiffInit, first: boolean): AsyncGenerator<KeyEntry[] | number> {
+async function * rejectedLines (lines: () => AsyncIterable<LineRead>, filter: SplitBlockBloomFilter, route: PartitionRoute, init: BloomDiffInit, first: boolean): AsyncGenerator<DiffPart | number> {
   const whole = route.partition.bits === 0
   const hasher = new LineFilterHasher()
   let maybe = new Uint8Array(4096)
+  let picked = new Uint32Array(4096)
   let total = 0
   for await (const read of lines()) {
     init.signal?.throwIfAborted()
@@ -226,28 +227,37 @@ async function * rejectedLines (lines: () => AsyncIterable<LineRead>, filter: Sp
     if (checked !== undefined) {
       // A thread checked these against the whole filter; a pass over part of the key space has no such thread.
       if (!whole) throw new RangeError('lines checked on a thread in a pass over part of the key space')
+      // Decoded now: the thread fills the batch's memory again.
       const out = unpackLines(checked.rejected)
-      if (out.length > 0) yield out
+      if (out.length > 0) yield { kind: 'orphans', entries: out }
       continue
     }
     const hashed = hashedLines(read)
     const chunk = hashed?.chunk ?? read as LineChunk
-    const out: KeyEntry[] = []
+    let rejected: ArrayLike<number>
+    let count = 0
     if (whole) {
       if (maybe.length < read.length) maybe = new Uint8Array(read.length * 2)
+      if (picked.length < read.length) picked = new Uint32Array(read.length * 2)
       if (hashed !== undefined) filter.checkHashes(hashed.words, hashed.stride, read.length, maybe)
       else filter.checkLines(chunk, maybe)
-      for (let i = 0; i < chunk.length; i++) if (maybe[i] === 0) out.push({ key: lineText(chunk, i) })
+      rejected = picked
+      for (let i = 0; i < chunk.length; i++) if (maybe[i] === 0) picked[count++] = i
     } else {
-      const { rejected, length } = hashed !== undefined ? route.reject(filter, hashed.words, hashed.stride, read.length) : route.reject(filter, hasher.hash(chunk), 2, read.length)
-      for (let j = 0; j < length; j++) out.push({ key: lineText(chunk, rejected[j] as number) })
+      const routed = hashed !== undefined ? route.reject(filter, hashed.words, hashed.stride, read.length) : route.reject(filter, hasher.hash(chunk), 2, read.length)
+      rejected = routed.rejected
+      count = routed.length
     }
-    if (out.length > 0) yield out
+    if (count === 0) continue
+    // The rejected lines' bytes, kept by the part: its keys are decoded only if read.
+    const packed = emptyPackedLines()
+    packLines(chunk, rejected, count, packed)
+    yield new PackedLinesPart('orphans', packed)
   }
   yield total
 }
 
-async function * rejectedCandidates (filter: SplitBlockBloomFilter, route: PartitionRoute, init: BloomDiffInit, first: boolean): AsyncGenerator<KeyEntry[] | number> {
+async function * rejectedCandidates (filter: SplitBlockBloomFilter, route: PartitionRoute, init: BloomDiffInit, first: boolean): AsyncGenerator<DiffPart | number> {
   const whole = route.partition.bits === 0
   let maybe = new Uint8Array(4096)
   let words = new Uint32Array(0)
@@ -270,7 +280,7 @@ async function * rejectedCandidates (filter: SplitBlockBloomFilter, route: Parti
       const { rejected, length } = route.reject(filter, words, 2, batch.length)
       for (let j = 0; j < length; j++) out.push((batch as KeyBatch)[rejected[j] as number] as KeyEntry)
     }
-    if (out.length > 0) yield out
+    if (out.length > 0) yield { kind: 'orphans', entries: out }
   }
   yield total
 }

@@ -54,6 +54,13 @@ export interface DiffOptions {
 export interface DiffPart {
   readonly kind: 'orphans' | 'missing'
   readonly entries: KeyBatch
+  /**
+   * The entries' keys as text, when the diff holds them as the bytes of lines it read (the
+   * candidates' file, read back): each key's UTF-8 bytes and a newline, in the entries'
+   * order, exactly what writing `key + '\n'` for each entry writes. A writer of lines may
+   * write it as it is; `entries` are then decoded only if read.
+   */
+  readonly lines?: Uint8Array | undefined
 }
 
 export interface DiffStats {

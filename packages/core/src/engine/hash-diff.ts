@@ -6,6 +6,7 @@ import { isHashedReferenceSet, type HashedReferenceSet } from '../spill/hashed-b
 import type { DiffPart, DiffStats } from './diff-types.ts'
 import type { ReferenceSetFactory } from '../contracts/reference-set.ts'
 import { LineBatch, LineHasher } from './line-batch.ts'
+import { countPart } from './packed-lines-part.ts'
 import { hashedLines, lineReaders, readingThreads, type LineRead, type LineReaders } from './line-readers.ts'
 
 export interface HashDiffInit {
@@ -94,10 +95,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
           signal?.throwIfAborted()
           stats.candidates.count += read.length
           const orphans = (hashed as HashedReferenceSet).probeHashed(hashedBatch(read))
-          if (orphans.length > 0) {
-            count(stats, orphans)
-            yield { kind: 'orphans', entries: orphans }
-          }
+          if (orphans.length > 0) yield counted(stats, orphans)
         }
       }
       for await (const batch of candidateLines === undefined ? candidates : []) {
@@ -107,10 +105,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
         filter?.checkBatch(batch, maybe)
         const orphans = await exact.probe(batch, maybe)
         for (const entry of batch) if (entry.size !== undefined) stats.candidates.bytes += entry.size
-        if (orphans.length > 0) {
-          count(stats, orphans)
-          yield { kind: 'orphans', entries: orphans }
-        }
+        if (orphans.length > 0) yield counted(stats, orphans)
       }
     } catch (error) {
       throw asSourceError(candidates.name, error)
@@ -121,8 +116,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     stats.phase = 'finishing'
     for await (const part of exact.drain()) {
       signal?.throwIfAborted()
-      if (part.kind === 'orphans') count(stats, part.entries)
-      else (stats.missing as { count: number }).count += part.entries.length
+      countPart(part.kind === 'orphans' ? stats.orphans : stats.missing as { count: number }, part)
       yield part
     }
     if (exact.spilledBytes !== undefined) stats.spilledBytes = exact.spilledBytes
@@ -132,9 +126,10 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
   }
 }
 
-function count (stats: DiffStats, orphans: KeyBatch): void {
-  stats.orphans.count += orphans.length
-  for (const entry of orphans) if (entry.size !== undefined) stats.orphans.bytes += entry.size
+function counted (stats: DiffStats, orphans: KeyBatch): DiffPart {
+  const part: DiffPart = { kind: 'orphans', entries: orphans }
+  countPart(stats.orphans, part)
+  return part
 }
 
 function describeFilter (filter: SplitBlockBloomFilter): NonNullable<DiffStats['filter']> {

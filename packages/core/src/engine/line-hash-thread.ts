@@ -85,6 +85,7 @@ export interface CheckedLinesMessage {
   length: number
   rejected: number
   ascii: boolean
+  utf8: boolean
 }
 
 /** A line hash thread's messages: chunks of each stream, then its end or why it failed. */
@@ -202,7 +203,7 @@ export class LineHashThread {
       if ('error' in message) throw rebuiltError(message.error, 'KEYDIFF_SOURCE_FAILED')
       if ('rejected' in message) {
         const { buffers } = message
-        yield { length: message.length, rejected: { bytes: buffers.bytes, starts: buffers.starts, ends: buffers.ends, length: message.rejected, ascii: message.ascii } }
+        yield { length: message.length, rejected: { bytes: buffers.bytes, starts: buffers.starts, ends: buffers.ends, length: message.rejected, ascii: message.ascii, utf8: message.utf8 } }
         thread.worker.postMessage(buffers, [buffers.bytes, buffers.starts, buffers.ends, buffers.words, buffers.records, buffers.partitionStarts])
         continue
       }

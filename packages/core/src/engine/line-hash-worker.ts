@@ -130,12 +130,12 @@ async function sendChecked (stream: number, files: LineHashJob['streams'][number
     let rejected = 0
     for (let i = 0; i < length; i++) if (answers[i] === 0) picked[rejected++] = i
     const buffers = await buffersFor({ ...lines, bytes: chunk.bytes.subarray(0, 0), length: 0 }, undefined)
-    const packed = { bytes: buffers.bytes, starts: buffers.starts, ends: buffers.ends, length: 0, ascii: true }
+    const packed = { bytes: buffers.bytes, starts: buffers.starts, ends: buffers.ends, length: 0, ascii: true, utf8: true }
     packLines(lines, picked, rejected, packed)
     buffers.bytes = packed.bytes
     buffers.starts = packed.starts
     buffers.ends = packed.ends
-    const message: CheckedLinesMessage = { stream, buffers, length, rejected, ascii: packed.ascii }
+    const message: CheckedLinesMessage = { stream, buffers, length, rejected, ascii: packed.ascii, utf8: packed.utf8 }
     port.postMessage(message, [buffers.bytes, buffers.starts, buffers.ends, buffers.words, buffers.records, buffers.partitionStarts])
   }
 }

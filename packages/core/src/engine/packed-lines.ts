@@ -1,12 +1,14 @@
-import { isAscii } from 'node:buffer'
+import { isAscii, isUtf8 } from 'node:buffer'
 import type { LineChunk } from '../contracts/key-source.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
+import { sharedArena } from '../bloom/wasm-arena.ts'
 
 /**
- * Some lines of a chunk, picked on one thread to become keys on another: the bytes from the
- * first picked line's start to the last's end, in one copy (a copy a line cost more than the
- * whole span), and each picked line's offsets in them. Its memory goes back and forth between
- * the threads, filled again each time.
+ * Some lines of a chunk, picked on one thread to become keys on another: each picked line's
+ * bytes followed by a newline, one after another, and each line's offsets in them. Only the
+ * picked lines are copied (orphans are a few in a hundred lines: the span from the first to
+ * the last took a copy of nearly the whole chunk), and the bytes are the lines as text, ready
+ * to be written out as they are (`packedText`).
  */
 export interface PackedLines {
   bytes: ArrayBuffer
@@ -14,34 +16,48 @@ export interface PackedLines {
   ends: ArrayBuffer
   /** Lines packed. */
   length: number
-  /** Whether the span is ASCII: decoded as Latin-1 then (the same strings, made quicker). */
+  /** Whether the lines are ASCII: decoded as Latin-1 then (the same strings, made quicker). */
   ascii: boolean
+  /** Whether the lines are UTF-8: their bytes are then exactly their keys' text (`packedText`). */
+  utf8: boolean
 }
 
 export function emptyPackedLines (): PackedLines {
   const empty = new ArrayBuffer(0)
-  return { bytes: empty, starts: empty, ends: empty, length: 0, ascii: true }
+  return { bytes: empty, starts: empty, ends: empty, length: 0, ascii: true, utf8: true }
 }
 
 /** Packs lines `picked[0 .. count)` (increasing) of the chunk into `into`, growing its buffers as needed. */
 export function packLines (chunk: LineChunk, picked: ArrayLike<number>, count: number, into: PackedLines): void {
   into.length = count
-  if (count === 0) return
-  const from = chunk.starts[picked[0] as number] as number
-  const to = chunk.ends[picked[count - 1] as number] as number
-  const span = chunk.bytes.subarray(from, to)
-  into.bytes = room(into.bytes, to - from)
-  into.starts = room(into.starts, 4 * count)
   into.ends = room(into.ends, 4 * count)
-  new Uint8Array(into.bytes).set(span)
-  const starts = new Uint32Array(into.starts)
-  const ends = new Uint32Array(into.ends)
-  for (let i = 0; i < count; i++) {
-    const line = picked[i] as number
-    starts[i] = (chunk.starts[line] as number) - from
-    ends[i] = (chunk.ends[line] as number) - from
+  into.starts = room(into.starts, 4 * count)
+  if (count > 0) {
+    const ends = new Uint32Array(into.ends)
+    const gathered = sharedArena().gatherLines(chunk, picked, count, ends)
+    into.bytes = room(into.bytes, gathered.length)
+    new Uint8Array(into.bytes).set(gathered)
+    const starts = new Uint32Array(into.starts)
+    starts[0] = 0
+    for (let i = 1; i < count; i++) starts[i] = (ends[i - 1] as number) + 1
   }
-  into.ascii = isAscii(span)
+  const text = packedBytes(into)
+  into.ascii = isAscii(text)
+  into.utf8 = into.ascii || isUtf8(text)
+}
+
+// The packed lines' bytes, each line's and its newline.
+function packedBytes (packed: PackedLines): Uint8Array {
+  return new Uint8Array(packed.bytes, 0, packed.length === 0 ? 0 : new Uint32Array(packed.ends)[packed.length - 1] as number + 1)
+}
+
+/**
+ * The packed lines as text, each key's UTF-8 bytes and a newline, when they are UTF-8: what
+ * writing `key + '\n'` for each of `unpackLines`' entries would write. Undefined otherwise
+ * (decoding replaces a byte that is not UTF-8, so the keys' text is not the lines' bytes).
+ */
+export function packedText (packed: PackedLines): Uint8Array | undefined {
+  return packed.utf8 ? packedBytes(packed) : undefined
 }
 
 /** The packed lines as keys. */
@@ -60,9 +76,14 @@ export function packedBuffers (packed: PackedLines): ArrayBuffer[] {
   return [packed.bytes, packed.starts, packed.ends]
 }
 
-/** `buffer` when it holds `bytes`, else a new one half as large again, so that chunks a little larger than the last do not allocate each time. */
+/**
+ * `buffer` when it holds `bytes`; else a new one: just large enough for an empty buffer (one
+ * filled once, such as a batch that is never handed back), half as large again for one that
+ * was outgrown, so that chunks a little larger than the last do not allocate each time.
+ */
 export function room (buffer: ArrayBuffer, bytes: number): ArrayBuffer {
-  return buffer.byteLength >= bytes ? buffer : new ArrayBuffer(Math.ceil(bytes * 1.5 / 16) * 16)
+  if (buffer.byteLength >= bytes) return buffer
+  return new ArrayBuffer(Math.ceil(bytes * (buffer.byteLength === 0 ? 1 : 1.5) / 16) * 16)
 }
 
 // Buffer's own slicers skip toString's argument checks (a third of the decoding's time).

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { DiffPart } from '../engine/diff-types.ts'
-import { packedBuffers, unpackLines, type PackedLines } from '../engine/packed-lines.ts'
+import type { PackedLines } from '../engine/packed-lines.ts'
+import { PackedLinesPart } from '../engine/packed-lines-part.ts'
 import { rebuiltError, type ThreadErrorReport } from '../util/thread-error.ts'
 import { workerEntry, workerShipped } from '../util/worker-entry.ts'
 import { WorkerInbox } from '../util/worker-inbox.ts'
@@ -17,12 +18,12 @@ export interface OrphanLinesJob {
   window: number
   /** The work directory holding the orphan logs. */
   dir: string
-  /** Batches the thread may have sent that the reader has not handed back. */
+  /** Batches the thread may have sent that the reader has not taken. */
   ahead: number
 }
 
-/** What the thread is sent: the orphan logs' segments once, then each batch handed back. */
-export type OrphanLinesInput = { segments: OrphanSegment[] } | PackedLines
+/** What the thread is sent: the orphan logs' segments once, then a credit for each batch taken. */
+export type OrphanLinesInput = { segments: OrphanSegment[] } | { taken: true }
 
 /** What the thread sends: batches in the files' order, then its end or why it failed. */
 export type OrphanLinesMessage = PackedLines | { done: true } | { error: ThreadErrorReport }
@@ -57,10 +58,8 @@ export class OrphanLinesThread {
       const message = await this.inbox.take()
       if ('done' in message) return
       if ('error' in message) throw rebuiltError(message.error, 'KEYDIFF_SPILL_FAILED')
-      const entries = unpackLines(message)
-      // The keys are copies: the batch's memory goes back to be filled again.
-      this.worker.postMessage(message satisfies OrphanLinesInput, packedBuffers(message))
-      yield { kind: 'orphans', entries }
+      this.worker.postMessage({ taken: true } satisfies OrphanLinesInput)
+      yield new PackedLinesPart('orphans', message)
     }
   }
 

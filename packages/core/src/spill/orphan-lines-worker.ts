@@ -1,6 +1,6 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { threadErrorReport } from '../util/thread-error.ts'
-import { emptyPackedLines, packedBuffers, packLines, type PackedLines } from '../engine/packed-lines.ts'
+import { emptyPackedLines, packedBuffers, packLines } from '../engine/packed-lines.ts'
 import { orphanLinesOfChunks } from './orphan-lines.ts'
 import type { OrphanLinesInput, OrphanLinesJob, OrphanLinesMessage } from './orphan-lines-thread.ts'
 import { OrphanMarks, type OrphanSegment } from './orphan-marks.ts'
@@ -8,12 +8,12 @@ import { spillDirAt } from './work-dir.ts'
 
 // The entry of an OrphanLinesThread: once given the orphan logs' segments, reads the
 // candidates' files back and sends their orphans' keys in batches, as far ahead of the reader
-// as its credits allow (each batch handed back is one, and is filled again).
+// as its credits allow (each batch the reader has taken gives one back). A batch's memory is
+// its own, kept by whoever holds the part it becomes.
 
 const job = workerData as OrphanLinesJob
 const port = parentPort as MessagePort
-const free: PackedLines[] = []
-let unsent = job.ahead
+let credits = job.ahead
 let wake: (() => void) | undefined
 let begin: ((segments: OrphanSegment[]) => void) | undefined
 const segments = new Promise<OrphanSegment[]>(resolve => { begin = resolve })
@@ -22,23 +22,16 @@ port.on('message', (message: OrphanLinesInput) => {
     begin?.(message.segments)
     return
   }
-  free.push(message)
+  credits++
   wake?.()
 })
-
-async function emptyBatch (): Promise<PackedLines> {
-  if (unsent > 0) {
-    unsent--
-    return emptyPackedLines()
-  }
-  while (free.length === 0) await new Promise<void>(resolve => { wake = resolve })
-  return free.pop() as PackedLines
-}
 
 async function send (): Promise<void> {
   const marks = new OrphanMarks(await segments, job.window, spillDirAt(job.dir))
   for (const { chunk, lines } of orphanLinesOfChunks(job.candidates, marks, job.count)) {
-    const batch = await emptyBatch()
+    while (credits === 0) await new Promise<void>(resolve => { wake = resolve })
+    credits--
+    const batch = emptyPackedLines()
     packLines(chunk, lines, lines.length, batch)
     port.postMessage(batch satisfies OrphanLinesMessage, packedBuffers(batch))
   }

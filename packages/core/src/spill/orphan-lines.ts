@@ -1,12 +1,12 @@
 import { SourceError } from '../errors.ts'
-import type { KeyEntry } from '../keys/key-entry.ts'
 import type { DiffPart } from '../engine/diff-types.ts'
 import { assertUnchanged, readLineBlocks, type BlockShare, type FileIdentity } from '../engine/line-blocks.ts'
-import { lineText, type LineFile } from '../engine/line-chunks.ts'
+import type { LineFile } from '../engine/line-chunks.ts'
+import { emptyPackedLines, packLines } from '../engine/packed-lines.ts'
+import { PackedLinesPart } from '../engine/packed-lines-part.ts'
 import type { OrphanMarks } from './orphan-marks.ts'
 import type { LineChunk } from '../contracts/key-source.ts'
 
-const OUTPUT_BATCH = 4096
 // Every block of a file, in turn, by one reader.
 const WHOLE_FILE: BlockShare = { index: 0, count: 1, blockBytes: 1024 * 1024 }
 
@@ -63,15 +63,11 @@ export function * orphanLinesOfChunks (candidates: CandidateFiles, marks: Orphan
   }
 }
 
-/** The orphans' keys (orphanLinesOfChunks), read back and decoded on this thread. */
+/** The orphans' keys (orphanLinesOfChunks), read back on this thread, a part a chunk. */
 export async function * readOrphanLines (candidates: CandidateFiles, marks: OrphanMarks, count: number): AsyncGenerator<DiffPart> {
-  let out: KeyEntry[] = []
   for (const { chunk, lines } of orphanLinesOfChunks(candidates, marks, count)) {
-    for (const line of lines) out.push({ key: lineText(chunk, line) })
-    if (out.length >= OUTPUT_BATCH) {
-      yield { kind: 'orphans', entries: out }
-      out = []
-    }
+    const packed = emptyPackedLines()
+    packLines(chunk, lines, lines.length, packed)
+    yield new PackedLinesPart('orphans', packed)
   }
-  if (out.length > 0) yield { kind: 'orphans', entries: out }
 }

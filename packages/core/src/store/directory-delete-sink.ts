@@ -1,4 +1,4 @@
-import { lstat, unlink } from 'node:fs/promises'
+import { unlink } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Sink } from '../contracts/sink.ts'
 import { formatStoreLocation, parseStoreLocation } from '../location/store-location.ts'

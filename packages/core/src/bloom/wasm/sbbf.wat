@@ -309,6 +309,35 @@
         (local.set $n (i32.add (local.get $n) (i32.const 1)))))
     (local.get $n))
 
+;; Lines picked[0, n) (increasing indexes into starts and ends) of bytes, each followed by LF,
+  ;; one after another at out; picked[k] is overwritten with the end of line k there (where
+  ;; its LF went). Returns the bytes written. Copied sixteen bytes at a time: up to 15 bytes
+  ;; past a line's end are read and past the last LF written, so 16 bytes after the region
+  ;; and after out's length must be there. A call a line from JS (a copy of 52 bytes each,
+  ;; 3.35M orphans of a 20M diff) took 0.35 s; this, a tenth of that.
+  (func (export "gatherLines") (param $n i32) (param $picked i32) (param $starts i32) (param $ends i32) (param $bytes i32) (param $out i32) (result i32)
+    (local $k i32) (local $line i32) (local $from i32) (local $to i32) (local $at i32) (local $end i32)
+    (block $done
+      (loop $lines
+        (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
+        (local.set $line (i32.shl (i32.load (i32.add (local.get $picked) (i32.shl (local.get $k) (i32.const 2)))) (i32.const 2)))
+        (local.set $from (i32.add (local.get $bytes) (i32.load (i32.add (local.get $starts) (local.get $line)))))
+        (local.set $to (i32.add (local.get $bytes) (i32.load (i32.add (local.get $ends) (local.get $line)))))
+        (local.set $end (i32.add (local.get $at) (i32.sub (local.get $to) (local.get $from))))
+        (block $copied
+          (loop $copy
+            (br_if $copied (i32.ge_u (local.get $from) (local.get $to)))
+            (v128.store (i32.add (local.get $out) (local.get $at)) (v128.load (local.get $from)))
+            (local.set $from (i32.add (local.get $from) (i32.const 16)))
+            (local.set $at (i32.add (local.get $at) (i32.const 16)))
+            (br $copy)))
+        (i32.store8 (i32.add (local.get $out) (local.get $end)) (i32.const 10))
+        (i32.store (i32.add (local.get $picked) (i32.shl (local.get $k) (i32.const 2))) (local.get $end))
+        (local.set $at (i32.add (local.get $end) (i32.const 1)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $lines)))
+    (local.get $at))
+
   (func (export "fingerprint") (param $n i32) (param $offsets i32) (param $step i32) (param $bytes i32) (param $out i32)
     (call $fingerprintAll (local.get $n) (local.get $offsets) (local.get $step) (i32.const 4) (local.get $bytes) (local.get $out)))
 
