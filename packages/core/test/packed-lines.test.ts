@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { lineText, scanLines, splitLines } from '../src/engine/line-chunks.ts'
 import type { LineChunk } from '../src/contracts/key-source.ts'
-import { emptyPackedLines, packedText, packLines, unpackLines, type PackedLines } from '../src/engine/packed-lines.ts'
+import { emptyPackedLines, ownPackedLines, packedText, packLines, unpackLines, type PackedLines } from '../src/engine/packed-lines.ts'
 import { PackedLinesPart } from '../src/engine/packed-lines-part.ts'
 
 // Bytes that make CR/LF endings, blank lines, long lines, multi-byte and invalid UTF-8 likely.
@@ -62,4 +62,20 @@ test('a part of packed lines gives its text at once and decodes its entries only
   const replaced = new PackedLinesPart('orphans', packed)
   assert.equal(replaced.lines, undefined)
   assert.deepEqual(replaced.entries, [{ key: 'a\ufffd' }, { key: 'b' }])
+})
+
+test('a copy of packed lines keeps them when the batch it was taken from is filled again', () => {
+  fc.assert(fc.property(regionArb, choicesArb, regionArb, (region, choices, next) => {
+    const chunk = scanLines(region)
+    const picked = Array.from({ length: chunk.length }, (_, i) => i).filter(i => choices[i % choices.length] === true)
+    const batch = emptyPackedLines()
+    packLines(chunk, picked, picked.length, batch)
+    const keys = unpackLines(batch).map(entry => entry.key)
+    const text = packedText(batch) === undefined ? undefined : Buffer.from(packedText(batch) as Uint8Array)
+    const own = ownPackedLines(batch)
+    const later = scanLines(next)
+    packLines(later, Array.from({ length: later.length }, (_, i) => i), later.length, batch)
+    assert.deepEqual(unpackLines(own).map(entry => entry.key), keys)
+    assert.deepEqual(packedText(own) === undefined ? undefined : Buffer.from(packedText(own) as Uint8Array), text)
+  }), { numRuns: 200 })
 })

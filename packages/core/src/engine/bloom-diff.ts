@@ -11,7 +11,7 @@ import { PartitionRoute, splitPartition, WHOLE_KEY_SPACE, type HashPartition } f
 import { lineChunksOf } from './line-chunks.ts'
 import { LineFilterHasher } from './line-filter-hashes.ts'
 import { checkedLines, hashedLines, lineReaders, readingThreads, type LineRead } from './line-readers.ts'
-import { emptyPackedLines, packLines, unpackLines } from './packed-lines.ts'
+import { emptyPackedLines, ownPackedLines, packLines } from './packed-lines.ts'
 import { countPart, PackedLinesPart } from './packed-lines-part.ts'
 
 export interface BloomDiffInit {
@@ -227,9 +227,8 @@ async function * rejectedLines (lines: () => AsyncIterable<LineRead>, filter: Sp
     if (checked !== undefined) {
       // A thread checked these against the whole filter; a pass over part of the key space has no such thread.
       if (!whole) throw new RangeError('lines checked on a thread in a pass over part of the key space')
-      // Decoded now: the thread fills the batch's memory again.
-      const out = unpackLines(checked.rejected)
-      if (out.length > 0) yield { kind: 'orphans', entries: out }
+      // A copy: the thread fills the batch's memory again.
+      if (checked.rejected.length > 0) yield new PackedLinesPart('orphans', ownPackedLines(checked.rejected))
       continue
     }
     const hashed = hashedLines(read)

@@ -60,6 +60,19 @@ export function packedText (packed: PackedLines): Uint8Array | undefined {
   return packed.utf8 ? packedBytes(packed) : undefined
 }
 
+/** A copy of packed lines in memory of its own, just their size: for a batch whose memory is filled again. */
+export function ownPackedLines (packed: PackedLines): PackedLines {
+  const { length } = packed
+  return {
+    bytes: packed.bytes.slice(0, packedBytes(packed).length),
+    starts: packed.starts.slice(0, 4 * length),
+    ends: packed.ends.slice(0, 4 * length),
+    length,
+    ascii: packed.ascii,
+    utf8: packed.utf8
+  }
+}
+
 /** The packed lines as keys. */
 export function unpackLines (packed: PackedLines): KeyEntry[] {
   const bytes = Buffer.from(packed.bytes) as Buffer & Slicers
