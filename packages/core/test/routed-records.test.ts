@@ -4,6 +4,9 @@ import fc from 'fast-check'
 import { REFERENCE } from '../src/spill/fingerprint-table.ts'
 import { addOrdinals, partitionsOf, recordWords, routeRecords, type RecordRoute } from '../src/spill/routed-records.ts'
 import { candidateOrdinal } from '../src/spill/records.ts'
+import { sharedArena } from '../src/bloom/wasm-arena.ts'
+import { splitLines } from '../src/engine/line-chunks.ts'
+import { LineHasher } from '../src/engine/line-batch.ts'
 
 // A reading thread lays out a batch's spill records by partition; the set that spills them
 // copies a run per partition. The runs must be exactly the records that routing each key on
@@ -35,4 +38,31 @@ test('routed records are each partition\'s records in batch order, with state or
       assert.deepEqual(got, want)
     })
   }))
+})
+
+// Lines split in the arena are fingerprinted and routed there, in WebAssembly: the same
+// fingerprints and records as hashing the lines and routing them here.
+const lineByteArb = fc.constantFrom(0x61, 0x62, 0x2f, 0x30, 0x0d, 0x0a, 0x0a, 0xc3, 0xa9)
+
+test('records routed where the lines were split are those routeRecords makes from their fingerprints', () => {
+  fc.assert(fc.property(fc.array(lineByteArb, { maxLength: 6000 }), fc.constantFrom(32, 31, 28, 24, 20), fc.constantFrom('reference', 'candidate') as fc.Arbitrary<RecordRoute['record']>, (bytes, shift, record) => {
+    const route: RecordRoute = { shift, record }
+    const chunk = splitLines(Buffer.from(bytes), true)
+    const n = chunk.length
+    // Stale words in the buffers, as a thread's refilled buffers hold.
+    const words = new Uint32Array(4 * n + 8).fill(7)
+    const records = new Uint32Array(recordWords(route) * n + 8).fill(7)
+    const starts = new Uint32Array(partitionsOf(route) + 1).fill(7)
+    const lines = { bytes: chunk.bytes, starts: chunk.starts.slice(), ends: chunk.ends.slice(), length: n }
+    assert.equal(sharedArena().routeSplitLines(chunk, shift, record === 'candidate', words, records, starts), true)
+    const fingerprints = new LineHasher().hash(lines).words
+    assert.deepEqual(words.subarray(0, 4 * n), fingerprints.subarray(0, 4 * n))
+    const expectedRecords = new Uint32Array(recordWords(route) * n)
+    const expectedStarts = new Uint32Array(partitionsOf(route) + 1)
+    routeRecords(fingerprints, n, route, expectedRecords, expectedStarts)
+    assert.deepEqual(records.subarray(0, recordWords(route) * n), expectedRecords)
+    assert.deepEqual(starts, expectedStarts)
+    // The arena has been used since: the lines are no longer known to be there.
+    assert.equal(sharedArena().routeSplitLines(chunk, shift, record === 'candidate', words, records, starts), n === 0)
+  }), { numRuns: 200 })
 })

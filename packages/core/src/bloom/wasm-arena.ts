@@ -25,6 +25,12 @@ export interface SbbfKernel {
    * reads and writes up to 15 bytes past them.
    */
   gatherLines (n: number, picked: number, starts: number, ends: number, bytes: number, out: number): number
+  /**
+   * The spill records of n fingerprints at fps grouped by partition (a >>> shift, or one),
+   * a reference's (16 bytes) or with `candidate` a candidate's (24, its place as ordinal),
+   * and the partitions' first records (partitions + 1 u32) at starts: as routeRecords.
+   */
+  routeRecords (n: number, fps: number, shift: number, partitions: number, candidate: number, out: number, starts: number): void
   /** `scratch` holds 8 bytes per key: the hashes between the hash pass and the bit pass; `step` as for `fingerprint`. */
   add (n: number, offsets: number, step: number, bytes: number, filter: number, blocks: number, scratch: number): void
   /** `out` holds 8 bytes per key (the hashes between the passes); byte i is then key i's answer. */
@@ -248,6 +254,35 @@ export class WasmArena {
       else this.kernel.hashLines(m, startsAt + 4 * from, endsAt + 4 * from, this.bytesPtr, this.outPtr)
       this.copyOut(stride * m, words, stride * from)
     }
+    return true
+  }
+
+  /**
+   * The fingerprints of the lines the last `splitLines(region, true)` left here into
+   * `words` (four words a line, as `hashSplitLines` with a stride of 4), and their spill
+   * records grouped by partition into `records` and `starts`, as routeRecords
+   * (spill/routed-records.ts) makes them from those words, in WebAssembly. False, doing
+   * nothing, when `chunk` is not that split or the arena has been used since.
+   */
+  routeSplitLines (chunk: LineChunk, shift: number, candidate: boolean, words: Uint32Array, records: Uint32Array, starts: Uint32Array): boolean {
+    const lines = chunk.starts
+    if (lines !== this.split || chunk.length !== lines.length) return false
+    const n = chunk.length
+    const partitions = shift >= 32 ? 1 : 2 ** (32 - shift)
+    const startsAt = lines.byteOffset
+    const endsAt = chunk.ends.byteOffset
+    const fps = align16(splitLayout(this.bytesPtr, this.splitBytes).end)
+    const out = fps + 16 * n
+    const partitionsAt = align16(out + (candidate ? 24 : 16) * n)
+    const end = partitionsAt + 4 * (partitions + 1)
+    // Growing replaces the memory's buffer: the split's views go with it, its offsets stay.
+    if (end - this.bytesPtr > this.bytesCap) this.grow(end - this.bytesPtr)
+    this.kernel.fingerprintLines(n, startsAt, endsAt, this.bytesPtr, fps)
+    this.kernel.routeRecords(n, fps, shift, partitions, candidate ? 1 : 0, out, partitionsAt)
+    const u32 = this.u32
+    words.set(u32.subarray(fps >>> 2, (fps >>> 2) + 4 * n))
+    records.set(u32.subarray(out >>> 2, (out >>> 2) + (candidate ? 6 : 4) * n))
+    starts.set(u32.subarray(partitionsAt >>> 2, (partitionsAt >>> 2) + partitions + 1))
     return true
   }
 

@@ -85,16 +85,21 @@ async function send (stream: number, files: LineHashJob['streams'][number]): Pro
     const buffers = await buffersFor(chunk, route)
     const { length } = chunk
     const words = new Uint32Array(buffers.words)
-    // A block's lines are hashed where splitting left them in the arena; others from the copies.
-    const hashed = sharedArena().hashSplitLines(chunk, job.stride, words)
-    new Uint8Array(buffers.bytes).set(chunk.bytes)
     const starts = new Uint32Array(buffers.starts, 0, length)
     const ends = new Uint32Array(buffers.ends, 0, length)
     starts.set(chunk.starts.subarray(0, length))
     ends.set(chunk.ends.subarray(0, length))
-    if (!hashed) hashLines({ bytes: Buffer.from(buffers.bytes, 0, chunk.bytes.length), starts, ends, length }, words)
-    // The spilling thread's work per key, done here: it copies a run of records per partition.
-    if (route !== undefined) routeRecords(words, length, route, new Uint32Array(buffers.records), new Uint32Array(buffers.partitionStarts))
+    new Uint8Array(buffers.bytes).set(chunk.bytes)
+    // A block's lines are hashed (and their records laid out) where splitting left them in
+    // the arena; others from the copies. The records are the spilling thread's work per key,
+    // done here: it copies a run of records per partition.
+    const records = route === undefined ? undefined : new Uint32Array(buffers.records)
+    const partitionStarts = route === undefined ? undefined : new Uint32Array(buffers.partitionStarts)
+    const routed = route !== undefined && job.stride === 4 && sharedArena().routeSplitLines(chunk, route.shift, route.record === 'candidate', words, records as Uint32Array, partitionStarts as Uint32Array)
+    if (!routed) {
+      if (!sharedArena().hashSplitLines(chunk, job.stride, words)) hashLines({ bytes: Buffer.from(buffers.bytes, 0, chunk.bytes.length), starts, ends, length }, words)
+      if (route !== undefined) routeRecords(words, length, route, records as Uint32Array, partitionStarts as Uint32Array)
+    }
     const message: HashedLinesMessage = { stream, buffers, byteLength: chunk.bytes.length, length }
     port.postMessage(message, [buffers.bytes, buffers.starts, buffers.ends, buffers.words, buffers.records, buffers.partitionStarts])
   }
