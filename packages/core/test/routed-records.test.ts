@@ -66,3 +66,13 @@ test('records routed where the lines were split are those routeRecords makes fro
     assert.equal(sharedArena().routeSplitLines(chunk, shift, record === 'candidate', words, records, starts), n === 0)
   }), { numRuns: 200 })
 })
+
+test('ordinals take the base with a carry into their high word, up to 2^53', () => {
+  for (const base of [0, 1, 2 ** 32 - 3, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 2 ** 32 - 2, 2 ** 53 - 10]) {
+    const route: RecordRoute = { shift: 32, record: 'candidate' }
+    const words = new Uint32Array(6 * 5)
+    routeRecords(new Uint32Array(4 * 5), 5, route, words, new Uint32Array(2))
+    addOrdinals(words, base)
+    assert.deepEqual([0, 1, 2, 3, 4].map(i => candidateOrdinal(words, 6 * i)), [0, 1, 2, 3, 4].map(i => base + i))
+  }
+})

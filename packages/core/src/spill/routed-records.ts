@@ -1,5 +1,4 @@
 import { REFERENCE } from './fingerprint-table.ts'
-import { readOrdinal, writeOrdinal } from './records.ts'
 
 /**
  * How the spill records of a stream of fingerprinted keys are laid out ahead of a spill: the
@@ -86,7 +85,17 @@ export function routeRecords (fingerprints: Uint32Array, length: number, route: 
   starts[0] = 0
 }
 
+const TWO_32 = 4294967296
+
 /** Adds `base` to the ordinal of every candidate record of `words` (6 words each). */
 export function addOrdinals (words: Uint32Array, base: number): void {
-  for (let w = 4; w < words.length; w += 6) writeOrdinal(words, w, readOrdinal(words, w) + base)
+  // Word by word with a carry: reading and writing each ordinal as a number took a division
+  // a record (0.22 s of the spilling thread for 22M candidates).
+  const low = base % TWO_32
+  const high = (base - low) / TWO_32
+  for (let w = 4; w < words.length; w += 6) {
+    const sum = (words[w] as number) + low
+    words[w] = sum
+    words[w + 1] = (words[w + 1] as number) + high + (sum >= TWO_32 ? 1 : 0)
+  }
 }
