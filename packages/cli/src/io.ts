@@ -47,21 +47,33 @@ export class LineWriter {
   }
 
   async write (text: string): Promise<void> {
-    await this.send(this.escape ? printable(text) : text)
-  }
-
-  /** Writes UTF-8 text given as its bytes, as `write` writes that text. */
-  async writeText (bytes: Uint8Array): Promise<void> {
-    await this.send(this.escape ? printable(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) : bytes)
-  }
-
-  private async send (chunk: string | Uint8Array): Promise<void> {
     if (this.error !== undefined) throw this.error
     try {
-      if (!this.stream.write(chunk)) await once(this.stream, 'drain')
+      if (!this.stream.write(this.escape ? printable(text) : text)) await once(this.stream, 'drain')
     } catch (error) {
       this.fail(error)
     }
+    if (this.error !== undefined) throw this.error
+  }
+
+  /**
+   * Writes UTF-8 text given as its bytes, as `write` writes that text, and returns once the
+   * stream is done with them: their memory may then be filled again (a diff's transient parts).
+   */
+  async writeText (bytes: Uint8Array): Promise<void> {
+    if (this.escape) return await this.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
+    if (this.error !== undefined) throw this.error
+    await new Promise<void>(resolve => {
+      try {
+        this.stream.write(bytes, (error?: Error | null) => {
+          if (error !== undefined && error !== null) this.fail(error)
+          resolve()
+        })
+      } catch (error) {
+        this.fail(error)
+        resolve()
+      }
+    })
     if (this.error !== undefined) throw this.error
   }
 

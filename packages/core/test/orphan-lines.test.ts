@@ -97,15 +97,18 @@ test('the read-back thread gives the keys reading back here gives, in the same o
     const ordinals = all.map((_, i) => i).filter(i => choices[i % choices.length] === true)
     const here = await keysOf(readOrphanLines(candidates, marksOf(ordinals), all.length))
     assert.deepEqual(here, ordinals.map(i => all[i]))
-    const dir = new WorkDir(work)
-    const log = new OrphanLog(dir, 'orphans', 4096)
-    log.partition()
-    for (const ordinal of ordinals) log.add(ordinal)
-    const thread = new OrphanLinesThread({ candidates, count: all.length, window: 64, dir: dir.path, ahead: 2 })
-    try {
-      assert.deepEqual(await keysOf(thread.read(log.close())), here)
-    } finally {
-      thread.stop()
+    // Batches in memory of their own, and batches whose memory comes back to be filled again.
+    for (const reuse of [false, true]) {
+      const dir = new WorkDir(work)
+      const log = new OrphanLog(dir, 'orphans', 4096)
+      log.partition()
+      for (const ordinal of ordinals) log.add(ordinal)
+      const thread = new OrphanLinesThread({ candidates, count: all.length, window: 64, dir: dir.path, ahead: 2, reuse })
+      try {
+        assert.deepEqual(await keysOf(thread.read(log.close())), here)
+      } finally {
+        thread.stop()
+      }
     }
   }), { numRuns: 25 })
 })
@@ -118,7 +121,7 @@ test('the read-back thread fails on a candidates file changed since its first re
   const log = new OrphanLog(dir, 'orphans', 4096)
   log.partition()
   log.add(1)
-  const thread = new OrphanLinesThread({ candidates: { files: [{ path, name: `lines:${path}` }], identities: [identity] }, count: 3, window: 64, dir: dir.path, ahead: 2 })
+  const thread = new OrphanLinesThread({ candidates: { files: [{ path, name: `lines:${path}` }], identities: [identity] }, count: 3, window: 64, dir: dir.path, ahead: 2, reuse: false })
   try {
     await assert.rejects(keysOf(thread.read(log.close())), (error: unknown) => {
       assert.ok(error instanceof SourceError)
@@ -138,3 +141,26 @@ async function countingRead (candidates: CandidateFiles): Promise<DiffPart[]> {
   for (const { path } of candidates.files) for await (const batch of linesSource(path)) for (const entry of batch) lines.push(entry.key)
   return [{ kind: 'orphans', entries: lines.map(key => ({ key })) }]
 }
+
+test('a part whose memory is reused gives its keys until the next part is asked for, and refuses them after', async () => {
+  // Blocks of a megabyte: the two orphans are in two, so two parts.
+  const block = (tag: string): string => Array.from({ length: 30_000 }, (_, i) => `${tag}/${'x'.repeat(30)}/${i}`).join('\n') + '\n'
+  const path = file(block('a') + block('b'))
+  const candidates = { files: [{ path, name: `lines:${path}` }], identities: [blockReadable(path)] }
+  const dir = new WorkDir(work)
+  const log = new OrphanLog(dir, 'orphans', 4096)
+  log.partition()
+  log.add(5)
+  log.add(50_000)
+  const thread = new OrphanLinesThread({ candidates, count: 60_000, window: 1 << 16, dir: dir.path, ahead: 2, reuse: true })
+  try {
+    const parts = thread.read(log.close())
+    const first = (await parts.next()).value as DiffPart
+    const second = (await parts.next()).value as DiffPart
+    assert.deepEqual(second.entries, [{ key: `b/${'x'.repeat(30)}/20000` }])
+    assert.throws(() => first.entries, /read after the next part was asked for/)
+    assert.equal((await parts.next()).done, true)
+  } finally {
+    thread.stop()
+  }
+})

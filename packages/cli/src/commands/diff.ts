@@ -69,7 +69,9 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
     memory: values.memory ?? DEFAULT_MEMORY,
     missing: values.missing !== undefined,
     tmpdir: values.tmpdir,
-    threads
+    threads,
+    // Each part is written before the next is asked for (LineWriter.writeText waits for it).
+    transientParts: true
   })
 
   const orphansOut = values.output === undefined ? LineWriter.data(io.stdout, io.stdoutIsTTY === true) : LineWriter.toFile(values.output)

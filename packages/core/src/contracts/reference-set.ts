@@ -30,6 +30,8 @@ export interface ReferenceSetInit {
   estimatedCount: number | undefined
   /** The diff's `threads`: how many threads the set may settle its work on. @default the machine's cores */
   threads?: number | undefined
+  /** The diff's `transientParts`: the parts the set yields may reuse their memory once the next is asked for. */
+  transientParts?: boolean | undefined
   signal?: AbortSignal | undefined
 }
 

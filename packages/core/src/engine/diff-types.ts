@@ -47,6 +47,14 @@ export interface DiffOptions {
    * @default the machine's cores (os.availableParallelism())
    */
   threads?: number
+  /**
+   * The consumer is done with each part's `lines` and `entries` before it asks for the next
+   * part, as a writer that writes them at once is: the diff may then fill their memory again
+   * (a part's `entries` read later throw). Orphans read back from a file on another thread
+   * otherwise each come in memory of their own, which the GC finds late: 35 MiB more peak
+   * for a 20M diff's 3.35M orphans. @default false
+   */
+  transientParts?: boolean
   signal?: AbortSignal
 }
 
@@ -58,7 +66,8 @@ export interface DiffPart {
    * The entries' keys as text, when the diff holds them as the bytes of lines it read (the
    * candidates' file, read back): each key's UTF-8 bytes and a newline, in the entries'
    * order, exactly what writing `key + '\n'` for each entry writes. A writer of lines may
-   * write it as it is; `entries` are then decoded only if read.
+   * write it as it is; `entries` are then decoded only if read. With `transientParts`,
+   * valid until the next part is asked for.
    */
   readonly lines?: Uint8Array | undefined
 }

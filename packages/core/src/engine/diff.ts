@@ -69,7 +69,7 @@ export function diff (options: DiffOptions): DiffRun {
         ? mergeDiff(candidates, references, stats, wantMissing, signal)
         : mode === 'bloom'
           ? bloomDiff({ candidates, references, falsePositiveRate, memory, filterBytes: Math.floor(memory * BLOOM_FILTER_SHARE), stats, readThread, threads, signal })
-          : hashDiff({ candidates, references, memory, falsePositiveRate, wantMissing, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, readThread, threads, signal })
+          : hashDiff({ candidates, references, memory, falsePositiveRate, wantMissing, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, readThread, threads, transientParts: options.transientParts, signal })
       stats.phase = 'done'
     } catch (error) {
       stats.phase = 'failed'

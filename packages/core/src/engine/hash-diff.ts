@@ -21,6 +21,8 @@ export interface HashDiffInit {
   readThread?: boolean | undefined
   /** Threads the reference set may settle its work on (ReferenceSetInit.threads). */
   threads?: number | undefined
+  /** DiffOptions.transientParts, passed to the reference set. */
+  transientParts?: boolean | undefined
   signal?: AbortSignal | undefined
 }
 
@@ -43,7 +45,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
       falsePositiveRate: init.falsePositiveRate,
       maxBytes: Math.max(32, Math.floor(init.memory * FILTER_SHARE))
     })
-  const exact = await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.wantMissing, estimatedCount: references.estimatedCount, threads: init.threads, signal })
+  const exact = await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.wantMissing, estimatedCount: references.estimatedCount, threads: init.threads, transientParts: init.transientParts, signal })
   let readers: LineReaders | undefined
   try {
     // Keys from files are hashed from their bytes when every consumer can take hashes.

@@ -13,6 +13,7 @@ export class PackedLinesPart implements DiffPart {
   /** Entries in the part, known without decoding them. */
   readonly length: number
   #entries: KeyBatch | undefined
+  #released = false
 
   constructor (readonly kind: DiffPart['kind'], private readonly packed: PackedLines) {
     this.lines = packedText(packed)
@@ -20,8 +21,14 @@ export class PackedLinesPart implements DiffPart {
   }
 
   get entries (): KeyBatch {
+    if (this.#entries === undefined && this.#released) throw new Error('the keys of a transient diff part were read after the next part was asked for (DiffOptions.transientParts)')
     this.#entries ??= unpackLines(this.packed)
     return this.#entries
+  }
+
+  /** The part's memory is to be filled again: its keys can no longer be decoded. */
+  release (): void {
+    this.#released = true
   }
 }
 

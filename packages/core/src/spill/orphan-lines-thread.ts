@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { DiffPart } from '../engine/diff-types.ts'
-import type { PackedLines } from '../engine/packed-lines.ts'
+import { packedBuffers, type PackedLines } from '../engine/packed-lines.ts'
 import { PackedLinesPart } from '../engine/packed-lines-part.ts'
 import { rebuiltError, type ThreadErrorReport } from '../util/thread-error.ts'
 import { workerEntry, workerShipped } from '../util/worker-entry.ts'
@@ -20,10 +20,15 @@ export interface OrphanLinesJob {
   dir: string
   /** Batches the thread may have sent that the reader has not taken. */
   ahead: number
+  /** Whether a batch's memory comes back to be filled again once its part is done with (DiffOptions.transientParts). */
+  reuse: boolean
 }
 
-/** What the thread is sent: the orphan logs' segments once, then a credit for each batch taken. */
-export type OrphanLinesInput = { segments: OrphanSegment[] } | { taken: true }
+/**
+ * What the thread is sent: the orphan logs' segments once, then for each batch taken a
+ * credit, or the batch itself, to be filled again, when the thread's memory is reused.
+ */
+export type OrphanLinesInput = { segments: OrphanSegment[] } | { taken: true } | PackedLines
 
 /** What the thread sends: batches in the files' order, then its end or why it failed. */
 export type OrphanLinesMessage = PackedLines | { done: true } | { error: ThreadErrorReport }
@@ -38,6 +43,7 @@ export type OrphanLinesMessage = PackedLines | { done: true } | { error: ThreadE
 export class OrphanLinesThread {
   private readonly worker: Worker
   private readonly inbox: WorkerInbox<OrphanLinesMessage>
+  private readonly reuse: boolean
 
   /** Whether the thread's entry is there (see workerShipped). */
   static get shipped (): boolean {
@@ -45,6 +51,7 @@ export class OrphanLinesThread {
   }
 
   constructor (job: OrphanLinesJob) {
+    this.reuse = job.reuse
     this.worker = new Worker(workerEntry(import.meta.url, 'orphan-lines-worker'), { workerData: job })
     this.inbox = new WorkerInbox(this.worker,
       error => new SpillError(job.dir, `the thread reading the orphans' keys back failed: ${error.message}`, { cause: error }),
@@ -58,8 +65,16 @@ export class OrphanLinesThread {
       const message = await this.inbox.take()
       if ('done' in message) return
       if ('error' in message) throw rebuiltError(message.error, 'KEYDIFF_SPILL_FAILED')
-      this.worker.postMessage({ taken: true } satisfies OrphanLinesInput)
-      yield new PackedLinesPart('orphans', message)
+      const part = new PackedLinesPart('orphans', message)
+      if (!this.reuse) {
+        this.worker.postMessage({ taken: true } satisfies OrphanLinesInput)
+        yield part
+        continue
+      }
+      yield part
+      // The next part is asked for: this one's memory goes back to be filled again.
+      part.release()
+      this.worker.postMessage(message satisfies OrphanLinesInput, packedBuffers(message))
     }
   }
 

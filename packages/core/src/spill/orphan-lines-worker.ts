@@ -1,6 +1,6 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { threadErrorReport } from '../util/thread-error.ts'
-import { emptyPackedLines, packedBuffers, packLines } from '../engine/packed-lines.ts'
+import { emptyPackedLines, packedBuffers, packLines, type PackedLines } from '../engine/packed-lines.ts'
 import { orphanLinesOfChunks } from './orphan-lines.ts'
 import type { OrphanLinesInput, OrphanLinesJob, OrphanLinesMessage } from './orphan-lines-thread.ts'
 import { OrphanMarks, type OrphanSegment } from './orphan-marks.ts'
@@ -9,11 +9,13 @@ import { spillDirAt } from './work-dir.ts'
 // The entry of an OrphanLinesThread: once given the orphan logs' segments, reads the
 // candidates' files back and sends their orphans' keys in batches, as far ahead of the reader
 // as its credits allow (each batch the reader has taken gives one back). A batch's memory is
-// its own, kept by whoever holds the part it becomes.
+// its own, kept by whoever holds the part it becomes, unless the reader hands it back to be
+// filled again (transient parts).
 
 const job = workerData as OrphanLinesJob
 const port = parentPort as MessagePort
 let credits = job.ahead
+const free: PackedLines[] = []
 let wake: (() => void) | undefined
 let begin: ((segments: OrphanSegment[]) => void) | undefined
 const segments = new Promise<OrphanSegment[]>(resolve => { begin = resolve })
@@ -22,6 +24,7 @@ port.on('message', (message: OrphanLinesInput) => {
     begin?.(message.segments)
     return
   }
+  if (!('taken' in message)) free.push(message)
   credits++
   wake?.()
 })
@@ -31,7 +34,7 @@ async function send (): Promise<void> {
   for (const { chunk, lines } of orphanLinesOfChunks(job.candidates, marks, job.count)) {
     while (credits === 0) await new Promise<void>(resolve => { wake = resolve })
     credits--
-    const batch = emptyPackedLines()
+    const batch = free.pop() ?? emptyPackedLines()
     packLines(chunk, lines, lines.length, batch)
     port.postMessage(batch satisfies OrphanLinesMessage, packedBuffers(batch))
   }

@@ -294,7 +294,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     const claims = new PartitionClaims(partitions.length)
     // Started now, so that its start-up overlaps the drain.
     const readBack = this.keyless && this.readsBackOnThread(keys.count)
-      ? this.readBack = new OrphanLinesThread({ candidates: this.candidateFiles as CandidateFiles, count: keys.count, window, dir: dir.path, ahead: READ_BACK_AHEAD })
+      ? this.readBack = new OrphanLinesThread({ candidates: this.candidateFiles as CandidateFiles, count: keys.count, window, dir: dir.path, ahead: READ_BACK_AHEAD, reuse: this.init.transientParts === true })
       : undefined
     for (let k = 1; k < this.threads; k++) {
       this.helpers.push(new DrainThread({ dir: dir.path, log: `orphans-helper-${k}`, logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions }, claims))
