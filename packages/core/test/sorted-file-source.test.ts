@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { appendFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -182,9 +182,13 @@ test('a JSON Lines line without its key fails naming its byte offset', async () 
 
 test('the source is sorted and dated as a file of references is: by its modification time', async () => {
   const path = await file('a\nb\n')
+  // Modified a minute ago: a file written in the same millisecond as its read is dated by the read.
+  const modified = new Date(Date.now() - 60_000)
+  await utimes(path, modified, modified)
   const source = sortedFileSource(path, { name: 'file:refs' })
   assert.equal(source.sorted, true)
   assert.equal(source.name, 'file:refs')
   await keys(source)
   assert.equal(source.scanBasis, 'file modified')
+  assert.equal(source.scanStartedAt?.getTime(), modified.getTime())
 })
