@@ -54,7 +54,7 @@ test('records routed where the lines were split are those routeRecords makes fro
     const records = new Uint32Array(recordWords(route) * n + 8).fill(7)
     const starts = new Uint32Array(partitionsOf(route) + 1).fill(7)
     const lines = { bytes: chunk.bytes, starts: chunk.starts.slice(), ends: chunk.ends.slice(), length: n }
-    assert.equal(sharedArena().routeSplitLines(chunk, shift, record === 'candidate', words, records, starts), true)
+    assert.equal(sharedArena().routeSplitLines(chunk, route, words, records, starts), true)
     const fingerprints = new LineHasher().hash(lines).words
     assert.deepEqual(words.subarray(0, 4 * n), fingerprints.subarray(0, 4 * n))
     const expectedRecords = new Uint32Array(recordWords(route) * n)
@@ -63,7 +63,7 @@ test('records routed where the lines were split are those routeRecords makes fro
     assert.deepEqual(records.subarray(0, recordWords(route) * n), expectedRecords)
     assert.deepEqual(starts, expectedStarts)
     // The arena has been used since: the lines are no longer known to be there.
-    assert.equal(sharedArena().routeSplitLines(chunk, shift, record === 'candidate', words, records, starts), n === 0)
+    assert.equal(sharedArena().routeSplitLines(chunk, route, words, records, starts), n === 0)
   }), { numRuns: 200 })
 })
 

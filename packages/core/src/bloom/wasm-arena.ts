@@ -2,6 +2,7 @@ import type { LineChunk } from '../contracts/key-source.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 import { SBBF_SHARED_WASM_BASE64, SBBF_WASM_BASE64 } from './wasm/sbbf-wasm.ts'
 import { instantiate, PAGE, wasm, type WasmMemory } from '../util/wasm.ts'
+import { partitionsOf, recordWords, type RecordRoute } from '../spill/routed-records.ts'
 
 /** The exports of sbbf.wat; pointers are byte offsets into the arena's memory. */
 export interface SbbfKernel {
@@ -185,7 +186,7 @@ export class WasmArena {
   splitLines (region: Uint8Array, views = false): { starts: Uint32Array, ends: Uint32Array, length: number } {
     const length = region.length
     const layout = splitLayout(this.bytesPtr, length)
-    // Room for gatherSplitLines too: growing the memory then would take the views away.
+    // Room for gatherLines and routeSplitLines too: growing the memory then would take the views away.
     if (layout.end - this.bytesPtr > this.bytesCap) this.grow(layout.end - this.bytesPtr)
     this.bytes.set(region, this.bytesPtr)
     const n = this.kernel.splitLines(this.bytesPtr, length, layout.startsAt, layout.endsAt)
@@ -204,37 +205,26 @@ export class WasmArena {
    * picked line are copied in first (a megabyte's copy is cheaper than a copy a line in JS).
    */
   gatherLines (chunk: LineChunk, picked: ArrayLike<number>, count: number, ends: Uint32Array): Uint8Array {
-    const last = picked[count - 1] as number
-    let startsAt: number
-    let endsAt: number
-    let pickedAt: number
-    let outAt: number
+    let layout: SplitLayout
     if (chunk.starts === this.split && chunk.length === chunk.starts.length) {
-      const layout = splitLayout(this.bytesPtr, this.splitBytes)
-      startsAt = chunk.starts.byteOffset
-      endsAt = chunk.ends.byteOffset
-      pickedAt = layout.pickedAt
-      outAt = layout.outAt
+      layout = splitLayout(this.bytesPtr, this.splitBytes)
     } else {
+      // Laid out as a split of the bytes up to the last picked line's end would be.
+      const last = picked[count - 1] as number
       const length = chunk.ends[last] as number
-      const lines = last + 1
-      startsAt = this.bytesPtr + align16(length + 16)
-      endsAt = startsAt + align16(4 * lines)
-      pickedAt = endsAt + align16(4 * lines)
-      outAt = pickedAt + align16(4 * count)
-      const end = outAt + align16(length + count + 16)
-      if (end - this.bytesPtr > this.bytesCap) this.grow(end - this.bytesPtr)
+      layout = splitLayout(this.bytesPtr, length)
+      if (layout.end - this.bytesPtr > this.bytesCap) this.grow(layout.end - this.bytesPtr)
       this.split = undefined
       this.bytes.set(chunk.bytes.subarray(0, length), this.bytesPtr)
-      this.u32.set(chunk.starts.subarray(0, lines), startsAt >>> 2)
-      this.u32.set(chunk.ends.subarray(0, lines), endsAt >>> 2)
+      this.u32.set(chunk.starts.subarray(0, last + 1), layout.startsAt >>> 2)
+      this.u32.set(chunk.ends.subarray(0, last + 1), layout.endsAt >>> 2)
     }
     const u32 = this.u32
-    const at = pickedAt >>> 2
+    const at = layout.pickedAt >>> 2
     for (let k = 0; k < count; k++) u32[at + k] = picked[k] as number
-    const n = this.kernel.gatherLines(count, pickedAt, startsAt, endsAt, this.bytesPtr, outAt)
+    const n = this.kernel.gatherLines(count, layout.pickedAt, layout.startsAt, layout.endsAt, this.bytesPtr, layout.outAt)
     ends.set(u32.subarray(at, at + count))
-    return new Uint8Array(this.buffer, outAt, n)
+    return new Uint8Array(this.buffer, layout.outAt, n)
   }
 
   /**
@@ -264,24 +254,25 @@ export class WasmArena {
    * (spill/routed-records.ts) makes them from those words, in WebAssembly. False, doing
    * nothing, when `chunk` is not that split or the arena has been used since.
    */
-  routeSplitLines (chunk: LineChunk, shift: number, candidate: boolean, words: Uint32Array, records: Uint32Array, starts: Uint32Array): boolean {
+  routeSplitLines (chunk: LineChunk, route: RecordRoute, words: Uint32Array, records: Uint32Array, starts: Uint32Array): boolean {
     const lines = chunk.starts
     if (lines !== this.split || chunk.length !== lines.length) return false
     const n = chunk.length
-    const partitions = shift >= 32 ? 1 : 2 ** (32 - shift)
+    const partitions = partitionsOf(route)
+    const recordLength = recordWords(route) * n
     const startsAt = lines.byteOffset
     const endsAt = chunk.ends.byteOffset
     const fps = align16(splitLayout(this.bytesPtr, this.splitBytes).end)
     const out = fps + 16 * n
-    const partitionsAt = align16(out + (candidate ? 24 : 16) * n)
+    const partitionsAt = align16(out + 4 * recordLength)
     const end = partitionsAt + 4 * (partitions + 1)
     // Growing replaces the memory's buffer: the split's views go with it, its offsets stay.
     if (end - this.bytesPtr > this.bytesCap) this.grow(end - this.bytesPtr)
     this.kernel.fingerprintLines(n, startsAt, endsAt, this.bytesPtr, fps)
-    this.kernel.routeRecords(n, fps, shift, partitions, candidate ? 1 : 0, out, partitionsAt)
+    this.kernel.routeRecords(n, fps, route.shift, partitions, route.record === 'candidate' ? 1 : 0, out, partitionsAt)
     const u32 = this.u32
     words.set(u32.subarray(fps >>> 2, (fps >>> 2) + 4 * n))
-    records.set(u32.subarray(out >>> 2, (out >>> 2) + (candidate ? 6 : 4) * n))
+    records.set(u32.subarray(out >>> 2, (out >>> 2) + recordLength))
     starts.set(u32.subarray(partitionsAt >>> 2, (partitionsAt >>> 2) + partitions + 1))
     return true
   }
@@ -299,14 +290,16 @@ export class WasmArena {
   }
 }
 
+interface SplitLayout { startsAt: number, endsAt: number, pickedAt: number, outAt: number, end: number }
+
 /**
  * Where splitLines puts a region of `length` bytes at `bytesPtr` and its lines' starts and
- * ends, and where gatherSplitLines puts the picked lines' indexes and their bytes: a region
+ * ends, and where gatherLines puts the picked lines' indexes and their bytes: a region
  * of n bytes holds at most n / 2 + 1 lines, and its picked lines with a newline each at most
  * n + 1 bytes. The kernels read and write up to 16 bytes past a region and past gathered
  * bytes; bytesPtr is 16-aligned, so all of these are too.
  */
-function splitLayout (bytesPtr: number, length: number): { startsAt: number, endsAt: number, pickedAt: number, outAt: number, end: number } {
+function splitLayout (bytesPtr: number, length: number): SplitLayout {
   const most = (length >>> 1) + 1
   const startsAt = bytesPtr + align16(length + 16)
   const endsAt = startsAt + 4 * most

@@ -93,12 +93,18 @@ async function send (stream: number, files: LineHashJob['streams'][number]): Pro
     // A block's lines are hashed (and their records laid out) where splitting left them in
     // the arena; others from the copies. The records are the spilling thread's work per key,
     // done here: it copies a run of records per partition.
-    const records = route === undefined ? undefined : new Uint32Array(buffers.records)
-    const partitionStarts = route === undefined ? undefined : new Uint32Array(buffers.partitionStarts)
-    const routed = route !== undefined && job.stride === 4 && sharedArena().routeSplitLines(chunk, route.shift, route.record === 'candidate', words, records as Uint32Array, partitionStarts as Uint32Array)
-    if (!routed) {
+    const hash = (): void => {
       if (!sharedArena().hashSplitLines(chunk, job.stride, words)) hashLines({ bytes: Buffer.from(buffers.bytes, 0, chunk.bytes.length), starts, ends, length }, words)
-      if (route !== undefined) routeRecords(words, length, route, records as Uint32Array, partitionStarts as Uint32Array)
+    }
+    if (route === undefined) {
+      hash()
+    } else {
+      const records = new Uint32Array(buffers.records)
+      const partitionStarts = new Uint32Array(buffers.partitionStarts)
+      if (job.stride !== 4 || !sharedArena().routeSplitLines(chunk, route, words, records, partitionStarts)) {
+        hash()
+        routeRecords(words, length, route, records, partitionStarts)
+      }
     }
     const message: HashedLinesMessage = { stream, buffers, byteLength: chunk.bytes.length, length }
     port.postMessage(message, [buffers.bytes, buffers.starts, buffers.ends, buffers.words, buffers.records, buffers.partitionStarts])
