@@ -100,6 +100,12 @@ test('threads that share a stream\'s files by blocks send its lines in file orde
     try {
       assert.deepEqual(await threadLines(thread.batches(0)), await localLines(first, stride))
       assert.deepEqual(await threadLines(thread.batches(1)), await localLines([join(work, `f${files - 1}.txt`)], stride))
+      // Each block's lines, noted as taken: those one reader of every block finds in it.
+      for (const [stream, paths] of [first, [join(work, `f${files - 1}.txt`)]].entries()) {
+        const identities = paths.map(path => blockReadable(path) as FileIdentity)
+        const lines = [...readLineBlocks(paths.map(lineFile), identities, { index: 0, count: 1, blockBytes })].map(chunk => chunk.length)
+        assert.deepEqual(thread.blocksOf(stream), { blockBytes, lines })
+      }
     } finally {
       thread.stop()
     }
@@ -112,6 +118,7 @@ test('a gzipped file among them is read from its start by one thread, with the s
   const thread = new LineHashThread([[lineFile(plain), lineFile(zipped)]], 4, { threads: 3, blockBytes: 2 })
   try {
     assert.deepEqual((await threadLines(thread.batches(0))).map(line => line.key), ['a', 'b', 'c', 'd', 'e', 'f'])
+    assert.equal(thread.blocksOf(0), undefined, 'no blocks: the lines of a file read whole cannot be placed by block')
   } finally {
     thread.stop()
   }

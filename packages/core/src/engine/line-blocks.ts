@@ -21,6 +21,13 @@ export interface BlockShare {
   readonly blockBytes: number
 }
 
+/** How the blocks of a stream's files split its lines, as their threads read them. */
+export interface BlockLines {
+  readonly blockBytes: number
+  /** The lines of each block, in the files' order (a block in which no line starts counts 0). */
+  readonly lines: readonly number[]
+}
+
 const GZIP_MAGIC = [0x1f, 0x8b]
 // A line that runs past its block's end is read on in steps of this.
 const TAIL_BYTES = 64 * 1024

@@ -4,7 +4,7 @@ import { rebuiltError, type ThreadErrorReport } from '../util/thread-error.ts'
 import { workerEntry, workerShipped } from '../util/worker-entry.ts'
 import { WorkerInbox } from '../util/worker-inbox.ts'
 import type { LineFile } from './line-chunks.ts'
-import { assertUnchanged, blockReadable, type BlockShare, type FileIdentity } from './line-blocks.ts'
+import { assertUnchanged, blockReadable, type BlockLines, type BlockShare, type FileIdentity } from './line-blocks.ts'
 import type { LineChunk } from '../contracts/key-source.ts'
 import { partitionsOf, recordWords, type RecordRoute, type RoutedRecords } from '../spill/routed-records.ts'
 import type { FilterCheckerRegion } from '../bloom/filter-checker.ts'
@@ -160,6 +160,10 @@ export class LineHashThread {
   private readonly threads: ReadingThread[]
   private readonly identities: FileIdentity[][] | undefined
   private readonly routes: Array<RecordRoute | undefined>
+  // Per stream read by blocks, the lines of each block as they come: where each block's lines
+  // stand, for those that read the files again (blocksOf).
+  private readonly blockLines: number[][]
+  private readonly blockBytes: number
   private next = 0
 
   /** Whether the thread's entry is there (see workerShipped). */
@@ -171,6 +175,8 @@ export class LineHashThread {
     const routes = this.routes = options.routes ?? []
     if (stride !== 4 && routes.some(route => route !== undefined)) throw new RangeError('records are routed by whole fingerprints (stride 4)')
     if (options.check !== undefined && stride !== 2) throw new RangeError('lines are checked by their filter hashes (stride 2)')
+    this.blockLines = streams.map(() => [])
+    this.blockBytes = options.blockBytes ?? BLOCK_BYTES
     const files = streams.flat().map(file => file.path).join(', ')
     const count = Math.max(1, Math.floor(options.threads ?? 1))
     // Several threads keep about as many chunks in flight in all as one does.
@@ -181,7 +187,7 @@ export class LineHashThread {
       return
     }
     this.identities = identities as FileIdentity[][]
-    const blockBytes = options.blockBytes ?? BLOCK_BYTES
+    const blockBytes = this.blockBytes
     this.threads = Array.from({ length: count }, (_, index) => new ReadingThread({ ...job, blocks: { share: { index, count, blockBytes }, identities: this.identities as FileIdentity[][] } }, files))
   }
 
@@ -201,6 +207,8 @@ export class LineHashThread {
         break
       }
       if ('error' in message) throw rebuiltError(message.error, 'KEYDIFF_SOURCE_FAILED')
+      // With several threads, each message is a block (readLineBlocks).
+      if (this.identities !== undefined) this.blockLines[stream]?.push(message.length)
       if ('rejected' in message) {
         const { buffers } = message
         yield { length: message.length, rejected: { bytes: buffers.bytes, starts: buffers.starts, ends: buffers.ends, length: message.rejected, ascii: message.ascii, utf8: message.utf8 } }
@@ -221,6 +229,16 @@ export class LineHashThread {
       for (const [f, file] of (this.streams[stream] ?? []).entries()) assertUnchanged(file, this.identities[stream]?.[f] as FileIdentity)
     }
     this.next++
+  }
+
+  /**
+   * How stream `stream`'s files were split into blocks, when several threads shared them
+   * (undefined when one thread read them whole): the lines of each block, noted as the
+   * batches are taken, complete once the stream has ended.
+   */
+  blocksOf (stream: number): BlockLines | undefined {
+    const lines = this.blockLines[stream]
+    return this.identities === undefined || lines === undefined ? undefined : { blockBytes: this.blockBytes, lines }
   }
 
   /** Threads that read: each checks its own share of a checked stream (a filter's checkers). */

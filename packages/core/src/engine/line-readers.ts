@@ -3,7 +3,7 @@ import type { KeySource, LineChunk } from '../contracts/key-source.ts'
 import { lineChunksOf, lineFilesOf, type LineFile } from './line-chunks.ts'
 import { LineHashThread, type CheckedLines, type HashedLines } from './line-hash-thread.ts'
 import type { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
-import { blockReadable, type FileIdentity } from './line-blocks.ts'
+import { blockReadable, type BlockLines, type FileIdentity } from './line-blocks.ts'
 import type { RecordRoute } from '../spill/routed-records.ts'
 
 /** Lines as a diff reads them: chunks, chunks already hashed by a thread, or a checked source's chunks (the lines a filter rejected). */
@@ -14,9 +14,10 @@ export interface LineReaders {
   readonly readers: Array<(() => AsyncIterable<LineRead>) | undefined>
   /**
    * Per source read by the threads, its files and what each was before the threads began to
-   * read it (undefined for a file that is not a plain regular file, or a source not read there).
+   * read it (undefined for a file that is not a plain regular file, or a source not read there),
+   * and how its blocks split its lines when several threads shared them (complete once read).
    */
-  readonly files: Array<{ files: LineFile[], identities: Array<FileIdentity | undefined> } | undefined>
+  readonly files: Array<{ files: LineFile[], identities: Array<FileIdentity | undefined>, blocks: BlockLines | undefined } | undefined>
   /** Whether a thread reads them (it is starting when lineReaders returns). */
   readonly threaded: boolean
   /** Threads that check the checked source (a filter's checkers), 0 when the threads do not. */
@@ -62,7 +63,7 @@ export function lineReaders (sources: KeySource[], thread: boolean | undefined, 
   const checked = check === undefined || (reading < CHECKING_MIN_THREADS && check.always !== true) ? undefined : streamOf[check.source]
   const reader = new LineHashThread(streams, stride, { routes: streams.map((_, stream) => routes[streamOf.indexOf(stream)]), threads: reading, identities, check: checked })
   return {
-    files: streamOf.map(stream => stream === undefined ? undefined : { files: streams[stream] as LineFile[], identities: identities[stream] as Array<FileIdentity | undefined> }),
+    files: streamOf.map(stream => stream === undefined ? undefined : { files: streams[stream] as LineFile[], identities: identities[stream] as Array<FileIdentity | undefined>, blocks: reader.blocksOf(stream) }),
     readers: sources.map((_, i) => {
       const stream = streamOf[i]
       return stream === undefined ? chunks[i] : () => reader.batches(stream)

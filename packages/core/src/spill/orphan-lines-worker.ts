@@ -31,12 +31,12 @@ port.on('message', (message: OrphanLinesInput) => {
 
 async function send (): Promise<void> {
   const marks = new OrphanMarks(await segments, job.window, spillDirAt(job.dir))
-  for (const { chunk, lines } of orphanLinesOfChunks(job.candidates, marks, job.count)) {
+  for (const { first, chunk, lines } of orphanLinesOfChunks(job.candidates, marks, job.count, job.share)) {
     while (credits === 0) await new Promise<void>(resolve => { wake = resolve })
     credits--
     const batch = free.pop() ?? emptyPackedLines()
     packLines(chunk, lines, lines.length, batch)
-    port.postMessage(batch satisfies OrphanLinesMessage, packedBuffers(batch))
+    port.postMessage({ first, lines: batch } satisfies OrphanLinesMessage, packedBuffers(batch))
   }
 }
 

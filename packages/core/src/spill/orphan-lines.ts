@@ -1,14 +1,14 @@
 import { SourceError } from '../errors.ts'
 import type { DiffPart } from '../engine/diff-types.ts'
-import { assertUnchanged, readLineBlocks, type BlockShare, type FileIdentity } from '../engine/line-blocks.ts'
+import { assertUnchanged, blockCount, readLineBlocks, type BlockLines, type FileIdentity } from '../engine/line-blocks.ts'
 import type { LineFile } from '../engine/line-chunks.ts'
 import { emptyPackedLines, packLines } from '../engine/packed-lines.ts'
 import { PackedLinesPart } from '../engine/packed-lines-part.ts'
 import type { OrphanMarks } from './orphan-marks.ts'
 import type { LineChunk } from '../contracts/key-source.ts'
 
-// Every block of a file, in turn, by one reader.
-const WHOLE_FILE: BlockShare = { index: 0, count: 1, blockBytes: 1024 * 1024 }
+// The blocks a reader takes when the first read did not note the files' blocks.
+const BLOCK_BYTES = 1024 * 1024
 
 /**
  * The candidates' files a spill reads its orphans' keys back from, instead of writing every
@@ -22,10 +22,27 @@ export interface CandidateFiles {
    * Undefined for one that is not a plain regular file: the spill then keeps the keys itself.
    */
   readonly identities: ReadonlyArray<FileIdentity | undefined>
+  /**
+   * How the first read found the files' blocks, when threads shared them (readLineBlocks):
+   * then several threads can read them back, each a share, knowing from it where each block's
+   * lines stand among all of them. Complete once the files were read to their end.
+   */
+  readonly blocks?: BlockLines | undefined
 }
+
+/** Which blocks one of several readers reads back: every `count`-th, from `index`. */
+export interface ReadBackShare {
+  readonly index: number
+  readonly count: number
+}
+
+/** Every block, in turn, by one reader. */
+export const ALL_BLOCKS: ReadBackShare = { index: 0, count: 1 }
 
 /** A chunk of the candidates' lines as read back, and which of its lines are orphans. */
 export interface OrphanLinesOfChunk {
+  /** The ordinal of the chunk's first line: the order of the chunks of all the shares. */
+  readonly first: number
   readonly chunk: LineChunk
   /** Indexes of the chunk's lines that are orphans, increasing. */
   readonly lines: readonly number[]
@@ -34,33 +51,42 @@ export interface OrphanLinesOfChunk {
 /**
  * The orphans among `count` spilled candidates, read back from the candidates' own files:
  * line `ordinal` of the files, in order, for each ordinal the marks hold. The files are read
- * again from their start, split as the first read split them (the same lines, whatever the
- * chunks), and must be what they were when first read and hold the same number of lines;
- * otherwise the read fails, since a key read from a changed file could name another object.
- * Each chunk that holds an orphan comes with their indexes in it, valid until the next is
- * asked for (its lines are views of the shared arena, see readLineBlocks).
+ * again, split as the first read split them (the same lines, whatever the blocks), and must be
+ * what they were when first read and hold the same number of lines, in each block when the
+ * first read noted its blocks; otherwise the read fails, since a key read from a changed file
+ * could name another object. A share other than ALL_BLOCKS reads only its blocks, and needs
+ * the blocks noted (CandidateFiles.blocks) to know where their lines stand. Each chunk that
+ * holds an orphan comes with their indexes in it, valid until the next is asked for (its
+ * lines are views of the shared arena, see readLineBlocks).
  */
-export function * orphanLinesOfChunks (candidates: CandidateFiles, marks: OrphanMarks, count: number): Generator<OrphanLinesOfChunk> {
+export function * orphanLinesOfChunks (candidates: CandidateFiles, marks: OrphanMarks, count: number, share: ReadBackShare = ALL_BLOCKS): Generator<OrphanLinesOfChunk> {
+  const { files, blocks } = candidates
+  const identities = candidates.identities as FileIdentity[]
+  const name = files[0]?.name ?? 'candidates'
+  const changed = (what: string): SourceError => new SourceError(name, `read again for the orphans' keys, ${files.map(file => file.path).join(', ')} ${what}: they changed during the run`)
+  if (blocks === undefined && share.count > 1) throw new RangeError('a share of the blocks is read back only when the first read noted them')
+  // Where each block's lines begin among all of them: noted, or counted as the blocks come.
+  const firsts = blocks === undefined ? undefined : [0]
+  for (const lines of blocks?.lines ?? []) firsts?.push((firsts.at(-1) as number) + lines)
+  if (blocks !== undefined && blocks.lines.length !== blockCount(identities, blocks.blockBytes)) throw changed(`make ${blockCount(identities, blocks.blockBytes)} blocks where ${blocks.lines.length} were read`)
+  for (const [f, file] of files.entries()) assertUnchanged(file, identities[f] as FileIdentity)
   let ordinal = 0
-  let next = marks.next(0)
-  for (const [f, file] of candidates.files.entries()) {
-    const identity = candidates.identities[f] as FileIdentity
-    assertUnchanged(file, identity)
-    for (const chunk of readLineBlocks([file], [identity], WHOLE_FILE)) {
-      const lines: number[] = []
-      while (next >= 0 && next < ordinal + chunk.length) {
-        lines.push(next - ordinal)
-        next = marks.next(next + 1)
-      }
-      if (lines.length > 0) yield { chunk, lines }
-      ordinal += chunk.length
+  let block = share.index
+  for (const chunk of readLineBlocks(files, identities, { ...share, blockBytes: blocks?.blockBytes ?? BLOCK_BYTES })) {
+    if (firsts !== undefined) {
+      if (chunk.length !== blocks?.lines[block]) throw changed(`held ${chunk.length} lines in block ${block} where ${blocks?.lines[block]} were read`)
+      ordinal = firsts[block] as number
     }
-    assertUnchanged(file, identity)
+    const lines: number[] = []
+    for (let next = marks.next(ordinal); next >= 0 && next < ordinal + chunk.length; next = marks.next(next + 1)) lines.push(next - ordinal)
+    if (lines.length > 0) yield { first: ordinal, chunk, lines }
+    ordinal += chunk.length
+    block += share.count
   }
-  if (ordinal !== count || next >= 0) {
-    const first = candidates.files[0]
-    throw new SourceError(first?.name ?? 'candidates', `read again for the orphans' keys, ${candidates.files.map(file => file.path).join(', ')} held ${ordinal} lines where ${count} were read: they changed during the run`)
-  }
+  for (const [f, file] of files.entries()) assertUnchanged(file, identities[f] as FileIdentity)
+  const read = firsts?.at(-1) ?? ordinal
+  if (read !== count) throw changed(`held ${read} lines where ${count} were read`)
+  if (marks.next(count) >= 0) throw changed(`held fewer lines than the orphans' ordinals`)
 }
 
 /** The orphans' keys (orphanLinesOfChunks), read back on this thread, a part a chunk. */

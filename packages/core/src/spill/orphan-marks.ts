@@ -92,7 +92,10 @@ export class OrphanMarks {
     this.bits = new Uint32Array(Math.max(1, Math.ceil(window / 32)))
   }
 
-  /** The first orphan's ordinal at or after `from`, or -1 when there is none; `from` never goes back. */
+  /**
+   * The first orphan's ordinal at or after `from`, or -1 when there is none; `from` never goes
+   * back. Orphans below a `from` that skipped them are never returned.
+   */
   next (from: number): number {
     for (;;) {
       if (from < this.high) {
@@ -147,8 +150,10 @@ export class OrphanMarks {
           this.ahead = Math.min(this.ahead, ordinal)
           return at
         }
+        // One below the window was passed over: `next` was asked from after it (a reader of a
+        // share of the candidates' blocks asks only within its own).
         const bit = ordinal - this.low
-        this.bits[bit >>> 5] = (this.bits[bit >>> 5] as number) | (1 << (bit & 31))
+        if (bit >= 0) this.bits[bit >>> 5] = (this.bits[bit >>> 5] as number) | (1 << (bit & 31))
         this.left--
         at += RECORD_BYTES
       }

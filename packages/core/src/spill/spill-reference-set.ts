@@ -14,7 +14,7 @@ import { missingOf, PartitionDrain, type PartitionFiles } from './partition-drai
 import { ChunkReader, PartitionWriter } from './partition-files.ts'
 import { CANDIDATE_BYTES, FINGERPRINT_BYTES, writeCandidate, writeReference } from './records.ts'
 import { readOrphanLines, type CandidateFiles } from './orphan-lines.ts'
-import { OrphanLinesThread } from './orphan-lines-thread.ts'
+import { mergedOrphanLines, OrphanLinesThread } from './orphan-lines-thread.ts'
 import { addOrdinals, recordWords, type RecordRoute, type RoutedRecords } from './routed-records.ts'
 import { WorkDir } from './work-dir.ts'
 
@@ -41,6 +41,13 @@ export interface SpillReferenceSetOptions {
    * @default when the diff's `threads` is more than 1, a million candidates were spilled and the thread's entry `orphan-lines-worker.js` is beside core's `index.js`
    */
   readBackThread?: boolean
+  /**
+   * Threads that read the orphans' keys back when they are read on threads, each every n-th
+   * block of the candidates' files, merged into their order (mergedOrphanLines): possible when
+   * the first read's threads shared the files' blocks and noted their lines (CandidateFiles.blocks).
+   * @default the diff's `threads`, at most 8, when the blocks were noted, else 1
+   */
+  readBackThreads?: number
 }
 
 const MIN_PARTITIONS = 16
@@ -84,8 +91,13 @@ const PARTITIONED_MIN_REFERENCES = PARALLEL_MIN_REFERENCES
 // Below this many spilled candidates, reading their files back is too short to pay for a
 // thread's start (an isolate and its modules).
 const READ_BACK_THREAD_MIN_CANDIDATES = 1_000_000
-// Chunks of orphans' keys (one a megabyte of candidates) the read-back thread may send ahead of their decoding.
+// Chunks of orphans' keys (one a megabyte of candidates) a read-back thread may send ahead of their decoding.
 const READ_BACK_AHEAD = 4
+// Past this many, threads reading the candidates back would mostly wait for the disk and for
+// the one thread that hands their parts on.
+const MAX_READ_BACK_THREADS = 8
+// The fewest ordinals a window of orphan marks holds: fewer would read the logs in slivers.
+const MIN_ORPHAN_WINDOW = 64 * 1024
 // Each drain thread holds a partition's table and a read buffer at a time; past this many the
 // budget's share of each is too small to be worth it.
 const MAX_DRAIN_THREADS = 64
@@ -109,6 +121,9 @@ export function spillReferenceSet (options: SpillReferenceSetOptions = {}): Refe
   if (options.drainThreads !== undefined && !(Number.isInteger(options.drainThreads) && options.drainThreads >= 1 && options.drainThreads <= MAX_DRAIN_THREADS)) {
     throw new TypeError(`spillReferenceSet: drainThreads must be a whole number from 1 to ${MAX_DRAIN_THREADS}`)
   }
+  if (options.readBackThreads !== undefined && !(Number.isInteger(options.readBackThreads) && options.readBackThreads >= 1 && options.readBackThreads <= MAX_READ_BACK_THREADS)) {
+    throw new TypeError(`spillReferenceSet: readBackThreads must be a whole number from 1 to ${MAX_READ_BACK_THREADS}`)
+  }
   return Object.assign((init: ReferenceSetInit) => new SpillReferenceSet(init, options), { usesFilter: false })
 }
 
@@ -125,7 +140,7 @@ class SpillReferenceSet implements HashedReferenceSet {
   private candidateKeys: KeysFileWriter | undefined
   private orphans: OrphanLog | undefined
   private helpers: DrainThread[] = []
-  private readBack: OrphanLinesThread | undefined
+  private readBack: OrphanLinesThread[] = []
   private helperWritten = 0
   private threads = 1
   private shift = 32
@@ -281,7 +296,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     const dir = this.dir as WorkDir
     candidates.close()
     keys.close()
-    const window = Math.min(keys.count, this.options.orphanWindow ?? Math.max(64 * 1024, Math.floor(this.tableBudget * MARKS_SHARE * 8)))
+    const window = Math.min(keys.count, this.options.orphanWindow ?? Math.max(MIN_ORPHAN_WINDOW, Math.floor(this.tableBudget * MARKS_SHARE * 8)))
     const tableBudget = Math.floor((this.tableBudget - Math.ceil(window / 8)) / this.threads)
     const partitions = Array.from({ length: references.partitions }, (_, p): PartitionFiles => ({
       references: references.part(p),
@@ -292,10 +307,8 @@ class SpillReferenceSet implements HashedReferenceSet {
       index: p
     }))
     const claims = new PartitionClaims(partitions.length)
-    // Started now, so that its start-up overlaps the drain.
-    const readBack = this.keyless && this.readsBackOnThread(keys.count)
-      ? this.readBack = new OrphanLinesThread({ candidates: this.candidateFiles as CandidateFiles, count: keys.count, window, dir: dir.path, ahead: READ_BACK_AHEAD, reuse: this.init.transientParts === true })
-      : undefined
+    // Started now, so that their start-up overlaps the drain.
+    if (this.keyless && this.readsBackOnThread(keys.count)) this.startReadBack(keys.count, window, dir)
     for (let k = 1; k < this.threads; k++) {
       this.helpers.push(new DrainThread({ dir: dir.path, log: `orphans-helper-${k}`, logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions }, claims))
     }
@@ -315,8 +328,8 @@ class SpillReferenceSet implements HashedReferenceSet {
       // Every partition is read: the files go now, their pages freed on libuv's threads while the
       // orphans are read back, not by the work directory's removal at the end (0.1 s at 20M).
       for (const writer of [references, candidates, this.referenceKeys]) if (writer !== undefined) unlink(writer.path, () => {})
-      if (readBack !== undefined) {
-        yield * readBack.read(segments)
+      if (this.readBack.length > 0) {
+        yield * mergedOrphanLines(this.readBack, segments)
       } else {
         const marks = new OrphanMarks(segments, window, dir)
         yield * (this.keyless ? readOrphanLines(this.candidateFiles as CandidateFiles, marks, keys.count) : readOrphans(new ChunkReader(READ_CHUNK), keys.path, marks))
@@ -346,9 +359,21 @@ class SpillReferenceSet implements HashedReferenceSet {
     return (this.init.threads ?? availableParallelism()) > 1 && candidates >= READ_BACK_THREAD_MIN_CANDIDATES && OrphanLinesThread.shipped
   }
 
+  // Each thread reads every n-th block of the candidates' files and keeps its own window of
+  // the orphan marks, the window's bits split between them.
+  private startReadBack (count: number, window: number, dir: WorkDir): void {
+    const candidates = this.candidateFiles as CandidateFiles
+    const noted = candidates.blocks?.lines.reduce((sum, lines) => sum + lines, 0) === count
+    const asked = this.options.readBackThreads ?? Math.min(MAX_READ_BACK_THREADS, this.init.threads ?? availableParallelism())
+    const threads = noted ? asked : 1
+    const share = Math.ceil(window / threads)
+    for (let index = 0; index < threads; index++) {
+      this.readBack.push(new OrphanLinesThread({ candidates, count, window: share, dir: dir.path, ahead: READ_BACK_AHEAD, reuse: this.init.transientParts === true, share: { index, count: threads } }))
+    }
+  }
+
   private stopReadBack (): void {
-    this.readBack?.stop()
-    this.readBack = undefined
+    for (const thread of this.readBack.splice(0)) thread.stop()
   }
 
   private outgrown (table: FingerprintTable): boolean {
