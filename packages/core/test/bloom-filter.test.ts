@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import { SplitBlockBloomFilter, bitsPerKeyFor, blocksFor, hashBatch, predictedFalsePositiveRate, xxh64 } from '../src/index.ts'
 import { Fingerprinter } from '../src/spill/fingerprint.ts'
 import { FilterChecker } from '../src/bloom/filter-checker.ts'
+import { pickRejected } from '../src/bloom/pick-rejected.ts'
 
 const encoder = new TextEncoder()
 const entries = (keys: string[]): Array<{ key: string }> => keys.map((key) => ({ key }))
@@ -210,4 +211,13 @@ test('a checker refuses a filter not sealed, and a room the filter does not have
   assert.throws(() => new FilterChecker(region), /not sealed/)
   assert.throws(() => filter.checkerRegion(1), /has 1 checkers' rooms, not a room 1/)
   assert.throws(() => new SplitBlockBloomFilter(4).checkerRegion(0), /has 0 checkers' rooms/)
+})
+
+test('the rejected keys picked from a check\'s answers are those answered 0, in order', () => {
+  fc.assert(fc.property(fc.array(fc.constantFrom(0, 1)), fc.nat({ max: 5 }), (answers, spare) => {
+    const picked = new Uint32Array(answers.length + spare).fill(7)
+    const count = pickRejected(Uint8Array.from(answers), answers.length, picked)
+    const expected = answers.flatMap((answer, i) => answer === 0 ? [i] : [])
+    assert.deepEqual([...picked.subarray(0, count)], expected)
+  }))
 })

@@ -2,6 +2,7 @@ import { hashBatch } from '../bloom/batch-hasher.ts'
 import { BloomBudgetError } from '../bloom/filter-errors.ts'
 import { BLOCK_BYTES, blocksFor, keysWithin } from '../bloom/sizing.ts'
 import { MAX_FILTER_BLOCKS, SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
+import { pickRejected } from '../bloom/pick-rejected.ts'
 import { asSourceError, SourceError } from '../errors.ts'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import type { KeySource, LineChunk } from '../contracts/key-source.ts'
@@ -241,7 +242,7 @@ async function * rejectedLines (lines: () => AsyncIterable<LineRead>, filter: Sp
       if (hashed !== undefined) filter.checkHashes(hashed.words, hashed.stride, read.length, maybe)
       else filter.checkLines(chunk, maybe)
       rejected = picked
-      for (let i = 0; i < chunk.length; i++) if (maybe[i] === 0) picked[count++] = i
+      count = pickRejected(maybe, chunk.length, picked)
     } else {
       const routed = hashed !== undefined ? route.reject(filter, hashed.words, hashed.stride, read.length) : route.reject(filter, hasher.hash(chunk), 2, read.length)
       rejected = routed.rejected

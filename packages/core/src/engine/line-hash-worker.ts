@@ -4,6 +4,7 @@ import { threadErrorReport } from '../util/thread-error.ts'
 import type { CheckedLinesMessage, HashedLinesMessage, LineBuffers, LineHashInput, LineHashJob, LineHashMessage } from './line-hash-thread.ts'
 import { FilterChecker } from '../bloom/filter-checker.ts'
 import { packLines, room } from './packed-lines.ts'
+import { pickRejected } from '../bloom/pick-rejected.ts'
 import { readLineChunks } from './line-chunks.ts'
 import { readLineBlocks } from './line-blocks.ts'
 import { partitionsOf, recordWords, routeRecords, type RecordRoute } from '../spill/routed-records.ts'
@@ -138,8 +139,7 @@ async function sendChecked (stream: number, files: LineHashJob['streams'][number
     const lines = { bytes: chunk.bytes, starts, ends, length }
     if (!hashed) hashLines(lines, words)
     ;(await checker).checkHashes(words, 2, length, answers)
-    let rejected = 0
-    for (let i = 0; i < length; i++) if (answers[i] === 0) picked[rejected++] = i
+    const rejected = pickRejected(answers, length, picked)
     const buffers = await buffersFor({ ...lines, bytes: chunk.bytes.subarray(0, 0), length: 0 }, undefined)
     const packed = { bytes: buffers.bytes, starts: buffers.starts, ends: buffers.ends, length: 0, ascii: true, utf8: true }
     packLines(lines, picked, rejected, packed)
