@@ -29,7 +29,7 @@ export interface BloomDiffInit {
   readThread?: boolean | undefined
   /** Threads that may read and hash the files (see lineReaders). @default the machine's cores */
   threads?: number | undefined
-  /** Have the reading threads check the candidates in a pass over the whole key space (for tests). @default when three threads or more read */
+  /** Have the reading threads check the candidates in a pass over the whole key space (for tests). @default when two threads or more read */
   checkOnThreads?: boolean | undefined
   signal?: AbortSignal | undefined
 }

@@ -46,7 +46,7 @@ const LINES_PER_READING_THREAD = 5_000_000
  * shipped; the others are read here. A source's `routes` entry has the thread lay out its
  * lines' spill records too (HashedLines.routed); up to `threads` threads, one for every five
  * million lines, share the files' blocks when they are plain files (LineHashThreadOptions.threads).
- * With three reading threads or more (or `always`), source `check.source` is checked on them
+ * With two reading threads or more (or `always`), source `check.source` is checked on them
  * (LineHashThreadOptions.check).
  */
 export function lineReaders (sources: KeySource[], thread: boolean | undefined, stride: 2 | 4, routes: Array<RecordRoute | undefined> = [], threads = 1, check?: { source: number, always?: boolean | undefined }): LineReaders {
@@ -76,11 +76,14 @@ export function lineReaders (sources: KeySource[], thread: boolean | undefined, 
 }
 
 // From this many reading threads on, they check a checked source themselves: the calling
-// thread, which otherwise checks every line and decodes the rejected, is then the one they
-// wait for. With two, the threads are the slower side: checking there made a 20M bloom diff
-// on two cores slower (2.00-2.26 s against 1.92-2.03 s), since every core is busy anyway and
-// the checks cost more CPU on the threads (a copy of each chunk's hashes into shared memory).
-const CHECKING_MIN_THREADS = 3
+// thread, which otherwise checks every line and packs the rejected, is then the one they
+// wait for. Measured on a 20M bloom diff on two cores, 128MiB, 8 rounds interleaved: checking
+// on the threads 4.86-5.58 s (median 5.3), on the calling thread 5.17-6.11 s (5.6); the
+// profile shows the calling thread busy through the candidates with the threads waiting on
+// it, and idle through them once the threads check. (Before the rejected lines were gathered
+// in WebAssembly, the threads were the slower side and checking there lost: 2.00-2.26 s
+// against 1.92-2.03 s on a faster host.)
+const CHECKING_MIN_THREADS = 2
 // Past this many, the thread that takes their batches is the one that waits.
 const MAX_READING_THREADS = 8
 
