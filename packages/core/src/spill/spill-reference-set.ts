@@ -35,8 +35,8 @@ export interface SpillReferenceSetOptions {
    */
   drainThreads?: number
   /**
-   * Read the orphans' keys back from the candidates' files on another thread, which reads and
-   * splits the files while this one decodes the orphans' keys (OrphanLinesThread); only when
+   * Read the orphans' keys back from the candidates' files on other threads, which read and
+   * split the files while this one hands the orphans' keys on (OrphanLinesThread); only when
    * the candidates' keys are read back from their files (plain files, spilled from the start).
    * @default when the diff's `threads` is more than 1, a million candidates were spilled and the thread's entry `orphan-lines-worker.js` is beside core's `index.js`
    */
