@@ -172,6 +172,19 @@ function noted (candidates: CandidateFiles, blockBytes: number): CandidateFiles 
   return { ...candidates, blocks: { blockBytes, lines } }
 }
 
+// Files of these bytes with their blocks noted, every line the first read numbers, and the
+// ordinals the choices mark (cycled over the lines).
+async function notedCase (contents: number[][], choices: boolean[], blockBytes: number): Promise<{ candidates: CandidateFiles, all: string[], ordinals: number[] }> {
+  const paths = contents.map(bytes => {
+    const path = join(work, `c${files++}.txt`)
+    writeFileSync(path, Uint8Array.from(bytes))
+    return path
+  })
+  const candidates = noted({ files: paths.map(path => ({ path, name: `lines:${path}` })), identities: paths.map(path => blockReadable(path)) }, blockBytes)
+  const all = (await countingRead(candidates)).flatMap(part => part.entries.map(entry => entry.key))
+  return { candidates, all, ordinals: all.map((_, i) => i).filter(i => choices[i % choices.length] === true) }
+}
+
 function logOf (ordinals: number[]): { dir: WorkDir, segments: ReturnType<OrphanLog['close']> } {
   const dir = new WorkDir(work)
   const log = new OrphanLog(dir, 'orphans', 4096)
@@ -182,14 +195,7 @@ function logOf (ordinals: number[]): { dir: WorkDir, segments: ReturnType<Orphan
 
 test('readers of shares of the noted blocks find, merged by their lines\' places, the orphans one reader of every block finds', async () => {
   await fc.assert(fc.asyncProperty(fc.array(fc.array(byteArb, { maxLength: 300 }), { minLength: 1, maxLength: 3 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 100 }), async (contents, choices, blockBytes, count, window) => {
-    const paths = contents.map(bytes => {
-      const path = join(work, `c${files++}.txt`)
-      writeFileSync(path, Uint8Array.from(bytes))
-      return path
-    })
-    const candidates = noted({ files: paths.map(path => ({ path, name: `lines:${path}` })), identities: paths.map(path => blockReadable(path)) }, blockBytes)
-    const all = (await countingRead(candidates)).flatMap(part => part.entries.map(entry => entry.key))
-    const ordinals = all.map((_, i) => i).filter(i => choices[i % choices.length] === true)
+    const { candidates, all, ordinals } = await notedCase(contents, choices, blockBytes)
     const { dir, segments } = logOf(ordinals)
     const found: Array<{ first: number, keys: string[] }> = []
     for (let index = 0; index < count; index++) {
@@ -205,14 +211,7 @@ test('readers of shares of the noted blocks find, merged by their lines\' places
 
 test('threads reading shares of the blocks give, merged, the keys one thread gives, in order, their memory reused or not', async () => {
   await fc.assert(fc.asyncProperty(fc.array(fc.array(byteArb, { maxLength: 300 }), { minLength: 1, maxLength: 2 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 64 }), fc.integer({ min: 2, max: 3 }), fc.boolean(), async (contents, choices, blockBytes, count, reuse) => {
-    const paths = contents.map(bytes => {
-      const path = join(work, `c${files++}.txt`)
-      writeFileSync(path, Uint8Array.from(bytes))
-      return path
-    })
-    const candidates = noted({ files: paths.map(path => ({ path, name: `lines:${path}` })), identities: paths.map(path => blockReadable(path)) }, blockBytes)
-    const all = (await countingRead(candidates)).flatMap(part => part.entries.map(entry => entry.key))
-    const ordinals = all.map((_, i) => i).filter(i => choices[i % choices.length] === true)
+    const { candidates, all, ordinals } = await notedCase(contents, choices, blockBytes)
     const here = await keysOf(readOrphanLines(candidates, marksOf(ordinals), all.length))
     const { dir, segments } = logOf(ordinals)
     const threads = Array.from({ length: count }, (_, index) => new OrphanLinesThread({ candidates, count: all.length, window: 64, dir: dir.path, ahead: 1, reuse, share: { index, count } }))
