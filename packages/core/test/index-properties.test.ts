@@ -222,3 +222,33 @@ test('the filter an index first update makes keeps to half its budget, and the a
     await ReferenceIndex.drop(dir)
   }
 })
+
+test('a scan diff of a large candidates file gives the same orphans, in input order, whether threads read it or not', async () => {
+  // References past the budget: the scan's set spills from the start, so the threads lay out
+  // the candidates' spill records and the orphans are read back from the file.
+  const keys = Array.from({ length: 1_100_000 }, (_, i) => `blobs/${(i * 2654435761 % 4294967296).toString(16)}/${i % 13}`)
+  const references = join(work, 'large-refs.txt')
+  const candidates = join(work, 'large-cands.txt')
+  writeFileSync(references, keys.filter((_, i) => i % 10 !== 3).join('\n') + '\n')
+  const candidateKeys = [...keys.slice(0, 1_000_000), 'orphan/a', keys[3] as string, 'orphan/b', 'orphan/a']
+  writeFileSync(candidates, candidateKeys.join('\r\n'))
+  const drop = new Set(keys.filter((_, i) => i % 10 !== 3))
+  const expected = [...new Set(candidateKeys)].filter(key => !drop.has(key))
+  const dir = join(work, 'index-large')
+  const index = await ReferenceIndex.open(dir, { create: true })
+  try {
+    await index.add(linesSource(references))
+    for (const readThread of [true, false]) {
+      const out: string[] = []
+      const run = diffIndex({ candidates: linesSource(candidates), index, strategy: 'scan', tmpdir: work, memory: '16MiB', readThread, transientParts: true })
+      for await (const part of run) out.push(...part.entries.map(entry => entry.key))
+      assert.deepEqual(out, expected, `readThread ${readThread}`)
+      assert.equal(run.stats.orphans.count, expected.length)
+      assert.equal(run.stats.candidates.count, candidateKeys.length)
+      assert.ok((run.stats.spilledBytes ?? 0) > 0, 'the scan spilled')
+    }
+  } finally {
+    await index.close()
+    await ReferenceIndex.drop(dir)
+  }
+})

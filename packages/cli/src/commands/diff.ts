@@ -62,7 +62,7 @@ export async function diffCommand (argv: string[], io: CommandIO): Promise<numbe
   const index = values.index === undefined ? undefined : await ReferenceIndex.open(values.index)
   const candidates = open('candidates', candidatesArg)
   const references = referenceArgs.map(src => open('references', src))
-  const run = index !== undefined ? diffIndex({ candidates, index, memory: values.memory ?? DEFAULT_MEMORY, tmpdir: values.tmpdir, strategy }) : diff({
+  const run = index !== undefined ? diffIndex({ candidates, index, memory: values.memory ?? DEFAULT_MEMORY, tmpdir: values.tmpdir, strategy, threads, transientParts: true }) : diff({
     candidates,
     references,
     mode,

@@ -2,10 +2,11 @@ import type { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import { AbortError, InvalidOptionError, asSourceError } from '../errors.ts'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import { toKeySource } from '../keys/key-source.ts'
-import type { KeySource, KeySourceLike } from '../contracts/key-source.ts'
+import type { KeySource, KeySourceLike, LineChunk } from '../contracts/key-source.ts'
 import type { DiffPart, DiffRun, DiffStats } from '../engine/diff-types.ts'
-import { LineHasher } from '../engine/line-batch.ts'
-import { lineChunksOf } from '../engine/line-chunks.ts'
+import { LineBatch, LineHasher } from '../engine/line-batch.ts'
+import { hashedLines, lineReaders, readingThreads, type LineRead } from '../engine/line-readers.ts'
+import { countPart } from '../engine/packed-lines-part.ts'
 import { Fingerprinter } from '../spill/fingerprint.ts'
 import { FingerprintBatch, isHashedReferenceSet, type HashedReferenceSet } from '../spill/hashed-batch.ts'
 import { spillReferenceSet } from '../spill/spill-reference-set.ts'
@@ -30,6 +31,15 @@ export interface IndexDiffOptions {
   tmpdir?: string
   /** @default 'lookup' when the candidates' estimated count is under a quarter of the index and its filter takes at most half the budget, else 'scan' */
   strategy?: IndexDiffStrategy
+  /**
+   * Threads that read, split and fingerprint a scan's candidates when they are files of
+   * lines, and settle its spill, as a diff's (DiffOptions.threads). @default the machine's cores
+   */
+  threads?: number
+  /** Read a scan's candidates files on other threads, or here (DiffOptions.readThread). @default when they hold a million lines and the machine has two cores or more */
+  readThread?: boolean
+  /** The consumer is done with each part before it asks for the next (DiffOptions.transientParts). @default false */
+  transientParts?: boolean
   signal?: AbortSignal
 }
 
@@ -79,9 +89,14 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
     if (filter !== undefined) stats.filter = { blocks: filter.blocks, bytes: filter.byteLength, bitsPerKey: index.meta.count === 0 ? 0 : filter.byteLength * 8 / index.meta.count, estimatedFalsePositiveRate: filter.estimatedFalsePositiveRate() }
     // The set keeps to what the filter and LevelDB's resident tables and cache leave.
     const setMemory = Math.max(1024 * 1024, memory - (filter?.byteLength ?? 0) - index.residentBytes)
-    const set = await spillReferenceSet({ tmpdir: options.tmpdir })({ memory: setMemory, trackMissing: false, estimatedCount: strategy === 'scan' ? index.meta.count : undefined, signal })
+    const set = await spillReferenceSet({ tmpdir: options.tmpdir })({ memory: setMemory, trackMissing: false, estimatedCount: strategy === 'scan' ? index.meta.count : undefined, threads: options.threads, transientParts: options.transientParts, signal })
     if (!isHashedReferenceSet(set)) throw new TypeError('the spill reference set takes fingerprints')
+    // A scan's candidates files are read on threads, which start now: their start-up overlaps
+    // the index's read, and the spill reads their orphans back from the files.
+    const readers = strategy === 'scan' ? lineReaders([candidates], options.readThread, 4, [set.routes?.().candidates], readingThreads(options.threads)) : undefined
     try {
+      const files = readers?.files[0]
+      if (files !== undefined) set.readsOrphansFrom?.(files)
       if (strategy === 'scan') {
         stats.phase = 'references'
         for await (const { words, length } of index.fingerprints(signal)) set.addHashed(new FingerprintBatch(words, length))
@@ -89,13 +104,16 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
       set.seal()
       stats.phase = 'candidates'
       try {
-        yield * filter === undefined ? scanCandidates(candidates, set, stats, signal) : lookupCandidates(candidates, index, filter, set, stats, signal)
+        yield * filter === undefined ? scanCandidates(candidates, readers?.readers[0], set, stats, signal) : lookupCandidates(candidates, index, filter, set, stats, signal)
       } catch (error) {
         throw asSourceError(candidates.name, error)
       }
+      // Every line is read: the threads' memory goes before the drain's threads take theirs.
+      readers?.stop()
       stats.phase = 'finishing'
       for await (const part of set.drain()) {
-        count(stats, part.entries)
+        // Orphans read back from the candidates' files are counted without decoding their keys.
+        countPart(stats.orphans, part)
         yield part
       }
       if (set.spilledBytes !== undefined) stats.spilledBytes = set.spilledBytes
@@ -105,6 +123,7 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
       if (signal?.aborted === true) throw new AbortError('the diff was aborted', { cause: signal.reason })
       throw error
     } finally {
+      readers?.stop()
       set.close()
       stats.durationMs = performance.now() - started
     }
@@ -121,14 +140,17 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
   }
 }
 
-/** Candidates probed against the scanned references; a file's lines are hashed as bytes. */
-async function * scanCandidates (candidates: KeySource, set: HashedReferenceSet, stats: DiffStats, signal: AbortSignal | undefined): AsyncGenerator<DiffPart> {
-  const chunks = lineChunksOf(candidates)
-  if (chunks !== undefined) {
-    const lines = new LineHasher()
-    for await (const chunk of chunks()) {
+/**
+ * Candidates probed against the scanned references; a file's lines are hashed as bytes, by
+ * the reading threads (`lines`, from lineReaders) or here.
+ */
+async function * scanCandidates (candidates: KeySource, lines: (() => AsyncIterable<LineRead>) | undefined, set: HashedReferenceSet, stats: DiffStats, signal: AbortSignal | undefined): AsyncGenerator<DiffPart> {
+  if (lines !== undefined) {
+    const hasher = new LineHasher()
+    for await (const read of lines()) {
       signal?.throwIfAborted()
-      const batch = lines.hash(chunk)
+      const hashed = hashedLines(read)
+      const batch = hashed !== undefined ? new LineBatch(hashed.chunk, hashed.words, hashed.routed) : hasher.hash(read as LineChunk)
       stats.candidates.count += batch.length
       const orphans = set.probeHashed(batch)
       if (orphans.length > 0) yield counted(stats, orphans)
