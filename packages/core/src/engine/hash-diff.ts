@@ -1,13 +1,13 @@
 import { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import { asSourceError } from '../errors.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
-import type { KeySource, LineChunk } from '../contracts/key-source.ts'
+import type { KeySource } from '../contracts/key-source.ts'
 import { isHashedReferenceSet, type HashedReferenceSet } from '../spill/hashed-batch.ts'
 import type { DiffPart, DiffStats } from './diff-types.ts'
 import type { ReferenceSetFactory } from '../contracts/reference-set.ts'
-import { LineBatch, LineHasher } from './line-batch.ts'
+import { LineHasher } from './line-batch.ts'
 import { countPart } from './packed-lines-part.ts'
-import { hashedLines, lineReaders, readingThreads, type LineRead, type LineReaders } from './line-readers.ts'
+import { lineBatchOf, lineReaders, readingThreads, type LineReaders } from './line-readers.ts'
 
 export interface HashDiffInit {
   candidates: KeySource
@@ -51,11 +51,6 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     // Keys from files are hashed from their bytes when every consumer can take hashes.
     const hashed: HashedReferenceSet | undefined = filter === undefined && isHashedReferenceSet(exact) ? exact : undefined
     const hasher = new LineHasher()
-    // Lines the thread fingerprinted, or lines read here, fingerprinted now.
-    const hashedBatch = (read: LineRead): LineBatch => {
-      const lines = hashedLines(read)
-      return lines !== undefined ? new LineBatch(lines.chunk, lines.words, lines.routed) : hasher.hash(read as LineChunk)
-    }
     const routes = hashed?.routes?.()
     if (hashed !== undefined) readers = lineReaders([references, candidates], init.readThread, 4, [routes?.references, routes?.candidates], readingThreads(init.threads))
     const candidateFiles = readers?.files[1]
@@ -70,7 +65,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
         for await (const read of referenceLines()) {
           signal?.throwIfAborted()
           stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
-          ;(hashed as HashedReferenceSet).addHashed(hashedBatch(read))
+          ;(hashed as HashedReferenceSet).addHashed(lineBatchOf(read, hasher))
           stats.references.count += read.length
         }
       } else {
@@ -96,7 +91,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
         for await (const read of candidateLines()) {
           signal?.throwIfAborted()
           stats.candidates.count += read.length
-          const orphans = (hashed as HashedReferenceSet).probeHashed(hashedBatch(read))
+          const orphans = (hashed as HashedReferenceSet).probeHashed(lineBatchOf(read, hasher))
           if (orphans.length > 0) yield counted(stats, orphans)
         }
       }

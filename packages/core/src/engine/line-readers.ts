@@ -5,6 +5,7 @@ import { LineHashThread, type CheckedLines, type HashedLines } from './line-hash
 import type { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import { blockReadable, type BlockLines, type FileIdentity } from './line-blocks.ts'
 import type { RecordRoute } from '../spill/routed-records.ts'
+import { LineBatch, type LineHasher } from './line-batch.ts'
 
 /** Lines as a diff reads them: chunks, chunks already hashed by a thread, or a checked source's chunks (the lines a filter rejected). */
 export type LineRead = LineChunk | HashedLines | CheckedLines
@@ -90,6 +91,12 @@ const MAX_READING_THREADS = 8
 /** Threads that may read files of lines: one a core given to the diff. */
 export function readingThreads (threads: number | undefined): number {
   return Math.max(1, Math.min(MAX_READING_THREADS, threads ?? availableParallelism()))
+}
+
+/** Lines read as a batch of fingerprints: those a thread sent as they are, a chunk read here hashed by `hasher`. */
+export function lineBatchOf (read: LineRead, hasher: LineHasher): LineBatch {
+  const lines = hashedLines(read)
+  return lines !== undefined ? new LineBatch(lines.chunk, lines.words, lines.routed) : hasher.hash(read as LineChunk)
 }
 
 /** The hashes of lines read by a thread, or undefined for a chunk read here. */

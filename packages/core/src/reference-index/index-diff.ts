@@ -2,10 +2,10 @@ import type { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import { AbortError, InvalidOptionError, asSourceError } from '../errors.ts'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import { toKeySource } from '../keys/key-source.ts'
-import type { KeySource, KeySourceLike, LineChunk } from '../contracts/key-source.ts'
+import type { KeySource, KeySourceLike } from '../contracts/key-source.ts'
 import type { DiffPart, DiffRun, DiffStats } from '../engine/diff-types.ts'
-import { LineBatch, LineHasher } from '../engine/line-batch.ts'
-import { hashedLines, lineReaders, readingThreads, type LineRead } from '../engine/line-readers.ts'
+import { LineHasher } from '../engine/line-batch.ts'
+import { lineBatchOf, lineReaders, readingThreads, type LineRead } from '../engine/line-readers.ts'
 import { countPart } from '../engine/packed-lines-part.ts'
 import { Fingerprinter } from '../spill/fingerprint.ts'
 import { FingerprintBatch, isHashedReferenceSet, type HashedReferenceSet } from '../spill/hashed-batch.ts'
@@ -149,8 +149,7 @@ async function * scanCandidates (candidates: KeySource, lines: (() => AsyncItera
     const hasher = new LineHasher()
     for await (const read of lines()) {
       signal?.throwIfAborted()
-      const hashed = hashedLines(read)
-      const batch = hashed !== undefined ? new LineBatch(hashed.chunk, hashed.words, hashed.routed) : hasher.hash(read as LineChunk)
+      const batch = lineBatchOf(read, hasher)
       stats.candidates.count += batch.length
       const orphans = set.probeHashed(batch)
       if (orphans.length > 0) yield counted(stats, orphans)
