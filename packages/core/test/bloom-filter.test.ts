@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import { SplitBlockBloomFilter, bitsPerKeyFor, blocksFor, hashBatch, predictedFalsePositiveRate, xxh64 } from '../src/index.ts'
 import { Fingerprinter } from '../src/spill/fingerprint.ts'
 import { FilterChecker } from '../src/bloom/filter-checker.ts'
+import { FilterAdder } from '../src/bloom/filter-adder.ts'
 import { pickRejected } from '../src/bloom/pick-rejected.ts'
 
 const encoder = new TextEncoder()
@@ -202,6 +203,44 @@ test('a checker over the filter\'s shared memory answers as the filter does; the
     filter.clear()
     filter.addBatch(entries(['x']))
   }), { numRuns: 60 })
+})
+
+test('adders over the filter\'s shared memory set the bits the filter would; it counts their keys once all have finished', () => {
+  const keyArb = fc.array(fc.string({ unit: 'binary', maxLength: 30 }), { maxLength: 3000 })
+  fc.assert(fc.property(fc.array(keyArb, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 300 }), (shares, blocks) => {
+    const filter = new SplitBlockBloomFilter(blocks, undefined, shares.length)
+    const plain = new SplitBlockBloomFilter(blocks)
+    const adders = shares.map((_, k) => new FilterAdder(filter.adderRegion(k)))
+    shares.forEach((keys, k) => {
+      const hashes = new Uint32Array(2 * keys.length)
+      hashBatch(entries(keys), hashes)
+      adders[k]?.addHashes(hashes, 2, keys.length)
+      plain.addBatch(entries(keys))
+    })
+    const count = shares.reduce((sum, keys) => sum + keys.length, 0)
+    adders.slice(1).forEach(adder => adder.finish())
+    assert.throws(() => filter.tookAdds(count, shares.length), new RegExp(`${shares.length - 1} of the filter's ${shares.length} adders have finished`))
+    adders[0]?.finish()
+    filter.tookAdds(count, shares.length)
+    assert.deepEqual(filter.bitset, plain.bitset)
+    assert.equal(filter.insertedCount, count)
+    assert.throws(() => adders[0]?.addHashes(new Uint32Array(2), 2, 1), /has finished/)
+  }), { numRuns: 60 })
+})
+
+test('an adder refuses a sealed filter; a filter cleared takes adders again, counted afresh', () => {
+  const filter = new SplitBlockBloomFilter(4, undefined, 2)
+  const region = filter.adderRegion(0)
+  filter.checkerRegion(0)
+  assert.throws(() => new FilterAdder(region), /sealed/)
+  assert.throws(() => filter.adderRegion(1), /sealed/)
+  assert.throws(() => filter.adderRegion(2), /has 2 adders' rooms, not a room 2/)
+  filter.clear()
+  const adder = new FilterAdder(filter.adderRegion(1))
+  adder.finish()
+  assert.throws(() => filter.tookAdds(0, 2), /1 of the filter's 2 adders have finished/)
+  filter.clear()
+  assert.throws(() => filter.tookAdds(0, 1), /0 of the filter's 1 adders have finished/)
 })
 
 test('a checker refuses a filter not sealed, and a room the filter does not have', () => {

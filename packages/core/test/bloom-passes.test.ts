@@ -38,10 +38,10 @@ function freshStats (): DiffStats {
 interface Run { orphans: string[], stats: DiffStats }
 
 /** A bloom diff whose filter may take `filterBytes` (far below the 1 MiB that `diff` allows, to force passes). */
-async function bloom (candidates: KeySource, references: KeySource, filterBytes: number, options: { readThread?: boolean, checkOnThreads?: boolean, falsePositiveRate?: number } = {}): Promise<Run> {
+async function bloom (candidates: KeySource, references: KeySource, filterBytes: number, options: { readThread?: boolean, filterOnThreads?: boolean, falsePositiveRate?: number } = {}): Promise<Run> {
   const stats = freshStats()
   const orphans: string[] = []
-  for await (const part of bloomDiff({ candidates, references, falsePositiveRate: options.falsePositiveRate ?? 0.01, memory: filterBytes * 2, filterBytes, stats, readThread: options.readThread, checkOnThreads: options.checkOnThreads })) {
+  for await (const part of bloomDiff({ candidates, references, falsePositiveRate: options.falsePositiveRate ?? 0.01, memory: filterBytes * 2, filterBytes, stats, readThread: options.readThread, filterOnThreads: options.filterOnThreads })) {
     orphans.push(...part.entries.map(entry => entry.key))
   }
   return { orphans, stats }
@@ -65,7 +65,7 @@ test('several passes: never a reference, each orphan from the candidates, the pa
       // A thread starts for every pass: only where the passes are few.
       const readThread = threaded && blocks >= 4
       const source = (keys: string[]): KeySource => linesSource(file(keys), estimated ? {} : { estimatedCount: 1 })
-      const { orphans, stats } = await bloom(source(candidates), source(references), filterBytes, { readThread, checkOnThreads: readThread })
+      const { orphans, stats } = await bloom(source(candidates), source(references), filterBytes, { readThread, filterOnThreads: readThread })
       const referenced = new Set(references)
       const candidateSet = new Set(candidates)
       for (const key of orphans) {
@@ -162,7 +162,7 @@ test('candidates checked on the reading thread against the sealed filter: the or
     const c = file(candidates)
     const r = file(references)
     const here = await bloom(linesSource(c), linesSource(r), 32 * blocks, { readThread: false })
-    const checked = await bloom(linesSource(c), linesSource(r), 32 * blocks, { readThread: true, checkOnThreads: true })
+    const checked = await bloom(linesSource(c), linesSource(r), 32 * blocks, { readThread: true, filterOnThreads: true })
     assert.deepEqual(checked.orphans, here.orphans)
     assert.equal(checked.stats.candidates.count, candidates.length)
     assert.equal(checked.stats.orphans.count, here.orphans.length)

@@ -6,11 +6,14 @@ import { FilterFormatError, FilterShapeError } from './filter-errors.ts'
 import { BLOCK_BYTES, blocksFor, predictedFalsePositiveRate } from './sizing.ts'
 import { CHUNK_KEYS, MAX_RESERVED_BYTES, WasmArena } from './wasm-arena.ts'
 import type { FilterCheckerRegion } from './filter-checker.ts'
+import type { FilterAdderRegion } from './filter-adder.ts'
 
 // A checker's room after the bitset (and the seal): the hashes of CHUNK_KEYS keys (16 bytes
-// each at most) and their answers.
+// each at most) and their answers. An adder on the same thread uses the same room.
 export const CHECKER_BYTES = CHUNK_KEYS * 17
+// The seal word, then the count of adders that have finished.
 const SEAL_BYTES = 16
+const FINISHED_AT = 4
 const SALT = new Uint32Array([0x47b6137b, 0x44974d91, 0x8824ad5b, 0xa2b7289d, 0x705495c7, 0x2df1424b, 0x9efc4947, 0x5c6bfb31])
 const single: [{ key: string }] = [{ key: '' }]
 const singleOut = new Uint8Array(1)
@@ -147,8 +150,12 @@ export class SplitBlockBloomFilter {
 
   /** Empties the filter, keeping its memory (a pass of a bloom diff reuses one filter). */
   clear (): void {
-    if (this.checkers > 0) Atomics.store(this.seal, 0, 0)
     this.words.fill(0)
+    // After the bits are cleared: an adder's load of the seal pairs with this store.
+    if (this.checkers > 0) {
+      Atomics.store(this.seal, FINISHED_AT >>> 2, 0)
+      Atomics.store(this.seal, 0, 0)
+    }
     this.insertedCount = 0
   }
 
@@ -165,12 +172,36 @@ export class SplitBlockBloomFilter {
     return { memory: this.arena.memory, blocks: this.blocks, seal: sealAt, room: sealAt + SEAL_BYTES + k * CHECKER_BYTES }
   }
 
+  /**
+   * What adder `k` (of the constructor's `checkers`, in checker `k`'s room) needs to add keys
+   * to the filter on another thread while others add theirs (FilterAdder). The filter stays
+   * open; the keys count once every adder has finished and `tookAdds` takes them in.
+   */
+  adderRegion (k: number): FilterAdderRegion {
+    if (!Number.isInteger(k) || k < 0 || k >= this.checkers) throw new RangeError(`the filter has ${this.checkers} adders' rooms, not a room ${k}`)
+    this.assertOpen()
+    const sealAt = this.blocks * BLOCK_BYTES
+    return { memory: this.arena.memory, blocks: this.blocks, seal: sealAt, finished: sealAt + FINISHED_AT, room: sealAt + SEAL_BYTES + k * CHECKER_BYTES }
+  }
+
+  /**
+   * Takes in `count` keys that `adders` adders (adderRegion) added, each of which has
+   * finished: a load of their count, which pairs with each one's last write, so that every
+   * bit they set is seen here and by the checkers after the seal. Fails when fewer finished.
+   */
+  tookAdds (count: number, adders: number): void {
+    this.assertOpen()
+    const finished = this.checkers === 0 ? 0 : Atomics.load(this.seal, FINISHED_AT >>> 2)
+    if (finished !== adders) throw new Error(`${finished} of the filter's ${adders} adders have finished: their keys may not all be in`)
+    this.insertedCount += count
+  }
+
   private assertOpen (): void {
     if (this.checkers > 0 && Atomics.load(this.seal, 0) !== 0) throw new Error('the filter is sealed for its checkers: nothing may be added until clear()')
   }
 
   private get seal (): Int32Array {
-    return new Int32Array(this.arena.current, this.blocks * BLOCK_BYTES, 1)
+    return new Int32Array(this.arena.current, this.blocks * BLOCK_BYTES, SEAL_BYTES >>> 2)
   }
 
   /** Adds one key, given as a 64-bit hash split into its upper and lower 32 bits. */

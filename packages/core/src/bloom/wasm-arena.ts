@@ -38,6 +38,8 @@ export interface SbbfKernel {
   check (n: number, offsets: number, step: number, bytes: number, filter: number, blocks: number, out: number): void
   /** As `add` for keys already hashed: key i's 8 bytes of hash at `hashes + i * stride`. */
   addHashes (n: number, hashes: number, stride: number, filter: number, blocks: number): void
+  /** As `addHashes`, with atomic ORs: for a shared filter that other threads add to at the same time. */
+  addHashesAtomic (n: number, hashes: number, stride: number, filter: number, blocks: number): void
   /** As `check` for keys already hashed; byte i of `out` is key i's answer. */
   checkHashes (n: number, hashes: number, stride: number, filter: number, blocks: number, out: number): void
 }

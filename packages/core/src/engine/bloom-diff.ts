@@ -11,7 +11,7 @@ import type { DiffPart, DiffStats } from './diff-types.ts'
 import { PartitionRoute, splitPartition, WHOLE_KEY_SPACE, type HashPartition } from './hash-partition.ts'
 import { lineChunksOf } from './line-chunks.ts'
 import { LineFilterHasher } from './line-filter-hashes.ts'
-import { checkedLines, hashedLines, lineReaders, readingThreads, type LineRead } from './line-readers.ts'
+import { addedLines, checkedLines, hashedLines, lineReaders, readingThreads, type LineRead } from './line-readers.ts'
 import { emptyPackedLines, ownPackedLines, packLines } from './packed-lines.ts'
 import { countPart, PackedLinesPart } from './packed-lines-part.ts'
 
@@ -29,8 +29,8 @@ export interface BloomDiffInit {
   readThread?: boolean | undefined
   /** Threads that may read and hash the files (see lineReaders). @default the machine's cores */
   threads?: number | undefined
-  /** Have the reading threads check the candidates in a pass over the whole key space (for tests). @default when two threads or more read */
-  checkOnThreads?: boolean | undefined
+  /** Have the reading threads add the references to the filter and check the candidates against it in a pass over the whole key space (for tests). @default when two threads or more read */
+  filterOnThreads?: boolean | undefined
   signal?: AbortSignal | undefined
 }
 
@@ -86,16 +86,18 @@ export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart
     const partition = todo[0] as HashPartition
     const blocks = partition.expected === undefined ? maxBlocks : Math.min(maxBlocks, blocksFor(Math.max(1, partition.expected * SPLIT_SLACK), target))
     const first = referenceTotal === undefined
-    // A pass over the whole key space may have the reading threads check the candidates
-    // against the filter in its shared memory, each sending only the lines it rejects.
-    const readers = lineReaders([references, candidates], init.readThread, 2, [], readingThreads(init.threads), partition.bits === 0 ? { source: 1, always: init.checkOnThreads } : undefined)
-    if (filter?.blocks === blocks && filter.checkers === readers.checkers) filter.clear()
-    else filter = new SplitBlockBloomFilter(blocks, undefined, readers.checkers)
+    // A pass over the whole key space may have the reading threads add the references to the
+    // filter in its shared memory, each sending only a count, and check the candidates
+    // against it, each sending only the lines it rejects.
+    const readers = lineReaders([references, candidates], init.readThread, 2, [], readingThreads(init.threads), partition.bits === 0 ? { add: 0, check: 1, always: init.filterOnThreads } : undefined)
     try {
+      if (filter?.blocks === blocks && filter.checkers === readers.checkers) filter.clear()
+      else filter = new SplitBlockBloomFilter(blocks, undefined, readers.checkers)
+      readers.startAdds(filter)
       stats.phase = 'references'
       const [referenceLines, candidateLines] = readers.readers
       const route = new PartitionRoute(partition)
-      let scanned: { total: number, inPartition: number }
+      let scanned: Scan
       try {
         scanned = referenceLines !== undefined
           ? await addReferenceLines(referenceLines, filter, route, init, first)
@@ -103,6 +105,7 @@ export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart
       } catch (error) {
         throw asSourceError(references.name, error)
       }
+      if (readers.adders > 0) filter.tookAdds(scanned.added, readers.adders)
       stats.referenceScanStartedAt ??= references.scanStartedAt?.toISOString()
       // A second read must see the references the first saw: the count, and for the sweep's
       // fence the same scan start (a file's modification time).
@@ -164,19 +167,28 @@ export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart
   }
 }
 
-type Scan = { total: number, inPartition: number }
+/** A pass's references: all read, those in its partition, and of those the ones the reading threads added. */
+type Scan = { total: number, inPartition: number, added: number }
 
 async function addReferenceLines (lines: () => AsyncIterable<LineRead>, filter: SplitBlockBloomFilter, route: PartitionRoute, init: BloomDiffInit, first: boolean): Promise<Scan> {
   const whole = route.partition.bits === 0
   const hasher = new LineFilterHasher()
   let total = 0
   let inPartition = 0
+  let added = 0
   for await (const read of lines()) {
     init.signal?.throwIfAborted()
     init.stats.referenceScanStartedAt ??= init.references.scanStartedAt?.toISOString()
-    const hashed = hashedLines(read)
     total += read.length
     if (first) init.stats.references.count += read.length
+    if (addedLines(read) !== undefined) {
+      // A thread added these to the filter; a pass over part of the key space has no such thread.
+      if (!whole) throw new RangeError('lines added on a thread in a pass over part of the key space')
+      added += read.length
+      inPartition += read.length
+      continue
+    }
+    const hashed = hashedLines(read)
     if (whole) {
       if (hashed !== undefined) filter.addHashes(hashed.words, hashed.stride, read.length)
       else filter.addLines(read as LineChunk)
@@ -185,7 +197,7 @@ async function addReferenceLines (lines: () => AsyncIterable<LineRead>, filter: 
       inPartition += hashed !== undefined ? route.add(filter, hashed.words, hashed.stride, read.length) : route.add(filter, hasher.hash(read as LineChunk), 2, read.length)
     }
   }
-  return { total, inPartition }
+  return { total, inPartition, added }
 }
 
 async function addReferences (filter: SplitBlockBloomFilter, route: PartitionRoute, init: BloomDiffInit, first: boolean): Promise<Scan> {
@@ -207,7 +219,7 @@ async function addReferences (filter: SplitBlockBloomFilter, route: PartitionRou
     hashBatch(batch, words)
     inPartition += route.add(filter, words, 2, batch.length)
   }
-  return { total, inPartition }
+  return { total, inPartition, added: 0 }
 }
 
 /**

@@ -8,6 +8,7 @@ import { assertUnchanged, blockReadable, type BlockLines, type BlockShare, type 
 import type { LineChunk } from '../contracts/key-source.ts'
 import { partitionsOf, recordWords, type RecordRoute, type RoutedRecords } from '../spill/routed-records.ts'
 import type { FilterCheckerRegion } from '../bloom/filter-checker.ts'
+import type { FilterAdderRegion } from '../bloom/filter-adder.ts'
 import type { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import type { PackedLines } from './packed-lines.ts'
 
@@ -25,10 +26,18 @@ export interface LineHashJob {
   blocks?: { share: BlockShare, identities: FileIdentity[][] } | undefined
   /** The stream whose lines the thread checks against the filter it is sent (stride 2 only): only the rejected are sent. */
   check?: number | undefined
+  /** The stream whose lines the thread adds to the filter it is sent (stride 2 only): only their count is sent. */
+  add?: number | undefined
 }
 
-/** What a line hash thread is sent: a batch's buffers handed back, or the filter to check against. */
-export type LineHashInput = { filter: FilterCheckerRegion }
+/** What a line hash thread is sent besides a batch's buffers handed back: the filter to check against, or to add to. */
+export type LineHashInput = { filter: FilterCheckerRegion } | { adder: FilterAdderRegion }
+
+/** A chunk of an added stream: its `length` lines went into the filter on the thread, and nothing else of them crosses. */
+export interface AddedLines {
+  readonly length: number
+  readonly added: true
+}
 
 /**
  * A chunk of a checked stream: how many lines it held, and those the filter rejected (their
@@ -92,6 +101,7 @@ export interface CheckedLinesMessage {
 export type LineHashMessage =
   | HashedLinesMessage
   | CheckedLinesMessage
+  | { stream: number, length: number, added: true }
   | { stream: number, done: true }
   | { stream: number, error: ThreadErrorReport }
 
@@ -120,6 +130,11 @@ export interface LineHashThreadOptions {
    * batches are CheckedLines. Stride 2 only. @default none
    */
   check?: number | undefined
+  /**
+   * A stream the threads add to a filter (`startAdds`) rather than send: its batches are
+   * AddedLines, and each thread has finished adding once the stream ends. Stride 2 only. @default none
+   */
+  add?: number | undefined
 }
 
 /** One reading thread: its worker and the messages it has sent that were not taken yet. */
@@ -174,13 +189,13 @@ export class LineHashThread {
   constructor (private readonly streams: LineFile[][], private readonly stride: 2 | 4, options: LineHashThreadOptions = {}) {
     const routes = this.routes = options.routes ?? []
     if (stride !== 4 && routes.some(route => route !== undefined)) throw new RangeError('records are routed by whole fingerprints (stride 4)')
-    if (options.check !== undefined && stride !== 2) throw new RangeError('lines are checked by their filter hashes (stride 2)')
+    if ((options.check ?? options.add) !== undefined && stride !== 2) throw new RangeError('lines are checked and added by their filter hashes (stride 2)')
     this.blockLines = streams.map(() => [])
     this.blockBytes = options.blockBytes ?? BLOCK_BYTES
     const files = streams.flat().map(file => file.path).join(', ')
     const count = Math.max(1, Math.floor(options.threads ?? 1))
     // Several threads keep about as many chunks in flight in all as one does.
-    const job = { streams, ahead: options.ahead ?? Math.max(2, Math.ceil(AHEAD / count)), stride, routes, check: options.check }
+    const job = { streams, ahead: options.ahead ?? Math.max(2, Math.ceil(AHEAD / count)), stride, routes, check: options.check, add: options.add }
     const identities = count > 1 ? options.identities ?? streams.map(stream => stream.map(file => blockReadable(file.path))) : undefined
     if (identities === undefined || identities.some(stream => stream.some(identity => identity === undefined))) {
       this.threads = [new ReadingThread(job, files)]
@@ -195,7 +210,7 @@ export class LineHashThread {
    * The batches of stream `stream`, valid until the next one is taken. Streams are taken in
    * order, each to its end, as the threads send them.
    */
-  async * batches (stream: number): AsyncGenerator<HashedLines | CheckedLines> {
+  async * batches (stream: number): AsyncGenerator<HashedLines | CheckedLines | AddedLines> {
     if (stream !== this.next) throw new RangeError(`stream ${stream} was asked for before stream ${this.next} ended`)
     const route = this.routes[stream]
     for (let turn = 0; ; turn++) {
@@ -209,6 +224,10 @@ export class LineHashThread {
       if ('error' in message) throw rebuiltError(message.error, 'KEYDIFF_SOURCE_FAILED')
       // With several threads, each message is a block (readLineBlocks).
       if (this.identities !== undefined) this.blockLines[stream]?.push(message.length)
+      if ('added' in message) {
+        yield { length: message.length, added: true }
+        continue
+      }
       if ('rejected' in message) {
         const { buffers } = message
         yield { length: message.length, rejected: { bytes: buffers.bytes, starts: buffers.starts, ends: buffers.ends, length: message.rejected, ascii: message.ascii, utf8: message.utf8 } }
@@ -252,6 +271,15 @@ export class LineHashThread {
    */
   startChecks (filter: SplitBlockBloomFilter): void {
     this.threads.forEach((thread, k) => { thread.worker.postMessage({ filter: filter.checkerRegion(k) } satisfies LineHashInput) })
+  }
+
+  /**
+   * Lets the threads add the added stream to `filter`, which has a room for each of them
+   * (adderRegion). Each has finished once the stream has ended: then the filter may take the
+   * stream's count in (tookAdds).
+   */
+  startAdds (filter: SplitBlockBloomFilter): void {
+    this.threads.forEach((thread, k) => { thread.worker.postMessage({ adder: filter.adderRegion(k) } satisfies LineHashInput) })
   }
 
   /** Ends the threads: after the last stream, a failure, or an early return. */

@@ -3,6 +3,7 @@ import { sharedArena } from '../bloom/wasm-arena.ts'
 import { threadErrorReport } from '../util/thread-error.ts'
 import type { CheckedLinesMessage, HashedLinesMessage, LineBuffers, LineHashInput, LineHashJob, LineHashMessage } from './line-hash-thread.ts'
 import { FilterChecker } from '../bloom/filter-checker.ts'
+import { FilterAdder } from '../bloom/filter-adder.ts'
 import { packLines, room } from './packed-lines.ts'
 import { pickRejected } from '../bloom/pick-rejected.ts'
 import { readLineChunks } from './line-chunks.ts'
@@ -23,12 +24,16 @@ let wake: (() => void) | undefined
 // The filter the checked stream's lines are checked against, once the reader sends it.
 let sealed: ((checker: FilterChecker) => void) | undefined
 const checker = new Promise<FilterChecker>(resolve => { sealed = resolve })
+// The filter the added stream's lines go into, once the reader sends it.
+let opened: ((adder: FilterAdder) => void) | undefined
+const adder = new Promise<FilterAdder>(resolve => { opened = resolve })
 port.on('message', (message: LineBuffers | LineHashInput) => {
-  if ('filter' in message) {
+  if ('filter' in message || 'adder' in message) {
     try {
-      sealed?.(new FilterChecker(message.filter))
+      if ('filter' in message) sealed?.(new FilterChecker(message.filter))
+      else opened?.(new FilterAdder(message.adder))
     } catch (error) {
-      port.postMessage({ stream: job.check ?? 0, error: threadErrorReport(error) } satisfies LineHashMessage)
+      port.postMessage({ stream: ('filter' in message ? job.check : job.add) ?? 0, error: threadErrorReport(error) } satisfies LineHashMessage)
     }
     return
   }
@@ -80,6 +85,10 @@ async function send (stream: number, files: LineHashJob['streams'][number]): Pro
     await sendChecked(stream, files)
     return
   }
+  if (stream === job.add) {
+    await sendAdded(stream, files)
+    return
+  }
   const route = job.routes?.[stream]
   // Each chunk is copied into the buffers sent before the next is read.
   for await (const chunk of chunksOf(stream, files)) {
@@ -112,7 +121,7 @@ async function send (stream: number, files: LineHashJob['streams'][number]): Pro
   }
 }
 
-// The checked stream's scratch: its lines' offsets (a block's are views of the arena the
+// The checked and added streams' scratch: their lines' offsets (a block's are views of the arena the
 // hashing reuses), hashes and answers, grown as chunks need.
 let starts = new Uint32Array(0)
 let ends = new Uint32Array(0)
@@ -120,23 +129,48 @@ let words = new Uint32Array(0)
 let answers = new Uint8Array(0)
 let picked = new Uint32Array(0)
 
+function scratchFor (length: number): void {
+  if (starts.length >= length) return
+  starts = new Uint32Array(length * 2)
+  ends = new Uint32Array(length * 2)
+  words = new Uint32Array(length * 4)
+  answers = new Uint8Array(length * 2)
+  picked = new Uint32Array(length * 2)
+}
+
+// The chunk with its offsets copied to the scratch: hashing lines packs them again in the
+// arena, where a block's offsets are.
+function copiedLines (chunk: LineChunk): LineChunk {
+  const { length } = chunk
+  starts.set(chunk.starts.subarray(0, length))
+  ends.set(chunk.ends.subarray(0, length))
+  return { bytes: chunk.bytes, starts, ends, length }
+}
+
+// Lines hashed and added to the filter here, only their count sent: nothing else of the
+// stream crosses to the reader, and no buffer comes back. The filter comes from the reader
+// (open); the chunks read before wait for it. The adder finishes once the stream ends, before
+// the stream's end is sent: the reader's load of the finished adders pairs with that write.
+async function sendAdded (stream: number, files: LineHashJob['streams'][number]): Promise<void> {
+  for await (const chunk of chunksOf(stream, files)) {
+    const { length } = chunk
+    scratchFor(length)
+    if (!sharedArena().hashSplitLines(chunk, 2, words)) hashLines(copiedLines(chunk), words)
+    ;(await adder).addHashes(words, 2, length)
+    port.postMessage({ stream, length, added: true } satisfies LineHashMessage)
+  }
+  ;(await adder).finish()
+}
+
 // Lines hashed and checked here, only those the filter rejects sent (packed): the reader
 // turns them into keys, and nothing else of the stream crosses to it. The filter comes from
 // the reader once its bits are final; the chunks read before wait for it.
 async function sendChecked (stream: number, files: LineHashJob['streams'][number]): Promise<void> {
   for await (const chunk of chunksOf(stream, files)) {
     const { length } = chunk
-    if (starts.length < length) {
-      starts = new Uint32Array(length * 2)
-      ends = new Uint32Array(length * 2)
-      words = new Uint32Array(length * 4)
-      answers = new Uint8Array(length * 2)
-      picked = new Uint32Array(length * 2)
-    }
+    scratchFor(length)
     const hashed = sharedArena().hashSplitLines(chunk, 2, words)
-    starts.set(chunk.starts.subarray(0, length))
-    ends.set(chunk.ends.subarray(0, length))
-    const lines = { bytes: chunk.bytes, starts, ends, length }
+    const lines = copiedLines(chunk)
     if (!hashed) hashLines(lines, words)
     ;(await checker).checkHashes(words, 2, length, answers)
     const rejected = pickRejected(answers, length, picked)
