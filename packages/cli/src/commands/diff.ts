@@ -22,7 +22,7 @@ Options:
   --mode exact|bloom       exact: precisely the orphans; bloom: faster and smaller,
                            misses about 1% of them, never a referenced key  (default: exact)
   --memory <size>          memory budget, e.g. 128MiB, 2GiB                  (default: ${DEFAULT_MEMORY})
-  --threads <n>            threads a spill is settled on; 1 starts none      (default: the machine's cores)
+  --threads <n>            threads a spill is settled on; 1 starts none      (default: the machine's cores, at most 2 + 1 per 80 MiB of --memory)
   --sorted                 both inputs are sorted in byte order (LC_ALL=C sort): merge
                            them with no index; order is checked             (default: off)
   --output <file>          write orphans here                                (default: standard output)

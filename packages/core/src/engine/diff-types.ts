@@ -43,8 +43,8 @@ export interface DiffOptions {
    * Threads the diff may use: files of lines are read and hashed by up to this many (each a
    * block of a megabyte in turn), a spill's partitions are settled on up to this many at
    * once, and with 1 no thread is started (no reading thread either, unless `readThread`
-   * says so).
-   * @default the machine's cores (os.availableParallelism())
+   * says so). Each thread past two takes about 20 MiB beyond `memory`.
+   * @default the machine's cores (os.availableParallelism()), at most two and one for each 80 MiB of `memory`
    */
   threads?: number
   /**

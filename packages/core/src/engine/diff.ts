@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os'
 import { AbortError, InvalidOptionError } from '../errors.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 import { toKeySource } from '../keys/key-source.ts'
@@ -10,6 +9,7 @@ import { bloomDiff } from './bloom-diff.ts'
 import { hashDiff } from './hash-diff.ts'
 import { mergeDiff } from './merge-diff.ts'
 import { spillReferenceSet } from '../spill/spill-reference-set.ts'
+import { defaultThreads } from './default-threads.ts'
 
 export const DEFAULT_MEMORY = '256MiB'
 // In bloom mode the filter is all there is; the rest of the budget is the sources' batches and
@@ -35,7 +35,7 @@ export function diff (options: DiffOptions): DiffRun {
   if (!(falsePositiveRate > 0 && falsePositiveRate < 1)) throw new InvalidOptionError('falsePositiveRate', `${falsePositiveRate} is not between 0 and 1`)
   const candidates = toKeySource(options.candidates, 'candidates')
   const references = referenceUnion(options.references)
-  const threads = options.threads ?? availableParallelism()
+  const threads = options.threads ?? defaultThreads(memory)
   if (!(Number.isInteger(threads) && threads >= 1)) throw new InvalidOptionError('threads', `${String(threads)} is not a whole number of at least 1`)
   // One thread: none started, unless a reading thread is asked for.
   const readThread = options.readThread ?? (threads === 1 ? false : undefined)

@@ -12,6 +12,7 @@ import { FingerprintBatch, isHashedReferenceSet, type HashedReferenceSet } from 
 import { spillReferenceSet } from '../spill/spill-reference-set.ts'
 import { parseSize } from '../util/size.ts'
 import type { ReferenceIndex } from './reference-index.ts'
+import { defaultThreads } from '../engine/default-threads.ts'
 
 /**
  * `scan`: read every fingerprint of the index once, in order, into the exact reference set
@@ -33,7 +34,7 @@ export interface IndexDiffOptions {
   strategy?: IndexDiffStrategy
   /**
    * Threads that read, split and fingerprint a scan's candidates when they are files of
-   * lines, and settle its spill, as a diff's (DiffOptions.threads). @default the machine's cores
+   * lines, and settle its spill, as a diff's (DiffOptions.threads). @default as a diff's: the machine's cores, at most two and one for each 80 MiB of `memory`
    */
   threads?: number
   /** Read a scan's candidates files on other threads, or here (DiffOptions.readThread). @default when they hold a million lines and the machine has two cores or more */
@@ -61,6 +62,7 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
   const candidates = toKeySource(options.candidates, 'candidates')
   const memory = parseSize(options.memory ?? '256MiB', 'memory')
   if (memory < 1024 * 1024) throw new InvalidOptionError('memory', `${memory} bytes is below the 1 MiB minimum`)
+  const threads = options.threads ?? defaultThreads(memory)
   const index = options.index
   const estimate = candidates.estimatedCount
   const strategy = options.strategy ?? (estimate !== undefined && estimate < index.meta.count * LOOKUP_SHARE && index.filterBytes() <= memory * FILTER_SHARE ? 'lookup' : 'scan')
@@ -89,11 +91,11 @@ export function diffIndex (options: IndexDiffOptions): DiffRun {
     if (filter !== undefined) stats.filter = { blocks: filter.blocks, bytes: filter.byteLength, bitsPerKey: index.meta.count === 0 ? 0 : filter.byteLength * 8 / index.meta.count, estimatedFalsePositiveRate: filter.estimatedFalsePositiveRate() }
     // The set keeps to what the filter and LevelDB's resident tables and cache leave.
     const setMemory = Math.max(1024 * 1024, memory - (filter?.byteLength ?? 0) - index.residentBytes)
-    const set = await spillReferenceSet({ tmpdir: options.tmpdir })({ memory: setMemory, trackMissing: false, estimatedCount: strategy === 'scan' ? index.meta.count : undefined, threads: options.threads, transientParts: options.transientParts, signal })
+    const set = await spillReferenceSet({ tmpdir: options.tmpdir })({ memory: setMemory, trackMissing: false, estimatedCount: strategy === 'scan' ? index.meta.count : undefined, threads, transientParts: options.transientParts, signal })
     if (!isHashedReferenceSet(set)) throw new TypeError('the spill reference set takes fingerprints')
     // A scan's candidates files are read on threads, which start now: their start-up overlaps
     // the index's read, and the spill reads their orphans back from the files.
-    const readers = strategy === 'scan' ? lineReaders([candidates], options.readThread, 4, [set.routes?.().candidates], readingThreads(options.threads)) : undefined
+    const readers = strategy === 'scan' ? lineReaders([candidates], options.readThread, 4, [set.routes?.().candidates], readingThreads(threads)) : undefined
     try {
       const files = readers?.files[0]
       if (files !== undefined) set.readsOrphansFrom?.(files)
