@@ -97,11 +97,16 @@ export interface CheckedLinesMessage {
   utf8: boolean
 }
 
+/** A chunk of an added stream (AddedLines). */
+export interface AddedLinesMessage extends AddedLines {
+  stream: number
+}
+
 /** A line hash thread's messages: chunks of each stream, then its end or why it failed. */
 export type LineHashMessage =
   | HashedLinesMessage
   | CheckedLinesMessage
-  | { stream: number, length: number, added: true }
+  | AddedLinesMessage
   | { stream: number, done: true }
   | { stream: number, error: ThreadErrorReport }
 

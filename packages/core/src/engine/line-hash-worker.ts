@@ -1,7 +1,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { sharedArena } from '../bloom/wasm-arena.ts'
 import { threadErrorReport } from '../util/thread-error.ts'
-import type { CheckedLinesMessage, HashedLinesMessage, LineBuffers, LineHashInput, LineHashJob, LineHashMessage } from './line-hash-thread.ts'
+import type { AddedLinesMessage, CheckedLinesMessage, HashedLinesMessage, LineBuffers, LineHashInput, LineHashJob, LineHashMessage } from './line-hash-thread.ts'
 import { FilterChecker } from '../bloom/filter-checker.ts'
 import { FilterAdder } from '../bloom/filter-adder.ts'
 import { packLines, room } from './packed-lines.ts'
@@ -121,30 +121,32 @@ async function send (stream: number, files: LineHashJob['streams'][number]): Pro
   }
 }
 
-// The checked and added streams' scratch: their lines' offsets (a block's are views of the arena the
-// hashing reuses), hashes and answers, grown as chunks need.
+// The checked and added streams' scratch: their lines' offsets (a block's are views of the
+// arena the hashing reuses), hashes and answers, grown as chunks need.
 let starts = new Uint32Array(0)
 let ends = new Uint32Array(0)
 let words = new Uint32Array(0)
 let answers = new Uint8Array(0)
 let picked = new Uint32Array(0)
 
-function scratchFor (length: number): void {
-  if (starts.length >= length) return
-  starts = new Uint32Array(length * 2)
-  ends = new Uint32Array(length * 2)
-  words = new Uint32Array(length * 4)
-  answers = new Uint8Array(length * 2)
-  picked = new Uint32Array(length * 2)
-}
-
-// The chunk with its offsets copied to the scratch: hashing lines packs them again in the
-// arena, where a block's offsets are.
-function copiedLines (chunk: LineChunk): LineChunk {
+// The chunk's filter hashes into `words`, hashed where splitting left its lines when it
+// can; returns the chunk with its offsets copied to the scratch (hashing lines otherwise
+// packs them again in the arena, where a block's offsets are).
+function filterHashed (chunk: LineChunk): LineChunk {
   const { length } = chunk
+  if (starts.length < length) {
+    starts = new Uint32Array(length * 2)
+    ends = new Uint32Array(length * 2)
+    words = new Uint32Array(length * 4)
+    answers = new Uint8Array(length * 2)
+    picked = new Uint32Array(length * 2)
+  }
+  const hashed = sharedArena().hashSplitLines(chunk, 2, words)
   starts.set(chunk.starts.subarray(0, length))
   ends.set(chunk.ends.subarray(0, length))
-  return { bytes: chunk.bytes, starts, ends, length }
+  const lines = { bytes: chunk.bytes, starts, ends, length }
+  if (!hashed) hashLines(lines, words)
+  return lines
 }
 
 // Lines hashed and added to the filter here, only their count sent: nothing else of the
@@ -153,11 +155,10 @@ function copiedLines (chunk: LineChunk): LineChunk {
 // the stream's end is sent: the reader's load of the finished adders pairs with that write.
 async function sendAdded (stream: number, files: LineHashJob['streams'][number]): Promise<void> {
   for await (const chunk of chunksOf(stream, files)) {
-    const { length } = chunk
-    scratchFor(length)
-    if (!sharedArena().hashSplitLines(chunk, 2, words)) hashLines(copiedLines(chunk), words)
+    const { length } = filterHashed(chunk)
     ;(await adder).addHashes(words, 2, length)
-    port.postMessage({ stream, length, added: true } satisfies LineHashMessage)
+    const message: AddedLinesMessage = { stream, length, added: true }
+    port.postMessage(message)
   }
   ;(await adder).finish()
 }
@@ -167,11 +168,8 @@ async function sendAdded (stream: number, files: LineHashJob['streams'][number])
 // the reader once its bits are final; the chunks read before wait for it.
 async function sendChecked (stream: number, files: LineHashJob['streams'][number]): Promise<void> {
   for await (const chunk of chunksOf(stream, files)) {
-    const { length } = chunk
-    scratchFor(length)
-    const hashed = sharedArena().hashSplitLines(chunk, 2, words)
-    const lines = copiedLines(chunk)
-    if (!hashed) hashLines(lines, words)
+    const lines = filterHashed(chunk)
+    const { length } = lines
     ;(await checker).checkHashes(words, 2, length, answers)
     const rejected = pickRejected(answers, length, picked)
     const buffers = await buffersFor({ ...lines, bytes: chunk.bytes.subarray(0, 0), length: 0 }, undefined)

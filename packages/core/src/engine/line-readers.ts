@@ -71,7 +71,7 @@ export function lineReaders (sources: KeySource[], thread: boolean | undefined, 
   // Taken before any thread starts to read: a file changed after this is caught whenever it is read again.
   const identities = streams.map(stream => stream.map(file => blockReadable(file.path)))
   const reading = Math.max(1, Math.min(threads, Math.floor(lines / LINES_PER_READING_THREAD)))
-  const onThreads = filter !== undefined && (reading >= CHECKING_MIN_THREADS || filter.always === true)
+  const onThreads = filter !== undefined && (reading >= FILTERING_MIN_THREADS || filter.always === true)
   const added = onThreads ? streamOf[filter.add] : undefined
   const checked = onThreads ? streamOf[filter.check] : undefined
   const reader = new LineHashThread(streams, stride, { routes: streams.map((_, stream) => routes[streamOf.indexOf(stream)]), threads: reading, identities, check: checked, add: added })
@@ -92,14 +92,13 @@ export function lineReaders (sources: KeySource[], thread: boolean | undefined, 
 
 // From this many reading threads on, they add an added source to the filter and check a
 // checked source themselves: the calling thread, which otherwise adds and checks every line
-// and packs the rejected, is then the one they wait for. (Adding there, 20M references on two
-// cores: 1.94-2.31 s against 1.99-2.56 s with the calling thread adding.) Measured on a 20M bloom diff on two cores, 128MiB, 8 rounds interleaved: checking
-// on the threads 4.86-5.58 s (median 5.3), on the calling thread 5.17-6.11 s (5.6); the
-// profile shows the calling thread busy through the candidates with the threads waiting on
-// it, and idle through them once the threads check. (Before the rejected lines were gathered
-// in WebAssembly, the threads were the slower side and checking there lost: 2.00-2.26 s
-// against 1.92-2.03 s on a faster host.)
-const CHECKING_MIN_THREADS = 2
+// and packs the rejected, is then the one they wait for. Measured on a 20M bloom diff on two
+// cores, 128MiB, interleaved: checking on the threads 4.86-5.58 s (median 5.3, 8 rounds)
+// against 5.17-6.11 s (5.6) on the calling thread, whose profile showed it busy through the
+// candidates with the threads waiting on it; adding there too, 1.94-2.31 s against
+// 1.99-2.56 s (6 rounds). (Before the rejected lines were gathered in WebAssembly, the
+// threads were the slower side and checking there lost: 2.00-2.26 s against 1.92-2.03 s.)
+const FILTERING_MIN_THREADS = 2
 // Past this many, the thread that takes their batches is the one that waits.
 const MAX_READING_THREADS = 8
 
