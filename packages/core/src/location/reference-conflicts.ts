@@ -3,6 +3,7 @@ import type { KeySource } from '../contracts/key-source.ts'
 import { PrefixMismatchError, type ConflictExample } from './reference-errors.ts'
 import type { ReferenceDecoding } from './resolve-reference.ts'
 import { resolveReferences, type ResolvedReferenceSource } from './resolve-references.ts'
+import type { KeyRange } from '../contracts/store-driver.ts'
 import { formatStoreLocation, parseStoreLocation, type LocationEquivalences } from './store-location.ts'
 
 /**
@@ -21,6 +22,8 @@ export interface ReferenceConflictsOptions extends LocationEquivalences {
   decodeReferences?: ReferenceDecoding | readonly ReferenceDecoding[]
   /** @default 1000000 */
   maxConflictKeys?: number
+  /** The range a plan's candidates are cut to: only the references whose text lies in it are counted (resolveReferences' countedRange). */
+  range?: KeyRange
 }
 
 const MODES: readonly string[] = ['error', 'ignore', 'delete']
@@ -59,7 +62,8 @@ export class ReferenceConflicts {
       store: location,
       decode: Array.isArray(decode) ? decode[i] : decode as ReferenceDecoding,
       keepConflictKeys: mode !== 'delete',
-      maxConflictKeys: options.maxConflictKeys
+      maxConflictKeys: options.maxConflictKeys,
+      countedRange: options.range
     })(source))
   }
 

@@ -3,6 +3,8 @@ import { deriveSource } from '../keys/derive-source.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import { toKeySource } from '../keys/key-source.ts'
 import type { KeySource, KeySourceLike } from '../contracts/key-source.ts'
+import type { KeyRange } from '../contracts/store-driver.ts'
+import { inKeyRange } from '../store/within-range.ts'
 import { InvalidReferenceError, PrefixMismatchError } from './reference-errors.ts'
 import { referenceResolver, type ReferenceResolverOptions } from './resolve-reference.ts'
 import { formatStoreLocation, parseStoreLocation, type StoreLocation } from './store-location.ts'
@@ -24,6 +26,13 @@ export interface ResolveReferencesOptions extends ReferenceResolverOptions {
    * KEYDIFF_PREFIX_MISMATCH rather than grow without bound. @default 1000000
    */
   maxConflictKeys?: number
+  /**
+   * Count only the references whose text lies in this range (all are still resolved and
+   * passed on, and their conflict keys kept): the shards of one run, each resolving every
+   * reference that may name a key of its range, then count each reference once, in the
+   * shard its text falls in. @default the whole key space
+   */
+  countedRange?: KeyRange
 }
 
 /** What resolving a source found; complete once the source has been read to its end. */
@@ -68,6 +77,7 @@ export function resolveReferences (options: ResolveReferencesOptions): (source: 
   const cap = options.maxConflictKeys ?? DEFAULT_MAX_CONFLICT_KEYS
   if (!Number.isInteger(cap) || cap < 0) throw new InvalidOptionError('maxConflictKeys', `${String(cap)} is not a non-negative integer`)
   const store = formatStoreLocation(location)
+  const counted = options.countedRange
 
   return (input) => {
     const source = toKeySource(input)
@@ -76,9 +86,11 @@ export function resolveReferences (options: ResolveReferencesOptions): (source: 
       resolution.resolved = resolution.foreign = resolution.conflicting = resolution.bothSpellings = 0
       resolution.conflictKeys.clear()
       resolution.foreignExamples.length = 0
+      let naming = 0
       for await (const batch of source) {
         const out: KeyEntry[] = []
         for (const entry of batch) {
+          const counts = counted === undefined || inKeyRange(entry.key, counted)
           let resolved
           try {
             resolved = resolve(entry.key)
@@ -86,24 +98,27 @@ export function resolveReferences (options: ResolveReferencesOptions): (source: 
             throw error instanceof InvalidReferenceError ? error.from(source.name) : error
           }
           if (resolved.kind === 'key') {
-            resolution.resolved++
+            if (counts) resolution.resolved++
             out.push(resolved.key === entry.key ? entry : { ...entry, key: resolved.key })
             const decoded = resolveDecoded === undefined || !entry.key.includes('%') ? undefined : decodedKey(resolveDecoded, entry.key)
             if (decoded !== undefined && decoded !== resolved.key) {
-              resolution.bothSpellings++
+              if (counts) resolution.bothSpellings++
               out.push({ ...entry, key: decoded })
             }
             continue
           }
-          resolution.foreign++
-          if (resolution.foreignExamples.length < 5) resolution.foreignExamples.push(entry.key)
+          if (counts) {
+            resolution.foreign++
+            if (resolution.foreignExamples.length < 5) resolution.foreignExamples.push(entry.key)
+          }
           if (resolved.conflictKeys.length === 0) continue
-          resolution.conflicting++
+          naming++
+          if (counts) resolution.conflicting++
           if (!keep) continue
           for (const key of resolved.conflictKeys) {
             if (resolution.conflictKeys.has(key)) continue
             if (resolution.conflictKeys.size >= cap) {
-              throw new PrefixMismatchError(`${source.name}: ${resolution.conflicting} references so far name more than ${cap} keys of ${store} under another scheme or authority (e.g. ${JSON.stringify(entry.key)}), more than a run keeps in memory to check for conflicts; leave references to other stores out of this run's sources, or set prefixMismatch = "delete" (nothing is then kept), or declare the other scheme or authority as this store with equalSchemes or equalAuthorities`, resolution.conflicting, [{ key, reference: entry.key }])
+              throw new PrefixMismatchError(`${source.name}: ${naming} references so far name more than ${cap} keys of ${store} under another scheme or authority (e.g. ${JSON.stringify(entry.key)}), more than a run keeps in memory to check for conflicts; leave references to other stores out of this run's sources, or set prefixMismatch = "delete" (nothing is then kept), or declare the other scheme or authority as this store with equalSchemes or equalAuthorities`, naming, [{ key, reference: entry.key }])
             }
             resolution.conflictKeys.set(key, entry.key)
           }

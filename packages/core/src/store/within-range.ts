@@ -17,10 +17,15 @@ export function withinRange (source: KeySource, range: KeyRange = {}): KeySource
   }
   return deriveSource(source, async function * () {
     for await (const batch of source) {
-      const kept = batch.filter(entry => (after === undefined || compareKeys(entry.key, after) > 0) && (upTo === undefined || compareKeys(entry.key, upTo) <= 0))
+      const kept = batch.filter(entry => inKeyRange(entry.key, range))
       if (kept.length > 0) yield kept
       const last = batch[batch.length - 1]
       if (source.sorted && upTo !== undefined && last !== undefined && compareKeys(last.key, upTo) > 0) return
     }
   })
+}
+
+/** Whether `key` lies in `(after, upTo]`, in byte order. */
+export function inKeyRange (key: string, range: KeyRange): boolean {
+  return (range.after === undefined || compareKeys(key, range.after) > 0) && (range.upTo === undefined || compareKeys(key, range.upTo) <= 0)
 }

@@ -101,7 +101,9 @@ export interface PlanOptions {
    * The slice `(after, upTo]` of the store that the candidates are: references resolving
    * outside it are left out after resolution, so they are neither read into the diff nor
    * counted missing here; the shard holding their key counts them. The candidates are cut to
-   * it too. A distributed run's shards each plan one range. @default the whole key space
+   * it too. References to other stores and those passed on in both spellings are counted
+   * only when their text lies in the range, so that the shards' counts add up to one plan's.
+   * A distributed run's shards each plan one range. @default the whole key space
    */
   range?: KeyRange
   /**
