@@ -2,11 +2,22 @@ import { formatBytes } from '../util/size.ts'
 import { formatDuration } from './duration.ts'
 import type { PlanSummary } from './plan-types.ts'
 
-/** The per-prefix report of a plan as a plain-text table, with the fence and what was left out. */
+// C0 controls, DEL and C1 controls. The CLI escapes all but newline and tab for a terminal, so a
+// prefix holding one, escaped after the table was laid out, pushed its row's cells out of line
+// (and a newline or tab broke the row). Escaped here, a cell is measured as it is shown.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
+const shown = (text: string): string => text.replace(CONTROL, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+/**
+ * The per-prefix report of a plan as a plain-text table, with the fence and what was left out.
+ * Control characters in a prefix (newline and tab too) are written as `\u001b`, so that every
+ * row lines up.
+ */
 export function formatPlanSummary (summary: PlanSummary): string {
   const n = (value: number): string => value.toLocaleString('en-US')
   const { header } = summary
-  const rows = summary.prefixes.map(total => [total.prefix === '' ? '(top level)' : total.prefix, n(total.count), formatBytes(total.bytes)])
+  const rows = summary.prefixes.map(total => [total.prefix === '' ? '(top level)' : shown(total.prefix), n(total.count), formatBytes(total.bytes)])
   rows.push(['total', n(header.counts.planned), formatBytes(header.bytes.planned)])
   const titles = ['prefix', 'keys', 'bytes']
   const widths = titles.map((title, i) => Math.max(title.length, ...rows.map(row => (row[i] as string).length)))
