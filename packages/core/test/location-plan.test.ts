@@ -115,6 +115,15 @@ test('an object store: prefixMismatch ignore keeps the conflicting object, delet
   assert.equal(same.header.counts.conflicts, 0)
 })
 
+test('a reference without an authority keeps the object of its path in every prefixMismatch mode, delete too (Iceberg keeps it)', async () => {
+  for (const prefixMismatch of ['error', 'ignore', 'delete'] as const) {
+    const path = out()
+    const summary = await plan({ candidates: listing(), references: arraySource([...s3References.filter(reference => !reference.includes('other')), 's3:///data/c']), store: 's3://bucket/data/', prefixMismatch, out: path })
+    assert.deepEqual(await planKeys(path), ['data/e'], prefixMismatch)
+    assert.equal(summary.header.counts.foreignReferences, 0, prefixMismatch)
+  }
+})
+
 test('an object too young to plan is no conflict: only what would be planned is checked', async () => {
   const young = new Date(Date.now() - 60_000)
   const candidates = arraySource([{ key: 'data/a', size: 1, lastModified: OLD }, { key: 'data/b', size: 1, lastModified: young }, { key: 'data/c', size: 1, lastModified: OLD }])

@@ -50,6 +50,14 @@ test('object stores: s3a and s3n are s3, gcs is gs, keys stay opaque', () => {
   assert.deepEqual(resolveReference('s3://bucket.s3.amazonaws.com/k', 's3://bucket/', { equalAuthorities: { 'bucket.s3.amazonaws.com': 'bucket' } }), key('k'))
 })
 
+test('a reference without an authority names the store of its scheme (Iceberg: a valid file with no authority matches any); a directory store, which has none, does not match a reference with one', () => {
+  assert.deepEqual(resolveReference('hdfs:///dir1/dir2/file1', 'hdfs://servicename/dir1'), key('dir1/dir2/file1'))
+  assert.deepEqual(resolveReference('hdfs:/dir1/dir2/file1', 'hdfs://servicename/dir1'), key('dir1/dir2/file1'))
+  assert.deepEqual(resolveReference('s3a:///data/k', 's3://bucket/data/'), key('data/k'), 'under the scheme equivalences too')
+  assert.deepEqual(resolveReference('file://nas/srv/t/k', 'file:///srv/t'), { kind: 'foreign', store: 'file://nas', conflictKeys: ['file:/nas/srv/t/k', 'k'] }, 'a directory store has no authority: a reference with one names another machine')
+  assert.deepEqual(resolveReference('gs:///data/k', 's3://bucket/data/'), { kind: 'foreign', store: 'gs://', conflictKeys: ['data/k'] }, 'another scheme stays foreign')
+})
+
 test('another bucket or scheme is foreign; its path under this store is a potential conflict', () => {
   assert.deepEqual(resolveReference('s3://other/data/k', 's3://bucket/data/'), { kind: 'foreign', store: 's3://other', conflictKeys: ['data/k'] })
   assert.deepEqual(resolveReference('gs://bucket/data/k', 's3://bucket/data/'), { kind: 'foreign', store: 'gs://bucket', conflictKeys: ['data/k'] })

@@ -30,7 +30,7 @@ export type ResolvedReference =
 /**
  * A function resolving references against one store: built once, applied per key. A URI's
  * scheme and authority are compared under the equivalences (`s3a`/`s3n` = `s3`, `gcs` = `gs`
- * by default) and its path is percent-decoded; an absolute path is a `file:` URI; anything
+ * by default), a URI without an authority matching the store's, and its path is percent-decoded; an absolute path is a `file:` URI; anything
  * else is a key as written. For a directory store keys are normalised (`//` and `.`
  * segments collapse, `..` is refused); object-store keys stay opaque (`a//b` is its own key).
  * The rest of a URI after its authority is all path: `?` and `#` are characters of keys.
@@ -89,7 +89,10 @@ export function referenceResolver (store: string | StoreLocation, options: Refer
     const path = uri === undefined ? (decodeKeys ? percentDecode(reference) : reference) : percentDecode(uri.path, reference)
     // the path after the authority is the whole object key, kept as written (`//a` is `/a`)
     const key = path.startsWith('/') ? path.slice(1) : path
-    if (scheme === location.scheme && host === authority) return { kind: 'key', key }
+    // A URI of this scheme without an authority (`hdfs:///d/k`, `s3:/d/k`) names no other
+    // store: as in Iceberg, whose `uriComponentMatch` takes a reference's missing authority as
+    // any, it names this store's key, which is then kept (and no conflict fails the plan).
+    if (scheme === location.scheme && (host === authority || host === '')) return { kind: 'key', key }
     const conflictKeys: string[] = []
     // An object key may itself look like a URI or a path (a cache keyed by URL): taken as written, it is a conflict too.
     const text = decodeKeys ? tryDecode(reference) : reference
