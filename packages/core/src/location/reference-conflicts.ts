@@ -1,9 +1,9 @@
 import { InvalidOptionError } from '../errors.ts'
 import type { KeySource } from '../contracts/key-source.ts'
+import type { KeyRange } from '../contracts/store-driver.ts'
 import { PrefixMismatchError, type ConflictExample } from './reference-errors.ts'
 import type { ReferenceDecoding } from './resolve-reference.ts'
 import { resolveReferences, type ResolvedReferenceSource } from './resolve-references.ts'
-import type { KeyRange } from '../contracts/store-driver.ts'
 import { formatStoreLocation, parseStoreLocation, type LocationEquivalences } from './store-location.ts'
 
 /**

@@ -30,9 +30,10 @@ export type ResolvedReference =
 /**
  * A function resolving references against one store: built once, applied per key. A URI's
  * scheme and authority are compared under the equivalences (`s3a`/`s3n` = `s3`, `gcs` = `gs`
- * by default), a URI without an authority matching the store's, and its path is percent-decoded; an absolute path is a `file:` URI; anything
- * else is a key as written. For a directory store keys are normalised (`//` and `.`
- * segments collapse, `..` is refused); object-store keys stay opaque (`a//b` is its own key).
+ * by default; no authority matches the store's) and its path is percent-decoded; an absolute
+ * path is a `file:` URI; anything else is a key as written. For a directory store keys are
+ * normalised (`//` and `.` segments collapse, `..` is refused); object-store keys stay opaque
+ * (`a//b` is its own key).
  * The rest of a URI after its authority is all path: `?` and `#` are characters of keys.
  * Throws InvalidReferenceError for a reference it cannot resolve.
  */
