@@ -93,6 +93,30 @@ describe('planDistributed, with worker processes on a real Redis', () => {
     await assert.rejects(access(join(cluster.shared, 'scattered', 'references')))
   })
 
+  test('references to other stores and in both spellings are counted once over the shards, as one process counts them', async () => {
+    const mixed = join(cluster.shared, 'mixed-references.txt')
+    const extra = ['s3://other-bucket/blobs/aa/x', 'file:///elsewhere/blobs/bb/y', 'https://cdn.example.com/blobs/cc/z', 'blobs/c0/a%20b', 'blobs/f1/c%2Fd']
+    await writeFile(mixed, await readFile(store.references, 'utf8') + extra.join('\n') + '\n')
+    const opened = directoryDriver.open({ type: 'directory', path: store.root }, { env: {}, baseDir: '/', workdir: '/tmp' })
+    const single = await plan({ candidates: opened.candidates(), references: linesSource(mixed), store: opened.location(), out: join(cluster.shared, 'mixed-single.jsonl') })
+    assert.equal(single.header.counts.foreignReferences, 3)
+    assert.equal(single.header.counts.bothSpellings, 2)
+    const result = await planDistributed({
+      connection: REDIS_URL,
+      queue: cluster.queue,
+      shared: cluster.shared,
+      description: description({ references: mixed }),
+      ranges: hexRanges(4, { prefix: 'blobs/' }),
+      run: 'mixed'
+    })
+    // every shard resolves the references that may name another key (URIs, escapes): only the shard their text falls in counts them
+    assert.equal(result.manifest.counts.foreignReferences, 3)
+    assert.equal(result.manifest.counts.bothSpellings, 2)
+    assert.equal(result.manifest.counts.references, single.header.counts.references)
+    assert.equal(result.manifest.counts.missing, single.header.counts.missing)
+    assert.deepEqual(await plannedKeys(result.manifest, cluster.shared), expected)
+  })
+
   test('the guards judge the merged counts once: empty references refuse the run, though every shard plans with its guards off', async () => {
     await cluster.worker()
     const empty = join(cluster.shared, 'no-references.txt')
