@@ -42,14 +42,13 @@ describe('planDistributed, with worker processes on a real Redis', () => {
   })
 
   const description = (extra: Partial<TestRun> = {}): TestRun => ({ root: store.root, references: store.references, ...extra })
+  const onCluster = (): { connection: string, queue: string, shared: string } => ({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared })
 
   test('plans exactly the keys a single process plans, each in the part of its range, with one fence and one manifest', async () => {
     await Promise.all([cluster.worker(), cluster.worker()])
     const seen: number[] = []
     const result = await planDistributed({
-      connection: REDIS_URL,
-      queue: cluster.queue,
-      shared: cluster.shared,
+      ...onCluster(),
       description: description(),
       ranges: hexRanges(6, { prefix: 'blobs/' }),
       onProgress: progress => { seen.push(progress.done) }
@@ -79,9 +78,7 @@ describe('planDistributed, with worker processes on a real Redis', () => {
 
   test('scattered references: read once into per-shard files before the shards start, the plan is the same, and the files are gone after', async () => {
     const result = await planDistributed({
-      connection: REDIS_URL,
-      queue: cluster.queue,
-      shared: cluster.shared,
+      ...onCluster(),
       description: description(),
       ranges: hexRanges(5, { prefix: 'blobs/' }),
       run: 'scattered',
@@ -102,9 +99,7 @@ describe('planDistributed, with worker processes on a real Redis', () => {
     assert.equal(single.header.counts.foreignReferences, 3)
     assert.equal(single.header.counts.bothSpellings, 2)
     const result = await planDistributed({
-      connection: REDIS_URL,
-      queue: cluster.queue,
-      shared: cluster.shared,
+      ...onCluster(),
       description: description({ references: mixed }),
       ranges: hexRanges(4, { prefix: 'blobs/' }),
       run: 'mixed'
@@ -122,9 +117,7 @@ describe('planDistributed, with worker processes on a real Redis', () => {
     const empty = join(cluster.shared, 'no-references.txt')
     await writeFile(empty, '')
     await assert.rejects(planDistributed({
-      connection: REDIS_URL,
-      queue: cluster.queue,
-      shared: cluster.shared,
+      ...onCluster(),
       description: description({ references: empty }),
       ranges: hexRanges(3, { prefix: 'blobs/' }),
       run: 'refused'
@@ -139,9 +132,7 @@ describe('planDistributed, with worker processes on a real Redis', () => {
     const keys = store.keys.slice(0, 600)
     await writeFile(wrong, [...keys.slice(0, 500).map(key => key.replace(/^blobs\//, 'blobz/')), ...keys.slice(500)].join('\n') + '\n')
     await assert.rejects(planDistributed({
-      connection: REDIS_URL,
-      queue: cluster.queue,
-      shared: cluster.shared,
+      ...onCluster(),
       description: description({ references: wrong }),
       ranges: hexRanges(3, { prefix: 'blobs/' }),
       run: 'wrong-prefix',
@@ -181,7 +172,7 @@ describe('planDistributed, with worker processes on a real Redis', () => {
     const ranges = hexRanges(4, { prefix: 'blobs/' })
     let failure: unknown
     try {
-      await planDistributed({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared, description: description({ failAfter: ranges[1]?.after as string }), ranges, run: 'resumed', keepFinished: true })
+      await planDistributed({ ...onCluster(), description: description({ failAfter: ranges[1]?.after as string }), ranges, run: 'resumed', keepFinished: true })
     } catch (error) {
       failure = error
     }
@@ -193,7 +184,7 @@ describe('planDistributed, with worker processes on a real Redis', () => {
     const unfinished = JSON.parse(await readFile(failure.unfinished?.path as string, 'utf8')) as { parts: Array<{ path: string }> }
     assert.equal(unfinished.parts.length, 3)
 
-    const result = await planDistributed({ connection: REDIS_URL, queue: cluster.queue, shared: cluster.shared, description: description(), ranges: [], run: 'resumed', resume: true })
+    const result = await planDistributed({ ...onCluster(), description: description(), ranges: [], run: 'resumed', resume: true })
     assert.deepEqual(await plannedKeys(result.manifest, cluster.shared), expected)
     assert.deepEqual(result.manifest.parts.map(part => part.range), ranges)
     // the kept parts are the ones the failed attempt wrote, not planned again
@@ -246,9 +237,7 @@ describe('planDistributed, with worker processes on a real Redis', () => {
     let killed: Promise<void> | undefined
     let replaced: Promise<unknown> | undefined
     const result: DistributedPlan = await planDistributed({
-      connection: REDIS_URL,
-      queue: cluster.queue,
-      shared: cluster.shared,
+      ...onCluster(),
       description: description({ slowListMs: 100 }),
       ranges: hexRanges(2, { prefix: 'blobs/' }),
       run: 'killed',
