@@ -166,10 +166,9 @@ export class SplitBlockBloomFilter {
    * before): nothing may be added after, until `clear`.
    */
   checkerRegion (k: number): FilterCheckerRegion {
-    if (!Number.isInteger(k) || k < 0 || k >= this.checkers) throw new RangeError(`the filter has ${this.checkers} checkers' rooms, not a room ${k}`)
+    const region = this.roomOf(k, 'checkers')
     Atomics.store(this.seal, 0, 1)
-    const sealAt = this.blocks * BLOCK_BYTES
-    return { memory: this.arena.memory, blocks: this.blocks, seal: sealAt, room: sealAt + SEAL_BYTES + k * CHECKER_BYTES }
+    return region
   }
 
   /**
@@ -178,10 +177,16 @@ export class SplitBlockBloomFilter {
    * open; the keys count once every adder has finished and `tookAdds` takes them in.
    */
   adderRegion (k: number): FilterAdderRegion {
-    if (!Number.isInteger(k) || k < 0 || k >= this.checkers) throw new RangeError(`the filter has ${this.checkers} adders' rooms, not a room ${k}`)
+    const region = this.roomOf(k, 'adders')
     this.assertOpen()
+    return { ...region, finished: region.seal + FINISHED_AT }
+  }
+
+  /** Room `k` of the constructor's `checkers`, after the bitset and the seal, with the memory it lies in. */
+  private roomOf (k: number, who: string): FilterCheckerRegion {
+    if (!Number.isInteger(k) || k < 0 || k >= this.checkers) throw new RangeError(`the filter has ${this.checkers} ${who}' rooms, not a room ${k}`)
     const sealAt = this.blocks * BLOCK_BYTES
-    return { memory: this.arena.memory, blocks: this.blocks, seal: sealAt, finished: sealAt + FINISHED_AT, room: sealAt + SEAL_BYTES + k * CHECKER_BYTES }
+    return { memory: this.arena.memory, blocks: this.blocks, seal: sealAt, room: sealAt + SEAL_BYTES + k * CHECKER_BYTES }
   }
 
   /**

@@ -27,18 +27,21 @@ const checker = new Promise<FilterChecker>(resolve => { sealed = resolve })
 // The filter the added stream's lines go into, once the reader sends it.
 let opened: ((adder: FilterAdder) => void) | undefined
 const adder = new Promise<FilterAdder>(resolve => { opened = resolve })
-port.on('message', (message: LineBuffers | LineHashInput) => {
-  if ('filter' in message || 'adder' in message) {
-    try {
-      if ('filter' in message) sealed?.(new FilterChecker(message.filter))
-      else opened?.(new FilterAdder(message.adder))
-    } catch (error) {
-      port.postMessage({ stream: ('filter' in message ? job.check : job.add) ?? 0, error: threadErrorReport(error) } satisfies LineHashMessage)
-    }
-    return
+// A filter the reader sent, taken for `stream`; one it refuses fails that stream.
+function take (stream: number | undefined, open: () => void): void {
+  try {
+    open()
+  } catch (error) {
+    port.postMessage({ stream: stream ?? 0, error: threadErrorReport(error) } satisfies LineHashMessage)
   }
-  free.push(message)
-  wake?.()
+}
+port.on('message', (message: LineBuffers | LineHashInput) => {
+  if ('filter' in message) take(job.check, () => sealed?.(new FilterChecker(message.filter)))
+  else if ('adder' in message) take(job.add, () => opened?.(new FilterAdder(message.adder)))
+  else {
+    free.push(message)
+    wake?.()
+  }
 })
 
 async function buffersFor (chunk: LineChunk, route: RecordRoute | undefined): Promise<LineBuffers> {
