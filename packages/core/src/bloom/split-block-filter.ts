@@ -66,7 +66,10 @@ export class SplitBlockBloomFilter {
     this.checkers = checkers
     this.arena = new WasmArena(blocks * BLOCK_BYTES + (checkers === 0 ? 0 : SEAL_BYTES + checkers * CHECKER_BYTES), checkers > 0)
     this.wordsView = new Uint32Array(this.arena.current, 0, blocks * 8)
+    // Written now, so that each page of the bitset faults in once: a page first read (a
+    // block's touch before its bits are set) maps the zero page and faults again when written.
     if (words !== undefined) this.wordsView.set(words)
+    else this.wordsView.fill(0)
   }
 
   /** Sizes a filter from an expected count and rate, capped by a byte budget. */
