@@ -48,6 +48,7 @@ export type { DiffOptions, DiffMode, DiffStrategy, DiffPart, DiffStats, DiffRun 
 export type { ReferenceSet, ReferenceSetInit, ReferenceSetFactory } from './contracts/reference-set.ts'
 
 export { parseSize, formatBytes } from './util/size.ts'
+export { formatCount } from './util/count.ts'
 
 export type { Sink, RestorableSink, SinkOutcome, SinkApplyOptions, SinkCapabilities } from './contracts/sink.ts'
 export type { SourceCapabilities } from './contracts/source-capabilities.ts'

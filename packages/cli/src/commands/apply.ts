@@ -1,4 +1,4 @@
-import { apply, formatBytes, readPlan, type ApplyResult } from '@keydiff/core'
+import { apply, formatBytes, readPlan, type ApplyResult, formatCount } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { parseOptions } from '../parse-options.ts'
 import { Progress, progressMode } from '../report/progress.ts'
@@ -83,7 +83,7 @@ export async function report (result: ApplyResult, json: boolean, io: CommandIO)
     await out.write(JSON.stringify(result, null, 2) + '\n')
     return
   }
-  const n = (value: number): string => value.toLocaleString('en-US')
+  const n = formatCount
   const lines = [
     `${result.sink}: ${n(result.done)} done (${formatBytes(result.bytesDone)}), ${n(result.failed)} failed, ${n(result.dropped)} referenced again (dropped), ${n(result.skipped)} skipped (done before)`,
     `audit log ${result.audit}`

@@ -5,6 +5,7 @@ import type { CommandIO } from '../io.ts'
 import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
 import { diffCommand } from './diff.ts'
+import { formatCount } from '@keydiff/core'
 
 export const DEMO_USAGE = `Usage: keydiff demo [--keys N] [--dir DIR]
 
@@ -63,8 +64,8 @@ export async function demoCommand (argv: string[], io: CommandIO): Promise<numbe
   await writeFile(candidates, stored.join('\n') + '\n')
   await writeFile(references, referenced.join('\n') + '\n')
 
-  io.stderr.write(`keydiff demo: ${count.toLocaleString('en-US')} stored blobs in ${candidates}\n` +
-    `              ${referenced.length.toLocaleString('en-US')} references in ${references}\n\n` +
+  io.stderr.write(`keydiff demo: ${formatCount(count)} stored blobs in ${candidates}\n` +
+    `              ${formatCount(referenced.length)} references in ${references}\n\n` +
     `$ keydiff diff --candidates ${candidates} --references ${references} --output ${orphans} --missing ${missing}\n`)
   const code = await diffCommand(['--candidates', candidates, '--references', references, '--output', orphans, '--missing', missing], io)
   if (code !== 0) return code

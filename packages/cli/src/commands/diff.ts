@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises'
-import { diff, diffIndex, DEFAULT_MEMORY, formatBytes, linesSource, ReferenceIndex, type DiffMode, type DiffStats, type IndexDiffStrategy, type KeyEntry, type KeySource } from '@keydiff/core'
+import { diff, diffIndex, DEFAULT_MEMORY, formatBytes, linesSource, ReferenceIndex, type DiffMode, type DiffStats, type IndexDiffStrategy, type KeyEntry, type KeySource, formatCount } from '@keydiff/core'
 import { diskFullError, isNoSpace } from '../disk-full.ts'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { Progress, progressMode } from '../report/progress.ts'
@@ -151,7 +151,7 @@ function renderJson (entries: readonly KeyEntry[]): Generator<string> {
 }
 
 export function summary (stats: DiffStats): string {
-  const n = (value: number): string => value.toLocaleString('en-US')
+  const n = formatCount
   const seconds = ((stats.durationMs ?? 0) / 1000).toFixed(2)
   const lines = [
     `keydiff: ${n(stats.candidates.count)} candidates, ${n(stats.references.count)} reference rows read → ${n(stats.orphans.count)} orphans` +

@@ -1,4 +1,4 @@
-import { DEFAULT_MEMORY, formatBytes, linesSource, ReferenceIndex } from '@keydiff/core'
+import { DEFAULT_MEMORY, formatBytes, linesSource, ReferenceIndex, formatCount } from '@keydiff/core'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { parseOptions } from '../parse-options.ts'
 import { UsageError } from '../usage-error.ts'
@@ -78,7 +78,7 @@ export async function indexCommand (argv: string[], io: CommandIO): Promise<numb
     // The filter is sized once, within the build's budget: say what lookups will get from it.
     const filter = sub === 'remove' ? undefined : await index.filter()
     const filterNote = filter === undefined || index.meta.count === 0 ? '' : `; its filter: ${formatBytes(filter.byteLength)}, ${(filter.byteLength * 8 / index.meta.count).toFixed(1)} bits a reference, about ${(filter.estimatedFalsePositiveRate() * 100).toFixed(2)}% false positives`
-    await new LineWriter(io.stderr, false).write(`keydiff index ${sub}: ${count.toLocaleString('en-US')} references ${sub === 'remove' ? 'removed' : 'read'} in ${seconds.toFixed(2)} s; the index holds ${index.meta.count.toLocaleString('en-US')} from ${index.meta.sources.length} source(s)${filterNote}\n`)
+    await new LineWriter(io.stderr, false).write(`keydiff index ${sub}: ${formatCount(count)} references ${sub === 'remove' ? 'removed' : 'read'} in ${seconds.toFixed(2)} s; the index holds ${formatCount(index.meta.count)} from ${index.meta.sources.length} source(s)${filterNote}\n`)
     return 0
   } finally {
     await index.close()

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { directoryQuarantineSink, directorySource, formatBytes, parseStoreLocation, readPlan, recordedTrash, restore } from '@keydiff/core'
+import { directoryQuarantineSink, directorySource, formatBytes, parseStoreLocation, readPlan, recordedTrash, restore, formatCount } from '@keydiff/core'
 import { directoryDriver } from '@keydiff/core/adapter'
 import { LineWriter, type CommandIO } from '../io.ts'
 import { UsageError } from '../usage-error.ts'
@@ -91,7 +91,7 @@ interface FromTrash {
  * before, in another trash), never as skipped work.
  */
 function describeRestore (results: readonly FromTrash[]): string {
-  const n = (value: number): string => value.toLocaleString('en-US')
+  const n = formatCount
   const lines: string[] = []
   for (const { trash, result } of results) {
     if (result.takenOver !== undefined) lines.push(`took the lock over from ${result.takenOver.owner} on ${result.takenOver.host} (pid ${result.takenOver.pid}, since ${result.takenOver.startedAt})${leaseNote(result.takenOver)}`)
@@ -144,7 +144,7 @@ async function restoreDirectory (trash: string, root: string, force: boolean, js
   const out = new LineWriter(io.stdout, false)
   if (json) await out.write(JSON.stringify({ trash, store: root, done, bytes, failed: failures.length, failures }, null, 2) + '\n')
   else {
-    await out.write(`restored ${done.toLocaleString('en-US')} files (${formatBytes(bytes)}) from ${trash} to ${root}, ${failures.length} failed\n` +
+    await out.write(`restored ${formatCount(done)} files (${formatBytes(bytes)}) from ${trash} to ${root}, ${failures.length} failed\n` +
       failures.slice(0, 20).map(failure => `failed: ${failure.key}: ${failure.error}\n`).join(''))
   }
   return failures.length > 0 ? 3 : 0

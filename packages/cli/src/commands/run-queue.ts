@@ -1,5 +1,5 @@
 import { basename, dirname, join, resolve } from 'node:path'
-import { compareKeys, formatBytes, KeydiffError, type LockLease } from '@keydiff/core'
+import { compareKeys, formatBytes, KeydiffError, type LockLease, formatCount } from '@keydiff/core'
 import type { DistributedApply, DistributedPlan, DistributedProgress } from '@keydiff/bullmq'
 import type { KeyRange, StoreSection } from '@keydiff/core/adapter'
 import { DEFAULT_CONFIG, loadConfig } from '../config/load-config.ts'
@@ -198,7 +198,7 @@ async function showStatus (connection: string, queue: string, json: boolean, out
     await out.write(`no runs in queue ${queue}\n`)
     return 0
   }
-  const n = (value: number): string => value.toLocaleString('en-US')
+  const n = formatCount
   for (const status of runs) {
     await out.write(`${status.run} ${status.phase}: ${Object.entries(status.jobs).map(([state, count]) => `${count} ${state}`).join(', ')}\n`)
     for (const job of status.active) {
@@ -239,7 +239,7 @@ function progressFeed (name: string): { read: () => ProgressState[], update: (pr
 }
 
 function summary (run: RunConfig, plan: DistributedPlan, applied: DistributedApply | undefined, dryRun: boolean): string {
-  const n = (value: number): string => value.toLocaleString('en-US')
+  const n = formatCount
   const { manifest } = plan
   const { counts } = manifest
   const lines = [

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { verifySortedFile } from '@keydiff/core'
+import { verifySortedFile, formatCount } from '@keydiff/core'
 import type { KeyRange } from '@keydiff/core/adapter'
 import type { KeydiffConfig, ReferenceConfig, RunConfig } from '../config/config-types.ts'
 import { writtenConfig } from '../config/load-config.ts'
@@ -44,7 +44,7 @@ export async function verifySortedReferences (config: KeydiffConfig, run: RunCon
       .catch((error: unknown) => { throw inRunContext(error, { config, file: written.file, run: run.name, path: ['runs', where, 'references', position] }) })
     if (check.resolvingElsewhere > 0) {
       const first = check.firstResolvingElsewhere
-      say(`${check.resolvingElsewhere.toLocaleString('en-US')} of its ${check.keys.toLocaleString('en-US')} keys may resolve to another key than their text or lack stripPrefix (the first: line ${first?.line ?? 0}, ${JSON.stringify(first?.key)}), and every shard must read those`)
+      say(`${formatCount(check.resolvingElsewhere)} of its ${formatCount(check.keys)} keys may resolve to another key than their text or lack stripPrefix (the first: line ${first?.line ?? 0}, ${JSON.stringify(first?.key)}), and every shard must read those`)
       continue
     }
     verified.push({ reference: position, size: check.identity.size, mtimeMs: check.identity.mtimeMs })

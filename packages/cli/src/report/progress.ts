@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress'
 import type { Writable } from 'node:stream'
+import { formatCount } from '@keydiff/core'
 import { printable } from '../printable.ts'
 
 /** One phase's figures; read on every tick, so they can be live engine stats. */
@@ -154,12 +155,12 @@ export class Progress {
     const rate = seconds > 0 ? count / seconds : undefined
     const parts = [phase.state.phase]
     const keys = estimate !== undefined && estimate > 0 && !done
-      ? `${bar(count / estimate)} ${grouped(count)}/${grouped(estimate)} ${unit}`
-      : `${grouped(count)} ${unit}`
+      ? `${bar(count / estimate)} ${formatCount(count)}/${formatCount(estimate)} ${unit}`
+      : `${formatCount(count)} ${unit}`
     parts.push(keys)
     if (rate !== undefined) parts.push(`${perSecond(rate)} ${unit.split(' ')[0] ?? unit}/s`)
-    if (orphans !== undefined) parts.push(`orphans ${grouped(orphans)}`)
-    if (dropped !== undefined && dropped > 0) parts.push(`dropped by re-check ${grouped(dropped)}`)
+    if (orphans !== undefined) parts.push(`orphans ${formatCount(orphans)}`)
+    if (dropped !== undefined && dropped > 0) parts.push(`dropped by re-check ${formatCount(dropped)}`)
     if (done) parts.push(`done in ${duration(seconds)}`)
     else if (estimate !== undefined && estimate > count && rate !== undefined && rate > 0) parts.push(`ETA ${duration((estimate - count) / rate)}`)
     const text = printable(parts.join(' · '))
@@ -173,10 +174,6 @@ const BAR_WIDTH = 20
 function bar (share: number): string {
   const full = Math.round(Math.min(Math.max(share, 0), 1) * BAR_WIDTH)
   return `${'█'.repeat(full)}${'░'.repeat(BAR_WIDTH - full)}`
-}
-
-function grouped (n: number): string {
-  return n.toLocaleString('en-US')
 }
 
 function perSecond (rate: number): string {

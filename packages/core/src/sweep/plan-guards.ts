@@ -1,5 +1,6 @@
 import { InvalidOptionError, PlanRefusedError } from '../errors.ts'
 import type { PlanGuardRecord } from './plan-types.ts'
+import { formatCount } from '../util/count.ts'
 
 export const DEFAULT_MAX_MISSING_SHARE = 0.5
 export const DEFAULT_MAX_ORPHAN_SHARE = 0.9
@@ -64,7 +65,7 @@ export function guardRecord (limits: PlanGuardLimits, counts: GuardCounts): Plan
  * every candidate planned.
  */
 export function checkGuards (record: PlanGuardRecord, counts: GuardCounts, where: { store: string, references: readonly string[] }): void {
-  const n = (value: number): string => value.toLocaleString('en-US')
+  const n = formatCount
   if (counts.references === 0 && counts.candidates > 0 && !record.allowEmptyReferences) {
     throw new PlanRefusedError('emptyReferences', 'allowEmptyReferences',
       `no references were read (${where.references.join(', ')}) but ${n(counts.candidates)} objects were listed in ${where.store}: every one would be an orphan, which is nearly always a failed export or an empty query`)

@@ -1,6 +1,7 @@
 import { formatBytes } from '../util/size.ts'
 import { formatDuration } from './duration.ts'
 import type { PlanSummary } from './plan-types.ts'
+import { formatCount } from '../util/count.ts'
 
 // C0 controls, DEL and C1 controls. The CLI escapes all but newline and tab for a terminal, so a
 // prefix holding one, escaped after the table was laid out, pushed its row's cells out of line
@@ -15,7 +16,7 @@ const shown = (text: string): string => text.replace(CONTROL, char => `\\u${char
  * row lines up.
  */
 export function formatPlanSummary (summary: PlanSummary): string {
-  const n = (value: number): string => value.toLocaleString('en-US')
+  const n = formatCount
   const { header } = summary
   const rows = summary.prefixes.map(total => [total.prefix === '' ? '(top level)' : shown(total.prefix), n(total.count), formatBytes(total.bytes)])
   rows.push(['total', n(header.counts.planned), formatBytes(header.bytes.planned)])
