@@ -5,7 +5,7 @@ import { UsageError } from './usage-error.ts'
 import { asDiskFull } from './disk-full.ts'
 import { printable, withoutPasswords } from './printable.ts'
 import { quietSdkNodeVersionWarning } from './sdk-warnings.ts'
-import { isLogged } from './run/run-log.ts'
+import { isLogged } from './run/logged-errors.ts'
 
 /** Exit codes a scheduler can act on. */
 export const EXIT = { ok: 0, runtime: 1, usage: 2, partial: 3 } as const

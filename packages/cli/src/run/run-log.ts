@@ -4,6 +4,7 @@ import type { ApplyResult, PlanSummary } from '@keydiff/core'
 import { withoutPasswords } from '../printable.ts'
 import { UsageError } from '../usage-error.ts'
 import type { RunOutcome } from './run-one.ts'
+import { markLogged } from './logged-errors.ts'
 
 /** How a command reports what it does on standard error: `text` for a person, `json` for a log pipeline. */
 export type LogFormat = 'text' | 'json'
@@ -54,20 +55,6 @@ export function failureFields (error: unknown): { error: string, code?: string }
   const message = error instanceof Error ? error.message : String(error)
   const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined
   return { error: withoutPasswords(message), ...(code === undefined ? {} : { code }) }
-}
-
-// Errors a command has already written to its JSON log: `main` does not print them again as
-// text, so that every line on standard error stays JSON.
-const logged = new WeakSet<object>()
-
-/** Marks `error` as written to the JSON log. */
-export function markLogged (error: unknown): void {
-  if (typeof error === 'object' && error !== null) logged.add(error)
-}
-
-/** Whether a command has already written `error` to its JSON log. */
-export function isLogged (error: unknown): boolean {
-  return typeof error === 'object' && error !== null && logged.has(error)
 }
 
 /**
