@@ -142,7 +142,7 @@ action = { type = "delete" }
 }
 
 test('PostgreSQL references pushed down by range give the same plan as one scan, and each shard reads only its rows (the table\'s statistics)', { timeout: 180_000 }, async () => {
-  const { root, referenced, unreferenced, spelledOtherwise: [byPath, byEscape], odd } = await blobStore()
+  const { referenced, unreferenced, spelledOtherwise: [byPath, byEscape], odd } = await blobStore()
   // each reference 40 times, so that the planner prefers the index to a scan of the table
   const rows = [...referenced.flatMap(key => Array.from({ length: 40 }, () => key)), ...odd]
 

@@ -1,6 +1,6 @@
 import { KeydiffError } from '@keydiff/core'
 import type { KeyRange } from '@keydiff/core/adapter'
-import type { KeydiffConfig, ReferenceConfig, RunConfig } from '../config/config-types.ts'
+import type { KeydiffConfig, RunConfig } from '../config/config-types.ts'
 import { importPeer } from '../drivers/import-peer.ts'
 import { columnRange } from '../run/column-range.ts'
 import { Connections } from '../run/connections.ts'

@@ -11,7 +11,6 @@ const size = { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgGtT]i?[bB
 const duration = { type: ['string', 'number'], duration: 'any' }
 /** A network timeout: a duration that is not zero (a zero would mean waiting forever). */
 const timeout = { type: ['string', 'number'], duration: 'positive' }
-const attempts = { type: 'integer', minimum: 1, maximum: 20 }
 
 export const closed = (properties: Record<string, unknown>, required: string[]): Record<string, unknown> => ({
   type: 'object', additionalProperties: false, properties, required

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { apply, plan, type ApplyResult, type PlanSummary, type Sink } from '@keydiff/core'
+import { apply, plan, type ApplyResult, type PlanSummary } from '@keydiff/core'
 import type { KeydiffConfig, RunConfig } from '../config/config-types.ts'
 import { inCliTerms } from '../plan-refused.ts'
 import { Progress, type ProgressMode } from '../report/progress.ts'
@@ -68,9 +68,6 @@ export async function runOne (run: RunConfig, options: RunOneOptions): Promise<R
     side.every(source => typeof source.estimatedCount === 'number') ? side.reduce((sum, source) => sum + (source.estimatedCount ?? 0), 0) : undefined
   const phases = planPhases(`${run.name}: `, { references: estimated(references.sources), listing: estimated([target.candidates]) })
   const progress = new Progress(phases.read, { stream: options.progress.stream, mode: options.progress.mode }).start()
-  // A store's listing names its location (`dir:/root`, `s3://bucket/prefix`): references are
-  // resolved against it and the plan binds it. A file of keys or database names has none.
-  const store = target.store
   let summary: PlanSummary
   try {
     summary = await plan({
