@@ -157,13 +157,15 @@ test('diff() in bloom mode at 1 MiB makes passes over files too large for one fi
   assert.equal(run.stats.references.count, references.length)
 })
 
-test('candidates checked on the reading thread against the sealed filter: the orphans, in order, of a check here', async () => {
+test('references added and candidates checked on the reading thread, in every pass: the orphans, in order, and the passes of a diff here', async () => {
   await fc.assert(fc.asyncProperty(fc.array(lineKeyArb, { maxLength: 400 }), fc.array(lineKeyArb, { maxLength: 400 }), fc.integer({ min: 1, max: 8 }), async (candidates, references, blocks) => {
     const c = file(candidates)
     const r = file(references)
     const here = await bloom(linesSource(c), linesSource(r), 32 * blocks, { readThread: false })
     const checked = await bloom(linesSource(c), linesSource(r), 32 * blocks, { readThread: true, filterOnThreads: true })
     assert.deepEqual(checked.orphans, here.orphans)
+    // Each pass's references counted on the thread as here: the same passes, at the same rates.
+    assert.deepEqual(checked.stats.filter, here.stats.filter)
     assert.equal(checked.stats.candidates.count, candidates.length)
     assert.equal(checked.stats.orphans.count, here.orphans.length)
   }), { numRuns: 15 })

@@ -12,6 +12,7 @@ import { LineHashThread, type AddedLines, type CheckedLines, type HashedLines } 
 import { unpackLines } from '../src/engine/packed-lines.ts'
 import { SplitBlockBloomFilter } from '../src/bloom/split-block-filter.ts'
 import { blockCount, blockReadable, readLineBlocks, type FileIdentity } from '../src/engine/line-blocks.ts'
+import { PartitionRoute } from '../src/engine/hash-partition.ts'
 
 // Files of lines read, split and hashed on a second thread must give the engine what reading
 // them here gives it, line for line; a failure there must fail the stream it belongs to.
@@ -315,6 +316,35 @@ test('an added stream: the threads add their blocks to the open filter and send 
     assert.equal(read, plain.insertedCount)
     assert.equal(filter.insertedCount, read)
     assert.deepEqual(filter.bitset, plain.bitset)
+  }), { numRuns: 12 })
+})
+
+test('a partition of the key space: the threads add only its lines, count them, and check only its lines', async () => {
+  await fc.assert(fc.asyncProperty(fileArb, fileArb, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }).chain(bits => fc.tuple(fc.constant(bits), fc.integer({ min: 0, max: 2 ** bits - 1 }))), async (references, candidates, threads, blockBytes, blocks, [bits, residue]) => {
+    const partition = { bits, residue, expected: undefined }
+    const first = [file(references)]
+    const second = [file(candidates)]
+    const thread = new LineHashThread([first.map(lineFile), second.map(lineFile)], 2, { threads, blockBytes, ahead: 2, add: 0, check: 1, partition })
+    const route = new PartitionRoute(partition)
+    try {
+      const filter = new SplitBlockBloomFilter(blocks, undefined, thread.count)
+      thread.startAdds(filter)
+      let inPartition = 0
+      for await (const batch of thread.batches(0)) inPartition += (batch as AddedLines).inPartition
+      filter.tookAdds(inPartition, thread.count)
+      thread.startChecks(filter)
+      const rejected: string[] = []
+      for await (const batch of thread.batches(1)) rejected.push(...unpackLines((batch as CheckedLines).rejected).map(entry => entry.key))
+      const plain = new SplitBlockBloomFilter(blocks)
+      const referenceLines = await localLines(first, 2)
+      assert.equal(inPartition, route.add(plain, Uint32Array.from(referenceLines.flatMap(line => line.words)), 2, referenceLines.length))
+      assert.deepEqual(filter.bitset, plain.bitset)
+      const local = await localLines(second, 2)
+      const here = route.reject(plain, Uint32Array.from(local.flatMap(line => line.words)), 2, local.length)
+      assert.deepEqual(rejected, Array.from(here.rejected.subarray(0, here.length), i => (local[i] as Line).key))
+    } finally {
+      thread.stop()
+    }
   }), { numRuns: 12 })
 })
 

@@ -29,7 +29,7 @@ export interface BloomDiffInit {
   readThread?: boolean | undefined
   /** Threads that may read and hash the files (see lineReaders). @default the machine's cores */
   threads?: number | undefined
-  /** Have the reading threads add the references to the filter and check the candidates against it in a pass over the whole key space (for tests). @default when two threads or more read */
+  /** Have the reading threads add each pass's references to the filter and check its candidates against it (for tests). @default when two threads or more read */
   filterOnThreads?: boolean | undefined
   signal?: AbortSignal | undefined
 }
@@ -86,10 +86,10 @@ export async function * bloomDiff (init: BloomDiffInit): AsyncGenerator<DiffPart
     const partition = todo[0] as HashPartition
     const blocks = partition.expected === undefined ? maxBlocks : Math.min(maxBlocks, blocksFor(Math.max(1, partition.expected * SPLIT_SLACK), target))
     const first = referenceTotal === undefined
-    // A pass over the whole key space may have the reading threads add the references to the
-    // filter in its shared memory, each sending only a count, and check the candidates
-    // against it, each sending only the lines it rejects.
-    const readers = lineReaders([references, candidates], init.readThread, 2, [], readingThreads(init.threads), partition.bits === 0 ? { add: 0, check: 1, always: init.filterOnThreads } : undefined)
+    // The reading threads may add the pass's references to the filter in its shared memory,
+    // each sending only counts, and check the pass's candidates against it, each sending only
+    // the lines it rejects.
+    const readers = lineReaders([references, candidates], init.readThread, 2, [], readingThreads(init.threads), { add: 0, check: 1, always: init.filterOnThreads, partition })
     try {
       if (filter?.blocks === blocks && filter.checkers === readers.checkers) filter.clear()
       else filter = new SplitBlockBloomFilter(blocks, undefined, readers.checkers)
@@ -181,11 +181,11 @@ async function addReferenceLines (lines: () => AsyncIterable<LineRead>, filter: 
     init.stats.referenceScanStartedAt ??= init.references.scanStartedAt?.toISOString()
     total += read.length
     if (first) init.stats.references.count += read.length
-    if (addedLines(read) !== undefined) {
-      // A thread added these to the filter; a pass over part of the key space has no such thread.
-      if (!whole) throw new RangeError('lines added on a thread in a pass over part of the key space')
-      added += read.length
-      inPartition += read.length
+    const onThread = addedLines(read)
+    if (onThread !== undefined) {
+      // A thread added the pass's share of these to the filter.
+      added += onThread.inPartition
+      inPartition += onThread.inPartition
       continue
     }
     const hashed = hashedLines(read)
@@ -238,9 +238,7 @@ async function * rejectedLines (lines: () => AsyncIterable<LineRead>, filter: Sp
     if (first) init.stats.candidates.count += read.length
     const checked = checkedLines(read)
     if (checked !== undefined) {
-      // A thread checked these against the whole filter; a pass over part of the key space has no such thread.
-      if (!whole) throw new RangeError('lines checked on a thread in a pass over part of the key space')
-      // A copy: the thread fills the batch's memory again.
+      // A thread checked the pass's share of these against the filter. A copy: the thread fills the batch's memory again.
       if (checked.rejected.length > 0) yield new PackedLinesPart('orphans', ownPackedLines(checked.rejected))
       continue
     }

@@ -1,5 +1,3 @@
-import type { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
-
 /**
  * A share of the key space for one pass of a bloom diff: the keys whose filter hash (XXH64,
  * the Bloom filter's) has `residue` in the low `bits` bits of its upper word. The filter picks
@@ -29,6 +27,16 @@ export function splitPartition (partition: HashPartition, parts: number, expecte
   }))
 }
 
+/** What a route adds a partition's keys to: a filter (SplitBlockBloomFilter), or a reading thread's adder (FilterAdder). */
+export interface HashAdder {
+  addHashes: (words: Uint32Array, stride: 2 | 4, count: number) => void
+}
+
+/** What a route checks a partition's keys against: a filter, or a reading thread's checker (FilterChecker). */
+export interface HashChecker {
+  checkHashes: (words: Uint32Array, stride: 2 | 4, count: number, out: Uint8Array) => void
+}
+
 /**
  * Routes hashed keys to one partition's filter: of `count` keys whose hashes are
  * `words[stride * i]` (upper word) and `words[stride * i + 1]`, only the partition's are added
@@ -45,7 +53,7 @@ export class PartitionRoute {
   }
 
   /** Adds the partition's keys among the `count` to the filter; returns how many there were. */
-  add (filter: SplitBlockBloomFilter, words: Uint32Array, stride: 2 | 4, count: number): number {
+  add (filter: HashAdder, words: Uint32Array, stride: 2 | 4, count: number): number {
     const n = this.select(words, stride, count)
     filter.addHashes(this.selected, 2, n)
     return n
@@ -55,14 +63,18 @@ export class PartitionRoute {
    * The partition's keys among the `count` that the filter rejects (certainly not
    * references), as indexes into the `count`: `rejected[0 .. returned)`, valid until the next call.
    */
-  reject (filter: SplitBlockBloomFilter, words: Uint32Array, stride: 2 | 4, count: number): { rejected: Uint32Array, length: number } {
+  reject (filter: HashChecker, words: Uint32Array, stride: 2 | 4, count: number): { rejected: Uint32Array, length: number } {
     const n = this.select(words, stride, count)
     if (this.maybe.length < n) this.maybe = new Uint8Array(n * 2)
     filter.checkHashes(this.selected, 2, n, this.maybe)
     const indexes = this.indexes
     let out = 0
-    // Written over the indexes already read: out never passes j.
-    for (let j = 0; j < n; j++) if (this.maybe[j] === 0) indexes[out++] = indexes[j] as number
+    const maybe = this.maybe
+    // Written over the indexes already read: out never passes j. Without a branch, as select.
+    for (let j = 0; j < n; j++) {
+      indexes[out] = indexes[j] as number
+      out += (maybe[j] as number) ^ 1
+    }
     return { rejected: indexes, length: out }
   }
 
@@ -74,12 +86,16 @@ export class PartitionRoute {
     const { mask, selected, indexes } = this
     const residue = this.partition.residue
     let n = 0
+    // Every key is written at n, which moves on only past the partition's: no branch on the
+    // key, whose partition is a coin toss (6.3 ns a key with the branch, 2.x without).
     for (let i = 0, w = 0; i < count; i++, w += stride) {
       const high = words[w] as number
-      if ((high & mask) !== residue) continue
       selected[2 * n] = high
       selected[2 * n + 1] = words[w + 1] as number
-      indexes[n++] = i
+      indexes[n] = i
+      // 1 when the residue matches: their XOR is below 2^31 (a partition keeps to the low 10
+      // bits, bloom-diff.ts), so only 0 - 1 sets bit 31.
+      n += (((high & mask) ^ residue) - 1) >>> 31
     }
     return n
   }

@@ -11,6 +11,7 @@ import type { FilterCheckerRegion } from '../bloom/filter-checker.ts'
 import type { FilterAdderRegion } from '../bloom/filter-adder.ts'
 import type { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import type { PackedLines } from './packed-lines.ts'
+import type { HashPartition } from './hash-partition.ts'
 
 /** What a line hash thread is given: plain data, as a worker's `workerData` must be. */
 export interface LineHashJob {
@@ -28,20 +29,27 @@ export interface LineHashJob {
   check?: number | undefined
   /** The stream whose lines the thread adds to the filter it is sent (stride 2 only): only their count is sent. */
   add?: number | undefined
+  /** The share of the key space the filter is for: only its lines are added and checked. */
+  partition?: HashPartition | undefined
 }
 
 /** What a line hash thread is sent besides a batch's buffers handed back: the filter to check against, or to add to. */
 export type LineHashInput = { filter: FilterCheckerRegion } | { adder: FilterAdderRegion }
 
-/** A chunk of an added stream: its `length` lines went into the filter on the thread, and nothing else of them crosses. */
+/**
+ * A chunk of an added stream: of its `length` lines, the `inPartition` of the filter's share
+ * of the key space went into the filter on the thread, and nothing else of them crosses.
+ */
 export interface AddedLines {
   readonly length: number
+  readonly inPartition: number
   readonly added: true
 }
 
 /**
- * A chunk of a checked stream: how many lines it held, and those the filter rejected (their
- * keys, packed: PackedLines). Valid until the next is taken.
+ * A chunk of a checked stream: how many lines it held, and those of the filter's share of the
+ * key space that the filter rejected (their keys, packed: PackedLines). Valid until the next
+ * is taken.
  */
 export interface CheckedLines {
   readonly length: number
@@ -145,6 +153,8 @@ export interface LineHashThreadOptions {
    * AddedLines, and each thread has finished adding once the stream ends. Stride 2 only. @default none
    */
   add?: number | undefined
+  /** The share of the key space whose lines the threads add and check (a pass of a bloom diff). @default the whole */
+  partition?: HashPartition | undefined
 }
 
 /** One reading thread: its worker and the messages it has sent that were not taken yet. */
@@ -205,7 +215,7 @@ export class LineHashThread {
     const files = streams.flat().map(file => file.path).join(', ')
     const count = Math.max(1, Math.floor(options.threads ?? 1))
     // Several threads keep about as many chunks in flight in all as one does.
-    const job = { streams, ahead: options.ahead ?? (options.check !== undefined ? CHECKED_AHEAD : Math.max(2, Math.ceil(AHEAD / count))), stride, routes, check: options.check, add: options.add }
+    const job = { streams, ahead: options.ahead ?? (options.check !== undefined ? CHECKED_AHEAD : Math.max(2, Math.ceil(AHEAD / count))), stride, routes, check: options.check, add: options.add, partition: options.partition }
     const identities = count > 1 ? options.identities ?? streams.map(stream => stream.map(file => blockReadable(file.path))) : undefined
     if (identities === undefined || identities.some(stream => stream.some(identity => identity === undefined))) {
       this.threads = [new ReadingThread(job, files)]
@@ -235,7 +245,7 @@ export class LineHashThread {
       // With several threads, each message is a block (readLineBlocks).
       if (this.identities !== undefined) this.blockLines[stream]?.push(message.length)
       if ('added' in message) {
-        yield { length: message.length, added: true }
+        yield { length: message.length, inPartition: message.inPartition, added: true }
         continue
       }
       if ('rejected' in message) {

@@ -10,6 +10,7 @@ import { readLineChunks } from './line-chunks.ts'
 import { readLineBlocks } from './line-blocks.ts'
 import { partitionsOf, recordWords, routeRecords, type RecordRoute } from '../spill/routed-records.ts'
 import type { LineChunk } from '../contracts/key-source.ts'
+import { PartitionRoute } from './hash-partition.ts'
 
 // The entry of a LineHashThread: reads, splits and fingerprints each stream's files, and
 // sends the chunks as far ahead of the reader as its credits allow. Every buffer the reader
@@ -152,32 +153,48 @@ function filterHashed (chunk: LineChunk): LineChunk {
   return lines
 }
 
-// Lines hashed and added to the filter here, only their count sent: nothing else of the
+// The filter's share of the key space, when it is not the whole: only its lines are added and checked.
+const route = job.partition === undefined || job.partition.bits === 0 ? undefined : new PartitionRoute(job.partition)
+
+// Lines hashed and added to the filter here, only their counts sent: nothing else of the
 // stream crosses to the reader, and no buffer comes back. The filter comes from the reader
 // (open); the chunks read before wait for it. The adder finishes once the stream ends, before
 // the stream's end is sent: the reader's load of the finished adders pairs with that write.
 async function sendAdded (stream: number, files: LineHashJob['streams'][number]): Promise<void> {
   for await (const chunk of chunksOf(stream, files)) {
     const { length } = filterHashed(chunk)
-    ;(await adder).addHashes(words, 2, length)
-    const message: AddedLinesMessage = { stream, length, added: true }
+    const into = await adder
+    let inPartition = length
+    if (route === undefined) into.addHashes(words, 2, length)
+    else inPartition = route.add(into, words, 2, length)
+    const message: AddedLinesMessage = { stream, length, inPartition, added: true }
     port.postMessage(message)
   }
   ;(await adder).finish()
 }
 
-// Lines hashed and checked here, only those the filter rejects sent (packed): the reader
+// Lines hashed and checked here (those of the filter's share of the key space), only those
+// the filter rejects sent (packed): the reader
 // turns them into keys, and nothing else of the stream crosses to it. The filter comes from
 // the reader once its bits are final; the chunks read before wait for it.
 async function sendChecked (stream: number, files: LineHashJob['streams'][number]): Promise<void> {
   for await (const chunk of chunksOf(stream, files)) {
     const lines = filterHashed(chunk)
     const { length } = lines
-    ;(await checker).checkHashes(words, 2, length, answers)
-    const rejected = pickRejected(answers, length, picked)
+    const against = await checker
+    let rejected: number
+    let which: Uint32Array = picked
+    if (route === undefined) {
+      against.checkHashes(words, 2, length, answers)
+      rejected = pickRejected(answers, length, picked)
+    } else {
+      const routed = route.reject(against, words, 2, length)
+      which = routed.rejected
+      rejected = routed.length
+    }
     const buffers = await buffersFor({ ...lines, bytes: chunk.bytes.subarray(0, 0), length: 0 }, undefined)
     const packed = { bytes: buffers.bytes, starts: buffers.starts, ends: buffers.ends, length: 0, ascii: true, utf8: true }
-    packLines(lines, picked, rejected, packed)
+    packLines(lines, which, rejected, packed)
     buffers.bytes = packed.bytes
     buffers.starts = packed.starts
     buffers.ends = packed.ends

@@ -6,6 +6,7 @@ import type { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import { blockReadable, type BlockLines, type FileIdentity } from './line-blocks.ts'
 import type { RecordRoute } from '../spill/routed-records.ts'
 import { LineBatch, type LineHasher } from './line-batch.ts'
+import type { HashPartition } from './hash-partition.ts'
 
 /**
  * Lines as a diff reads them: chunks, chunks already hashed by a thread, a checked source's
@@ -58,9 +59,10 @@ const LINES_PER_READING_THREAD = 2_000_000
  * lines' spill records too (HashedLines.routed); up to `threads` threads, one for every two
  * million lines, share the files' blocks when they are plain files (LineHashThreadOptions.threads).
  * With two reading threads or more (or `always`), source `filter.add` is added to a filter on
- * them and source `filter.check` checked against it (LineHashThreadOptions.add and check).
+ * them and source `filter.check` checked against it, the lines of `filter.partition` of the
+ * key space only (LineHashThreadOptions.add, check and partition).
  */
-export function lineReaders (sources: KeySource[], thread: boolean | undefined, stride: 2 | 4, routes: Array<RecordRoute | undefined> = [], threads = 1, filter?: { add: number, check: number, always?: boolean | undefined }): LineReaders {
+export function lineReaders (sources: KeySource[], thread: boolean | undefined, stride: 2 | 4, routes: Array<RecordRoute | undefined> = [], threads = 1, filter?: { add: number, check: number, always?: boolean | undefined, partition?: HashPartition | undefined }): LineReaders {
   const chunks = sources.map(lineChunksOf)
   const files = sources.map(lineFilesOf)
   const lines = sources.reduce((sum, source, i) => files[i] === undefined ? sum : sum + (source.estimatedCount ?? THREAD_MIN_LINES), 0)
@@ -74,7 +76,7 @@ export function lineReaders (sources: KeySource[], thread: boolean | undefined, 
   const onThreads = filter !== undefined && (reading >= FILTERING_MIN_THREADS || filter.always === true)
   const added = onThreads ? streamOf[filter.add] : undefined
   const checked = onThreads ? streamOf[filter.check] : undefined
-  const reader = new LineHashThread(streams, stride, { routes: streams.map((_, stream) => routes[streamOf.indexOf(stream)]), threads: reading, identities, check: checked, add: added })
+  const reader = new LineHashThread(streams, stride, { routes: streams.map((_, stream) => routes[streamOf.indexOf(stream)]), threads: reading, identities, check: checked, add: added, partition: onThreads ? filter.partition : undefined })
   return {
     files: streamOf.map(stream => stream === undefined ? undefined : { files: streams[stream] as LineFile[], identities: identities[stream] as Array<FileIdentity | undefined>, blocks: reader.blocksOf(stream) }),
     readers: sources.map((_, i) => {
