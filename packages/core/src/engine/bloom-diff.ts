@@ -238,7 +238,8 @@ async function * rejectedLines (lines: () => AsyncIterable<LineRead>, filter: Sp
     if (first) init.stats.candidates.count += read.length
     const checked = checkedLines(read)
     if (checked !== undefined) {
-      // A thread checked the pass's share of these against the filter. A copy: the thread fills the batch's memory again.
+      // A thread checked the pass's share of these against the filter. A copy: the thread
+      // fills the batch's memory again.
       if (checked.rejected.length > 0) yield new PackedLinesPart('orphans', ownPackedLines(checked.rejected))
       continue
     }

@@ -174,9 +174,9 @@ async function sendAdded (stream: number, files: LineHashJob['streams'][number])
 }
 
 // Lines hashed and checked here (those of the filter's share of the key space), only those
-// the filter rejects sent (packed): the reader
-// turns them into keys, and nothing else of the stream crosses to it. The filter comes from
-// the reader once its bits are final; the chunks read before wait for it.
+// the filter rejects sent (packed): the reader turns them into keys, and nothing else of the
+// stream crosses to it. The filter comes from the reader once its bits are final; the chunks
+// read before wait for it.
 async function sendChecked (stream: number, files: LineHashJob['streams'][number]): Promise<void> {
   for await (const chunk of chunksOf(stream, files)) {
     const lines = filterHashed(chunk)
