@@ -189,9 +189,9 @@ async function addReferenceLines (lines: () => AsyncIterable<LineRead>, filter: 
       continue
     }
     const hashed = hashedLines(read)
-    if (whole) {
-      if (hashed !== undefined) filter.addHashes(hashed.words, hashed.stride, read.length)
-      else filter.addLines(read as LineChunk)
+    // A chunk read here over the whole key space is hashed and added in one call, where its lines lie.
+    if (hashed === undefined && whole) {
+      filter.addLines(read as LineChunk)
       inPartition += read.length
     } else {
       inPartition += hashed !== undefined ? route.add(filter, hashed.words, hashed.stride, read.length) : route.add(filter, hasher.hash(read as LineChunk), 2, read.length)
@@ -247,11 +247,11 @@ async function * rejectedLines (lines: () => AsyncIterable<LineRead>, filter: Sp
     const chunk = hashed?.chunk ?? read as LineChunk
     let rejected: ArrayLike<number>
     let count = 0
-    if (whole) {
+    // As the references: a chunk read here over the whole key space is hashed and checked in one call.
+    if (hashed === undefined && whole) {
       if (maybe.length < read.length) maybe = new Uint8Array(read.length * 2)
       if (picked.length < read.length) picked = new Uint32Array(read.length * 2)
-      if (hashed !== undefined) filter.checkHashes(hashed.words, hashed.stride, read.length, maybe)
-      else filter.checkLines(chunk, maybe)
+      filter.checkLines(chunk, maybe)
       rejected = picked
       count = pickRejected(maybe, chunk.length, picked)
     } else {

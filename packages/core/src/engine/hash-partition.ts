@@ -1,3 +1,5 @@
+import { pickRejected } from '../bloom/pick-rejected.ts'
+
 /**
  * A share of the key space for one pass of a bloom diff: the keys whose filter hash (XXH64,
  * the Bloom filter's) has `residue` in the low `bits` bits of its upper word. The filter picks
@@ -40,7 +42,8 @@ export interface HashChecker {
 /**
  * Routes hashed keys to one partition's filter: of `count` keys whose hashes are
  * `words[stride * i]` (upper word) and `words[stride * i + 1]`, only the partition's are added
- * or checked, compacted first so that the filter takes them in one call.
+ * or checked, compacted first so that the filter takes them in one call. The whole key space
+ * takes them all as they are, with no copy.
  */
 export class PartitionRoute {
   private readonly mask: number
@@ -54,6 +57,10 @@ export class PartitionRoute {
 
   /** Adds the partition's keys among the `count` to the filter; returns how many there were. */
   add (filter: HashAdder, words: Uint32Array, stride: 2 | 4, count: number): number {
+    if (this.partition.bits === 0) {
+      filter.addHashes(words, stride, count)
+      return count
+    }
     const n = this.select(words, stride, count)
     filter.addHashes(this.selected, 2, n)
     return n
@@ -64,8 +71,12 @@ export class PartitionRoute {
    * references), as indexes into the `count`: `rejected[0 .. returned)`, valid until the next call.
    */
   reject (filter: HashChecker, words: Uint32Array, stride: 2 | 4, count: number): { rejected: Uint32Array, length: number } {
+    if (this.partition.bits === 0) {
+      this.grow(count)
+      filter.checkHashes(words, stride, count, this.maybe)
+      return { rejected: this.indexes, length: pickRejected(this.maybe, count, this.indexes) }
+    }
     const n = this.select(words, stride, count)
-    if (this.maybe.length < n) this.maybe = new Uint8Array(n * 2)
     filter.checkHashes(this.selected, 2, n, this.maybe)
     const indexes = this.indexes
     let out = 0
@@ -79,10 +90,8 @@ export class PartitionRoute {
   }
 
   private select (words: Uint32Array, stride: 2 | 4, count: number): number {
-    if (this.selected.length < 2 * count) {
-      this.selected = new Uint32Array(4 * count)
-      this.indexes = new Uint32Array(2 * count)
-    }
+    if (this.selected.length < 2 * count) this.selected = new Uint32Array(4 * count)
+    this.grow(count)
     const { mask, selected, indexes } = this
     const residue = this.partition.residue
     let n = 0
@@ -98,5 +107,11 @@ export class PartitionRoute {
       n += (((high & mask) ^ residue) - 1) >>> 31
     }
     return n
+  }
+
+  // Room for the indexes and answers of `count` keys.
+  private grow (count: number): void {
+    if (this.indexes.length < count) this.indexes = new Uint32Array(2 * count)
+    if (this.maybe.length < count) this.maybe = new Uint8Array(2 * count)
   }
 }

@@ -5,12 +5,11 @@ import type { AddedLinesMessage, CheckedLinesMessage, HashedLinesMessage, LineBu
 import { FilterChecker } from '../bloom/filter-checker.ts'
 import { FilterAdder } from '../bloom/filter-adder.ts'
 import { packLines, room } from './packed-lines.ts'
-import { pickRejected } from '../bloom/pick-rejected.ts'
 import { readLineChunks } from './line-chunks.ts'
 import { readLineBlocks } from './line-blocks.ts'
 import { partitionsOf, recordWords, routeRecords, type RecordRoute } from '../spill/routed-records.ts'
 import type { LineChunk } from '../contracts/key-source.ts'
-import { PartitionRoute } from './hash-partition.ts'
+import { PartitionRoute, WHOLE_KEY_SPACE } from './hash-partition.ts'
 
 // The entry of a LineHashThread: reads, splits and fingerprints each stream's files, and
 // sends the chunks as far ahead of the reader as its credits allow. Every buffer the reader
@@ -126,12 +125,10 @@ async function send (stream: number, files: LineHashJob['streams'][number]): Pro
 }
 
 // The checked and added streams' scratch: their lines' offsets (a block's are views of the
-// arena the hashing reuses), hashes and answers, grown as chunks need.
+// arena the hashing reuses) and hashes, grown as chunks need.
 let starts = new Uint32Array(0)
 let ends = new Uint32Array(0)
 let words = new Uint32Array(0)
-let answers = new Uint8Array(0)
-let picked = new Uint32Array(0)
 
 // The chunk's filter hashes into `words`, hashed where splitting left its lines when it
 // can; returns the chunk with its offsets copied to the scratch (hashing lines otherwise
@@ -142,8 +139,6 @@ function filterHashed (chunk: LineChunk): LineChunk {
     starts = new Uint32Array(length * 2)
     ends = new Uint32Array(length * 2)
     words = new Uint32Array(length * 4)
-    answers = new Uint8Array(length * 2)
-    picked = new Uint32Array(length * 2)
   }
   const hashed = sharedArena().hashSplitLines(chunk, 2, words)
   starts.set(chunk.starts.subarray(0, length))
@@ -153,8 +148,8 @@ function filterHashed (chunk: LineChunk): LineChunk {
   return lines
 }
 
-// The filter's share of the key space, when it is not the whole: only its lines are added and checked.
-const route = job.partition === undefined || job.partition.bits === 0 ? undefined : new PartitionRoute(job.partition)
+// The filter's share of the key space: only its lines are added and checked.
+const route = new PartitionRoute(job.partition ?? WHOLE_KEY_SPACE)
 
 // Lines hashed and added to the filter here, only their counts sent: nothing else of the
 // stream crosses to the reader, and no buffer comes back. The filter comes from the reader
@@ -163,10 +158,7 @@ const route = job.partition === undefined || job.partition.bits === 0 ? undefine
 async function sendAdded (stream: number, files: LineHashJob['streams'][number]): Promise<void> {
   for await (const chunk of chunksOf(stream, files)) {
     const { length } = filterHashed(chunk)
-    const into = await adder
-    let inPartition = length
-    if (route === undefined) into.addHashes(words, 2, length)
-    else inPartition = route.add(into, words, 2, length)
+    const inPartition = route.add(await adder, words, 2, length)
     const message: AddedLinesMessage = { stream, length, inPartition, added: true }
     port.postMessage(message)
   }
@@ -181,17 +173,7 @@ async function sendChecked (stream: number, files: LineHashJob['streams'][number
   for await (const chunk of chunksOf(stream, files)) {
     const lines = filterHashed(chunk)
     const { length } = lines
-    const against = await checker
-    let rejected: number
-    let which: Uint32Array = picked
-    if (route === undefined) {
-      against.checkHashes(words, 2, length, answers)
-      rejected = pickRejected(answers, length, picked)
-    } else {
-      const routed = route.reject(against, words, 2, length)
-      which = routed.rejected
-      rejected = routed.length
-    }
+    const { rejected: which, length: rejected } = route.reject(await checker, words, 2, length)
     const buffers = await buffersFor({ ...lines, bytes: chunk.bytes.subarray(0, 0), length: 0 }, undefined)
     const packed = { bytes: buffers.bytes, starts: buffers.starts, ends: buffers.ends, length: 0, ascii: true, utf8: true }
     packLines(lines, which, rejected, packed)
