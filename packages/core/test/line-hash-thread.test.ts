@@ -8,11 +8,12 @@ import fc from 'fast-check'
 import { compareKeys, diff, linesSource, SourceError, spillReferenceSet, union, type DiffOptions } from '@keydiff/core'
 import { LineHasher } from '../src/engine/line-batch.ts'
 import { readLineChunks, type LineFile } from '../src/engine/line-chunks.ts'
-import { LineHashThread, type AddedLines, type CheckedLines, type HashedLines } from '../src/engine/line-hash-thread.ts'
+import { LineHashThread, type AddedLines, type CheckedLines, type HashedLines, type RoutedLines } from '../src/engine/line-hash-thread.ts'
 import { unpackLines } from '../src/engine/packed-lines.ts'
 import { SplitBlockBloomFilter } from '../src/bloom/split-block-filter.ts'
 import { blockCount, blockReadable, readLineBlocks, type FileIdentity } from '../src/engine/line-blocks.ts'
 import { PartitionRoute } from '../src/engine/hash-partition.ts'
+import type { RecordRoute } from '../src/spill/routed-records.ts'
 
 // Files of lines read, split and hashed on a second thread must give the engine what reading
 // them here gives it, line for line; a failure there must fail the stream it belongs to.
@@ -36,7 +37,7 @@ const lineFile = (path: string): LineFile => ({ path, name: `lines:${path}` })
 interface Line { key: string, words: number[] }
 
 /** Each line's text and hash words, as the thread sends them. */
-async function threadLines (batches: AsyncIterable<HashedLines | CheckedLines | AddedLines>): Promise<Line[]> {
+async function threadLines (batches: AsyncIterable<HashedLines | RoutedLines | CheckedLines | AddedLines>): Promise<Line[]> {
   const lines: Line[] = []
   for await (const batch of batches) {
     assert.ok('chunk' in batch, 'an unchecked stream sends its chunks whole')
@@ -111,6 +112,38 @@ test('threads that share a stream\'s files by blocks send its lines in file orde
       thread.stop()
     }
   }), { numRuns: 6 })
+})
+
+// A set that copies a stream's records as they come (RecordRoute.recordsOnly) gets them
+// alone, the lines and fingerprints left on the thread: they must be the records the same
+// lines sent whole carry, chunk for chunk.
+test('a stream whose set takes its records alone gets them without its lines, the records its lines sent whole carry', async () => {
+  const recordsOnlyArb = fc.constantFrom('always', 'read-back') as fc.Arbitrary<RecordRoute['recordsOnly']>
+  const recordArb = fc.constantFrom('reference', 'candidate') as fc.Arbitrary<RecordRoute['record']>
+  await fc.assert(fc.asyncProperty(fc.array(fileArb, { minLength: 1, maxLength: 3 }), fc.boolean(), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(32, 31, 28), recordArb, recordsOnlyArb, async (contents, gzip, threads, blockBytes, shift, record, recordsOnly) => {
+    const streams = [contents.map((bytes, i) => lineFile(file(bytes, gzip && i === 0)))]
+    const records = async (route: RecordRoute): Promise<Array<{ alone: boolean, length: number, words: number[], starts: number[] }>> => {
+      const thread = new LineHashThread(streams, 4, { routes: [route], threads, blockBytes })
+      const got = []
+      try {
+        for await (const batch of thread.batches(0)) {
+          assert.ok('routed' in batch && batch.routed !== undefined, 'a routed stream\'s batches carry records')
+          got.push({ alone: !('chunk' in batch), length: batch.length, words: [...batch.routed.words], starts: [...batch.routed.starts] })
+        }
+      } finally {
+        thread.stop()
+      }
+      return got
+    }
+    const alone = await records({ shift, record, recordsOnly })
+    const whole = await records({ shift, record })
+    assert.deepEqual(alone.map(({ alone, ...rest }) => rest), whole.map(({ alone, ...rest }) => rest))
+    assert.ok(whole.every(batch => !batch.alone))
+    // Files read from their start (by one thread, or with a gzipped one among them) are split
+    // elsewhere than where their records are laid out: they come whole.
+    if (gzip || threads === 1) assert.ok(alone.every(batch => !batch.alone))
+    else assert.ok(alone.every(batch => batch.alone || batch.length === 0), 'every block of lines comes as records alone')
+  }), { numRuns: 15 })
 })
 
 test('a gzipped file among them is read from its start by one thread, with the same lines', async () => {
@@ -215,8 +248,9 @@ async function keysOf (options: DiffOptions): Promise<{ orphans: string[], missi
 const keysArb = fc.array(fc.stringMatching(/^[a-d/é]{1,6}$/), { maxLength: 300 })
 
 test('an exact diff read by the threads equals the Set difference, in input order, in memory and spilled (records routed by the threads), with missing keys', async () => {
-  await fc.assert(fc.asyncProperty(keysArb, keysArb, keysArb, fc.boolean(), fc.constantFrom(undefined, 0, 5), fc.integer({ min: 1, max: 3 }), fc.constantFrom(1, 2, 8), fc.boolean(), async (c, r1, r2, missing, maxInMemory, threads, partitions, gzip) => {
-    const candidates = file(c.join('\n'))
+  await fc.assert(fc.asyncProperty(keysArb, keysArb, keysArb, fc.boolean(), fc.constantFrom(undefined, 0, 5), fc.integer({ min: 1, max: 3 }), fc.constantFrom(1, 2, 8), fc.boolean(), fc.boolean(), async (c, r1, r2, missing, maxInMemory, threads, partitions, gzip, gzipCandidates) => {
+    // Plain candidates are read back for the orphans' keys, their records sent alone; gzipped ones keep their keys in the spill.
+    const candidates = file(c.join('\n'), gzipCandidates)
     const references = [file(r1.join('\r\n')), file(r2.join('\n'), gzip)]
     const referenceSet = maxInMemory === undefined ? undefined : spillReferenceSet({ tmpdir: work, maxInMemory, partitions })
     const got = await keysOf({ candidates: linesSource(candidates), references: union(...references.map(path => linesSource(path))), missing, readThread: true, threads, ...(referenceSet === undefined ? {} : { referenceSet }) })

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import { REFERENCE } from '../src/spill/fingerprint-table.ts'
@@ -7,6 +10,8 @@ import { candidateOrdinal } from '../src/spill/records.ts'
 import { sharedArena } from '../src/bloom/wasm-arena.ts'
 import { splitLines } from '../src/engine/line-chunks.ts'
 import { LineHasher } from '../src/engine/line-batch.ts'
+import { isHashedReferenceSet, RecordsBatch } from '../src/spill/hashed-batch.ts'
+import { spillReferenceSet } from '../src/spill/spill-reference-set.ts'
 
 // A reading thread lays out a batch's spill records by partition; the set that spills them
 // copies a run per partition. The runs must be exactly the records that routing each key on
@@ -74,5 +79,38 @@ test('ordinals take the base with a carry into their high word, up to 2^53', () 
     routeRecords(new Uint32Array(4 * 5), 5, route, words, new Uint32Array(2))
     addOrdinals(words, base)
     assert.deepEqual([0, 1, 2, 3, 4].map(i => candidateOrdinal(words, 6 * i)), [0, 1, 2, 3, 4].map(i => base + i))
+  }
+})
+
+// A batch of records alone (RecordsBatch) has no keys: a set that would want them must fail
+// the run, never spill or match words that are not there.
+test('a batch of records alone fails any use of its keys or fingerprints, and a set that needs them fails on it', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'keydiff-records-alone-'))
+  try {
+    const candidate: RecordRoute = { shift: 28, record: 'candidate', recordsOnly: 'read-back' }
+    const batch = new RecordsBatch(1, { route: candidate, words: new Uint32Array(6), starts: Uint32Array.from([0, ...new Array<number>(16).fill(1)]) })
+    assert.throws(() => batch.words, /records alone/)
+    assert.throws(() => batch.entry(), /records alone/)
+    assert.throws(() => batch.writeKey(), /records alone/)
+    // Spilled from the start (16 partitions: shift 28), but told of no files to read its
+    // orphans' keys back from: it keeps the candidates' keys, which the batch does not have.
+    const spilled = await spillReferenceSet({ tmpdir: work, maxInMemory: 0, partitions: 16 })({ memory: 64 * 1024 * 1024, trackMissing: false, estimatedCount: undefined })
+    assert.ok(isHashedReferenceSet(spilled))
+    try {
+      await spilled.seal()
+      assert.throws(() => spilled.probeHashed(batch), /records alone/)
+    } finally {
+      await spilled.close()
+    }
+    // In memory, the set matches each key's fingerprint.
+    const inMemory = await spillReferenceSet({ tmpdir: work })({ memory: 64 * 1024 * 1024, trackMissing: false, estimatedCount: undefined })
+    assert.ok(isHashedReferenceSet(inMemory))
+    try {
+      assert.throws(() => inMemory.addHashed(new RecordsBatch(1, { route: { shift: 32, record: 'reference', recordsOnly: 'always' }, words: new Uint32Array(4), starts: Uint32Array.from([0, 1]) })), /records alone/)
+    } finally {
+      await inMemory.close()
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true })
   }
 })

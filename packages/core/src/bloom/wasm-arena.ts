@@ -253,10 +253,11 @@ export class WasmArena {
    * The fingerprints of the lines the last `splitLines(region, true)` left here into
    * `words` (four words a line, as `hashSplitLines` with a stride of 4), and their spill
    * records grouped by partition into `records` and `starts`, as routeRecords
-   * (spill/routed-records.ts) makes them from those words, in WebAssembly. False, doing
-   * nothing, when `chunk` is not that split or the arena has been used since.
+   * (spill/routed-records.ts) makes them from those words, in WebAssembly; with no `words`,
+   * the records alone. False, doing nothing, when `chunk` is not that split or the arena has
+   * been used since.
    */
-  routeSplitLines (chunk: LineChunk, route: RecordRoute, words: Uint32Array, records: Uint32Array, starts: Uint32Array): boolean {
+  routeSplitLines (chunk: LineChunk, route: RecordRoute, words: Uint32Array | undefined, records: Uint32Array, starts: Uint32Array): boolean {
     const lines = chunk.starts
     if (lines !== this.split || chunk.length !== lines.length) return false
     const n = chunk.length
@@ -273,7 +274,7 @@ export class WasmArena {
     this.kernel.fingerprintLines(n, startsAt, endsAt, this.bytesPtr, fps)
     this.kernel.routeRecords(n, fps, route.shift, partitions, route.record === 'candidate' ? 1 : 0, out, partitionsAt)
     const u32 = this.u32
-    words.set(u32.subarray(fps >>> 2, (fps >>> 2) + 4 * n))
+    words?.set(u32.subarray(fps >>> 2, (fps >>> 2) + 4 * n))
     records.set(u32.subarray(out >>> 2, (out >>> 2) + recordLength))
     starts.set(u32.subarray(partitionsAt >>> 2, (partitionsAt >>> 2) + partitions + 1))
     return true

@@ -23,6 +23,8 @@ export interface LineHashJob {
   stride: 2 | 4
   /** Per stream, the spill records to lay out beside the fingerprints (stride 4 only). */
   routes?: Array<RecordRoute | undefined> | undefined
+  /** Per stream, whether its chunks carry their records alone (RoutedLines), their lines and fingerprints not sent. */
+  recordsOnly?: boolean[] | undefined
   /** When several threads read the streams: this thread's blocks, and every file's identity by stream. */
   blocks?: { share: BlockShare, identities: FileIdentity[][] } | undefined
   /** The stream whose lines the thread checks against the filter it is sent (stride 2 only): only the rejected are sent. */
@@ -72,6 +74,17 @@ export interface HashedLines {
 }
 
 /**
+ * A chunk of a stream whose set takes its records alone (RecordRoute.recordsOnly): how many
+ * lines it held and their spill records, valid until the next is taken; the lines and their
+ * fingerprints stayed on the thread.
+ */
+export interface RoutedLines {
+  readonly length: number
+  readonly routed: RoutedRecords
+  readonly recordsOnly: true
+}
+
+/**
  * The memory of a chunk of lines: handed to the reader with the chunk in it, and back to the
  * thread once the reader is done with it, so that both threads reuse the same pages.
  */
@@ -85,7 +98,10 @@ export interface LineBuffers {
   partitionStarts: ArrayBuffer
 }
 
-/** A chunk of lines (LineChunk) with its fingerprints, in buffers handed over by the thread. */
+/**
+ * A chunk of lines (LineChunk) with its fingerprints, in buffers handed over by the thread;
+ * with `recordsOnly`, its routed records alone, the lines' buffers not filled.
+ */
 export interface HashedLinesMessage {
   stream: number
   buffers: LineBuffers
@@ -93,6 +109,7 @@ export interface HashedLinesMessage {
   byteLength: number
   /** Lines: `length` starts and ends, `stride * length` words. */
   length: number
+  recordsOnly: boolean
 }
 
 /** A chunk of a checked stream: `rejected` of its `length` lines, packed in `buffers`' bytes, starts and ends. */
@@ -132,7 +149,10 @@ const BLOCK_BYTES = 1024 * 1024
 export interface LineHashThreadOptions {
   /** Chunks each thread may have sent that the reader has not taken yet. @default 4 in all, at least 2 a thread; 8 a thread with a checked stream */
   ahead?: number | undefined
-  /** Per stream, the spill records each chunk also carries (HashedLines.routed). @default none */
+  /**
+   * Per stream, the spill records each chunk also carries (HashedLines.routed), or carries
+   * alone (RoutedLines) as its route's `recordsOnly` says. @default none
+   */
   routes?: Array<RecordRoute | undefined> | undefined
   /**
    * Threads that read the files, each every `threads`-th block of a megabyte, when every file
@@ -214,9 +234,16 @@ export class LineHashThread {
     this.blockBytes = options.blockBytes ?? BLOCK_BYTES
     const files = streams.flat().map(file => file.path).join(', ')
     const count = Math.max(1, Math.floor(options.threads ?? 1))
+    const known = count > 1 || routes.some(route => route?.recordsOnly === 'read-back') ? options.identities ?? streams.map(stream => stream.map(file => blockReadable(file.path))) : undefined
+    // The same test as the set's that reads its orphans back from the files (CandidateFiles).
+    const recordsOnly = streams.map((_, stream) => {
+      const asked = routes[stream]?.recordsOnly
+      return asked === 'always' || (asked === 'read-back' && known?.[stream]?.every(identity => identity !== undefined) === true)
+    })
     // Several threads keep about as many chunks in flight in all as one does.
-    const job = { streams, ahead: options.ahead ?? (options.check !== undefined ? CHECKED_AHEAD : Math.max(2, Math.ceil(AHEAD / count))), stride, routes, check: options.check, add: options.add, partition: options.partition }
-    const identities = count > 1 ? options.identities ?? streams.map(stream => stream.map(file => blockReadable(file.path))) : undefined
+    const job = { streams, ahead: options.ahead ?? (options.check !== undefined ? CHECKED_AHEAD : Math.max(2, Math.ceil(AHEAD / count))), stride, routes, recordsOnly, check: options.check, add: options.add, partition: options.partition }
+    // One thread reads the files from their start, as do several when one is not a plain file.
+    const identities = count > 1 ? known : undefined
     if (identities === undefined || identities.some(stream => stream.some(identity => identity === undefined))) {
       this.threads = [new ReadingThread(job, files)]
       return
@@ -230,7 +257,7 @@ export class LineHashThread {
    * The batches of stream `stream`, valid until the next one is taken. Streams are taken in
    * order, each to its end, as the threads send them.
    */
-  async * batches (stream: number): AsyncGenerator<HashedLines | CheckedLines | AddedLines> {
+  async * batches (stream: number): AsyncGenerator<HashedLines | RoutedLines | CheckedLines | AddedLines> {
     if (stream !== this.next) throw new RangeError(`stream ${stream} was asked for before stream ${this.next} ended`)
     const route = this.routes[stream]
     for (let turn = 0; ; turn++) {
@@ -255,11 +282,17 @@ export class LineHashThread {
         continue
       }
       const { buffers, byteLength, length } = message
-      const chunk = { bytes: Buffer.from(buffers.bytes, 0, byteLength), starts: new Uint32Array(buffers.starts, 0, length), ends: new Uint32Array(buffers.ends, 0, length), length }
       const routed = route === undefined
         ? undefined
         : { route, words: new Uint32Array(buffers.records, 0, recordWords(route) * length), starts: new Uint32Array(buffers.partitionStarts, 0, partitionsOf(route) + 1) }
-      yield { chunk, words: new Uint32Array(buffers.words, 0, this.stride * length), stride: this.stride, length, routed }
+      if (!message.recordsOnly) {
+        const chunk = { bytes: Buffer.from(buffers.bytes, 0, byteLength), starts: new Uint32Array(buffers.starts, 0, length), ends: new Uint32Array(buffers.ends, 0, length), length }
+        yield { chunk, words: new Uint32Array(buffers.words, 0, this.stride * length), stride: this.stride, length, routed }
+      } else if (routed !== undefined) {
+        yield { length, routed, recordsOnly: true }
+      } else {
+        throw new RangeError(`stream ${stream} came as records alone, but has no route`)
+      }
       // The batch is done with once the next is asked for: its memory goes back for reuse.
       thread.worker.postMessage(buffers, [buffers.bytes, buffers.starts, buffers.ends, buffers.words, buffers.records, buffers.partitionStarts])
     }

@@ -44,22 +44,36 @@ port.on('message', (message: LineBuffers | LineHashInput) => {
   }
 })
 
-async function buffersFor (chunk: LineChunk, route: RecordRoute | undefined): Promise<LineBuffers> {
+// A batch's buffers, once the reader has room for one more.
+async function credit (): Promise<LineBuffers> {
   if (unsent > 0) {
     unsent--
   } else {
     while (free.length === 0) await new Promise<void>(resolve => { wake = resolve })
   }
   const empty = (): ArrayBuffer => new ArrayBuffer(0)
-  const buffers = free.pop() ?? { bytes: empty(), starts: empty(), ends: empty(), words: empty(), records: empty(), partitionStarts: empty() }
+  return free.pop() ?? { bytes: empty(), starts: empty(), ends: empty(), words: empty(), records: empty(), partitionStarts: empty() }
+}
+
+// The buffers grown to hold the chunk's records, and with `lines` its lines and fingerprints.
+function sized (buffers: LineBuffers, chunk: LineChunk, route: RecordRoute | undefined, lines: boolean): LineBuffers {
   return {
-    bytes: room(buffers.bytes, chunk.bytes.length),
-    starts: room(buffers.starts, 4 * chunk.length),
-    ends: room(buffers.ends, 4 * chunk.length),
-    words: room(buffers.words, 16 * chunk.length),
+    bytes: lines ? room(buffers.bytes, chunk.bytes.length) : buffers.bytes,
+    starts: lines ? room(buffers.starts, 4 * chunk.length) : buffers.starts,
+    ends: lines ? room(buffers.ends, 4 * chunk.length) : buffers.ends,
+    words: lines ? room(buffers.words, 16 * chunk.length) : buffers.words,
     records: route === undefined ? buffers.records : room(buffers.records, 4 * recordWords(route) * chunk.length),
     partitionStarts: route === undefined ? buffers.partitionStarts : room(buffers.partitionStarts, 4 * (partitionsOf(route) + 1))
   }
+}
+
+async function buffersFor (chunk: LineChunk, route: RecordRoute | undefined): Promise<LineBuffers> {
+  return sized(await credit(), chunk, route, true)
+}
+
+function post (message: HashedLinesMessage): void {
+  const { buffers } = message
+  port.postMessage(message, [buffers.bytes, buffers.starts, buffers.ends, buffers.words, buffers.records, buffers.partitionStarts])
 }
 
 // As LineHasher.hash, or only the first half of each fingerprint (one hash where it takes two).
@@ -93,10 +107,22 @@ async function send (stream: number, files: LineHashJob['streams'][number]): Pro
     return
   }
   const route = job.routes?.[stream]
+  const recordsOnly = job.recordsOnly?.[stream] === true
   // Each chunk is copied into the buffers sent before the next is read.
   for await (const chunk of chunksOf(stream, files)) {
-    const buffers = await buffersFor(chunk, route)
     const { length } = chunk
+    let buffers = await credit()
+    if (recordsOnly && route !== undefined) {
+      // The set takes the records alone: laid out where splitting left the lines, nothing else
+      // copied or sent (a third of the bytes a chunk's memory moves); a chunk split elsewhere
+      // goes whole, as any other.
+      buffers = sized(buffers, chunk, route, false)
+      if (sharedArena().routeSplitLines(chunk, route, undefined, new Uint32Array(buffers.records), new Uint32Array(buffers.partitionStarts))) {
+        post({ stream, buffers, byteLength: 0, length, recordsOnly: true })
+        continue
+      }
+    }
+    buffers = sized(buffers, chunk, route, true)
     const words = new Uint32Array(buffers.words)
     const starts = new Uint32Array(buffers.starts, 0, length)
     const ends = new Uint32Array(buffers.ends, 0, length)
@@ -119,8 +145,7 @@ async function send (stream: number, files: LineHashJob['streams'][number]): Pro
         routeRecords(words, length, route, records, partitionStarts)
       }
     }
-    const message: HashedLinesMessage = { stream, buffers, byteLength: chunk.bytes.length, length }
-    port.postMessage(message, [buffers.bytes, buffers.starts, buffers.ends, buffers.words, buffers.records, buffers.partitionStarts])
+    post({ stream, buffers, byteLength: chunk.bytes.length, length, recordsOnly: false })
   }
 }
 

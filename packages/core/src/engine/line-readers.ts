@@ -1,18 +1,20 @@
 import { availableParallelism } from 'node:os'
 import type { KeySource, LineChunk } from '../contracts/key-source.ts'
 import { lineChunksOf, lineFilesOf, type LineFile } from './line-chunks.ts'
-import { LineHashThread, type AddedLines, type CheckedLines, type HashedLines } from './line-hash-thread.ts'
+import { LineHashThread, type AddedLines, type CheckedLines, type HashedLines, type RoutedLines } from './line-hash-thread.ts'
 import type { SplitBlockBloomFilter } from '../bloom/split-block-filter.ts'
 import { blockReadable, type BlockLines, type FileIdentity } from './line-blocks.ts'
 import type { RecordRoute } from '../spill/routed-records.ts'
 import { LineBatch, type LineHasher } from './line-batch.ts'
+import { RecordsBatch, type HashedBatch } from '../spill/hashed-batch.ts'
 import type { HashPartition } from './hash-partition.ts'
 
 /**
- * Lines as a diff reads them: chunks, chunks already hashed by a thread, a checked source's
- * chunks (the lines a filter rejected), or an added source's (the count a thread added).
+ * Lines as a diff reads them: chunks, chunks already hashed by a thread (or only their spill
+ * records, for a set that takes them alone), a checked source's chunks (the lines a filter
+ * rejected), or an added source's (the count a thread added).
  */
-export type LineRead = LineChunk | HashedLines | CheckedLines | AddedLines
+export type LineRead = LineChunk | HashedLines | RoutedLines | CheckedLines | AddedLines
 
 /** The byte readers of a diff's sources (undefined for a source that has none), and how to end them. */
 export interface LineReaders {
@@ -109,8 +111,12 @@ export function readingThreads (threads: number | undefined): number {
   return Math.max(1, Math.min(MAX_READING_THREADS, threads ?? availableParallelism()))
 }
 
-/** Lines read as a batch of fingerprints: those a thread sent as they are, a chunk read here hashed by `hasher`. */
-export function lineBatchOf (read: LineRead, hasher: LineHasher): LineBatch {
+/**
+ * Lines read as a batch of fingerprints: those a thread sent as they are (or their records
+ * alone, RecordsBatch), a chunk read here hashed by `hasher`.
+ */
+export function lineBatchOf (read: LineRead, hasher: LineHasher): HashedBatch {
+  if ('recordsOnly' in read) return new RecordsBatch(read.length, read.routed)
   const lines = hashedLines(read)
   return lines !== undefined ? new LineBatch(lines.chunk, lines.words, lines.routed) : hasher.hash(read as LineChunk)
 }

@@ -100,3 +100,36 @@ export class FingerprintBatch implements HashedBatch {
     this.keyBound()
   }
 }
+
+/**
+ * A batch's spill records alone, its lines and fingerprints left on the thread that read them
+ * (RecordRoute.recordsOnly): only a set that copies the records as they are may take it, and
+ * any other use fails rather than read keys that are not there.
+ */
+export class RecordsBatch implements HashedBatch {
+  constructor (readonly length: number, readonly routed: RoutedRecords) {}
+
+  get words (): Uint32Array {
+    throw keyless()
+  }
+
+  entry (): KeyEntry {
+    throw keyless()
+  }
+
+  keyBound (): number {
+    throw keyless()
+  }
+
+  writeKey (): number {
+    throw keyless()
+  }
+
+  spillKeys (): void {
+    throw keyless()
+  }
+}
+
+function keyless (): Error {
+  return new Error('a batch of spill records alone has no keys or fingerprints: its set asked for records only')
+}

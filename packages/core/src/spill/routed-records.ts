@@ -11,6 +11,15 @@ import { REFERENCE } from './fingerprint-table.ts'
 export interface RecordRoute {
   readonly shift: number
   readonly record: 'reference' | 'candidate'
+  /**
+   * When the set takes a batch's records alone, so that its lines and fingerprints need not
+   * cross from the thread that read them (a batch that comes without them has none to give):
+   * - `always`;
+   * - `read-back`: when every file of the stream is a plain regular file (blockReadable), the
+   *   files the set then reads its orphans' keys back from (CandidateFiles);
+   * - undefined: never.
+   */
+  readonly recordsOnly?: 'always' | 'read-back' | undefined
 }
 
 /**

@@ -221,8 +221,9 @@ class SpillReferenceSet implements HashedReferenceSet {
     // references' records cannot carry their keys (wanted for the missing ones).
     if (this.table !== undefined) return { references: undefined, candidates: undefined }
     return {
-      references: this.referenceKeys === undefined ? { shift: this.shift, record: 'reference' } : undefined,
-      candidates: { shift: this.shift, record: 'candidate' }
+      references: this.referenceKeys === undefined ? { shift: this.shift, record: 'reference', recordsOnly: 'always' } : undefined,
+      // Keyless (seal) exactly when the candidates' files are read back: their keys then stay unsent.
+      candidates: { shift: this.shift, record: 'candidate', recordsOnly: 'read-back' }
     }
   }
 
