@@ -186,11 +186,26 @@ export class WasmArena {
    * (a thread that does little else collects it late, and it piles up).
    */
   splitLines (region: Uint8Array, views = false): { starts: Uint32Array, ends: Uint32Array, length: number } {
-    const length = region.length
-    const layout = splitLayout(this.bytesPtr, length)
-    // Room for gatherLines and routeSplitLines too: growing the memory then would take the views away.
-    if (layout.end - this.bytesPtr > this.bytesCap) this.grow(layout.end - this.bytesPtr)
+    this.roomToSplit(region.length)
     this.bytes.set(region, this.bytesPtr)
+    return this.splitFilled(region.length, views)
+  }
+
+  /**
+   * The byte area as a region of `length` bytes for a reader to fill where splitLines would
+   * copy it (then `splitFilled`, with no copy): a view valid until the arena's next use. A
+   * larger region asked for next keeps the bytes filled, in a new view.
+   */
+  fillable (length: number): Buffer {
+    this.split = undefined
+    this.roomToSplit(length)
+    return this.bytes.subarray(this.bytesPtr, this.bytesPtr + length)
+  }
+
+  /** As splitLines, of the first `length` bytes of the region filled in place (fillable). */
+  splitFilled (length: number, views = false): { starts: Uint32Array, ends: Uint32Array, length: number } {
+    this.roomToSplit(length)
+    const layout = splitLayout(this.bytesPtr, length)
     const n = this.kernel.splitLines(this.bytesPtr, length, layout.startsAt, layout.endsAt)
     const take = views ? this.u32.subarray.bind(this.u32) : this.u32.slice.bind(this.u32)
     const starts = take(layout.startsAt >>> 2, (layout.startsAt >>> 2) + n)
@@ -278,6 +293,13 @@ export class WasmArena {
     records.set(u32.subarray(out >>> 2, (out >>> 2) + recordLength))
     starts.set(u32.subarray(partitionsAt >>> 2, (partitionsAt >>> 2) + partitions + 1))
     return true
+  }
+
+  // Room for a split of `length` bytes, and for gatherLines and routeSplitLines after it:
+  // growing the memory then would take the split's views away.
+  private roomToSplit (length: number): void {
+    const end = splitLayout(this.bytesPtr, length).end
+    if (end - this.bytesPtr > this.bytesCap) this.grow(end - this.bytesPtr)
   }
 
   private grow (keyBytes: number): void {

@@ -1,8 +1,9 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
-import { readSliced } from '../util/sliced-io.ts'
+import { IO_PIECE } from '../util/sliced-io.ts'
+import { sharedArena } from '../bloom/wasm-arena.ts'
 import { SourceError } from '../errors.ts'
 import type { LineChunk } from '../contracts/key-source.ts'
-import { splitLines, type LineFile } from './line-chunks.ts'
+import { splitFilled, type LineFile } from './line-chunks.ts'
 
 /**
  * What a file was when the reading began: its blocks are read by several threads, each
@@ -31,6 +32,9 @@ export interface BlockLines {
 const GZIP_MAGIC = [0x1f, 0x8b]
 // A line that runs past its block's end is read on in steps of this.
 const TAIL_BYTES = 64 * 1024
+// The first line's start is looked for in a read of this many bytes from the block's start
+// (lines are short), then in steps of TAIL_BYTES.
+const PROBE_BYTES = 4096
 
 /**
  * The identity of a file that threads can read by blocks: a regular file that is not gzip
@@ -77,12 +81,14 @@ export function blockCount (identities: readonly FileIdentity[], blockBytes: num
  * bytes; the last of them is read to its end past the block. Blocks are numbered across the
  * files, each file's first starting at its first byte, so every thread agrees on them from
  * the identities. The lines are those readLineChunks finds, since a region cut at line ends
- * splits into the same lines wherever it is cut. A chunk is valid until the next is asked
- * for and until the shared arena is used again (its starts and ends are views of it).
+ * splits into the same lines wherever it is cut. A block's lines are read straight into the
+ * shared arena, where they are split (WasmArena.fillable): a chunk is valid until the next is
+ * asked for and until the arena is used again (its bytes, starts and ends are views of it).
  */
 export function * readLineBlocks (files: readonly LineFile[], identities: readonly FileIdentity[], share: BlockShare): Generator<LineChunk> {
   const { blockBytes } = share
-  let buffer: Buffer = Buffer.allocUnsafeSlow(blockBytes + TAIL_BYTES)
+  const arena = sharedArena()
+  const probe = Buffer.allocUnsafeSlow(TAIL_BYTES)
   let first = 0
   for (const [f, file] of files.entries()) {
     const identity = identities[f] as FileIdentity
@@ -93,25 +99,22 @@ export function * readLineBlocks (files: readonly LineFile[], identities: readon
       for (let b = mine(first, share); b < blocks; b += share.count) {
         const start = b * blockBytes
         const end = Math.min(identity.size, start + blockBytes)
-        // From the byte before the block: whether a line starts at its first byte.
-        const from = start === 0 ? 0 : start - 1
-        if (buffer.length < end - from) buffer = Buffer.allocUnsafeSlow(end - from + TAIL_BYTES)
-        readFully(fd, file, buffer, end - from, from)
-        const newline = start === 0 ? -1 : buffer.indexOf(10)
-        const lineStart = start === 0 ? 0 : newline < 0 ? end - from : newline + 1
-        if (from + lineStart >= end) {
+        const lineStart = start === 0 ? 0 : firstLineStart(fd, file, probe, start - 1, end)
+        if (lineStart >= end) {
           yield { bytes: Buffer.alloc(0), starts: new Uint32Array(0), ends: new Uint32Array(0), length: 0 }
           continue
         }
-        let length = end - from
-        while (buffer[length - 1] !== 10 && from + length < identity.size) {
-          const more = Math.min(TAIL_BYTES, identity.size - from - length)
-          if (buffer.length < length + more) buffer = grown(buffer, length, length + more + TAIL_BYTES)
-          readFully(fd, file, buffer.subarray(length), more, from + length)
-          const found = buffer.subarray(length, length + more).indexOf(10)
+        let length = end - lineStart
+        let region = arena.fillable(length + TAIL_BYTES)
+        readFully(fd, file, region, length, lineStart)
+        while (region[length - 1] !== 10 && lineStart + length < identity.size) {
+          const more = Math.min(TAIL_BYTES, identity.size - lineStart - length)
+          if (region.length < length + more) region = arena.fillable(length + more + TAIL_BYTES)
+          readFully(fd, file, region.subarray(length), more, lineStart + length)
+          const found = region.subarray(length, length + more).indexOf(10)
           length = found < 0 ? length + more : length + found + 1
         }
-        yield splitLines(buffer.subarray(lineStart, length), true)
+        yield splitFilled(region.subarray(0, length))
       }
     } finally {
       closeSync(fd)
@@ -125,19 +128,30 @@ function mine (first: number, share: BlockShare): number {
   return (share.index - (first % share.count) + share.count) % share.count
 }
 
+/**
+ * Where the first line that starts in [from + 1, end) starts: after the first newline from
+ * byte `from` (the byte before a block: a line starts at the block's first byte when it is a
+ * newline); `end` when none does.
+ */
+function firstLineStart (fd: number, file: LineFile, probe: Buffer, from: number, end: number): number {
+  for (let at = from, step = PROBE_BYTES; at < end; at += step, step = TAIL_BYTES) {
+    const length = Math.min(step, end - at)
+    readFully(fd, file, probe, length, at)
+    const newline = probe.subarray(0, length).indexOf(10)
+    if (newline >= 0) return at + newline + 1
+  }
+  return end
+}
+
+// Read in pieces (IO_PIECE) straight into the arena, with no copy through another buffer:
+// 1.1 GB from the page cache in 0.14-0.15 s so, 0.18-0.21 s through a small one.
 function readFully (fd: number, file: LineFile, into: Buffer, length: number, position: number): void {
   let done = 0
   while (done < length) {
-    const read = readSliced(fd, into, done, length - done, position + done)
+    const read = readSync(fd, into, done, Math.min(IO_PIECE, length - done), position + done)
     if (read === 0) throw new SourceError(file.name, `${file.path} changed while it was read: it ended at byte ${position + done}, before the size it had when the read began`)
     done += read
   }
-}
-
-function grown (buffer: Buffer, used: number, bytes: number): Buffer {
-  const bigger = Buffer.allocUnsafeSlow(bytes)
-  buffer.copy(bigger, 0, 0, used)
-  return bigger
 }
 
 function assertSame (file: LineFile, now: FileIdentity, was: FileIdentity): void {

@@ -108,6 +108,16 @@ export function splitLines (region: Buffer, views = false): LineChunk {
   return { bytes, ...sharedArena().splitLines(bytes, views) }
 }
 
+/**
+ * splitLines(filled, true) of a region read into the shared arena where splitting puts it
+ * (WasmArena.fillable): split where it lies, with no copy, when it is valid UTF-8. The
+ * chunk's bytes are then a view of the arena too.
+ */
+export function splitFilled (filled: Buffer): LineChunk {
+  if (filled.length > WASM_SPLIT_MAX || !isUtf8(filled)) return splitLines(filled, true)
+  return { bytes: filled, ...sharedArena().splitFilled(filled.length, true) }
+}
+
 /** The lines of `bytes` as splitLines finds them, by one `indexOf` a line. */
 export function scanLines (bytes: Buffer): LineChunk {
   let starts = new Uint32Array((bytes.length >>> 5) + 16)
