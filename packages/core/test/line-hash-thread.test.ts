@@ -95,6 +95,27 @@ test('blocks of files taken in turn from their readers hold the lines of the fil
   }), { numRuns: 200 })
 })
 
+// A block's first line is found by a read of a few kilobytes, then in steps; a line that runs
+// past the block is read on in steps too, into the arena where it is split.
+test('blocks find their first line and finish their last across lines far longer than a block or a read step', async () => {
+  const lineArb = fc.tuple(fc.constantFrom(0, 1, 4095, 4096, 5000, 65535, 65536, 70000, 140000), fc.constantFrom('a', 'é', '\r', '\ufffd'), fc.boolean())
+    .map(([length, fill, cr]) => fill.repeat(length) + (cr ? '\r' : ''))
+  await fc.assert(fc.asyncProperty(fc.array(lineArb, { minLength: 1, maxLength: 6 }), fc.boolean(), fc.constantFrom(1, 4096, 65536, 100_000), fc.integer({ min: 1, max: 3 }), async (lines, finalNewline, blockBytes, count) => {
+    const path = file(lines.join('\n') + (finalNewline ? '\n' : ''))
+    const identities = [blockReadable(path) as FileIdentity]
+    const readers = Array.from({ length: count }, (_, index) => readLineBlocks([lineFile(path)], identities, { index, count, blockBytes }))
+    const keys: string[] = []
+    for (let block = 0; block < blockCount(identities, blockBytes); block++) {
+      const next = readers[block % count]?.next()
+      assert.ok(next !== undefined && next.done !== true, `block ${block} was read`)
+      const chunk = next.value
+      for (let i = 0; i < chunk.length; i++) keys.push(chunk.bytes.toString('utf8', chunk.starts[i], chunk.ends[i]))
+    }
+    for (const reader of readers) assert.equal(reader.next().done, true)
+    assert.deepEqual(keys, (await localLines([path], 4)).map(line => line.key))
+  }), { numRuns: 40 })
+})
+
 test('threads that share a stream\'s files by blocks send its lines in file order, as one reader makes them', async () => {
   await fc.assert(fc.asyncProperty(fc.array(fileArb, { minLength: 1, maxLength: 3 }), fileArb, fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(2, 4) as fc.Arbitrary<2 | 4>, async (firstFiles, second, threads, blockBytes, stride) => {
     const first = firstFiles.map(bytes => file(bytes))
