@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
 import { OrphanLog, OrphanMarks } from '../src/spill/orphan-marks.ts'
-import { PartitionDrain } from '../src/spill/partition-drain.ts'
+import { drainTableSize, PartitionDrain } from '../src/spill/partition-drain.ts'
+import { DrainTable } from '../src/spill/drain-table.ts'
 import { PartitionWriter } from '../src/spill/partition-files.ts'
 import { WorkDir } from '../src/spill/work-dir.ts'
 
@@ -38,8 +39,16 @@ function expectedOrphans (references: Array<readonly [readonly number[], number]
   return orphans
 }
 
-test('the WebAssembly drain finds the orphans the rules give, for any records, read size and growth', () => {
-  fc.assert(fc.property(fc.array(referenceArb, { maxLength: 120 }), fc.array(fingerprintArb, { maxLength: 200 }), fc.constantFrom(24, 48, 100, 4096), (references, candidates, readChunk) => {
+// Past a few hundred distinct fingerprints a table sized sparse (when the budget allows) is
+// larger than one sized dense: both must find the same orphans. A budget of 160 KiB sizes a
+// table of up to about a thousand references sparse, one of more dense (then grown by orphans).
+const manyFingerprintArb = fc.integer({ min: 0, max: 3000 }).map(n => [n * 2654435761 >>> 0, (n * 40503) >>> 0, n, ((n * 97) << 2) >>> 0] as const)
+
+test('the WebAssembly drain finds the orphans the rules give, for any records, read size, table size and growth', () => {
+  const recordsArb = fc.oneof(
+    fc.tuple(fc.array(referenceArb, { maxLength: 120 }), fc.array(fingerprintArb, { maxLength: 200 })),
+    fc.tuple(fc.array(fc.tuple(manyFingerprintArb, fc.constant(REFERENCE)), { minLength: 400, maxLength: 1500 }), fc.array(manyFingerprintArb, { maxLength: 1500 })))
+  fc.assert(fc.property(recordsArb, fc.constantFrom(24, 48, 100, 4096), fc.constantFrom(1 << 30, 160 * 1024), ([references, candidates], readChunk, budget) => {
     const dir = new WorkDir(work)
     try {
       const refs = new PartitionWriter(dir, 'references', 1, 64)
@@ -52,7 +61,7 @@ test('the WebAssembly drain finds the orphans the rules give, for any records, r
       cands.close()
       const log = new OrphanLog(dir, 'orphans', 64)
       const drain = new PartitionDrain(readChunk, false)
-      const files = { references: refs.part(0), referenceCount: references.length, referenceKeys: undefined, candidates: cands.part(0), budget: 1 << 30, index: 0 }
+      const files = { references: refs.part(0), referenceCount: references.length, referenceKeys: undefined, candidates: cands.part(0), budget, index: 0 }
       for (const part of drain.drain(files, log)) void part
       const marks = new OrphanMarks(log.close(), 1 << 16, dir)
       const found: number[] = []
@@ -63,6 +72,16 @@ test('the WebAssembly drain finds the orphans the rules give, for any records, r
       dir.remove()
     }
   }), { numRuns: 300 })
+})
+
+test('a partition\'s table is sized sparse when a third of its budget holds it, else dense', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 2_000_000 }), fc.integer({ min: 0, max: 200 * 1024 * 1024 }), (references, budget) => {
+    const size = drainTableSize(references, budget)
+    const sparse = 3 * DrainTable.bytesFor(Math.ceil(references * 2.5)) <= budget
+    assert.equal(size, sparse ? Math.ceil(references * 2.5) : Math.ceil(references * 1.25))
+    // Never larger than the budget allows when the dense size is.
+    if (3 * DrainTable.bytesFor(Math.ceil(references * 1.25)) <= budget) assert.ok(3 * DrainTable.bytesFor(size) <= budget)
+  }), { numRuns: 500 })
 })
 
 test('a partition whose orphans outgrow its share of the budget fails with KEYDIFF_MEMORY_EXCEEDED', () => {

@@ -42,6 +42,11 @@ export class DrainTable {
     this.kernel = instantiate<DrainKernel>(compiled, this.memory)
   }
 
+  /** The bytes of a table sized for `expected` fingerprints (reset). */
+  static bytesFor (expected: number): number {
+    return FingerprintTable.capacityFor(expected) * SLOT_BYTES
+  }
+
   /** The read buffer, a view of the memory as it is now. */
   readBuffer (): Buffer {
     return Buffer.from(this.memory.buffer, 0, this.readBytes)
