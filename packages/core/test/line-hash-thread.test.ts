@@ -78,20 +78,25 @@ test('the thread sends every stream\'s lines and hashes as reading them here mak
   }), { numRuns: 15 })
 })
 
+/** The keys of the files' blocks, read by `count` readers and taken from them in turn; each reader must end with its last block. */
+function blockKeys (paths: string[], count: number, blockBytes: number): string[] {
+  const identities = paths.map(path => blockReadable(path) as FileIdentity)
+  const readers = Array.from({ length: count }, (_, index) => readLineBlocks(paths.map(lineFile), identities, { index, count, blockBytes }))
+  const keys: string[] = []
+  for (let block = 0; block < blockCount(identities, blockBytes); block++) {
+    const next = readers[block % count]?.next()
+    assert.ok(next !== undefined && next.done !== true, `block ${block} was read`)
+    const chunk = next.value
+    for (let i = 0; i < chunk.length; i++) keys.push(chunk.bytes.toString('utf8', chunk.starts[i], chunk.ends[i]))
+  }
+  for (const reader of readers) assert.equal(reader.next().done, true)
+  return keys
+}
+
 test('blocks of files taken in turn from their readers hold the lines of the files in order, one chunk a block', async () => {
   await fc.assert(fc.asyncProperty(fc.array(fileArb, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), async (contents, count, blockBytes) => {
     const paths = contents.map(bytes => file(bytes))
-    const identities = paths.map(path => blockReadable(path) as FileIdentity)
-    const readers = Array.from({ length: count }, (_, index) => readLineBlocks(paths.map(lineFile), identities, { index, count, blockBytes }))
-    const keys: string[] = []
-    for (let block = 0; block < blockCount(identities, blockBytes); block++) {
-      const next = readers[block % count]?.next()
-      assert.ok(next !== undefined && next.done !== true, `block ${block} was read`)
-      const chunk = next.value
-      for (let i = 0; i < chunk.length; i++) keys.push(chunk.bytes.toString('utf8', chunk.starts[i], chunk.ends[i]))
-    }
-    for (const reader of readers) assert.equal(reader.next().done, true)
-    assert.deepEqual(keys, (await localLines(paths, 4)).map(line => line.key))
+    assert.deepEqual(blockKeys(paths, count, blockBytes), (await localLines(paths, 4)).map(line => line.key))
   }), { numRuns: 200 })
 })
 
@@ -102,17 +107,7 @@ test('blocks find their first line and finish their last across lines far longer
     .map(([length, fill, cr]) => fill.repeat(length) + (cr ? '\r' : ''))
   await fc.assert(fc.asyncProperty(fc.array(lineArb, { minLength: 1, maxLength: 6 }), fc.boolean(), fc.constantFrom(1, 4096, 65536, 100_000), fc.integer({ min: 1, max: 3 }), async (lines, finalNewline, blockBytes, count) => {
     const path = file(lines.join('\n') + (finalNewline ? '\n' : ''))
-    const identities = [blockReadable(path) as FileIdentity]
-    const readers = Array.from({ length: count }, (_, index) => readLineBlocks([lineFile(path)], identities, { index, count, blockBytes }))
-    const keys: string[] = []
-    for (let block = 0; block < blockCount(identities, blockBytes); block++) {
-      const next = readers[block % count]?.next()
-      assert.ok(next !== undefined && next.done !== true, `block ${block} was read`)
-      const chunk = next.value
-      for (let i = 0; i < chunk.length; i++) keys.push(chunk.bytes.toString('utf8', chunk.starts[i], chunk.ends[i]))
-    }
-    for (const reader of readers) assert.equal(reader.next().done, true)
-    assert.deepEqual(keys, (await localLines([path], 4)).map(line => line.key))
+    assert.deepEqual(blockKeys([path], count, blockBytes), (await localLines([path], 4)).map(line => line.key))
   }), { numRuns: 40 })
 })
 
