@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { scanLines, splitLines } from '../src/engine/line-chunks.ts'
+import { scanLines, splitFilled, splitLines } from '../src/engine/line-chunks.ts'
 import type { LineChunk } from '../src/contracts/key-source.ts'
 import { sharedArena } from '../src/bloom/wasm-arena.ts'
 import { LineHasher } from '../src/engine/line-batch.ts'
@@ -55,4 +55,30 @@ test('lines hashed where splitting left them have the hashes of the same lines p
     // The arena has been used since: the views may no longer hold these lines.
     assert.equal(sharedArena().hashSplitLines(chunk, stride, words), chunk.length === 0)
   }), { numRuns: 150 })
+})
+
+// A block read into the arena (WasmArena.fillable) is split where it lies; one too long to
+// split there is copied out first, since hashing its lines packs them into the arena over
+// its bytes: its keys must come out whole after they are hashed.
+test('a region read into the arena is split where it lies, and one too long for that is copied out before its lines are hashed', () => {
+  const arena = sharedArena()
+  for (const size of [3 << 20, (64 << 20) + 4096]) {
+    const parts: string[] = []
+    for (let i = 0, length = 0; length < size; i++) {
+      parts.push(`k/${i}/${'x'.repeat(i % 50)}\n`)
+      length += (parts.at(-1) as string).length
+    }
+    const text = parts.join('').slice(0, size)
+    arena.fillable(size).write(text, 'latin1')
+    const chunk = splitFilled(size)
+    const expected = text.split('\n').filter(key => key.length > 0)
+    assert.deepEqual(lines(chunk), expected)
+    const inArena = chunk.bytes.buffer === arena.current
+    assert.equal(inArena, size <= 64 << 20, 'split in the arena only when it fits there')
+    // Hashed where they lie when split there; otherwise packed into the arena, which the copy survives.
+    if (!inArena) {
+      new LineHasher().hash(chunk)
+      assert.deepEqual(lines(chunk), expected)
+    }
+  }
 })

@@ -198,7 +198,12 @@ export class WasmArena {
    */
   fillable (length: number): Buffer {
     this.split = undefined
-    this.roomToSplit(length)
+    if (length > this.bytesCap) this.grow(length)
+    return this.filled(length)
+  }
+
+  /** The first `length` bytes of the byte area as filled (fillable), a view valid until the arena's next use. */
+  filled (length: number): Buffer {
     return this.bytes.subarray(this.bytesPtr, this.bytesPtr + length)
   }
 

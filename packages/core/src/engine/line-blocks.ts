@@ -114,7 +114,7 @@ export function * readLineBlocks (files: readonly LineFile[], identities: readon
           const found = region.subarray(length, length + more).indexOf(10)
           length = found < 0 ? length + more : length + found + 1
         }
-        yield splitFilled(region.subarray(0, length))
+        yield splitFilled(length)
       }
     } finally {
       closeSync(fd)

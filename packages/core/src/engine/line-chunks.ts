@@ -109,13 +109,19 @@ export function splitLines (region: Buffer, views = false): LineChunk {
 }
 
 /**
- * splitLines(filled, true) of a region read into the shared arena where splitting puts it
- * (WasmArena.fillable): split where it lies, with no copy, when it is valid UTF-8. The
- * chunk's bytes are then a view of the arena too.
+ * splitLines(region, true) of the first `length` bytes read into the shared arena where
+ * splitting puts them (WasmArena.fillable): split where they lie, with no copy, when they are
+ * valid UTF-8; the chunk's bytes are then a view of the arena too. A region too long to split
+ * there is copied out first: its lines would be packed into the arena to be hashed, over it.
  */
-export function splitFilled (filled: Buffer): LineChunk {
-  if (filled.length > WASM_SPLIT_MAX || !isUtf8(filled)) return splitLines(filled, true)
-  return { bytes: filled, ...sharedArena().splitFilled(filled.length, true) }
+export function splitFilled (length: number): LineChunk {
+  const arena = sharedArena()
+  const filled = arena.filled(length)
+  if (length > WASM_SPLIT_MAX) return splitLines(Buffer.from(filled), true)
+  if (!isUtf8(filled)) return splitLines(filled, true)
+  // Room for the split may grow the memory: the bytes are taken after it.
+  const split = arena.splitFilled(length, true)
+  return { bytes: arena.filled(length), ...split }
 }
 
 /** The lines of `bytes` as splitLines finds them, by one `indexOf` a line. */
