@@ -234,23 +234,20 @@ export class LineHashThread {
     this.blockBytes = options.blockBytes ?? BLOCK_BYTES
     const files = streams.flat().map(file => file.path).join(', ')
     const count = Math.max(1, Math.floor(options.threads ?? 1))
-    const known = count > 1 || routes.some(route => route?.recordsOnly === 'read-back') ? options.identities ?? streams.map(stream => stream.map(file => blockReadable(file.path))) : undefined
-    // The same test as the set's that reads its orphans back from the files (CandidateFiles).
-    const recordsOnly = streams.map((_, stream) => {
-      const asked = routes[stream]?.recordsOnly
-      return asked === 'always' || (asked === 'read-back' && known?.[stream]?.every(identity => identity !== undefined) === true)
-    })
     // Several threads keep about as many chunks in flight in all as one does.
-    const job = { streams, ahead: options.ahead ?? (options.check !== undefined ? CHECKED_AHEAD : Math.max(2, Math.ceil(AHEAD / count))), stride, routes, recordsOnly, check: options.check, add: options.add, partition: options.partition }
-    // One thread reads the files from their start, as do several when one is not a plain file.
-    const identities = count > 1 ? known : undefined
+    const job = { streams, ahead: options.ahead ?? (options.check !== undefined ? CHECKED_AHEAD : Math.max(2, Math.ceil(AHEAD / count))), stride, routes, check: options.check, add: options.add, partition: options.partition }
+    const identities = count > 1 ? options.identities ?? streams.map(stream => stream.map(file => blockReadable(file.path))) : undefined
     if (identities === undefined || identities.some(stream => stream.some(identity => identity === undefined))) {
       this.threads = [new ReadingThread(job, files)]
       return
     }
     this.identities = identities as FileIdentity[][]
     const blockBytes = this.blockBytes
-    this.threads = Array.from({ length: count }, (_, index) => new ReadingThread({ ...job, blocks: { share: { index, count, blockBytes }, identities: this.identities as FileIdentity[][] } }, files))
+    // Only a block is split where its records are laid out, so only threads that share blocks
+    // send records alone; and they do only when every file is a plain file, the test a
+    // 'read-back' route asks for (the set's own for reading its orphans back, CandidateFiles).
+    const recordsOnly = routes.map(route => route?.recordsOnly !== undefined)
+    this.threads = Array.from({ length: count }, (_, index) => new ReadingThread({ ...job, recordsOnly, blocks: { share: { index, count, blockBytes }, identities: this.identities as FileIdentity[][] } }, files))
   }
 
   /**
