@@ -17,6 +17,13 @@ export interface PartDescriptor {
   store: string | null
   fence: string
   counts: PlanCounts
+  /**
+   * The range whose references `counts` holds (`references`, `foreignReferences`,
+   * `bothSpellings`) when it is wider than `range`: a part split while it ran read the
+   * references of its shard's whole range, which the parts after its end count again (see
+   * mergeParts). Absent when it is `range`.
+   */
+  referencesCounted?: KeyRange | undefined
   bytesPlanned: PlanHeader['bytes']
   prefixes: PrefixTotal[]
   /** The job attempt that wrote the part (from 1). */

@@ -80,6 +80,7 @@ export async function planShard (task: PlanShardTask, context: PlanShardContext)
       fence: header.fence,
       // a part cut short read references for its whole range: those past the cut would count as missing here
       counts: cut.at === undefined ? header.counts : withoutMissing(header.counts),
+      ...(cut.at === undefined ? {} : { referencesCounted: range }),
       bytesPlanned: header.bytes,
       prefixes: summary.prefixes,
       attempt: context.attempt

@@ -32,13 +32,26 @@ export interface RunManifest {
   checksum: string
 }
 
-/** Sums of the parts' counts, bytes and per-prefix totals. */
+// The counts a part takes from its references rather than its candidates.
+const REFERENCE_COUNTS: ReadonlySet<string> = new Set(['references', 'foreignReferences', 'bothSpellings'])
+
+/**
+ * Sums of the parts' counts, bytes and per-prefix totals. A part split while it ran counted
+ * the references of its shard's whole range (`referencesCounted`), and the parts after its
+ * end count theirs again: the references' counts of a part whose range another part's
+ * `referencesCounted` holds are left out, so that each reference counts once, as in one process.
+ */
 export function mergeParts (parts: readonly PartDescriptor[]): Pick<RunManifest, 'counts' | 'bytes' | 'prefixes'> {
   const counts: Record<string, number> = {}
   const bytes: Record<string, number> = {}
   const prefixes = new Map<string, PrefixTotal>()
+  const wider = parts.filter(part => part.referencesCounted !== undefined)
   for (const part of parts) {
-    for (const [name, value] of Object.entries(part.counts)) if (typeof value === 'number') counts[name] = (counts[name] ?? 0) + value
+    const own = part.referencesCounted ?? part.range
+    const countedElsewhere = wider.some(other => other !== part && holds(other.referencesCounted as KeyRange, own))
+    for (const [name, value] of Object.entries(part.counts)) {
+      if (typeof value === 'number' && !(countedElsewhere && REFERENCE_COUNTS.has(name))) counts[name] = (counts[name] ?? 0) + value
+    }
     for (const [name, value] of Object.entries(part.bytesPlanned)) if (typeof value === 'number') bytes[name] = (bytes[name] ?? 0) + value
     for (const total of part.prefixes) {
       const merged = prefixes.get(total.prefix)
@@ -106,6 +119,13 @@ export function buildManifest (init: ManifestInit): RunManifest {
     parts
   }
   return { ...draft, checksum: manifestChecksum(draft) }
+}
+
+/** Whether every key of `inner` lies in `outer`. */
+function holds (outer: KeyRange, inner: KeyRange): boolean {
+  const from = outer.after === undefined || (inner.after !== undefined && compareKeys(outer.after, inner.after) <= 0)
+  const to = outer.upTo === undefined || (inner.upTo !== undefined && compareKeys(inner.upTo, outer.upTo) <= 0)
+  return from && to
 }
 
 /** Ranges in key order that cover the key space, each starting where the one before ended. */

@@ -3,7 +3,7 @@ import { access, readdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { Queue } from 'bullmq'
 import { after, before, describe, test } from 'node:test'
-import { linesSource, plan, readPlan } from '@keydiff/core'
+import { linesSource, plan, readPlan, type PlanCounts } from '@keydiff/core'
 import { directoryDriver } from '@keydiff/core/adapter'
 import { hexRanges, planDistributed, queueConnection, queueStatus, readManifest, ShardFailedError, type DistributedPlan, type RunManifest } from '../src/index.ts'
 import { blobStore, type BlobStore } from './fixtures/blob-store.ts'
@@ -18,12 +18,12 @@ async function plannedKeys (manifest: RunManifest, shared: string): Promise<stri
   return keys
 }
 
-async function singleProcessPlan (store: BlobStore, out: string): Promise<string[]> {
+async function singleProcessPlan (store: BlobStore, out: string): Promise<{ keys: string[], counts: PlanCounts }> {
   const opened = directoryDriver.open({ type: 'directory', path: store.root }, { env: {}, baseDir: '/', workdir: '/tmp' })
   const summary = await plan({ candidates: opened.candidates(), references: linesSource(store.references), store: opened.location(), out })
   const keys: string[] = []
   for await (const batch of (await readPlan(summary.path)).batches()) keys.push(...batch.map(entry => entry.key))
-  return keys
+  return { keys, counts: summary.header.counts }
 }
 
 describe('planDistributed, with worker processes on a real Redis', () => {
@@ -34,7 +34,7 @@ describe('planDistributed, with worker processes on a real Redis', () => {
   before(async () => {
     cluster = await Cluster.start()
     store = await blobStore(1200)
-    expected = await singleProcessPlan(store, join(cluster.shared, 'single.jsonl'))
+    expected = (await singleProcessPlan(store, join(cluster.shared, 'single.jsonl'))).keys
   })
   after(async () => {
     await cluster?.stop()
@@ -220,7 +220,10 @@ describe('planDistributed, with worker processes on a real Redis', () => {
         run: 'skewed',
         splitAbove: 150
       })
-      assert.deepEqual(await plannedKeys(result.manifest, cluster.shared), single)
+      assert.deepEqual(await plannedKeys(result.manifest, cluster.shared), single.keys)
+      // the parts cut short read the references of their shard's whole range: each is counted once
+      assert.equal(result.manifest.counts.references, single.counts.references)
+      assert.deepEqual(result.manifest.parts.map(part => part.referencesCounted !== undefined), [true, true, true, false, false, false, false])
       const listed = result.manifest.parts.map(part => part.counts.candidates)
       // 600 keys in the first range: parts of 150 listed keys (batches of 50), then the three empty ranges
       assert.deepEqual(listed, [150, 150, 150, 150, 0, 0, 0])
