@@ -139,17 +139,33 @@ function checkCoverage (ranges: readonly KeyRange[], what: string): void {
   }
 }
 
-/** The ranges of the key space that no part covers, in key order. */
-export function missingRanges (covered: readonly KeyRange[]): KeyRange[] {
+/**
+ * The ranges of the key space that no part covers, in key order. A gap is cut at each of
+ * `bounds` inside it: where the ranges of references some parts counted end (`referencesCounted`),
+ * so that the part planned for each piece lies within such a range or outside it, and mergeParts
+ * counts its references once.
+ */
+export function missingRanges (covered: readonly KeyRange[], bounds: readonly string[] = []): KeyRange[] {
   const sorted = [...covered].sort((a, b) => a.after === undefined ? -1 : b.after === undefined ? 1 : compareKeys(a.after, b.after))
+  const cuts = [...new Set(bounds)].sort(compareKeys)
   const missing: KeyRange[] = []
+  const gap = (after: string | undefined, upTo: string | undefined): void => {
+    let from = after
+    for (const cut of cuts) {
+      if ((from === undefined || compareKeys(from, cut) < 0) && (upTo === undefined || compareKeys(cut, upTo) < 0)) {
+        missing.push({ ...(from === undefined ? {} : { after: from }), upTo: cut })
+        from = cut
+      }
+    }
+    missing.push({ ...(from === undefined ? {} : { after: from }), ...(upTo === undefined ? {} : { upTo }) })
+  }
   let cursor: string | undefined
   for (const range of sorted) {
-    if (range.after !== cursor) missing.push({ ...(cursor === undefined ? {} : { after: cursor }), ...(range.after === undefined ? {} : { upTo: range.after }) })
+    if (range.after !== cursor) gap(cursor, range.after)
     cursor = range.upTo
     if (cursor === undefined) return missing
   }
-  missing.push(cursor === undefined ? {} : { after: cursor })
+  gap(cursor, undefined)
   return missing
 }
 

@@ -51,13 +51,14 @@ test('sampled ranges split at quantiles of the sample and still cover every key'
   }))
 })
 
-test('the ranges missing from some parts, with the parts, cover the key space exactly once', () => {
-  fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), fc.array(key), (count, keep, keys) => {
+test('the ranges missing from some parts, with the parts, cover the key space exactly once, and none spans a bound', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), fc.array(key), fc.array(key, { maxLength: 5 }), (count, keep, keys, bounds) => {
     const ranges = hexRanges(count)
     const kept = ranges.filter((_, i) => keep[i] === true)
-    const missing = missingRanges(kept)
+    const missing = missingRanges(kept, bounds)
     for (const k of keys) assert.equal([...kept, ...missing].filter(range => inRange(k, range)).length, 1)
-    if (kept.length === 0) assert.deepEqual(missing, [{}])
+    for (const bound of bounds) for (const range of missing) assert.ok(!(inRange(bound, range) && bound !== range.upTo), `${formatRange(range)} spans ${JSON.stringify(bound)}`)
+    if (kept.length === 0 && bounds.length === 0) assert.deepEqual(missing, [{}])
   }))
 })
 

@@ -5,7 +5,7 @@ import { compareKeys, type PlanCounts } from '@keydiff/core'
 import type { KeyRange } from '@keydiff/core/adapter'
 import { inRange } from '../src/index.ts'
 import type { PartDescriptor } from '../src/part-descriptor.ts'
-import { mergeParts } from '../src/run-manifest.ts'
+import { mergeParts, missingRanges } from '../src/run-manifest.ts'
 
 const key = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'd'), minLength: 1, maxLength: 4 })
 
@@ -19,6 +19,19 @@ function part (range: KeyRange, counts: PlanCounts, referencesCounted?: KeyRange
  * rest of its shard's range (its `referencesCounted`), a part whose retry ended it at the cut
  * an earlier attempt made read its own range's alone. Candidates are counted in a part's range.
  */
+function countsIn (range: KeyRange, counted: KeyRange, references: string[], candidates: string[]): PlanCounts {
+  return {
+    candidates: candidates.filter(k => inRange(k, range)).length,
+    references: references.filter(k => inRange(k, counted)).length,
+    foreignReferences: references.filter(k => inRange(k, counted) && k.startsWith('a')).length,
+    orphans: 0,
+    planned: 0,
+    tooYoung: 0,
+    undated: 0,
+    protected: 0
+  }
+}
+
 function runParts (splits: string[], cuts: string[][], retried: boolean[], references: string[], candidates: string[]): PartDescriptor[] {
   const bounds = [undefined, ...splits, undefined]
   const parts: PartDescriptor[] = []
@@ -32,17 +45,7 @@ function runParts (splits: string[], cuts: string[][], retried: boolean[], refer
       const range: KeyRange = { after: points[p], upTo: points[p + 1] }
       const cutByItsAttempt = p + 2 < points.length && retried[r++ % Math.max(1, retried.length)] !== true
       const counted = cutByItsAttempt ? { after: points[p], upTo } : range
-      const counts = {
-        candidates: candidates.filter(k => inRange(k, range)).length,
-        references: references.filter(k => inRange(k, counted)).length,
-        foreignReferences: references.filter(k => inRange(k, counted) && k.startsWith('a')).length,
-        orphans: 0,
-        planned: 0,
-        tooYoung: 0,
-        undated: 0,
-        protected: 0
-      }
-      parts.push(part(range, counts, cutByItsAttempt ? counted : undefined))
+      parts.push(part(range, countsIn(range, counted, references, candidates), cutByItsAttempt ? counted : undefined))
     }
   }
   return parts
@@ -53,6 +56,20 @@ test('merged parts count each reference and each candidate once, however shards 
   fc.assert(fc.property(sortedSet, fc.array(sortedSet, { maxLength: 6 }), fc.array(fc.boolean(), { maxLength: 8 }), fc.array(key, { maxLength: 40 }), fc.array(key, { maxLength: 40 }),
     (splits, cuts, retried, references, candidates) => {
       const merged = mergeParts(runParts(splits, cuts, retried, references, candidates)).counts
+      assert.equal(merged.references, references.length)
+      assert.equal(merged.foreignReferences ?? 0, references.filter(k => k.startsWith('a')).length)
+      assert.equal(merged.candidates, candidates.length)
+    }), { numRuns: 500 })
+})
+
+test('a run resumed after some of its parts failed still counts each reference once: the missing ranges end where counted ranges end', () => {
+  const sortedSet = fc.uniqueArray(key, { maxLength: 5 }).map(keys => keys.sort(compareKeys))
+  fc.assert(fc.property(sortedSet, fc.array(sortedSet, { maxLength: 6 }), fc.array(fc.boolean(), { maxLength: 8 }), fc.array(fc.boolean(), { maxLength: 20 }), fc.array(key, { maxLength: 40 }), fc.array(key, { maxLength: 40 }),
+    (splits, cuts, retried, failed, references, candidates) => {
+      const kept = runParts(splits, cuts, retried, references, candidates).filter((_, i) => failed[i] !== true)
+      const missing = missingRanges(kept.map(part => part.range), kept.flatMap(part => part.referencesCounted?.upTo ?? []))
+      const resumed = missing.map(range => part(range, countsIn(range, range, references, candidates)))
+      const merged = mergeParts([...kept, ...resumed]).counts
       assert.equal(merged.references, references.length)
       assert.equal(merged.foreignReferences ?? 0, references.filter(k => k.startsWith('a')).length)
       assert.equal(merged.candidates, candidates.length)
