@@ -110,7 +110,7 @@ export async function planDistributed (options: DistributedPlanOptions): Promise
       ? {
           onFailed: async (finished: unknown[], failure: ShardFailedError) => {
             const all = [...kept, ...finished as PartDescriptor[]]
-            const record: UnfinishedRun = { referencesAsOf, parts: all, missing: missingRanges(all.map(part => part.range), all.flatMap(part => part.referencesCounted?.upTo ?? [])) }
+            const record: UnfinishedRun = { referencesAsOf, parts: all, missing: missingRanges(all) }
             await writeFile(unfinishedPath, JSON.stringify(record, null, 2) + '\n')
             failure.unfinished = { path: unfinishedPath, missing: record.missing }
           }

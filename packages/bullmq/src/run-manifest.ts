@@ -140,14 +140,13 @@ function checkCoverage (ranges: readonly KeyRange[], what: string): void {
 }
 
 /**
- * The ranges of the key space that no part covers, in key order. A gap is cut at each of
- * `bounds` inside it: where the ranges of references some parts counted end (`referencesCounted`),
- * so that the part planned for each piece lies within such a range or outside it, and mergeParts
- * counts its references once.
+ * The ranges of the key space that no part covers, in key order. A gap is cut where a part's
+ * `referencesCounted` ends inside it, so that the part planned for each piece lies within
+ * such a range or outside it, and mergeParts counts its references once.
  */
-export function missingRanges (covered: readonly KeyRange[], bounds: readonly string[] = []): KeyRange[] {
-  const sorted = [...covered].sort((a, b) => a.after === undefined ? -1 : b.after === undefined ? 1 : compareKeys(a.after, b.after))
-  const cuts = [...new Set(bounds)].sort(compareKeys)
+export function missingRanges (parts: readonly Pick<PartDescriptor, 'range' | 'referencesCounted'>[]): KeyRange[] {
+  const sorted = parts.map(part => part.range).sort((a, b) => a.after === undefined ? -1 : b.after === undefined ? 1 : compareKeys(a.after, b.after))
+  const cuts = [...new Set(parts.flatMap(part => part.referencesCounted?.upTo ?? []))].sort(compareKeys)
   const missing: KeyRange[] = []
   const gap = (after: string | undefined, upTo: string | undefined): void => {
     let from = after

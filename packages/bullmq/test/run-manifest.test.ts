@@ -8,6 +8,7 @@ import type { PartDescriptor } from '../src/part-descriptor.ts'
 import { mergeParts, missingRanges } from '../src/run-manifest.ts'
 
 const key = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'd'), minLength: 1, maxLength: 4 })
+const sortedSet = fc.uniqueArray(key, { maxLength: 5 }).map(keys => keys.sort(compareKeys))
 
 function part (range: KeyRange, counts: PlanCounts, referencesCounted?: KeyRange): PartDescriptor {
   return { shard: 0, range, path: 'p', sha256: '', bytes: 0, planId: '', store: null, fence: '', counts, bytesPlanned: { planned: 0, tooYoung: 0 }, prefixes: [], attempt: 1, ...(referencesCounted === undefined ? {} : { referencesCounted }) }
@@ -51,28 +52,28 @@ function runParts (splits: string[], cuts: string[][], retried: boolean[], refer
   return parts
 }
 
+function assertCountedOnce (merged: PlanCounts, references: string[], candidates: string[]): void {
+  assert.equal(merged.references, references.length)
+  assert.equal(merged.foreignReferences ?? 0, references.filter(k => k.startsWith('a')).length)
+  assert.equal(merged.candidates, candidates.length)
+}
+
 test('merged parts count each reference and each candidate once, however shards were split while they ran and retried', () => {
-  const sortedSet = fc.uniqueArray(key, { maxLength: 5 }).map(keys => keys.sort(compareKeys))
   fc.assert(fc.property(sortedSet, fc.array(sortedSet, { maxLength: 6 }), fc.array(fc.boolean(), { maxLength: 8 }), fc.array(key, { maxLength: 40 }), fc.array(key, { maxLength: 40 }),
     (splits, cuts, retried, references, candidates) => {
       const merged = mergeParts(runParts(splits, cuts, retried, references, candidates)).counts
-      assert.equal(merged.references, references.length)
-      assert.equal(merged.foreignReferences ?? 0, references.filter(k => k.startsWith('a')).length)
-      assert.equal(merged.candidates, candidates.length)
+      assertCountedOnce(merged, references, candidates)
     }), { numRuns: 500 })
 })
 
 test('a run resumed after some of its parts failed still counts each reference once: the missing ranges end where counted ranges end', () => {
-  const sortedSet = fc.uniqueArray(key, { maxLength: 5 }).map(keys => keys.sort(compareKeys))
   fc.assert(fc.property(sortedSet, fc.array(sortedSet, { maxLength: 6 }), fc.array(fc.boolean(), { maxLength: 8 }), fc.array(fc.boolean(), { maxLength: 20 }), fc.array(key, { maxLength: 40 }), fc.array(key, { maxLength: 40 }),
     (splits, cuts, retried, failed, references, candidates) => {
       const kept = runParts(splits, cuts, retried, references, candidates).filter((_, i) => failed[i] !== true)
-      const missing = missingRanges(kept.map(part => part.range), kept.flatMap(part => part.referencesCounted?.upTo ?? []))
+      const missing = missingRanges(kept)
       const resumed = missing.map(range => part(range, countsIn(range, range, references, candidates)))
       const merged = mergeParts([...kept, ...resumed]).counts
-      assert.equal(merged.references, references.length)
-      assert.equal(merged.foreignReferences ?? 0, references.filter(k => k.startsWith('a')).length)
-      assert.equal(merged.candidates, candidates.length)
+      assertCountedOnce(merged, references, candidates)
     }), { numRuns: 500 })
 })
 
