@@ -79,6 +79,28 @@ test('the second drain thread drains every partition it claims and reports its o
   assert.equal(claims.next(), -1, 'no partition is left to claim')
 })
 
+test('a drain thread counting missing references reports those of its partitions that no candidate matched', async () => {
+  const dir = mkdtempSync(join(work, 'counting-'))
+  const fingerprint = (n: number): number[] => [n * 2654435761 >>> 0, n * 40503 >>> 0, n, (n * 97) << 2]
+  const partitions: PartitionFiles[] = []
+  let missing = 0
+  for (let p = 0; p < 4; p++) {
+    // Reference p * 1000 + i is matched when i is a multiple of p + 2, once or twice.
+    const references = Array.from({ length: 60 }, (_, i) => fingerprint(p * 1000 + i))
+    const matched = references.map((_, i) => i).filter(i => i % (p + 2) === 0)
+    const candidates: Array<[number[], number]> = [...matched, ...matched.slice(0, 3), 700, 701].map((i, k) => [fingerprint(p * 1000 + i), k])
+    missing += references.length - matched.length
+    partitions.push(writePartition(dir, p, references, candidates))
+  }
+  for (const countMissing of [true, false]) {
+    const claims = new PartitionClaims(partitions.length)
+    const thread = new DrainThread({ dir, log: `orphans-${String(countMissing)}`, logBuffer: 4096, readChunk: 4096, partitions, countMissing }, claims)
+    const result = await thread.finished
+    thread.stop()
+    assert.equal(result.missing, countMissing ? missing : 0)
+  }
+})
+
 test('a drain thread that fails rejects with the error\'s code and message, and stops the claims of the other', async () => {
   const dir = mkdtempSync(join(work, 'failing-'))
   const files = writePartition(dir, 0, [[1, 2, 3, 4]], [[[5, 6, 7, 8], 0]])

@@ -20,6 +20,12 @@ export interface ReferenceSet {
   probe: (batch: KeyBatch, maybe: Uint8Array) => KeyBatch | Promise<KeyBatch>
   /** The orphans held back by `probe` and, if they were asked for, the missing keys (in any order). */
   drain: () => AsyncIterable<DiffPart>
+  /**
+   * With `missingKeys: false`, the missing keys the set counted where they lay rather than
+   * yield them, once `drain` has ended (the engine adds any it yields besides). Undefined
+   * from a set that yields them all.
+   */
+  readonly missingCount?: number | undefined
   /** Frees memory and removes temporary files; called on success, error and abort. */
   close: () => void | Promise<void>
 }
@@ -27,6 +33,12 @@ export interface ReferenceSet {
 export interface ReferenceSetInit {
   memory: number
   trackMissing: boolean
+  /**
+   * False when only the missing keys' count is wanted (a plan's guard): the set need not keep
+   * the references' keys, and may count the missing where it finds them (missingCount).
+   * @default true
+   */
+  missingKeys?: boolean | undefined
   estimatedCount: number | undefined
   /** The diff's `threads`: how many threads the set may settle its work on. @default the machine's cores */
   threads?: number | undefined

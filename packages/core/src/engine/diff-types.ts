@@ -20,8 +20,11 @@ export interface DiffOptions {
   references: KeySourceLike | readonly KeySourceLike[]
   /** @default 'exact' */
   mode?: DiffMode
-  /** Also yield references that no candidate matches (exact mode only). @default false */
-  missing?: boolean
+  /**
+   * Also yield references that no candidate matches (exact mode only); `'count'` only counts
+   * them (`stats.missing`), which lets the default set keep no reference's key. @default false
+   */
+  missing?: boolean | 'count'
   /** Memory budget, bytes or a size such as `'256MiB'`. @default '256MiB' */
   memory?: number | string
   /** Target false-positive rate of the Bloom filter. @default 0.01 */

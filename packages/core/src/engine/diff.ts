@@ -27,7 +27,8 @@ export function diff (options: DiffOptions): DiffRun {
   if (options === null || typeof options !== 'object') throw new TypeError('diff: options are required')
   const mode = options.mode ?? 'exact'
   if (mode !== 'exact' && mode !== 'bloom') throw new InvalidOptionError('mode', `${JSON.stringify(mode)} is not 'exact' or 'bloom'`)
-  const wantMissing = options.missing === true
+  const wantMissing = options.missing === true || options.missing === 'count'
+  const missingKeys = options.missing === true
   if (wantMissing && mode === 'bloom') throw new InvalidOptionError('missing', 'missing keys need exact mode: a Bloom filter cannot say which references were matched')
   const memory = parseSize(options.memory ?? DEFAULT_MEMORY, 'memory')
   if (memory < 1024 * 1024) throw new InvalidOptionError('memory', `${memory} bytes is below the 1 MiB minimum`)
@@ -66,10 +67,10 @@ export function diff (options: DiffOptions): DiffRun {
     try {
       signal?.throwIfAborted()
       yield * strategy === 'merge'
-        ? mergeDiff(candidates, references, stats, wantMissing, signal)
+        ? mergeDiff(candidates, references, stats, wantMissing, signal, missingKeys)
         : mode === 'bloom'
           ? bloomDiff({ candidates, references, falsePositiveRate, memory, filterBytes: Math.floor(memory * BLOOM_FILTER_SHARE), stats, readThread, threads, signal })
-          : hashDiff({ candidates, references, memory, falsePositiveRate, wantMissing, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, readThread, threads, transientParts: options.transientParts, signal })
+          : hashDiff({ candidates, references, memory, falsePositiveRate, wantMissing, missingKeys, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, readThread, threads, transientParts: options.transientParts, signal })
       stats.phase = 'done'
     } catch (error) {
       stats.phase = 'failed'

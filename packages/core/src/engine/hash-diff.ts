@@ -15,6 +15,8 @@ export interface HashDiffInit {
   memory: number
   falsePositiveRate: number
   wantMissing: boolean
+  /** Whether the missing keys themselves are wanted, not only their count (DiffOptions.missing). @default true */
+  missingKeys?: boolean | undefined
   referenceSet: ReferenceSetFactory
   stats: DiffStats
   /** Read and hash files of lines on a second thread (see lineReaders). @default chosen from the machine and the files */
@@ -45,7 +47,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
       falsePositiveRate: init.falsePositiveRate,
       maxBytes: Math.max(32, Math.floor(init.memory * FILTER_SHARE))
     })
-  const exact = await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.wantMissing, estimatedCount: references.estimatedCount, threads: init.threads, transientParts: init.transientParts, signal })
+  const exact = await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.wantMissing, missingKeys: init.missingKeys !== false, estimatedCount: references.estimatedCount, threads: init.threads, transientParts: init.transientParts, signal })
   let readers: LineReaders | undefined
   try {
     // Keys from files are hashed from their bytes when every consumer can take hashes.
@@ -111,11 +113,13 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     readers?.stop()
 
     stats.phase = 'finishing'
+    const keepMissing = init.missingKeys !== false
     for await (const part of exact.drain()) {
       signal?.throwIfAborted()
       countPart(part.kind === 'orphans' ? stats.orphans : stats.missing as { count: number }, part)
-      yield part
+      if (part.kind === 'orphans' || keepMissing) yield part
     }
+    if (stats.missing !== undefined) stats.missing.count += exact.missingCount ?? 0
     if (exact.spilledBytes !== undefined) stats.spilledBytes = exact.spilledBytes
   } finally {
     readers?.stop()

@@ -63,7 +63,7 @@ class Cursor {
  * Streaming merge of two sorted sources: O(1) memory, no filter, no index. The order of
  * both sides is checked as keys flow; duplicates on either side are collapsed.
  */
-export async function * mergeDiff (candidates: KeySource, references: KeySource, stats: DiffStats, wantMissing: boolean, signal?: AbortSignal): AsyncGenerator<DiffPart> {
+export async function * mergeDiff (candidates: KeySource, references: KeySource, stats: DiffStats, wantMissing: boolean, signal?: AbortSignal, missingKeys = true): AsyncGenerator<DiffPart> {
   const left = new Cursor(candidates, batch => {
     stats.candidates.count += batch.length
     for (const entry of batch) if (entry.size !== undefined) stats.candidates.bytes += entry.size
@@ -86,7 +86,7 @@ export async function * mergeDiff (candidates: KeySource, references: KeySource,
         await left.skip()
       } else if (order > 0) {
         if (wantMissing) {
-          missing.push({ key: right.key as string })
+          if (missingKeys) missing.push({ key: right.key as string })
           ;(stats.missing as { count: number }).count++
         }
         await right.skip()

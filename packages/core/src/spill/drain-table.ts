@@ -7,6 +7,7 @@ import { instantiate, PAGE, wasm, type WasmMemory } from '../util/wasm.ts'
 interface DrainKernel {
   load (records: number, n: number, table: number, capacity: number): number
   probe (records: number, n: number, table: number, capacity: number, room: number, out: number, counts: number): number
+  unmatched (table: number, capacity: number): number
 }
 
 const SLOT_BYTES = 16
@@ -94,6 +95,11 @@ export class DrainTable {
     this.size += count
     if (count > 0) orphans(new Uint8Array(this.memory.buffer, this.outPtr, 8 * count))
     return done
+  }
+
+  /** The references in the table that no candidate matched. */
+  unmatched (): number {
+    return this.kernel.unmatched(this.tablePtr, this.slots)
   }
 
   /** Doubles the table: its slots go to a new one after it, which then stays. */

@@ -43,12 +43,15 @@ export interface DrainJob {
   partitions: PartitionFiles[]
   /** The memory of the PartitionClaims that both threads claim from. */
   claims: SharedArrayBuffer
+  /** Count the references no candidate matched (PartitionDrain's countMissing). */
+  countMissing?: boolean | undefined
 }
 
-/** What a drain thread leaves: its orphan log's segments, and the bytes it wrote there. */
+/** What a drain thread leaves: its orphan log's segments, the bytes it wrote there, and the missing references it counted. */
 export interface DrainResult {
   segments: OrphanSegment[]
   written: number
+  missing: number
 }
 
 /** A drain thread's last message: what it leaves, or why it failed. */

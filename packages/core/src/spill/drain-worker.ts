@@ -5,13 +5,14 @@ import { OrphanLog } from './orphan-marks.ts'
 import { PartitionDrain, type PartitionFiles } from './partition-drain.ts'
 import { spillDirAt } from './work-dir.ts'
 
-// The entry of a DrainThread: drains the partitions it claims, then reports its orphan log.
+// The entry of a DrainThread: drains the partitions it claims, then reports its orphan log
+// (and the missing references it counted).
 
 const job = workerData as DrainJob
 const claims = new PartitionClaims(job.partitions.length, job.claims)
 
 function drainClaimed (): DrainResult {
-  const drain = new PartitionDrain(job.readChunk, false)
+  const drain = new PartitionDrain(job.readChunk, false, job.countMissing === true)
   const log = new OrphanLog(spillDirAt(job.dir), job.log, job.logBuffer)
   try {
     for (let p = claims.next(); p >= 0; p = claims.next()) {
@@ -19,7 +20,7 @@ function drainClaimed (): DrainResult {
       for (const part of drain.drain(job.partitions[p] as PartitionFiles, log)) void part
     }
     const segments = log.close()
-    return { segments, written: log.written }
+    return { segments, written: log.written, missing: drain.missingCounted }
   } catch (error) {
     log.release()
     throw error

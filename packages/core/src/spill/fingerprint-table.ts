@@ -89,6 +89,14 @@ export class FingerprintTable {
     return (this.words[slot * 4 + 3] as number) & 3
   }
 
+  /** The slots in state `state`. */
+  count (state: number): number {
+    const words = this.words
+    let n = 0
+    for (let w = 3; w < 4 * this.capacity; w += 4) if (((words[w] as number) & 3) === state) n++
+    return n
+  }
+
   setState (slot: number, state: number): void {
     const at = slot * 4 + 3
     this.words[at] = ((this.words[at] as number) & -4) | state

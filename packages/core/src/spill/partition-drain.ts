@@ -36,9 +36,10 @@ export interface PartitionFiles {
  * references (and the orphans reported before it spilled) go into the table, then its
  * candidates stream past it. A candidate that no reference matches and that was not
  * reported before is an orphan, logged by its ordinal (its key is read back at the end, see
- * keys-file.ts); references no candidate matched are the missing keys, yielded here. Without
- * missing keys the table and its loops are in WebAssembly (DrainTable: 20M random keys a
- * side: the loads and probes took 0.66 s of CPU on two threads, 1.50 s in this JS table).
+ * keys-file.ts); references no candidate matched are the missing keys, yielded here, or with
+ * `countMissing` only counted (`missingCounted`). Without missing keys the table and its
+ * loops are in WebAssembly (DrainTable: 20M random keys a side: the loads and probes took
+ * 0.66 s of CPU on two threads, 1.50 s in this JS table).
  */
 export class PartitionDrain {
   private readonly table: FingerprintTable
@@ -46,8 +47,10 @@ export class PartitionDrain {
   private readonly drainTable: DrainTable | undefined
   // Kept so that the touching loads are not optimised away.
   touched = 0
+  /** The references no candidate matched, in the partitions drained so far (with `countMissing`). */
+  missingCounted = 0
 
-  constructor (readChunk: number, private readonly wantMissing: boolean) {
+  constructor (readChunk: number, private readonly wantMissing: boolean, private readonly countMissing = false) {
     this.table = new FingerprintTable(0, wantMissing)
     this.drainTable = wantMissing ? undefined : new DrainTable(readChunk)
     this.reader = new ChunkReader(readChunk, this.drainTable?.readBuffer())
@@ -144,22 +147,24 @@ export class PartitionDrain {
     // Every reference must be in the table: one lost would make its candidates orphans.
     if (loaded !== files.referenceCount) throw truncatedSpillFile(files.references.path)
     orphans.partition()
-    if (files.candidates === undefined) return
-    const log = (ordinals: Uint8Array): void => { orphans.addRecords(ordinals) }
-    reader.open(files.candidates)
-    try {
-      while (reader.ensure(CANDIDATE_BYTES)) {
-        for (let n = Math.floor((reader.end - reader.pos) / CANDIDATE_BYTES); n > 0;) {
-          if (table.room === 0) grow()
-          const done = table.probe(reader.pos, n, log)
-          reader.pos += CANDIDATE_BYTES * done
-          n -= done
+    if (files.candidates !== undefined) {
+      const log = (ordinals: Uint8Array): void => { orphans.addRecords(ordinals) }
+      reader.open(files.candidates)
+      try {
+        while (reader.ensure(CANDIDATE_BYTES)) {
+          for (let n = Math.floor((reader.end - reader.pos) / CANDIDATE_BYTES); n > 0;) {
+            if (table.room === 0) grow()
+            const done = table.probe(reader.pos, n, log)
+            reader.pos += CANDIDATE_BYTES * done
+            n -= done
+          }
         }
+        if (reader.end > reader.pos) throw truncatedSpillFile(files.candidates.path)
+      } finally {
+        reader.discard()
       }
-      if (reader.end > reader.pos) throw truncatedSpillFile(files.candidates.path)
-    } finally {
-      reader.discard()
     }
+    if (this.countMissing) this.missingCounted += table.unmatched()
   }
 
   private probeCandidates (part: SpillPart, orphans: OrphanLog, guard: () => void): void {

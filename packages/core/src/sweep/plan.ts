@@ -55,7 +55,7 @@ export async function plan (options: PlanOptions): Promise<PlanSummary> {
     ? undefined
     : await OrphanAgeLedger.open({ directory: options.orphanAgeDirectory as string, minAge: minOrphanAge, now: startedAt, scope: storeOf(options.store, candidates.name) ?? candidates.name })
   // Missing references are only counted for their guard, and only exact mode can count them.
-  const missing = (options.diff?.mode ?? 'exact') === 'exact' && (options.countMissing === true || countsMissing(limits))
+  const missing = (options.diff?.mode ?? 'exact') === 'exact' && (options.countMissing === true || countsMissing(limits)) ? 'count' : false
   const resolved: KeySource[] = resolution?.sources ?? references
   const run = diff({ ...options.diff, candidates, references: range === undefined ? resolved : resolved.map(source => withinRange(source, range)), missing, signal: options.signal })
   const basisOf = (): BasisTime => declared ?? earliestBasis(references, startedAt)

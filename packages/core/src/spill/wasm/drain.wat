@@ -129,4 +129,18 @@
         (br $runs)))
     (global.set $touched (i32.xor (global.get $touched) (local.get $x)))
     (i32.store (local.get $counts) (local.get $orphans))
-    (i32.div_u (i32.sub (local.get $r) (local.get $records)) (i32.const 24))))
+    (i32.div_u (i32.sub (local.get $r) (local.get $records)) (i32.const 24)))
+
+  ;; The slots of the table (`capacity` of them) still in state REFERENCE: references no
+  ;; candidate matched, the missing keys' count when only that is wanted.
+  (func (export "unmatched") (param $table i32) (param $capacity i32) (result i32)
+    (local $at i32) (local $stop i32) (local $n i32)
+    (local.set $at (local.get $table))
+    (local.set $stop (i32.add (local.get $table) (i32.shl (local.get $capacity) (i32.const 4))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $stop)))
+        (local.set $n (i32.add (local.get $n) (i32.eq (i32.and (i32.load offset=12 (local.get $at)) (i32.const 3)) (i32.const 1))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $next)))
+    (local.get $n)))
