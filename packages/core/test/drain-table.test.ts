@@ -60,7 +60,7 @@ test('the WebAssembly drain finds the orphans the rules give, for any records, r
       refs.close()
       cands.close()
       const log = new OrphanLog(dir, 'orphans', 64)
-      const drain = new PartitionDrain(readChunk, false)
+      const drain = new PartitionDrain(readChunk)
       const files = { references: refs.part(0), referenceCount: references.length, referenceKeys: undefined, candidates: cands.part(0), budget, index: 0 }
       for (const part of drain.drain(files, log)) void part
       const marks = new OrphanMarks(log.close(), 1 << 16, dir)
@@ -94,7 +94,7 @@ test('a partition whose orphans outgrow its share of the budget fails with KEYDI
     refs.close()
     cands.close()
     const log = new OrphanLog(dir, 'orphans', 64)
-    const drain = new PartitionDrain(4096, false)
+    const drain = new PartitionDrain(4096)
     const files = { references: refs.part(0), referenceCount: 1, referenceKeys: undefined, candidates: cands.part(0), budget: 64 * 1024, index: 3 }
     assert.throws(() => [...drain.drain(files, log)], (error: Error & { code?: string }) => {
       assert.equal(error.code, 'KEYDIFF_MEMORY_EXCEEDED')
@@ -120,7 +120,7 @@ test('a table that grows with its orphans, twice over, keeps every reference and
     refs.close()
     cands.close()
     const log = new OrphanLog(dir, 'orphans', 4096)
-    const drain = new PartitionDrain(4096, false)
+    const drain = new PartitionDrain(4096)
     for (const part of drain.drain({ references: refs.part(0), referenceCount: 10, referenceKeys: undefined, candidates: cands.part(0), budget: 1 << 30, index: 0 }, log)) void part
     const marks = new OrphanMarks(log.close(), 1 << 16, dir)
     const found: number[] = []

@@ -107,7 +107,7 @@ test('a drain whose references lost records fails, rather than call their candid
     }
     references.close()
     candidates.close()
-    const drain = new PartitionDrain(64, false)
+    const drain = new PartitionDrain(64)
     const log = new OrphanLog(dir, 'orphans', 64)
     const files = { references: references.part(0), referenceCount: 8, referenceKeys: undefined, candidates: candidates.part(0), budget: 1 << 20, index: 0 }
     // As a partition whose count says more than its extents hold.

@@ -61,6 +61,9 @@ export interface DiffOptions {
   signal?: AbortSignal
 }
 
+/** What a run wants of the missing references (DiffOptions.missing): their keys, their count alone, or nothing. */
+export type MissingWanted = 'keys' | 'count' | undefined
+
 /** A batch of output: orphans (candidates − references) or missing keys (references − candidates). */
 export interface DiffPart {
   readonly kind: 'orphans' | 'missing'

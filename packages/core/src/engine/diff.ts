@@ -4,7 +4,7 @@ import { toKeySource } from '../keys/key-source.ts'
 import type { KeySource, KeySourceLike } from '../contracts/key-source.ts'
 import { union } from '../transforms/union.ts'
 import { parseSize } from '../util/size.ts'
-import type { DiffOptions, DiffPart, DiffRun, DiffStats } from './diff-types.ts'
+import type { DiffOptions, DiffPart, DiffRun, DiffStats, MissingWanted } from './diff-types.ts'
 import { bloomDiff } from './bloom-diff.ts'
 import { hashDiff } from './hash-diff.ts'
 import { mergeDiff } from './merge-diff.ts'
@@ -27,9 +27,8 @@ export function diff (options: DiffOptions): DiffRun {
   if (options === null || typeof options !== 'object') throw new TypeError('diff: options are required')
   const mode = options.mode ?? 'exact'
   if (mode !== 'exact' && mode !== 'bloom') throw new InvalidOptionError('mode', `${JSON.stringify(mode)} is not 'exact' or 'bloom'`)
-  const wantMissing = options.missing === true || options.missing === 'count'
-  const missingKeys = options.missing === true
-  if (wantMissing && mode === 'bloom') throw new InvalidOptionError('missing', 'missing keys need exact mode: a Bloom filter cannot say which references were matched')
+  const missing: MissingWanted = options.missing === true ? 'keys' : options.missing === 'count' ? 'count' : undefined
+  if (missing !== undefined && mode === 'bloom') throw new InvalidOptionError('missing', 'missing keys need exact mode: a Bloom filter cannot say which references were matched')
   const memory = parseSize(options.memory ?? DEFAULT_MEMORY, 'memory')
   if (memory < 1024 * 1024) throw new InvalidOptionError('memory', `${memory} bytes is below the 1 MiB minimum`)
   const falsePositiveRate = options.falsePositiveRate ?? 0.01
@@ -52,7 +51,7 @@ export function diff (options: DiffOptions): DiffRun {
     candidates: { count: 0, bytes: 0, source: candidates.name },
     references: { count: 0, source: references.name },
     orphans: { count: 0, bytes: 0 },
-    missing: wantMissing ? { count: 0 } : undefined,
+    missing: missing !== undefined ? { count: 0 } : undefined,
     filter: undefined,
     memoryBudget: memory,
     referenceScanStartedAt: undefined,
@@ -67,10 +66,10 @@ export function diff (options: DiffOptions): DiffRun {
     try {
       signal?.throwIfAborted()
       yield * strategy === 'merge'
-        ? mergeDiff(candidates, references, stats, wantMissing, signal, missingKeys)
+        ? mergeDiff(candidates, references, stats, missing, signal)
         : mode === 'bloom'
           ? bloomDiff({ candidates, references, falsePositiveRate, memory, filterBytes: Math.floor(memory * BLOOM_FILTER_SHARE), stats, readThread, threads, signal })
-          : hashDiff({ candidates, references, memory, falsePositiveRate, wantMissing, missingKeys, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, readThread, threads, transientParts: options.transientParts, signal })
+          : hashDiff({ candidates, references, memory, falsePositiveRate, missing, referenceSet: options.referenceSet ?? spillReferenceSet({ tmpdir: options.tmpdir }), stats, readThread, threads, transientParts: options.transientParts, signal })
       stats.phase = 'done'
     } catch (error) {
       stats.phase = 'failed'

@@ -3,7 +3,7 @@ import { asSourceError } from '../errors.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 import type { KeySource } from '../contracts/key-source.ts'
 import { isHashedReferenceSet, type HashedReferenceSet } from '../spill/hashed-batch.ts'
-import type { DiffPart, DiffStats } from './diff-types.ts'
+import type { DiffPart, DiffStats, MissingWanted } from './diff-types.ts'
 import type { ReferenceSetFactory } from '../contracts/reference-set.ts'
 import { LineHasher } from './line-batch.ts'
 import { countPart } from './packed-lines-part.ts'
@@ -14,9 +14,7 @@ export interface HashDiffInit {
   references: KeySource
   memory: number
   falsePositiveRate: number
-  wantMissing: boolean
-  /** Whether the missing keys themselves are wanted, not only their count (DiffOptions.missing). @default true */
-  missingKeys?: boolean | undefined
+  missing: MissingWanted
   referenceSet: ReferenceSetFactory
   stats: DiffStats
   /** Read and hash files of lines on a second thread (see lineReaders). @default chosen from the machine and the files */
@@ -47,7 +45,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
       falsePositiveRate: init.falsePositiveRate,
       maxBytes: Math.max(32, Math.floor(init.memory * FILTER_SHARE))
     })
-  const exact = await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.wantMissing, missingKeys: init.missingKeys !== false, estimatedCount: references.estimatedCount, threads: init.threads, transientParts: init.transientParts, signal })
+  const exact = await init.referenceSet({ memory: init.memory - (filter?.byteLength ?? 0), trackMissing: init.missing !== undefined, missingKeys: init.missing === 'keys', estimatedCount: references.estimatedCount, threads: init.threads, transientParts: init.transientParts, signal })
   let readers: LineReaders | undefined
   try {
     // Keys from files are hashed from their bytes when every consumer can take hashes.
@@ -113,11 +111,10 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     readers?.stop()
 
     stats.phase = 'finishing'
-    const keepMissing = init.missingKeys !== false
     for await (const part of exact.drain()) {
       signal?.throwIfAborted()
       countPart(part.kind === 'orphans' ? stats.orphans : stats.missing as { count: number }, part)
-      if (part.kind === 'orphans' || keepMissing) yield part
+      if (part.kind === 'orphans' || init.missing === 'keys') yield part
     }
     if (stats.missing !== undefined) stats.missing.count += exact.missingCount ?? 0
     if (exact.spilledBytes !== undefined) stats.spilledBytes = exact.spilledBytes

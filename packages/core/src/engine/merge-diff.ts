@@ -3,7 +3,7 @@ import { checkOrder } from '../keys/check-order.ts'
 import { compareKeys } from '../keys/compare-keys.ts'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
 import type { KeySource } from '../contracts/key-source.ts'
-import type { DiffPart, DiffStats } from './diff-types.ts'
+import type { DiffPart, DiffStats, MissingWanted } from './diff-types.ts'
 
 const OUTPUT_BATCH = 4096
 
@@ -63,7 +63,7 @@ class Cursor {
  * Streaming merge of two sorted sources: O(1) memory, no filter, no index. The order of
  * both sides is checked as keys flow; duplicates on either side are collapsed.
  */
-export async function * mergeDiff (candidates: KeySource, references: KeySource, stats: DiffStats, wantMissing: boolean, signal?: AbortSignal, missingKeys = true): AsyncGenerator<DiffPart> {
+export async function * mergeDiff (candidates: KeySource, references: KeySource, stats: DiffStats, missingWanted: MissingWanted, signal?: AbortSignal): AsyncGenerator<DiffPart> {
   const left = new Cursor(candidates, batch => {
     stats.candidates.count += batch.length
     for (const entry of batch) if (entry.size !== undefined) stats.candidates.bytes += entry.size
@@ -85,8 +85,8 @@ export async function * mergeDiff (candidates: KeySource, references: KeySource,
         if (entry.size !== undefined) stats.orphans.bytes += entry.size
         await left.skip()
       } else if (order > 0) {
-        if (wantMissing) {
-          if (missingKeys) missing.push({ key: right.key as string })
+        if (missingWanted !== undefined) {
+          if (missingWanted === 'keys') missing.push({ key: right.key as string })
           ;(stats.missing as { count: number }).count++
         }
         await right.skip()

@@ -43,7 +43,7 @@ export interface DrainJob {
   partitions: PartitionFiles[]
   /** The memory of the PartitionClaims that both threads claim from. */
   claims: SharedArrayBuffer
-  /** Count the references no candidate matched (PartitionDrain's countMissing). */
+  /** Count the references no candidate matched (PartitionDrain's missing 'count'). */
   countMissing?: boolean | undefined
 }
 

@@ -12,7 +12,7 @@ const job = workerData as DrainJob
 const claims = new PartitionClaims(job.partitions.length, job.claims)
 
 function drainClaimed (): DrainResult {
-  const drain = new PartitionDrain(job.readChunk, false, job.countMissing === true)
+  const drain = new PartitionDrain(job.readChunk, job.countMissing === true ? 'count' : undefined)
   const log = new OrphanLog(spillDirAt(job.dir), job.log, job.logBuffer)
   try {
     for (let p = claims.next(); p >= 0; p = claims.next()) {

@@ -1,6 +1,6 @@
 import { KeydiffError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
-import type { DiffPart } from '../engine/diff-types.ts'
+import type { DiffPart, MissingWanted } from '../engine/diff-types.ts'
 import { formatBytes } from '../util/size.ts'
 import { ChunkReader, readPart, type SpillPart } from './partition-files.ts'
 import { DrainTable } from './drain-table.ts'
@@ -36,8 +36,8 @@ export interface PartitionFiles {
  * references (and the orphans reported before it spilled) go into the table, then its
  * candidates stream past it. A candidate that no reference matches and that was not
  * reported before is an orphan, logged by its ordinal (its key is read back at the end, see
- * keys-file.ts); references no candidate matched are the missing keys, yielded here, or with
- * `countMissing` only counted (`missingCounted`). Without missing keys the table and its
+ * keys-file.ts); references no candidate matched are the missing keys, yielded here when
+ * their keys are wanted, or only counted (`missingCounted`). Without missing keys the table and its
  * loops are in WebAssembly (DrainTable: 20M random keys a side: the loads and probes took
  * 0.66 s of CPU on two threads, 1.50 s in this JS table).
  */
@@ -47,12 +47,12 @@ export class PartitionDrain {
   private readonly drainTable: DrainTable | undefined
   // Kept so that the touching loads are not optimised away.
   touched = 0
-  /** The references no candidate matched, in the partitions drained so far (with `countMissing`). */
+  /** The references no candidate matched, in the partitions drained so far (when only counted). */
   missingCounted = 0
 
-  constructor (readChunk: number, private readonly wantMissing: boolean, private readonly countMissing = false) {
-    this.table = new FingerprintTable(0, wantMissing)
-    this.drainTable = wantMissing ? undefined : new DrainTable(readChunk)
+  constructor (readChunk: number, private readonly missing?: MissingWanted) {
+    this.table = new FingerprintTable(0, missing === 'keys')
+    this.drainTable = missing === 'keys' ? undefined : new DrainTable(readChunk)
     this.reader = new ChunkReader(readChunk, this.drainTable?.readBuffer())
   }
 
@@ -72,7 +72,7 @@ export class PartitionDrain {
     if (loaded !== files.referenceCount) throw truncatedSpillFile(files.references.path)
     orphans.partition()
     if (files.candidates !== undefined) this.probeCandidates(files.candidates, orphans, guard)
-    if (this.wantMissing && keys !== undefined) yield * missingOf(table, keys)
+    if (this.missing === 'keys' && keys !== undefined) yield * missingOf(table, keys)
   }
 
   /** Puts the partition's references into the table; returns how many records were read. */
@@ -164,7 +164,7 @@ export class PartitionDrain {
         reader.discard()
       }
     }
-    if (this.countMissing) this.missingCounted += table.unmatched()
+    if (this.missing === 'count') this.missingCounted += table.unmatched()
   }
 
   private probeCandidates (part: SpillPart, orphans: OrphanLog, guard: () => void): void {

@@ -1,7 +1,7 @@
 import { unlink } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import type { KeyBatch, KeyEntry } from '../keys/key-entry.ts'
-import type { DiffPart } from '../engine/diff-types.ts'
+import type { DiffPart, MissingWanted } from '../engine/diff-types.ts'
 import type { ReferenceSetFactory, ReferenceSetInit } from '../contracts/reference-set.ts'
 import { DrainThread, PartitionClaims } from './drain-thread.ts'
 import { Fingerprinter } from './fingerprint.ts'
@@ -157,17 +157,16 @@ class SpillReferenceSet implements HashedReferenceSet {
   // Kept so that the touching loads are not optimised away.
   private touched = 0
   // Missing keys kept to be yielded, or only counted where the drain finds them (ReferenceSetInit.missingKeys).
-  private readonly missingKeys: boolean
-  private readonly countsMissing: boolean
+  private readonly missing: MissingWanted
   private missingCounted = 0
 
   constructor (private readonly init: ReferenceSetInit, private readonly options: SpillReferenceSetOptions) {
-    this.missingKeys = init.trackMissing && init.missingKeys !== false
-    this.countsMissing = init.trackMissing && init.missingKeys === false
+    this.missing = !init.trackMissing ? undefined : init.missingKeys === false ? 'count' : 'keys'
+    const keys = this.missing === 'keys'
     this.writeBudget = Math.min(MAX_WRITE_BUDGET, Math.max(MIN_WRITE_BUFFER * MIN_PARTITIONS, Math.floor(init.memory / 8)))
     this.tableBudget = Math.max(1024 * 1024, Math.floor((init.memory - this.writeBudget) * TABLE_SHARE))
-    if (this.missingKeys) this.arena = new KeyArena()
-    this.table = new FingerprintTable(0, this.missingKeys)
+    if (keys) this.arena = new KeyArena()
+    this.table = new FingerprintTable(0, keys)
     // Sized once from the estimate (references and a share of orphans) when that fits, so
     // the table does not double; a count that cannot fit, or that is partitioned whatever the
     // budget, goes to partitions from the start.
@@ -175,15 +174,15 @@ class SpillReferenceSet implements HashedReferenceSet {
     if (options.maxInMemory === 0) {
       this.spill()
     } else if (expected > 0) {
-      const bytes = FingerprintTable.bytesFor(FingerprintTable.capacityFor(expected), this.missingKeys) + (this.missingKeys ? expected * KEY_COST : 0)
+      const bytes = FingerprintTable.bytesFor(FingerprintTable.capacityFor(expected), keys) + (keys ? expected * KEY_COST : 0)
       if (bytes > this.tableBudget || (init.estimatedCount ?? 0) >= PARTITIONED_MIN_REFERENCES) this.spill()
-      else this.table = new FingerprintTable(expected, this.missingKeys)
+      else this.table = new FingerprintTable(expected, keys)
     }
   }
 
   /** The missing references counted (missingKeys false), once drained. */
   get missingCount (): number | undefined {
-    return this.countsMissing ? this.missingCounted : undefined
+    return this.missing === 'count' ? this.missingCounted : undefined
   }
 
   /** Bytes spilled so far. */
@@ -305,8 +304,8 @@ class SpillReferenceSet implements HashedReferenceSet {
 
   async * drain (): AsyncGenerator<DiffPart> {
     if (this.table !== undefined) {
-      if (this.missingKeys && this.arena !== undefined) yield * missingOf(this.table, this.arena.buffer)
-      if (this.countsMissing) this.missingCounted = this.table.count(REFERENCE)
+      if (this.missing === 'keys' && this.arena !== undefined) yield * missingOf(this.table, this.arena.buffer)
+      if (this.missing === 'count') this.missingCounted = this.table.count(REFERENCE)
       return
     }
     const references = this.references as PartitionWriter
@@ -329,9 +328,9 @@ class SpillReferenceSet implements HashedReferenceSet {
     // Started now, so that their start-up overlaps the drain.
     if (this.keyless && this.readsBackOnThread(keys.count)) this.startReadBack(keys.count, window, dir)
     for (let k = 1; k < this.threads; k++) {
-      this.helpers.push(new DrainThread({ dir: dir.path, log: `orphans-helper-${k}`, logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions, countMissing: this.countsMissing }, claims))
+      this.helpers.push(new DrainThread({ dir: dir.path, log: `orphans-helper-${k}`, logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions, countMissing: this.missing === 'count' }, claims))
     }
-    const drain = new PartitionDrain(READ_CHUNK, this.missingKeys, this.countsMissing)
+    const drain = new PartitionDrain(READ_CHUNK, this.missing)
     const orphans = this.orphans = new OrphanLog(dir, 'orphans', ORPHANS_BUFFER)
     try {
       for (let p = claims.next(); p >= 0; p = claims.next()) {
@@ -414,10 +413,10 @@ class SpillReferenceSet implements HashedReferenceSet {
     this.dir = new WorkDir(this.options.tmpdir)
     this.shift = 32 - Math.log2(partitions)
     // With keys, a quarter of the write buffers holds the fingerprints, the rest the keys.
-    const share = this.missingKeys ? 4 : 1
+    const share = this.missing === 'keys' ? 4 : 1
     const bufferBytes = Math.max(MIN_WRITE_BUFFER, Math.floor(this.writeBudget / partitions / share))
     this.references = new PartitionWriter(this.dir, 'references', partitions, bufferBytes)
-    if (this.missingKeys) this.referenceKeys = new PartitionWriter(this.dir, 'reference-keys', partitions, bufferBytes * (share - 1))
+    if (this.missing === 'keys') this.referenceKeys = new PartitionWriter(this.dir, 'reference-keys', partitions, bufferBytes * (share - 1))
     const { payloads, words } = table
     const arena = this.arena
     for (let slot = 0; slot < table.capacity; slot++) {
@@ -431,7 +430,7 @@ class SpillReferenceSet implements HashedReferenceSet {
   }
 
   private threadsFor (inMemory: number): number {
-    if (this.missingKeys) return 1
+    if (this.missing === 'keys') return 1
     if (this.options.drainThreads !== undefined) return this.options.drainThreads
     const expected = this.expectedCount(inMemory)
     // Every drain thread holds a partition's table at once: no more threads than keep their
@@ -452,7 +451,7 @@ class SpillReferenceSet implements HashedReferenceSet {
 
   private partitionsFor (inMemory: number): number {
     const expected = this.expectedCount(inMemory)
-    const perEntry = ENTRY_COST + (this.missingKeys ? KEY_COST : 0)
+    const perEntry = ENTRY_COST + (this.missing === 'keys' ? KEY_COST : 0)
     // Each drain thread has its table at the same time.
     const fits = Math.ceil(expected * perEntry * this.threads / (this.tableBudget * (1 - MARKS_SHARE)))
     const cached = Math.min(MAX_CACHED_PARTITIONS, Math.ceil(expected * SLOT_COST / CACHED_TABLE_BYTES))
