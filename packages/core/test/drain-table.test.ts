@@ -10,10 +10,11 @@ import { DrainTable } from '../src/spill/drain-table.ts'
 import { PartitionWriter } from '../src/spill/partition-files.ts'
 import { WorkDir } from '../src/spill/work-dir.ts'
 
-// A drain without missing keys settles its partitions in WebAssembly (DrainTable). Whatever
-// the records, the read size and the table's growth, its orphans must be those of the rules
-// the JS table keeps: a candidate is an orphan when no reference (in any state) and no
-// earlier candidate has its fingerprint, and repeats of an orphan are not orphans again.
+// A drain settles its partitions in WebAssembly (DrainTable). Whatever the records, the read
+// size and the table's growth, its orphans must be those of the rules the JS table keeps: a
+// candidate is an orphan when no reference (in any state) and no earlier candidate has its
+// fingerprint, and repeats of an orphan are not orphans again; and its missing references
+// (numbered ones) those no candidate matched, each fingerprint once.
 const work = mkdtempSync(join(tmpdir(), 'keydiff-drain-table-test-'))
 after(() => rmSync(work, { recursive: true, force: true }))
 
@@ -61,8 +62,8 @@ test('the WebAssembly drain finds the orphans the rules give, for any records, r
       cands.close()
       const log = new OrphanLog(dir, 'orphans', 64)
       const drain = new PartitionDrain(readChunk)
-      const files = { references: refs.part(0), referenceCount: references.length, referenceKeys: undefined, candidates: cands.part(0), budget, index: 0 }
-      for (const part of drain.drain(files, log)) void part
+      const files = { references: refs.part(0), referenceCount: references.length, numbered: false, candidates: cands.part(0), budget, index: 0 }
+      drain.drain(files, log)
       const marks = new OrphanMarks(log.close(), 1 << 16, dir)
       const found: number[] = []
       for (let next = marks.next(0); next >= 0; next = marks.next(next + 1)) found.push(next)
@@ -72,6 +73,85 @@ test('the WebAssembly drain finds the orphans the rules give, for any records, r
       dir.remove()
     }
   }), { numRuns: 300 })
+})
+
+/**
+ * The missing references by the rules: a slot takes the state of the first record of its
+ * fingerprint (a later MATCHED one passes on MATCHED); a candidate matches a REFERENCE slot or
+ * adds an EMITTED one; then, record by record, one whose slot is still REFERENCE is missing,
+ * and its slot EMITTED. The places of the missing records, in order.
+ */
+function expectedMissing (references: Array<readonly [readonly number[], number]>, candidates: Array<readonly number[]>): number[] {
+  const slots = new Map<string, number>()
+  for (const [words, state] of references) {
+    const key = words.join(',')
+    if (!slots.has(key)) slots.set(key, state)
+    else if (state === MATCHED) slots.set(key, MATCHED)
+  }
+  for (const words of candidates) {
+    const key = words.join(',')
+    const state = slots.get(key)
+    if (state === undefined) slots.set(key, EMITTED)
+    else if (state === REFERENCE) slots.set(key, MATCHED)
+  }
+  const missing: number[] = []
+  references.forEach(([words], i) => {
+    const key = words.join(',')
+    if (slots.get(key) !== REFERENCE) return
+    slots.set(key, EMITTED)
+    missing.push(i)
+  })
+  return missing
+}
+
+const ordinalsOf = (log: OrphanLog, dir: WorkDir): number[] => {
+  const marks = new OrphanMarks(log.close(), 1 << 16, dir)
+  const found: number[] = []
+  for (let next = marks.next(0); next >= 0; next = marks.next(next + 1)) found.push(next)
+  return found
+}
+
+test('numbered references: the drain logs the ordinals of those no candidate matched, once each, beside the orphans', () => {
+  const recordsArb = fc.oneof(
+    fc.tuple(fc.array(referenceArb, { maxLength: 120 }), fc.array(fingerprintArb, { maxLength: 200 })),
+    fc.tuple(fc.array(fc.tuple(manyFingerprintArb, fc.constant(REFERENCE)), { minLength: 400, maxLength: 1500 }), fc.array(manyFingerprintArb, { maxLength: 1500 })))
+  fc.assert(fc.property(recordsArb, fc.constantFrom(24, 48, 100, 4096), fc.constantFrom(1 << 30, 160 * 1024), ([references, candidates], readChunk, budget) => {
+    const dir = new WorkDir(work)
+    try {
+      const refs = new PartitionWriter(dir, 'references', 1, 64)
+      const cands = new PartitionWriter(dir, 'candidates', 1, 64)
+      // Ordinals increasing, spread out, the later half above 2^32: the log keeps all 8 bytes.
+      const place = (i: number, count: number): [number, number] => [i * 5 + 2, i >= count / 2 ? 1 : 0]
+      references.forEach(([[a, b, c, d], state], i) => refs.append(0, new Uint8Array(new Uint32Array([a, b, c, (d & -4) | state, ...place(i, references.length)]).buffer)))
+      candidates.forEach(([a, b, c, d], i) => cands.append(0, new Uint8Array(new Uint32Array([a, b, c, d, ...place(i, candidates.length)]).buffer)))
+      refs.close()
+      cands.close()
+      const orphans = new OrphanLog(dir, 'orphans', 64)
+      const missing = new OrphanLog(dir, 'missing', 64)
+      const drain = new PartitionDrain(readChunk, 'keys')
+      drain.drain({ references: refs.part(0), referenceCount: references.length, numbered: true, candidates: cands.part(0), budget, index: 0 }, orphans, missing)
+      const ordinal = (i: number, count: number): number => place(i, count)[1] * 2 ** 32 + place(i, count)[0]
+      assert.deepEqual(ordinalsOf(orphans, dir), expectedOrphans(references, candidates).map(i => ordinal(i, candidates.length)))
+      assert.deepEqual(ordinalsOf(missing, dir), expectedMissing(references, candidates).map(i => ordinal(i, references.length)))
+    } finally {
+      dir.remove()
+    }
+  }), { numRuns: 300 })
+})
+
+test('a drain that wants missing keys needs numbered references and a log for them', () => {
+  const dir = new WorkDir(work)
+  try {
+    const refs = new PartitionWriter(dir, 'references', 1, 64)
+    refs.close()
+    const log = new OrphanLog(dir, 'orphans', 64)
+    const files = { references: refs.part(0), referenceCount: 0, numbered: false, candidates: undefined, budget: 1 << 20, index: 0 }
+    assert.throws(() => { new PartitionDrain(4096, 'keys').drain(files, log, new OrphanLog(dir, 'missing', 64)) }, /numbered references/)
+    assert.throws(() => { new PartitionDrain(4096, 'keys').drain({ ...files, numbered: true }, log) }, /numbered references/)
+    log.release()
+  } finally {
+    dir.remove()
+  }
 })
 
 test('a partition\'s table is sized sparse when a third of its budget holds it, else dense', () => {
@@ -95,8 +175,8 @@ test('a partition whose orphans outgrow its share of the budget fails with KEYDI
     cands.close()
     const log = new OrphanLog(dir, 'orphans', 64)
     const drain = new PartitionDrain(4096)
-    const files = { references: refs.part(0), referenceCount: 1, referenceKeys: undefined, candidates: cands.part(0), budget: 64 * 1024, index: 3 }
-    assert.throws(() => [...drain.drain(files, log)], (error: Error & { code?: string }) => {
+    const files = { references: refs.part(0), referenceCount: 1, numbered: false, candidates: cands.part(0), budget: 64 * 1024, index: 3 }
+    assert.throws(() => { drain.drain(files, log) }, (error: Error & { code?: string }) => {
       assert.equal(error.code, 'KEYDIFF_MEMORY_EXCEEDED')
       assert.match(error.message, /spill partition 3 needs more than its 64\.0 KiB share/)
       return true
@@ -121,7 +201,7 @@ test('a table that grows with its orphans, twice over, keeps every reference and
     cands.close()
     const log = new OrphanLog(dir, 'orphans', 4096)
     const drain = new PartitionDrain(4096)
-    for (const part of drain.drain({ references: refs.part(0), referenceCount: 10, referenceKeys: undefined, candidates: cands.part(0), budget: 1 << 30, index: 0 }, log)) void part
+    drain.drain({ references: refs.part(0), referenceCount: 10, numbered: false, candidates: cands.part(0), budget: 1 << 30, index: 0 }, log)
     const marks = new OrphanMarks(log.close(), 1 << 16, dir)
     const found: number[] = []
     for (let next = marks.next(0); next >= 0; next = marks.next(next + 1)) found.push(next)

@@ -103,7 +103,7 @@ test('the read-back thread gives the keys reading back here gives, in the same o
       const log = new OrphanLog(dir, 'orphans', 4096)
       log.partition()
       for (const ordinal of ordinals) log.add(ordinal)
-      const thread = new OrphanLinesThread({ candidates, count: all.length, window: 64, dir: dir.path, ahead: 2, reuse, share: ALL_BLOCKS })
+      const thread = new OrphanLinesThread({ candidates, count: all.length, window: 64, dir: dir.path, ahead: 2, reuse, share: ALL_BLOCKS, kind: 'orphans' })
       try {
         assert.deepEqual(await keysOf(mergedOrphanLines([thread], log.close())), here)
       } finally {
@@ -121,7 +121,7 @@ test('the read-back thread fails on a candidates file changed since its first re
   const log = new OrphanLog(dir, 'orphans', 4096)
   log.partition()
   log.add(1)
-  const thread = new OrphanLinesThread({ candidates: { files: [{ path, name: `lines:${path}` }], identities: [identity] }, count: 3, window: 64, dir: dir.path, ahead: 2, reuse: false, share: ALL_BLOCKS })
+  const thread = new OrphanLinesThread({ candidates: { files: [{ path, name: `lines:${path}` }], identities: [identity] }, count: 3, window: 64, dir: dir.path, ahead: 2, reuse: false, share: ALL_BLOCKS, kind: 'orphans' })
   try {
     await assert.rejects(keysOf(mergedOrphanLines([thread], log.close())), (error: unknown) => {
       assert.ok(error instanceof SourceError)
@@ -152,7 +152,7 @@ test('a part whose memory is reused gives its keys until the next part is asked 
   log.partition()
   log.add(5)
   log.add(50_000)
-  const thread = new OrphanLinesThread({ candidates, count: 60_000, window: 1 << 16, dir: dir.path, ahead: 2, reuse: true, share: ALL_BLOCKS })
+  const thread = new OrphanLinesThread({ candidates, count: 60_000, window: 1 << 16, dir: dir.path, ahead: 2, reuse: true, share: ALL_BLOCKS, kind: 'orphans' })
   try {
     const parts = mergedOrphanLines([thread], log.close())
     const first = (await parts.next()).value as DiffPart
@@ -214,7 +214,7 @@ test('threads reading shares of the blocks give, merged, the keys one thread giv
     const { candidates, all, ordinals } = await notedCase(contents, choices, blockBytes)
     const here = await keysOf(readOrphanLines(candidates, marksOf(ordinals), all.length))
     const { dir, segments } = logOf(ordinals)
-    const threads = Array.from({ length: count }, (_, index) => new OrphanLinesThread({ candidates, count: all.length, window: 64, dir: dir.path, ahead: 1, reuse, share: { index, count } }))
+    const threads = Array.from({ length: count }, (_, index) => new OrphanLinesThread({ candidates, count: all.length, window: 64, dir: dir.path, ahead: 1, reuse, share: { index, count }, kind: 'orphans' }))
     try {
       assert.deepEqual(await keysOf(mergedOrphanLines(threads, segments)), here)
     } finally {
@@ -247,7 +247,7 @@ test('threads reading shares hand each reused part on whole until the next is as
   const path = file(block('a') + block('b') + block('c'))
   const candidates = noted({ files: [{ path, name: `lines:${path}` }], identities: [blockReadable(path)] }, 1024 * 1024)
   const { dir, segments } = logOf([5, 50_000, 89_999])
-  const threads = [0, 1].map(index => new OrphanLinesThread({ candidates, count: 90_000, window: 1 << 16, dir: dir.path, ahead: 2, reuse: true, share: { index, count: 2 } }))
+  const threads = [0, 1].map(index => new OrphanLinesThread({ candidates, count: 90_000, window: 1 << 16, dir: dir.path, ahead: 2, reuse: true, share: { index, count: 2 }, kind: 'orphans' }))
   try {
     const parts = mergedOrphanLines(threads, segments)
     // Each part's text is read while it is the last asked for; its keys not at all until the next is.

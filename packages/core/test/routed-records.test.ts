@@ -18,19 +18,20 @@ import { spillReferenceSet } from '../src/spill/spill-reference-set.ts'
 // its own writes to each partition, in the same order.
 const fingerprintsArb = fc.array(fc.tuple(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff })), { maxLength: 200 })
 
-test('routed records are each partition\'s records in batch order, with state or ordinal', () => {
-  fc.assert(fc.property(fingerprintsArb, fc.constantFrom(32, 31, 28, 24), fc.constantFrom('reference', 'candidate') as fc.Arbitrary<RecordRoute['record']>, fc.nat({ max: 2 ** 40 }), (keys, shift, record, base) => {
+test('routed records are each partition\'s records in batch order, with state, ordinal or both', () => {
+  fc.assert(fc.property(fingerprintsArb, fc.constantFrom(32, 31, 28, 24), fc.constantFrom('reference', 'candidate', 'numbered-reference') as fc.Arbitrary<RecordRoute['record']>, fc.nat({ max: 2 ** 40 }), (keys, shift, record, base) => {
     const route: RecordRoute = { shift, record }
     const fingerprints = Uint32Array.from(keys.flat())
     const stride = recordWords(route)
     const words = new Uint32Array(stride * keys.length)
     const starts = new Uint32Array(partitionsOf(route) + 1)
     routeRecords(fingerprints, keys.length, route, words, starts)
-    if (record === 'candidate') addOrdinals(words, base)
+    if (record !== 'reference') addOrdinals(words, base)
     const expected: number[][][] = Array.from({ length: partitionsOf(route) }, () => [])
     keys.forEach(([a, b, c, d], i) => {
       const p = shift >= 32 ? 0 : a >>> shift
-      expected[p]?.push(record === 'reference' ? [a, b, c, ((d & -4) | REFERENCE) >>> 0] : [a, b, c, d, base + i])
+      const last = record === 'candidate' ? d : ((d & -4) | REFERENCE) >>> 0
+      expected[p]?.push(record === 'reference' ? [a, b, c, last] : [a, b, c, last, base + i])
     })
     assert.equal(starts[0], 0)
     assert.equal(starts[partitionsOf(route)], keys.length)
@@ -50,7 +51,7 @@ test('routed records are each partition\'s records in batch order, with state or
 const lineByteArb = fc.constantFrom(0x61, 0x62, 0x2f, 0x30, 0x0d, 0x0a, 0x0a, 0xc3, 0xa9)
 
 test('records routed where the lines were split are those routeRecords makes from their fingerprints', () => {
-  fc.assert(fc.property(fc.array(lineByteArb, { maxLength: 6000 }), fc.constantFrom(32, 31, 28, 24, 20), fc.constantFrom('reference', 'candidate') as fc.Arbitrary<RecordRoute['record']>, (bytes, shift, record) => {
+  fc.assert(fc.property(fc.array(lineByteArb, { maxLength: 6000 }), fc.constantFrom(32, 31, 28, 24, 20), fc.constantFrom('reference', 'candidate', 'numbered-reference') as fc.Arbitrary<RecordRoute['record']>, (bytes, shift, record) => {
     const route: RecordRoute = { shift, record }
     const chunk = splitLines(Buffer.from(bytes), true)
     const n = chunk.length

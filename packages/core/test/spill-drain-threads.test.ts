@@ -46,7 +46,7 @@ function writePartition (dir: string, p: number, references: number[][], candida
   writeFileSync(join(dir, `references-${p}`), refs)
   writeFileSync(join(dir, `candidates-${p}`), cands)
   const whole = (name: string, bytes: number): SpillPart => ({ path: join(dir, name), extents: [0, bytes] })
-  return { references: whole(`references-${p}`, refs.byteLength), referenceCount: references.length, referenceKeys: undefined, candidates: whole(`candidates-${p}`, cands.byteLength), budget: 1024 * 1024, index: p }
+  return { references: whole(`references-${p}`, refs.byteLength), referenceCount: references.length, numbered: false, candidates: whole(`candidates-${p}`, cands.byteLength), budget: 1024 * 1024, index: p }
 }
 
 test('the second drain thread drains every partition it claims and reports its orphans by ordinal', async () => {
@@ -92,12 +92,12 @@ test('a drain thread counting missing references reports those of its partitions
     missing += references.length - matched.length
     partitions.push(writePartition(dir, p, references, candidates))
   }
-  for (const countMissing of [true, false]) {
+  for (const counted of ['count', undefined] as const) {
     const claims = new PartitionClaims(partitions.length)
-    const thread = new DrainThread({ dir, log: `orphans-${String(countMissing)}`, logBuffer: 4096, readChunk: 4096, partitions, countMissing }, claims)
+    const thread = new DrainThread({ dir, log: `orphans-${String(counted)}`, logBuffer: 4096, readChunk: 4096, partitions, missing: counted }, claims)
     const result = await thread.finished
     thread.stop()
-    assert.equal(result.missing, countMissing ? missing : 0)
+    assert.equal(result.missing, counted === 'count' ? missing : 0)
   }
 })
 

@@ -2,7 +2,7 @@ import type { LineChunk } from '../contracts/key-source.ts'
 import type { KeyBatch } from '../keys/key-entry.ts'
 import { SBBF_SHARED_WASM_BASE64, SBBF_WASM_BASE64 } from './wasm/sbbf-wasm.ts'
 import { instantiate, PAGE, wasm, type WasmMemory } from '../util/wasm.ts'
-import { partitionsOf, recordWords, type RecordRoute } from '../spill/routed-records.ts'
+import { partitionsOf, RECORD_KINDS, recordWords, type RecordRoute } from '../spill/routed-records.ts'
 
 /** The exports of sbbf.wat; pointers are byte offsets into the arena's memory. */
 export interface SbbfKernel {
@@ -28,10 +28,11 @@ export interface SbbfKernel {
   gatherLines (n: number, picked: number, starts: number, ends: number, bytes: number, out: number): number
   /**
    * The spill records of n fingerprints at fps grouped by partition (a >>> shift, or one),
-   * a reference's (16 bytes) or with `candidate` a candidate's (24, its place as ordinal),
-   * and the partitions' first records (partitions + 1 u32) at starts: as routeRecords.
+   * a reference's (record 0, 16 bytes), a candidate's (1, 24: its place as ordinal) or a
+   * numbered reference's (2, 24), and the partitions' first records (partitions + 1 u32) at
+   * starts: as routeRecords.
    */
-  routeRecords (n: number, fps: number, shift: number, partitions: number, candidate: number, out: number, starts: number): void
+  routeRecords (n: number, fps: number, shift: number, partitions: number, record: number, out: number, starts: number): void
   /** `scratch` holds 8 bytes per key: the hashes between the hash pass and the bit pass; `step` as for `fingerprint`. */
   add (n: number, offsets: number, step: number, bytes: number, filter: number, blocks: number, scratch: number): void
   /** `out` holds 8 bytes per key (the hashes between the passes); byte i is then key i's answer. */
@@ -292,7 +293,7 @@ export class WasmArena {
     // Growing replaces the memory's buffer: the split's views go with it, its offsets stay.
     if (end - this.bytesPtr > this.bytesCap) this.grow(end - this.bytesPtr)
     this.kernel.fingerprintLines(n, startsAt, endsAt, this.bytesPtr, fps)
-    this.kernel.routeRecords(n, fps, route.shift, partitions, route.record === 'candidate' ? 1 : 0, out, partitionsAt)
+    this.kernel.routeRecords(n, fps, route.shift, partitions, RECORD_KINDS[route.record], out, partitionsAt)
     const u32 = this.u32
     words?.set(u32.subarray(fps >>> 2, (fps >>> 2) + 4 * n))
     records.set(u32.subarray(out >>> 2, (out >>> 2) + recordLength))

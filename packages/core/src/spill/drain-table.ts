@@ -1,12 +1,13 @@
 import { FingerprintTable, MAX_LOAD } from './fingerprint-table.ts'
-import { CANDIDATE_BYTES } from './records.ts'
+import { CANDIDATE_BYTES, FINGERPRINT_BYTES } from './records.ts'
 import { DRAIN_WASM_BASE64 } from './wasm/drain-wasm.ts'
 import { instantiate, PAGE, wasm, type WasmMemory } from '../util/wasm.ts'
 
 /** The exports of drain.wat; pointers are byte offsets into the table's memory. */
 interface DrainKernel {
-  load (records: number, n: number, table: number, capacity: number): number
+  load (records: number, n: number, stride: number, table: number, capacity: number): number
   probe (records: number, n: number, table: number, capacity: number, room: number, out: number, counts: number): number
+  missing (records: number, n: number, table: number, capacity: number, out: number): number
   unmatched (table: number, capacity: number): number
 }
 
@@ -15,10 +16,10 @@ let compiled: object | undefined
 
 /**
  * A spill drain's table in WebAssembly (wasm/drain.wat): FingerprintTable's slots and rules,
- * without payloads (a drain that yields no missing keys), with the loops that fill and probe
- * it in WebAssembly, a run of records a call. Its memory holds the read buffer first (a
- * ChunkReader reads the records straight into it, `readBuffer`), then a call's orphan
- * ordinals, then the table, which alone grows. Growing the memory replaces its buffer: a
+ * without payloads (a missing reference is known by the ordinal of its record), with the
+ * loops that fill and probe it in WebAssembly, a run of records a call. Its memory holds the
+ * read buffer first (a ChunkReader reads the records straight into it, `readBuffer`), then a
+ * call's orphan or missing ordinals, then the table, which alone grows. Growing the memory replaces its buffer: a
  * reader of the old one must take the new one (`readBuffer` again).
  */
 export class DrainTable {
@@ -78,10 +79,10 @@ export class DrainTable {
     this.size = 0
   }
 
-  /** Adds `n` reference records (16 bytes each) read at byte `at`; at most `room`. */
-  load (at: number, n: number): void {
+  /** Adds `n` reference records (`recordBytes` each: 16, or 24 when numbered) read at byte `at`; at most `room`. */
+  load (at: number, n: number, recordBytes: number = FINGERPRINT_BYTES): void {
     if (n > this.room) throw new RangeError(`${n} references do not fit the ${this.room} slots left`)
-    this.size += this.kernel.load(at, n, this.tablePtr, this.slots)
+    this.size += this.kernel.load(at, n, recordBytes, this.tablePtr, this.slots)
   }
 
   /**
@@ -97,6 +98,16 @@ export class DrainTable {
     return done
   }
 
+  /**
+   * After the probes: the ordinals of the numbered reference records (24 bytes each, `n` at
+   * byte `at`, the partition's as loaded) that no candidate matched go to `missing` (8 bytes
+   * each), once for a reference repeated.
+   */
+  missing (at: number, n: number, missing: (ordinals: Uint8Array) => void): void {
+    const count = this.kernel.missing(at, n, this.tablePtr, this.slots, this.outPtr)
+    if (count > 0) missing(new Uint8Array(this.memory.buffer, this.outPtr, 8 * count))
+  }
+
   /** The references in the table that no candidate matched. */
   unmatched (): number {
     return this.kernel.unmatched(this.tablePtr, this.slots)
@@ -109,7 +120,7 @@ export class DrainTable {
     this.tablePtr = align(old + oldSlots * SLOT_BYTES)
     this.resize(oldSlots * 2)
     new Uint8Array(this.memory.buffer, this.tablePtr, this.byteLength).fill(0)
-    this.size = this.kernel.load(old, oldSlots, this.tablePtr, this.slots)
+    this.size = this.kernel.load(old, oldSlots, SLOT_BYTES, this.tablePtr, this.slots)
   }
 
   private resize (slots: number): void {

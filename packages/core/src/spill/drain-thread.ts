@@ -3,6 +3,7 @@ import { rebuiltError, type ThreadErrorReport } from '../util/thread-error.ts'
 import { workerEntry, workerShipped } from '../util/worker-entry.ts'
 import { SpillError } from './disk-full-error.ts'
 import type { OrphanSegment } from './orphan-marks.ts'
+import type { MissingWanted } from '../engine/diff-types.ts'
 import type { PartitionFiles } from './partition-drain.ts'
 
 // Claims at or past this mean "stop": no thread takes another partition.
@@ -36,20 +37,24 @@ export class PartitionClaims {
 export interface DrainJob {
   /** The work directory (made and removed by the thread that spilled). */
   dir: string
-  /** The file name prefix of this thread's orphan log. */
+  /** The file name prefix of this thread's orphan log (and, with `-missing` after it, of its missing references' log). */
   log: string
   logBuffer: number
   readChunk: number
   partitions: PartitionFiles[]
   /** The memory of the PartitionClaims that both threads claim from. */
   claims: SharedArrayBuffer
-  /** Count the references no candidate matched (PartitionDrain's missing 'count'). */
-  countMissing?: boolean | undefined
+  /** What is wanted of the references no candidate matched (PartitionDrain's `missing`). */
+  missing?: MissingWanted
 }
 
-/** What a drain thread leaves: its orphan log's segments, the bytes it wrote there, and the missing references it counted. */
+/**
+ * What a drain thread leaves: its orphan log's segments, its missing references' log's (their
+ * keys wanted), the bytes it wrote to both, and the missing references it counted.
+ */
 export interface DrainResult {
   segments: OrphanSegment[]
+  missingSegments: OrphanSegment[]
   written: number
   missing: number
 }

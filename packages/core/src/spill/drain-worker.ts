@@ -6,23 +6,24 @@ import { PartitionDrain, type PartitionFiles } from './partition-drain.ts'
 import { spillDirAt } from './work-dir.ts'
 
 // The entry of a DrainThread: drains the partitions it claims, then reports its orphan log
-// (and the missing references it counted).
+// (its missing references' log, and the missing references it counted).
 
 const job = workerData as DrainJob
 const claims = new PartitionClaims(job.partitions.length, job.claims)
 
 function drainClaimed (): DrainResult {
-  const drain = new PartitionDrain(job.readChunk, job.countMissing === true ? 'count' : undefined)
-  const log = new OrphanLog(spillDirAt(job.dir), job.log, job.logBuffer)
+  const drain = new PartitionDrain(job.readChunk, job.missing)
+  const dir = spillDirAt(job.dir)
+  const log = new OrphanLog(dir, job.log, job.logBuffer)
+  const missingLog = job.missing === 'keys' ? new OrphanLog(dir, `${job.log}-missing`, job.logBuffer) : undefined
   try {
-    for (let p = claims.next(); p >= 0; p = claims.next()) {
-      // Without missing keys a partition's drain yields nothing: running it is the work.
-      for (const part of drain.drain(job.partitions[p] as PartitionFiles, log)) void part
-    }
+    for (let p = claims.next(); p >= 0; p = claims.next()) drain.drain(job.partitions[p] as PartitionFiles, log, missingLog)
     const segments = log.close()
-    return { segments, written: log.written, missing: drain.missingCounted }
+    const missingSegments = missingLog?.close() ?? []
+    return { segments, missingSegments, written: log.written + (missingLog?.written ?? 0), missing: drain.missingCounted }
   } catch (error) {
     log.release()
+    missingLog?.release()
     throw error
   }
 }

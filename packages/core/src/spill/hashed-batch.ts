@@ -47,6 +47,12 @@ export interface HashedReferenceSet extends ReferenceSet {
    * references are added.
    */
   readsOrphansFrom?: (candidates: CandidateFiles) => void
+  /**
+   * The references to come are these files' lines, in order: a set that spills may read the
+   * missing references' keys back from them rather than keep every reference's. Told before
+   * the references are added.
+   */
+  readsMissingFrom?: (references: CandidateFiles) => void
 }
 
 export function isHashedReferenceSet (set: ReferenceSet): set is HashedReferenceSet {

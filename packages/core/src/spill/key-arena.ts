@@ -23,11 +23,6 @@ export class KeyArena {
     return at
   }
 
-  /** The length-prefixed record at `at`, as a view. */
-  record (at: number): Buffer {
-    return this.buffer.subarray(at, at + 4 + this.buffer.readUInt32LE(at))
-  }
-
   read (at: number): string {
     return readKey(this.buffer, at)
   }

@@ -9,9 +9,9 @@ import { entryBound, entryLength, readEntry, writeEntry } from './records.ts'
 import type { WorkDir } from './work-dir.ts'
 
 /**
- * The spilled candidates, once each and in their order, so that a partition record needs only
- * a fingerprint and an ordinal and the keys are written sequentially rather than scattered
- * over the partitions' buffers. The file is a run of blocks, each a head of three u32 words
+ * The spilled candidates (or numbered references), once each and in their order, so that a
+ * partition record needs only a fingerprint and an ordinal and the keys are written
+ * sequentially rather than scattered over the partitions' buffers. The file is a run of blocks, each a head of three u32 words
  * (kind, count, body bytes) and a body:
  * - LINES: a region of whole lines as a file held them; splitting it again (splitLines) gives
  *   the same `count` lines, because it starts at a line's start and ends where the chunk did;
@@ -25,14 +25,14 @@ const ENTRIES_BLOCK_BYTES = 1024 * 1024
 const OUTPUT_BATCH = 4096
 
 export class KeysFileWriter {
-  /** Candidates written so far: the next one's ordinal. */
+  /** Keys written so far: the next one's ordinal. */
   count = 0
   private readonly writer: PartitionWriter
   private readonly head = Buffer.alloc(HEAD_BYTES)
   private scratch = Buffer.allocUnsafeSlow(ENTRIES_BLOCK_BYTES)
 
-  constructor (dir: WorkDir, bufferBytes: number) {
-    this.writer = new PartitionWriter(dir, 'candidate-keys', 1, bufferBytes)
+  constructor (dir: WorkDir, bufferBytes: number, name = 'candidate-keys') {
+    this.writer = new PartitionWriter(dir, name, 1, bufferBytes)
   }
 
   get path (): string {
@@ -92,11 +92,11 @@ export class KeysFileWriter {
 }
 
 /**
- * The orphans among the spilled candidates, read back from the keys file in their order; the
- * file is deleted once read. Blocks with no orphan in them are skipped unread, and reading
- * stops after the last orphan.
+ * The orphans among the spilled candidates, read back from the keys file in their order (or,
+ * of `kind` missing, the missing references from theirs); the file is deleted once read.
+ * Blocks with no orphan in them are skipped unread, and reading stops after the last orphan.
  */
-export function * readOrphans (reader: ChunkReader, path: string, marks: OrphanMarks): Generator<DiffPart> {
+export function * readOrphans (reader: ChunkReader, path: string, marks: OrphanMarks, kind: DiffPart['kind'] = 'orphans'): Generator<DiffPart> {
   reader.open(path)
   let out: KeyEntry[] = []
   let ordinal = 0
@@ -104,7 +104,7 @@ export function * readOrphans (reader: ChunkReader, path: string, marks: OrphanM
     let next = marks.next(0)
     while (next >= 0) {
       if (!reader.ensure(HEAD_BYTES)) throw truncatedSpillFile(path)
-      const kind = reader.buffer.readUInt32LE(reader.pos)
+      const blockKind = reader.buffer.readUInt32LE(reader.pos)
       const count = reader.buffer.readUInt32LE(reader.pos + 4)
       const length = reader.buffer.readUInt32LE(reader.pos + 8)
       reader.pos += HEAD_BYTES
@@ -115,14 +115,14 @@ export function * readOrphans (reader: ChunkReader, path: string, marks: OrphanM
       }
       if (!reader.ensure(length)) throw truncatedSpillFile(path)
       const body = reader.buffer.subarray(reader.pos, reader.pos + length)
-      if (kind === LINES) {
+      if (blockKind === LINES) {
         const chunk = splitLines(body)
         if (chunk.length !== count) throw new KeydiffError(`spill file ${path} holds ${chunk.length} lines where ${count} were written`, 'KEYDIFF_SPILL_FAILED')
         while (next >= 0 && next < ordinal + count) {
           out.push({ key: lineText(chunk, next - ordinal) })
           next = marks.next(next + 1)
         }
-      } else if (kind === ENTRIES) {
+      } else if (blockKind === ENTRIES) {
         let at = 0
         for (let i = 0; i < count && next >= 0; i++) {
           if (ordinal + i === next) {
@@ -132,16 +132,16 @@ export function * readOrphans (reader: ChunkReader, path: string, marks: OrphanM
           at += entryLength(body, at)
         }
       } else {
-        throw new KeydiffError(`spill file ${path} holds a block of unknown kind ${kind}`, 'KEYDIFF_SPILL_FAILED')
+        throw new KeydiffError(`spill file ${path} holds a block of unknown kind ${blockKind}`, 'KEYDIFF_SPILL_FAILED')
       }
       reader.pos += length
       ordinal += count
       if (out.length >= OUTPUT_BATCH) {
-        yield { kind: 'orphans', entries: out }
+        yield { kind, entries: out }
         out = []
       }
     }
-    if (out.length > 0) yield { kind: 'orphans', entries: out }
+    if (out.length > 0) yield { kind, entries: out }
   } finally {
     reader.discard()
   }

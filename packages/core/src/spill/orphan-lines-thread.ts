@@ -24,6 +24,8 @@ export interface OrphanLinesJob {
   reuse: boolean
   /** The blocks this thread reads back (orphanLinesOfChunks): ALL_BLOCKS, or a share of them beside other threads'. */
   share: ReadBackShare
+  /** Whose keys: the orphans' from the candidates' files, or the missing references' from the references'. */
+  kind: DiffPart['kind']
 }
 
 /**
@@ -58,6 +60,7 @@ export class OrphanLinesThread {
   private readonly worker: Worker
   private readonly inbox: WorkerInbox<OrphanLinesMessage>
   private readonly reuse: boolean
+  private readonly kind: DiffPart['kind']
 
   /** Whether the thread's entry is there (see workerShipped). */
   static get shipped (): boolean {
@@ -66,10 +69,11 @@ export class OrphanLinesThread {
 
   constructor (job: OrphanLinesJob) {
     this.reuse = job.reuse
+    this.kind = job.kind
     this.worker = new Worker(workerEntry(import.meta.url, 'orphan-lines-worker'), { workerData: job })
     this.inbox = new WorkerInbox(this.worker,
-      error => new SpillError(job.dir, `the thread reading the orphans' keys back failed: ${error.message}`, { cause: error }),
-      code => new SpillError(job.dir, `the thread reading the orphans' keys back exited (code ${code}) before it finished`))
+      error => new SpillError(job.dir, `the thread reading the ${whose(job.kind)} keys back failed: ${error.message}`, { cause: error }),
+      code => new SpillError(job.dir, `the thread reading the ${whose(job.kind)} keys back exited (code ${code}) before it finished`))
   }
 
   /** The orphans of the logs' segments in the thread's share of the blocks, in the candidates' order. */
@@ -79,7 +83,7 @@ export class OrphanLinesThread {
       const message = await this.inbox.take()
       if ('done' in message) return
       if ('error' in message) throw rebuiltError(message.error, 'KEYDIFF_SPILL_FAILED')
-      const part = new PackedLinesPart('orphans', message.lines)
+      const part = new PackedLinesPart(this.kind, message.lines)
       if (!this.reuse) {
         this.worker.postMessage({ taken: true } satisfies OrphanLinesInput)
         yield { first: message.first, part }
@@ -117,4 +121,8 @@ export async function * mergedOrphanLines (threads: readonly OrphanLinesThread[]
     yield (heads[least] as IteratorYieldResult<OrphanLinesOfShare>).value.part
     heads[least] = await (shares[least] as AsyncGenerator<OrphanLinesOfShare>).next()
   }
+}
+
+function whose (kind: DiffPart['kind']): string {
+  return kind === 'orphans' ? "orphans'" : "missing references'"
 }

@@ -31,7 +31,7 @@ port.on('message', (message: OrphanLinesInput) => {
 
 async function send (): Promise<void> {
   const marks = new OrphanMarks(await segments, job.window, spillDirAt(job.dir))
-  for (const { first, chunk, lines } of orphanLinesOfChunks(job.candidates, marks, job.count, job.share)) {
+  for (const { first, chunk, lines } of orphanLinesOfChunks(job.candidates, marks, job.count, job.share, job.kind)) {
     while (credits === 0) await new Promise<void>(resolve => { wake = resolve })
     credits--
     const batch = free.pop() ?? emptyPackedLines()

@@ -59,11 +59,11 @@ export interface OrphanLinesOfChunk {
  * holds an orphan comes with their indexes in it, valid until the next is asked for (its
  * lines are views of the shared arena, see readLineBlocks).
  */
-export function * orphanLinesOfChunks (candidates: CandidateFiles, marks: OrphanMarks, count: number, share: ReadBackShare = ALL_BLOCKS): Generator<OrphanLinesOfChunk> {
+export function * orphanLinesOfChunks (candidates: CandidateFiles, marks: OrphanMarks, count: number, share: ReadBackShare = ALL_BLOCKS, kind: DiffPart['kind'] = 'orphans'): Generator<OrphanLinesOfChunk> {
   const { files, blocks } = candidates
   const identities = candidates.identities as FileIdentity[]
-  const name = files[0]?.name ?? 'candidates'
-  const changed = (what: string): SourceError => new SourceError(name, `read again for the orphans' keys, ${files.map(file => file.path).join(', ')} ${what}: they changed during the run`)
+  const name = files[0]?.name ?? (kind === 'orphans' ? 'candidates' : 'references')
+  const changed = (what: string): SourceError => new SourceError(name, `read again for the ${kind === 'orphans' ? 'orphans' : 'missing references'}' keys, ${files.map(file => file.path).join(', ')} ${what}: they changed during the run`)
   if (blocks === undefined && share.count > 1) throw new RangeError('a share of the blocks is read back only when the first read noted them')
   // Where each block's lines begin among all of them: noted, or counted as the blocks come.
   const firsts = blocks === undefined ? undefined : [0]
@@ -89,11 +89,14 @@ export function * orphanLinesOfChunks (candidates: CandidateFiles, marks: Orphan
   if (marks.next(count) >= 0) throw changed(`held fewer lines than the orphans' ordinals`)
 }
 
-/** The orphans' keys (orphanLinesOfChunks), read back on this thread, a part a chunk. */
-export async function * readOrphanLines (candidates: CandidateFiles, marks: OrphanMarks, count: number): AsyncGenerator<DiffPart> {
-  for (const { chunk, lines } of orphanLinesOfChunks(candidates, marks, count)) {
+/**
+ * The orphans' keys (orphanLinesOfChunks), read back on this thread, a part a chunk; or, of
+ * `kind` missing, the missing references' keys read back from the references' files the same way.
+ */
+export async function * readOrphanLines (candidates: CandidateFiles, marks: OrphanMarks, count: number, kind: DiffPart['kind'] = 'orphans'): AsyncGenerator<DiffPart> {
+  for (const { chunk, lines } of orphanLinesOfChunks(candidates, marks, count, ALL_BLOCKS, kind)) {
     const packed = emptyPackedLines()
     packLines(chunk, lines, lines.length, packed)
-    yield new PackedLinesPart('orphans', packed)
+    yield new PackedLinesPart(kind, packed)
   }
 }

@@ -2,16 +2,14 @@ import { KeydiffError } from '../errors.ts'
 import type { KeyEntry } from '../keys/key-entry.ts'
 import type { DiffPart, MissingWanted } from '../engine/diff-types.ts'
 import { formatBytes } from '../util/size.ts'
-import { ChunkReader, readPart, type SpillPart } from './partition-files.ts'
+import { ChunkReader, type SpillPart } from './partition-files.ts'
 import { DrainTable } from './drain-table.ts'
-import { EMITTED, FingerprintTable, MATCHED, REFERENCE } from './fingerprint-table.ts'
+import { type FingerprintTable, REFERENCE } from './fingerprint-table.ts'
 import { truncatedSpillFile } from './disk-full-error.ts'
 import type { OrphanLog } from './orphan-marks.ts'
-import { CANDIDATE_BYTES, FINGERPRINT_BYTES, candidateOrdinal, readKey } from './records.ts'
+import { CANDIDATE_BYTES, FINGERPRINT_BYTES, readKey } from './records.ts'
 
 const OUTPUT_BATCH = 4096
-// Records whose home slots are touched ahead of their lookups (see FingerprintTable.touch).
-const TOUCH_AHEAD = 256
 // Room kept for the orphans a partition's candidates add to its table, as a share of its references.
 const ORPHAN_ROOM = 0.25
 // Slots for orphans and empty ones a WebAssembly table is sized for, as a share of its
@@ -23,101 +21,43 @@ const SPARSE_ROOM = 2.5
 export interface PartitionFiles {
   references: SpillPart
   referenceCount: number
-  /** The references' keys, in the same order (when missing keys are wanted). */
-  referenceKeys: SpillPart | undefined
+  /** The references' records are numbered (24 bytes: an ordinal after the fingerprint), as when their missing keys are wanted. */
+  numbered: boolean
   candidates: SpillPart | undefined
-  /** The bytes the partition's table (and its keys) may take. */
+  /** The bytes the partition's table may take. */
   budget: number
   index: number
 }
 
 /**
- * Settles partitions one after another in one table and one read buffer: a partition's
- * references (and the orphans reported before it spilled) go into the table, then its
- * candidates stream past it. A candidate that no reference matches and that was not
- * reported before is an orphan, logged by its ordinal (its key is read back at the end, see
- * keys-file.ts); references no candidate matched are the missing keys, yielded here when
- * their keys are wanted, or only counted (`missingCounted`). Without missing keys the table and its
- * loops are in WebAssembly (DrainTable: 20M random keys a side: the loads and probes took
- * 0.66 s of CPU on two threads, 1.50 s in this JS table).
+ * Settles partitions one after another in one table and one read buffer, both in
+ * WebAssembly (DrainTable: 20M random keys a side: the loads and probes took 0.66 s of CPU on
+ * two threads, 1.50 s in the JS FingerprintTable): a partition's references (and the orphans
+ * reported before it spilled) go into the table, then its candidates stream past it. A
+ * candidate that no reference matches and that was not reported before is an orphan, logged
+ * by its ordinal (its key is read back at the end, see keys-file.ts). References no
+ * candidate matched are the missing ones: counted (`missingCounted`), or, their keys wanted,
+ * logged by their records' ordinals as the orphans are (the references' records read again
+ * once the candidates have passed), so that their keys too are read back at the end, on
+ * every drain thread.
  */
 export class PartitionDrain {
-  private readonly table: FingerprintTable
   private readonly reader: ChunkReader
-  private readonly drainTable: DrainTable | undefined
-  // Kept so that the touching loads are not optimised away.
-  touched = 0
+  private readonly table: DrainTable
   /** The references no candidate matched, in the partitions drained so far (when only counted). */
   missingCounted = 0
 
   constructor (readChunk: number, private readonly missing?: MissingWanted) {
-    this.table = new FingerprintTable(0, missing === 'keys')
-    this.drainTable = missing === 'keys' ? undefined : new DrainTable(readChunk)
-    this.reader = new ChunkReader(readChunk, this.drainTable?.readBuffer())
+    this.table = new DrainTable(readChunk)
+    this.reader = new ChunkReader(readChunk, this.table.readBuffer())
   }
 
-  * drain (files: PartitionFiles, orphans: OrphanLog): Generator<DiffPart> {
-    if (this.drainTable !== undefined) {
-      this.drainInWasm(this.drainTable, files, orphans)
-      return
-    }
+  /** Drains a partition: its orphans' ordinals to `orphans`, its missing references' to `missingLog` (wanted with their keys, the references numbered). */
+  drain (files: PartitionFiles, orphans: OrphanLog, missingLog?: OrphanLog): void {
+    if (this.missing === 'keys' && (missingLog === undefined || !files.numbered)) throw new RangeError('missing keys are logged from numbered references to a log of their own')
     const table = this.table
-    const keys = files.referenceKeys === undefined ? undefined : readPart(files.referenceKeys)
-    table.reset(Math.ceil(files.referenceCount * (1 + ORPHAN_ROOM)))
-    const guard = (): void => {
-      if ((keys?.length ?? 0) + table.byteLength + table.grownByteLength > files.budget) throw overBudget(files, table.size)
-    }
-    const loaded = this.loadReferences(files.references, keys, guard)
-    // Every reference must be in the table: one lost would make its candidates orphans.
-    if (loaded !== files.referenceCount) throw truncatedSpillFile(files.references.path)
-    orphans.partition()
-    if (files.candidates !== undefined) this.probeCandidates(files.candidates, orphans, guard)
-    if (this.missing === 'keys' && keys !== undefined) yield * missingOf(table, keys)
-  }
-
-  /** Puts the partition's references into the table; returns how many records were read. */
-  private loadReferences (part: SpillPart, keys: Buffer | undefined, guard: () => void): number {
-    const table = this.table
-    const reader = this.reader.open(part)
-    let keyAt = 0
-    let loaded = 0
-    try {
-      while (reader.ensure(FINGERPRINT_BYTES)) {
-        const view = reader.view
-        const first = reader.pos >>> 2
-        const records = Math.min(TOUCH_AHEAD, (reader.end - reader.pos) >>> 4)
-        this.touched ^= table.touch(view, first, 4, records)
-        for (let w = first; w < first + 4 * records; w += 4) {
-          const a = view[w] as number
-          const b = view[w + 1] as number
-          const c = view[w + 2] as number
-          const d = view[w + 3] as number
-          const payload = keyAt
-          if (keys !== undefined) keyAt += 4 + keys.readUInt32LE(keyAt)
-          let slot = table.find(a, b, c, d)
-          if (slot < 0) {
-            if (table.full) {
-              guard()
-              slot = table.insert(a, b, c, d, d & 3, payload)
-            } else {
-              table.fill(-1 - slot, a, b, c, d, d & 3, payload)
-            }
-          } else if ((d & 3) === MATCHED) {
-            table.setState(slot, MATCHED)
-          }
-        }
-        reader.pos += 16 * records
-        loaded += records
-      }
-      if (reader.end > reader.pos) throw truncatedSpillFile(part.path)
-    } finally {
-      reader.discard()
-    }
-    return loaded
-  }
-
-  private drainInWasm (table: DrainTable, files: PartitionFiles, orphans: OrphanLog): void {
     const reader = this.reader
+    const recordBytes = files.numbered ? CANDIDATE_BYTES : FINGERPRINT_BYTES
     table.reset(drainTableSize(files.referenceCount, files.budget))
     reader.rebind(table.readBuffer())
     // Called when the table is full: it doubles, within its share of the budget.
@@ -129,13 +69,13 @@ export class PartitionDrain {
     let loaded = 0
     reader.open(files.references)
     try {
-      while (reader.ensure(FINGERPRINT_BYTES)) {
+      while (reader.ensure(recordBytes)) {
         // The read buffer is at the start of the table's memory: a record's place in it is its address there.
-        for (let n = (reader.end - reader.pos) >>> 4; n > 0;) {
+        for (let n = Math.floor((reader.end - reader.pos) / recordBytes); n > 0;) {
           if (table.room === 0) grow()
           const m = Math.min(n, table.room)
-          table.load(reader.pos, m)
-          reader.pos += FINGERPRINT_BYTES * m
+          table.load(reader.pos, m, recordBytes)
+          reader.pos += recordBytes * m
           loaded += m
           n -= m
         }
@@ -165,39 +105,23 @@ export class PartitionDrain {
       }
     }
     if (this.missing === 'count') this.missingCounted += table.unmatched()
+    if (this.missing === 'keys') this.logMissing(files, missingLog as OrphanLog)
   }
 
-  private probeCandidates (part: SpillPart, orphans: OrphanLog, guard: () => void): void {
+  /** Reads the partition's numbered references again and logs the ordinals of those still unmatched, in their order. */
+  private logMissing (files: PartitionFiles, missingLog: OrphanLog): void {
     const table = this.table
-    const reader = this.reader.open(part)
-    const stride = CANDIDATE_BYTES >>> 2
+    const reader = this.reader
+    const log = (ordinals: Uint8Array): void => { missingLog.addRecords(ordinals) }
+    missingLog.partition()
+    reader.open(files.references)
     try {
       while (reader.ensure(CANDIDATE_BYTES)) {
-        const view = reader.view
-        const first = reader.pos >>> 2
-        const records = Math.min(TOUCH_AHEAD, Math.floor((reader.end - reader.pos) / CANDIDATE_BYTES))
-        this.touched ^= table.touch(view, first, stride, records)
-        for (let w = first; w < first + stride * records; w += stride) {
-          const a = view[w] as number
-          const b = view[w + 1] as number
-          const c = view[w + 2] as number
-          const d = view[w + 3] as number
-          const slot = table.find(a, b, c, d)
-          if (slot >= 0) {
-            if (table.state(slot) === REFERENCE) table.setState(slot, MATCHED)
-            continue
-          }
-          if (table.full) {
-            guard()
-            table.insert(a, b, c, d, EMITTED, 0)
-          } else {
-            table.fill(-1 - slot, a, b, c, d, EMITTED, 0)
-          }
-          orphans.add(candidateOrdinal(view, w))
-        }
-        reader.pos += CANDIDATE_BYTES * records
+        const n = Math.floor((reader.end - reader.pos) / CANDIDATE_BYTES)
+        table.missing(reader.pos, n, log)
+        reader.pos += CANDIDATE_BYTES * n
       }
-      if (reader.end > reader.pos) throw truncatedSpillFile(part.path)
+      if (reader.end > reader.pos) throw truncatedSpillFile(files.references.path)
     } finally {
       reader.discard()
     }

@@ -6,11 +6,13 @@ import { REFERENCE } from './fingerprint-table.ts'
  * partition when `shift` is 32), as SpillReferenceSet routes them.
  * - `reference`: the fingerprint with the state REFERENCE (records.ts `writeReference`);
  * - `candidate`: the fingerprint and an ordinal (records.ts `writeCandidate`): the key's
- *   place in its batch, to which the set that spills it adds its own count (`addOrdinals`).
+ *   place in its batch, to which the set that spills it adds its own count (`addOrdinals`);
+ * - `numbered-reference`: the fingerprint with the state REFERENCE and an ordinal, as a
+ *   candidate's: a reference whose key is read back by its place when it is missing.
  */
 export interface RecordRoute {
   readonly shift: number
-  readonly record: 'reference' | 'candidate'
+  readonly record: 'reference' | 'candidate' | 'numbered-reference'
   /**
    * When the set takes a batch's records alone, so that its lines and fingerprints need not
    * cross from the thread that read them (a batch that comes without them has none to give):
@@ -34,6 +36,9 @@ export interface RoutedRecords {
   /** partitions + 1 record offsets. */
   readonly starts: Uint32Array
 }
+
+/** The `record` argument of the WebAssembly routeRecords for each kind of record. */
+export const RECORD_KINDS = { reference: 0, candidate: 1, 'numbered-reference': 2 } as const
 
 /** Words a record of `route` takes. */
 export function recordWords (route: RecordRoute): 4 | 6 {
@@ -77,6 +82,7 @@ export function routeRecords (fingerprints: Uint32Array, length: number, route: 
       words[w + 3] = ((fingerprints[f + 3] as number) & -4) | REFERENCE
     }
   } else {
+    const numbered = route.record === 'numbered-reference'
     for (let i = 0, f = 0; i < length; i++, f += 4) {
       const a = fingerprints[f] as number
       const p = one ? 0 : a >>> shift
@@ -85,7 +91,7 @@ export function routeRecords (fingerprints: Uint32Array, length: number, route: 
       words[w] = a
       words[w + 1] = fingerprints[f + 1] as number
       words[w + 2] = fingerprints[f + 2] as number
-      words[w + 3] = fingerprints[f + 3] as number
+      words[w + 3] = numbered ? ((fingerprints[f + 3] as number) & -4) | REFERENCE : fingerprints[f + 3] as number
       words[w + 4] = i
       words[w + 5] = 0
     }
@@ -96,7 +102,7 @@ export function routeRecords (fingerprints: Uint32Array, length: number, route: 
 
 const TWO_32 = 4294967296
 
-/** Adds `base` to the ordinal of every candidate record of `words` (6 words each). */
+/** Adds `base` to the ordinal of every candidate or numbered reference record of `words` (6 words each). */
 export function addOrdinals (words: Uint32Array, base: number): void {
   // Word by word with a carry: reading and writing each ordinal as a number took a division
   // a record (0.22 s of the spilling thread for 22M candidates).

@@ -9,10 +9,10 @@ import { EMITTED, EMPTY, FingerprintTable, MATCHED, REFERENCE } from './fingerpr
 import { EntryBatch, type HashedBatch, type HashedReferenceSet } from './hashed-batch.ts'
 import { KeyArena } from './key-arena.ts'
 import { KeysFileWriter, readOrphans } from './keys-file.ts'
-import { OrphanLog, OrphanMarks } from './orphan-marks.ts'
+import { OrphanLog, OrphanMarks, type OrphanSegment } from './orphan-marks.ts'
 import { missingOf, PartitionDrain, type PartitionFiles } from './partition-drain.ts'
 import { ChunkReader, PartitionWriter } from './partition-files.ts'
-import { CANDIDATE_BYTES, FINGERPRINT_BYTES, writeCandidate, writeReference } from './records.ts'
+import { CANDIDATE_BYTES, FINGERPRINT_BYTES, writeCandidate, writeOrdinal, writeReference } from './records.ts'
 import { readOrphanLines, type CandidateFiles } from './orphan-lines.ts'
 import { mergedOrphanLines, OrphanLinesThread } from './orphan-lines-thread.ts'
 import { addOrdinals, recordWords, type RecordRoute, type RoutedRecords } from './routed-records.ts'
@@ -29,8 +29,7 @@ export interface SpillReferenceSetOptions {
   orphanWindow?: number
   /**
    * Threads that drain the partitions, each with its share of the budget, claiming partitions
-   * from one shared counter: each puts another core to work on the join. Missing keys are
-   * always drained on one thread.
+   * from one shared counter: each puts another core to work on the join.
    * @default the diff's `threads` when the spill is large (a million references expected) and the thread's entry `drain-worker.js` is beside core's `index.js`, else 1
    */
   drainThreads?: number
@@ -38,6 +37,7 @@ export interface SpillReferenceSetOptions {
    * Read the orphans' keys back from the candidates' files on other threads, which read and
    * split the files while this one hands the orphans' keys on (OrphanLinesThread); only when
    * the candidates' keys are read back from their files (plain files, spilled from the start).
+   * The missing references' keys likewise from the references' files.
    * @default when the diff's `threads` is more than 1, a million candidates were spilled and the thread's entry `orphan-lines-worker.js` is beside core's `index.js`
    */
   readBackThread?: boolean
@@ -72,18 +72,21 @@ const MAX_WRITE_BUDGET = 16 * 1024 * 1024
 // Share of the budget (after the write buffers) the table and its keys may take: the sources'
 // batches and strings churn the JS heap beside it.
 const TABLE_SHARE = 0.7
-// Bytes one reference may cost in a partition's table: a slot is 16 bytes (20 with keys), the
-// table at most 4/5 full, with room for orphans, and doubling when that is not enough.
+// Bytes one reference may cost in a partition's table: a slot is 16 bytes, the table at most
+// 4/5 full, with room for orphans, and doubling when that is not enough.
 const ENTRY_COST = 3 * FINGERPRINT_BYTES
 // Share of the budget the orphan marks take at the end (see OrphanMarks), leaving the rest to
 // the drain's tables.
 const MARKS_SHARE = 0.25
 // Bytes a drain reads at a time.
 const READ_CHUNK = 4 * 1024 * 1024
-// What a kept key costs beyond its slot (its length-prefixed bytes and the payload).
+// What a key kept in memory costs beyond its slot (its length-prefixed bytes and the payload).
 const KEY_COST = 64
-// The sequential writers' buffers: the candidates' keys, the drain's orphan ordinals.
+// The sequential writers' buffers: the candidates' and references' keys, the drain's orphan
+// and missing ordinals.
 const KEYS_BUFFER = 1024 * 1024
+// Keys of a spilled table go to the keys file this many at a time.
+const KEYS_BATCH = 4096
 const ORPHANS_BUFFER = 256 * 1024
 // Below this many expected references a second drain thread's start-up (a V8 isolate, tens
 // of milliseconds) costs more than the half of the drain it takes over.
@@ -115,9 +118,11 @@ const MAX_DRAIN_THREADS = 64
  * directory (all the references' partitions in one file, the candidates' in another), and `drain` settles the partitions one at a time on each drain thread, the way
  * DuckDB spills a hash join (files the page cache holds while memory allows). A spilled candidate is a
  * fingerprint and an ordinal in its partition, its key written once to a keys file in input
- * order; the drain marks orphans by ordinal and reads their keys back from that file at the
- * end, so they come out in input order. Orphans are reported once each even when candidates
- * repeat. The work directory is removed by `close`, on process
+ * order (or not at all, read back from the candidates' own files); the drain marks orphans by
+ * ordinal and reads their keys back at the end, so they come out in input order. When the
+ * missing keys are wanted the references are numbered the same way, and the missing ones come
+ * after the orphans, in the references' order. Orphans and missing keys are reported once each
+ * even when keys repeat. The work directory is removed by `close`, on process
  * exit and on SIGINT/SIGTERM.
  */
 export function spillReferenceSet (options: SpillReferenceSetOptions = {}): ReferenceSetFactory {
@@ -141,10 +146,12 @@ class SpillReferenceSet implements HashedReferenceSet {
   private readonly tableBudget: number
   private dir: WorkDir | undefined
   private references: PartitionWriter | undefined
-  private referenceKeys: PartitionWriter | undefined
+  // The numbered references' keys (missing keys wanted, once spilled).
+  private referenceKeys: KeysFileWriter | undefined
   private candidates: PartitionWriter | undefined
   private candidateKeys: KeysFileWriter | undefined
   private orphans: OrphanLog | undefined
+  private missingLog: OrphanLog | undefined
   private helpers: DrainThread[] = []
   private readBack: OrphanLinesThread[] = []
   private helperWritten = 0
@@ -154,6 +161,8 @@ class SpillReferenceSet implements HashedReferenceSet {
   private candidateFiles: CandidateFiles | undefined
   // The candidates' keys are read back from their files (every candidate was spilled, in order).
   private keyless = false
+  // The references' files the missing keys are read back from (every reference was spilled, in order).
+  private referenceFiles: CandidateFiles | undefined
   // Kept so that the touching loads are not optimised away.
   private touched = 0
   // Missing keys kept to be yielded, or only counted where the drain finds them (ReferenceSetInit.missingKeys).
@@ -187,7 +196,7 @@ class SpillReferenceSet implements HashedReferenceSet {
 
   /** Bytes spilled so far. */
   get spilledBytes (): number {
-    return (this.references?.written ?? 0) + (this.referenceKeys?.written ?? 0) + (this.candidates?.written ?? 0) + (this.candidateKeys?.written ?? 0) + (this.orphans?.written ?? 0) + this.helperWritten
+    return (this.references?.written ?? 0) + (this.referenceKeys?.written ?? 0) + (this.candidates?.written ?? 0) + (this.candidateKeys?.written ?? 0) + (this.orphans?.written ?? 0) + (this.missingLog?.written ?? 0) + this.helperWritten
   }
 
   add (batch: KeyBatch): void {
@@ -196,17 +205,28 @@ class SpillReferenceSet implements HashedReferenceSet {
 
   addHashed (batch: HashedBatch): void {
     const routed = batch.routed
-    if (this.table === undefined && this.referenceKeys === undefined && routed?.route.record === 'reference' && routed.route.shift === this.shift) {
-      this.appendRouted(this.references as PartitionWriter, routed)
-      return
+    if (this.table === undefined && routed !== undefined && routed.route.shift === this.shift) {
+      const keys = this.referenceKeys
+      if (keys === undefined && routed.route.record === 'reference') {
+        this.appendRouted(this.references as PartitionWriter, routed)
+        return
+      }
+      if (keys !== undefined && routed.route.record === 'numbered-reference') {
+        // A record's ordinal is its place in the batch; the batch's first key is the spill's next.
+        addOrdinals(routed.words, keys.count)
+        if (this.referenceFiles !== undefined) keys.skip(batch.length)
+        else batch.spillKeys(0, keys)
+        this.appendRouted(this.references as PartitionWriter, routed)
+        return
+      }
     }
     const words = batch.words
     for (let i = 0; i < batch.length; i++) {
       const table = this.table
       if (i % TOUCH_AHEAD === 0) this.touched ^= table?.touch(words, 4 * i, 4, Math.min(batch.length - i, TOUCH_AHEAD)) ?? 0
       if (table === undefined) {
-        this.spillReference(words, i, REFERENCE, batch)
-        continue
+        this.spillReferences(batch, i)
+        break
       }
       const at = 4 * i
       const a = words[at] as number
@@ -233,11 +253,12 @@ class SpillReferenceSet implements HashedReferenceSet {
   }
 
   routes (): { references: RecordRoute | undefined, candidates: RecordRoute | undefined } {
-    // Only a set that spilled from the start takes whole partitions' runs of records; the
-    // references' records cannot carry their keys (wanted for the missing ones).
+    // Only a set that spilled from the start takes whole partitions' runs of records; with the
+    // missing keys wanted, the references' records are numbered, their keys read back as the
+    // candidates' are.
     if (this.table !== undefined) return { references: undefined, candidates: undefined }
     return {
-      references: this.referenceKeys === undefined ? { shift: this.shift, record: 'reference', recordsOnly: 'always' } : undefined,
+      references: this.referenceKeys === undefined ? { shift: this.shift, record: 'reference', recordsOnly: 'always' } : { shift: this.shift, record: 'numbered-reference', recordsOnly: 'read-back' },
       // Keyless (seal) exactly when the candidates' files are read back: their keys then stay unsent.
       candidates: { shift: this.shift, record: 'candidate', recordsOnly: 'read-back' }
     }
@@ -253,6 +274,11 @@ class SpillReferenceSet implements HashedReferenceSet {
 
   readsOrphansFrom (candidates: CandidateFiles): void {
     if (candidates.identities.every(identity => identity !== undefined)) this.candidateFiles = candidates
+  }
+
+  readsMissingFrom (references: CandidateFiles): void {
+    // Only while every reference to come is numbered by its place in the files: spilled from the start, none added yet.
+    if (this.referenceKeys?.count === 0 && references.identities.every(identity => identity !== undefined)) this.referenceFiles = references
   }
 
   probe (batch: KeyBatch): KeyBatch {
@@ -316,45 +342,50 @@ class SpillReferenceSet implements HashedReferenceSet {
     keys.close()
     const window = Math.min(keys.count, this.options.orphanWindow ?? Math.max(MIN_ORPHAN_WINDOW, Math.floor(this.tableBudget * MARKS_SHARE * 8)))
     const tableBudget = Math.floor((this.tableBudget - Math.ceil(window / 8)) / this.threads)
+    const referenceKeys = this.referenceKeys
     const partitions = Array.from({ length: references.partitions }, (_, p): PartitionFiles => ({
       references: references.part(p),
       referenceCount: references.records[p] as number,
-      referenceKeys: this.referenceKeys?.part(p),
+      numbered: referenceKeys !== undefined,
       candidates: candidates.part(p),
       budget: tableBudget,
       index: p
     }))
     const claims = new PartitionClaims(partitions.length)
     // Started now, so that their start-up overlaps the drain.
-    if (this.keyless && this.readsBackOnThread(keys.count)) this.startReadBack(keys.count, window, dir)
+    if (this.keyless && this.readsBackOnThread(keys.count)) this.startReadBack(this.candidateFiles as CandidateFiles, 'orphans', keys.count, window, dir)
     for (let k = 1; k < this.threads; k++) {
-      this.helpers.push(new DrainThread({ dir: dir.path, log: `orphans-helper-${k}`, logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions, countMissing: this.missing === 'count' }, claims))
+      this.helpers.push(new DrainThread({ dir: dir.path, log: `orphans-helper-${k}`, logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions, missing: this.missing }, claims))
     }
     const drain = new PartitionDrain(READ_CHUNK, this.missing)
     const orphans = this.orphans = new OrphanLog(dir, 'orphans', ORPHANS_BUFFER)
+    const missingLog = this.missingLog = referenceKeys === undefined ? undefined : new OrphanLog(dir, 'missing', ORPHANS_BUFFER)
     try {
       for (let p = claims.next(); p >= 0; p = claims.next()) {
         this.init.signal?.throwIfAborted()
-        yield * drain.drain(partitions[p] as PartitionFiles, orphans)
+        drain.drain(partitions[p] as PartitionFiles, orphans, missingLog)
       }
       const segments = orphans.close()
+      const missingSegments = missingLog?.close() ?? []
       let missing = drain.missingCounted
       for (const helper of this.helpers) {
         const helped = await helper.finished
         segments.push(...helped.segments)
+        missingSegments.push(...helped.missingSegments)
         this.helperWritten += helped.written
         missing += helped.missing
       }
       this.missingCounted = missing
       // Every partition is read: the files go now, their pages freed on libuv's threads while the
       // orphans are read back, not by the work directory's removal at the end (0.1 s at 20M).
-      for (const writer of [references, candidates, this.referenceKeys]) if (writer !== undefined) unlink(writer.path, () => {})
+      for (const writer of [references, candidates]) unlink(writer.path, () => {})
       if (this.readBack.length > 0) {
         yield * mergedOrphanLines(this.readBack, segments)
       } else {
         const marks = new OrphanMarks(segments, window, dir)
         yield * (this.keyless ? readOrphanLines(this.candidateFiles as CandidateFiles, marks, keys.count) : readOrphans(new ChunkReader(READ_CHUNK), keys.path, marks))
       }
+      if (referenceKeys !== undefined) yield * this.readMissing(referenceKeys, missingSegments, dir)
     } finally {
       for (const helper of this.helpers.splice(0)) helper.stop()
       this.stopReadBack()
@@ -371,7 +402,25 @@ class SpillReferenceSet implements HashedReferenceSet {
     this.candidates?.release()
     this.candidateKeys?.release()
     this.orphans?.release()
+    this.missingLog?.release()
     this.dir?.remove()
+  }
+
+  /**
+   * The missing references' keys, after the orphans': read back by their ordinals from the
+   * references' files (on threads, as the orphans' are, when those pay) or from the keys file.
+   */
+  private async * readMissing (keys: KeysFileWriter, segments: OrphanSegment[], dir: WorkDir): AsyncGenerator<DiffPart> {
+    this.stopReadBack()
+    const window = Math.min(keys.count, this.options.orphanWindow ?? Math.max(MIN_ORPHAN_WINDOW, Math.floor(this.tableBudget * MARKS_SHARE * 8)))
+    const files = this.referenceFiles
+    if (files !== undefined && this.readsBackOnThread(keys.count)) {
+      this.startReadBack(files, 'missing', keys.count, window, dir)
+      yield * mergedOrphanLines(this.readBack, segments)
+      return
+    }
+    const marks = new OrphanMarks(segments, window, dir)
+    yield * (files !== undefined ? readOrphanLines(files, marks, keys.count, 'missing') : readOrphans(new ChunkReader(READ_CHUNK), keys.path, marks, 'missing'))
   }
 
   private readsBackOnThread (candidates: number): boolean {
@@ -380,16 +429,15 @@ class SpillReferenceSet implements HashedReferenceSet {
     return (this.init.threads ?? availableParallelism()) > 1 && candidates >= READ_BACK_THREAD_MIN_CANDIDATES && OrphanLinesThread.shipped
   }
 
-  // Each thread reads every n-th block of the candidates' files and keeps its own window of
-  // the orphan marks, the window's bits split between them.
-  private startReadBack (count: number, window: number, dir: WorkDir): void {
-    const candidates = this.candidateFiles as CandidateFiles
+  // Each thread reads every n-th block of the files and keeps its own window of the marks,
+  // the window's bits split between them.
+  private startReadBack (candidates: CandidateFiles, kind: DiffPart['kind'], count: number, window: number, dir: WorkDir): void {
     const noted = candidates.blocks?.lines.reduce((sum, lines) => sum + lines, 0) === count
     const asked = this.options.readBackThreads ?? Math.min(MAX_READ_BACK_THREADS, this.init.threads ?? availableParallelism())
     const threads = noted ? asked : 1
     const share = Math.ceil(window / threads)
     for (let index = 0; index < threads; index++) {
-      this.readBack.push(new OrphanLinesThread({ candidates, count, window: share, dir: dir.path, ahead: READ_BACK_AHEAD, reuse: this.init.transientParts === true, share: { index, count: threads } }))
+      this.readBack.push(new OrphanLinesThread({ candidates, count, window: share, dir: dir.path, ahead: READ_BACK_AHEAD, reuse: this.init.transientParts === true, share: { index, count: threads }, kind }))
     }
   }
 
@@ -412,25 +460,32 @@ class SpillReferenceSet implements HashedReferenceSet {
     const partitions = this.options.partitions ?? this.partitionsFor(table.size)
     this.dir = new WorkDir(this.options.tmpdir)
     this.shift = 32 - Math.log2(partitions)
-    // With keys, a quarter of the write buffers holds the fingerprints, the rest the keys.
-    const share = this.missing === 'keys' ? 4 : 1
-    const bufferBytes = Math.max(MIN_WRITE_BUFFER, Math.floor(this.writeBudget / partitions / share))
+    const bufferBytes = Math.max(MIN_WRITE_BUFFER, Math.floor(this.writeBudget / partitions))
     this.references = new PartitionWriter(this.dir, 'references', partitions, bufferBytes)
-    if (this.missing === 'keys') this.referenceKeys = new PartitionWriter(this.dir, 'reference-keys', partitions, bufferBytes * (share - 1))
+    const keys = this.missing === 'keys' ? this.referenceKeys = new KeysFileWriter(this.dir, KEYS_BUFFER, 'reference-keys') : undefined
     const { payloads, words } = table
     const arena = this.arena
+    // With keys, each slot's goes to the keys file in its record's order, a batch at a time;
+    // an orphan reported before the spill keeps its ordinal with an empty key.
+    let entries: KeyEntry[] = []
     for (let slot = 0; slot < table.capacity; slot++) {
       const state = table.state(slot)
       if (state === EMPTY) continue
-      this.spillReference(words, slot, state, undefined, arena !== undefined && state !== EMITTED ? arena.record(payloads[slot] as number) : undefined)
+      this.spillReference(words, slot, state, keys === undefined ? undefined : keys.count + entries.length)
+      if (keys === undefined) continue
+      entries.push({ key: arena !== undefined && state !== EMITTED ? arena.read(payloads[slot] as number) : '' })
+      if (entries.length === KEYS_BATCH) {
+        keys.entries(entries, 0)
+        entries = []
+      }
     }
+    if (keys !== undefined && entries.length > 0) keys.entries(entries, 0)
     this.table = undefined
     this.arena = undefined
     if (this.sealed) this.startCandidates()
   }
 
   private threadsFor (inMemory: number): number {
-    if (this.missing === 'keys') return 1
     if (this.options.drainThreads !== undefined) return this.options.drainThreads
     const expected = this.expectedCount(inMemory)
     // Every drain thread holds a partition's table at once: no more threads than keep their
@@ -451,9 +506,8 @@ class SpillReferenceSet implements HashedReferenceSet {
 
   private partitionsFor (inMemory: number): number {
     const expected = this.expectedCount(inMemory)
-    const perEntry = ENTRY_COST + (this.missing === 'keys' ? KEY_COST : 0)
     // Each drain thread has its table at the same time.
-    const fits = Math.ceil(expected * perEntry * this.threads / (this.tableBudget * (1 - MARKS_SHARE)))
+    const fits = Math.ceil(expected * ENTRY_COST * this.threads / (this.tableBudget * (1 - MARKS_SHARE)))
     const cached = Math.min(MAX_CACHED_PARTITIONS, Math.ceil(expected * SLOT_COST / CACHED_TABLE_BYTES))
     const most = this.mostPartitions()
     let partitions = MIN_PARTITIONS
@@ -474,29 +528,28 @@ class SpillReferenceSet implements HashedReferenceSet {
     return this.shift === 32 ? 0 : high >>> this.shift
   }
 
-  /** Writes reference i of `words`, its key (when kept) taken from the batch or given as a record. */
-  private spillReference (words: Uint32Array, i: number, state: number, batch: HashedBatch | undefined, keyRecord?: Buffer): void {
+  /** Writes reference i of `words` with its state, numbered `ordinal` when the references are. */
+  private spillReference (words: Uint32Array, i: number, state: number, ordinal: number | undefined): void {
     const writer = this.references as PartitionWriter
     const p = this.partitionOf(words[4 * i] as number)
-    writer.reserve(p, FINGERPRINT_BYTES)
-    writeReference(writer.views[p] as Uint32Array, writer.positions[p] as number, words, i, state)
-    writer.positions[p] = (writer.positions[p] as number) + FINGERPRINT_BYTES
+    const bytes = ordinal === undefined ? FINGERPRINT_BYTES : CANDIDATE_BYTES
+    writer.reserve(p, bytes)
+    const view = writer.views[p] as Uint32Array
+    const at = writer.positions[p] as number
+    writeReference(view, at, words, i, state)
+    if (ordinal !== undefined) writeOrdinal(view, (at >>> 2) + 4, ordinal)
+    writer.positions[p] = at + bytes
     writer.records[p] = (writer.records[p] as number) + 1
+  }
+
+  /** Spills references `from`, `from + 1`, ... of the batch, numbered (their keys to the keys file) when missing keys are wanted. */
+  private spillReferences (batch: HashedBatch, from: number): void {
     const keys = this.referenceKeys
+    const first = keys?.count ?? 0
+    for (let i = from; i < batch.length; i++) this.spillReference(batch.words, i, REFERENCE, keys === undefined ? undefined : first + i - from)
     if (keys === undefined) return
-    // An orphan reported before the spill keeps its place in the order with an empty key.
-    const withKey = state !== EMITTED
-    const buffer = keys.reserve(p, !withKey ? 4 : keyRecord !== undefined ? keyRecord.length : (batch as HashedBatch).keyBound(i))
-    let at = keys.positions[p] as number
-    if (!withKey) {
-      buffer.writeUInt32LE(0, at)
-      at += 4
-    } else if (keyRecord !== undefined) {
-      at += keyRecord.copy(buffer, at)
-    } else {
-      at = (batch as HashedBatch).writeKey(i, buffer, at)
-    }
-    keys.positions[p] = at
+    if (this.referenceFiles !== undefined) keys.skip(batch.length - from)
+    else batch.spillKeys(from, keys)
   }
 
   /** Appends a batch's records, laid out by partition (routed-records.ts), a run per partition. */

@@ -375,12 +375,13 @@
 
 ;; The spill records of n fingerprints (16 bytes each at fps), grouped by partition (the first
   ;; word's top bits, a >>> shift; one partition when there is one) with a counting sort, in
-  ;; their order within each: a reference's is its fingerprint with state REFERENCE (1) in the
-  ;; two low bits of its last word, a candidate's its fingerprint and its place i as an 8-byte
-  ;; ordinal; the partitions' first records, partitions + 1 words, go to starts. As
+  ;; their order within each: a reference's (record 0) is its fingerprint with state REFERENCE
+  ;; (1) in the two low bits of its last word, a candidate's (1) its fingerprint and its place i
+  ;; as an 8-byte ordinal, a numbered reference's (2) both; the partitions' first records,
+  ;; partitions + 1 words, go to starts. As
   ;; routeRecords (spill/routed-records.ts), which took 0.6 s of each reading thread in a 20M
   ;; exact diff.
-  (func (export "routeRecords") (param $n i32) (param $fps i32) (param $shift i32) (param $partitions i32) (param $candidate i32) (param $out i32) (param $starts i32)
+  (func (export "routeRecords") (param $n i32) (param $fps i32) (param $shift i32) (param $partitions i32) (param $record i32) (param $out i32) (param $starts i32)
     (local $i i32) (local $p i32) (local $at i32) (local $w i32) (local $sum i32) (local $count i32) (local $f v128)
     (memory.fill (local.get $starts) (i32.const 0) (i32.shl (i32.add (local.get $partitions) (i32.const 1)) (i32.const 2)))
     (if (i32.eq (local.get $partitions) (i32.const 1))
@@ -414,14 +415,15 @@
           (then (local.set $at (i32.add (local.get $starts) (i32.shl (i32.shr_u (i32x4.extract_lane 0 (local.get $f)) (local.get $shift)) (i32.const 2))))))
         (local.set $w (i32.load (local.get $at)))
         (i32.store (local.get $at) (i32.add (local.get $w) (i32.const 1)))
-        (if (local.get $candidate)
+        (if (i32.ne (local.get $record) (i32.const 1))
+          (then (local.set $f (i32x4.replace_lane 3 (local.get $f) (i32.or (i32.and (i32x4.extract_lane 3 (local.get $f)) (i32.const -4)) (i32.const 1))))))
+        (if (local.get $record)
           (then
             (local.set $at (i32.add (local.get $out) (i32.mul (local.get $w) (i32.const 24))))
             (v128.store (local.get $at) (local.get $f))
             (i64.store offset=16 (local.get $at) (i64.extend_i32_u (local.get $i))))
           (else
-            (v128.store (i32.add (local.get $out) (i32.shl (local.get $w) (i32.const 4)))
-              (i32x4.replace_lane 3 (local.get $f) (i32.or (i32.and (i32x4.extract_lane 3 (local.get $f)) (i32.const -4)) (i32.const 1))))))
+            (v128.store (i32.add (local.get $out) (i32.shl (local.get $w) (i32.const 4))) (local.get $f))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $fill)))
     (memory.copy (i32.add (local.get $starts) (i32.const 4)) (local.get $starts) (i32.shl (local.get $partitions) (i32.const 2)))
