@@ -7,6 +7,8 @@ export interface ToolResult {
   secondsRange?: [number, number]
   peakRssBytes: number | undefined
   orphans: number | undefined
+  /** Missing references found, by the tools that look for them too. */
+  missing?: number | undefined
   error?: string
 }
 
@@ -20,6 +22,8 @@ export interface ScaleRun {
   machine: string
   date: string
   expectedOrphans: number
+  /** Distinct references that no candidate has (absent: runs from before there were rows for them). */
+  expectedMissing?: number
   results: ToolResult[]
 }
 

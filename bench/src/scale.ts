@@ -51,8 +51,9 @@ const keydiffBin = fileURLToPath(new URL('../../packages/cli/bin/keydiff.js', im
 const cli = (args: string): string[] => ['bash', '-c', `set -o pipefail; '${process.execPath}' '${keydiffBin}' ${args} --quiet | wc -l | sed 's/.*/{"orphans":&}/'`]
 
 // `build` tools make what a later tool uses and find no orphans; `files` is how many of the two
-// key files a tool reads (the index tools read one each), for its keys/s.
-interface Tool { name: string, command: string[], exact: boolean, build?: boolean, files?: 1 | 2, fresh?: string }
+// key files a tool reads (the index tools read one each), for its keys/s; `missing` tools also
+// count the references no candidate has, which must then be the workload's.
+interface Tool { name: string, command: string[], exact: boolean, build?: boolean, files?: 1 | 2, fresh?: string, missing?: true }
 
 const taskset = spawnSync('taskset', ['--version']).status === 0
 const oneCore = (command: string[]): string[] => ['taskset', '-c', '0', ...command]
@@ -63,12 +64,15 @@ function toolsFor (work: string, candidates: string, references: string): Tool[]
   // More memory must never be slower (issue 23, part 2).
   { name: 'keydiff exact 2GiB', command: cli(`diff --candidates '${candidates}' --references '${references}' --memory 2GiB --mode exact`), exact: true },
   { name: 'keydiff bloom', command: cli(`diff --candidates '${candidates}' --references '${references}' --memory ${memory} --mode bloom`), exact: false },
+  // Both directions: the orphans and the missing references (`diff --missing`).
+  { name: 'keydiff exact, missing too', command: ['bash', '-c', `set -o pipefail; o=$('${process.execPath}' '${keydiffBin}' diff --candidates '${candidates}' --references '${references}' --memory ${memory} --missing '${work}/missing.txt' --quiet | wc -l) && echo "{\\"orphans\\":$o,\\"missing\\":$(wc -l < '${work}/missing.txt')}"`], exact: true, missing: true },
   { name: 'keydiff index build', command: [process.execPath, keydiffBin, 'index', 'build', '--index', join(work, 'index'), '--references', references, '--memory', memory], exact: false, build: true, files: 1, fresh: join(work, 'index') },
   { name: 'keydiff index diff', command: cli(`diff --candidates '${candidates}' --index '${join(work, 'index')}' --memory ${memory}`), exact: true, files: 1 },
   { name: `duckdb ${memory}`, command: [...peer('peer-duckdb'), candidates, references, memory, join(work, 'duck-small')], exact: true },
   { name: 'duckdb 512MB', command: [...peer('peer-duckdb'), candidates, references, '512MB', join(work, 'duck-512')], exact: true },
   // A user with a big machine gives DuckDB the memory it wants.
   { name: 'duckdb 4GB', command: [...peer('peer-duckdb'), candidates, references, '4GB', join(work, 'duck-4g')], exact: true },
+  { name: 'duckdb 4GB, missing too', command: [...peer('peer-duckdb'), candidates, references, '4GB', join(work, 'duck-4g-m'), 'missing'], exact: true, missing: true },
   // Sorted files rather than process substitutions, so that every process is a waited-for
   // child of the shell and its peak RSS reaches /usr/bin/time.
   { name: 'sort --parallel | comm -23', command: ['bash', '-c', `export LC_ALL=C; sort -u --parallel=${cpus().length} -T '${work}' -o '${work}/c.sorted' '${candidates}' && sort -u --parallel=${cpus().length} -T '${work}' -o '${work}/r.sorted' '${references}' && comm -23 '${work}/c.sorted' '${work}/r.sorted' | wc -l | sed 's/.*/{"orphans":&}/'`], exact: true },
@@ -107,8 +111,8 @@ function measure (tool: Tool, work: string): ToolResult {
     const why = lines.find(line => /out of memory/i.test(line)) ?? lines.findLast(line => /error|memory|killed/i.test(line)) ?? lines.at(-1) ?? `exit ${String(child.status ?? child.signal)}`
     return { tool: tool.name, status: 'failed', seconds, peakRssBytes, orphans: undefined, error: why.slice(0, 200) }
   }
-  const orphans = tool.build === true ? undefined : Number((JSON.parse(child.stdout.trim().split('\n').pop() as string) as { orphans: number }).orphans)
-  return { tool: tool.name, status: 'ok', seconds, peakRssBytes, orphans }
+  const counts = tool.build === true ? undefined : JSON.parse(child.stdout.trim().split('\n').pop() as string) as { orphans: number, missing?: number }
+  return { tool: tool.name, status: 'ok', seconds, peakRssBytes, orphans: counts === undefined ? undefined : Number(counts.orphans), ...(tool.missing === true ? { missing: Number(counts?.missing) } : {}) }
 }
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`
@@ -122,7 +126,7 @@ function runShape (shape: Shape): void {
   const selected = select(toolsFor(work, candidates, references))
   try {
     const started = performance.now()
-    const workload = shape === 'random' ? writeRandomWorkload(candidates, references, keys) : (writeWorkload(candidates, references, keys), { candidates: keys, references: keys, orphans: keys / 10 })
+    const workload = shape === 'random' ? writeRandomWorkload(candidates, references, keys) : (writeWorkload(candidates, references, keys), { candidates: keys, references: keys, orphans: keys / 10, missing: keys / 20 })
     const generated = (performance.now() - started) / 1000
     const lines = workload.candidates + workload.references
     process.stdout.write(`${shape} workload: ${workload.candidates.toLocaleString('en-US')} candidates + ${workload.references.toLocaleString('en-US')} references in ${generated.toFixed(2)} s (${(lines / generated / 1e6).toFixed(1)}M keys/s), ${work}\n`)
@@ -135,7 +139,7 @@ function runShape (shape: Shape): void {
       })
     }
     const results = measured.map(summarise)
-    const run: ScaleRun = { keys, shape, lines, memory, machine, date: new Date().toISOString(), expectedOrphans: workload.orphans, results }
+    const run: ScaleRun = { keys, shape, lines, memory, machine, date: new Date().toISOString(), expectedOrphans: workload.orphans, expectedMissing: workload.missing, results }
     process.stdout.write(table(run, selected))
     mkdirSync(values.results, { recursive: true })
     writeFileSync(join(values.results, shape === 'same-order' ? `scale-${keys}.json` : `scale-${shape}-${keys}.json`), JSON.stringify(run, null, 2) + '\n')
@@ -144,16 +148,21 @@ function runShape (shape: Shape): void {
       .map(name => JSON.parse(readFileSync(join(values.results, name), 'utf8')) as ScaleRun)
       .sort((a, b) => a.keys - b.keys)
     writeFileSync(join(values.results, 'scale.svg'), chart(runs))
-    if (results.some((result, i) => result.status === 'ok' && !agrees(result, selected[i] as Tool, run.expectedOrphans))) process.exitCode = 1
+    if (results.some((result, i) => result.status === 'ok' && !agrees(result, selected[i] as Tool, run))) process.exitCode = 1
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
 }
 
-/** An exact tool finds every orphan; bloom mode finds at least 1 - rate of them and no more than there are. */
-function agrees (result: ToolResult, tool: Tool, expected: number): boolean {
+/**
+ * An exact tool finds every orphan; bloom mode finds at least 1 - rate of them and no more
+ * than there are; a tool that looks for the missing references finds each of them.
+ */
+function agrees (result: ToolResult, tool: Tool, run: ScaleRun): boolean {
   if (tool.build === true) return true
+  const expected = run.expectedOrphans
   const found = result.orphans as number
+  if (tool.missing === true && result.missing !== run.expectedMissing) return false
   return tool.exact ? found === expected : found <= expected && found >= (1 - BLOOM_RATE) * expected
 }
 
@@ -170,7 +179,8 @@ function summarise (runs: ToolResult[]): ToolResult {
     secondsRange: [seconds[0] as number, seconds.at(-1) as number],
     peakRssBytes: peaks.length === 0 ? undefined : Math.max(...peaks),
     // Runs that disagree make the row disagree with the expected count.
-    orphans: orphans.size === 1 ? runs[0]?.orphans : Number.NaN
+    orphans: orphans.size === 1 ? runs[0]?.orphans : Number.NaN,
+    ...(runs[0]?.missing === undefined ? {} : { missing: new Set(runs.map(run => run.missing)).size === 1 ? runs[0].missing : Number.NaN })
   }
 }
 
@@ -180,18 +190,18 @@ function table (run: ScaleRun, used: Tool[]): string {
     const ok = result.status === 'ok'
     const exact = (used[i] as Tool).exact
     const build = (used[i] as Tool).build === true
-    const agreement = !ok || build ? '—' : `${agrees(result, used[i] as Tool, run.expectedOrphans) ? 'yes' : 'NO'}${exact ? '' : ` (${(100 * (result.orphans as number) / run.expectedOrphans).toFixed(2)}% found)`}`
+    const agreement = !ok || build ? '—' : `${agrees(result, used[i] as Tool, run) ? 'yes' : 'NO'}${exact ? '' : ` (${(100 * (result.orphans as number) / run.expectedOrphans).toFixed(2)}% found)`}`
     return [
       result.tool.replace('|', '\\|'),
       ok ? (result.seconds as number).toFixed(2) + (result.secondsRange === undefined ? '' : ` (${result.secondsRange.map(s => s.toFixed(2)).join('–')})`) : `failed: ${result.error ?? ''}`.slice(0, 60),
       ok ? `${(((used[i] as Tool).files ?? 2) / 2 * (run.lines ?? 2 * run.keys) / (result.seconds as number) / 1e6).toFixed(2)}M` : '—',
       result.peakRssBytes === undefined ? '?' : (result.peakRssBytes / 1048576).toFixed(0),
       ok && base?.status === 'ok' ? `${((result.seconds as number) / (base.seconds as number)).toFixed(2)}×` : '—',
-      ok && !build ? String(result.orphans) : '—',
+      ok && !build ? String(result.orphans) + (result.missing === undefined ? '' : ` (missing ${result.missing})`) : '—',
       agreement
     ]
   })
-  const head = ['tool', rounds > 1 ? `wall s, median of ${rounds} (range)` : 'wall s', 'keys/s', 'peak RSS MiB', 'time vs keydiff exact', 'orphans', `agrees (${run.expectedOrphans})`]
+  const head = ['tool', rounds > 1 ? `wall s, median of ${rounds} (range)` : 'wall s', 'keys/s', 'peak RSS MiB', 'time vs keydiff exact', 'orphans', `agrees (${run.expectedOrphans}${run.expectedMissing === undefined ? '' : `, missing ${run.expectedMissing}`})`]
   const lines = [head, head.map(() => '---'), ...rows].map(cells => `| ${cells.join(' | ')} |`)
   return `\n${run.shape ?? 'same-order'} shape, N = ${run.keys.toLocaleString('en-US')} references (${(run.lines ?? 2 * run.keys).toLocaleString('en-US')} lines in all), --memory ${run.memory}; ${run.machine}\n${lines.join('\n')}\n`
 }
