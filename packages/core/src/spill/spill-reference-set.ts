@@ -340,7 +340,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     const dir = this.dir as WorkDir
     candidates.close()
     keys.close()
-    const window = Math.min(keys.count, this.options.orphanWindow ?? Math.max(MIN_ORPHAN_WINDOW, Math.floor(this.tableBudget * MARKS_SHARE * 8)))
+    const window = this.windowFor(keys.count)
     const tableBudget = Math.floor((this.tableBudget - Math.ceil(window / 8)) / this.threads)
     const referenceKeys = this.referenceKeys
     const partitions = Array.from({ length: references.partitions }, (_, p): PartitionFiles => ({
@@ -412,7 +412,7 @@ class SpillReferenceSet implements HashedReferenceSet {
    */
   private async * readMissing (keys: KeysFileWriter, segments: OrphanSegment[], dir: WorkDir): AsyncGenerator<DiffPart> {
     this.stopReadBack()
-    const window = Math.min(keys.count, this.options.orphanWindow ?? Math.max(MIN_ORPHAN_WINDOW, Math.floor(this.tableBudget * MARKS_SHARE * 8)))
+    const window = this.windowFor(keys.count)
     const files = this.referenceFiles
     if (files !== undefined && this.readsBackOnThread(keys.count)) {
       this.startReadBack(files, 'missing', keys.count, window, dir)
@@ -421,6 +421,11 @@ class SpillReferenceSet implements HashedReferenceSet {
     }
     const marks = new OrphanMarks(segments, window, dir)
     yield * (files !== undefined ? readOrphanLines(files, marks, keys.count, 'missing') : readOrphans(new ChunkReader(READ_CHUNK), keys.path, marks, 'missing'))
+  }
+
+  /** The ordinals a window of marks holds when `count` keys were numbered: the budget's share for marks, in bits. */
+  private windowFor (count: number): number {
+    return Math.min(count, this.options.orphanWindow ?? Math.max(MIN_ORPHAN_WINDOW, Math.floor(this.tableBudget * MARKS_SHARE * 8)))
   }
 
   private readsBackOnThread (candidates: number): boolean {
