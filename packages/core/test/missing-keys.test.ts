@@ -124,3 +124,28 @@ test('a references file changed before its missing keys are read back fails the 
     assert.deepEqual(readdirSync(work), [], 'the work directory is removed')
   }
 })
+
+test('with no missing reference the references\' files are not read again: changed after the orphans came, the run still ends', async () => {
+  const c = join(files, 'none-missing-c.txt')
+  const r = join(files, 'none-missing-r.txt')
+  const keys = Array.from({ length: 3000 }, (_, i) => `blobs/${String(i).padStart(6, '0')}`)
+  writeFileSync(c, keys.join('\n') + '\nblobs/orphan\n')
+  writeFileSync(r, keys.filter((_, i) => i % 2 === 0).join('\n') + '\n')
+  const orphans: string[] = []
+  const diffRun = diff({
+    candidates: linesSource(c),
+    references: linesSource(r),
+    missing: true,
+    readThread: true,
+    threads: 2,
+    referenceSet: spillReferenceSet({ tmpdir: work, maxInMemory: 0, partitions: 4, drainThreads: 2, readBackThread: true })
+  })
+  for await (const part of diffRun) {
+    assert.equal(part.kind, 'orphans')
+    if (orphans.length === 0) writeFileSync(r, 'changed\n')
+    orphans.push(...part.entries.map(entry => entry.key))
+  }
+  assert.deepEqual(orphans, firstsMissing(keys, keys.filter((_, i) => i % 2 === 0)).concat('blobs/orphan'))
+  assert.equal(diffRun.stats.missing?.count, 0)
+  assert.deepEqual(readdirSync(work), [], 'the work directory is removed')
+})

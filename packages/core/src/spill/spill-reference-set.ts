@@ -379,13 +379,14 @@ class SpillReferenceSet implements HashedReferenceSet {
       // Every partition is read: the files go now, their pages freed on libuv's threads while the
       // orphans are read back, not by the work directory's removal at the end (0.1 s at 20M).
       for (const writer of [references, candidates]) unlink(writer.path, () => {})
-      if (this.readBack.length > 0) {
+      // No orphan logged, nothing to read back: the candidates' files are not read again.
+      if (segments.length > 0 && this.readBack.length > 0) {
         yield * mergedOrphanLines(this.readBack, segments)
-      } else {
+      } else if (segments.length > 0) {
         const marks = new OrphanMarks(segments, window, dir)
         yield * (this.keyless ? readOrphanLines(this.candidateFiles as CandidateFiles, marks, keys.count) : readOrphans(new ChunkReader(READ_CHUNK), keys.path, marks))
       }
-      if (referenceKeys !== undefined) yield * this.readMissing(referenceKeys, missingSegments, dir)
+      if (referenceKeys !== undefined && missingSegments.length > 0) yield * this.readMissing(referenceKeys, missingSegments, dir)
     } finally {
       for (const helper of this.helpers.splice(0)) helper.stop()
       this.stopReadBack()
