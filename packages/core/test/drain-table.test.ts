@@ -44,11 +44,11 @@ function expectedOrphans (references: Array<readonly [readonly number[], number]
 // larger than one sized dense: both must find the same orphans. A budget of 160 KiB sizes a
 // table of up to about a thousand references sparse, one of more dense (then grown by orphans).
 const manyFingerprintArb = fc.integer({ min: 0, max: 3000 }).map(n => [n * 2654435761 >>> 0, (n * 40503) >>> 0, n, ((n * 97) << 2) >>> 0] as const)
+const recordsArb = fc.oneof(
+  fc.tuple(fc.array(referenceArb, { maxLength: 120 }), fc.array(fingerprintArb, { maxLength: 200 })),
+  fc.tuple(fc.array(fc.tuple(manyFingerprintArb, fc.constant(REFERENCE)), { minLength: 400, maxLength: 1500 }), fc.array(manyFingerprintArb, { maxLength: 1500 })))
 
 test('the WebAssembly drain finds the orphans the rules give, for any records, read size, table size and growth', () => {
-  const recordsArb = fc.oneof(
-    fc.tuple(fc.array(referenceArb, { maxLength: 120 }), fc.array(fingerprintArb, { maxLength: 200 })),
-    fc.tuple(fc.array(fc.tuple(manyFingerprintArb, fc.constant(REFERENCE)), { minLength: 400, maxLength: 1500 }), fc.array(manyFingerprintArb, { maxLength: 1500 })))
   fc.assert(fc.property(recordsArb, fc.constantFrom(24, 48, 100, 4096), fc.constantFrom(1 << 30, 160 * 1024), ([references, candidates], readChunk, budget) => {
     const dir = new WorkDir(work)
     try {
@@ -112,9 +112,6 @@ const ordinalsOf = (log: OrphanLog, dir: WorkDir): number[] => {
 }
 
 test('numbered references: the drain logs the ordinals of those no candidate matched, once each, beside the orphans', () => {
-  const recordsArb = fc.oneof(
-    fc.tuple(fc.array(referenceArb, { maxLength: 120 }), fc.array(fingerprintArb, { maxLength: 200 })),
-    fc.tuple(fc.array(fc.tuple(manyFingerprintArb, fc.constant(REFERENCE)), { minLength: 400, maxLength: 1500 }), fc.array(manyFingerprintArb, { maxLength: 1500 })))
   fc.assert(fc.property(recordsArb, fc.constantFrom(24, 48, 100, 4096), fc.constantFrom(1 << 30, 160 * 1024), ([references, candidates], readChunk, budget) => {
     const dir = new WorkDir(work)
     try {

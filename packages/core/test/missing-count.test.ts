@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
-import { compareKeys, diff, linesSource, spillReferenceSet, type DiffOptions, type KeyBatch, type KeySource } from '@keydiff/core'
-import { keySource } from '@keydiff/core/adapter'
+import { compareKeys, diff, linesSource, spillReferenceSet, type DiffOptions } from '@keydiff/core'
+import { keysArb, keysSource as source } from './keys-fixture.ts'
 
 // A plan's guard needs only how many references name nothing stored: `missing: 'count'`
 // counts them where the drain finds them (the default set keeps no reference's key, and drains
@@ -17,18 +17,6 @@ after(() => {
   rmSync(work, { recursive: true, force: true })
   rmSync(files, { recursive: true, force: true })
 })
-
-const keyArb = fc.oneof(
-  fc.string({ unit: 'grapheme', maxLength: 5 }),
-  fc.constantFrom('a', 'blobs/ab/cd/', '\u{1F600}', 'blobs/ab/cd/0123456789abcdef')
-).filter(key => key.length > 0 && !/[\r\n]/.test(key))
-const keysArb = fc.array(keyArb, { maxLength: 80 })
-
-function source (keys: readonly string[], name: string, sorted = false): KeySource {
-  return keySource(function * (): Generator<KeyBatch> {
-    for (let i = 0; i < keys.length; i += 7) yield keys.slice(i, i + 7).map(key => ({ key }))
-  }, { name, sorted })
-}
 
 const missingOf = (references: readonly string[], candidates: readonly string[]): number => {
   const stored = new Set(candidates)

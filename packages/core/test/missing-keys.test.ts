@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
-import { compareKeys, diff, linesSource, spillReferenceSet, type DiffOptions, type KeyBatch, type KeySource } from '@keydiff/core'
-import { keySource } from '@keydiff/core/adapter'
+import { compareKeys, diff, linesSource, spillReferenceSet, type DiffOptions, type DiffRun } from '@keydiff/core'
+import { keysArb, keysSource as source } from './keys-fixture.ts'
 
 // A spill that wants the missing references' keys numbers the references as it numbers the
 // candidates: the drain threads log the ordinals of the references no candidate matched, and
@@ -19,23 +19,21 @@ after(() => {
   rmSync(files, { recursive: true, force: true })
 })
 
-const keyArb = fc.oneof(
-  fc.string({ unit: 'grapheme', maxLength: 5 }),
-  fc.constantFrom('a', 'blobs/ab/cd/', '\u{1F600}', 'blobs/ab/cd/0123456789abcdef')
-).filter(key => key.length > 0 && key.trim() === key && !/[\r\n]/.test(key))
-const keysArb = fc.array(keyArb, { maxLength: 80 })
-
-function source (keys: readonly string[], name: string): KeySource {
-  return keySource(function * (): Generator<KeyBatch> {
-    for (let i = 0; i < keys.length; i += 7) yield keys.slice(i, i + 7).map(key => ({ key }))
-  }, { name })
-}
-
 /** Each key of `keys` that `other` lacks, once, where `keys` first has it. */
 const firstsMissing = (keys: readonly string[], other: readonly string[]): string[] => {
   const present = new Set(other)
   return [...new Set(keys)].filter(key => !present.has(key))
 }
+
+/** A diff of two files of lines wanting the missing keys, spilled from the start, read and drained by two threads. */
+const spilledFiles = (candidates: string, references: string, readBackThread: boolean): DiffRun => diff({
+  candidates: linesSource(candidates),
+  references: linesSource(references),
+  missing: true,
+  readThread: true,
+  threads: 2,
+  referenceSet: spillReferenceSet({ tmpdir: work, maxInMemory: 0, partitions: 4, drainThreads: 2, readBackThread })
+})
 
 async function run (options: DiffOptions): Promise<{ orphans: string[], missing: string[], counted: number | undefined }> {
   const diffRun = diff({ ...options, missing: true })
@@ -101,14 +99,7 @@ test('a references file changed before its missing keys are read back fails the 
     writeFileSync(c, keys.filter((_, i) => i % 3 !== 0).join('\n') + '\nblobs/orphan\n')
     writeFileSync(r, keys.join('\n') + '\n')
     const missing: string[] = []
-    const diffRun = diff({
-      candidates: linesSource(c),
-      references: linesSource(r),
-      missing: true,
-      readThread: true,
-      threads: 2,
-      referenceSet: spillReferenceSet({ tmpdir: work, maxInMemory: 0, partitions: 4, drainThreads: 2, readBackThread })
-    })
+    const diffRun = spilledFiles(c, r, readBackThread)
     await assert.rejects(async () => {
       for await (const part of diffRun) {
         // The orphans come first: the references change before their keys are read again.
@@ -132,14 +123,7 @@ test('with no missing reference the references\' files are not read again: chang
   writeFileSync(c, keys.join('\n') + '\nblobs/orphan\n')
   writeFileSync(r, keys.filter((_, i) => i % 2 === 0).join('\n') + '\n')
   const orphans: string[] = []
-  const diffRun = diff({
-    candidates: linesSource(c),
-    references: linesSource(r),
-    missing: true,
-    readThread: true,
-    threads: 2,
-    referenceSet: spillReferenceSet({ tmpdir: work, maxInMemory: 0, partitions: 4, drainThreads: 2, readBackThread: true })
-  })
+  const diffRun = spilledFiles(c, r, true)
   for await (const part of diffRun) {
     assert.equal(part.kind, 'orphans')
     if (orphans.length === 0) writeFileSync(r, 'changed\n')
