@@ -242,6 +242,21 @@ test('blocks noted with other lines than the file holds in them fail the read-ba
   assert.throws(() => [...orphanLinesOfChunks(candidates, marksOf([0]), 4, { index: 0, count: 2 })], RangeError)
 })
 
+test('a noted block that holds no marked line is not read again; one that does is', async () => {
+  const path = file('a\nb\nc\nd\n')
+  // A whole-second modification time, so that the same one can be put back exactly.
+  utimesSync(path, 1000, 1000)
+  const candidates = { files: [{ path, name: `lines:${path}` }], identities: [blockReadable(path)], blocks: { blockBytes: 4, lines: [2, 2] } }
+  // The second block rewritten in place to one line, the file's size and time as they were:
+  // read, it would fail the read-back (1 line where 2 were read).
+  writeFileSync(path, 'a\nb\nxyz\n')
+  utimesSync(path, 1000, 1000)
+  const picked = (ordinals: number[]): string[] => [...orphanLinesOfChunks(candidates, marksOf(ordinals), 4)].flatMap(({ chunk, lines }) => lines.map(line => chunk.bytes.subarray(chunk.starts[line], chunk.ends[line]).toString('utf8')))
+  assert.deepEqual(picked([1]), ['b'])
+  assert.deepEqual(picked([]), [])
+  assert.throws(() => picked([0, 3]), /held 1 lines in block 1 where 2 were read/)
+})
+
 test('threads reading shares hand each reused part on whole until the next is asked for', async () => {
   const block = (tag: string): string => Array.from({ length: 30_000 }, (_, i) => `${tag}/${'x'.repeat(30)}/${i}`).join('\n') + '\n'
   const path = file(block('a') + block('b') + block('c'))

@@ -77,7 +77,7 @@ export function blockCount (identities: readonly FileIdentity[], blockBytes: num
 
 /**
  * The lines of this thread's share of a stream's blocks, one chunk per block (empty when no
- * line starts in it), in order. Block g of the stream holds the lines that start in its
+ * line starts in it, or, unread, when `wanted` says the block is not), in order. Block g of the stream holds the lines that start in its
  * bytes; the last of them is read to its end past the block. Blocks are numbered across the
  * files, each file's first starting at its first byte, so every thread agrees on them from
  * the identities. The lines are those readLineChunks finds, since a region cut at line ends
@@ -85,7 +85,7 @@ export function blockCount (identities: readonly FileIdentity[], blockBytes: num
  * shared arena, where they are split (WasmArena.fillable): a chunk is valid until the next is
  * asked for and until the arena is used again (its bytes, starts and ends are views of it).
  */
-export function * readLineBlocks (files: readonly LineFile[], identities: readonly FileIdentity[], share: BlockShare): Generator<LineChunk> {
+export function * readLineBlocks (files: readonly LineFile[], identities: readonly FileIdentity[], share: BlockShare, wanted?: (block: number) => boolean): Generator<LineChunk> {
   const { blockBytes } = share
   const arena = sharedArena()
   const probe = Buffer.allocUnsafeSlow(TAIL_BYTES)
@@ -99,7 +99,7 @@ export function * readLineBlocks (files: readonly LineFile[], identities: readon
       for (let b = mine(first, share); b < blocks; b += share.count) {
         const start = b * blockBytes
         const end = Math.min(identity.size, start + blockBytes)
-        const lineStart = start === 0 ? 0 : firstLineStart(fd, file, probe, start - 1, end)
+        const lineStart = wanted?.(first + b) === false ? end : start === 0 ? 0 : firstLineStart(fd, file, probe, start - 1, end)
         if (lineStart >= end) {
           yield { bytes: Buffer.alloc(0), starts: new Uint32Array(0), ends: new Uint32Array(0), length: 0 }
           continue

@@ -72,16 +72,28 @@ export function * orphanLinesOfChunks (candidates: CandidateFiles, marks: Orphan
   for (const [f, file] of files.entries()) assertUnchanged(file, identities[f] as FileIdentity)
   let ordinal = 0
   let block = share.index
-  for (const chunk of readLineBlocks(files, identities, { ...share, blockBytes: blocks?.blockBytes ?? BLOCK_BYTES })) {
+  // Where the blocks' lines are known, a block that holds none of the marked ordinals is not
+  // read at all (a read-back of a few orphans, or of none, reads only their blocks).
+  let skipped = false
+  const wanted = firsts === undefined
+    ? undefined
+    : (b: number): boolean => {
+        const next = marks.next(firsts[b] as number)
+        skipped = !(next >= 0 && next < (firsts[b + 1] as number))
+        return !skipped
+      }
+  for (const chunk of readLineBlocks(files, identities, { ...share, blockBytes: blocks?.blockBytes ?? BLOCK_BYTES }, wanted)) {
+    const at = block
+    block += share.count
     if (firsts !== undefined) {
-      if (chunk.length !== blocks?.lines[block]) throw changed(`held ${chunk.length} lines in block ${block} where ${blocks?.lines[block]} were read`)
-      ordinal = firsts[block] as number
+      if (skipped) continue
+      if (chunk.length !== blocks?.lines[at]) throw changed(`held ${chunk.length} lines in block ${at} where ${blocks?.lines[at]} were read`)
+      ordinal = firsts[at] as number
     }
     const lines: number[] = []
     for (let next = marks.next(ordinal); next >= 0 && next < ordinal + chunk.length; next = marks.next(next + 1)) lines.push(next - ordinal)
     if (lines.length > 0) yield { first: ordinal, chunk, lines }
     ordinal += chunk.length
-    block += share.count
   }
   for (const [f, file] of files.entries()) assertUnchanged(file, identities[f] as FileIdentity)
   const read = firsts?.at(-1) ?? ordinal
