@@ -54,7 +54,7 @@ export async function * hashDiff (init: HashDiffInit): AsyncGenerator<DiffPart> 
     const routes = hashed?.routes?.()
     if (hashed !== undefined) readers = lineReaders([references, candidates], init.readThread, 4, [routes?.references, routes?.candidates], readingThreads(init.threads))
     const [referenceFiles, candidateFiles] = readers?.files ?? []
-    if (referenceFiles !== undefined && init.missing === 'keys') hashed?.readsMissingFrom?.(referenceFiles)
+    if (referenceFiles !== undefined) hashed?.readsMissingFrom?.(referenceFiles)
     if (candidateFiles !== undefined) hashed?.readsOrphansFrom?.(candidateFiles)
     // This thread would wait while the reading thread starts (about 0.1 s): the table's page
     // faults, which the first inserts would take one by one, are taken then instead.

@@ -1,15 +1,12 @@
 import { KeydiffError } from '../errors.ts'
-import type { KeyEntry } from '../keys/key-entry.ts'
-import type { DiffPart, MissingWanted } from '../engine/diff-types.ts'
+import type { MissingWanted } from '../engine/diff-types.ts'
 import { formatBytes } from '../util/size.ts'
 import { ChunkReader, type SpillPart } from './partition-files.ts'
 import { DrainTable } from './drain-table.ts'
-import { type FingerprintTable, REFERENCE } from './fingerprint-table.ts'
 import { truncatedSpillFile } from './disk-full-error.ts'
 import type { OrphanLog } from './orphan-marks.ts'
-import { CANDIDATE_BYTES, FINGERPRINT_BYTES, readKey } from './records.ts'
+import { CANDIDATE_BYTES, FINGERPRINT_BYTES } from './records.ts'
 
-const OUTPUT_BATCH = 4096
 // Room kept for the orphans a partition's candidates add to its table, as a share of its references.
 const ORPHAN_ROOM = 0.25
 // Slots for orphans and empty ones a WebAssembly table is sized for, as a share of its
@@ -140,18 +137,4 @@ export function drainTableSize (references: number, budget: number): number {
 
 function overBudget (files: PartitionFiles, keys: number): KeydiffError {
   return new KeydiffError(`spill partition ${files.index} needs more than its ${formatBytes(files.budget)} share of the memory budget (${keys} keys); raise memory or partitions`, 'KEYDIFF_MEMORY_EXCEEDED')
-}
-
-/** The references of a table that no candidate matched; payloads point at their keys in `keys`. */
-export function * missingOf (table: FingerprintTable, keys: Buffer): Generator<DiffPart> {
-  let out: KeyEntry[] = []
-  for (let slot = 0; slot < table.capacity; slot++) {
-    if (table.state(slot) !== REFERENCE) continue
-    out.push({ key: readKey(keys, table.payloads[slot] as number) })
-    if (out.length >= OUTPUT_BATCH) {
-      yield { kind: 'missing', entries: out }
-      out = []
-    }
-  }
-  if (out.length > 0) yield { kind: 'missing', entries: out }
 }

@@ -10,9 +10,9 @@ import { EntryBatch, type HashedBatch, type HashedReferenceSet } from './hashed-
 import { KeyArena } from './key-arena.ts'
 import { KeysFileWriter, readOrphans } from './keys-file.ts'
 import { OrphanLog, OrphanMarks, type OrphanSegment } from './orphan-marks.ts'
-import { missingOf, PartitionDrain, type PartitionFiles } from './partition-drain.ts'
+import { PartitionDrain, type PartitionFiles } from './partition-drain.ts'
 import { ChunkReader, PartitionWriter } from './partition-files.ts'
-import { CANDIDATE_BYTES, FINGERPRINT_BYTES, writeCandidate, writeOrdinal, writeReference } from './records.ts'
+import { CANDIDATE_BYTES, FINGERPRINT_BYTES, readKey, writeCandidate, writeOrdinal, writeReference } from './records.ts'
 import { readOrphanLines, type CandidateFiles } from './orphan-lines.ts'
 import { mergedOrphanLines, OrphanLinesThread } from './orphan-lines-thread.ts'
 import { addOrdinals, recordWords, type RecordRoute, type RoutedRecords } from './routed-records.ts'
@@ -87,6 +87,8 @@ const KEY_COST = 64
 const KEYS_BUFFER = 1024 * 1024
 // Keys of a spilled table go to the keys file this many at a time.
 const KEYS_BATCH = 4096
+// Missing keys of an in-memory table are yielded this many at a time.
+const OUTPUT_BATCH = 4096
 const ORPHANS_BUFFER = 256 * 1024
 // Below this many expected references a second drain thread's start-up (a V8 isolate, tens
 // of milliseconds) costs more than the half of the drain it takes over.
@@ -353,7 +355,7 @@ class SpillReferenceSet implements HashedReferenceSet {
     }))
     const claims = new PartitionClaims(partitions.length)
     // Started now, so that their start-up overlaps the drain.
-    if (this.keyless && this.readsBackOnThread(keys.count)) this.startReadBack(this.candidateFiles as CandidateFiles, 'orphans', keys.count, window, dir)
+    if (this.keyless && this.readsBackOnThread(keys.count)) this.startReadBack(this.candidateFiles as CandidateFiles, 'orphans', keys.count, dir)
     for (let k = 1; k < this.threads; k++) {
       this.helpers.push(new DrainThread({ dir: dir.path, log: `orphans-helper-${k}`, logBuffer: ORPHANS_BUFFER, readChunk: READ_CHUNK, partitions, missing: this.missing }, claims))
     }
@@ -379,14 +381,13 @@ class SpillReferenceSet implements HashedReferenceSet {
       // Every partition is read: the files go now, their pages freed on libuv's threads while the
       // orphans are read back, not by the work directory's removal at the end (0.1 s at 20M).
       for (const writer of [references, candidates]) unlink(writer.path, () => {})
-      // No orphan logged, nothing to read back: the candidates' files are not read again.
-      if (segments.length > 0 && this.readBack.length > 0) {
-        yield * mergedOrphanLines(this.readBack, segments)
-      } else if (segments.length > 0) {
-        const marks = new OrphanMarks(segments, window, dir)
-        yield * (this.keyless ? readOrphanLines(this.candidateFiles as CandidateFiles, marks, keys.count) : readOrphans(new ChunkReader(READ_CHUNK), keys.path, marks))
+      yield * this.readKeysBack('orphans', this.keyless ? this.candidateFiles : undefined, keys, segments, dir)
+      if (referenceKeys !== undefined && missingSegments.length > 0) {
+        // The orphans' threads are done; the missing keys' start now, when they pay.
+        this.stopReadBack()
+        if (this.referenceFiles !== undefined && this.readsBackOnThread(referenceKeys.count)) this.startReadBack(this.referenceFiles, 'missing', referenceKeys.count, dir)
+        yield * this.readKeysBack('missing', this.referenceFiles, referenceKeys, missingSegments, dir)
       }
-      if (referenceKeys !== undefined && missingSegments.length > 0) yield * this.readMissing(referenceKeys, missingSegments, dir)
     } finally {
       for (const helper of this.helpers.splice(0)) helper.stop()
       this.stopReadBack()
@@ -408,20 +409,18 @@ class SpillReferenceSet implements HashedReferenceSet {
   }
 
   /**
-   * The missing references' keys, after the orphans': read back by their ordinals from the
-   * references' files (on threads, as the orphans' are, when those pay) or from the keys file.
+   * The keys logged in `segments` (orphans' or missing references'), read back by their
+   * ordinals: on the read-back threads when they were started, else here, from `files` (the
+   * keys' own files) or the keys file. Nothing logged, nothing is read again.
    */
-  private async * readMissing (keys: KeysFileWriter, segments: OrphanSegment[], dir: WorkDir): AsyncGenerator<DiffPart> {
-    this.stopReadBack()
-    const window = this.windowFor(keys.count)
-    const files = this.referenceFiles
-    if (files !== undefined && this.readsBackOnThread(keys.count)) {
-      this.startReadBack(files, 'missing', keys.count, window, dir)
+  private async * readKeysBack (kind: DiffPart['kind'], files: CandidateFiles | undefined, keys: KeysFileWriter, segments: OrphanSegment[], dir: WorkDir): AsyncGenerator<DiffPart> {
+    if (segments.length === 0) return
+    if (this.readBack.length > 0) {
       yield * mergedOrphanLines(this.readBack, segments)
       return
     }
-    const marks = new OrphanMarks(segments, window, dir)
-    yield * (files !== undefined ? readOrphanLines(files, marks, keys.count, 'missing') : readOrphans(new ChunkReader(READ_CHUNK), keys.path, marks, 'missing'))
+    const marks = new OrphanMarks(segments, this.windowFor(keys.count), dir)
+    yield * (files !== undefined ? readOrphanLines(files, marks, keys.count, kind) : readOrphans(new ChunkReader(READ_CHUNK), keys.path, marks, kind))
   }
 
   /** The ordinals a window of marks holds when `count` keys were numbered: the budget's share for marks, in bits. */
@@ -437,7 +436,8 @@ class SpillReferenceSet implements HashedReferenceSet {
 
   // Each thread reads every n-th block of the files and keeps its own window of the marks,
   // the window's bits split between them.
-  private startReadBack (candidates: CandidateFiles, kind: DiffPart['kind'], count: number, window: number, dir: WorkDir): void {
+  private startReadBack (candidates: CandidateFiles, kind: DiffPart['kind'], count: number, dir: WorkDir): void {
+    const window = this.windowFor(count)
     const noted = candidates.blocks?.lines.reduce((sum, lines) => sum + lines, 0) === count
     const asked = this.options.readBackThreads ?? Math.min(MAX_READ_BACK_THREADS, this.init.threads ?? availableParallelism())
     const threads = noted ? asked : 1
@@ -589,4 +589,18 @@ class SpillReferenceSet implements HashedReferenceSet {
       records[p] = (records[p] as number) + 1
     }
   }
+}
+
+/** The references of a table that no candidate matched; payloads point at their keys in `keys`. */
+function * missingOf (table: FingerprintTable, keys: Buffer): Generator<DiffPart> {
+  let out: KeyEntry[] = []
+  for (let slot = 0; slot < table.capacity; slot++) {
+    if (table.state(slot) !== REFERENCE) continue
+    out.push({ key: readKey(keys, table.payloads[slot] as number) })
+    if (out.length >= OUTPUT_BATCH) {
+      yield { kind: 'missing', entries: out }
+      out = []
+    }
+  }
+  if (out.length > 0) yield { kind: 'missing', entries: out }
 }
